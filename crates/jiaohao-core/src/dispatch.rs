@@ -1,0 +1,271 @@
+//! Which ticket a window gets when its clerk calls the next one: the call-next policy, kept
+//! behind the one function [`choose`] so the simulator measures exactly what the hub runs.
+//!
+//! The policy, in order:
+//! 1. tickets transferred to this very window, oldest first;
+//! 2. green-channel tickets of the window's services, oldest first — unless the window called
+//!    [`GREEN_STREAK_LIMIT`] green-channel tickets in a row and a normal ticket it may serve
+//!    has waited longer (the starvation guard);
+//! 3. the oldest normal ticket among the window's services.
+//!
+//! "Oldest" is the issue time, which a transfer keeps. Within one service and class the order
+//! is strictly the arrival order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ids::{ServiceCode, TicketId, WindowNumber};
+use crate::time::Millis;
+
+/// After this many green-channel calls in a row at one window, a normal ticket that has waited
+/// longer goes next.
+pub const GREEN_STREAK_LIMIT: u32 = 2;
+
+type QueueKey = (Millis, TicketId);
+
+/// Where a waiting ticket stands: enough to find it in the queues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueEntry {
+    pub id: TicketId,
+    pub issued_at: Millis,
+    pub service: ServiceCode,
+    pub green_channel: bool,
+    pub pinned_window: Option<WindowNumber>,
+}
+
+impl QueueEntry {
+    fn key(&self) -> QueueKey {
+        (self.issued_at, self.id)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct ServiceQueue {
+    green: BTreeSet<QueueKey>,
+    normal: BTreeSet<QueueKey>,
+}
+
+/// The tickets waiting for a window, each in exactly one ordered queue: its service's green or
+/// normal queue, or the queue of the window it was transferred to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Queues {
+    by_service: BTreeMap<ServiceCode, ServiceQueue>,
+    pinned: BTreeMap<WindowNumber, BTreeSet<QueueKey>>,
+}
+
+impl Queues {
+    pub fn push(&mut self, entry: &QueueEntry) {
+        let key = entry.key();
+        match entry.pinned_window {
+            Some(window) => {
+                self.pinned.entry(window).or_default().insert(key);
+            }
+            None => {
+                let queue = self.by_service.entry(entry.service.clone()).or_default();
+                if entry.green_channel {
+                    queue.green.insert(key);
+                } else {
+                    queue.normal.insert(key);
+                }
+            }
+        }
+    }
+
+    /// Removes the entry; returns whether it was queued.
+    pub fn remove(&mut self, entry: &QueueEntry) -> bool {
+        let key = entry.key();
+        match entry.pinned_window {
+            Some(window) => self
+                .pinned
+                .get_mut(&window)
+                .is_some_and(|queue| queue.remove(&key)),
+            None => self.by_service.get_mut(&entry.service).is_some_and(|queue| {
+                if entry.green_channel {
+                    queue.green.remove(&key)
+                } else {
+                    queue.normal.remove(&key)
+                }
+            }),
+        }
+    }
+
+    /// How many tickets wait in a service's queue (not counting tickets pinned to a window).
+    pub fn waiting_for_service(&self, service: &ServiceCode) -> usize {
+        self.by_service
+            .get(service)
+            .map_or(0, |queue| queue.green.len() + queue.normal.len())
+    }
+
+    /// How many tickets were transferred to this window and wait for it.
+    pub fn pinned_to(&self, window: WindowNumber) -> usize {
+        self.pinned.get(&window).map_or(0, BTreeSet::len)
+    }
+
+    pub fn len(&self) -> usize {
+        let in_services: usize = self
+            .by_service
+            .values()
+            .map(|queue| queue.green.len() + queue.normal.len())
+            .sum();
+        in_services + self.pinned.values().map(BTreeSet::len).sum::<usize>()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The tickets of one service's queue in calling order: green channel first, then normal,
+    /// each oldest first.
+    pub fn service_order(&self, service: &ServiceCode) -> impl Iterator<Item = TicketId> + '_ {
+        self.by_service.get(service).into_iter().flat_map(|queue| {
+            queue
+                .green
+                .iter()
+                .chain(queue.normal.iter())
+                .map(|&(_, id)| id)
+        })
+    }
+
+    fn oldest(
+        &self,
+        services: &[ServiceCode],
+        class: impl Fn(&ServiceQueue) -> &BTreeSet<QueueKey>,
+    ) -> Option<QueueKey> {
+        services
+            .iter()
+            .filter_map(|code| self.by_service.get(code))
+            .filter_map(|queue| class(queue).first().copied())
+            .min()
+    }
+}
+
+/// The window asking for its next ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub window: WindowNumber,
+    pub services: &'a [ServiceCode],
+    pub consecutive_green: u32,
+}
+
+/// The ticket a window gets, and whether it is a green-channel call (for the streak count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    pub id: TicketId,
+    pub green_channel: bool,
+}
+
+/// The call-next policy: see the module documentation.
+pub fn choose(queues: &Queues, caller: Caller<'_>) -> Option<Choice> {
+    if let Some(&(_, id)) = queues
+        .pinned
+        .get(&caller.window)
+        .and_then(BTreeSet::first)
+    {
+        return Some(Choice {
+            id,
+            green_channel: false,
+        });
+    }
+    let green = queues.oldest(caller.services, |queue| &queue.green);
+    let normal = queues.oldest(caller.services, |queue| &queue.normal);
+    let pick_normal = match (green, normal) {
+        (None, None) => return None,
+        (None, Some(_)) => true,
+        (Some(_), None) => false,
+        (Some(green), Some(normal)) => {
+            caller.consecutive_green >= GREEN_STREAK_LIMIT && normal < green
+        }
+    };
+    let ((_, id), green_channel) = if pick_normal {
+        (normal?, false)
+    } else {
+        (green?, true)
+    };
+    Some(Choice { id, green_channel })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> ServiceCode {
+        ServiceCode::parse(text).unwrap()
+    }
+
+    fn entry(id: u64, minute: i64, service: &str, green: bool) -> QueueEntry {
+        QueueEntry {
+            id: TicketId(id),
+            issued_at: Millis(minute * Millis::MINUTE),
+            service: code(service),
+            green_channel: green,
+            pinned_window: None,
+        }
+    }
+
+    fn caller(services: &[ServiceCode], streak: u32) -> Caller<'_> {
+        Caller {
+            window: WindowNumber::new(1).unwrap(),
+            services,
+            consecutive_green: streak,
+        }
+    }
+
+    #[test]
+    fn oldest_across_the_windows_services() {
+        let mut queues = Queues::default();
+        queues.push(&entry(1, 5, "id_card", false));
+        queues.push(&entry(2, 3, "hukou", false));
+        queues.push(&entry(3, 1, "vehicle", false));
+        let services = [code("hukou"), code("id_card")];
+        assert_eq!(choose(&queues, caller(&services, 0)).unwrap().id, TicketId(2));
+    }
+
+    #[test]
+    fn green_channel_first_until_the_streak_guard() {
+        let mut queues = Queues::default();
+        queues.push(&entry(1, 1, "hukou", false));
+        queues.push(&entry(2, 2, "hukou", true));
+        let services = [code("hukou")];
+        let first = choose(&queues, caller(&services, 0)).unwrap();
+        assert_eq!(first, Choice { id: TicketId(2), green_channel: true });
+        assert_eq!(choose(&queues, caller(&services, 1)).unwrap().id, TicketId(2));
+        // Two green calls in a row: the normal ticket that waited longer goes next.
+        assert_eq!(choose(&queues, caller(&services, 2)).unwrap().id, TicketId(1));
+    }
+
+    #[test]
+    fn the_guard_lets_green_go_first_when_it_waited_longer() {
+        let mut queues = Queues::default();
+        queues.push(&entry(1, 1, "hukou", true));
+        queues.push(&entry(2, 2, "hukou", false));
+        let services = [code("hukou")];
+        assert_eq!(choose(&queues, caller(&services, 5)).unwrap().id, TicketId(1));
+    }
+
+    #[test]
+    fn a_ticket_pinned_to_the_window_goes_first() {
+        let mut queues = Queues::default();
+        queues.push(&entry(1, 1, "hukou", true));
+        let mut pinned = entry(2, 9, "vehicle", false);
+        pinned.pinned_window = Some(WindowNumber::new(1).unwrap());
+        queues.push(&pinned);
+        let services = [code("hukou")];
+        assert_eq!(choose(&queues, caller(&services, 0)).unwrap().id, TicketId(2));
+        let other = Caller {
+            window: WindowNumber::new(2).unwrap(),
+            ..caller(&services, 0)
+        };
+        assert_eq!(choose(&queues, other).unwrap().id, TicketId(1));
+        assert!(queues.remove(&pinned));
+        assert!(!queues.remove(&pinned));
+        assert_eq!(queues.len(), 1);
+    }
+
+    #[test]
+    fn nothing_for_a_window_without_matching_tickets() {
+        let mut queues = Queues::default();
+        queues.push(&entry(1, 1, "vehicle", false));
+        let services = [code("hukou")];
+        assert_eq!(choose(&queues, caller(&services, 0)), None);
+        assert_eq!(choose(&queues, caller(&[], 0)), None);
+    }
+}

@@ -1,0 +1,154 @@
+//! Why the hall refuses a command. Each variant says what is wrong in words a person can act
+//! on, and belongs to one [`ErrorKind`] that the hub maps to an HTTP status.
+
+use std::fmt;
+
+use crate::ids::{ServiceCode, TicketNumber, WindowNumber};
+use crate::time::ClockTime;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The input itself is malformed (a bad code, an empty name, …).
+    Invalid(String),
+    UnknownService(ServiceCode),
+    UnknownWindow(WindowNumber),
+    UnknownTicket(TicketNumber),
+    ServiceExists(ServiceCode),
+    WindowExists(WindowNumber),
+    PrefixTaken { prefix: char, service: ServiceCode },
+    ServiceInUse { service: ServiceCode, windows: Vec<WindowNumber> },
+    ServiceDisabled(ServiceCode),
+    ServiceNotOpen { service: ServiceCode, opens: ClockTime, closes: ClockTime },
+    DailyCapReached { service: ServiceCode, cap: u32 },
+    IdempotencyKeyReused,
+    WindowClosed(WindowNumber),
+    WindowPaused(WindowNumber),
+    WindowAlreadyOpen(WindowNumber),
+    WindowAlreadyClosed(WindowNumber),
+    WindowNotClosed(WindowNumber),
+    WindowNotPaused(WindowNumber),
+    WindowServing { window: WindowNumber, ticket: TicketNumber },
+    WindowNotServing(WindowNumber),
+    WindowHasQueue { window: WindowNumber, waiting: usize },
+    TicketNotWaiting(TicketNumber),
+    NotAssigned { window: WindowNumber, service: ServiceCode },
+    TransferToSelf,
+}
+
+/// The broad class of an error, for callers that map errors to statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Invalid,
+    NotFound,
+    Conflict,
+}
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::Invalid(message.into())
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Invalid(_) | Error::TransferToSelf => ErrorKind::Invalid,
+            Error::UnknownService(_) | Error::UnknownWindow(_) | Error::UnknownTicket(_) => {
+                ErrorKind::NotFound
+            }
+            _ => ErrorKind::Conflict,
+        }
+    }
+
+    /// A stable machine-readable code, such as `daily_cap_reached`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid",
+            Error::UnknownService(_) => "unknown_service",
+            Error::UnknownWindow(_) => "unknown_window",
+            Error::UnknownTicket(_) => "unknown_ticket",
+            Error::ServiceExists(_) => "service_exists",
+            Error::WindowExists(_) => "window_exists",
+            Error::PrefixTaken { .. } => "prefix_taken",
+            Error::ServiceInUse { .. } => "service_in_use",
+            Error::ServiceDisabled(_) => "service_disabled",
+            Error::ServiceNotOpen { .. } => "service_not_open",
+            Error::DailyCapReached { .. } => "daily_cap_reached",
+            Error::IdempotencyKeyReused => "idempotency_key_reused",
+            Error::WindowClosed(_) => "window_closed",
+            Error::WindowPaused(_) => "window_paused",
+            Error::WindowAlreadyOpen(_) => "window_already_open",
+            Error::WindowAlreadyClosed(_) => "window_already_closed",
+            Error::WindowNotClosed(_) => "window_not_closed",
+            Error::WindowNotPaused(_) => "window_not_paused",
+            Error::WindowServing { .. } => "window_serving",
+            Error::WindowNotServing(_) => "window_not_serving",
+            Error::WindowHasQueue { .. } => "window_has_queue",
+            Error::TicketNotWaiting(_) => "ticket_not_waiting",
+            Error::NotAssigned { .. } => "not_assigned",
+            Error::TransferToSelf => "transfer_to_self",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Invalid(message) => f.write_str(message),
+            Error::UnknownService(code) => write!(f, "there is no service '{code}'"),
+            Error::UnknownWindow(n) => write!(f, "there is no window {n}"),
+            Error::UnknownTicket(number) => write!(f, "there is no ticket {number} today"),
+            Error::ServiceExists(code) => write!(f, "service '{code}' exists already"),
+            Error::WindowExists(n) => write!(f, "window {n} exists already"),
+            Error::PrefixTaken { prefix, service } => {
+                write!(f, "prefix {prefix} is used by service '{service}'")
+            }
+            Error::ServiceInUse { service, windows } => {
+                let list: Vec<String> = windows.iter().map(|w| w.to_string()).collect();
+                write!(
+                    f,
+                    "service '{service}' is still assigned to window(s) {} or has tickets today",
+                    list.join(", ")
+                )
+            }
+            Error::ServiceDisabled(code) => write!(f, "service '{code}' is not offered now"),
+            Error::ServiceNotOpen {
+                service,
+                opens,
+                closes,
+            } => write!(
+                f,
+                "service '{service}' issues tickets from {opens} to {closes} only"
+            ),
+            Error::DailyCapReached { service, cap } => write!(
+                f,
+                "service '{service}' has issued its {cap} tickets for today"
+            ),
+            Error::IdempotencyKeyReused => f.write_str(
+                "this Idempotency-Key was used for a ticket of another service or channel",
+            ),
+            Error::WindowClosed(n) => write!(f, "window {n} is closed: open it first"),
+            Error::WindowPaused(n) => write!(f, "window {n} is paused: resume it first"),
+            Error::WindowAlreadyOpen(n) => write!(f, "window {n} is open already"),
+            Error::WindowAlreadyClosed(n) => write!(f, "window {n} is closed already"),
+            Error::WindowNotClosed(n) => write!(f, "window {n} is in use: close it first"),
+            Error::WindowNotPaused(n) => write!(f, "window {n} is not paused"),
+            Error::WindowServing { window, ticket } => write!(
+                f,
+                "window {window} is serving {ticket}: finish, transfer or mark it as no-show first"
+            ),
+            Error::WindowNotServing(n) => write!(f, "window {n} is not serving a ticket"),
+            Error::WindowHasQueue { window, waiting } => write!(
+                f,
+                "{waiting} ticket(s) were transferred to window {window} and wait for it"
+            ),
+            Error::TicketNotWaiting(number) => write!(f, "ticket {number} is not waiting"),
+            Error::NotAssigned { window, service } => {
+                write!(f, "window {window} does not serve '{service}'")
+            }
+            Error::TransferToSelf => {
+                f.write_str("a ticket cannot be transferred to where it already is")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}

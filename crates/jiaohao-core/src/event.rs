@@ -1,0 +1,169 @@
+//! What callers ask of the hall ([`Command`]) and what happened as a result ([`Event`]).
+//! Events are the record: the hub stores them, and the state is their fold.
+
+use crate::hall::HallSettings;
+use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::service::Service;
+use crate::time::LocalDate;
+use crate::window::WindowDef;
+
+/// Where a clerk sends a ticket (换人接待).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTarget {
+    /// Into another service's queue, keeping the original issue time.
+    Service(ServiceCode),
+    /// To one window, which alone may call it, keeping the original issue time.
+    Window(WindowNumber),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Only rolls the day over if the date changed; the hub sends it from a timer.
+    Tick,
+    ConfigureHall(HallSettings),
+    AddService(Service),
+    UpdateService(Service),
+    RemoveService(ServiceCode),
+    AddWindow(WindowDef),
+    UpdateWindow(WindowDef),
+    RemoveWindow(WindowNumber),
+    IssueTicket {
+        service: ServiceCode,
+        green_channel: bool,
+        /// The ticket page's token, ≥128 random bits chosen by the caller.
+        token: String,
+        /// A retry with the same key returns the same ticket instead of a second one.
+        idempotency_key: Option<String>,
+    },
+    CallNext {
+        window: WindowNumber,
+    },
+    /// Calls a specific ticket out of order (选号); the reason is recorded.
+    CallTicket {
+        window: WindowNumber,
+        number: TicketNumber,
+        reason: String,
+    },
+    Recall {
+        window: WindowNumber,
+    },
+    NoShow {
+        window: WindowNumber,
+    },
+    Finish {
+        window: WindowNumber,
+    },
+    Transfer {
+        window: WindowNumber,
+        to: TransferTarget,
+    },
+    Open {
+        window: WindowNumber,
+    },
+    Close {
+        window: WindowNumber,
+    },
+    Pause {
+        window: WindowNumber,
+        reason: String,
+    },
+    Resume {
+        window: WindowNumber,
+    },
+}
+
+/// A change to the hall. The time it happened is stored beside it, not in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A new local day began: numbering restarts, tickets still waiting or being served
+    /// expire, windows close.
+    DayStarted {
+        date: LocalDate,
+    },
+    HallConfigured(HallSettings),
+    ServiceDefined(Service),
+    ServiceRemoved {
+        code: ServiceCode,
+    },
+    WindowDefined(WindowDef),
+    WindowRemoved {
+        number: WindowNumber,
+    },
+    TicketIssued {
+        id: TicketId,
+        number: TicketNumber,
+        service: ServiceCode,
+        green_channel: bool,
+        token: String,
+        idempotency_key: Option<String>,
+    },
+    TicketCalled {
+        id: TicketId,
+        window: WindowNumber,
+        /// `true` for a recall (重呼) of the ticket the window is serving.
+        recall: bool,
+        /// Set when the ticket was called out of order, with the clerk's reason.
+        out_of_order: Option<String>,
+    },
+    TicketFinished {
+        id: TicketId,
+        window: WindowNumber,
+    },
+    TicketNoShow {
+        id: TicketId,
+        window: WindowNumber,
+    },
+    TicketTransferred {
+        id: TicketId,
+        window: WindowNumber,
+        to: TransferTarget,
+    },
+    WindowOpened {
+        window: WindowNumber,
+    },
+    WindowClosed {
+        window: WindowNumber,
+    },
+    WindowPaused {
+        window: WindowNumber,
+        reason: String,
+    },
+    WindowResumed {
+        window: WindowNumber,
+    },
+}
+
+impl Event {
+    /// A stable name for the event kind, such as `ticket_called`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::DayStarted { .. } => "day_started",
+            Event::HallConfigured(_) => "hall_configured",
+            Event::ServiceDefined(_) => "service_defined",
+            Event::ServiceRemoved { .. } => "service_removed",
+            Event::WindowDefined(_) => "window_defined",
+            Event::WindowRemoved { .. } => "window_removed",
+            Event::TicketIssued { .. } => "ticket_issued",
+            Event::TicketCalled { .. } => "ticket_called",
+            Event::TicketFinished { .. } => "ticket_finished",
+            Event::TicketNoShow { .. } => "ticket_no_show",
+            Event::TicketTransferred { .. } => "ticket_transferred",
+            Event::WindowOpened { .. } => "window_opened",
+            Event::WindowClosed { .. } => "window_closed",
+            Event::WindowPaused { .. } => "window_paused",
+            Event::WindowResumed { .. } => "window_resumed",
+        }
+    }
+
+    /// Whether the event changes the hall's configuration rather than the day's traffic.
+    pub fn is_configuration(&self) -> bool {
+        matches!(
+            self,
+            Event::HallConfigured(_)
+                | Event::ServiceDefined(_)
+                | Event::ServiceRemoved { .. }
+                | Event::WindowDefined(_)
+                | Event::WindowRemoved { .. }
+        )
+    }
+}

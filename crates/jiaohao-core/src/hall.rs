@@ -1,0 +1,880 @@
+//! The hall state machine: [`Hall::apply`] turns a command into events and folds them;
+//! [`Hall::evolve`] folds one stored event. The state holds the configuration and today's
+//! tickets only; history lives in the caller's event log.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::dispatch::{self, Caller, QueueEntry, Queues};
+use crate::error::Error;
+use crate::event::{Command, Event, TransferTarget};
+use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::service::Service;
+use crate::ticket::{Ticket, TicketStatus, Transfer};
+use crate::time::{LocalDate, Millis, Now};
+use crate::window::{Window, WindowDef, WindowState};
+
+/// How many of the latest calls the hall remembers for the wall display.
+pub const RECENT_CALLS: usize = 10;
+
+/// How much the configured handling estimate weighs against the day's measured handling
+/// times, in tickets: with this many tickets done, both weigh the same.
+const ESTIMATE_PRIOR_WEIGHT: i64 = 5;
+
+/// The hall as a whole: its names, time zone and public notices (警务公开).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HallSettings {
+    pub name_zh: String,
+    pub name_en: String,
+    /// An IANA time zone name such as `Asia/Shanghai`; the caller interprets it.
+    pub timezone: String,
+    pub notices_zh: Vec<String>,
+    pub notices_en: Vec<String>,
+}
+
+impl Default for HallSettings {
+    fn default() -> Self {
+        HallSettings {
+            name_zh: "公安服务大厅".into(),
+            name_en: "Public Security Service Hall".into(),
+            timezone: "Asia/Shanghai".into(),
+            notices_zh: Vec::new(),
+            notices_en: Vec::new(),
+        }
+    }
+}
+
+impl HallSettings {
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.name_zh.trim().is_empty() || self.name_en.trim().is_empty() {
+            return Err(Error::invalid("the hall needs a Chinese and an English name"));
+        }
+        if self.timezone.trim().is_empty() {
+            return Err(Error::invalid("the hall needs a time zone"));
+        }
+        if self.notices_zh.len() > 50 || self.notices_en.len() > 50 {
+            return Err(Error::invalid("the hall has more than 50 notices"));
+        }
+        if self
+            .notices_zh
+            .iter()
+            .chain(&self.notices_en)
+            .any(|notice| notice.chars().count() > 500)
+        {
+            return Err(Error::invalid("a notice is longer than 500 characters"));
+        }
+        Ok(())
+    }
+}
+
+/// One call of a ticket to a window, as the wall display lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub ticket: TicketId,
+    pub number: TicketNumber,
+    pub service: ServiceCode,
+    pub window: WindowNumber,
+    pub at: Millis,
+    pub recall: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct HandlingTotals {
+    total_ms: i64,
+    count: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hall {
+    settings: HallSettings,
+    date: Option<LocalDate>,
+    services: BTreeMap<ServiceCode, Service>,
+    windows: BTreeMap<WindowNumber, Window>,
+    /// Today's tickets; a ticket's index is its id minus `first_id_today`.
+    tickets: Vec<Ticket>,
+    first_id_today: u64,
+    by_number: HashMap<TicketNumber, TicketId>,
+    by_token: HashMap<String, TicketId>,
+    by_idempotency_key: HashMap<String, TicketId>,
+    /// The last sequence number issued today per prefix, so a number never repeats within a day
+    /// even when a service changes its prefix.
+    last_seq: BTreeMap<Prefix, u32>,
+    issued_today: BTreeMap<ServiceCode, u32>,
+    queues: Queues,
+    recent_calls: VecDeque<Call>,
+    handling: BTreeMap<ServiceCode, HandlingTotals>,
+}
+
+impl Hall {
+    pub fn new() -> Hall {
+        Hall::default()
+    }
+
+    // ----- reading -----
+
+    pub fn settings(&self) -> &HallSettings {
+        &self.settings
+    }
+
+    /// The local day the hall is in; `None` before the first command.
+    pub fn date(&self) -> Option<LocalDate> {
+        self.date
+    }
+
+    /// The services, ordered by ticket prefix.
+    pub fn services(&self) -> Vec<&Service> {
+        let mut services: Vec<&Service> = self.services.values().collect();
+        services.sort_by_key(|service| service.prefix);
+        services
+    }
+
+    pub fn service(&self, code: &ServiceCode) -> Option<&Service> {
+        self.services.get(code)
+    }
+
+    pub fn windows(&self) -> impl Iterator<Item = &Window> {
+        self.windows.values()
+    }
+
+    pub fn window(&self, number: WindowNumber) -> Option<&Window> {
+        self.windows.get(&number)
+    }
+
+    /// Today's tickets in issue order.
+    pub fn tickets(&self) -> &[Ticket] {
+        &self.tickets
+    }
+
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        let index = id.0.checked_sub(self.first_id_today)?;
+        self.tickets.get(usize::try_from(index).ok()?)
+    }
+
+    pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
+        self.ticket(*self.by_token.get(token)?)
+    }
+
+    pub fn ticket_by_number(&self, number: TicketNumber) -> Option<&Ticket> {
+        self.ticket(*self.by_number.get(&number)?)
+    }
+
+    pub fn ticket_by_idempotency_key(&self, key: &str) -> Option<&Ticket> {
+        self.ticket(*self.by_idempotency_key.get(key)?)
+    }
+
+    pub fn queues(&self) -> &Queues {
+        &self.queues
+    }
+
+    /// The latest calls, newest first.
+    pub fn recent_calls(&self) -> impl Iterator<Item = &Call> {
+        self.recent_calls.iter()
+    }
+
+    /// How many tickets a service issued today (its daily cap counts these).
+    pub fn issued_today(&self, service: &ServiceCode) -> u32 {
+        self.issued_today.get(service).copied().unwrap_or(0)
+    }
+
+    /// The expected handling time of one ticket of a service, in milliseconds: the configured
+    /// estimate blended with the day's measured mean.
+    pub fn expected_handling_ms(&self, service: &ServiceCode) -> i64 {
+        let prior = self
+            .services
+            .get(service)
+            .map_or(5, |s| i64::from(s.handling_estimate_min))
+            * Millis::MINUTE;
+        let measured = self.handling.get(service).cloned().unwrap_or_default();
+        (prior * ESTIMATE_PRIOR_WEIGHT + measured.total_ms) / (ESTIMATE_PRIOR_WEIGHT + measured.count)
+    }
+
+    /// Where a waiting ticket stands in the queues, or `None` if it is not waiting.
+    pub fn queue_entry(&self, ticket: &Ticket) -> Option<QueueEntry> {
+        ticket.status.is_queued().then(|| QueueEntry {
+            id: ticket.id,
+            issued_at: ticket.issued_at,
+            service: ticket.service.clone(),
+            green_channel: ticket.green_channel,
+            pinned_window: ticket.pinned_window,
+        })
+    }
+
+    /// How many tickets wait before this one in its own queue (green channel first, then by
+    /// issue time); `None` if the ticket is not waiting.
+    pub fn ahead_of(&self, ticket: &Ticket) -> Option<usize> {
+        if !ticket.status.is_queued() {
+            return None;
+        }
+        let ahead = match ticket.pinned_window {
+            Some(window) => self
+                .tickets
+                .iter()
+                .filter(|other| {
+                    other.status.is_queued()
+                        && other.pinned_window == Some(window)
+                        && other.queue_key() < ticket.queue_key()
+                })
+                .count(),
+            None => self
+                .queues
+                .service_order(&ticket.service)
+                .take_while(|&id| id != ticket.id)
+                .count(),
+        };
+        Some(ahead)
+    }
+
+    /// Which windows are assigned a service, primary windows first.
+    pub fn windows_serving(&self, service: &ServiceCode) -> Vec<WindowNumber> {
+        let mut found: Vec<(usize, WindowNumber)> = self
+            .windows
+            .values()
+            .filter_map(|window| {
+                let rank = window.def.services.iter().position(|code| code == service)?;
+                Some((rank, window.number()))
+            })
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, number)| number).collect()
+    }
+
+    // ----- changing -----
+
+    /// Decides the events a command causes and folds them into the state. On an error the
+    /// state is unchanged. A command on a new local date first starts the day.
+    pub fn apply(&mut self, command: &Command, now: Now) -> Result<Vec<Event>, Error> {
+        if self.date == Some(now.date) {
+            let events = self.decide(command, now)?;
+            for event in &events {
+                self.evolve(event, now.at);
+            }
+            return Ok(events);
+        }
+        // A new day: decide on the rolled-over state, and keep it only if the command holds.
+        let day_started = Event::DayStarted { date: now.date };
+        let mut next = self.clone();
+        next.evolve(&day_started, now.at);
+        let mut events = next.decide(command, now)?;
+        for event in &events {
+            next.evolve(event, now.at);
+        }
+        *self = next;
+        events.insert(0, day_started);
+        Ok(events)
+    }
+
+    fn decide(&self, command: &Command, now: Now) -> Result<Vec<Event>, Error> {
+        match command {
+            Command::Tick => Ok(Vec::new()),
+            Command::ConfigureHall(settings) => {
+                settings.validate()?;
+                Ok(vec![Event::HallConfigured(settings.clone())])
+            }
+            Command::AddService(service) => {
+                if self.services.contains_key(&service.code) {
+                    return Err(Error::ServiceExists(service.code.clone()));
+                }
+                self.check_service(service)?;
+                Ok(vec![Event::ServiceDefined(service.clone())])
+            }
+            Command::UpdateService(service) => {
+                self.known_service(&service.code)?;
+                self.check_service(service)?;
+                Ok(vec![Event::ServiceDefined(service.clone())])
+            }
+            Command::RemoveService(code) => {
+                self.known_service(code)?;
+                let windows = self.windows_serving(code);
+                let has_tickets = self
+                    .tickets
+                    .iter()
+                    .any(|t| &t.service == code && !t.status.is_final());
+                if !windows.is_empty() || has_tickets {
+                    return Err(Error::ServiceInUse {
+                        service: code.clone(),
+                        windows,
+                    });
+                }
+                Ok(vec![Event::ServiceRemoved { code: code.clone() }])
+            }
+            Command::AddWindow(def) => {
+                if self.windows.contains_key(&def.number) {
+                    return Err(Error::WindowExists(def.number));
+                }
+                self.check_window(def)?;
+                Ok(vec![Event::WindowDefined(def.clone())])
+            }
+            Command::UpdateWindow(def) => {
+                self.known_window(def.number)?;
+                self.check_window(def)?;
+                Ok(vec![Event::WindowDefined(def.clone())])
+            }
+            Command::RemoveWindow(number) => {
+                let window = self.known_window(*number)?;
+                if window.state != WindowState::Closed {
+                    return Err(Error::WindowNotClosed(*number));
+                }
+                let waiting = self.queues.pinned_to(*number);
+                if waiting > 0 {
+                    return Err(Error::WindowHasQueue {
+                        window: *number,
+                        waiting,
+                    });
+                }
+                Ok(vec![Event::WindowRemoved { number: *number }])
+            }
+            Command::IssueTicket {
+                service,
+                green_channel,
+                token,
+                idempotency_key,
+            } => self.decide_issue(service, *green_channel, token, idempotency_key, now),
+            Command::CallNext { window } => {
+                let (window, mut events) = self.start_call(*window)?;
+                let choice = dispatch::choose(&self.queues, self.caller(window));
+                if let Some(choice) = choice {
+                    events.push(Event::TicketCalled {
+                        id: choice.id,
+                        window: window.number(),
+                        recall: false,
+                        out_of_order: None,
+                    });
+                }
+                Ok(events)
+            }
+            Command::CallTicket {
+                window,
+                number,
+                reason,
+            } => {
+                let reason = reason.trim();
+                if reason.is_empty() {
+                    return Err(Error::invalid(
+                        "calling a ticket out of order needs a reason",
+                    ));
+                }
+                let ticket = self
+                    .ticket_by_number(*number)
+                    .ok_or(Error::UnknownTicket(*number))?;
+                if !ticket.status.is_queued() {
+                    return Err(Error::TicketNotWaiting(*number));
+                }
+                let (window, mut events) = self.start_call(*window)?;
+                let may_call = match ticket.pinned_window {
+                    Some(pinned) => pinned == window.number(),
+                    None => window.def.services.contains(&ticket.service),
+                };
+                if !may_call {
+                    return Err(Error::NotAssigned {
+                        window: window.number(),
+                        service: ticket.service.clone(),
+                    });
+                }
+                let in_order = dispatch::choose(&self.queues, self.caller(window))
+                    .is_some_and(|choice| choice.id == ticket.id);
+                events.push(Event::TicketCalled {
+                    id: ticket.id,
+                    window: window.number(),
+                    recall: false,
+                    out_of_order: (!in_order).then(|| reason.to_owned()),
+                });
+                Ok(events)
+            }
+            Command::Recall { window } => {
+                let (window, ticket) = self.serving(*window)?;
+                Ok(vec![Event::TicketCalled {
+                    id: ticket.id,
+                    window,
+                    recall: true,
+                    out_of_order: None,
+                }])
+            }
+            Command::NoShow { window } => {
+                let (window, ticket) = self.serving(*window)?;
+                Ok(vec![Event::TicketNoShow {
+                    id: ticket.id,
+                    window,
+                }])
+            }
+            Command::Finish { window } => {
+                let (window, ticket) = self.serving(*window)?;
+                Ok(vec![Event::TicketFinished {
+                    id: ticket.id,
+                    window,
+                }])
+            }
+            Command::Transfer { window, to } => {
+                let (window, ticket) = self.serving(*window)?;
+                match to {
+                    TransferTarget::Service(code) => {
+                        self.known_service(code)?;
+                        if *code == ticket.service {
+                            return Err(Error::TransferToSelf);
+                        }
+                    }
+                    TransferTarget::Window(target) => {
+                        self.known_window(*target)?;
+                        if *target == window {
+                            return Err(Error::TransferToSelf);
+                        }
+                    }
+                }
+                Ok(vec![Event::TicketTransferred {
+                    id: ticket.id,
+                    window,
+                    to: to.clone(),
+                }])
+            }
+            Command::Open { window } => match &self.known_window(*window)?.state {
+                WindowState::Closed => Ok(vec![Event::WindowOpened { window: *window }]),
+                _ => Err(Error::WindowAlreadyOpen(*window)),
+            },
+            Command::Close { window } => {
+                let found = self.known_window(*window)?;
+                match &found.state {
+                    WindowState::Closed => Err(Error::WindowAlreadyClosed(*window)),
+                    WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
+                    WindowState::Open | WindowState::Paused { .. } => {
+                        Ok(vec![Event::WindowClosed { window: *window }])
+                    }
+                }
+            }
+            Command::Pause { window, reason } => {
+                let reason = reason.trim();
+                if reason.is_empty() || reason.chars().count() > 200 {
+                    return Err(Error::invalid(
+                        "pausing a window needs a reason of at most 200 characters",
+                    ));
+                }
+                let found = self.known_window(*window)?;
+                match &found.state {
+                    WindowState::Closed => Err(Error::WindowClosed(*window)),
+                    WindowState::Paused { .. } => Err(Error::WindowPaused(*window)),
+                    WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
+                    WindowState::Open => Ok(vec![Event::WindowPaused {
+                        window: *window,
+                        reason: reason.to_owned(),
+                    }]),
+                }
+            }
+            Command::Resume { window } => match &self.known_window(*window)?.state {
+                WindowState::Paused { .. } => Ok(vec![Event::WindowResumed { window: *window }]),
+                _ => Err(Error::WindowNotPaused(*window)),
+            },
+        }
+    }
+
+    fn decide_issue(
+        &self,
+        code: &ServiceCode,
+        green_channel: bool,
+        token: &str,
+        idempotency_key: &Option<String>,
+        now: Now,
+    ) -> Result<Vec<Event>, Error> {
+        if let Some(key) = idempotency_key {
+            if key.is_empty() || key.len() > 200 {
+                return Err(Error::invalid(
+                    "an Idempotency-Key must have 1 to 200 characters",
+                ));
+            }
+            if let Some(earlier) = self.ticket_by_idempotency_key(key) {
+                let same = earlier.number.prefix
+                    == self.services.get(code).map_or(earlier.number.prefix, |s| s.prefix)
+                    && earlier.green_channel == green_channel;
+                return if same {
+                    Ok(Vec::new())
+                } else {
+                    Err(Error::IdempotencyKeyReused)
+                };
+            }
+        }
+        let service = self.known_service(code)?;
+        if !service.enabled {
+            return Err(Error::ServiceDisabled(code.clone()));
+        }
+        if let Some((opens, closes)) = service.hours
+            && !service.issues_at(now.time)
+        {
+            return Err(Error::ServiceNotOpen {
+                service: code.clone(),
+                opens,
+                closes,
+            });
+        }
+        if let Some(cap) = service.daily_cap
+            && self.issued_today(code) >= cap
+        {
+            return Err(Error::DailyCapReached {
+                service: code.clone(),
+                cap,
+            });
+        }
+        if token.len() < 16 || token.len() > 128 || self.by_token.contains_key(token) {
+            return Err(Error::invalid("a ticket needs a new token of 16 to 128 characters"));
+        }
+        let seq = self.last_seq.get(&service.prefix).copied().unwrap_or(0) + 1;
+        Ok(vec![Event::TicketIssued {
+            id: TicketId(self.first_id_today + self.tickets.len() as u64),
+            number: TicketNumber {
+                prefix: service.prefix,
+                seq,
+            },
+            service: code.clone(),
+            green_channel,
+            token: token.to_owned(),
+            idempotency_key: idempotency_key.clone(),
+        }])
+    }
+
+    fn known_service(&self, code: &ServiceCode) -> Result<&Service, Error> {
+        self.services
+            .get(code)
+            .ok_or_else(|| Error::UnknownService(code.clone()))
+    }
+
+    fn known_window(&self, number: WindowNumber) -> Result<&Window, Error> {
+        self.windows
+            .get(&number)
+            .ok_or(Error::UnknownWindow(number))
+    }
+
+    fn check_service(&self, service: &Service) -> Result<(), Error> {
+        service.validate()?;
+        if let Some(other) = self
+            .services
+            .values()
+            .find(|other| other.prefix == service.prefix && other.code != service.code)
+        {
+            return Err(Error::PrefixTaken {
+                prefix: service.prefix.letter(),
+                service: other.code.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    fn check_window(&self, def: &WindowDef) -> Result<(), Error> {
+        def.validate()?;
+        for code in &def.services {
+            self.known_service(code)?;
+        }
+        Ok(())
+    }
+
+    fn caller<'a>(&self, window: &'a Window) -> Caller<'a> {
+        Caller {
+            window: window.number(),
+            services: &window.def.services,
+            consecutive_green: window.consecutive_green,
+        }
+    }
+
+    fn serving_error(&self, window: WindowNumber, ticket: TicketId) -> Error {
+        match self.ticket(ticket) {
+            Some(ticket) => Error::WindowServing {
+                window,
+                ticket: ticket.number,
+            },
+            None => Error::WindowNotClosed(window),
+        }
+    }
+
+    /// Checks that a window may call, and finishes the ticket it is serving.
+    fn start_call(&self, number: WindowNumber) -> Result<(&Window, Vec<Event>), Error> {
+        let window = self.known_window(number)?;
+        match &window.state {
+            WindowState::Closed => Err(Error::WindowClosed(number)),
+            WindowState::Paused { .. } => Err(Error::WindowPaused(number)),
+            WindowState::Open => Ok((window, Vec::new())),
+            WindowState::Serving { ticket } => Ok((
+                window,
+                vec![Event::TicketFinished {
+                    id: *ticket,
+                    window: number,
+                }],
+            )),
+        }
+    }
+
+    fn serving(&self, number: WindowNumber) -> Result<(WindowNumber, &Ticket), Error> {
+        let window = self.known_window(number)?;
+        window
+            .serving()
+            .and_then(|id| self.ticket(id))
+            .map(|ticket| (number, ticket))
+            .ok_or(Error::WindowNotServing(number))
+    }
+
+    /// Folds one event into the state. Events come from [`Hall::apply`], now or before a
+    /// restart; one that does not fit the state (a damaged log) changes nothing it cannot.
+    pub fn evolve(&mut self, event: &Event, at: Millis) {
+        match event {
+            Event::DayStarted { date } => self.start_day(*date),
+            Event::HallConfigured(settings) => self.settings = settings.clone(),
+            Event::ServiceDefined(service) => {
+                self.services.insert(service.code.clone(), service.clone());
+            }
+            Event::ServiceRemoved { code } => {
+                self.services.remove(code);
+            }
+            Event::WindowDefined(def) => {
+                self.windows
+                    .entry(def.number)
+                    .and_modify(|window| window.def = def.clone())
+                    .or_insert_with(|| Window {
+                        def: def.clone(),
+                        state: WindowState::Closed,
+                        state_since: at,
+                        consecutive_green: 0,
+                    });
+            }
+            Event::WindowRemoved { number } => {
+                self.windows.remove(number);
+            }
+            Event::TicketIssued {
+                id,
+                number,
+                service,
+                green_channel,
+                token,
+                idempotency_key,
+            } => {
+                if self.tickets.is_empty() {
+                    self.first_id_today = id.0;
+                }
+                let ticket = Ticket {
+                    id: *id,
+                    number: *number,
+                    token: token.clone(),
+                    service: service.clone(),
+                    green_channel: *green_channel,
+                    issued_at: at,
+                    first_called_at: None,
+                    called_at: None,
+                    finished_at: None,
+                    window: None,
+                    pinned_window: None,
+                    status: TicketStatus::Waiting,
+                    transfers: Vec::new(),
+                    recalls: 0,
+                    idempotency_key: idempotency_key.clone(),
+                };
+                if let Some(entry) = self.queue_entry(&ticket) {
+                    self.queues.push(&entry);
+                }
+                let last = self.last_seq.entry(number.prefix).or_insert(0);
+                *last = (*last).max(number.seq);
+                *self.issued_today.entry(service.clone()).or_insert(0) += 1;
+                self.by_number.insert(*number, *id);
+                self.by_token.insert(token.clone(), *id);
+                if let Some(key) = idempotency_key {
+                    self.by_idempotency_key.insert(key.clone(), *id);
+                }
+                self.tickets.push(ticket);
+            }
+            Event::TicketCalled {
+                id,
+                window,
+                recall,
+                out_of_order: _,
+            } => self.called(*id, *window, *recall, at),
+            Event::TicketFinished { id, window } => {
+                self.end_service(*id, *window, TicketStatus::Done, at)
+            }
+            Event::TicketNoShow { id, window } => {
+                self.end_service(*id, *window, TicketStatus::NoShow, at)
+            }
+            Event::TicketTransferred { id, window, to } => self.transferred(*id, *window, to, at),
+            Event::WindowOpened { window } => self.set_window_state(*window, WindowState::Open, at),
+            Event::WindowClosed { window } => {
+                self.set_window_state(*window, WindowState::Closed, at)
+            }
+            Event::WindowPaused { window, reason } => {
+                let state = WindowState::Paused {
+                    reason: reason.clone(),
+                };
+                self.set_window_state(*window, state, at)
+            }
+            Event::WindowResumed { window } => self.set_window_state(*window, WindowState::Open, at),
+        }
+    }
+
+    fn start_day(&mut self, date: LocalDate) {
+        self.date = Some(date);
+        self.first_id_today += self.tickets.len() as u64;
+        self.tickets.clear();
+        self.by_number.clear();
+        self.by_token.clear();
+        self.by_idempotency_key.clear();
+        self.last_seq.clear();
+        self.issued_today.clear();
+        self.queues = Queues::default();
+        self.recent_calls.clear();
+        self.handling.clear();
+        for window in self.windows.values_mut() {
+            window.state = WindowState::Closed;
+            window.consecutive_green = 0;
+        }
+    }
+
+    fn ticket_mut(&mut self, id: TicketId) -> Option<&mut Ticket> {
+        let index = id.0.checked_sub(self.first_id_today)?;
+        self.tickets.get_mut(usize::try_from(index).ok()?)
+    }
+
+    fn set_window_state(&mut self, number: WindowNumber, state: WindowState, at: Millis) {
+        if let Some(window) = self.windows.get_mut(&number) {
+            window.state = state;
+            window.state_since = at;
+        }
+    }
+
+    fn called(&mut self, id: TicketId, window: WindowNumber, recall: bool, at: Millis) {
+        let Some(ticket) = self.ticket(id) else {
+            return;
+        };
+        let entry = self.queue_entry(ticket);
+        let green_call = ticket.green_channel && ticket.pinned_window.is_none();
+        if let Some(entry) = entry {
+            self.queues.remove(&entry);
+        }
+        let Some(ticket) = self.ticket_mut(id) else {
+            return;
+        };
+        if recall {
+            ticket.recalls += 1;
+        } else {
+            ticket.status = TicketStatus::Called;
+            ticket.called_at = Some(at);
+            ticket.first_called_at.get_or_insert(at);
+            ticket.window = Some(window);
+            ticket.pinned_window = None;
+        }
+        let call = Call {
+            ticket: id,
+            number: ticket.number,
+            service: ticket.service.clone(),
+            window,
+            at,
+            recall,
+        };
+        if !recall {
+            if let Some(found) = self.windows.get_mut(&window) {
+                found.consecutive_green = if green_call {
+                    found.consecutive_green + 1
+                } else {
+                    0
+                };
+            }
+            self.set_window_state(window, WindowState::Serving { ticket: id }, at);
+        }
+        self.recent_calls.push_front(call);
+        self.recent_calls.truncate(RECENT_CALLS);
+    }
+
+    /// Counts the time a window spent on a ticket towards its service's handling estimate.
+    fn count_handling(&mut self, id: TicketId, at: Millis) {
+        let Some(ticket) = self.ticket(id) else {
+            return;
+        };
+        if let Some(called_at) = ticket.called_at {
+            let totals = self.handling.entry(ticket.service.clone()).or_default();
+            totals.total_ms += at.since(called_at);
+            totals.count += 1;
+        }
+    }
+
+    fn end_service(&mut self, id: TicketId, window: WindowNumber, status: TicketStatus, at: Millis) {
+        if status == TicketStatus::Done {
+            self.count_handling(id, at);
+        }
+        if let Some(ticket) = self.ticket_mut(id) {
+            ticket.status = status;
+            ticket.finished_at = Some(at);
+        }
+        self.set_window_state(window, WindowState::Open, at);
+    }
+
+    fn transferred(&mut self, id: TicketId, window: WindowNumber, to: &TransferTarget, at: Millis) {
+        self.count_handling(id, at);
+        let Some(ticket) = self.ticket_mut(id) else {
+            return;
+        };
+        ticket.transfers.push(Transfer {
+            from_service: ticket.service.clone(),
+            from_window: window,
+            to: to.clone(),
+            at,
+        });
+        ticket.status = TicketStatus::Transferred;
+        match to {
+            TransferTarget::Service(code) => {
+                ticket.service = code.clone();
+                ticket.pinned_window = None;
+            }
+            TransferTarget::Window(target) => ticket.pinned_window = Some(*target),
+        }
+        let ticket = ticket.clone();
+        if let Some(entry) = self.queue_entry(&ticket) {
+            self.queues.push(&entry);
+        }
+        self.set_window_state(window, WindowState::Open, at);
+    }
+
+    /// Checks the invariants that must hold after any sequence of commands; used by the
+    /// property tests here and in the simulator. Returns what is broken.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let queued = self.tickets.iter().filter(|t| t.status.is_queued()).count();
+        if self.queues.len() != queued {
+            return Err(format!(
+                "{} tickets in the queues but {queued} tickets waiting",
+                self.queues.len()
+            ));
+        }
+        if self.by_number.len() != self.tickets.len() || self.by_token.len() != self.tickets.len()
+        {
+            return Err("a ticket number or token repeats today".into());
+        }
+        let issued: u32 = self.issued_today.values().sum();
+        if issued as usize != self.tickets.len() {
+            return Err(format!(
+                "{issued} tickets counted as issued but {} exist",
+                self.tickets.len()
+            ));
+        }
+        for (index, ticket) in self.tickets.iter().enumerate() {
+            if ticket.id.0 != self.first_id_today + index as u64 {
+                return Err(format!("ticket {} is out of place", ticket.number));
+            }
+            let holders: Vec<WindowNumber> = self
+                .windows
+                .values()
+                .filter(|w| w.serving() == Some(ticket.id))
+                .map(Window::number)
+                .collect();
+            let expected = match ticket.status {
+                TicketStatus::Called => 1,
+                _ => 0,
+            };
+            if holders.len() != expected {
+                return Err(format!(
+                    "ticket {} ({}) is held by windows {holders:?}",
+                    ticket.number,
+                    ticket.status.as_str()
+                ));
+            }
+            if ticket.status == TicketStatus::Called && ticket.window != holders.first().copied()
+            {
+                return Err(format!("ticket {} is at the wrong window", ticket.number));
+            }
+        }
+        for window in self.windows.values() {
+            if let Some(id) = window.serving()
+                && self.ticket(id).is_none()
+            {
+                return Err(format!("window {} serves a ticket that does not exist", window.number()));
+            }
+        }
+        Ok(())
+    }
+}

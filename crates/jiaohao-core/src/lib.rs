@@ -1,0 +1,32 @@
+//! The pure domain of a service hall: services, windows, tickets, the hall state machine,
+//! the call-next policy and the wait estimate.
+//!
+//! Nothing here reads the clock, touches a file or a socket, or draws a random number: the
+//! caller passes `now` and any token, so the hub, the simulator and the tests all drive the
+//! very same code and get the very same answers.
+//!
+//! The hall is event-sourced: [`Hall::apply`] decides which [`Event`]s a [`Command`] causes and
+//! folds them into the state; [`Hall::evolve`] folds a stored event, so the state after a
+//! restart is the fold of the log.
+
+pub mod dispatch;
+pub mod error;
+pub mod estimate;
+pub mod event;
+pub mod hall;
+pub mod ids;
+pub mod service;
+pub mod ticket;
+pub mod time;
+pub mod window;
+
+pub use dispatch::Queues;
+pub use error::Error;
+pub use estimate::Projection;
+pub use event::{Command, Event, TransferTarget};
+pub use hall::{Call, Hall, HallSettings};
+pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+pub use service::Service;
+pub use ticket::{Ticket, TicketStatus, Transfer};
+pub use time::{ClockTime, LocalDate, Millis, Now};
+pub use window::{Window, WindowDef, WindowState};
