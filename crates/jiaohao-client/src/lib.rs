@@ -1,1 +1,309 @@
-//! placeholder
+//! A small async client for the hub's HTTP API and its live event stream, used by the kiosk,
+//! the display and the whole-system tests.
+
+use jiaohao_wire as wire;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("cannot reach the hub: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("the hub answered {status}: {} ({})", body.error, body.code)]
+    Api { status: u16, body: wire::ErrorBody },
+    #[error("the hub answered {status} with a body that is not an error: {text}")]
+    Unexpected { status: u16, text: String },
+}
+
+impl ClientError {
+    /// The HTTP status of an API error, if it is one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => Some(*status),
+            ClientError::Http(_) => None,
+        }
+    }
+
+    /// The error code of an API error, such as `daily_cap_reached`.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ClientError::Api { body, .. } => Some(&body.code),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl Client {
+    /// A client for the hub at `base`, such as `http://127.0.0.1:8080`.
+    pub fn new(base: impl Into<String>) -> Client {
+        Client {
+            base: base.into().trim_end_matches('/').to_owned(),
+            token: None,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// The same client, sending `Authorization: Bearer <token>`.
+    pub fn with_token(&self, token: impl Into<String>) -> Client {
+        Client {
+            token: Some(token.into()),
+            ..self.clone()
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// A request to `path` with the client's token.
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    /// Sends a request and reads a JSON answer; `None` for `204 No Content`.
+    pub async fn send<T: DeserializeOwned>(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<Option<T>> {
+        let response = builder.send().await?;
+        let status = response.status();
+        if status == StatusCode::NO_CONTENT {
+            return Ok(None);
+        }
+        let text = response.text().await?;
+        if status.is_success() {
+            return serde_json::from_str(&text).map(Some).map_err(|_| {
+                ClientError::Unexpected {
+                    status: status.as_u16(),
+                    text,
+                }
+            });
+        }
+        match serde_json::from_str::<wire::ErrorBody>(&text) {
+            Ok(body) => Err(ClientError::Api {
+                status: status.as_u16(),
+                body,
+            }),
+            Err(_) => Err(ClientError::Unexpected {
+                status: status.as_u16(),
+                text,
+            }),
+        }
+    }
+
+    async fn expect<T: DeserializeOwned>(&self, builder: reqwest::RequestBuilder) -> Result<T> {
+        self.send(builder).await?.ok_or(ClientError::Unexpected {
+            status: 204,
+            text: String::new(),
+        })
+    }
+
+    pub async fn health(&self) -> Result<wire::Health> {
+        self.expect(self.request(Method::GET, "/api/health")).await
+    }
+
+    pub async fn hall(&self) -> Result<wire::HallView> {
+        self.expect(self.request(Method::GET, "/api/hall")).await
+    }
+
+    /// Issues a ticket; the same `idempotency_key` on a retry returns the same ticket.
+    pub async fn issue_ticket(
+        &self,
+        service: &str,
+        green_channel: bool,
+        idempotency_key: Option<&str>,
+    ) -> Result<wire::IssuedTicket> {
+        let mut builder = self
+            .request(Method::POST, "/api/tickets")
+            .json(&wire::IssueTicketRequest {
+                service: service.to_owned(),
+                green_channel,
+            });
+        if let Some(key) = idempotency_key {
+            builder = builder.header("Idempotency-Key", key);
+        }
+        self.expect(builder).await
+    }
+
+    pub async fn ticket(&self, token: &str) -> Result<wire::TicketStatus> {
+        self.expect(self.request(Method::GET, &format!("/api/tickets/{token}")))
+            .await
+    }
+
+    /// Calls the next ticket to window `n`; `None` when nothing waits for it.
+    pub async fn call_next(&self, window: u16) -> Result<Option<wire::TicketDetail>> {
+        self.send(self.request(Method::POST, &format!("/api/windows/{window}/call-next")))
+            .await
+    }
+
+    /// A window action that answers with the ticket: `recall`, `no-show`, `finish`.
+    pub async fn ticket_action(&self, window: u16, action: &str) -> Result<wire::TicketDetail> {
+        self.expect(self.request(Method::POST, &format!("/api/windows/{window}/{action}")))
+            .await
+    }
+
+    /// A window action that answers with the window: `open`, `close`, `resume`.
+    pub async fn window_action(&self, window: u16, action: &str) -> Result<wire::WindowStatus> {
+        self.expect(self.request(Method::POST, &format!("/api/windows/{window}/{action}")))
+            .await
+    }
+
+    pub async fn pause(&self, window: u16, reason: &str) -> Result<wire::WindowStatus> {
+        let body = wire::PauseRequest {
+            reason: reason.to_owned(),
+        };
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/pause"))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn transfer(
+        &self,
+        window: u16,
+        to: &wire::TransferRequest,
+    ) -> Result<wire::TicketDetail> {
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/transfer"))
+                .json(to),
+        )
+        .await
+    }
+
+    pub async fn call_ticket(
+        &self,
+        window: u16,
+        number: &str,
+        reason: &str,
+    ) -> Result<wire::TicketDetail> {
+        let body = wire::CallTicketRequest {
+            number: number.to_owned(),
+            reason: reason.to_owned(),
+        };
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/call"))
+                .json(&body),
+        )
+        .await
+    }
+
+    pub async fn set_window_services(
+        &self,
+        window: u16,
+        services: &[&str],
+    ) -> Result<wire::WindowStatus> {
+        let body = wire::WindowServices {
+            services: services.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        self.expect(
+            self.request(Method::PUT, &format!("/api/windows/{window}/services"))
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Opens the live stream, resuming after `last_event_id` if given.
+    pub async fn events(&self, last_event_id: Option<u64>) -> Result<EventStream> {
+        let mut builder = self
+            .request(Method::GET, "/api/events")
+            .header("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            builder = builder.header("Last-Event-ID", id.to_string());
+        }
+        let response = builder.send().await?;
+        if !response.status().is_success() {
+            return Err(ClientError::Unexpected {
+                status: response.status().as_u16(),
+                text: response.text().await.unwrap_or_default(),
+            });
+        }
+        Ok(EventStream {
+            response,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+/// One message of the live stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamEvent {
+    /// The event name: `snapshot`, `hall_changed`, `ticket_called`, …
+    pub event: String,
+    pub id: Option<u64>,
+    pub data: String,
+}
+
+impl StreamEvent {
+    pub fn json<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        serde_json::from_str(&self.data)
+    }
+}
+
+/// The hub's Server-Sent Events, parsed message by message.
+pub struct EventStream {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+}
+
+impl EventStream {
+    /// The next message; `None` when the hub closed the stream. Heartbeat comments are skipped.
+    pub async fn next(&mut self) -> Result<Option<StreamEvent>> {
+        loop {
+            if let Some(event) = self.take_message() {
+                return Ok(Some(event));
+            }
+            match self.response.chunk().await? {
+                Some(chunk) => self.buffer.extend_from_slice(&chunk),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Takes one complete message (ended by a blank line) out of the buffer, if there is one.
+    fn take_message(&mut self) -> Option<StreamEvent> {
+        loop {
+            let end = self.buffer.windows(2).position(|w| w == b"\n\n")?;
+            let block: Vec<u8> = self.buffer.drain(..end + 2).collect();
+            let text = String::from_utf8_lossy(&block);
+            let mut event = StreamEvent {
+                event: "message".into(),
+                id: None,
+                data: String::new(),
+            };
+            let mut has_data = false;
+            for line in text.lines() {
+                let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                let value = value.strip_prefix(' ').unwrap_or(value);
+                match field {
+                    "event" => event.event = value.to_owned(),
+                    "id" => event.id = value.parse().ok(),
+                    "data" => {
+                        if has_data {
+                            event.data.push('\n');
+                        }
+                        event.data.push_str(value);
+                        has_data = true;
+                    }
+                    _ => {}
+                }
+            }
+            if has_data {
+                return Some(event);
+            }
+        }
+    }
+}

@@ -78,13 +78,16 @@ impl Queues {
                 .pinned
                 .get_mut(&window)
                 .is_some_and(|queue| queue.remove(&key)),
-            None => self.by_service.get_mut(&entry.service).is_some_and(|queue| {
-                if entry.green_channel {
-                    queue.green.remove(&key)
-                } else {
-                    queue.normal.remove(&key)
-                }
-            }),
+            None => self
+                .by_service
+                .get_mut(&entry.service)
+                .is_some_and(|queue| {
+                    if entry.green_channel {
+                        queue.green.remove(&key)
+                    } else {
+                        queue.normal.remove(&key)
+                    }
+                }),
         }
     }
 
@@ -155,11 +158,7 @@ pub struct Choice {
 
 /// The call-next policy: see the module documentation.
 pub fn choose(queues: &Queues, caller: Caller<'_>) -> Option<Choice> {
-    if let Some(&(_, id)) = queues
-        .pinned
-        .get(&caller.window)
-        .and_then(BTreeSet::first)
-    {
+    if let Some(&(_, id)) = queues.pinned.get(&caller.window).and_then(BTreeSet::first) {
         return Some(Choice {
             id,
             green_channel: false,
@@ -216,7 +215,10 @@ mod tests {
         queues.push(&entry(2, 3, "hukou", false));
         queues.push(&entry(3, 1, "vehicle", false));
         let services = [code("hukou"), code("id_card")];
-        assert_eq!(choose(&queues, caller(&services, 0)).unwrap().id, TicketId(2));
+        assert_eq!(
+            choose(&queues, caller(&services, 0)).unwrap().id,
+            TicketId(2)
+        );
     }
 
     #[test]
@@ -226,10 +228,22 @@ mod tests {
         queues.push(&entry(2, 2, "hukou", true));
         let services = [code("hukou")];
         let first = choose(&queues, caller(&services, 0)).unwrap();
-        assert_eq!(first, Choice { id: TicketId(2), green_channel: true });
-        assert_eq!(choose(&queues, caller(&services, 1)).unwrap().id, TicketId(2));
+        assert_eq!(
+            first,
+            Choice {
+                id: TicketId(2),
+                green_channel: true
+            }
+        );
+        assert_eq!(
+            choose(&queues, caller(&services, 1)).unwrap().id,
+            TicketId(2)
+        );
         // Two green calls in a row: the normal ticket that waited longer goes next.
-        assert_eq!(choose(&queues, caller(&services, 2)).unwrap().id, TicketId(1));
+        assert_eq!(
+            choose(&queues, caller(&services, 2)).unwrap().id,
+            TicketId(1)
+        );
     }
 
     #[test]
@@ -238,7 +252,10 @@ mod tests {
         queues.push(&entry(1, 1, "hukou", true));
         queues.push(&entry(2, 2, "hukou", false));
         let services = [code("hukou")];
-        assert_eq!(choose(&queues, caller(&services, 5)).unwrap().id, TicketId(1));
+        assert_eq!(
+            choose(&queues, caller(&services, 5)).unwrap().id,
+            TicketId(1)
+        );
     }
 
     #[test]
@@ -249,7 +266,10 @@ mod tests {
         pinned.pinned_window = Some(WindowNumber::new(1).unwrap());
         queues.push(&pinned);
         let services = [code("hukou")];
-        assert_eq!(choose(&queues, caller(&services, 0)).unwrap().id, TicketId(2));
+        assert_eq!(
+            choose(&queues, caller(&services, 0)).unwrap().id,
+            TicketId(2)
+        );
         let other = Caller {
             window: WindowNumber::new(2).unwrap(),
             ..caller(&services, 0)

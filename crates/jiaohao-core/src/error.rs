@@ -15,11 +15,24 @@ pub enum Error {
     UnknownTicket(TicketNumber),
     ServiceExists(ServiceCode),
     WindowExists(WindowNumber),
-    PrefixTaken { prefix: char, service: ServiceCode },
-    ServiceInUse { service: ServiceCode, windows: Vec<WindowNumber> },
+    PrefixTaken {
+        prefix: char,
+        service: ServiceCode,
+    },
+    ServiceInUse {
+        service: ServiceCode,
+        windows: Vec<WindowNumber>,
+    },
     ServiceDisabled(ServiceCode),
-    ServiceNotOpen { service: ServiceCode, opens: ClockTime, closes: ClockTime },
-    DailyCapReached { service: ServiceCode, cap: u32 },
+    ServiceNotOpen {
+        service: ServiceCode,
+        opens: ClockTime,
+        closes: ClockTime,
+    },
+    DailyCapReached {
+        service: ServiceCode,
+        cap: u32,
+    },
     IdempotencyKeyReused,
     WindowClosed(WindowNumber),
     WindowPaused(WindowNumber),
@@ -27,11 +40,20 @@ pub enum Error {
     WindowAlreadyClosed(WindowNumber),
     WindowNotClosed(WindowNumber),
     WindowNotPaused(WindowNumber),
-    WindowServing { window: WindowNumber, ticket: TicketNumber },
+    WindowServing {
+        window: WindowNumber,
+        ticket: TicketNumber,
+    },
     WindowNotServing(WindowNumber),
-    WindowHasQueue { window: WindowNumber, waiting: usize },
+    WindowHasQueue {
+        window: WindowNumber,
+        waiting: usize,
+    },
     TicketNotWaiting(TicketNumber),
-    NotAssigned { window: WindowNumber, service: ServiceCode },
+    NotAssigned {
+        window: WindowNumber,
+        service: ServiceCode,
+    },
     TransferToSelf,
 }
 

@@ -64,6 +64,11 @@ impl Projection {
         self.call_at.get(&ticket).map(|at| at.since(self.now))
     }
 
+    /// When a waiting ticket is projected to be called.
+    pub fn call_at(&self, ticket: TicketId) -> Option<Millis> {
+        self.call_at.get(&ticket).copied()
+    }
+
     /// The projected wait of a ticket issued now for a service, in milliseconds.
     pub fn new_ticket_wait_ms(&self, service: &ServiceCode) -> Option<i64> {
         self.new_ticket_wait_ms.get(service).copied().flatten()

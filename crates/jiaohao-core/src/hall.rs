@@ -46,7 +46,9 @@ impl Default for HallSettings {
 impl HallSettings {
     pub fn validate(&self) -> Result<(), Error> {
         if self.name_zh.trim().is_empty() || self.name_en.trim().is_empty() {
-            return Err(Error::invalid("the hall needs a Chinese and an English name"));
+            return Err(Error::invalid(
+                "the hall needs a Chinese and an English name",
+            ));
         }
         if self.timezone.trim().is_empty() {
             return Err(Error::invalid("the hall needs a time zone"));
@@ -184,7 +186,8 @@ impl Hall {
             .map_or(5, |s| i64::from(s.handling_estimate_min))
             * Millis::MINUTE;
         let measured = self.handling.get(service).cloned().unwrap_or_default();
-        (prior * ESTIMATE_PRIOR_WEIGHT + measured.total_ms) / (ESTIMATE_PRIOR_WEIGHT + measured.count)
+        (prior * ESTIMATE_PRIOR_WEIGHT + measured.total_ms)
+            / (ESTIMATE_PRIOR_WEIGHT + measured.count)
     }
 
     /// Where a waiting ticket stands in the queues, or `None` if it is not waiting.
@@ -229,7 +232,11 @@ impl Hall {
             .windows
             .values()
             .filter_map(|window| {
-                let rank = window.def.services.iter().position(|code| code == service)?;
+                let rank = window
+                    .def
+                    .services
+                    .iter()
+                    .position(|code| code == service)?;
                 Some((rank, window.number()))
             })
             .collect();
@@ -478,9 +485,13 @@ impl Hall {
                 ));
             }
             if let Some(earlier) = self.ticket_by_idempotency_key(key) {
-                let same = earlier.number.prefix
-                    == self.services.get(code).map_or(earlier.number.prefix, |s| s.prefix)
-                    && earlier.green_channel == green_channel;
+                // Compare with the service the ticket was issued for: a transfer changes its
+                // service but records where it came from, and a prefix may change during the day.
+                let issued_for = earlier
+                    .transfers
+                    .first()
+                    .map_or(&earlier.service, |hop| &hop.from_service);
+                let same = issued_for == code && earlier.green_channel == green_channel;
                 return if same {
                     Ok(Vec::new())
                 } else {
@@ -510,7 +521,9 @@ impl Hall {
             });
         }
         if token.len() < 16 || token.len() > 128 || self.by_token.contains_key(token) {
-            return Err(Error::invalid("a ticket needs a new token of 16 to 128 characters"));
+            return Err(Error::invalid(
+                "a ticket needs a new token of 16 to 128 characters",
+            ));
         }
         let seq = self.last_seq.get(&service.prefix).copied().unwrap_or(0) + 1;
         Ok(vec![Event::TicketIssued {
@@ -695,7 +708,9 @@ impl Hall {
                 };
                 self.set_window_state(*window, state, at)
             }
-            Event::WindowResumed { window } => self.set_window_state(*window, WindowState::Open, at),
+            Event::WindowResumed { window } => {
+                self.set_window_state(*window, WindowState::Open, at)
+            }
         }
     }
 
@@ -784,7 +799,13 @@ impl Hall {
         }
     }
 
-    fn end_service(&mut self, id: TicketId, window: WindowNumber, status: TicketStatus, at: Millis) {
+    fn end_service(
+        &mut self,
+        id: TicketId,
+        window: WindowNumber,
+        status: TicketStatus,
+        at: Millis,
+    ) {
         if status == TicketStatus::Done {
             self.count_handling(id, at);
         }
@@ -831,8 +852,7 @@ impl Hall {
                 self.queues.len()
             ));
         }
-        if self.by_number.len() != self.tickets.len() || self.by_token.len() != self.tickets.len()
-        {
+        if self.by_number.len() != self.tickets.len() || self.by_token.len() != self.tickets.len() {
             return Err("a ticket number or token repeats today".into());
         }
         let issued: u32 = self.issued_today.values().sum();
@@ -863,8 +883,7 @@ impl Hall {
                     ticket.status.as_str()
                 ));
             }
-            if ticket.status == TicketStatus::Called && ticket.window != holders.first().copied()
-            {
+            if ticket.status == TicketStatus::Called && ticket.window != holders.first().copied() {
                 return Err(format!("ticket {} is at the wrong window", ticket.number));
             }
         }
@@ -872,7 +891,10 @@ impl Hall {
             if let Some(id) = window.serving()
                 && self.ticket(id).is_none()
             {
-                return Err(format!("window {} serves a ticket that does not exist", window.number()));
+                return Err(format!(
+                    "window {} serves a ticket that does not exist",
+                    window.number()
+                ));
             }
         }
         Ok(())

@@ -64,11 +64,12 @@ impl Service {
                 self.code
             )));
         }
-        let texts = self
-            .documents_zh
-            .iter()
-            .chain(&self.documents_en)
-            .chain([&self.fee_note_zh, &self.fee_note_en, &self.name_zh, &self.name_en]);
+        let texts = self.documents_zh.iter().chain(&self.documents_en).chain([
+            &self.fee_note_zh,
+            &self.fee_note_en,
+            &self.name_zh,
+            &self.name_en,
+        ]);
         for text in texts {
             if text.chars().count() > 500 {
                 return Err(Error::invalid(format!(

@@ -1,1 +1,317 @@
-//! placeholder
+//! The hub's SQLite file: the append-only event log the hall state is folded from, the API
+//! tokens, and the conversions between the core's types and their JSON form.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a committed batch survives `kill -9` and power
+//! loss. Migrations are an append-only list keyed by `PRAGMA user_version`; a file written by a
+//! newer version is refused rather than misread.
+
+pub mod codec;
+mod tokens;
+
+use std::path::Path;
+
+use jiaohao_core::{Event, Millis};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+pub use tokens::{ApiToken, Role};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database was written by a newer jiaohao (schema {found}, this version knows up to {supported}); upgrade jiaohao or use a backup"
+    )]
+    TooNew { found: i64, supported: i64 },
+    #[error("event {seq} in the log cannot be read: {message}")]
+    Corrupt { seq: u64, message: String },
+}
+
+impl StoreError {
+    /// Whether the error means the disk refuses writes (full, read-only, I/O error), which the
+    /// hub reports as "temporarily unavailable" rather than as a bug.
+    pub fn is_disk_problem(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.code,
+                DiskFull | ReadOnly | SystemIoFailure | CannotOpen | DatabaseBusy | DatabaseLocked
+            ),
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The schema, one migration per entry; never edit an entry that has shipped, add a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the event log and the API tokens.
+    "CREATE TABLE events (
+        seq     INTEGER PRIMARY KEY,
+        at_ms   INTEGER NOT NULL,
+        actor   TEXT NOT NULL,
+        kind    TEXT NOT NULL,
+        body    TEXT NOT NULL,
+        public  TEXT
+    );
+    CREATE INDEX events_kind ON events(kind);
+    CREATE TABLE api_tokens (
+        id          INTEGER PRIMARY KEY,
+        token_hash  BLOB NOT NULL UNIQUE,
+        role        TEXT NOT NULL,
+        window      INTEGER,
+        name        TEXT NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        revoked_ms  INTEGER
+    );",
+];
+
+/// One event of the log as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub seq: u64,
+    pub at: Millis,
+    pub actor: String,
+    pub event: Event,
+}
+
+/// One event to append. `public` is the JSON the event stream sends for it, if any: stored
+/// beside the event so a reconnecting display can be sent what it missed.
+#[derive(Debug, Clone)]
+pub struct NewRecord<'a> {
+    pub seq: u64,
+    pub at: Millis,
+    pub actor: &'a str,
+    pub event: &'a Event,
+    pub public: Option<String>,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// Opens an existing database for reading only (the hub's reader connection).
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let store = Store { conn };
+        store.check_version()?;
+        Ok(store)
+    }
+
+    fn check_version(&self) -> Result<i64> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let supported = MIGRATIONS.len() as i64;
+        if version > supported {
+            return Err(StoreError::TooNew {
+                found: version,
+                supported,
+            });
+        }
+        Ok(version)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version = self.check_version()?;
+        let tx = self.conn.transaction()?;
+        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The schema version of the open file.
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))?)
+    }
+
+    /// Appends events in one transaction: all of them are durable when this returns, or none.
+    pub fn append(&mut self, records: &[NewRecord<'_>]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO events (seq, at_ms, actor, kind, body, public) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            for record in records {
+                insert.execute(params![
+                    record.seq as i64,
+                    record.at.0,
+                    record.actor,
+                    record.event.kind(),
+                    codec::event_to_json(record.event),
+                    record.public,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The sequence number of the last event, 0 for an empty log.
+    pub fn last_seq(&self) -> Result<u64> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(seq) FROM events", [], |row| row.get(0))?;
+        Ok(seq.unwrap_or(0) as u64)
+    }
+
+    /// Reads the whole log in order, calling `each` for every record.
+    pub fn for_each_record(&self, mut each: impl FnMut(Record)) -> Result<()> {
+        let mut query = self
+            .conn
+            .prepare("SELECT seq, at_ms, actor, body FROM events ORDER BY seq")?;
+        let mut rows = query.query([])?;
+        while let Some(row) = rows.next()? {
+            let seq = row.get::<_, i64>(0)? as u64;
+            let body: String = row.get(3)?;
+            let event = codec::event_from_json(&body)
+                .map_err(|message| StoreError::Corrupt { seq, message })?;
+            each(Record {
+                seq,
+                at: Millis(row.get(1)?),
+                actor: row.get(2)?,
+                event,
+            });
+        }
+        Ok(())
+    }
+
+    /// The public stream messages after `seq`, oldest first, at most `limit` of them.
+    pub fn public_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, String)>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT seq, public FROM events WHERE seq > ?1 AND public IS NOT NULL ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = query.query_map(params![seq as i64, limit as i64], |row| {
+            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The event with this sequence number, if any.
+    pub fn record(&self, seq: u64) -> Result<Option<Record>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT at_ms, actor, body FROM events WHERE seq = ?1",
+                [seq as i64],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)),
+            )
+            .optional()?;
+        row.map(|(at, actor, body)| {
+            let event = codec::event_from_json(&body)
+                .map_err(|message| StoreError::Corrupt { seq, message })?;
+            Ok(Record {
+                seq,
+                at: Millis(at),
+                actor,
+                event,
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiaohao_core::{LocalDate, WindowNumber};
+
+    #[test]
+    fn appended_events_read_back_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hall.db");
+        let events = [
+            Event::DayStarted {
+                date: LocalDate::new(2026, 11, 23).unwrap(),
+            },
+            Event::WindowOpened {
+                window: WindowNumber::new(3).unwrap(),
+            },
+        ];
+        {
+            let mut store = Store::open(&path).unwrap();
+            assert_eq!(store.last_seq().unwrap(), 0);
+            let records: Vec<NewRecord<'_>> = events
+                .iter()
+                .enumerate()
+                .map(|(i, event)| NewRecord {
+                    seq: i as u64 + 1,
+                    at: Millis(1000 * i as i64),
+                    actor: "test",
+                    event,
+                    public: Some(format!("{{\"n\":{i}}}")),
+                })
+                .collect();
+            store.append(&records).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.last_seq().unwrap(), 2);
+        let mut read = Vec::new();
+        store.for_each_record(|record| read.push(record)).unwrap();
+        assert_eq!(read.len(), 2);
+        assert_eq!(read[1].event, events[1]);
+        assert_eq!(read[1].at, Millis(1000));
+        assert_eq!(store.public_after(1, 10).unwrap(), vec![(2, "{\"n\":1}".to_owned())]);
+        assert_eq!(store.record(2).unwrap().unwrap().actor, "test");
+        assert!(store.record(3).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_duplicate_sequence_number_rolls_the_whole_batch_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let event = Event::WindowOpened {
+            window: WindowNumber::new(1).unwrap(),
+        };
+        let record = |seq| NewRecord {
+            seq,
+            at: Millis(0),
+            actor: "t",
+            event: &event,
+            public: None,
+        };
+        store.append(&[record(1)]).unwrap();
+        assert!(store.append(&[record(2), record(1)]).is_err());
+        assert_eq!(store.last_seq().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hall.db");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).err().unwrap();
+        assert!(matches!(err, StoreError::TooNew { found: 99, .. }), "{err}");
+        assert!(err.to_string().contains("newer jiaohao"));
+    }
+}

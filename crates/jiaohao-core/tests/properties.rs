@@ -1,0 +1,649 @@
+//! Property tests of the hall: random sequences of what citizens, clerks and admins do — with
+//! time passing and days ending — applied through `Hall::apply`, checking after every step
+//! what must hold whatever happens: the invariants, unique numbers, strict order within a
+//! queue, the log folding back into the live state, and that no window idles while a ticket
+//! it may serve waits.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use jiaohao_core::dispatch::{self, Caller};
+use jiaohao_core::{
+    ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Prefix, Projection, Service,
+    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
+};
+use proptest::prelude::*;
+use proptest::test_runner::{FileFailurePersistence, TestCaseError};
+
+/// Midnight starting 2026-03-02 in Asia/Shanghai, in milliseconds since the epoch.
+const DAY_ZERO_MIDNIGHT_MS: i64 = 1_772_380_800_000;
+
+const MINUTES_PER_DAY: u32 = 24 * 60;
+
+/// The services a command may name; the last one does not exist.
+const SERVICES: [&str; 4] = ["hukou", "id_card", "vehicle", "passport"];
+
+/// The windows a command may name; the last one does not exist.
+const WINDOWS: u32 = 4;
+
+fn code(text: &str) -> ServiceCode {
+    ServiceCode::parse(text).unwrap()
+}
+
+fn win(number: u32) -> WindowNumber {
+    WindowNumber::new(number).unwrap()
+}
+
+fn service(code_text: &str, prefix: &str) -> Service {
+    Service {
+        prefix: Prefix::parse(prefix).unwrap(),
+        ..service_named(code(code_text))
+    }
+}
+
+fn service_named(code: ServiceCode) -> Service {
+    Service {
+        name_zh: format!("{code}业务"),
+        name_en: format!("{code} business"),
+        code,
+        prefix: Prefix::parse("Z").unwrap(),
+        wait_target_min: 30,
+        handling_target_min: 20,
+        handling_estimate_min: 10,
+        daily_cap: None,
+        hours: None,
+        documents_zh: Vec::new(),
+        documents_en: Vec::new(),
+        fee_note_zh: String::new(),
+        fee_note_en: String::new(),
+        enabled: true,
+    }
+}
+
+fn window_def(number: u32, services: Vec<ServiceCode>) -> WindowDef {
+    WindowDef {
+        number: win(number),
+        name_zh: format!("{number}号窗口"),
+        name_en: format!("Window {number}"),
+        services,
+    }
+}
+
+/// One thing that happens in the hall; indexes pick from [`SERVICES`] and the windows.
+#[derive(Debug, Clone)]
+enum Op {
+    Issue {
+        service: usize,
+        green_channel: bool,
+        key: Option<u8>,
+        reuse_token: bool,
+    },
+    CallNext {
+        window: u32,
+    },
+    CallTicket {
+        window: u32,
+        pick: usize,
+        blank_reason: bool,
+    },
+    Recall {
+        window: u32,
+    },
+    NoShow {
+        window: u32,
+    },
+    Finish {
+        window: u32,
+    },
+    TransferToService {
+        window: u32,
+        service: usize,
+    },
+    TransferToWindow {
+        window: u32,
+        target: u32,
+    },
+    Open {
+        window: u32,
+    },
+    Close {
+        window: u32,
+    },
+    Pause {
+        window: u32,
+    },
+    Resume {
+        window: u32,
+    },
+    /// Assigns the services whose bits are set, in reverse order if `reversed`.
+    Assign {
+        window: u32,
+        services: u8,
+        reversed: bool,
+    },
+    /// Gives a service the prefix `A` + `letter` (taken prefixes are refused).
+    Reprefix {
+        service: usize,
+        letter: u8,
+    },
+    Wait {
+        minutes: u32,
+    },
+    /// Jumps to the next morning, and sends a tick there if `tick`.
+    NextDay {
+        minutes: u32,
+        tick: bool,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    // Mostly things that exist, now and then one that does not.
+    let window = || prop_oneof![12 => 1..WINDOWS, 1 => Just(WINDOWS)];
+    let service = || prop_oneof![12 => 0..SERVICES.len() - 1, 1 => Just(SERVICES.len() - 1)];
+    prop_oneof![
+        8 => (
+            service(),
+            prop::bool::weighted(0.25),
+            prop::option::weighted(0.2, 0..4u8),
+            prop::bool::weighted(0.05),
+        )
+            .prop_map(|(service, green_channel, key, reuse_token)| Op::Issue {
+                service,
+                green_channel,
+                key,
+                reuse_token,
+            }),
+        7 => window().prop_map(|window| Op::CallNext { window }),
+        2 => (window(), any::<usize>(), prop::bool::weighted(0.1)).prop_map(
+            |(window, pick, blank_reason)| Op::CallTicket {
+                window,
+                pick,
+                blank_reason,
+            }
+        ),
+        1 => window().prop_map(|window| Op::Recall { window }),
+        1 => window().prop_map(|window| Op::NoShow { window }),
+        3 => window().prop_map(|window| Op::Finish { window }),
+        2 => (window(), service())
+            .prop_map(|(window, service)| Op::TransferToService { window, service }),
+        2 => (window(), window())
+            .prop_map(|(window, target)| Op::TransferToWindow { window, target }),
+        3 => window().prop_map(|window| Op::Open { window }),
+        1 => window().prop_map(|window| Op::Close { window }),
+        1 => window().prop_map(|window| Op::Pause { window }),
+        1 => window().prop_map(|window| Op::Resume { window }),
+        1 => (window(), 0..16u8, any::<bool>()).prop_map(|(window, services, reversed)| {
+            Op::Assign {
+                window,
+                services,
+                reversed,
+            }
+        }),
+        2 => (service(), 0..4u8).prop_map(|(service, letter)| Op::Reprefix { service, letter }),
+        4 => (0..=20u32).prop_map(|minutes| Op::Wait { minutes }),
+        1 => (30..=240u32).prop_map(|minutes| Op::Wait { minutes }),
+        1 => (0..=120u32, any::<bool>()).prop_map(|(minutes, tick)| Op::NextDay { minutes, tick }),
+    ]
+}
+
+/// The caller's clock: a day count from 2026-03-02 and the minute of that day.
+struct Clock {
+    day: u32,
+    minute: u32,
+    date: LocalDate,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            day: 0,
+            minute: 8 * 60,
+            date: LocalDate::new(2026, 3, 2).unwrap(),
+        }
+    }
+
+    fn advance(&mut self, minutes: u32) {
+        self.minute += minutes;
+        while self.minute >= MINUTES_PER_DAY {
+            self.minute -= MINUTES_PER_DAY;
+            self.day += 1;
+            self.date = next_date(self.date);
+        }
+    }
+
+    fn now(&self) -> Now {
+        let minutes = i64::from(self.day * MINUTES_PER_DAY + self.minute);
+        Now {
+            at: Millis(DAY_ZERO_MIDNIGHT_MS + minutes * Millis::MINUTE),
+            date: self.date,
+            time: ClockTime::from_minutes(self.minute as u16).unwrap(),
+        }
+    }
+}
+
+fn next_date(date: LocalDate) -> LocalDate {
+    LocalDate::new(date.year, date.month, date.day + 1)
+        .or_else(|_| LocalDate::new(date.year, date.month + 1, 1))
+        .or_else(|_| LocalDate::new(date.year + 1, 1, 1))
+        .unwrap()
+}
+
+/// The live hall, the fold of everything it emitted, and what the checks remember.
+struct Run {
+    hall: Hall,
+    replayed: Hall,
+    clock: Clock,
+    tokens: u64,
+    numbers: HashMap<LocalDate, HashSet<TicketNumber>>,
+}
+
+impl Run {
+    /// Services hukou/A (all day), id_card/B (08:00–12:00) and vehicle/C (at most 25 a day);
+    /// windows 1 (hukou, id_card), 2 (id_card, hukou) and 3 (vehicle), all open.
+    fn start() -> Result<Run, TestCaseError> {
+        let mut run = Run {
+            hall: Hall::new(),
+            replayed: Hall::new(),
+            clock: Clock::start(),
+            tokens: 0,
+            numbers: HashMap::new(),
+        };
+        let mut id_card = service("id_card", "B");
+        id_card.hours = Some((
+            ClockTime::parse("08:00").unwrap(),
+            ClockTime::parse("12:00").unwrap(),
+        ));
+        let mut vehicle = service("vehicle", "C");
+        vehicle.daily_cap = Some(25);
+        let mut setup = vec![
+            Command::AddService(service("hukou", "A")),
+            Command::AddService(id_card),
+            Command::AddService(vehicle),
+            Command::AddWindow(window_def(1, vec![code("hukou"), code("id_card")])),
+            Command::AddWindow(window_def(2, vec![code("id_card"), code("hukou")])),
+            Command::AddWindow(window_def(3, vec![code("vehicle")])),
+        ];
+        setup.extend((1..=3).map(|number| Command::Open {
+            window: win(number),
+        }));
+        for command in setup {
+            let result = run.apply(&command)?;
+            prop_assert!(result.is_ok(), "setup {command:?} failed: {result:?}");
+        }
+        Ok(run)
+    }
+
+    fn new_token(&mut self) -> String {
+        self.tokens += 1;
+        format!("token-{:016}", self.tokens)
+    }
+
+    /// The command an op stands for, or `None` if the op only moves the clock.
+    fn command(&mut self, op: &Op) -> Option<Command> {
+        let command = match *op {
+            Op::Issue {
+                service,
+                green_channel,
+                key,
+                reuse_token,
+            } => Command::IssueTicket {
+                service: code(SERVICES[service]),
+                green_channel,
+                token: if reuse_token && self.tokens > 0 {
+                    format!("token-{:016}", self.tokens)
+                } else {
+                    self.new_token()
+                },
+                idempotency_key: key.map(|key| format!("kiosk-{key}")),
+            },
+            Op::CallNext { window } => Command::CallNext {
+                window: win(window),
+            },
+            Op::CallTicket {
+                window,
+                pick,
+                blank_reason,
+            } => {
+                let tickets = self.hall.tickets();
+                let number = if tickets.is_empty() {
+                    TicketNumber::parse("A999").unwrap()
+                } else {
+                    tickets[pick % tickets.len()].number
+                };
+                Command::CallTicket {
+                    window: win(window),
+                    number,
+                    reason: if blank_reason { " " } else { "elderly citizen" }.into(),
+                }
+            }
+            Op::Recall { window } => Command::Recall {
+                window: win(window),
+            },
+            Op::NoShow { window } => Command::NoShow {
+                window: win(window),
+            },
+            Op::Finish { window } => Command::Finish {
+                window: win(window),
+            },
+            Op::TransferToService { window, service } => Command::Transfer {
+                window: win(window),
+                to: TransferTarget::Service(code(SERVICES[service])),
+            },
+            Op::TransferToWindow { window, target } => Command::Transfer {
+                window: win(window),
+                to: TransferTarget::Window(win(target)),
+            },
+            Op::Open { window } => Command::Open {
+                window: win(window),
+            },
+            Op::Close { window } => Command::Close {
+                window: win(window),
+            },
+            Op::Pause { window } => Command::Pause {
+                window: win(window),
+                reason: "lunch".into(),
+            },
+            Op::Resume { window } => Command::Resume {
+                window: win(window),
+            },
+            Op::Assign {
+                window,
+                services,
+                reversed,
+            } => {
+                let mut codes: Vec<ServiceCode> = SERVICES
+                    .iter()
+                    .enumerate()
+                    .filter(|(bit, _)| services & (1 << bit) != 0)
+                    .map(|(_, text)| code(text))
+                    .collect();
+                if reversed {
+                    codes.reverse();
+                }
+                Command::UpdateWindow(window_def(window, codes))
+            }
+            Op::Reprefix { service, letter } => {
+                let code = code(SERVICES[service]);
+                let mut changed = match self.hall.service(&code) {
+                    Some(known) => known.clone(),
+                    None => service_named(code),
+                };
+                changed.prefix = Prefix::parse(&char::from(b'A' + letter).to_string()).unwrap();
+                Command::UpdateService(changed)
+            }
+            Op::Wait { minutes } => {
+                self.clock.advance(minutes);
+                return None;
+            }
+            Op::NextDay { minutes, tick } => {
+                self.clock
+                    .advance(MINUTES_PER_DAY - self.clock.minute + 7 * 60 + minutes);
+                if !tick {
+                    return None;
+                }
+                Command::Tick
+            }
+        };
+        Some(command)
+    }
+
+    fn step(&mut self, op: &Op) -> Result<(), TestCaseError> {
+        let Some(command) = self.command(op) else {
+            return Ok(());
+        };
+        let before = matches!(command, Command::CallNext { .. }).then(|| self.hall.clone());
+        let result = self.apply(&command)?;
+        if let (Command::CallNext { window }, Some(before), Ok(events)) =
+            (&command, &before, &result)
+            && !events
+                .iter()
+                .any(|event| matches!(event, Event::TicketCalled { .. }))
+        {
+            check_nothing_waits_for(before, *window)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a command to the live hall and folds its events into the replayed one,
+    /// checking each event as it is folded and the whole state afterwards.
+    fn apply(
+        &mut self,
+        command: &Command,
+    ) -> Result<Result<Vec<Event>, jiaohao_core::Error>, TestCaseError> {
+        let now = self.clock.now();
+        let before = self.hall.clone();
+        let result = self.hall.apply(command, now);
+        match &result {
+            Err(error) => {
+                prop_assert!(
+                    self.hall == before,
+                    "{command:?} was refused ({error}) but changed the state"
+                );
+            }
+            Ok(events) => {
+                for event in events {
+                    match event {
+                        Event::TicketIssued { number, .. } => {
+                            let fresh = self.numbers.entry(now.date).or_default().insert(*number);
+                            prop_assert!(fresh, "{number} was issued twice on {}", now.date);
+                        }
+                        Event::TicketCalled {
+                            id,
+                            recall: false,
+                            out_of_order: None,
+                            ..
+                        } => check_called_in_order(&self.replayed, *id)?,
+                        _ => {}
+                    }
+                    self.replayed.evolve(event, now.at);
+                }
+            }
+        }
+        self.check_state(command)?;
+        Ok(result)
+    }
+
+    fn check_state(&self, command: &Command) -> Result<(), TestCaseError> {
+        let hall = &self.hall;
+        if let Err(broken) = hall.check_invariants() {
+            return Err(TestCaseError::fail(format!("after {command:?}: {broken}")));
+        }
+        let mut holders: HashMap<TicketId, WindowNumber> = HashMap::new();
+        for window in hall.windows() {
+            if let Some(id) = window.serving()
+                && let Some(other) = holders.insert(id, window.number())
+            {
+                return Err(TestCaseError::fail(format!(
+                    "after {command:?}: ticket {id:?} is held by windows {other} and {}",
+                    window.number()
+                )));
+            }
+        }
+        prop_assert!(
+            self.replayed == *hall,
+            "after {command:?}: the fold of the log differs from the live state"
+        );
+        let mut codes: BTreeSet<ServiceCode> =
+            hall.services().iter().map(|s| s.code.clone()).collect();
+        codes.extend(hall.tickets().iter().map(|t| t.service.clone()));
+        for code in &codes {
+            let waiting = hall
+                .tickets()
+                .iter()
+                .filter(|t| t.status.is_queued() && t.pinned_window.is_none() && &t.service == code)
+                .count();
+            prop_assert_eq!(
+                hall.queues().waiting_for_service(code),
+                waiting,
+                "after {:?}: waiting for {}",
+                command,
+                code
+            );
+        }
+        for number in 1..=WINDOWS {
+            let pinned = hall
+                .tickets()
+                .iter()
+                .filter(|t| t.status.is_queued() && t.pinned_window == Some(win(number)))
+                .count();
+            prop_assert_eq!(hall.queues().pinned_to(win(number)), pinned);
+        }
+        Ok(())
+    }
+}
+
+/// A ticket called in order (neither out of order nor a recall, and not pinned to the window)
+/// may pass no ticket of its own service and class that waited longer.
+fn check_called_in_order(hall: &Hall, id: TicketId) -> Result<(), TestCaseError> {
+    let Some(ticket) = hall.ticket(id) else {
+        return Err(TestCaseError::fail(format!(
+            "an unknown ticket {id:?} was called"
+        )));
+    };
+    prop_assert!(
+        ticket.status.is_queued(),
+        "{} was called while {}",
+        ticket.number,
+        ticket.status.as_str()
+    );
+    if ticket.pinned_window.is_some() {
+        return Ok(());
+    }
+    let passed = hall.tickets().iter().find(|other| {
+        other.status.is_queued()
+            && other.pinned_window.is_none()
+            && other.service == ticket.service
+            && other.green_channel == ticket.green_channel
+            && other.queue_key() < ticket.queue_key()
+    });
+    if let Some(passed) = passed {
+        return Err(TestCaseError::fail(format!(
+            "{} was called in order although {} of the same queue waited longer",
+            ticket.number, passed.number
+        )));
+    }
+    Ok(())
+}
+
+/// After a call-next that called no one, nothing the window may serve was waiting.
+fn check_nothing_waits_for(before: &Hall, window: WindowNumber) -> Result<(), TestCaseError> {
+    let Some(found) = before.window(window) else {
+        return Err(TestCaseError::fail(format!(
+            "unknown window {window} could call"
+        )));
+    };
+    prop_assert!(
+        matches!(found.state, WindowState::Open | WindowState::Serving { .. }),
+        "window {window} called while {}",
+        found.state.as_str()
+    );
+    let caller = Caller {
+        window,
+        services: &found.def.services,
+        consecutive_green: found.consecutive_green,
+    };
+    prop_assert_eq!(dispatch::choose(before.queues(), caller), None);
+    let servable = before.tickets().iter().find(|t| {
+        t.status.is_queued()
+            && match t.pinned_window {
+                Some(pinned) => pinned == window,
+                None => found.def.services.contains(&t.service),
+            }
+    });
+    if let Some(ticket) = servable {
+        return Err(TestCaseError::fail(format!(
+            "window {window} called no one while {} waited for it",
+            ticket.number
+        )));
+    }
+    Ok(())
+}
+
+/// The projection reaches exactly the tickets a working window may serve, keeps each queue's
+/// order, and puts a new ticket behind the normal tickets of its service.
+fn check_projection(hall: &Hall, now: Millis) -> Result<(), TestCaseError> {
+    let projection = Projection::of(hall, now);
+    let working: Vec<_> = hall.windows().filter(|w| w.state.is_working()).collect();
+    let waiting: Vec<_> = hall
+        .tickets()
+        .iter()
+        .filter(|t| t.status.is_queued())
+        .collect();
+    for ticket in &waiting {
+        let reachable = working.iter().any(|w| match ticket.pinned_window {
+            Some(pinned) => pinned == w.number(),
+            None => w.def.services.contains(&ticket.service),
+        });
+        prop_assert_eq!(
+            projection.wait_ms(ticket.id).is_some(),
+            reachable,
+            "projection of {}",
+            ticket.number
+        );
+    }
+    for first in waiting.iter().filter(|t| t.pinned_window.is_none()) {
+        for second in waiting.iter().filter(|t| {
+            t.pinned_window.is_none()
+                && t.service == first.service
+                && t.green_channel == first.green_channel
+                && t.queue_key() > first.queue_key()
+        }) {
+            if let (Some(a), Some(b)) =
+                (projection.wait_ms(first.id), projection.wait_ms(second.id))
+            {
+                prop_assert!(
+                    a <= b,
+                    "{} is projected after {}",
+                    first.number,
+                    second.number
+                );
+            }
+        }
+    }
+    for service in hall.services() {
+        let reachable = working
+            .iter()
+            .any(|w| w.def.services.contains(&service.code));
+        let new_wait = projection.new_ticket_wait_ms(&service.code);
+        prop_assert_eq!(
+            new_wait.is_some(),
+            reachable,
+            "new ticket of {}",
+            service.code
+        );
+        for ticket in waiting
+            .iter()
+            .filter(|t| t.pinned_window.is_none() && !t.green_channel && t.service == service.code)
+        {
+            if let (Some(new_wait), Some(wait)) = (new_wait, projection.wait_ms(ticket.id)) {
+                prop_assert!(
+                    wait <= new_wait,
+                    "a new {} ticket passes {}",
+                    service.code,
+                    ticket.number
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 20000,
+        // Keep failing cases beside this file, as `properties.regressions`.
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn random_days_keep_the_hall_consistent(ops in prop::collection::vec(op(), 1..200)) {
+        let mut run = Run::start()?;
+        for (index, op) in ops.iter().enumerate() {
+            run.step(op)?;
+            if index % 16 == 15 {
+                check_projection(&run.hall, run.clock.now().at)?;
+            }
+        }
+        check_projection(&run.hall, run.clock.now().at)?;
+    }
+}

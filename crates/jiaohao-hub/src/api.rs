@@ -1,0 +1,509 @@
+//! The HTTP handlers of `/api`: each checks who asks, turns the request into a core command
+//! for the writer, and the writer's answer into JSON.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiaohao_core::{Command, ServiceCode, TicketNumber, TransferTarget, WindowNumber};
+use jiaohao_store::{Role, codec};
+use jiaohao_wire as wire;
+use serde::de::DeserializeOwned;
+
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::writer::Answer;
+
+/// A JSON body whose rejection is a 400 with our error body, saying what is wrong.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(Body(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    let message = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "send the body as JSON with Content-Type: application/json".to_owned()
+        }
+        JsonRejection::JsonSyntaxError(_) => format!("the body is not valid JSON: {}", inner(&rejection)),
+        JsonRejection::JsonDataError(_) => format!("the body does not fit: {}", inner(&rejection)),
+        _ => format!("the body cannot be read: {}", inner(&rejection)),
+    };
+    ApiError::bad_request(message)
+}
+
+/// The deepest cause of a rejection: serde's own words, without axum's prefix.
+fn inner(rejection: &JsonRejection) -> String {
+    let mut source: &dyn std::error::Error = rejection;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    source.to_string()
+}
+
+fn window_number(text: &str) -> Result<WindowNumber, ApiError> {
+    Ok(WindowNumber::parse(text)?)
+}
+
+fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    (status, Json(value)).into_response()
+}
+
+/// Turns a writer answer into a response of the given success status.
+fn respond(answer: Answer, status: StatusCode) -> Response {
+    match answer {
+        Answer::Issued(ticket) => json(status, &ticket),
+        Answer::Ticket(Some(ticket)) => json(status, &ticket),
+        Answer::Ticket(None) => StatusCode::NO_CONTENT.into_response(),
+        Answer::Window(window) => json(status, &window),
+        Answer::Service(service) => json(status, &service),
+        Answer::Settings(settings) => json(status, &settings),
+        Answer::Done => StatusCode::NO_CONTENT.into_response(),
+    }
+}
+
+async fn run(state: &AppState, who: &Principal, command: Command) -> Result<Answer, ApiError> {
+    state.writer.command(command, who.actor()).await
+}
+
+pub async fn health() -> Json<wire::Health> {
+    Json(wire::Health {
+        status: "ok".into(),
+    })
+}
+
+pub async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::document(),
+    )
+        .into_response()
+}
+
+pub async fn hall(State(state): State<AppState>) -> Response {
+    let json = state.hall.borrow().json.clone();
+    ([(header::CONTENT_TYPE, "application/json")], json.to_string()).into_response()
+}
+
+/// The published hall view, parsed: the admin reads of services and windows come from it so
+/// they show exactly what the displays show.
+fn hall_view(state: &AppState) -> Result<wire::HallView, ApiError> {
+    let json = state.hall.borrow().json.clone();
+    serde_json::from_str(&json).map_err(|_| ApiError::unavailable())
+}
+
+pub async fn get_settings(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let view = hall_view(&state)?;
+    let settings = wire::HallSettings {
+        name_zh: view.name_zh,
+        name_en: view.name_en,
+        timezone: view.timezone,
+        notices_zh: view.notices_zh,
+        notices_en: view.notices_en,
+    };
+    Ok(json(StatusCode::OK, &settings))
+}
+
+pub async fn put_settings(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(settings): Body<wire::HallSettings>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let settings = codec::settings_from_wire(&settings)?;
+    let answer = run(&state, &who, Command::ConfigureHall(settings)).await?;
+    Ok(respond(answer, StatusCode::OK))
+}
+
+pub async fn issue_ticket(
+    State(state): State<AppState>,
+    who: Principal,
+    headers: HeaderMap,
+    Body(request): Body<wire::IssueTicketRequest>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Kiosk, Role::Admin])?;
+    let idempotency_key = match headers.get("idempotency-key") {
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| ApiError::bad_request("the Idempotency-Key header must be ASCII"))?
+                .to_owned(),
+        ),
+        None => None,
+    };
+    let command = Command::IssueTicket {
+        service: ServiceCode::parse(&request.service)?,
+        green_channel: request.green_channel,
+        token: crate::secret::ticket_token(),
+        idempotency_key,
+    };
+    let answer = run(&state, &who, command).await?;
+    Ok(respond(answer, StatusCode::CREATED))
+}
+
+pub async fn ticket_status(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let status = state.writer.ticket_status(token).await?;
+    match status {
+        Some(status) => Ok(json(StatusCode::OK, &status)),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_ticket",
+            "no ticket of today has this token",
+        )),
+    }
+}
+
+pub async fn list_services(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let view = hall_view(&state)?;
+    let services: Vec<wire::ServiceDef> = view.services.into_iter().map(|s| s.def).collect();
+    Ok(json(StatusCode::OK, &services))
+}
+
+pub async fn get_service(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let code = ServiceCode::parse(&code)?;
+    let view = hall_view(&state)?;
+    view.services
+        .into_iter()
+        .find(|s| s.def.code == code.as_str())
+        .map(|s| json(StatusCode::OK, &s.def))
+        .ok_or_else(|| jiaohao_core::Error::UnknownService(code).into())
+}
+
+pub async fn add_service(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(def): Body<wire::ServiceDef>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let service = codec::service_from_wire(&def)?;
+    let answer = run(&state, &who, Command::AddService(service)).await?;
+    Ok(respond(answer, StatusCode::CREATED))
+}
+
+pub async fn put_service(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(code): Path<String>,
+    Body(def): Body<wire::ServiceDef>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let code = ServiceCode::parse(&code)?;
+    if def.code != code.as_str() {
+        return Err(ApiError::bad_request(format!(
+            "the body is for service '{}' but the path names '{code}'",
+            def.code
+        )));
+    }
+    let service = codec::service_from_wire(&def)?;
+    let answer = run(&state, &who, Command::UpdateService(service)).await?;
+    Ok(respond(answer, StatusCode::OK))
+}
+
+pub async fn delete_service(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let code = ServiceCode::parse(&code)?;
+    let answer = run(&state, &who, Command::RemoveService(code)).await?;
+    Ok(respond(answer, StatusCode::NO_CONTENT))
+}
+
+pub async fn list_windows(State(state): State<AppState>) -> Result<Response, ApiError> {
+    Ok(json(StatusCode::OK, &hall_view(&state)?.windows))
+}
+
+fn find_window(state: &AppState, number: WindowNumber) -> Result<wire::WindowStatus, ApiError> {
+    hall_view(state)?
+        .windows
+        .into_iter()
+        .find(|w| w.number == number.get())
+        .ok_or_else(|| jiaohao_core::Error::UnknownWindow(number).into())
+}
+
+pub async fn get_window(
+    State(state): State<AppState>,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    let window = find_window(&state, window_number(&n)?)?;
+    Ok(json(StatusCode::OK, &window))
+}
+
+pub async fn add_window(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(def): Body<wire::WindowDef>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let def = codec::window_from_wire(&def)?;
+    let answer = run(&state, &who, Command::AddWindow(def)).await?;
+    Ok(respond(answer, StatusCode::CREATED))
+}
+
+pub async fn put_window(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+    Body(def): Body<wire::WindowDef>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let number = window_number(&n)?;
+    if def.number != number.get() {
+        return Err(ApiError::bad_request(format!(
+            "the body is for window {} but the path names window {number}",
+            def.number
+        )));
+    }
+    let def = codec::window_from_wire(&def)?;
+    let answer = run(&state, &who, Command::UpdateWindow(def)).await?;
+    Ok(respond(answer, StatusCode::OK))
+}
+
+pub async fn delete_window(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let answer = run(&state, &who, Command::RemoveWindow(window_number(&n)?)).await?;
+    Ok(respond(answer, StatusCode::NO_CONTENT))
+}
+
+pub async fn get_window_services(
+    State(state): State<AppState>,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    let window = find_window(&state, window_number(&n)?)?;
+    Ok(json(
+        StatusCode::OK,
+        &wire::WindowServices {
+            services: window.services,
+        },
+    ))
+}
+
+/// Changes which services a window serves (primary first); applies to its next call.
+pub async fn put_window_services(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+    Body(body): Body<wire::WindowServices>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let window = find_window(&state, window_number(&n)?)?;
+    let def = codec::window_from_wire(&wire::WindowDef {
+        number: window.number,
+        name_zh: window.name_zh,
+        name_en: window.name_en,
+        services: body.services,
+    })?;
+    let answer = run(&state, &who, Command::UpdateWindow(def)).await?;
+    Ok(respond(answer, StatusCode::OK))
+}
+
+/// A window action without a body, for a clerk of that window or an admin.
+async fn window_action(
+    state: &AppState,
+    who: &Principal,
+    n: &str,
+    command: impl FnOnce(WindowNumber) -> Command,
+) -> Result<Response, ApiError> {
+    let window = window_number(n)?;
+    who.require_window(window)?;
+    let answer = run(state, who, command(window)).await?;
+    Ok(respond(answer, StatusCode::OK))
+}
+
+pub async fn call_next(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::CallNext { window }).await
+}
+
+pub async fn call_ticket(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+    Body(body): Body<wire::CallTicketRequest>,
+) -> Result<Response, ApiError> {
+    let number = TicketNumber::parse(body.number.trim())?;
+    window_action(&state, &who, &n, |window| Command::CallTicket {
+        window,
+        number,
+        reason: body.reason,
+    })
+    .await
+}
+
+pub async fn recall(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::Recall { window }).await
+}
+
+pub async fn no_show(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::NoShow { window }).await
+}
+
+pub async fn finish(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::Finish { window }).await
+}
+
+pub async fn transfer(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+    Body(body): Body<wire::TransferRequest>,
+) -> Result<Response, ApiError> {
+    let to = match (body.to_service, body.to_window) {
+        (Some(code), None) => TransferTarget::Service(ServiceCode::parse(&code)?),
+        (None, Some(number)) => TransferTarget::Window(WindowNumber::new(u32::from(number))?),
+        _ => {
+            return Err(ApiError::bad_request(
+                "name exactly one of to_service and to_window",
+            ));
+        }
+    };
+    window_action(&state, &who, &n, |window| Command::Transfer { window, to }).await
+}
+
+pub async fn open(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::Open { window }).await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::Close { window }).await
+}
+
+pub async fn pause(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+    Body(body): Body<wire::PauseRequest>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::Pause {
+        window,
+        reason: body.reason,
+    })
+    .await
+}
+
+pub async fn resume(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    window_action(&state, &who, &n, |window| Command::Resume { window }).await
+}
+
+fn token_info(token: &jiaohao_store::ApiToken) -> wire::TokenInfo {
+    let created = jiff::Timestamp::from_millisecond(token.created_at.0)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    wire::TokenInfo {
+        id: token.id,
+        role: token.role.as_str().to_owned(),
+        window: token.window,
+        name: token.name.clone(),
+        created_at: created,
+        revoked: token.revoked,
+    }
+}
+
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let tokens = state.read(|store| store.list_tokens()).await?;
+    let tokens: Vec<wire::TokenInfo> = tokens.iter().map(token_info).collect();
+    Ok(json(StatusCode::OK, &tokens))
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(request): Body<wire::CreateTokenRequest>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let role = Role::parse(&request.role).ok_or_else(|| {
+        ApiError::bad_request("role must be one of admin, clerk, kiosk, display")
+    })?;
+    if let Some(window) = request.window {
+        WindowNumber::new(u32::from(window))?;
+    }
+    let name = request.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::bad_request("a token needs a name of 1 to 100 characters"));
+    }
+    let created = state
+        .writer
+        .create_token(role, request.window, name, who.actor())
+        .await?;
+    Ok(json(StatusCode::CREATED, &created))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("'{id}' is not a token id")))?;
+    if state.writer.revoke_token(id, who.actor()).await? {
+        Ok(StatusCode::NO_CONTENT.into_response())
+    } else {
+        Err(ApiError::not_found(format!("there is no live token {id}")))
+    }
+}
+
+pub async fn no_route() -> ApiError {
+    ApiError::not_found("there is no such page or API route")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not take that method",
+    )
+}

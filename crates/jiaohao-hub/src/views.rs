@@ -1,0 +1,277 @@
+//! What the hub shows: the core's state and projection turned into wire views.
+
+use jiaohao_core::{
+    Event, Hall, Millis, Now, Projection, Service, Ticket, TransferTarget, Window, WindowState,
+};
+use jiaohao_store::codec;
+use jiaohao_wire as wire;
+use jiff::tz::TimeZone;
+
+use crate::clock::rfc3339;
+
+/// Everything a view is built from: the state, its projection, the moment and the zone.
+pub struct ViewContext<'a> {
+    pub hall: &'a Hall,
+    pub projection: &'a Projection,
+    pub now: Now,
+    pub zone: &'a TimeZone,
+}
+
+/// Milliseconds as whole minutes, rounded up: a wait of 30 s reads as "about 1 minute".
+fn minutes_up(ms: i64) -> u32 {
+    u32::try_from((ms.max(0) + Millis::MINUTE - 1) / Millis::MINUTE).unwrap_or(u32::MAX)
+}
+
+impl ViewContext<'_> {
+    fn time(&self, at: Millis) -> String {
+        rfc3339(at, self.zone)
+    }
+
+    pub fn hall_view(&self, seq: u64) -> wire::HallView {
+        let hall = self.hall;
+        let settings = hall.settings();
+        wire::HallView {
+            seq,
+            name_zh: settings.name_zh.clone(),
+            name_en: settings.name_en.clone(),
+            timezone: settings.timezone.clone(),
+            date: hall.date().map(|d| d.to_string()),
+            notices_zh: settings.notices_zh.clone(),
+            notices_en: settings.notices_en.clone(),
+            services: hall
+                .services()
+                .into_iter()
+                .map(|s| self.service_status(s))
+                .collect(),
+            windows: hall.windows().map(|w| self.window_status(w)).collect(),
+            recent_calls: hall
+                .recent_calls()
+                .map(|call| wire::CallInfo {
+                    number: call.number.to_string(),
+                    service: call.service.to_string(),
+                    window: call.window.get(),
+                    at: self.time(call.at),
+                    recall: call.recall,
+                })
+                .collect(),
+        }
+    }
+
+    /// Why a ticket of this service cannot be taken now, if it cannot.
+    fn unavailable_reason(&self, service: &Service) -> Option<&'static str> {
+        if !service.enabled {
+            Some("disabled")
+        } else if !service.issues_at(self.now.time) {
+            Some("not_open")
+        } else if service
+            .daily_cap
+            .is_some_and(|cap| self.hall.issued_today(&service.code) >= cap)
+        {
+            Some("daily_cap_reached")
+        } else {
+            None
+        }
+    }
+
+    pub fn service_status(&self, service: &Service) -> wire::ServiceStatus {
+        let reason = self.unavailable_reason(service);
+        wire::ServiceStatus {
+            def: codec::service_to_wire(service),
+            waiting: self.hall.queues().waiting_for_service(&service.code) as u32,
+            issued_today: self.hall.issued_today(&service.code),
+            estimated_wait_min: self
+                .projection
+                .new_ticket_wait_ms(&service.code)
+                .map(minutes_up),
+            available: reason.is_none(),
+            unavailable_reason: reason.map(str::to_owned),
+        }
+    }
+
+    pub fn window_status(&self, window: &Window) -> wire::WindowStatus {
+        let current = window.serving().and_then(|id| self.hall.ticket(id));
+        let queues = self.hall.queues();
+        let waiting = queues.pinned_to(window.number())
+            + window
+                .def
+                .services
+                .iter()
+                .map(|code| queues.waiting_for_service(code))
+                .sum::<usize>();
+        wire::WindowStatus {
+            number: window.number().get(),
+            name_zh: window.def.name_zh.clone(),
+            name_en: window.def.name_en.clone(),
+            services: window.def.services.iter().map(ToString::to_string).collect(),
+            state: window.state.as_str().to_owned(),
+            pause_reason: match &window.state {
+                WindowState::Paused { reason } => Some(reason.clone()),
+                _ => None,
+            },
+            state_since: self.time(window.state_since),
+            current_ticket: current.map(|t| t.number.to_string()),
+            current_service: current.map(|t| t.service.to_string()),
+            waiting: waiting as u32,
+        }
+    }
+
+    fn remaining_wait_min(&self, ticket: &Ticket) -> Option<u32> {
+        self.projection
+            .call_at(ticket.id)
+            .map(|at| minutes_up(at.since(self.now.at)))
+    }
+
+    pub fn issued_ticket(&self, ticket: &Ticket) -> wire::IssuedTicket {
+        let service = self.hall.service(&ticket.service);
+        let text = |f: fn(&Service) -> &String| service.map(f).cloned().unwrap_or_default();
+        wire::IssuedTicket {
+            number: ticket.number.to_string(),
+            service: ticket.service.to_string(),
+            service_name_zh: text(|s| &s.name_zh),
+            service_name_en: text(|s| &s.name_en),
+            green_channel: ticket.green_channel,
+            token: ticket.token.clone(),
+            ahead: self.hall.ahead_of(ticket).unwrap_or(0) as u32,
+            estimated_wait_min: match ticket.status.is_queued() {
+                true => self.remaining_wait_min(ticket),
+                false => Some(0),
+            },
+            issued_at: self.time(ticket.issued_at),
+            url: format!("/t/{}", ticket.token),
+            documents: service.map(|s| s.documents_zh.clone()).unwrap_or_default(),
+            documents_en: service.map(|s| s.documents_en.clone()).unwrap_or_default(),
+            fee_note_zh: text(|s| &s.fee_note_zh),
+            fee_note_en: text(|s| &s.fee_note_en),
+        }
+    }
+
+    pub fn ticket_status(&self, ticket: &Ticket) -> wire::TicketStatus {
+        let service = self.hall.service(&ticket.service);
+        let text = |f: fn(&Service) -> &String| service.map(f).cloned().unwrap_or_default();
+        let queued = ticket.status.is_queued();
+        wire::TicketStatus {
+            number: ticket.number.to_string(),
+            service: ticket.service.to_string(),
+            service_name_zh: text(|s| &s.name_zh),
+            service_name_en: text(|s| &s.name_en),
+            status: ticket.status.as_str().to_owned(),
+            green_channel: ticket.green_channel,
+            window: match ticket.status {
+                jiaohao_core::TicketStatus::Called => ticket.window.map(|w| w.get()),
+                _ => None,
+            },
+            ahead: self.hall.ahead_of(ticket).map(|n| n as u32),
+            estimated_wait_min: if queued {
+                self.remaining_wait_min(ticket)
+            } else {
+                None
+            },
+            issued_at: self.time(ticket.issued_at),
+            called_at: ticket.called_at.map(|at| self.time(at)),
+            documents: service.map(|s| s.documents_zh.clone()).unwrap_or_default(),
+            documents_en: service.map(|s| s.documents_en.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+pub fn ticket_detail(ticket: &Ticket, zone: &TimeZone) -> wire::TicketDetail {
+    wire::TicketDetail {
+        number: ticket.number.to_string(),
+        service: ticket.service.to_string(),
+        status: ticket.status.as_str().to_owned(),
+        green_channel: ticket.green_channel,
+        window: ticket.window.map(|w| w.get()),
+        issued_at: rfc3339(ticket.issued_at, zone),
+        called_at: ticket.called_at.map(|at| rfc3339(at, zone)),
+        finished_at: ticket.finished_at.map(|at| rfc3339(at, zone)),
+        recalls: ticket.recalls,
+        transfers: ticket.transfers.len() as u32,
+    }
+}
+
+/// The public stream's form of an event, read against the state right after it.
+pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
+    let ticket = |id| hall.ticket(id);
+    let window_change = |window: jiaohao_core::WindowNumber, action: &str, reason: Option<&String>| {
+        wire::Change::WindowChanged {
+            window: window.get(),
+            action: action.to_owned(),
+            reason: reason.cloned(),
+        }
+    };
+    let change = match event {
+        Event::DayStarted { date } => wire::Change::DayStarted {
+            date: date.to_string(),
+        },
+        Event::HallConfigured(_) => wire::Change::HallConfigured,
+        Event::ServiceDefined(service) => wire::Change::ServiceChanged {
+            code: service.code.to_string(),
+            removed: false,
+        },
+        Event::ServiceRemoved { code } => wire::Change::ServiceChanged {
+            code: code.to_string(),
+            removed: true,
+        },
+        Event::WindowDefined(def) => window_change(def.number, "defined", None),
+        Event::WindowRemoved { number } => window_change(*number, "removed", None),
+        Event::WindowOpened { window } => window_change(*window, "opened", None),
+        Event::WindowClosed { window } => window_change(*window, "closed", None),
+        Event::WindowPaused { window, reason } => window_change(*window, "paused", Some(reason)),
+        Event::WindowResumed { window } => window_change(*window, "resumed", None),
+        Event::TicketIssued {
+            number,
+            service,
+            green_channel,
+            ..
+        } => wire::Change::TicketIssued {
+            number: number.to_string(),
+            service: service.to_string(),
+            green_channel: *green_channel,
+        },
+        Event::TicketCalled {
+            id,
+            window,
+            recall,
+            out_of_order,
+        } => {
+            let ticket = ticket(*id)?;
+            wire::Change::TicketCalled {
+                number: ticket.number.to_string(),
+                service: ticket.service.to_string(),
+                window: window.get(),
+                recall: *recall,
+                out_of_order: out_of_order.is_some(),
+            }
+        }
+        Event::TicketFinished { id, window } => {
+            let ticket = ticket(*id)?;
+            wire::Change::TicketFinished {
+                number: ticket.number.to_string(),
+                service: ticket.service.to_string(),
+                window: window.get(),
+            }
+        }
+        Event::TicketNoShow { id, window } => {
+            let ticket = ticket(*id)?;
+            wire::Change::TicketNoShow {
+                number: ticket.number.to_string(),
+                service: ticket.service.to_string(),
+                window: window.get(),
+            }
+        }
+        Event::TicketTransferred { id, window, to } => {
+            let ticket = ticket(*id)?;
+            let (to_service, to_window) = match to {
+                TransferTarget::Service(code) => (Some(code.to_string()), None),
+                TransferTarget::Window(number) => (None, Some(number.get())),
+            };
+            wire::Change::TicketTransferred {
+                number: ticket.number.to_string(),
+                from_window: window.get(),
+                to_service,
+                to_window,
+            }
+        }
+    };
+    Some(change)
+}

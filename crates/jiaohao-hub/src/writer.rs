@@ -1,0 +1,609 @@
+//! The one writer: a dedicated thread that owns the hall state and the only writing SQLite
+//! connection. Requests arrive over a channel with a oneshot reply (the actor pattern).
+//!
+//! Why one thread and not a lock: every command must be appended to the log and committed
+//! before its answer, and a synced commit costs milliseconds. The writer takes every request
+//! that queued while it was committing and commits them together in one transaction (group
+//! commit), so throughput grows with load instead of being capped by the disk's sync rate.
+//! The thread has its own single-threaded runtime so its blocking SQLite calls never stall the
+//! HTTP workers. Reads of the whole hall never wait here: each batch publishes a finished
+//! view on a `watch` channel.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiaohao_core::{Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber};
+use jiaohao_store::{NewRecord, Role, Store, StoreError, codec};
+use jiaohao_wire as wire;
+use jiff::tz::TimeZone;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+use crate::clock::{Clock, core_now, time_zone};
+use crate::error::ApiError;
+use crate::views::{self, ViewContext};
+
+/// The most requests committed in one transaction.
+const MAX_BATCH: usize = 512;
+/// How often the writer looks at the clock for a day rollover.
+const TICK: Duration = Duration::from_secs(1);
+/// How often waits are re-projected while tickets wait and nothing else happens.
+const REPROJECT_EVERY_TICKS: u32 = 15;
+/// A ticket-page query re-projects when the last projection is older than this.
+const PROJECTION_MAX_AGE_MS: i64 = 5_000;
+
+/// What a successful command answers.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Issued(wire::IssuedTicket),
+    /// The ticket a window action concerned; `None` when call-next found nothing waiting.
+    Ticket(Option<wire::TicketDetail>),
+    Window(wire::WindowStatus),
+    Service(wire::ServiceDef),
+    Settings(wire::HallSettings),
+    Done,
+}
+
+/// What to answer, decided when the command is applied and filled in after the batch.
+enum Pending {
+    Issued(TicketId),
+    Ticket(Option<TicketId>),
+    Window(WindowNumber),
+    Service(ServiceCode),
+    Settings,
+    Done,
+}
+
+pub enum Request {
+    Command {
+        command: Command,
+        actor: String,
+        reply: oneshot::Sender<Result<Answer, ApiError>>,
+    },
+    TicketStatus {
+        token: String,
+        reply: oneshot::Sender<Option<wire::TicketStatus>>,
+    },
+    CreateToken {
+        role: Role,
+        window: Option<u16>,
+        name: String,
+        actor: String,
+        reply: oneshot::Sender<Result<wire::CreatedToken, ApiError>>,
+    },
+    RevokeToken {
+        id: i64,
+        actor: String,
+        reply: oneshot::Sender<Result<bool, ApiError>>,
+    },
+}
+
+/// The hall as last published: its sequence number and its view as JSON.
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub seq: u64,
+    pub json: Arc<str>,
+}
+
+/// One message of the live stream.
+#[derive(Debug, Clone)]
+pub enum StreamItem {
+    Change {
+        seq: u64,
+        name: &'static str,
+        json: Arc<str>,
+    },
+    HallChanged(Published),
+}
+
+/// A cheap, cloneable way to talk to the writer.
+#[derive(Clone)]
+pub struct WriterHandle {
+    tx: mpsc::Sender<Request>,
+}
+
+impl WriterHandle {
+    pub async fn command(&self, command: Command, actor: String) -> Result<Answer, ApiError> {
+        self.ask(|reply| Request::Command {
+            command,
+            actor,
+            reply,
+        })
+        .await?
+    }
+
+    pub async fn ticket_status(
+        &self,
+        token: String,
+    ) -> Result<Option<wire::TicketStatus>, ApiError> {
+        self.ask(|reply| Request::TicketStatus { token, reply })
+            .await
+    }
+
+    async fn ask<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<T>) -> Request,
+    ) -> Result<T, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(request(reply))
+            .await
+            .map_err(|_| ApiError::shutting_down())?;
+        answer.await.map_err(|_| ApiError::shutting_down())
+    }
+
+    pub async fn create_token(
+        &self,
+        role: Role,
+        window: Option<u16>,
+        name: String,
+        actor: String,
+    ) -> Result<wire::CreatedToken, ApiError> {
+        self.ask(|reply| Request::CreateToken {
+            role,
+            window,
+            name,
+            actor,
+            reply,
+        })
+        .await?
+    }
+
+    pub async fn revoke_token(&self, id: i64, actor: String) -> Result<bool, ApiError> {
+        self.ask(|reply| Request::RevokeToken { id, actor, reply })
+            .await?
+    }
+}
+
+/// The channels the rest of the hub reads the writer's output from.
+pub struct Outputs {
+    pub handle: WriterHandle,
+    pub hall: watch::Receiver<Published>,
+    pub stream: broadcast::Sender<StreamItem>,
+    /// Ends when the writer thread has stopped and closed the database.
+    pub stopped: oneshot::Receiver<()>,
+}
+
+struct Writer {
+    hall: Hall,
+    store: Store,
+    db: PathBuf,
+    seq: u64,
+    clock: Arc<dyn Clock>,
+    zone: TimeZone,
+    zone_name: String,
+    projection: Projection,
+    projected_at: Millis,
+    hall_tx: watch::Sender<Published>,
+    stream: broadcast::Sender<StreamItem>,
+}
+
+/// Opens the database, folds the log into the hall, seeds an empty log with `seed` commands,
+/// and starts the writer thread.
+pub fn start(
+    db: PathBuf,
+    seed: Vec<Command>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Outputs> {
+    let store = Store::open(&db)?;
+    let mut hall = Hall::new();
+    store.for_each_record(|record| hall.evolve(&record.event, record.at))?;
+    if let Err(broken) = hall.check_invariants() {
+        tracing::error!(%broken, "the folded log breaks an invariant");
+    }
+    let seq = store.last_seq()?;
+    let zone_name = hall.settings().timezone.clone();
+    let zone = time_zone(&zone_name);
+    let (hall_tx, hall_rx) = watch::channel(Published {
+        seq,
+        json: Arc::from("{}"),
+    });
+    let (stream, _) = broadcast::channel(4096);
+    let mut writer = Writer {
+        hall,
+        store,
+        db,
+        seq,
+        clock,
+        zone,
+        zone_name,
+        projection: Projection::default(),
+        projected_at: Millis(0),
+        hall_tx,
+        stream: stream.clone(),
+    };
+    if seq == 0 && !seed.is_empty() {
+        writer.seed(seed)?;
+    }
+    let now = writer.now();
+    writer.reproject(now);
+    writer.publish(now, true);
+    tracing::info!(events = writer.seq, "hall state folded from the log");
+
+    let (tx, rx) = mpsc::channel(4096);
+    let (stopped_tx, stopped) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("jiaohao-writer".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build();
+            match runtime {
+                Ok(runtime) => runtime.block_on(writer.run(rx)),
+                Err(error) => tracing::error!(%error, "the writer cannot start its runtime"),
+            }
+            let _ = stopped_tx.send(());
+        })?;
+    Ok(Outputs {
+        handle: WriterHandle { tx },
+        hall: hall_rx,
+        stream,
+        stopped,
+    })
+}
+
+impl Writer {
+    async fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut ticks_since_projection = 0u32;
+        loop {
+            tokio::select! {
+                request = rx.recv() => {
+                    let Some(first) = request else { break };
+                    let mut batch = vec![first];
+                    while batch.len() < MAX_BATCH {
+                        match rx.try_recv() {
+                            Ok(request) => batch.push(request),
+                            Err(_) => break,
+                        }
+                    }
+                    self.handle_batch(batch);
+                    ticks_since_projection = 0;
+                }
+                _ = tick.tick() => {
+                    let now = self.now();
+                    if self.hall.date() != Some(now.date) {
+                        let (reply, _) = oneshot::channel();
+                        self.handle_batch(vec![Request::Command {
+                            command: Command::Tick,
+                            actor: "clock".into(),
+                            reply,
+                        }]);
+                        ticks_since_projection = 0;
+                    } else {
+                        ticks_since_projection += 1;
+                        if ticks_since_projection >= REPROJECT_EVERY_TICKS
+                            && !self.hall.queues().is_empty()
+                        {
+                            self.reproject(now);
+                            self.publish(now, false);
+                            ticks_since_projection = 0;
+                        }
+                    }
+                }
+            }
+        }
+        tracing::info!("writer stopped; database closed");
+    }
+
+    fn now(&self) -> Now {
+        core_now(self.clock.now(), &self.zone)
+    }
+
+    /// Applies the seed commands of a hall file to an empty log as one transaction.
+    fn seed(&mut self, commands: Vec<Command>) -> anyhow::Result<()> {
+        let now = self.now();
+        let mut records = Vec::new();
+        for command in &commands {
+            let events = self
+                .hall
+                .apply(command, now)
+                .map_err(|e| anyhow::anyhow!("the hall file does not fit: {e}"))?;
+            records.extend(self.records_for(events, now, "hall-file"));
+        }
+        self.commit(&records)?;
+        self.follow_time_zone();
+        Ok(())
+    }
+
+    /// Numbers events and prepares them for the log and the stream.
+    fn records_for(&mut self, events: Vec<Event>, now: Now, actor: &str) -> Vec<Prepared> {
+        events
+            .into_iter()
+            .map(|event| {
+                self.seq += 1;
+                let change = views::change(&self.hall, &event);
+                Prepared {
+                    seq: self.seq,
+                    at: now.at,
+                    actor: actor.to_owned(),
+                    public: change.map(|change| {
+                        let name = change.name();
+                        let message = wire::ChangeMessage {
+                            id: self.seq,
+                            at: crate::clock::rfc3339(now.at, &self.zone),
+                            change,
+                        };
+                        let json = serde_json::to_string(&message).unwrap_or_default();
+                        (name, json)
+                    }),
+                    event,
+                }
+            })
+            .collect()
+    }
+
+    fn commit(&mut self, prepared: &[Prepared]) -> Result<(), StoreError> {
+        let records: Vec<NewRecord<'_>> = prepared
+            .iter()
+            .map(|p| NewRecord {
+                seq: p.seq,
+                at: p.at,
+                actor: &p.actor,
+                event: &p.event,
+                public: p.public.as_ref().map(|(_, json)| json.clone()),
+            })
+            .collect();
+        self.store.append(&records)
+    }
+
+    fn handle_batch(&mut self, batch: Vec<Request>) {
+        let now = self.now();
+        let mut prepared = Vec::new();
+        let mut replies = Vec::new();
+        let mut queries = Vec::new();
+        for request in batch {
+            match request {
+                Request::Command {
+                    command,
+                    actor,
+                    reply,
+                } => match self.hall.apply(&command, now) {
+                    Ok(events) => {
+                        let pending = self.pending_answer(&command, &events);
+                        prepared.extend(self.records_for(events, now, &actor));
+                        replies.push((reply, Ok(pending)));
+                    }
+                    Err(error) => replies.push((reply, Err(ApiError::from(error)))),
+                },
+                Request::TicketStatus { token, reply } => queries.push((token, reply)),
+                Request::CreateToken {
+                    role,
+                    window,
+                    name,
+                    actor,
+                    reply,
+                } => {
+                    let secret = crate::secret::api_token();
+                    let created = self
+                        .store
+                        .add_token(&secret, role, window, &name, now.at)
+                        .map(|id| wire::CreatedToken {
+                            id,
+                            token: secret,
+                            role: role.as_str().to_owned(),
+                            window,
+                            name,
+                        })
+                        .map_err(|error| {
+                            tracing::error!(%error, "cannot save a token");
+                            ApiError::unavailable()
+                        });
+                    if let Ok(created) = &created {
+                        tracing::info!(id = created.id, role = role.as_str(), %actor, "token created");
+                    }
+                    let _ = reply.send(created);
+                }
+                Request::RevokeToken { id, actor, reply } => {
+                    let revoked = self.store.revoke_token(id, now.at).map_err(|error| {
+                        tracing::error!(%error, "cannot revoke a token");
+                        ApiError::unavailable()
+                    });
+                    tracing::info!(id, %actor, "token revoked");
+                    let _ = reply.send(revoked);
+                }
+            }
+        }
+
+        let mut committed = true;
+        if !prepared.is_empty()
+            && let Err(error) = self.commit(&prepared)
+        {
+            committed = false;
+            tracing::error!(%error, "commit failed; the batch is refused and the state reloaded");
+            self.reload();
+        }
+        if committed && !prepared.is_empty() {
+            self.follow_time_zone();
+        }
+        // Project once for the whole batch; every answer and view below reads it.
+        let changed = committed && !prepared.is_empty();
+        if changed || now.at.since(self.projected_at) > PROJECTION_MAX_AGE_MS {
+            self.reproject(now);
+        }
+        let context = ViewContext {
+            hall: &self.hall,
+            projection: &self.projection,
+            now,
+            zone: &self.zone,
+        };
+        for (reply, pending) in replies {
+            let answer = match pending {
+                Ok(_) if !committed => Err(ApiError::unavailable()),
+                Ok(pending) => Ok(answer(&context, pending)),
+                Err(error) => Err(error),
+            };
+            let _ = reply.send(answer);
+        }
+        for (token, reply) in queries {
+            let status = self
+                .hall
+                .ticket_by_token(&token)
+                .map(|ticket| context.ticket_status(ticket));
+            let _ = reply.send(status);
+        }
+        if changed {
+            for item in prepared {
+                if let Some((name, json)) = item.public {
+                    let _ = self.stream.send(StreamItem::Change {
+                        seq: item.seq,
+                        name,
+                        json: Arc::from(json),
+                    });
+                }
+            }
+            self.publish(now, false);
+        }
+    }
+
+    fn pending_answer(&self, command: &Command, events: &[Event]) -> Pending {
+        let last_ticket = events.iter().rev().find_map(|event| match event {
+            Event::TicketCalled { id, .. }
+            | Event::TicketFinished { id, .. }
+            | Event::TicketNoShow { id, .. }
+            | Event::TicketTransferred { id, .. } => Some(*id),
+            _ => None,
+        });
+        match command {
+            Command::IssueTicket {
+                idempotency_key, ..
+            } => {
+                let issued = events.iter().find_map(|event| match event {
+                    Event::TicketIssued { id, .. } => Some(*id),
+                    _ => None,
+                });
+                let earlier = || {
+                    idempotency_key
+                        .as_deref()
+                        .and_then(|key| self.hall.ticket_by_idempotency_key(key))
+                        .map(|t| t.id)
+                };
+                match issued.or_else(earlier) {
+                    Some(id) => Pending::Issued(id),
+                    None => Pending::Done,
+                }
+            }
+            Command::CallNext { .. } | Command::CallTicket { .. } => {
+                Pending::Ticket(events.iter().find_map(|event| match event {
+                    Event::TicketCalled { id, .. } => Some(*id),
+                    _ => None,
+                }))
+            }
+            Command::Recall { .. }
+            | Command::NoShow { .. }
+            | Command::Finish { .. }
+            | Command::Transfer { .. } => Pending::Ticket(last_ticket),
+            Command::Open { window }
+            | Command::Close { window }
+            | Command::Pause { window, .. }
+            | Command::Resume { window } => Pending::Window(*window),
+            Command::AddWindow(def) | Command::UpdateWindow(def) => Pending::Window(def.number),
+            Command::AddService(service) | Command::UpdateService(service) => {
+                Pending::Service(service.code.clone())
+            }
+            Command::ConfigureHall(_) => Pending::Settings,
+            Command::RemoveService(_) | Command::RemoveWindow(_) | Command::Tick => Pending::Done,
+        }
+    }
+
+    /// After a failed commit: the in-memory state ran ahead of the log, so fold it again.
+    fn reload(&mut self) {
+        let mut hall = Hall::new();
+        let folded = self
+            .store
+            .for_each_record(|record| hall.evolve(&record.event, record.at))
+            .and_then(|()| self.store.last_seq());
+        match folded {
+            Ok(seq) => {
+                self.hall = hall;
+                self.seq = seq;
+            }
+            Err(error) => {
+                // Reading failed too: reopen the file and try once more.
+                tracing::error!(%error, "cannot read the log back; reopening the database");
+                if let Ok(store) = Store::open(&self.db) {
+                    self.store = store;
+                    let mut hall = Hall::new();
+                    if self
+                        .store
+                        .for_each_record(|record| hall.evolve(&record.event, record.at))
+                        .is_ok()
+                        && let Ok(seq) = self.store.last_seq()
+                    {
+                        self.hall = hall;
+                        self.seq = seq;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Picks up a time-zone change of the hall settings.
+    fn follow_time_zone(&mut self) {
+        if self.hall.settings().timezone != self.zone_name {
+            self.zone_name = self.hall.settings().timezone.clone();
+            self.zone = time_zone(&self.zone_name);
+        }
+    }
+
+    fn reproject(&mut self, now: Now) {
+        self.projection = Projection::of(&self.hall, now.at);
+        self.projected_at = now.at;
+    }
+
+    /// Publishes the hall view; streams `hall_changed` when it changed.
+    fn publish(&mut self, now: Now, initial: bool) {
+        let context = ViewContext {
+            hall: &self.hall,
+            projection: &self.projection,
+            now,
+            zone: &self.zone,
+        };
+        let view = context.hall_view(self.seq);
+        let json: Arc<str> = Arc::from(serde_json::to_string(&view).unwrap_or_default());
+        if !initial && *self.hall_tx.borrow().json == *json {
+            return;
+        }
+        let published = Published {
+            seq: self.seq,
+            json,
+        };
+        self.hall_tx.send_replace(published.clone());
+        if !initial {
+            let _ = self.stream.send(StreamItem::HallChanged(published));
+        }
+    }
+}
+
+struct Prepared {
+    seq: u64,
+    at: Millis,
+    actor: String,
+    event: Event,
+    public: Option<(&'static str, String)>,
+}
+
+fn answer(context: &ViewContext<'_>, pending: Pending) -> Answer {
+    let hall = context.hall;
+    match pending {
+        Pending::Issued(id) => match hall.ticket(id) {
+            Some(ticket) => Answer::Issued(context.issued_ticket(ticket)),
+            None => Answer::Done,
+        },
+        Pending::Ticket(id) => Answer::Ticket(
+            id.and_then(|id| hall.ticket(id))
+                .map(|ticket| views::ticket_detail(ticket, context.zone)),
+        ),
+        Pending::Window(number) => match hall.window(number) {
+            Some(window) => Answer::Window(context.window_status(window)),
+            None => Answer::Done,
+        },
+        Pending::Service(code) => match hall.service(&code) {
+            Some(service) => Answer::Service(codec::service_to_wire(service)),
+            None => Answer::Done,
+        },
+        Pending::Settings => Answer::Settings(codec::settings_to_wire(hall.settings())),
+        Pending::Done => Answer::Done,
+    }
+}

@@ -1,0 +1,348 @@
+//! Conversions between the core's types and their JSON form. The definitions of services,
+//! windows and the hall use the wire types, for the API, hall files and the log alike; events
+//! have a stored form of their own, which keeps the ticket token (the public stream does not).
+
+use jiaohao_core::{
+    ClockTime, Error, Event, HallSettings, LocalDate, Prefix, Service, ServiceCode, TicketId,
+    TicketNumber, TransferTarget, WindowDef, WindowNumber,
+};
+use jiaohao_wire as wire;
+use serde::{Deserialize, Serialize};
+
+pub fn service_to_wire(service: &Service) -> wire::ServiceDef {
+    wire::ServiceDef {
+        code: service.code.to_string(),
+        name_zh: service.name_zh.clone(),
+        name_en: service.name_en.clone(),
+        prefix: service.prefix.to_string(),
+        wait_target_min: service.wait_target_min,
+        handling_target_min: service.handling_target_min,
+        handling_estimate_min: service.handling_estimate_min,
+        daily_cap: service.daily_cap,
+        hours: service
+            .hours
+            .map(|(opens, closes)| [opens.to_string(), closes.to_string()]),
+        documents_zh: service.documents_zh.clone(),
+        documents_en: service.documents_en.clone(),
+        fee_note_zh: service.fee_note_zh.clone(),
+        fee_note_en: service.fee_note_en.clone(),
+        enabled: service.enabled,
+    }
+}
+
+pub fn service_from_wire(def: &wire::ServiceDef) -> Result<Service, Error> {
+    let hours = match &def.hours {
+        Some([opens, closes]) => Some((ClockTime::parse(opens)?, ClockTime::parse(closes)?)),
+        None => None,
+    };
+    let service = Service {
+        code: ServiceCode::parse(&def.code)?,
+        name_zh: def.name_zh.trim().to_owned(),
+        name_en: def.name_en.trim().to_owned(),
+        prefix: Prefix::parse(&def.prefix)?,
+        wait_target_min: def.wait_target_min,
+        handling_target_min: def.handling_target_min,
+        handling_estimate_min: def.handling_estimate_min,
+        daily_cap: def.daily_cap,
+        hours,
+        documents_zh: def.documents_zh.clone(),
+        documents_en: def.documents_en.clone(),
+        fee_note_zh: def.fee_note_zh.clone(),
+        fee_note_en: def.fee_note_en.clone(),
+        enabled: def.enabled,
+    };
+    service.validate()?;
+    Ok(service)
+}
+
+pub fn window_to_wire(def: &WindowDef) -> wire::WindowDef {
+    wire::WindowDef {
+        number: def.number.get(),
+        name_zh: def.name_zh.clone(),
+        name_en: def.name_en.clone(),
+        services: def.services.iter().map(ToString::to_string).collect(),
+    }
+}
+
+pub fn window_from_wire(def: &wire::WindowDef) -> Result<WindowDef, Error> {
+    let window = WindowDef {
+        number: WindowNumber::new(u32::from(def.number))?,
+        name_zh: def.name_zh.trim().to_owned(),
+        name_en: def.name_en.trim().to_owned(),
+        services: def
+            .services
+            .iter()
+            .map(|code| ServiceCode::parse(code))
+            .collect::<Result<_, _>>()?,
+    };
+    window.validate()?;
+    Ok(window)
+}
+
+pub fn settings_to_wire(settings: &HallSettings) -> wire::HallSettings {
+    wire::HallSettings {
+        name_zh: settings.name_zh.clone(),
+        name_en: settings.name_en.clone(),
+        timezone: settings.timezone.clone(),
+        notices_zh: settings.notices_zh.clone(),
+        notices_en: settings.notices_en.clone(),
+    }
+}
+
+pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings, Error> {
+    let settings = HallSettings {
+        name_zh: settings.name_zh.trim().to_owned(),
+        name_en: settings.name_en.trim().to_owned(),
+        timezone: settings.timezone.trim().to_owned(),
+        notices_zh: settings.notices_zh.clone(),
+        notices_en: settings.notices_en.clone(),
+    };
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// The stored form of an event: one JSON object with a `type`.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum Stored {
+    DayStarted {
+        date: String,
+    },
+    HallConfigured {
+        hall: wire::HallSettings,
+    },
+    ServiceDefined {
+        service: wire::ServiceDef,
+    },
+    ServiceRemoved {
+        code: String,
+    },
+    WindowDefined {
+        window: wire::WindowDef,
+    },
+    WindowRemoved {
+        number: u16,
+    },
+    TicketIssued {
+        id: u64,
+        number: String,
+        service: String,
+        green_channel: bool,
+        token: String,
+        idempotency_key: Option<String>,
+    },
+    TicketCalled {
+        id: u64,
+        window: u16,
+        recall: bool,
+        out_of_order: Option<String>,
+    },
+    TicketFinished {
+        id: u64,
+        window: u16,
+    },
+    TicketNoShow {
+        id: u64,
+        window: u16,
+    },
+    TicketTransferred {
+        id: u64,
+        window: u16,
+        to_service: Option<String>,
+        to_window: Option<u16>,
+    },
+    WindowOpened {
+        window: u16,
+    },
+    WindowClosed {
+        window: u16,
+    },
+    WindowPaused {
+        window: u16,
+        reason: String,
+    },
+    WindowResumed {
+        window: u16,
+    },
+}
+
+pub fn event_to_json(event: &Event) -> String {
+    let stored = match event {
+        Event::DayStarted { date } => Stored::DayStarted {
+            date: date.to_string(),
+        },
+        Event::HallConfigured(settings) => Stored::HallConfigured {
+            hall: settings_to_wire(settings),
+        },
+        Event::ServiceDefined(service) => Stored::ServiceDefined {
+            service: service_to_wire(service),
+        },
+        Event::ServiceRemoved { code } => Stored::ServiceRemoved {
+            code: code.to_string(),
+        },
+        Event::WindowDefined(def) => Stored::WindowDefined {
+            window: window_to_wire(def),
+        },
+        Event::WindowRemoved { number } => Stored::WindowRemoved {
+            number: number.get(),
+        },
+        Event::TicketIssued {
+            id,
+            number,
+            service,
+            green_channel,
+            token,
+            idempotency_key,
+        } => Stored::TicketIssued {
+            id: id.0,
+            number: number.to_string(),
+            service: service.to_string(),
+            green_channel: *green_channel,
+            token: token.clone(),
+            idempotency_key: idempotency_key.clone(),
+        },
+        Event::TicketCalled {
+            id,
+            window,
+            recall,
+            out_of_order,
+        } => Stored::TicketCalled {
+            id: id.0,
+            window: window.get(),
+            recall: *recall,
+            out_of_order: out_of_order.clone(),
+        },
+        Event::TicketFinished { id, window } => Stored::TicketFinished {
+            id: id.0,
+            window: window.get(),
+        },
+        Event::TicketNoShow { id, window } => Stored::TicketNoShow {
+            id: id.0,
+            window: window.get(),
+        },
+        Event::TicketTransferred { id, window, to } => {
+            let (to_service, to_window) = match to {
+                TransferTarget::Service(code) => (Some(code.to_string()), None),
+                TransferTarget::Window(number) => (None, Some(number.get())),
+            };
+            Stored::TicketTransferred {
+                id: id.0,
+                window: window.get(),
+                to_service,
+                to_window,
+            }
+        }
+        Event::WindowOpened { window } => Stored::WindowOpened {
+            window: window.get(),
+        },
+        Event::WindowClosed { window } => Stored::WindowClosed {
+            window: window.get(),
+        },
+        Event::WindowPaused { window, reason } => Stored::WindowPaused {
+            window: window.get(),
+            reason: reason.clone(),
+        },
+        Event::WindowResumed { window } => Stored::WindowResumed {
+            window: window.get(),
+        },
+    };
+    serde_json::to_string(&stored).expect("stored events serialize")
+}
+
+fn window(number: u16) -> Result<WindowNumber, Error> {
+    WindowNumber::new(u32::from(number))
+}
+
+pub fn event_from_json(text: &str) -> Result<Event, String> {
+    let stored: Stored = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    stored_to_event(stored).map_err(|e| e.to_string())
+}
+
+fn stored_to_event(stored: Stored) -> Result<Event, Error> {
+    let event = match stored {
+        Stored::DayStarted { date } => Event::DayStarted {
+            date: LocalDate::parse(&date)?,
+        },
+        Stored::HallConfigured { hall } => Event::HallConfigured(settings_from_wire(&hall)?),
+        Stored::ServiceDefined { service } => Event::ServiceDefined(service_from_wire(&service)?),
+        Stored::ServiceRemoved { code } => Event::ServiceRemoved {
+            code: ServiceCode::parse(&code)?,
+        },
+        Stored::WindowDefined { window } => Event::WindowDefined(window_from_wire(&window)?),
+        Stored::WindowRemoved { number } => Event::WindowRemoved {
+            number: window(number)?,
+        },
+        Stored::TicketIssued {
+            id,
+            number,
+            service,
+            green_channel,
+            token,
+            idempotency_key,
+        } => Event::TicketIssued {
+            id: TicketId(id),
+            number: TicketNumber::parse(&number)?,
+            service: ServiceCode::parse(&service)?,
+            green_channel,
+            token,
+            idempotency_key,
+        },
+        Stored::TicketCalled {
+            id,
+            window: number,
+            recall,
+            out_of_order,
+        } => Event::TicketCalled {
+            id: TicketId(id),
+            window: window(number)?,
+            recall,
+            out_of_order,
+        },
+        Stored::TicketFinished { id, window: number } => Event::TicketFinished {
+            id: TicketId(id),
+            window: window(number)?,
+        },
+        Stored::TicketNoShow { id, window: number } => Event::TicketNoShow {
+            id: TicketId(id),
+            window: window(number)?,
+        },
+        Stored::TicketTransferred {
+            id,
+            window: number,
+            to_service,
+            to_window,
+        } => {
+            let to = match (to_service, to_window) {
+                (Some(code), None) => TransferTarget::Service(ServiceCode::parse(&code)?),
+                (None, Some(target)) => TransferTarget::Window(window(target)?),
+                _ => {
+                    return Err(Error::invalid(
+                        "a transfer names exactly one service or window",
+                    ));
+                }
+            };
+            Event::TicketTransferred {
+                id: TicketId(id),
+                window: window(number)?,
+                to,
+            }
+        }
+        Stored::WindowOpened { window: number } => Event::WindowOpened {
+            window: window(number)?,
+        },
+        Stored::WindowClosed { window: number } => Event::WindowClosed {
+            window: window(number)?,
+        },
+        Stored::WindowPaused {
+            window: number,
+            reason,
+        } => Event::WindowPaused {
+            window: window(number)?,
+            reason,
+        },
+        Stored::WindowResumed { window: number } => Event::WindowResumed {
+            window: window(number)?,
+        },
+    };
+    Ok(event)
+}
