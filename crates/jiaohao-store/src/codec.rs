@@ -346,3 +346,110 @@ fn stored_to_event(stored: Stored) -> Result<Event, Error> {
     };
     Ok(event)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_event() -> Vec<Event> {
+        let code = |c: &str| ServiceCode::parse(c).unwrap();
+        let window = |n: u32| WindowNumber::new(n).unwrap();
+        let service = Service {
+            code: code("hukou"),
+            name_zh: "户籍".into(),
+            name_en: "Household registration".into(),
+            prefix: Prefix::parse("A").unwrap(),
+            wait_target_min: 20,
+            handling_target_min: 15,
+            handling_estimate_min: 8,
+            daily_cap: Some(300),
+            hours: Some((ClockTime::parse("08:30").unwrap(), ClockTime::parse("17:00").unwrap())),
+            documents_zh: vec!["居民户口簿".into()],
+            documents_en: vec!["Household register".into()],
+            fee_note_zh: "不收费".into(),
+            fee_note_en: "Free".into(),
+            enabled: true,
+        };
+        vec![
+            Event::DayStarted {
+                date: LocalDate::new(2026, 11, 23).unwrap(),
+            },
+            Event::HallConfigured(HallSettings::default()),
+            Event::ServiceDefined(service),
+            Event::ServiceRemoved { code: code("vehicle") },
+            Event::WindowDefined(WindowDef {
+                number: window(3),
+                name_zh: "3号窗口".into(),
+                name_en: "Window 3".into(),
+                services: vec![code("hukou"), code("id_card")],
+            }),
+            Event::WindowRemoved { number: window(9) },
+            Event::TicketIssued {
+                id: TicketId(41),
+                number: TicketNumber::parse("A1000").unwrap(),
+                service: code("hukou"),
+                green_channel: true,
+                token: "0123456789abcdef0123456789abcdef".into(),
+                idempotency_key: Some("k-1".into()),
+            },
+            Event::TicketCalled {
+                id: TicketId(41),
+                window: window(3),
+                recall: false,
+                out_of_order: Some("老人行动不便".into()),
+            },
+            Event::TicketFinished {
+                id: TicketId(41),
+                window: window(3),
+            },
+            Event::TicketNoShow {
+                id: TicketId(42),
+                window: window(3),
+            },
+            Event::TicketTransferred {
+                id: TicketId(43),
+                window: window(3),
+                to: TransferTarget::Service(code("id_card")),
+            },
+            Event::TicketTransferred {
+                id: TicketId(44),
+                window: window(3),
+                to: TransferTarget::Window(window(5)),
+            },
+            Event::WindowOpened { window: window(3) },
+            Event::WindowClosed { window: window(3) },
+            Event::WindowPaused {
+                window: window(3),
+                reason: "break".into(),
+            },
+            Event::WindowResumed { window: window(3) },
+        ]
+    }
+
+    #[test]
+    fn every_event_kind_round_trips() {
+        let events = every_event();
+        let kinds: std::collections::BTreeSet<&str> = events.iter().map(Event::kind).collect();
+        assert_eq!(kinds.len(), 15, "one sample of each event kind");
+        for event in &events {
+            let json = event_to_json(event);
+            assert_eq!(event_from_json(&json).as_ref(), Ok(event), "{json}");
+        }
+    }
+
+    #[test]
+    fn damaged_events_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "{}",
+            r#"{"type":"ticket_called","id":1}"#,
+            r#"{"type":"window_opened","window":0}"#,
+            r#"{"type":"ticket_transferred","id":1,"window":2,"to_service":null,"to_window":null}"#,
+            r#"{"type":"day_started","date":"2026-02-30"}"#,
+            r#"{"type":"window_opened","window":1,"extra":true}"#,
+        ] {
+            let error = event_from_json(bad).unwrap_err();
+            assert!(!error.is_empty(), "{bad}");
+        }
+    }
+}
