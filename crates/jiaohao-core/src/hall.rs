@@ -247,9 +247,10 @@ impl Hall {
     // ----- changing -----
 
     /// Decides the events a command causes and folds them into the state. On an error the
-    /// state is unchanged. A command on a new local date first starts the day.
+    /// state is unchanged. A command on a later local date first starts the day; a clock that
+    /// steps back across midnight does not start a day again (numbers would repeat).
     pub fn apply(&mut self, command: &Command, now: Now) -> Result<Vec<Event>, Error> {
-        if self.date == Some(now.date) {
+        if self.date.is_some_and(|today| now.date <= today) {
             let events = self.decide(command, now)?;
             for event in &events {
                 self.evolve(event, now.at);
@@ -433,7 +434,10 @@ impl Hall {
             }
             Command::Open { window } => match &self.known_window(*window)?.state {
                 WindowState::Closed => Ok(vec![Event::WindowOpened { window: *window }]),
-                _ => Err(Error::WindowAlreadyOpen(*window)),
+                WindowState::Paused { .. } => Err(Error::WindowPaused(*window)),
+                WindowState::Open | WindowState::Serving { .. } => {
+                    Err(Error::WindowAlreadyOpen(*window))
+                }
             },
             Command::Close { window } => {
                 let found = self.known_window(*window)?;
@@ -588,7 +592,7 @@ impl Hall {
                 window,
                 ticket: ticket.number,
             },
-            None => Error::WindowNotClosed(window),
+            None => Error::WindowNotServing(window),
         }
     }
 
@@ -622,7 +626,7 @@ impl Hall {
     /// restart; one that does not fit the state (a damaged log) changes nothing it cannot.
     pub fn evolve(&mut self, event: &Event, at: Millis) {
         match event {
-            Event::DayStarted { date } => self.start_day(*date),
+            Event::DayStarted { date } => self.start_day(*date, at),
             Event::HallConfigured(settings) => self.settings = settings.clone(),
             Event::ServiceDefined(service) => {
                 self.services.insert(service.code.clone(), service.clone());
@@ -714,7 +718,7 @@ impl Hall {
         }
     }
 
-    fn start_day(&mut self, date: LocalDate) {
+    fn start_day(&mut self, date: LocalDate, at: Millis) {
         self.date = Some(date);
         self.first_id_today += self.tickets.len() as u64;
         self.tickets.clear();
@@ -729,6 +733,7 @@ impl Hall {
         for window in self.windows.values_mut() {
             window.state = WindowState::Closed;
             window.consecutive_green = 0;
+            window.state_since = at;
         }
     }
 

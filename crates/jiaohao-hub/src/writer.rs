@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jiaohao_core::{Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber};
+use jiaohao_core::{
+    Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
+};
 use jiaohao_store::{NewRecord, Role, Store, StoreError, codec};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
@@ -180,11 +182,7 @@ struct Writer {
 
 /// Opens the database, folds the log into the hall, seeds an empty log with `seed` commands,
 /// and starts the writer thread.
-pub fn start(
-    db: PathBuf,
-    seed: Vec<Command>,
-    clock: Arc<dyn Clock>,
-) -> anyhow::Result<Outputs> {
+pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
     let store = Store::open(&db)?;
     let mut hall = Hall::new();
     store.for_each_record(|record| hall.evolve(&record.event, record.at))?;
@@ -263,7 +261,7 @@ impl Writer {
                 }
                 _ = tick.tick() => {
                     let now = self.now();
-                    if self.hall.date() != Some(now.date) {
+                    if self.hall.date().is_none_or(|today| now.date > today) {
                         let (reply, _) = oneshot::channel();
                         self.handle_batch(vec![Request::Command {
                             command: Command::Tick,

@@ -1124,7 +1124,7 @@ fn window_state_changes_are_refused_when_they_do_not_fit() {
     fixture.ok(pause(1, &"停".repeat(200)), 2);
     assert_eq!(
         fixture.err(Command::Open { window: w }, 3),
-        Error::WindowAlreadyOpen(w)
+        Error::WindowPaused(w)
     );
     assert_eq!(fixture.err(pause(1, "again"), 3), Error::WindowPaused(w));
     // Serving.

@@ -629,7 +629,7 @@ fn check_projection(hall: &Hall, now: Millis) -> Result<(), TestCaseError> {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 20000,
+        cases: 256,
         // Keep failing cases beside this file, as `properties.regressions`.
         failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
         ..ProptestConfig::default()

@@ -1,0 +1,5 @@
+//! The core's tests, in one binary: each command and error, and properties of random command
+//! sequences.
+
+mod commands;
+mod properties;
