@@ -35,7 +35,9 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => {
             "send the body as JSON with Content-Type: application/json".to_owned()
         }
-        JsonRejection::JsonSyntaxError(_) => format!("the body is not valid JSON: {}", inner(&rejection)),
+        JsonRejection::JsonSyntaxError(_) => {
+            format!("the body is not valid JSON: {}", inner(&rejection))
+        }
         JsonRejection::JsonDataError(_) => format!("the body does not fit: {}", inner(&rejection)),
         _ => format!("the body cannot be read: {}", inner(&rejection)),
     };
@@ -92,7 +94,11 @@ pub async fn openapi() -> Response {
 
 pub async fn hall(State(state): State<AppState>) -> Response {
     let json = state.hall.borrow().json.clone();
-    ([(header::CONTENT_TYPE, "application/json")], json.to_string()).into_response()
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        json.to_string(),
+    )
+        .into_response()
 }
 
 /// The published hall view, parsed: the admin reads of services and windows come from it so
@@ -463,15 +469,16 @@ pub async fn create_token(
     Body(request): Body<wire::CreateTokenRequest>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let role = Role::parse(&request.role).ok_or_else(|| {
-        ApiError::bad_request("role must be one of admin, clerk, kiosk, display")
-    })?;
+    let role = Role::parse(&request.role)
+        .ok_or_else(|| ApiError::bad_request("role must be one of admin, clerk, kiosk, display"))?;
     if let Some(window) = request.window {
         WindowNumber::new(u32::from(window))?;
     }
     let name = request.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request("a token needs a name of 1 to 100 characters"));
+        return Err(ApiError::bad_request(
+            "a token needs a name of 1 to 100 characters",
+        ));
     }
     let created = state
         .writer

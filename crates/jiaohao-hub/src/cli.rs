@@ -13,7 +13,11 @@ use crate::clock::{SystemClock, millis};
 use crate::hall_file;
 
 #[derive(Parser)]
-#[command(name = "jiaohao-hub", version, about = "The hub of a jiaohao service hall: queues, tickets, calls and the live stream")]
+#[command(
+    name = "jiaohao-hub",
+    version,
+    about = "The hub of a jiaohao service hall: queues, tickets, calls and the live stream"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Top,
@@ -141,7 +145,13 @@ pub fn main() -> anyhow::Result<()> {
                 for token in store.list_tokens()? {
                     let window = token.window.map(|w| w.to_string()).unwrap_or("-".into());
                     let state = if token.revoked { "revoked" } else { "live" };
-                    writeln!(out, "{}\t{}\t{window}\t{state}\t{}", token.id, token.role.as_str(), token.name)?;
+                    writeln!(
+                        out,
+                        "{}\t{}\t{window}\t{state}\t{}",
+                        token.id,
+                        token.role.as_str(),
+                        token.name
+                    )?;
                 }
                 Ok(())
             }

@@ -68,7 +68,8 @@ pub fn core_now(at: Timestamp, zone: &TimeZone) -> Now {
     Now {
         at: millis(at),
         date,
-        time: ClockTime::from_minutes(minutes).expect("hour ≤ 23 and minute ≤ 59 make a time of day"),
+        time: ClockTime::from_minutes(minutes)
+            .expect("hour ≤ 23 and minute ≤ 59 make a time of day"),
     }
 }
 

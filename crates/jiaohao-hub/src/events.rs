@@ -83,7 +83,10 @@ async fn feed(
                     continue;
                 }
                 sent = seq;
-                Event::default().event(name).id(seq.to_string()).data(&*json)
+                Event::default()
+                    .event(name)
+                    .id(seq.to_string())
+                    .data(&*json)
             }
             Ok(StreamItem::HallChanged(published)) => {
                 if published.seq < sent {

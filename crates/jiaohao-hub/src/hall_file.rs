@@ -56,11 +56,7 @@ mod tests {
         for command in &commands {
             hall.apply(command, morning()).unwrap();
         }
-        let prefixes: String = hall
-            .services()
-            .iter()
-            .map(|s| s.prefix.letter())
-            .collect();
+        let prefixes: String = hall.services().iter().map(|s| s.prefix.letter()).collect();
         assert_eq!(prefixes, "ABCDE");
         assert_eq!(hall.windows().count(), 10);
         for service in hall.services() {
@@ -69,7 +65,11 @@ mod tests {
                 "{} needs two windows",
                 service.code
             );
-            assert!(!service.documents_zh.is_empty(), "{} lists documents", service.code);
+            assert!(
+                !service.documents_zh.is_empty(),
+                "{} lists documents",
+                service.code
+            );
             assert_eq!(service.documents_zh.len(), service.documents_en.len());
         }
         assert!(hall.windows().any(|w| w.def.services.len() >= 2));

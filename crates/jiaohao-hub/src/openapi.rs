@@ -13,7 +13,9 @@ fn error_responses(codes: &[&str]) -> Value {
             "401" => "No token, or an unknown or revoked one",
             "403" => "The token's role or window may not do this",
             "404" => "Unknown service, window, ticket or token",
-            "409" => "Not possible now: service closed, daily cap reached, window paused or closed, …",
+            "409" => {
+                "Not possible now: service closed, daily cap reached, window paused or closed, …"
+            }
             "503" => "The hub cannot save changes right now; nothing was changed",
             _ => "Error",
         };

@@ -102,7 +102,12 @@ impl ViewContext<'_> {
             number: window.number().get(),
             name_zh: window.def.name_zh.clone(),
             name_en: window.def.name_en.clone(),
-            services: window.def.services.iter().map(ToString::to_string).collect(),
+            services: window
+                .def
+                .services
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
             state: window.state.as_str().to_owned(),
             pause_reason: match &window.state {
                 WindowState::Paused { reason } => Some(reason.clone()),
@@ -192,13 +197,14 @@ pub fn ticket_detail(ticket: &Ticket, zone: &TimeZone) -> wire::TicketDetail {
 /// The public stream's form of an event, read against the state right after it.
 pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
     let ticket = |id| hall.ticket(id);
-    let window_change = |window: jiaohao_core::WindowNumber, action: &str, reason: Option<&String>| {
-        wire::Change::WindowChanged {
-            window: window.get(),
-            action: action.to_owned(),
-            reason: reason.cloned(),
-        }
-    };
+    let window_change =
+        |window: jiaohao_core::WindowNumber, action: &str, reason: Option<&String>| {
+            wire::Change::WindowChanged {
+                window: window.get(),
+                action: action.to_owned(),
+                reason: reason.cloned(),
+            }
+        };
     let change = match event {
         Event::DayStarted { date } => wire::Change::DayStarted {
             date: date.to_string(),
