@@ -19,7 +19,9 @@ impl ClientError {
     /// The HTTP status of an API error, if it is one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => Some(*status),
+            ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => {
+                Some(*status)
+            }
             ClientError::Http(_) => None,
         }
     }
@@ -85,12 +87,12 @@ impl Client {
         }
         let text = response.text().await?;
         if status.is_success() {
-            return serde_json::from_str(&text).map(Some).map_err(|_| {
-                ClientError::Unexpected {
+            return serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| ClientError::Unexpected {
                     status: status.as_u16(),
                     text,
-                }
-            });
+                });
         }
         match serde_json::from_str::<wire::ErrorBody>(&text) {
             Ok(body) => Err(ClientError::Api {
@@ -126,12 +128,12 @@ impl Client {
         green_channel: bool,
         idempotency_key: Option<&str>,
     ) -> Result<wire::IssuedTicket> {
-        let mut builder = self
-            .request(Method::POST, "/api/tickets")
-            .json(&wire::IssueTicketRequest {
-                service: service.to_owned(),
-                green_channel,
-            });
+        let mut builder =
+            self.request(Method::POST, "/api/tickets")
+                .json(&wire::IssueTicketRequest {
+                    service: service.to_owned(),
+                    green_channel,
+                });
         if let Some(key) = idempotency_key {
             builder = builder.header("Idempotency-Key", key);
         }

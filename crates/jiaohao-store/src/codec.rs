@@ -363,7 +363,10 @@ mod tests {
             handling_target_min: 15,
             handling_estimate_min: 8,
             daily_cap: Some(300),
-            hours: Some((ClockTime::parse("08:30").unwrap(), ClockTime::parse("17:00").unwrap())),
+            hours: Some((
+                ClockTime::parse("08:30").unwrap(),
+                ClockTime::parse("17:00").unwrap(),
+            )),
             documents_zh: vec!["居民户口簿".into()],
             documents_en: vec!["Household register".into()],
             fee_note_zh: "不收费".into(),
@@ -376,7 +379,9 @@ mod tests {
             },
             Event::HallConfigured(HallSettings::default()),
             Event::ServiceDefined(service),
-            Event::ServiceRemoved { code: code("vehicle") },
+            Event::ServiceRemoved {
+                code: code("vehicle"),
+            },
             Event::WindowDefined(WindowDef {
                 number: window(3),
                 name_zh: "3号窗口".into(),

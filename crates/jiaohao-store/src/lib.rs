@@ -217,7 +217,13 @@ impl Store {
             .query_row(
                 "SELECT at_ms, actor, body FROM events WHERE seq = ?1",
                 [seq as i64],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?)),
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                    ))
+                },
             )
             .optional()?;
         row.map(|(at, actor, body)| {
@@ -278,7 +284,10 @@ mod tests {
         assert_eq!(read.len(), 2);
         assert_eq!(read[1].event, events[1]);
         assert_eq!(read[1].at, Millis(1000));
-        assert_eq!(store.public_after(1, 10).unwrap(), vec![(2, "{\"n\":1}".to_owned())]);
+        assert_eq!(
+            store.public_after(1, 10).unwrap(),
+            vec![(2, "{\"n\":1}".to_owned())]
+        );
         assert_eq!(store.record(2).unwrap().unwrap().actor, "test");
         assert!(store.record(3).unwrap().is_none());
     }

@@ -128,7 +128,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("hall.db")).unwrap();
         let id = store
-            .add_token("s3cret-s3cret-s3cret", Role::Clerk, Some(3), "window 3", Millis(5))
+            .add_token(
+                "s3cret-s3cret-s3cret",
+                Role::Clerk,
+                Some(3),
+                "window 3",
+                Millis(5),
+            )
             .unwrap();
         let found = store.find_token("s3cret-s3cret-s3cret").unwrap().unwrap();
         assert_eq!((found.role, found.window), (Role::Clerk, Some(3)));
