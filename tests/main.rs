@@ -1,1 +1,10 @@
+//! Whole-system tests: real hubs on ephemeral ports over fresh SQLite files, driven over HTTP
+//! and the live stream exactly as kiosks, displays, clerks and phones drive them. One test
+//! binary, one module per area.
 
+mod support;
+
+mod api;
+mod crash;
+mod events;
+mod rollover;

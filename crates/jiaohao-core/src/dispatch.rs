@@ -1,7 +1,7 @@
 //! Which ticket a window gets when its clerk calls the next one: the call-next policy, kept
 //! behind the one function [`choose`] so the simulator measures exactly what the hub runs.
 //!
-//! The policy, in order:
+//! The hub's policy ([`Policy::Hub`]), in order:
 //! 1. tickets transferred to this very window, oldest first;
 //! 2. green-channel tickets of the window's services, oldest first — unless the window called
 //!    [`GREEN_STREAK_LIMIT`] green-channel tickets in a row and a normal ticket it may serve
@@ -10,6 +10,10 @@
 //!
 //! "Oldest" is the issue time, which a transfer keeps. Within one service and class the order
 //! is strictly the arrival order.
+//!
+//! The other [`Policy`] values exist so the simulator can measure the hub's rule against the
+//! alternatives on the same tickets; a [`Hall`](crate::Hall) runs [`Policy::Hub`] unless it is
+//! built with another one, and the hub never does.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -21,6 +25,9 @@ use crate::time::Millis;
 pub const GREEN_STREAK_LIMIT: u32 = 2;
 
 type QueueKey = (Millis, TicketId);
+
+/// One class of a service's queue: its green-channel or its normal tickets.
+type Class = fn(&ServiceQueue) -> &BTreeSet<QueueKey>;
 
 /// Where a waiting ticket stands: enough to find it in the queues.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,16 +135,47 @@ impl Queues {
         })
     }
 
-    fn oldest(
-        &self,
-        services: &[ServiceCode],
-        class: impl Fn(&ServiceQueue) -> &BTreeSet<QueueKey>,
-    ) -> Option<QueueKey> {
+    fn oldest(&self, services: &[ServiceCode], class: Class) -> Option<QueueKey> {
         services
             .iter()
             .filter_map(|code| self.by_service.get(code))
             .filter_map(|queue| class(queue).first().copied())
             .min()
+    }
+
+    /// The oldest ticket of a class in the first service (the window's primary one), or if
+    /// that queue is empty the oldest among the other services.
+    fn primary_then_oldest(&self, services: &[ServiceCode], class: Class) -> Option<QueueKey> {
+        let (primary, others) = services.split_first()?;
+        self.oldest(std::slice::from_ref(primary), class)
+            .or_else(|| self.oldest(others, class))
+    }
+}
+
+/// A rule for which ticket a window calls next. Every rule calls tickets transferred to the
+/// window first and the green channel before normal tickets, with the same starvation guard;
+/// they differ in how they pick among the window's services.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// The rule the hub runs: see the module documentation.
+    #[default]
+    Hub,
+    /// The oldest ticket among the window's services (first come, first served). The same
+    /// rule as [`Policy::Hub`] today; it stays fixed as the reference when the hub's rule
+    /// changes.
+    OldestFirst,
+    /// The window's primary service (its first) before its other services: the oldest ticket
+    /// of the primary queue, and the oldest of the others only when that queue is empty.
+    PrimaryFirst,
+}
+
+impl Policy {
+    /// The ticket this rule gives the calling window, if any.
+    pub fn choose(self, queues: &Queues, caller: Caller<'_>) -> Option<Choice> {
+        match self {
+            Policy::Hub | Policy::OldestFirst => choose_by(queues, caller, Queues::oldest),
+            Policy::PrimaryFirst => choose_by(queues, caller, Queues::primary_then_oldest),
+        }
     }
 }
 
@@ -156,16 +194,26 @@ pub struct Choice {
     pub green_channel: bool,
 }
 
-/// The call-next policy: see the module documentation.
+/// The hub's call-next policy ([`Policy::Hub`]): see the module documentation.
 pub fn choose(queues: &Queues, caller: Caller<'_>) -> Option<Choice> {
+    Policy::Hub.choose(queues, caller)
+}
+
+/// Transferred tickets first, then green channel with the starvation guard, each class's
+/// candidate found by `pick` among the window's services.
+fn choose_by(
+    queues: &Queues,
+    caller: Caller<'_>,
+    pick: fn(&Queues, &[ServiceCode], Class) -> Option<QueueKey>,
+) -> Option<Choice> {
     if let Some(&(_, id)) = queues.pinned.get(&caller.window).and_then(BTreeSet::first) {
         return Some(Choice {
             id,
             green_channel: false,
         });
     }
-    let green = queues.oldest(caller.services, |queue| &queue.green);
-    let normal = queues.oldest(caller.services, |queue| &queue.normal);
+    let green = pick(queues, caller.services, |queue| &queue.green);
+    let normal = pick(queues, caller.services, |queue| &queue.normal);
     let pick_normal = match (green, normal) {
         (None, None) => return None,
         (None, Some(_)) => true,
@@ -278,6 +326,37 @@ mod tests {
         assert!(queues.remove(&pinned));
         assert!(!queues.remove(&pinned));
         assert_eq!(queues.len(), 1);
+    }
+
+    #[test]
+    fn primary_first_prefers_the_primary_queue_within_each_class() {
+        let mut queues = Queues::default();
+        queues.push(&entry(1, 1, "id_card", false));
+        queues.push(&entry(2, 2, "hukou", false));
+        let services = [code("hukou"), code("id_card")];
+        let caller = caller(&services, 0);
+        assert_eq!(Policy::Hub.choose(&queues, caller).unwrap().id, TicketId(1));
+        assert_eq!(
+            Policy::OldestFirst.choose(&queues, caller).unwrap().id,
+            TicketId(1)
+        );
+        assert_eq!(
+            Policy::PrimaryFirst.choose(&queues, caller).unwrap().id,
+            TicketId(2)
+        );
+        // The green channel still goes first, even of a secondary service.
+        queues.push(&entry(3, 3, "id_card", true));
+        assert_eq!(
+            Policy::PrimaryFirst.choose(&queues, caller).unwrap().id,
+            TicketId(3)
+        );
+        // With the primary queue empty, the other services' oldest ticket.
+        assert!(queues.remove(&entry(2, 2, "hukou", false)));
+        assert!(queues.remove(&entry(3, 3, "id_card", true)));
+        assert_eq!(
+            Policy::PrimaryFirst.choose(&queues, caller).unwrap().id,
+            TicketId(1)
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The wait estimate (预计等待): projects the hall forward under the real call-next policy —
+//! The wait estimate (预计等待): projects the hall forward under the hall's call-next policy —
 //! the windows that are working, what each serves, how long its current ticket has run — to
 //! tell when each waiting ticket will be called, and how long a ticket issued now would wait.
 //!
@@ -7,8 +7,9 @@
 //! hypothetical ticket whose wait is asked for.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 
-use crate::dispatch::{self, Caller, QueueEntry, Queues};
+use crate::dispatch::{Caller, QueueEntry, Queues};
 use crate::hall::Hall;
 use crate::ids::{ServiceCode, TicketId, WindowNumber};
 use crate::time::Millis;
@@ -32,7 +33,11 @@ pub struct Projection {
 impl Projection {
     /// Projects the hall forward from `now`.
     pub fn of(hall: &Hall, now: Millis) -> Projection {
-        let call_at = run(hall, hall.queues().clone(), now, None);
+        let mut call_at = HashMap::new();
+        run(hall, hall.queues().clone(), now, None, |id, at| {
+            call_at.insert(id, at);
+            ControlFlow::Continue(())
+        });
         let new_ticket_wait_ms = hall
             .services()
             .into_iter()
@@ -46,8 +51,7 @@ impl Projection {
                 };
                 let mut queues = hall.queues().clone();
                 queues.push(&probe);
-                let wait = run(hall, queues, now, Some(&probe))
-                    .get(&probe.id)
+                let wait = project_until(hall, queues, now, Some(&probe), probe.id)
                     .map(|at| at.since(now));
                 (service.code.clone(), wait)
             })
@@ -57,6 +61,13 @@ impl Projection {
             new_ticket_wait_ms,
             now,
         }
+    }
+
+    /// When one waiting ticket is projected to be called: the same answer as
+    /// `Projection::of(hall, now).call_at(ticket)`, found by projecting only until that ticket
+    /// is called (what the simulator needs at every ticket it issues).
+    pub fn call_at_of(hall: &Hall, now: Millis, ticket: TicketId) -> Option<Millis> {
+        project_until(hall, hall.queues().clone(), now, None, ticket)
     }
 
     /// The projected remaining wait of a waiting ticket, in milliseconds.
@@ -83,22 +94,35 @@ struct Agent<'a> {
     idle_since: Millis,
 }
 
+/// Plays the policy forward until `ticket` is called; returns when.
+fn project_until(
+    hall: &Hall,
+    queues: Queues,
+    now: Millis,
+    probe: Option<&QueueEntry>,
+    ticket: TicketId,
+) -> Option<Millis> {
+    let mut found = None;
+    run(hall, queues, now, probe, |id, at| {
+        if id == ticket {
+            found = Some(at);
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    found
+}
+
 /// Plays the policy forward: the window that frees first (idle longest on a tie) calls next.
+/// Tells `on_call` each projected call in order, until it says stop or nothing more is called.
 fn run(
     hall: &Hall,
     mut queues: Queues,
     now: Millis,
     probe: Option<&QueueEntry>,
-) -> HashMap<TicketId, Millis> {
-    let mut entries: HashMap<TicketId, QueueEntry> = hall
-        .tickets()
-        .iter()
-        .filter_map(|ticket| hall.queue_entry(ticket))
-        .map(|entry| (entry.id, entry))
-        .collect();
-    if let Some(probe) = probe {
-        entries.insert(probe.id, probe.clone());
-    }
+    mut on_call: impl FnMut(TicketId, Millis) -> ControlFlow<()>,
+) {
     let mut agents: Vec<Agent<'_>> = hall
         .windows()
         .filter_map(|window| {
@@ -123,8 +147,10 @@ fn run(
             })
         })
         .collect();
-    let mut call_at = HashMap::new();
-    while !queues.is_empty() && !agents.is_empty() {
+    // Counted here rather than asked of the queues at every step, which would sum them all.
+    let mut waiting = queues.len();
+    let policy = hall.policy();
+    while waiting > 0 && !agents.is_empty() {
         let index = (0..agents.len())
             .min_by_key(|&i| (agents[i].free_at, agents[i].idle_since, agents[i].number))
             .unwrap_or(0);
@@ -134,17 +160,25 @@ fn run(
             services: agent.services,
             consecutive_green: agent.consecutive_green,
         };
-        let Some(choice) = dispatch::choose(&queues, caller) else {
+        let Some(choice) = policy.choose(&queues, caller) else {
             // Nothing left that this window may serve, and nothing new arrives.
             agents.swap_remove(index);
             continue;
         };
-        let Some(entry) = entries.remove(&choice.id) else {
+        let entry = match probe {
+            Some(probe) if probe.id == choice.id => Some(probe.clone()),
+            _ => hall
+                .ticket(choice.id)
+                .and_then(|ticket| hall.queue_entry(ticket)),
+        };
+        let Some(entry) = entry else {
             agents.swap_remove(index);
             continue;
         };
-        queues.remove(&entry);
-        call_at.insert(choice.id, agent.free_at);
+        if queues.remove(&entry) {
+            waiting -= 1;
+        }
+        let called_at = agent.free_at;
         agent.consecutive_green = if choice.green_channel {
             agent.consecutive_green + 1
         } else {
@@ -154,6 +188,8 @@ fn run(
         agent.free_at = agent
             .free_at
             .plus_ms(hall.expected_handling_ms(&entry.service));
+        if on_call(choice.id, called_at).is_break() {
+            return;
+        }
     }
-    call_at
 }

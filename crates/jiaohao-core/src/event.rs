@@ -27,6 +27,12 @@ pub enum Command {
     AddWindow(WindowDef),
     UpdateWindow(WindowDef),
     RemoveWindow(WindowNumber),
+    /// Changes which services a window serves, primary first (the assignment editor); applies
+    /// to the window's next call.
+    AssignServices {
+        window: WindowNumber,
+        services: Vec<ServiceCode>,
+    },
     IssueTicket {
         service: ServiceCode,
         green_channel: bool,

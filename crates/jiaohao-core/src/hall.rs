@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crate::dispatch::{self, Caller, QueueEntry, Queues};
+use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
@@ -104,11 +104,26 @@ pub struct Hall {
     queues: Queues,
     recent_calls: VecDeque<Call>,
     handling: BTreeMap<ServiceCode, HandlingTotals>,
+    /// The call-next rule. Not an event: it is how the caller runs the hall, not a change to
+    /// it, so the hub always folds its log into [`Policy::Hub`] and only the simulator sets
+    /// another.
+    policy: Policy,
 }
 
 impl Hall {
     pub fn new() -> Hall {
         Hall::default()
+    }
+
+    /// The hall with another call-next rule, for the simulator's comparisons.
+    pub fn with_policy(mut self, policy: Policy) -> Hall {
+        self.policy = policy;
+        self
+    }
+
+    /// The call-next rule the hall runs; [`Policy::Hub`] unless built otherwise.
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
 
     // ----- reading -----
@@ -316,6 +331,12 @@ impl Hall {
                 self.check_window(def)?;
                 Ok(vec![Event::WindowDefined(def.clone())])
             }
+            Command::AssignServices { window, services } => {
+                let mut def = self.known_window(*window)?.def.clone();
+                def.services = services.clone();
+                self.check_window(&def)?;
+                Ok(vec![Event::WindowDefined(def)])
+            }
             Command::RemoveWindow(number) => {
                 let window = self.known_window(*number)?;
                 if window.state != WindowState::Closed {
@@ -338,7 +359,7 @@ impl Hall {
             } => self.decide_issue(service, *green_channel, token, idempotency_key, now),
             Command::CallNext { window } => {
                 let (window, mut events) = self.start_call(*window)?;
-                let choice = dispatch::choose(&self.queues, self.caller(window));
+                let choice = self.policy.choose(&self.queues, self.caller(window));
                 if let Some(choice) = choice {
                     events.push(Event::TicketCalled {
                         id: choice.id,
@@ -377,7 +398,9 @@ impl Hall {
                         service: ticket.service.clone(),
                     });
                 }
-                let in_order = dispatch::choose(&self.queues, self.caller(window))
+                let in_order = self
+                    .policy
+                    .choose(&self.queues, self.caller(window))
                     .is_some_and(|choice| choice.id == ticket.id);
                 events.push(Event::TicketCalled {
                     id: ticket.id,

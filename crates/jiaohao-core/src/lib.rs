@@ -20,7 +20,7 @@ pub mod ticket;
 pub mod time;
 pub mod window;
 
-pub use dispatch::Queues;
+pub use dispatch::{Policy, Queues};
 pub use error::Error;
 pub use estimate::Projection;
 pub use event::{Command, Event, TransferTarget};

@@ -313,14 +313,13 @@ pub async fn put_window_services(
     Body(body): Body<wire::WindowServices>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let window = find_window(&state, window_number(&n)?)?;
-    let def = codec::window_from_wire(&wire::WindowDef {
-        number: window.number,
-        name_zh: window.name_zh,
-        name_en: window.name_en,
-        services: body.services,
-    })?;
-    let answer = run(&state, &who, Command::UpdateWindow(def)).await?;
+    let window = window_number(&n)?;
+    let services = body
+        .services
+        .iter()
+        .map(|code| ServiceCode::parse(code))
+        .collect::<Result<Vec<_>, _>>()?;
+    let answer = run(&state, &who, Command::AssignServices { window, services }).await?;
     Ok(respond(answer, StatusCode::OK))
 }
 

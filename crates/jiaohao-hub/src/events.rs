@@ -55,15 +55,16 @@ async fn feed(
     let current = state.hall.borrow().clone();
     let mut sent = match last_id {
         Some(last) if last <= current.seq && current.seq - last <= MAX_REPLAY => {
-            match replay(&state, last, &tx).await {
-                Some(sent) => {
-                    if tx.send(hall_event("hall_changed", &current)).await.is_err() {
-                        return;
-                    }
-                    sent.max(current.seq)
-                }
-                None => return,
+            let Some(sent) = replay(&state, last, &tx).await else {
+                return;
+            };
+            // The log can be ahead of the published view (committed, not yet published);
+            // then the live `hall_changed` of that batch follows, and this one would go back.
+            let now = state.hall.borrow().clone();
+            if now.seq >= sent && tx.send(hall_event("hall_changed", &now)).await.is_err() {
+                return;
             }
+            sent.max(now.seq)
         }
         _ => {
             if tx.send(hall_event("snapshot", &current)).await.is_err() {

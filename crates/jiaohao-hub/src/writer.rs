@@ -270,14 +270,16 @@ impl Writer {
                         }]);
                         ticks_since_projection = 0;
                     } else {
+                        // Time alone changes the view: a service reaches its closing time,
+                        // waits shrink. Publishing sends `hall_changed` only if it differs.
                         ticks_since_projection += 1;
                         if ticks_since_projection >= REPROJECT_EVERY_TICKS
                             && !self.hall.queues().is_empty()
                         {
                             self.reproject(now);
-                            self.publish(now, false);
                             ticks_since_projection = 0;
                         }
+                        self.publish(now, false);
                     }
                 }
             }
@@ -420,6 +422,19 @@ impl Writer {
         if changed || now.at.since(self.projected_at) > PROJECTION_MAX_AGE_MS {
             self.reproject(now);
         }
+        // Publish before answering: whoever is told of a change finds it in every read.
+        if changed {
+            for item in prepared {
+                if let Some((name, json)) = item.public {
+                    let _ = self.stream.send(StreamItem::Change {
+                        seq: item.seq,
+                        name,
+                        json: Arc::from(json),
+                    });
+                }
+            }
+            self.publish(now, false);
+        }
         let context = ViewContext {
             hall: &self.hall,
             projection: &self.projection,
@@ -440,18 +455,6 @@ impl Writer {
                 .ticket_by_token(&token)
                 .map(|ticket| context.ticket_status(ticket));
             let _ = reply.send(status);
-        }
-        if changed {
-            for item in prepared {
-                if let Some((name, json)) = item.public {
-                    let _ = self.stream.send(StreamItem::Change {
-                        seq: item.seq,
-                        name,
-                        json: Arc::from(json),
-                    });
-                }
-            }
-            self.publish(now, false);
         }
     }
 
@@ -497,6 +500,7 @@ impl Writer {
             | Command::Pause { window, .. }
             | Command::Resume { window } => Pending::Window(*window),
             Command::AddWindow(def) | Command::UpdateWindow(def) => Pending::Window(def.number),
+            Command::AssignServices { window, .. } => Pending::Window(*window),
             Command::AddService(service) | Command::UpdateService(service) => {
                 Pending::Service(service.code.clone())
             }

@@ -1619,3 +1619,54 @@ fn a_serving_window_frees_after_the_rest_of_its_expected_time() {
         Some(10 * MINUTE / 4)
     );
 }
+
+#[test]
+fn assigning_services_keeps_the_names_and_changes_the_next_call() {
+    let mut fixture = Fixture::new();
+    fixture.ok(Command::Open { window: win(3) }, 1);
+    fixture.issue("hukou", false, 2);
+    // Window 3 serves vehicle only: nothing for it.
+    assert_eq!(fixture.call_next(3, 3), None);
+    let events = fixture.ok(
+        Command::AssignServices {
+            window: win(3),
+            services: vec![code("vehicle"), code("hukou")],
+        },
+        4,
+    );
+    let [Event::WindowDefined(def)] = events.as_slice() else {
+        panic!("one WindowDefined, got {events:?}");
+    };
+    assert_eq!(def.services, vec![code("vehicle"), code("hukou")]);
+    assert_eq!(
+        def.name_zh,
+        fixture.hall.window(win(3)).unwrap().def.name_zh
+    );
+    assert_eq!(fixture.call_next(3, 5).as_deref(), Some("A001"));
+    for (services, expected) in [
+        (vec![code("nope")], Error::UnknownService(code("nope"))),
+        (
+            vec![code("hukou"), code("hukou")],
+            Error::invalid("window 3 lists service 'hukou' twice"),
+        ),
+    ] {
+        let error = fixture.err(
+            Command::AssignServices {
+                window: win(3),
+                services,
+            },
+            6,
+        );
+        assert_eq!(error.code(), expected.code());
+    }
+    assert_eq!(
+        fixture.err(
+            Command::AssignServices {
+                window: win(9),
+                services: vec![]
+            },
+            6
+        ),
+        Error::UnknownWindow(win(9))
+    );
+}

@@ -1,0 +1,330 @@
+//! The real `jiaohao-hub` binary under `kill -9` and `SIGTERM`: every ticket the hub
+//! acknowledged survives a crash, numbers never repeat nor skip, and a graceful stop ends
+//! promptly even with a live stream open.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use jiaohao_client::Client;
+use jiaohao_core::Event;
+use jiaohao_store::Store;
+use jiaohao_wire as wire;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::support::{Events, WAIT, expect_api_error};
+
+const BIN: &str = env!("CARGO_BIN_EXE_jiaohao-hub");
+const ALLDAY_HALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/halls/allday.toml");
+
+/// A free port: bind to port 0, note what the system gave, let it go.
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("a local address").port()
+}
+
+/// Makes a token with the binary's own `token create`, which prints it alone on stdout.
+fn create_token(db: &Path, role: &str) -> String {
+    let output = Command::new(BIN)
+        .args(["token", "create", "--role", role, "--db"])
+        .arg(db)
+        .output()
+        .expect("jiaohao-hub token create runs");
+    assert!(
+        output.status.success(),
+        "token create failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let token = String::from_utf8(output.stdout).expect("the token is text");
+    let token = token.trim().to_owned();
+    assert!(
+        token.len() >= 32 && token.chars().all(|c| c.is_ascii_hexdigit()),
+        "{token:?}"
+    );
+    token
+}
+
+/// A `jiaohao-hub serve` process of this test. A thread waits for it, so its exit is an event
+/// the test can await; it is killed if the test ends while it runs.
+struct HubProcess {
+    pid: u32,
+    url: String,
+    log: PathBuf,
+    exited: oneshot::Receiver<ExitStatus>,
+    status: Option<ExitStatus>,
+}
+
+impl HubProcess {
+    fn start(db: &Path, log: PathBuf) -> HubProcess {
+        let listen = format!("127.0.0.1:{}", free_port());
+        let stderr = std::fs::File::create(&log).expect("a log file");
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .arg("--db")
+            .arg(db)
+            .args(["--listen", &listen, "--hall", ALLDAY_HALL])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("jiaohao-hub serve starts");
+        let pid = child.id();
+        let (tx, exited) = oneshot::channel();
+        std::thread::spawn(move || {
+            if let Ok(status) = child.wait() {
+                let _ = tx.send(status);
+            }
+        });
+        HubProcess {
+            pid,
+            url: format!("http://{listen}"),
+            log,
+            exited,
+            status: None,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn has_exited(&mut self) -> bool {
+        if self.status.is_none() {
+            self.status = self.exited.try_recv().ok();
+        }
+        self.status.is_some()
+    }
+
+    /// Waits until the hub answers `/api/health`. A starting process sends no event, so this
+    /// polls, bounded.
+    async fn ready(&mut self) {
+        let client = Client::new(&self.url);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            if client.health().await.is_ok() {
+                return;
+            }
+            assert!(
+                !self.has_exited(),
+                "the hub exited at start:\n{}",
+                self.log()
+            );
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the hub does not answer /api/health:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// Sends a signal (`KILL`, `TERM`) to this process, by its id.
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args(["-s", name, &self.pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -s {name} {}", self.pid);
+    }
+
+    /// The exit status, if the process ends within `bound`.
+    async fn exit_within(&mut self, bound: Duration) -> Option<ExitStatus> {
+        if self.status.is_none() {
+            self.status = tokio::time::timeout(bound, &mut self.exited)
+                .await
+                .ok()
+                .and_then(Result::ok);
+        }
+        self.status
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        if !self.has_exited() {
+            // No assertion here: this may run while a failed test unwinds.
+            let _ = Command::new("kill")
+                .args(["-s", "KILL", &self.pid.to_string()])
+                .status();
+        }
+    }
+}
+
+/// The ticket numbers the log holds, per prefix letter, in log order.
+fn logged_numbers(db: &Path) -> BTreeMap<char, Vec<u32>> {
+    let store = Store::open_read_only(db).expect("the log opens");
+    let mut numbers: BTreeMap<char, Vec<u32>> = BTreeMap::new();
+    store
+        .for_each_record(|record| {
+            if let Event::TicketIssued { number, .. } = record.event {
+                numbers
+                    .entry(number.prefix.letter())
+                    .or_default()
+                    .push(number.seq);
+            }
+        })
+        .expect("the log reads back");
+    numbers
+}
+
+fn split(number: &str) -> (char, u32) {
+    let mut chars = number.chars();
+    let prefix = chars.next().expect("a prefix");
+    (
+        prefix,
+        chars.as_str().parse().expect("digits after the prefix"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_tickets_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let kiosk_token = create_token(&db, "kiosk");
+    let mut hub = HubProcess::start(&db, dir.path().join("first.log"));
+    hub.ready().await;
+
+    // 200 kiosks press the button at once; the hub dies after about 60 answers.
+    let kiosk = Client::new(&hub.url).with_token(&kiosk_token);
+    let (answers_tx, mut answers) = mpsc::unbounded_channel();
+    for i in 0..200 {
+        let kiosk = kiosk.clone();
+        let answers_tx = answers_tx.clone();
+        let service = if i % 2 == 0 { "hukou" } else { "id_card" };
+        tokio::spawn(async move {
+            let answer = kiosk.issue_ticket(service, false, None).await;
+            let _ = answers_tx.send(answer);
+        });
+    }
+    drop(answers_tx);
+    let mut acknowledged: Vec<wire::IssuedTicket> = Vec::new();
+    let mut failed = 0;
+    let mut count = 0;
+    while let Some(answer) = tokio::time::timeout(2 * WAIT, answers.recv())
+        .await
+        .expect("every request ends, answered or cut off")
+    {
+        count += 1;
+        match answer {
+            Ok(ticket) => acknowledged.push(ticket),
+            Err(_) => failed += 1,
+        }
+        if count == 60 {
+            hub.signal("KILL");
+        }
+    }
+    let status = hub.exit_within(WAIT).await.expect("the hub dies");
+    assert_eq!(status.signal(), Some(9), "killed by SIGKILL");
+    eprintln!(
+        "kill -9 after 60 answers: {} acknowledged, {failed} cut off",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() >= 60,
+        "the first 60 answers were tickets"
+    );
+
+    let mut hub = HubProcess::start(&db, dir.path().join("second.log"));
+    hub.ready().await;
+    let public = Client::new(&hub.url);
+
+    // Every acknowledged ticket is there, under the number it was given.
+    let mut acked: BTreeMap<char, BTreeSet<u32>> = BTreeMap::new();
+    for ticket in &acknowledged {
+        let page = public.ticket(&ticket.token).await.unwrap_or_else(|e| {
+            panic!(
+                "acknowledged ticket {} is lost after kill -9: {e}",
+                ticket.number
+            )
+        });
+        assert_eq!(page.number, ticket.number);
+        let (prefix, seq) = split(&ticket.number);
+        assert!(
+            acked.entry(prefix).or_default().insert(seq),
+            "{} was acknowledged twice",
+            ticket.number
+        );
+    }
+
+    // The log holds each number once, 1 to the highest, with no gap.
+    let logged = logged_numbers(&db);
+    for prefix in ['A', 'B'] {
+        let seqs = logged.get(&prefix).cloned().unwrap_or_default();
+        let unique: BTreeSet<u32> = seqs.iter().copied().collect();
+        assert_eq!(
+            unique.len(),
+            seqs.len(),
+            "{prefix}: a number repeats in {seqs:?}"
+        );
+        let max = unique.last().copied().unwrap_or(0);
+        assert_eq!(
+            unique,
+            (1..=max).collect(),
+            "{prefix}: numbers 1 to {max} without a gap"
+        );
+        let acked = acked.get(&prefix).cloned().unwrap_or_default();
+        assert!(
+            acked.is_subset(&unique),
+            "{prefix}: acknowledged {acked:?}, logged {unique:?}"
+        );
+
+        // The next ticket goes on after the highest number in the log.
+        let kiosk = public.with_token(&kiosk_token);
+        let service = if prefix == 'A' { "hukou" } else { "id_card" };
+        let next = kiosk.issue_ticket(service, false, None).await.unwrap();
+        assert_eq!(next.number, format!("{prefix}{:03}", max + 1));
+    }
+    let hall = public.hall().await.unwrap();
+    let logged_total: usize = logged.values().map(Vec::len).sum();
+    let issued: u32 = hall.services.iter().map(|s| s.issued_today).sum();
+    assert_eq!(issued as usize, logged_total + 2);
+
+    hub.signal("TERM");
+    let status = hub.exit_within(WAIT).await.expect("the hub stops");
+    assert!(status.success(), "{status:?}\n{}", hub.log());
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_hub_promptly_with_a_stream_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let kiosk = create_token(&db, "kiosk");
+    let mut hub = HubProcess::start(&db, dir.path().join("hub.log"));
+    hub.ready().await;
+    let public = Client::new(&hub.url);
+    let mut events = Events::open(&public, None).await;
+    assert_eq!(events.next().await.event, "snapshot");
+    let ticket = public
+        .with_token(&kiosk)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        events.until("ticket_issued").await.id,
+        Some(hub_seq(&public).await)
+    );
+
+    hub.signal("TERM");
+    let status = hub.exit_within(WAIT).await;
+    let status =
+        status.unwrap_or_else(|| panic!("the hub still runs 5 s after SIGTERM:\n{}", hub.log()));
+    assert_eq!(status.code(), Some(0), "{status:?}\n{}", hub.log());
+    assert!(events.ends().await, "the stream ends when the hub stops");
+
+    // What it acknowledged before stopping is there after a start.
+    let mut hub = HubProcess::start(&db, dir.path().join("again.log"));
+    hub.ready().await;
+    let public = Client::new(&hub.url);
+    assert_eq!(public.ticket(&ticket.token).await.unwrap().number, "A001");
+    expect_api_error(
+        public.ticket("not-a-ticket-token").await,
+        404,
+        "unknown_ticket",
+    );
+}
+
+async fn hub_seq(client: &Client) -> u64 {
+    client.hall().await.expect("GET /api/hall").seq
+}
