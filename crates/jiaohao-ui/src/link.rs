@@ -1,0 +1,138 @@
+//! [`HubLink`]: a background thread with its own runtime that follows the hub's event stream
+//! (snapshot, then changes), reconnects by itself with a backoff of up to 5 s, resumes with
+//! `Last-Event-ID`, and wakes the UI through a callback. The UI reads the latest state without
+//! waiting and takes the changes (calls to announce, …) from a queue, in order.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiaohao_client::Client;
+use jiaohao_wire::{ChangeMessage, HallView};
+
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// How the link stands, for the UI to show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// Not yet connected since start.
+    Connecting,
+    Live,
+    /// The connection was lost; retrying. The hall shown is from before.
+    Reconnecting { error: String },
+}
+
+#[derive(Default)]
+struct Shared {
+    hall: Option<HallView>,
+    status: Option<LinkStatus>,
+    changes: VecDeque<ChangeMessage>,
+}
+
+/// The live link to the hub. Cheap to clone.
+#[derive(Clone)]
+pub struct HubLink {
+    client: Client,
+    shared: Arc<Mutex<Shared>>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl HubLink {
+    /// Starts following the hub at `client`'s base URL; `wake` is called (from the link's
+    /// thread) after every change, typically `ctx.request_repaint()`.
+    pub fn start(client: Client, wake: impl Fn() + Send + Sync + 'static) -> std::io::Result<HubLink> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("jiaohao-link")
+            .enable_all()
+            .build()?;
+        let handle = runtime.handle().clone();
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let follower = follow(client.clone(), shared.clone(), Arc::new(wake));
+        std::thread::Builder::new()
+            .name("jiaohao-link".into())
+            .spawn(move || runtime.block_on(follower))?;
+        Ok(HubLink {
+            client,
+            shared,
+            runtime: handle,
+        })
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The latest hall, if one arrived since start.
+    pub fn hall(&self) -> Option<HallView> {
+        self.lock().hall.clone()
+    }
+
+    pub fn status(&self) -> LinkStatus {
+        self.lock().status.clone().unwrap_or(LinkStatus::Connecting)
+    }
+
+    /// Takes every change received since the last call, oldest first.
+    pub fn take_changes(&self) -> Vec<ChangeMessage> {
+        self.lock().changes.drain(..).collect()
+    }
+
+    /// Runs a request on the link's runtime, off the UI thread.
+    pub fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.spawn(task);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Follows the stream forever, reconnecting with a growing backoff.
+async fn follow(client: Client, shared: Arc<Mutex<Shared>>, wake: Arc<dyn Fn() + Send + Sync>) {
+    let mut last_id: Option<u64> = None;
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let error = match client.events(last_id).await {
+            Ok(mut stream) => loop {
+                match stream.next().await {
+                    Ok(Some(event)) => {
+                        backoff = Duration::from_millis(250);
+                        if let Some(id) = event.id {
+                            last_id = Some(id);
+                        }
+                        let mut state = shared.lock().unwrap_or_else(|e| e.into_inner());
+                        state.status = Some(LinkStatus::Live);
+                        match event.event.as_str() {
+                            "snapshot" | "hall_changed" => {
+                                if let Ok(hall) = event.json::<HallView>() {
+                                    state.hall = Some(hall);
+                                }
+                            }
+                            _ => {
+                                if let Ok(change) = event.json::<ChangeMessage>() {
+                                    state.changes.push_back(change);
+                                    // A UI that never takes changes must not grow without bound.
+                                    while state.changes.len() > 1000 {
+                                        state.changes.pop_front();
+                                    }
+                                }
+                            }
+                        }
+                        drop(state);
+                        wake();
+                    }
+                    Ok(None) => break "the hub closed the stream".to_owned(),
+                    Err(error) => break error.to_string(),
+                }
+            },
+            Err(error) => error.to_string(),
+        };
+        tracing::warn!(%error, "lost the hub's event stream; reconnecting");
+        shared.lock().unwrap_or_else(|e| e.into_inner()).status =
+            Some(LinkStatus::Reconnecting { error });
+        wake();
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
