@@ -50,8 +50,10 @@ impl HallSettings {
                 "the hall needs a Chinese and an English name",
             ));
         }
-        if self.timezone.trim().is_empty() {
-            return Err(Error::invalid("the hall needs a time zone"));
+        if self.timezone.trim().is_empty() || self.timezone.len() > 100 {
+            return Err(Error::invalid(
+                "the hall needs a time zone name of at most 100 characters",
+            ));
         }
         if self.notices_zh.len() > 50 || self.notices_en.len() > 50 {
             return Err(Error::invalid("the hall has more than 50 notices"));

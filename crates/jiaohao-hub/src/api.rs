@@ -127,6 +127,7 @@ pub async fn put_settings(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let settings = codec::settings_from_wire(&settings)?;
+    crate::clock::known_time_zone(&settings.timezone).map_err(ApiError::bad_request)?;
     let answer = run(&state, &who, Command::ConfigureHall(settings)).await?;
     Ok(respond(answer, StatusCode::OK))
 }

@@ -52,6 +52,13 @@ pub fn time_zone(name: &str) -> TimeZone {
     })
 }
 
+/// Checks that a time zone name is one this hub knows, before a hall is set to it.
+pub fn known_time_zone(name: &str) -> Result<(), String> {
+    TimeZone::get(name)
+        .map(|_| ())
+        .map_err(|_| format!("'{name}' is not a known time zone name such as Asia/Shanghai"))
+}
+
 pub fn millis(at: Timestamp) -> Millis {
     Millis(at.as_millisecond())
 }

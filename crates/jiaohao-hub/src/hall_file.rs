@@ -14,9 +14,11 @@ pub const DEFAULT_HALL: &str = include_str!("../../../assets/halls/default.toml"
 /// the part of the file that is wrong.
 pub fn parse(text: &str) -> Result<Vec<Command>, String> {
     let file: HallFile = toml::from_str(text).map_err(|e| format!("hall file: {e}"))?;
-    let mut commands = vec![Command::ConfigureHall(
-        codec::settings_from_wire(&file.hall).map_err(|e| format!("hall file [hall]: {e}"))?,
-    )];
+    let settings =
+        codec::settings_from_wire(&file.hall).map_err(|e| format!("hall file [hall]: {e}"))?;
+    crate::clock::known_time_zone(&settings.timezone)
+        .map_err(|e| format!("hall file [hall] timezone: {e}"))?;
+    let mut commands = vec![Command::ConfigureHall(settings)];
     for (index, def) in file.service.iter().enumerate() {
         let service = codec::service_from_wire(def)
             .map_err(|e| format!("hall file [[service]] #{} ({}): {e}", index + 1, def.code))?;
@@ -83,6 +85,12 @@ mod tests {
         assert!(error.contains("prefix"), "{error}");
         let error = parse("[hall]\nname_zh = 1").unwrap_err();
         assert!(error.starts_with("hall file:"), "{error}");
+        let text = DEFAULT_HALL.replacen("Asia/Shanghai", "Mars/Olympus", 1);
+        let error = parse(&text).unwrap_err();
+        assert!(
+            error.contains("timezone") && error.contains("Mars/Olympus"),
+            "{error}"
+        );
         let error = parse("nonsense").unwrap_err();
         assert!(error.starts_with("hall file:"), "{error}");
     }

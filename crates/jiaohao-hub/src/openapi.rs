@@ -66,6 +66,38 @@ fn window_action(summary: &str, request: Option<&str>, answer: Value, extra: &[&
     json!({ "post": operation })
 }
 
+/// A service code as `ServiceCode::parse` accepts it.
+fn code() -> Value {
+    json!({"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"})
+}
+
+/// A name or reason: not blank, at most `max` characters.
+fn text(max: u32) -> Value {
+    json!({"type": "string", "minLength": 1, "maxLength": max, "pattern": "\\S"})
+}
+
+/// The properties of a service definition, shared by `ServiceDef` and `ServiceStatus`.
+fn service_properties() -> serde_json::Map<String, Value> {
+    let strings =
+        json!({"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 500}});
+    let minutes = json!({"type": "integer", "minimum": 1, "maximum": 1440});
+    let properties = json!({
+        "code": code(),
+        "name_zh": text(500), "name_en": text(500),
+        "prefix": {"type": "string", "pattern": "^[A-Z]$"},
+        "wait_target_min": minutes, "handling_target_min": minutes, "handling_estimate_min": minutes,
+        "daily_cap": {"type": ["integer", "null"], "minimum": 1, "maximum": 4294967295u64},
+        "hours": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}, "minItems": 2, "maxItems": 2},
+        "documents_zh": strings, "documents_en": strings,
+        "fee_note_zh": {"type": "string", "maxLength": 500}, "fee_note_en": {"type": "string", "maxLength": 500},
+        "enabled": {"type": "boolean"}
+    });
+    match properties {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
 fn build() -> Value {
     let ticket_detail = || ok("200", "The ticket concerned", schema_ref("TicketDetail"));
     let window_status = || ok("200", "The window's new state", schema_ref("WindowStatus"));
@@ -85,32 +117,25 @@ fn build() -> Value {
                 "Error": {"type": "object", "required": ["error", "code"], "properties": {"error": {"type": "string"}, "code": {"type": "string"}}},
                 "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
                 "HallSettings": {"type": "object", "additionalProperties": false, "required": ["name_zh", "name_en"], "properties": {
-                    "name_zh": {"type": "string"}, "name_en": {"type": "string"}, "timezone": {"type": "string"},
-                    "notices_zh": strings(), "notices_en": strings()}},
+                    "name_zh": text(500), "name_en": text(500), "timezone": text(100),
+                    "notices_zh": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}},
+                    "notices_en": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}}}},
                 "ServiceDef": {"type": "object", "additionalProperties": false,
                     "required": ["code", "name_zh", "name_en", "prefix", "wait_target_min", "handling_target_min", "handling_estimate_min"],
-                    "properties": {
-                        "code": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"},
-                        "name_zh": {"type": "string"}, "name_en": {"type": "string"},
-                        "prefix": {"type": "string", "pattern": "^[A-Z]$"},
-                        "wait_target_min": {"type": "integer", "minimum": 1, "maximum": 1440},
-                        "handling_target_min": {"type": "integer", "minimum": 1, "maximum": 1440},
-                        "handling_estimate_min": {"type": "integer", "minimum": 1, "maximum": 1440},
-                        "daily_cap": {"type": ["integer", "null"], "minimum": 1},
-                        "hours": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}, "minItems": 2, "maxItems": 2},
-                        "documents_zh": strings(), "documents_en": strings(),
-                        "fee_note_zh": {"type": "string"}, "fee_note_en": {"type": "string"},
-                        "enabled": {"type": "boolean"}}},
-                "ServiceStatus": {"allOf": [schema_ref("ServiceDef"), {"type": "object",
-                    "required": ["waiting", "issued_today", "estimated_wait_min", "available", "unavailable_reason"],
-                    "properties": {
+                    "properties": service_properties()},
+                "ServiceStatus": {"type": "object",
+                    "required": ["code", "name_zh", "name_en", "prefix", "wait_target_min", "handling_target_min", "handling_estimate_min",
+                        "daily_cap", "hours", "documents_zh", "documents_en", "fee_note_zh", "fee_note_en", "enabled",
+                        "waiting", "issued_today", "estimated_wait_min", "available", "unavailable_reason"],
+                    "properties": merge(Value::Object(service_properties()), json!({
                         "waiting": {"type": "integer"}, "issued_today": {"type": "integer"},
                         "estimated_wait_min": nullable("integer"), "available": {"type": "boolean"},
-                        "unavailable_reason": {"type": ["string", "null"], "enum": ["disabled", "not_open", "daily_cap_reached", null]}}}]},
+                        "unavailable_reason": {"type": ["string", "null"], "enum": ["disabled", "not_open", "daily_cap_reached", null]}}))},
                 "WindowDef": {"type": "object", "additionalProperties": false, "required": ["number", "name_zh", "name_en"], "properties": {
-                    "number": {"type": "integer", "minimum": 1, "maximum": 999}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
-                    "services": strings()}},
-                "WindowServices": {"type": "object", "additionalProperties": false, "required": ["services"], "properties": {"services": strings()}},
+                    "number": {"type": "integer", "minimum": 1, "maximum": 999}, "name_zh": text(100), "name_en": text(100),
+                    "services": {"type": "array", "uniqueItems": true, "items": code()}}},
+                "WindowServices": {"type": "object", "additionalProperties": false, "required": ["services"], "properties": {
+                    "services": {"type": "array", "uniqueItems": true, "items": code()}}},
                 "WindowStatus": {"type": "object",
                     "required": ["number", "name_zh", "name_en", "services", "state", "pause_reason", "state_since", "current_ticket", "current_service", "waiting"],
                     "properties": {
@@ -130,7 +155,7 @@ fn build() -> Value {
                         "windows": {"type": "array", "items": schema_ref("WindowStatus")},
                         "recent_calls": {"type": "array", "items": schema_ref("CallInfo")}}},
                 "IssueTicketRequest": {"type": "object", "additionalProperties": false, "required": ["service"], "properties": {
-                    "service": {"type": "string"}, "green_channel": {"type": "boolean"}}},
+                    "service": code(), "green_channel": {"type": "boolean"}}},
                 "IssuedTicket": {"type": "object",
                     "required": ["number", "service", "service_name_zh", "service_name_en", "green_channel", "token", "ahead", "estimated_wait_min", "issued_at", "url", "documents", "documents_en", "fee_note_zh", "fee_note_en"],
                     "properties": {
@@ -157,14 +182,15 @@ fn build() -> Value {
                         "called_at": {"type": ["string", "null"], "format": "date-time"},
                         "finished_at": {"type": ["string", "null"], "format": "date-time"},
                         "recalls": {"type": "integer"}, "transfers": {"type": "integer"}}},
-                "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {"reason": {"type": "string"}}},
-                "TransferRequest": {"type": "object", "additionalProperties": false, "description": "exactly one of to_service and to_window",
-                    "properties": {"to_service": {"type": "string"}, "to_window": {"type": "integer", "minimum": 1, "maximum": 999}}},
+                "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {"reason": text(200)}},
+                "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
+                    {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
+                    {"type": "object", "additionalProperties": false, "required": ["to_window"], "properties": {"to_window": {"type": "integer", "minimum": 1, "maximum": 999}}}]},
                 "CallTicketRequest": {"type": "object", "additionalProperties": false, "required": ["number", "reason"], "properties": {
-                    "number": {"type": "string"}, "reason": {"type": "string", "minLength": 1}}},
+                    "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"}, "reason": text(200)}},
                 "CreateTokenRequest": {"type": "object", "additionalProperties": false, "required": ["role", "name"], "properties": {
                     "role": {"type": "string", "enum": ["admin", "clerk", "kiosk", "display"]},
-                    "window": {"type": ["integer", "null"], "minimum": 1, "maximum": 999}, "name": {"type": "string"}}},
+                    "window": {"type": ["integer", "null"], "minimum": 1, "maximum": 999}, "name": text(100)}},
                 "CreatedToken": {"type": "object", "required": ["id", "token", "role", "window", "name"], "properties": {
                     "id": {"type": "integer"}, "token": {"type": "string"}, "role": {"type": "string"},
                     "window": nullable("integer"), "name": {"type": "string"}}},
@@ -197,7 +223,7 @@ fn build() -> Value {
                 "post": {"summary": "Add a service (admin)", "security": admin(), "requestBody": body("ServiceDef"),
                     "responses": merge(ok("201", "Added", schema_ref("ServiceDef")), error_responses(&["400", "401", "403", "409", "503"]))}},
             "/api/services/{code}": {
-                "parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "parameters": [{"name": "code", "in": "path", "required": true, "schema": code()}],
                 "get": {"summary": "One service", "responses": merge(ok("200", "The service", schema_ref("ServiceDef")), error_responses(&["400", "404"]))},
                 "put": {"summary": "Change a service (admin)", "security": admin(), "requestBody": body("ServiceDef"),
                     "responses": merge(ok("200", "Saved", schema_ref("ServiceDef")), error_responses(&["400", "401", "403", "404", "409", "503"]))},
