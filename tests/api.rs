@@ -1201,3 +1201,36 @@ async fn a_window_rename_survives_an_immediate_services_change() {
     }
     hub.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_answer_carries_the_security_headers() {
+    let hub = TestHub::start().await;
+    for (client, path) in [
+        (&hub.public, "/api/health"),
+        (&hub.public, "/api/hall"),
+        (&hub.public, "/api/no-such-route"),
+        (&hub.kiosk, "/api/tickets/unknown"),
+    ] {
+        let response = client
+            .request(Method::GET, path)
+            .send()
+            .await
+            .expect("the hub answers");
+        let headers = response.headers();
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert_eq!(header("referrer-policy"), "no-referrer", "{path}");
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
+    hub.stop().await;
+}

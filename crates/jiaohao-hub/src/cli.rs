@@ -37,6 +37,14 @@ enum Top {
         #[arg(long)]
         hall: Option<PathBuf>,
     },
+    /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
+    Backup {
+        #[arg(long)]
+        db: PathBuf,
+        /// The backup file to write; it must not exist yet.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Manage API and device tokens.
     Token {
         #[command(subcommand)]
@@ -117,6 +125,17 @@ pub fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("cannot listen on {listen}"))?;
                 run(listener, config, shutdown_signal()).await
             })
+        }
+        Top::Backup { db, out } => {
+            if !db.exists() {
+                anyhow::bail!("there is no database at {}", db.display());
+            }
+            let store = Store::open(&db).with_context(|| format!("opening {}", db.display()))?;
+            store
+                .backup_to(&out)
+                .with_context(|| format!("backing up to {}", out.display()))?;
+            writeln!(std::io::stdout(), "{}", out.display())?;
+            Ok(())
         }
         Top::Token { command } => match command {
             TokenCommand::Create {

@@ -23,6 +23,8 @@ pub enum StoreError {
         "the database was written by a newer jiaohao (schema {found}, this version knows up to {supported}); upgrade jiaohao or use a backup"
     )]
     TooNew { found: i64, supported: i64 },
+    #[error("{} exists already; a backup never overwrites a file", .0.display())]
+    TargetExists(std::path::PathBuf),
     #[error("event {seq} in the log cannot be read: {message}")]
     Corrupt { seq: u64, message: String },
 }
@@ -239,6 +241,21 @@ impl Store {
         .transpose()
     }
 
+    /// Copies the whole database to `out` with SQLite's online backup, which runs safely while
+    /// the hub writes: the copy is a consistent snapshot. `out` must not exist yet.
+    pub fn backup_to(&self, out: &Path) -> Result<()> {
+        if out.exists() {
+            return Err(StoreError::TargetExists(out.to_owned()));
+        }
+        let mut target = Connection::open(out)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)?;
+        backup.run_to_completion(1024, std::time::Duration::from_millis(0), None)?;
+        drop(backup);
+        // A backup is one self-contained file: no WAL beside it.
+        target.pragma_update(None, "journal_mode", "DELETE")?;
+        Ok(())
+    }
+
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
@@ -309,6 +326,34 @@ mod tests {
         store.append(&[record(1)]).unwrap();
         assert!(store.append(&[record(2), record(1)]).is_err());
         assert_eq!(store.last_seq().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_backup_holds_every_event_and_opens_as_a_hall_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let event = Event::WindowOpened {
+            window: WindowNumber::new(1).unwrap(),
+        };
+        let records: Vec<NewRecord<'_>> = (1..=50)
+            .map(|seq| NewRecord {
+                seq,
+                at: Millis(seq as i64),
+                actor: "t",
+                event: &event,
+                public: None,
+            })
+            .collect();
+        store.append(&records).unwrap();
+        let out = dir.path().join("backup.db");
+        store.backup_to(&out).unwrap();
+        assert!(
+            store.backup_to(&out).is_err(),
+            "an existing file is never overwritten"
+        );
+        let restored = Store::open(&out).unwrap();
+        assert_eq!(restored.last_seq().unwrap(), 50);
+        assert_eq!(restored.schema_version().unwrap(), MIGRATIONS.len() as i64);
     }
 
     #[test]
