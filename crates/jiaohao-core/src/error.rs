@@ -55,6 +55,13 @@ pub enum Error {
         service: ServiceCode,
     },
     TransferToSelf,
+    /// The ticket was rated already: one rating per ticket.
+    AlreadyRated(TicketNumber),
+    /// The ticket is not the one just finished at this window, or its rating time is over.
+    NotRatable {
+        window: WindowNumber,
+        ticket: TicketNumber,
+    },
 }
 
 /// The broad class of an error, for callers that map errors to statuses.
@@ -107,6 +114,8 @@ impl Error {
             Error::TicketNotWaiting(_) => "ticket_not_waiting",
             Error::NotAssigned { .. } => "not_assigned",
             Error::TransferToSelf => "transfer_to_self",
+            Error::AlreadyRated(_) => "already_rated",
+            Error::NotRatable { .. } => "not_ratable",
         }
     }
 }
@@ -169,6 +178,11 @@ impl fmt::Display for Error {
             Error::TransferToSelf => {
                 f.write_str("a ticket cannot be transferred to where it already is")
             }
+            Error::AlreadyRated(number) => write!(f, "ticket {number} has been rated already"),
+            Error::NotRatable { window, ticket } => write!(
+                f,
+                "ticket {ticket} is not the ticket just finished at window {window}, or its time to rate is over"
+            ),
         }
     }
 }

@@ -225,93 +225,6 @@ mod tests {
 
     /// Random-but-fixed days of a three-window hall, checking after every command that the
     /// one-ticket projection agrees with the whole projection for every waiting ticket.
-
-    mod original {
-        use std::collections::HashMap;
-        use crate::dispatch::{Caller, QueueEntry, Queues};
-        use crate::hall::Hall;
-        use crate::ids::{TicketId, WindowNumber, ServiceCode};
-        use crate::time::Millis;
-        use crate::window::WindowState;
-        const OVERRUN_REMAINING_SHARE: i64 = 4;
-        struct Agent<'a> { number: WindowNumber, services: &'a [ServiceCode], consecutive_green: u32, free_at: Millis, idle_since: Millis }
-/// Plays the policy forward: the window that frees first (idle longest on a tie) calls next.
-pub fn run(
-    hall: &Hall,
-    mut queues: Queues,
-    now: Millis,
-    probe: Option<&QueueEntry>,
-) -> HashMap<TicketId, Millis> {
-    let mut entries: HashMap<TicketId, QueueEntry> = hall
-        .tickets()
-        .iter()
-        .filter_map(|ticket| hall.queue_entry(ticket))
-        .map(|entry| (entry.id, entry))
-        .collect();
-    if let Some(probe) = probe {
-        entries.insert(probe.id, probe.clone());
-    }
-    let mut agents: Vec<Agent<'_>> = hall
-        .windows()
-        .filter_map(|window| {
-            let (free_at, idle_since) = match &window.state {
-                WindowState::Open => (now, window.state_since),
-                WindowState::Serving { ticket } => {
-                    let expected = hall
-                        .ticket(*ticket)
-                        .map_or(0, |t| hall.expected_handling_ms(&t.service));
-                    let elapsed = now.since(window.state_since);
-                    let remaining = (expected - elapsed).max(expected / OVERRUN_REMAINING_SHARE);
-                    (now.plus_ms(remaining), now)
-                }
-                WindowState::Closed | WindowState::Paused { .. } => return None,
-            };
-            Some(Agent {
-                number: window.number(),
-                services: &window.def.services,
-                consecutive_green: window.consecutive_green,
-                free_at,
-                idle_since,
-            })
-        })
-        .collect();
-    let mut call_at = HashMap::new();
-    while !queues.is_empty() && !agents.is_empty() {
-        let index = (0..agents.len())
-            .min_by_key(|&i| (agents[i].free_at, agents[i].idle_since, agents[i].number))
-            .unwrap_or(0);
-        let agent = &mut agents[index];
-        let caller = Caller {
-            window: agent.number,
-            services: agent.services,
-            consecutive_green: agent.consecutive_green,
-        };
-        let Some(choice) = hall.policy().choose(&queues, caller) else {
-            // Nothing left that this window may serve, and nothing new arrives.
-            agents.swap_remove(index);
-            continue;
-        };
-        let Some(entry) = entries.remove(&choice.id) else {
-            agents.swap_remove(index);
-            continue;
-        };
-        queues.remove(&entry);
-        call_at.insert(choice.id, agent.free_at);
-        agent.consecutive_green = if choice.green_channel {
-            agent.consecutive_green + 1
-        } else {
-            0
-        };
-        agent.idle_since = agent.free_at;
-        agent.free_at = agent
-            .free_at
-            .plus_ms(hall.expected_handling_ms(&entry.service));
-    }
-    call_at
-}
-
-    }
-    static CHECKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     #[test]
     fn one_ticket_projection_agrees_with_the_whole_projection() {
         for policy in [Policy::Hub, Policy::OldestFirst, Policy::PrimaryFirst] {
@@ -370,19 +283,6 @@ pub fn run(
                     let _ = hall.apply(&Command::Resume { window }, now(minute));
                 }
                 let projection = Projection::of(&hall, Millis(minute * Millis::MINUTE));
-                if policy == Policy::Hub {
-                    let at = Millis(minute * Millis::MINUTE);
-                    let old = original::run(&hall, hall.queues().clone(), at, None);
-                    assert_eq!(old, projection.call_at);
-                    for service in hall.services() {
-                        let probe = QueueEntry { id: TicketId(u64::MAX), issued_at: at, service: service.code.clone(), green_channel: false, pinned_window: None };
-                        let mut queues = hall.queues().clone();
-                        queues.push(&probe);
-                        let wait = original::run(&hall, queues, at, Some(&probe)).get(&probe.id).map(|t| t.since(at));
-                        assert_eq!(wait, projection.new_ticket_wait_ms(&service.code));
-                        CHECKED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
                 for ticket in hall.tickets().iter().filter(|t| t.status.is_queued()) {
                     assert_eq!(
                         Projection::call_at_of(&hall, Millis(minute * Millis::MINUTE), ticket.id),
@@ -394,6 +294,4 @@ pub fn run(
             }
         }
     }
-    #[test]
-    fn zz_count() { eprintln!("checked {}", CHECKED.load(std::sync::atomic::Ordering::Relaxed)); }
 }

@@ -3,6 +3,7 @@
 
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::rating::{Rating, RatingReason};
 use crate::service::Service;
 use crate::time::LocalDate;
 use crate::window::WindowDef;
@@ -76,6 +77,14 @@ pub enum Command {
     Resume {
         window: WindowNumber,
     },
+    /// The citizen rates the ticket just finished at a window (好差评); a bad rating needs a
+    /// reason. One rating per ticket, within minutes of its end.
+    RateTicket {
+        window: WindowNumber,
+        number: TicketNumber,
+        rating: Rating,
+        reason: Option<RatingReason>,
+    },
 }
 
 /// A change to the hall. The time it happened is stored beside it, not in it.
@@ -137,6 +146,12 @@ pub enum Event {
     WindowResumed {
         window: WindowNumber,
     },
+    TicketRated {
+        id: TicketId,
+        window: WindowNumber,
+        rating: Rating,
+        reason: Option<RatingReason>,
+    },
 }
 
 impl Event {
@@ -158,6 +173,7 @@ impl Event {
             Event::WindowClosed { .. } => "window_closed",
             Event::WindowPaused { .. } => "window_paused",
             Event::WindowResumed { .. } => "window_resumed",
+            Event::TicketRated { .. } => "ticket_rated",
         }
     }
 

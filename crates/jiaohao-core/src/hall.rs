@@ -8,6 +8,7 @@ use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::rating::{RATING_WINDOW_MS, TicketRating};
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
 use crate::time::{LocalDate, Millis, Now};
@@ -106,6 +107,8 @@ pub struct Hall {
     queues: Queues,
     recent_calls: VecDeque<Call>,
     handling: BTreeMap<ServiceCode, HandlingTotals>,
+    /// The ticket each window finished last today: the one its rating tablet asks about.
+    last_finished: BTreeMap<WindowNumber, TicketId>,
     /// The call-next rule. Not an event: it is how the caller runs the hall, not a change to
     /// it, so the hub always folds its log into [`Policy::Hub`] and only the simulator sets
     /// another.
@@ -178,6 +181,11 @@ impl Hall {
 
     pub fn ticket_by_idempotency_key(&self, key: &str) -> Option<&Ticket> {
         self.ticket(*self.by_idempotency_key.get(key)?)
+    }
+
+    /// The ticket a window finished last today, which its citizen may still rate.
+    pub fn last_finished(&self, window: WindowNumber) -> Option<&Ticket> {
+        self.ticket(*self.last_finished.get(&window)?)
     }
 
     pub fn queues(&self) -> &Queues {
@@ -496,6 +504,48 @@ impl Hall {
                 WindowState::Paused { .. } => Ok(vec![Event::WindowResumed { window: *window }]),
                 _ => Err(Error::WindowNotPaused(*window)),
             },
+            Command::RateTicket {
+                window,
+                number,
+                rating,
+                reason,
+            } => {
+                match (rating.is_bad(), reason) {
+                    (true, None) => {
+                        return Err(Error::invalid(
+                            "a bad rating needs a reason: attitude, waiting, requirements unclear or other",
+                        ));
+                    }
+                    (false, Some(_)) => {
+                        return Err(Error::invalid("only a bad rating takes a reason"));
+                    }
+                    _ => {}
+                }
+                self.known_window(*window)?;
+                let ticket = self
+                    .ticket_by_number(*number)
+                    .ok_or(Error::UnknownTicket(*number))?;
+                if ticket.rating.is_some() {
+                    return Err(Error::AlreadyRated(*number));
+                }
+                let ratable = ticket.status == TicketStatus::Done
+                    && self.last_finished.get(window) == Some(&ticket.id)
+                    && ticket
+                        .finished_at
+                        .is_some_and(|at| now.at.since(at) <= RATING_WINDOW_MS);
+                if !ratable {
+                    return Err(Error::NotRatable {
+                        window: *window,
+                        ticket: *number,
+                    });
+                }
+                Ok(vec![Event::TicketRated {
+                    id: ticket.id,
+                    window: *window,
+                    rating: *rating,
+                    reason: *reason,
+                }])
+            }
         }
     }
 
@@ -700,6 +750,7 @@ impl Hall {
                     transfers: Vec::new(),
                     recalls: 0,
                     idempotency_key: idempotency_key.clone(),
+                    rating: None,
                 };
                 if let Some(entry) = self.queue_entry(&ticket) {
                     self.queues.push(&entry);
@@ -740,6 +791,16 @@ impl Hall {
             Event::WindowResumed { window } => {
                 self.set_window_state(*window, WindowState::Open, at)
             }
+            Event::TicketRated {
+                id, rating, reason, ..
+            } => {
+                if let Some(ticket) = self.ticket_mut(*id) {
+                    ticket.rating = Some(TicketRating {
+                        rating: *rating,
+                        reason: *reason,
+                    });
+                }
+            }
         }
     }
 
@@ -755,6 +816,7 @@ impl Hall {
         self.queues = Queues::default();
         self.recent_calls.clear();
         self.handling.clear();
+        self.last_finished.clear();
         for window in self.windows.values_mut() {
             window.state = WindowState::Closed;
             window.consecutive_green = 0;
@@ -838,6 +900,7 @@ impl Hall {
     ) {
         if status == TicketStatus::Done {
             self.count_handling(id, at);
+            self.last_finished.insert(window, id);
         }
         if let Some(ticket) = self.ticket_mut(id) {
             ticket.status = status;

@@ -2,6 +2,7 @@
 
 use crate::event::TransferTarget;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::rating::TicketRating;
 use crate::time::Millis;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -74,6 +75,8 @@ pub struct Ticket {
     pub transfers: Vec<Transfer>,
     pub recalls: u32,
     pub idempotency_key: Option<String>,
+    /// The citizen's rating, once given.
+    pub rating: Option<TicketRating>,
 }
 
 impl Ticket {

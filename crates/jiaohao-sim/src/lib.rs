@@ -1,0 +1,23 @@
+//! A discrete-event simulator of whole hall-days that drives the very core the hub runs: the
+//! same [`Hall::apply`](jiaohao_core::Hall::apply), the same call-next code and the same wait
+//! estimate, in virtual time.
+//!
+//! A [`Scenario`] (the format of `../shared/scenarios/README.md`) says how citizens arrive;
+//! [`draw_day`] draws one day's citizens from it once, and [`simulate_day`] runs that day under
+//! each [`BenchPolicy`] on the very same citizens (common random numbers). [`bench()`] averages
+//! the [`Figures`] of every day into a [`Report`].
+
+pub mod bench;
+pub mod citizens;
+pub mod metrics;
+pub mod policy;
+pub mod random;
+pub mod scenario;
+pub mod simulate;
+
+pub use bench::{Report, bench, run_day};
+pub use citizens::{Citizen, draw_day};
+pub use metrics::{Figure, Figures};
+pub use policy::BenchPolicy;
+pub use scenario::{Scenario, ScenarioError};
+pub use simulate::{DayRecord, Options, SimError, TicketRecord, WindowRecord, simulate_day};
