@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::support::{TestHub, WAIT, expect_api_error, send, send_json};
 
 /// Every route of the hub's router, as `app.rs` declares it.
-const ROUTES: &[(&str, &str)] = &[
+pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/health"),
     ("GET", "/api/openapi.json"),
     ("GET", "/api/hall"),
@@ -45,6 +45,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/tokens"),
     ("POST", "/api/tokens"),
     ("DELETE", "/api/tokens/{id}"),
+    ("PUT", "/api/hall/notices"),
+    ("GET", "/api/windows/{n}/queue"),
+    ("GET", "/api/windows/{n}/rating"),
+    ("POST", "/api/windows/{n}/rating"),
+    ("GET", "/api/me"),
+    ("PUT", "/api/me/window"),
+    ("GET", "/api/users"),
+    ("POST", "/api/users"),
+    ("DELETE", "/api/users/{id}"),
+    ("GET", "/api/reports"),
+    ("GET", "/api/reports/csv"),
+    ("GET", "/api/audit"),
 ];
 
 /// A service the default hall does not have.
@@ -1010,9 +1022,11 @@ async fn unknown_things_are_404() {
     send(hub.public.request(Method::POST, "/api/windows/3/dance"))
         .await
         .expect_error(404, "not_found");
-    send(hub.public.request(Method::GET, "/nothing-here"))
-        .await
-        .expect_error(404, "not_found");
+    // Outside /api a browser is answered with a page that says so in words.
+    let page = send(hub.public.request(Method::GET, "/nothing-here")).await;
+    assert_eq!(page.status, 404);
+    assert!(page.content_type.starts_with("text/html"), "{page:?}");
+    assert!(page.body.contains("找不到这个页面"), "{page:?}");
     hub.stop().await;
 }
 

@@ -8,3 +8,4 @@ mod api;
 mod crash;
 mod events;
 mod rollover;
+mod web;

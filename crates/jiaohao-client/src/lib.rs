@@ -1,6 +1,8 @@
 //! A small async client for the hub's HTTP API and its live event stream, used by the kiosk,
 //! the display and the whole-system tests.
 
+use std::time::Duration;
+
 use jiaohao_wire as wire;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -41,6 +43,8 @@ pub type Result<T> = std::result::Result<T, ClientError>;
 pub struct Client {
     base: String,
     token: Option<String>,
+    /// The longest a request may take; never applied to the event stream, which lives on.
+    timeout: Option<Duration>,
     http: reqwest::Client,
 }
 
@@ -50,6 +54,7 @@ impl Client {
         Client {
             base: base.into().trim_end_matches('/').to_owned(),
             token: None,
+            timeout: None,
             http: reqwest::Client::new(),
         }
     }
@@ -62,12 +67,29 @@ impl Client {
         }
     }
 
+    /// The same client, giving up on any request (but the event stream) after `timeout`, so a
+    /// kiosk can tell a citizen within seconds that the hub is unreachable.
+    pub fn with_timeout(&self, timeout: Duration) -> Client {
+        Client {
+            timeout: Some(timeout),
+            ..self.clone()
+        }
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }
 
-    /// A request to `path` with the client's token.
+    /// A request to `path` with the client's token and timeout.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let builder = self.untimed_request(method, path);
+        match self.timeout {
+            Some(timeout) => builder.timeout(timeout),
+            None => builder,
+        }
+    }
+
+    fn untimed_request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let builder = self.http.request(method, format!("{}{path}", self.base));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
@@ -221,7 +243,7 @@ impl Client {
     /// Opens the live stream, resuming after `last_event_id` if given.
     pub async fn events(&self, last_event_id: Option<u64>) -> Result<EventStream> {
         let mut builder = self
-            .request(Method::GET, "/api/events")
+            .untimed_request(Method::GET, "/api/events")
             .header("Accept", "text/event-stream");
         if let Some(id) = last_event_id {
             builder = builder.header("Last-Event-ID", id.to_string());

@@ -6,7 +6,9 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiaohao_core::{Command, ServiceCode, TicketNumber, TransferTarget, WindowNumber};
+use jiaohao_core::{
+    Command, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
+};
 use jiaohao_store::{Role, codec};
 use jiaohao_wire as wire;
 use serde::de::DeserializeOwned;
@@ -51,6 +53,26 @@ fn inner(rejection: &JsonRejection) -> String {
         source = next;
     }
     source.to_string()
+}
+
+/// Query parameters whose rejection is a 400 with our error body.
+pub struct Params<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(Params(value)),
+            Err(rejection) => Err(ApiError::bad_request(format!(
+                "the query parameters do not fit: {}",
+                rejection.body_text()
+            ))),
+        }
+    }
 }
 
 fn window_number(text: &str) -> Result<WindowNumber, ApiError> {
@@ -457,7 +479,7 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     who: Principal,
 ) -> Result<Response, ApiError> {
-    who.require(&[Role::Admin])?;
+    who.require(&[Role::Admin, Role::Supervisor])?;
     let tokens = state.read(|store| store.list_tokens()).await?;
     let tokens: Vec<wire::TokenInfo> = tokens.iter().map(token_info).collect();
     Ok(json(StatusCode::OK, &tokens))
@@ -470,6 +492,7 @@ pub async fn create_token(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let role = Role::parse(&request.role)
+        .filter(|role| *role != Role::Supervisor)
         .ok_or_else(|| ApiError::bad_request("role must be one of admin, clerk, kiosk, display"))?;
     if let Some(window) = request.window {
         WindowNumber::new(u32::from(window))?;
@@ -501,6 +524,109 @@ pub async fn revoke_token(
     } else {
         Err(ApiError::not_found(format!("there is no live token {id}")))
     }
+}
+
+/// `PUT /api/hall/notices`: the public notices (警务公开); supervisors may change them too.
+pub async fn put_notices(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(notices): Body<wire::Notices>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let (zh, en) = (notices.notices_zh, notices.notices_en);
+    let answer = state
+        .writer
+        .command_from(
+            move |hall| {
+                let mut settings = hall.settings().clone();
+                settings.notices_zh = zh;
+                settings.notices_en = en;
+                Ok(Command::ConfigureHall(settings))
+            },
+            who.actor(),
+        )
+        .await?;
+    Ok(respond(answer, StatusCode::OK))
+}
+
+/// `GET /api/windows/{n}/queue`: the window's ticket and the tickets it may call.
+pub async fn window_queue(
+    State(state): State<AppState>,
+    who: Principal,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    let window = window_number(&n)?;
+    who.require_window_read(window)?;
+    let queue = state
+        .writer
+        .read(move |context| context.window_queue(window))
+        .await?
+        .ok_or(jiaohao_core::Error::UnknownWindow(window))?;
+    Ok(json(StatusCode::OK, &queue))
+}
+
+/// `GET /api/windows/{n}/rating`: the ticket the window finished last, for its rating tablet;
+/// 204 when it has finished none today.
+pub async fn rating_prompt(
+    State(state): State<AppState>,
+    Path(n): Path<String>,
+) -> Result<Response, ApiError> {
+    let window = window_number(&n)?;
+    let prompt = state
+        .writer
+        .read(move |context| {
+            context
+                .hall
+                .window(window)
+                .map(|_| context.rating_prompt(window))
+        })
+        .await?
+        .ok_or(jiaohao_core::Error::UnknownWindow(window))?;
+    Ok(match prompt {
+        Some(prompt) => json(StatusCode::OK, &prompt),
+        None => StatusCode::NO_CONTENT.into_response(),
+    })
+}
+
+/// `POST /api/windows/{n}/rating`: the citizen rates the ticket just finished there. No
+/// sign-in: the tablet stands on the counter for the citizen. The core accepts only the
+/// ticket the window finished last, once, within minutes of its end.
+pub async fn rate(
+    State(state): State<AppState>,
+    Path(n): Path<String>,
+    Body(body): Body<wire::RateRequest>,
+) -> Result<Response, ApiError> {
+    let window = window_number(&n)?;
+    let number = TicketNumber::parse(&body.number)?;
+    let rating = Rating::parse(&body.rating).ok_or_else(|| {
+        ApiError::bad_request(
+            "rating must be one of very_satisfied, satisfied, basic, dissatisfied, very_dissatisfied",
+        )
+    })?;
+    let reason = match body.reason.as_deref() {
+        None => None,
+        Some(text) => Some(RatingReason::parse(text).ok_or_else(|| {
+            ApiError::bad_request(
+                "reason must be one of attitude, waiting, requirements_unclear, other",
+            )
+        })?),
+    };
+    let command = Command::RateTicket {
+        window,
+        number,
+        rating,
+        reason,
+    };
+    state
+        .writer
+        .command(command, format!("citizen@{window}"))
+        .await?;
+    let prompt = state
+        .writer
+        .read(move |context| context.rating_prompt(window))
+        .await?
+        .ok_or_else(ApiError::unavailable)?;
+    Ok(json(StatusCode::OK, &prompt))
 }
 
 pub async fn no_route() -> ApiError {

@@ -7,17 +7,18 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use jiaohao_core::Command;
-use jiaohao_store::{ApiToken, Store};
+use jiaohao_store::{ApiToken, Session, Store};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 
 use crate::api;
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, millis};
 use crate::error::ApiError;
 use crate::events;
 use crate::writer::{self, Published, StreamItem, WriterHandle};
+use crate::{pages, people, reports};
 
 /// How a hub is started.
 pub struct HubConfig {
@@ -46,6 +47,8 @@ pub struct AppState {
     /// A read-only connection for token checks and stream replays; never used for writing.
     reader: Arc<Mutex<Store>>,
     pub shutdown: watch::Receiver<bool>,
+    /// The hub's clock: sessions expire by it.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -55,6 +58,30 @@ impl AppState {
             tracing::error!(%error, "token lookup failed");
             ApiError::unavailable()
         })
+    }
+
+    /// The live session with this cookie secret, now.
+    pub fn find_session(&self, secret: &str) -> Result<Option<Session>, ApiError> {
+        let now = self.now();
+        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
+        reader.find_session(secret, now).map_err(|error| {
+            tracing::error!(%error, "session lookup failed");
+            ApiError::unavailable()
+        })
+    }
+
+    pub fn now(&self) -> jiaohao_core::Millis {
+        millis(self.clock.now())
+    }
+
+    /// The hall's time zone, as its settings name it.
+    pub fn zone(&self) -> jiff::tz::TimeZone {
+        let json = self.hall.borrow().json.clone();
+        let name = serde_json::from_str::<serde_json::Value>(&json)
+            .ok()
+            .and_then(|v| v.get("timezone")?.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "Asia/Shanghai".to_owned());
+        crate::clock::time_zone(&name)
     }
 
     /// Runs a read on the reader connection off the async workers.
@@ -121,7 +148,31 @@ pub fn router(state: AppState) -> Router {
         .route("/api/windows/{n}/resume", post(api::resume))
         .route("/api/tokens", get(api::list_tokens).post(api::create_token))
         .route("/api/tokens/{id}", delete(api::revoke_token))
-        .fallback(api::no_route)
+        .route("/api/hall/notices", put(api::put_notices))
+        .route("/api/windows/{n}/queue", get(api::window_queue))
+        .route(
+            "/api/windows/{n}/rating",
+            get(api::rating_prompt).post(api::rate),
+        )
+        .route("/api/me", get(people::me))
+        .route("/api/me/window", put(people::choose_window))
+        .route(
+            "/api/users",
+            get(people::list_users).post(people::create_user),
+        )
+        .route("/api/users/{id}", delete(people::disable_user))
+        .route("/api/reports", get(reports::report))
+        .route("/api/reports/csv", get(reports::report_csv))
+        .route("/api/audit", get(reports::audit))
+        .route("/", get(pages::home))
+        .route("/login", get(pages::login_page).post(people::login))
+        .route("/logout", post(people::logout))
+        .route("/counter", get(pages::counter))
+        .route("/admin", get(pages::admin))
+        .route("/rate/{n}", get(pages::rate))
+        .route("/t/{token}", get(pages::ticket))
+        .route("/assets/{name}", get(pages::asset))
+        .fallback(pages::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -159,6 +210,7 @@ pub struct Hub {
 impl Hub {
     /// Opens the database, folds the log and starts the writer.
     pub fn open(config: HubConfig) -> anyhow::Result<Hub> {
+        let clock = config.clock.clone();
         let outputs = writer::start(config.db.clone(), config.seed, config.clock)?;
         let reader = Store::open_read_only(&config.db)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -168,6 +220,7 @@ impl Hub {
             stream: outputs.stream,
             reader: Arc::new(Mutex::new(reader)),
             shutdown: shutdown_rx,
+            clock,
         };
         Ok(Hub {
             state,

@@ -50,6 +50,30 @@ enum Top {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage the people who sign in to the pages.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person; the password is read from standard input (one line).
+    Add {
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// admin, supervisor or clerk.
+        #[arg(long)]
+        role: String,
+    },
+    /// List the people (never their passwords).
+    List {
+        #[arg(long)]
+        db: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -137,6 +161,34 @@ pub fn main() -> anyhow::Result<()> {
             writeln!(std::io::stdout(), "{}", out.display())?;
             Ok(())
         }
+        Top::User { command } => match command {
+            UserCommand::Add { db, username, role } => {
+                let role = crate::people::parse_user_role(&role).map_err(anyhow::Error::msg)?;
+                let mut password = String::new();
+                std::io::stdin()
+                    .read_line(&mut password)
+                    .context("reading the password from standard input")?;
+                let password = password.trim_end_matches(['\r', '\n']);
+                let id = crate::people::add_user(&db, &username, role, password)?;
+                writeln!(std::io::stdout(), "{id}")?;
+                Ok(())
+            }
+            UserCommand::List { db } => {
+                let store = Store::open(&db)?;
+                let mut out = std::io::stdout().lock();
+                for user in store.list_users()? {
+                    let state = if user.disabled { "disabled" } else { "enabled" };
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{state}",
+                        user.id,
+                        user.role.as_str(),
+                        user.username
+                    )?;
+                }
+                Ok(())
+            }
+        },
         Top::Token { command } => match command {
             TokenCommand::Create {
                 db,
@@ -144,9 +196,11 @@ pub fn main() -> anyhow::Result<()> {
                 window,
                 name,
             } => {
-                let role = Role::parse(&role).with_context(|| {
-                    format!("unknown role '{role}': use admin, clerk, kiosk or display")
-                })?;
+                let role = Role::parse(&role)
+                    .filter(|r| *r != Role::Supervisor)
+                    .with_context(|| {
+                        format!("unknown role '{role}': use admin, clerk, kiosk or display")
+                    })?;
                 if window.is_some() && role != Role::Clerk {
                     anyhow::bail!("--window is for clerk tokens only");
                 }

@@ -31,12 +31,25 @@ impl ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
-            "a valid token is needed: send Authorization: Bearer <token>",
+            "sign in first, or send a valid token as Authorization: Bearer <token>",
         )
     }
 
     pub fn forbidden(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn forbidden_code(code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, code, message)
+    }
+
+    /// A session cookie that is unknown, expired or ended.
+    pub fn session_ended() -> ApiError {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "your session has ended: sign in again",
+        )
     }
 
     pub fn not_found(message: impl Into<String>) -> ApiError {

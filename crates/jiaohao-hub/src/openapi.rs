@@ -10,8 +10,10 @@ fn error_responses(codes: &[&str]) -> Value {
     for code in codes {
         let description = match *code {
             "400" => "Malformed input: the message says what is wrong",
-            "401" => "No token, or an unknown or revoked one",
-            "403" => "The token's role or window may not do this",
+            "401" => "No token or session, or an unknown, revoked or expired one",
+            "403" => {
+                "The role or window may not do this, or a page's change lacks its anti-forgery token"
+            }
             "404" => "Unknown service, window, ticket or token",
             "409" => {
                 "Not possible now: service closed, daily cap reached, window paused or closed, …"
@@ -99,6 +101,18 @@ fn service_properties() -> serde_json::Map<String, Value> {
 }
 
 fn build() -> Value {
+    let mut document = build_base();
+    insert_all(&mut document["components"]["schemas"], more_schemas());
+    insert_all(&mut document["paths"], more_paths());
+    insert_all(
+        &mut document["components"]["securitySchemes"],
+        json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
+            "description": "a signed-in browser; changes also need the X-CSRF-Token header from GET /api/me"}}),
+    );
+    document
+}
+
+fn build_base() -> Value {
     let ticket_detail = || ok("200", "The ticket concerned", schema_ref("TicketDetail"));
     let window_status = || ok("200", "The window's new state", schema_ref("WindowStatus"));
     let admin = || json!([{"bearer": []}]);
@@ -265,6 +279,137 @@ fn build() -> Value {
                 "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
                 "responses": merge(json!({"204": {"description": "Revoked"}}), error_responses(&["400", "401", "403", "404", "503"]))}}
         }
+    })
+}
+
+fn insert_all(target: &mut Value, more: Value) {
+    if let (Some(target), Value::Object(more)) = (target.as_object_mut(), more) {
+        target.extend(more);
+    }
+}
+
+/// The schemas of people, sessions, the counter, the rating tablet, reports and the audit.
+fn more_schemas() -> Value {
+    let nullable = |t: &str| json!({"type": [t, "null"]});
+    let time = || json!({"type": "string", "format": "date-time"});
+    let minutes = || json!({"type": ["number", "null"]});
+    let count = || json!({"type": "integer", "minimum": 0});
+    let row = json!({"type": "object",
+        "required": ["key", "name_zh", "name_en", "issued", "called", "served", "no_shows", "transfers", "mean_wait_min", "p90_wait_min",
+            "mean_handling_min", "within_target_pct", "ratings", "rating_mean", "pause_min", "out_of_order", "staffed_min", "busy_pct"],
+        "properties": {
+            "key": {"type": "string"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
+            "issued": nullable("integer"), "called": count(), "served": count(), "no_shows": count(), "transfers": count(),
+            "mean_wait_min": minutes(), "p90_wait_min": minutes(), "mean_handling_min": minutes(), "within_target_pct": minutes(),
+            "ratings": {"type": "object", "required": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"], "properties": {
+                "very_satisfied": count(), "satisfied": count(), "basic": count(), "dissatisfied": count(), "very_dissatisfied": count()}},
+            "rating_mean": minutes(),
+            "pause_min": {"type": "object", "required": ["break", "meeting", "system_fault", "other"], "properties": {
+                "break": {"type": "number"}, "meeting": {"type": "number"}, "system_fault": {"type": "number"}, "other": {"type": "number"}}},
+            "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes()}});
+    json!({
+        "Me": {"type": "object", "required": ["name", "role", "window", "via", "csrf_token", "expires_at"], "properties": {
+            "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display"]},
+            "window": nullable("integer"), "via": {"type": "string", "enum": ["session", "token"]},
+            "csrf_token": nullable("string"), "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
+        "ChooseWindow": {"type": "object", "additionalProperties": false, "required": ["window"], "properties": {
+            "window": {"type": ["integer", "null"], "minimum": 1, "maximum": 999}}},
+        "UserInfo": {"type": "object", "required": ["id", "username", "role", "created_at", "disabled", "locked_until"], "properties": {
+            "id": {"type": "integer"}, "username": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk"]},
+            "created_at": time(), "disabled": {"type": "boolean"}, "locked_until": {"type": ["string", "null"], "format": "date-time"}}},
+        "CreateUserRequest": {"type": "object", "additionalProperties": false, "required": ["username", "role", "password"], "properties": {
+            "username": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_.-]{0,31}$"},
+            "role": {"type": "string", "enum": ["admin", "supervisor", "clerk"]},
+            "password": {"type": "string", "minLength": 8, "maxLength": 200}}},
+        "Notices": {"type": "object", "additionalProperties": false, "required": ["notices_zh", "notices_en"], "properties": {
+            "notices_zh": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}},
+            "notices_en": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}}}},
+        "ServingTicket": {"type": "object", "required": ["number", "service", "green_channel", "issued_at", "called_at", "recalls", "transfers"], "properties": {
+            "number": {"type": "string"}, "service": {"type": "string"}, "green_channel": {"type": "boolean"}, "issued_at": time(),
+            "called_at": {"type": ["string", "null"], "format": "date-time"}, "recalls": count(), "transfers": count()}},
+        "QueuedTicket": {"type": "object", "required": ["number", "service", "green_channel", "issued_at", "waited_min", "pinned", "transferred", "next"], "properties": {
+            "number": {"type": "string"}, "service": {"type": "string"}, "green_channel": {"type": "boolean"}, "issued_at": time(),
+            "waited_min": count(), "pinned": {"type": "boolean"}, "transferred": {"type": "boolean"}, "next": {"type": "boolean"}}},
+        "WindowQueue": {"type": "object", "required": ["window", "now", "state", "serving", "waiting"], "properties": {
+            "window": {"type": "integer"}, "now": time(), "state": {"type": "string", "enum": ["closed", "open", "paused", "serving"]},
+            "serving": {"oneOf": [{"type": "null"}, schema_ref("ServingTicket")]},
+            "waiting": {"type": "array", "items": schema_ref("QueuedTicket")}}},
+        "RatingPrompt": {"type": "object", "required": ["window", "number", "service", "service_name_zh", "service_name_en", "finished_at", "open", "rating"], "properties": {
+            "window": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
+            "service_name_zh": {"type": "string"}, "service_name_en": {"type": "string"}, "finished_at": time(),
+            "open": {"type": "boolean"}, "rating": {"type": ["string", "null"], "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied", null]}}},
+        "RateRequest": {"type": "object", "additionalProperties": false, "required": ["number", "rating"], "properties": {
+            "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"},
+            "rating": {"type": "string", "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]},
+            "reason": {"type": ["string", "null"], "enum": ["attitude", "waiting", "requirements_unclear", "other", null]}}},
+        "ReportRow": row,
+        "HourRow": {"type": "object", "required": ["hour", "arrivals", "mean_wait_min"], "properties": {
+            "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "arrivals": count(), "mean_wait_min": minutes()}},
+        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours"], "properties": {
+            "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "total": schema_ref("ReportRow"),
+            "services": {"type": "array", "items": schema_ref("ReportRow")}, "windows": {"type": "array", "items": schema_ref("ReportRow")},
+            "clerks": {"type": "array", "items": schema_ref("ReportRow")}, "hours": {"type": "array", "items": schema_ref("HourRow")}}},
+        "AuditEntry": {"type": "object", "required": ["seq", "at", "actor", "kind", "number", "service", "window", "detail", "out_of_order", "configuration"], "properties": {
+            "seq": {"type": "integer"}, "at": time(), "actor": {"type": "string"}, "kind": {"type": "string"},
+            "number": nullable("string"), "service": nullable("string"), "window": nullable("integer"), "detail": {"type": "string"},
+            "out_of_order": {"type": "boolean"}, "configuration": {"type": "boolean"}}},
+        "AuditPage": {"type": "object", "required": ["entries", "truncated"], "properties": {
+            "entries": {"type": "array", "items": schema_ref("AuditEntry")}, "truncated": {"type": "boolean"}}}
+    })
+}
+
+fn date_param(name: &str, description: &str) -> Value {
+    json!({"name": name, "in": "query", "required": false, "description": description,
+        "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}})
+}
+
+/// The routes of people, sessions, the counter, the rating tablet, reports and the audit.
+fn more_paths() -> Value {
+    let signed_in = || json!([{"bearer": []}, {"session": []}]);
+    let range = || {
+        json!([
+            date_param("from", "first local day, today if left out"),
+            date_param("to", "last local day (included), from if left out")
+        ])
+    };
+    json!({
+        "/api/hall/notices": {"put": {"summary": "Change the public notices (警务公开) only (admin, supervisor)", "security": signed_in(), "requestBody": body("Notices"),
+            "responses": merge(ok("200", "Saved", schema_ref("HallSettings")), error_responses(&["400", "401", "403", "503"]))}},
+        "/api/windows/{n}/queue": {"get": {"summary": "The window's current ticket and the tickets it may call, with their waits (clerk of n, admin, supervisor)",
+            "security": signed_in(), "parameters": [window_param()],
+            "responses": merge(ok("200", "The queue", schema_ref("WindowQueue")), error_responses(&["400", "401", "403", "404", "503"]))}},
+        "/api/windows/{n}/rating": {
+            "parameters": [window_param()],
+            "get": {"summary": "The ticket the window finished last, for its rating tablet",
+                "responses": merge(merge(ok("200", "The ticket to rate", schema_ref("RatingPrompt")), json!({"204": {"description": "The window finished no ticket today"}})),
+                    error_responses(&["400", "404", "503"]))},
+            "post": {"summary": "Rate the ticket just finished at the window (好差评): once, within 15 minutes; a bad rating needs a reason",
+                "requestBody": body("RateRequest"),
+                "responses": merge(ok("200", "Rated", schema_ref("RatingPrompt")), error_responses(&["400", "404", "409", "503"]))}},
+        "/api/me": {"get": {"summary": "Who is asking; a session's anti-forgery token", "security": signed_in(),
+            "responses": merge(ok("200", "You", schema_ref("Me")), error_responses(&["401", "503"]))}},
+        "/api/me/window": {"put": {"summary": "Choose the window a signed-in clerk works at", "security": signed_in(), "requestBody": body("ChooseWindow"),
+            "responses": merge(ok("200", "You", schema_ref("Me")), error_responses(&["400", "401", "403", "404", "503"]))}},
+        "/api/users": {
+            "get": {"summary": "People who sign in (admin, supervisor)", "security": signed_in(),
+                "responses": merge(ok("200", "Users", json!({"type": "array", "items": schema_ref("UserInfo")})), error_responses(&["401", "403", "503"]))},
+            "post": {"summary": "Add a person (admin)", "security": signed_in(), "requestBody": body("CreateUserRequest"),
+                "responses": merge(ok("201", "Added", schema_ref("UserInfo")), error_responses(&["400", "401", "403", "409", "503"]))}},
+        "/api/users/{id}": {"delete": {"summary": "Disable a person and end their sessions (admin)", "security": signed_in(),
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": merge(json!({"204": {"description": "Disabled"}}), error_responses(&["400", "401", "403", "404", "409", "503"]))}},
+        "/api/reports": {"get": {"summary": "Figures per service, window and clerk, and by hour, from the event log (admin, supervisor)",
+            "security": signed_in(), "parameters": range(),
+            "responses": merge(ok("200", "The report", schema_ref("Report")), error_responses(&["400", "401", "403", "503"]))}},
+        "/api/reports/csv": {"get": {"summary": "The same report as CSV (admin, supervisor)", "security": signed_in(), "parameters": range(),
+            "responses": merge(json!({"200": {"description": "CSV, one row per service, window, clerk and hour", "content": {"text/csv": {"schema": {"type": "string"}}}}}),
+                error_responses(&["400", "401", "403", "503"]))}},
+        "/api/audit": {"get": {"summary": "Every event with who and when, newest first (admin, supervisor)", "security": signed_in(),
+            "parameters": [date_param("from", "first local day, today if left out"), date_param("to", "last local day (included)"),
+                {"name": "number", "in": "query", "required": false, "description": "only this ticket number", "schema": {"type": "string"}},
+                {"name": "flagged", "in": "query", "required": false, "description": "only out-of-order calls and configuration changes", "schema": {"type": "boolean"}},
+                {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 5000}}],
+            "responses": merge(ok("200", "Entries", schema_ref("AuditPage")), error_responses(&["400", "401", "403", "503"]))}}
     })
 }
 

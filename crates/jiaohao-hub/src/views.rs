@@ -1,7 +1,10 @@
 //! What the hub shows: the core's state and projection turned into wire views.
 
+use jiaohao_core::dispatch::Caller;
+use jiaohao_core::rating::RATING_WINDOW_MS;
 use jiaohao_core::{
-    Event, Hall, Millis, Now, Projection, Service, Ticket, TransferTarget, Window, WindowState,
+    Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget, Window,
+    WindowNumber, WindowState,
 };
 use jiaohao_store::codec;
 use jiaohao_wire as wire;
@@ -179,6 +182,91 @@ impl ViewContext<'_> {
     }
 }
 
+impl ViewContext<'_> {
+    /// What a window's counter page shows besides the hall: its ticket, and the tickets it may
+    /// call with their waits, in the order of the queues (green channel first, then oldest).
+    pub fn window_queue(&self, number: WindowNumber) -> Option<wire::WindowQueue> {
+        let hall = self.hall;
+        let window = hall.window(number)?;
+        let next = hall
+            .policy()
+            .choose(
+                hall.queues(),
+                Caller {
+                    window: number,
+                    services: &window.def.services,
+                    consecutive_green: window.consecutive_green,
+                },
+            )
+            .map(|choice| choice.id);
+        let mut waiting: Vec<&Ticket> = hall
+            .tickets()
+            .iter()
+            .filter(|t| t.status.is_queued())
+            .filter(|t| match t.pinned_window {
+                Some(pinned) => pinned == number,
+                None => window.def.services.contains(&t.service),
+            })
+            .collect();
+        waiting.sort_by_key(|t| (!t.green_channel, t.queue_key()));
+        let serving =
+            window
+                .serving()
+                .and_then(|id| hall.ticket(id))
+                .map(|t| wire::ServingTicket {
+                    number: t.number.to_string(),
+                    service: t.service.to_string(),
+                    green_channel: t.green_channel,
+                    issued_at: self.time(t.issued_at),
+                    called_at: t.called_at.map(|at| self.time(at)),
+                    recalls: t.recalls,
+                    transfers: t.transfers.len() as u32,
+                });
+        Some(wire::WindowQueue {
+            window: number.get(),
+            now: self.time(self.now.at),
+            state: window.state.as_str().to_owned(),
+            serving,
+            waiting: waiting
+                .into_iter()
+                .map(|t| wire::QueuedTicket {
+                    number: t.number.to_string(),
+                    service: t.service.to_string(),
+                    green_channel: t.green_channel,
+                    issued_at: self.time(t.issued_at),
+                    waited_min: u32::try_from(
+                        self.now.at.since(t.issued_at).max(0) / Millis::MINUTE,
+                    )
+                    .unwrap_or(u32::MAX),
+                    pinned: t.pinned_window.is_some(),
+                    transferred: t.status == TicketStatus::Transferred,
+                    next: Some(t.id) == next,
+                })
+                .collect(),
+        })
+    }
+
+    /// The ticket a window finished last today, for its rating tablet.
+    pub fn rating_prompt(&self, number: WindowNumber) -> Option<wire::RatingPrompt> {
+        let ticket = self.hall.last_finished(number)?;
+        let finished_at = ticket.finished_at?;
+        let service = self.hall.service(&ticket.service);
+        let open = ticket.rating.is_none()
+            && ticket.status == TicketStatus::Done
+            && self.now.at.since(finished_at) <= RATING_WINDOW_MS;
+        Some(wire::RatingPrompt {
+            window: number.get(),
+            number: ticket.number.to_string(),
+            service: ticket.service.to_string(),
+            service_name_zh: service.map(|s| s.name_zh.clone()).unwrap_or_default(),
+            service_name_en: service.map(|s| s.name_en.clone()).unwrap_or_default(),
+            finished_at: self.time(finished_at),
+            open,
+            rating: ticket.rating.map(|r| r.rating.as_str().to_owned()),
+        })
+    }
+}
+
 pub fn ticket_detail(ticket: &Ticket, zone: &TimeZone) -> wire::TicketDetail {
     wire::TicketDetail {
         number: ticket.number.to_string(),
@@ -278,6 +366,8 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
                 to_window,
             }
         }
+        // Ratings are not public: the stream is read by every display in the hall.
+        Event::TicketRated { .. } => return None,
     };
     Some(change)
 }

@@ -56,6 +56,14 @@ enum Pending {
     Done,
 }
 
+/// Work on the store done in the writer's turn: users, sessions (the writer is the only one
+/// that writes the file while the hub runs).
+pub type StoreJob = Box<dyn FnOnce(&Store, Now) + Send>;
+/// A read of the hall state and its projection, done right after a batch.
+pub type ReadJob = Box<dyn for<'a> FnOnce(&ViewContext<'a>) + Send>;
+/// Makes a command from the current state inside the writer, so nothing changes in between.
+pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, ApiError> + Send>;
+
 pub enum Request {
     Command {
         command: Command,
@@ -78,6 +86,13 @@ pub enum Request {
         actor: String,
         reply: oneshot::Sender<Result<bool, ApiError>>,
     },
+    CommandFrom {
+        build: BuildCommand,
+        actor: String,
+        reply: oneshot::Sender<Result<Answer, ApiError>>,
+    },
+    Store(StoreJob),
+    Read(ReadJob),
 }
 
 /// The hall as last published: its sequence number and its view as JSON.
@@ -154,6 +169,52 @@ impl WriterHandle {
     pub async fn revoke_token(&self, id: i64, actor: String) -> Result<bool, ApiError> {
         self.ask(|reply| Request::RevokeToken { id, actor, reply })
             .await?
+    }
+
+    /// Applies the command `build` makes from the hall as it is when the writer gets to it.
+    pub async fn command_from(
+        &self,
+        build: impl FnOnce(&Hall) -> Result<Command, ApiError> + Send + 'static,
+        actor: String,
+    ) -> Result<Answer, ApiError> {
+        self.ask(|reply| Request::CommandFrom {
+            build: Box::new(build),
+            actor,
+            reply,
+        })
+        .await?
+    }
+
+    /// Runs `job` on the writing connection in the writer's turn (users and sessions).
+    pub async fn store<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Store, Now) -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        let job: StoreJob = Box::new(move |store, now| {
+            let _ = reply.send(job(store, now));
+        });
+        self.tx
+            .send(Request::Store(job))
+            .await
+            .map_err(|_| ApiError::shutting_down())?;
+        answer.await.map_err(|_| ApiError::shutting_down())?
+    }
+
+    /// Reads the hall state and its projection (what a window may call, what it may have rated).
+    pub async fn read<T: Send + 'static>(
+        &self,
+        read: impl for<'a> FnOnce(&ViewContext<'a>) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let (reply, answer) = oneshot::channel();
+        let job: ReadJob = Box::new(move |context| {
+            let _ = reply.send(read(context));
+        });
+        self.tx
+            .send(Request::Read(job))
+            .await
+            .map_err(|_| ApiError::shutting_down())?;
+        answer.await.map_err(|_| ApiError::shutting_down())
     }
 }
 
@@ -353,8 +414,25 @@ impl Writer {
         let mut prepared = Vec::new();
         let mut replies = Vec::new();
         let mut queries = Vec::new();
+        let mut reads = Vec::new();
         for request in batch {
             match request {
+                Request::CommandFrom {
+                    build,
+                    actor,
+                    reply,
+                } => match build(&self.hall)
+                    .and_then(|command| Ok((self.hall.apply(&command, now)?, command)))
+                {
+                    Ok((events, command)) => {
+                        let pending = self.pending_answer(&command, &events);
+                        prepared.extend(self.records_for(events, now, &actor));
+                        replies.push((reply, Ok(pending)));
+                    }
+                    Err(error) => replies.push((reply, Err(error))),
+                },
+                Request::Store(job) => job(&self.store, now),
+                Request::Read(job) => reads.push(job),
                 Request::Command {
                     command,
                     actor,
@@ -456,6 +534,9 @@ impl Writer {
                 .map(|ticket| context.ticket_status(ticket));
             let _ = reply.send(status);
         }
+        for read in reads {
+            read(&context);
+        }
     }
 
     fn pending_answer(&self, command: &Command, events: &[Event]) -> Pending {
@@ -505,7 +586,10 @@ impl Writer {
                 Pending::Service(service.code.clone())
             }
             Command::ConfigureHall(_) => Pending::Settings,
-            Command::RemoveService(_) | Command::RemoveWindow(_) | Command::Tick => Pending::Done,
+            Command::RemoveService(_)
+            | Command::RemoveWindow(_)
+            | Command::Tick
+            | Command::RateTicket { .. } => Pending::Done,
         }
     }
 

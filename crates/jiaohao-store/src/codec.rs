@@ -3,8 +3,8 @@
 //! have a stored form of their own, which keeps the ticket token (the public stream does not).
 
 use jiaohao_core::{
-    ClockTime, Error, Event, HallSettings, LocalDate, Prefix, Service, ServiceCode, TicketId,
-    TicketNumber, TransferTarget, WindowDef, WindowNumber,
+    ClockTime, Error, Event, HallSettings, LocalDate, Prefix, Rating, RatingReason, Service,
+    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber,
 };
 use jiaohao_wire as wire;
 use serde::{Deserialize, Serialize};
@@ -164,6 +164,12 @@ enum Stored {
     WindowResumed {
         window: u16,
     },
+    TicketRated {
+        id: u64,
+        window: u16,
+        rating: String,
+        reason: Option<String>,
+    },
 }
 
 pub fn event_to_json(event: &Event) -> String {
@@ -244,6 +250,17 @@ pub fn event_to_json(event: &Event) -> String {
         },
         Event::WindowResumed { window } => Stored::WindowResumed {
             window: window.get(),
+        },
+        Event::TicketRated {
+            id,
+            window,
+            rating,
+            reason,
+        } => Stored::TicketRated {
+            id: id.0,
+            window: window.get(),
+            rating: rating.as_str().to_owned(),
+            reason: reason.map(|r| r.as_str().to_owned()),
         },
     };
     serde_json::to_string(&stored).expect("stored events serialize")
@@ -343,6 +360,25 @@ fn stored_to_event(stored: Stored) -> Result<Event, Error> {
         Stored::WindowResumed { window: number } => Event::WindowResumed {
             window: window(number)?,
         },
+        Stored::TicketRated {
+            id,
+            window: number,
+            rating,
+            reason,
+        } => {
+            Event::TicketRated {
+                id: TicketId(id),
+                window: window(number)?,
+                rating: Rating::parse(&rating)
+                    .ok_or_else(|| Error::invalid(format!("'{rating}' is not a rating")))?,
+                reason: match reason {
+                    Some(reason) => Some(RatingReason::parse(&reason).ok_or_else(|| {
+                        Error::invalid(format!("'{reason}' is not a rating reason"))
+                    })?),
+                    None => None,
+                },
+            }
+        }
     };
     Ok(event)
 }
@@ -428,6 +464,12 @@ mod tests {
                 reason: "break".into(),
             },
             Event::WindowResumed { window: window(3) },
+            Event::TicketRated {
+                id: TicketId(41),
+                window: window(3),
+                rating: Rating::Dissatisfied,
+                reason: Some(RatingReason::RequirementsUnclear),
+            },
         ]
     }
 
@@ -435,7 +477,7 @@ mod tests {
     fn every_event_kind_round_trips() {
         let events = every_event();
         let kinds: std::collections::BTreeSet<&str> = events.iter().map(Event::kind).collect();
-        assert_eq!(kinds.len(), 15, "one sample of each event kind");
+        assert_eq!(kinds.len(), 16, "one sample of each event kind");
         for event in &events {
             let json = event_to_json(event);
             assert_eq!(event_from_json(&json).as_ref(), Ok(event), "{json}");
@@ -452,6 +494,7 @@ mod tests {
             r#"{"type":"ticket_transferred","id":1,"window":2,"to_service":null,"to_window":null}"#,
             r#"{"type":"day_started","date":"2026-02-30"}"#,
             r#"{"type":"window_opened","window":1,"extra":true}"#,
+            r#"{"type":"ticket_rated","id":1,"window":2,"rating":"great","reason":null}"#,
         ] {
             let error = event_from_json(bad).unwrap_err();
             assert!(!error.is_empty(), "{bad}");

@@ -7,6 +7,7 @@
 
 pub mod codec;
 mod tokens;
+mod users;
 
 use std::path::Path;
 
@@ -14,6 +15,7 @@ use jiaohao_core::{Event, Millis};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use tokens::{ApiToken, Role};
+pub use users::{Session, User};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -25,6 +27,8 @@ pub enum StoreError {
     TooNew { found: i64, supported: i64 },
     #[error("{} exists already; a backup never overwrites a file", .0.display())]
     TargetExists(std::path::PathBuf),
+    #[error("{0} exists already")]
+    Exists(String),
     #[error("event {seq} in the log cannot be read: {message}")]
     Corrupt { seq: u64, message: String },
 }
@@ -67,6 +71,29 @@ const MIGRATIONS: &[&str] = &[
         created_ms  INTEGER NOT NULL,
         revoked_ms  INTEGER
     );",
+    // 2: people who sign in to the pages, their sessions, and an index for reports by time.
+    "CREATE TABLE users (
+        id              INTEGER PRIMARY KEY,
+        username        TEXT NOT NULL UNIQUE,
+        role            TEXT NOT NULL,
+        password_hash   TEXT NOT NULL,
+        created_ms      INTEGER NOT NULL,
+        disabled_ms     INTEGER,
+        failed_logins   INTEGER NOT NULL DEFAULT 0,
+        locked_until_ms INTEGER
+    );
+    CREATE TABLE sessions (
+        id          INTEGER PRIMARY KEY,
+        token_hash  BLOB NOT NULL UNIQUE,
+        user_id     INTEGER NOT NULL REFERENCES users(id),
+        window      INTEGER,
+        csrf        TEXT NOT NULL,
+        created_ms  INTEGER NOT NULL,
+        expires_ms  INTEGER NOT NULL,
+        ended_ms    INTEGER
+    );
+    CREATE INDEX sessions_user ON sessions(user_id);
+    CREATE INDEX events_at ON events(at_ms);",
 ];
 
 /// One event of the log as read back.
@@ -210,6 +237,32 @@ impl Store {
             Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Reads, in order, every record logged at or after `from` and before `to`.
+    pub fn for_each_record_between(
+        &self,
+        from: Millis,
+        to: Millis,
+        mut each: impl FnMut(Record),
+    ) -> Result<()> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT seq, at_ms, actor, body FROM events WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY seq",
+        )?;
+        let mut rows = query.query(params![from.0, to.0])?;
+        while let Some(row) = rows.next()? {
+            let seq = row.get::<_, i64>(0)? as u64;
+            let body: String = row.get(3)?;
+            let event = codec::event_from_json(&body)
+                .map_err(|message| StoreError::Corrupt { seq, message })?;
+            each(Record {
+                seq,
+                at: Millis(row.get(1)?),
+                actor: row.get(2)?,
+                event,
+            });
+        }
+        Ok(())
     }
 
     /// The event with this sequence number, if any.

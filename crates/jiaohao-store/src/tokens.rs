@@ -11,6 +11,8 @@ use jiaohao_core::Millis;
 pub enum Role {
     /// Edits the hall and may act for every window.
     Admin,
+    /// Watches the hall (值班长): reads everything, edits the public notices only.
+    Supervisor,
     /// Works a window: its own (when the token names one) or any.
     Clerk,
     /// Issues tickets.
@@ -23,6 +25,7 @@ impl Role {
     pub fn parse(text: &str) -> Option<Role> {
         match text {
             "admin" => Some(Role::Admin),
+            "supervisor" => Some(Role::Supervisor),
             "clerk" => Some(Role::Clerk),
             "kiosk" => Some(Role::Kiosk),
             "display" => Some(Role::Display),
@@ -33,6 +36,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Admin => "admin",
+            Role::Supervisor => "supervisor",
             Role::Clerk => "clerk",
             Role::Kiosk => "kiosk",
             Role::Display => "display",
@@ -51,7 +55,7 @@ pub struct ApiToken {
     pub revoked: bool,
 }
 
-fn hash(secret: &str) -> Vec<u8> {
+pub(crate) fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 

@@ -355,6 +355,227 @@ pub struct TokenInfo {
     pub revoked: bool,
 }
 
+/// Who is asking (`GET /api/me`): a signed-in person or a device token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    /// The user name, or the token's name.
+    pub name: String,
+    /// `admin`, `supervisor`, `clerk`, `kiosk` or `display`.
+    pub role: String,
+    /// The window a clerk signed in at (or a clerk token is bound to).
+    pub window: Option<u16>,
+    /// `session` (a browser signed in) or `token`.
+    pub via: String,
+    /// A session's anti-forgery token: send it as `X-CSRF-Token` with every change.
+    pub csrf_token: Option<String>,
+    /// When a session ends.
+    pub expires_at: Option<String>,
+}
+
+/// The body of `PUT /api/me/window`: the window a signed-in clerk works at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChooseWindow {
+    pub window: Option<u16>,
+}
+
+/// A person who signs in to the pages (`GET /api/users`); never the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub id: i64,
+    pub username: String,
+    /// `admin`, `supervisor` or `clerk`.
+    pub role: String,
+    pub created_at: String,
+    pub disabled: bool,
+    /// Set while wrong passwords keep the account locked.
+    pub locked_until: Option<String>,
+}
+
+/// The body of `POST /api/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub username: String,
+    /// `admin`, `supervisor` or `clerk`.
+    pub role: String,
+    pub password: String,
+}
+
+/// The body of `PUT /api/hall/notices`: the public notices (警务公开), which a supervisor may
+/// edit too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notices {
+    pub notices_zh: Vec<String>,
+    pub notices_en: Vec<String>,
+}
+
+/// The ticket a window is serving, for its counter page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServingTicket {
+    pub number: String,
+    pub service: String,
+    pub green_channel: bool,
+    pub issued_at: String,
+    pub called_at: Option<String>,
+    pub recalls: u32,
+    pub transfers: u32,
+}
+
+/// A ticket a window may call, with how long it has waited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedTicket {
+    pub number: String,
+    pub service: String,
+    pub green_channel: bool,
+    pub issued_at: String,
+    pub waited_min: u32,
+    /// Sent here by a transfer to this very window.
+    pub pinned: bool,
+    /// Came back into a queue by a transfer.
+    pub transferred: bool,
+    /// The ticket call-next would call now.
+    pub next: bool,
+}
+
+/// `GET /api/windows/{n}/queue`: what the counter page shows besides the hall.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowQueue {
+    pub window: u16,
+    /// The hub's clock, so a page can run timers against it.
+    pub now: String,
+    pub state: String,
+    pub serving: Option<ServingTicket>,
+    /// Oldest first, green channel first.
+    pub waiting: Vec<QueuedTicket>,
+}
+
+/// `GET /api/windows/{n}/rating`: the ticket the window finished last, which its citizen may
+/// rate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingPrompt {
+    pub window: u16,
+    pub number: String,
+    pub service: String,
+    pub service_name_zh: String,
+    pub service_name_en: String,
+    pub finished_at: String,
+    /// Whether a rating can still be given (not rated yet and not too late).
+    pub open: bool,
+    /// The rating given, if any: `very_satisfied` … `very_dissatisfied`.
+    pub rating: Option<String>,
+}
+
+/// The body of `POST /api/windows/{n}/rating`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateRequest {
+    pub number: String,
+    /// `very_satisfied`, `satisfied`, `basic`, `dissatisfied` or `very_dissatisfied`.
+    pub rating: String,
+    /// For the two bad ratings: `attitude`, `waiting`, `requirements_unclear` or `other`.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Ratings counted by level.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingCounts {
+    pub very_satisfied: u32,
+    pub satisfied: u32,
+    pub basic: u32,
+    pub dissatisfied: u32,
+    pub very_dissatisfied: u32,
+}
+
+/// Pause minutes by reason.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PauseMinutes {
+    #[serde(rename = "break")]
+    pub break_: f64,
+    pub meeting: f64,
+    pub system_fault: f64,
+    pub other: f64,
+}
+
+/// The figures of one service, window or clerk (or the whole hall) over a report's days.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportRow {
+    /// The service code, window number or clerk; `all` for the hall.
+    pub key: String,
+    pub name_zh: String,
+    pub name_en: String,
+    /// Tickets issued (services and the hall only).
+    pub issued: Option<u32>,
+    /// Tickets called the first time.
+    pub called: u32,
+    pub served: u32,
+    pub no_shows: u32,
+    pub transfers: u32,
+    pub mean_wait_min: Option<f64>,
+    pub p90_wait_min: Option<f64>,
+    pub mean_handling_min: Option<f64>,
+    /// Of the tickets called, the share that waited no longer than their service's target.
+    pub within_target_pct: Option<f64>,
+    pub ratings: RatingCounts,
+    /// Mean score, 5 (very satisfied) to 1 (very dissatisfied).
+    pub rating_mean: Option<f64>,
+    pub pause_min: PauseMinutes,
+    pub out_of_order: u32,
+    /// Windows: minutes open or serving, and the share of them spent serving.
+    pub staffed_min: Option<f64>,
+    pub busy_pct: Option<f64>,
+}
+
+/// Arrivals and waits by hour of the day.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HourRow {
+    pub hour: u8,
+    pub arrivals: u32,
+    /// The mean wait of the tickets issued in that hour and called.
+    pub mean_wait_min: Option<f64>,
+}
+
+/// `GET /api/reports`: a day or a range of days, from the event log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub from: String,
+    pub to: String,
+    pub total: ReportRow,
+    pub services: Vec<ReportRow>,
+    pub windows: Vec<ReportRow>,
+    pub clerks: Vec<ReportRow>,
+    pub hours: Vec<HourRow>,
+}
+
+/// One event of the log as the audit page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub seq: u64,
+    pub at: String,
+    /// Who did it: `clerk:zhang@3` (a signed-in clerk at window 3), `kiosk:kiosk 1#2` (a token),
+    /// `hall-file`, `clock`.
+    pub actor: String,
+    /// The event kind, such as `ticket_called`.
+    pub kind: String,
+    pub number: Option<String>,
+    pub service: Option<String>,
+    pub window: Option<u16>,
+    /// What else there is to know, in short: a reason, a target, a rating.
+    pub detail: String,
+    pub out_of_order: bool,
+    pub configuration: bool,
+}
+
+/// `GET /api/audit`: newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// More entries match than were sent.
+    pub truncated: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

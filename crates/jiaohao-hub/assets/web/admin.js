@@ -1,0 +1,538 @@
+// The admin console: the live hall, services, windows and their assignment, notices, users and
+// device tokens, reports and the audit trail. Supervisors see everything and edit notices only.
+"use strict";
+
+(() => {
+  const { el, t, clear, $, api, toast, live, debounce, hhmm } = JH;
+  let me = null;
+  let hall = null;
+  let todayReport = null;
+  let advice = null;
+  let current = "live";
+  const drafts = {}; // window number → service codes being edited
+  const admin = () => me && me.role === "admin";
+
+  const KINDS = {
+    day_started: ["新的一天", "Day started"], hall_configured: ["大厅设置变更", "Hall settings changed"],
+    service_defined: ["业务设置变更", "Service defined"], service_removed: ["删除业务", "Service removed"],
+    window_defined: ["窗口设置或分配变更", "Window or assignment changed"], window_removed: ["删除窗口", "Window removed"],
+    ticket_issued: ["取号", "Ticket issued"], ticket_called: ["叫号", "Called"], ticket_finished: ["办结", "Finished"],
+    ticket_no_show: ["过号", "No-show"], ticket_transferred: ["转移", "Transferred"], window_opened: ["开窗", "Window opened"],
+    window_closed: ["关窗", "Window closed"], window_paused: ["暂停", "Paused"], window_resumed: ["恢复", "Resumed"],
+    ticket_rated: ["群众评价", "Citizen rating"],
+  };
+
+  const svcName = (code) => {
+    const s = hall && hall.services.find((x) => x.code === code);
+    return s ? t(s.name_zh, s.name_en) : code;
+  };
+  const pair = (a) => t(a[0], a[1]);
+  const fmt = (x, unit) => (x === null || x === undefined) ? "—" : String(x) + (unit || "");
+
+  function actorLabel(actor) {
+    const m = /^([a-z]+):(.*?)(?:@(\d+))?(?:#(\d+))?$/.exec(actor || "");
+    if (!m) {
+      if (actor === "clock") return t("系统时钟", "clock");
+      if (actor === "hall-file") return t("大厅配置文件", "hall file");
+      if (/^citizen@\d+$/.test(actor)) return t("群众（" + actor.slice(8) + "号窗口评价器）", "citizen (window " + actor.slice(8) + " tablet)");
+      return actor;
+    }
+    const role = JH.ROLES[m[1]] || [m[1], m[1]];
+    const frag = document.createDocumentFragment();
+    frag.append(m[2], " ");
+    const extra = [role[0], role[1]];
+    if (m[3]) { extra[0] += "，" + m[3] + "号窗口"; extra[1] += ", window " + m[3]; }
+    if (m[4]) { extra[0] += "，令牌#" + m[4]; extra[1] += ", token #" + m[4]; }
+    frag.append(el("span", { class: "muted" }, "（", t(extra[0], extra[1]), "）"));
+    return frag;
+  }
+
+  // ----- tabs -----
+  function show(tab) {
+    current = tab;
+    document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.getAttribute("data-tab") === tab));
+    document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.id !== "tab-" + tab; });
+    if (location.hash !== "#" + tab) history.replaceState(null, "", "#" + tab);
+    ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices,
+      people: renderPeople, reports: renderReports, audit: renderAudit })[tab]();
+  }
+  document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.getAttribute("data-tab"))));
+
+  async function start() {
+    me = await JH.me("/admin");
+    if (!me) return;
+    const role = JH.ROLES[me.role] || [me.role, me.role];
+    clear($("#who")).append(me.name, " · ", pair(role));
+    const answer = await api("GET", "/api/hall");
+    if (answer.ok) hall = answer.data;
+    const probe = await api("GET", "/api/advice");
+    if (probe.ok) advice = probe.data;
+    live((view) => {
+      hall = view;
+      if (current === "live") renderLive();
+      if (current === "windows") renderWindows(true);
+    }, (name) => { if (name === "ticket_finished" || name === "window_changed") refreshToday(); });
+    await refreshTodayNow();
+    const tab = location.hash.slice(1);
+    show(["live", "services", "windows", "notices", "people", "reports", "audit"].includes(tab) ? tab : "live");
+  }
+
+  async function refreshTodayNow() {
+    const answer = await api("GET", "/api/reports");
+    if (answer.ok) todayReport = answer.data;
+    if (current === "live") renderLive();
+  }
+  const refreshToday = debounce(refreshTodayNow, 2000);
+  setInterval(refreshTodayNow, 60000);
+
+  // ----- live hall -----
+  function heat(s) {
+    if (!s.waiting) return ["cold", ["空闲", "Idle"]];
+    if (s.estimated_wait_min === null) return ["hot", ["无窗口办理", "No window serving"]];
+    const ratio = s.estimated_wait_min / s.wait_target_min;
+    if (ratio >= 1) return ["hot", ["超过时限", "Over target"]];
+    if (ratio >= 0.7) return ["warm", ["接近时限", "Near target"]];
+    return ["", ["正常", "Normal"]];
+  }
+
+  function renderLive() {
+    const box = clear($("#tab-live"));
+    if (!hall) return;
+    const services = el("table", { id: "live-services" },
+      el("thead", {}, el("tr", {},
+        el("th", {}, t("业务", "Service")), el("th", { class: "n" }, t("等候人数", "Waiting")),
+        el("th", { class: "n" }, t("新号预计等待", "Projected wait")), el("th", { class: "n" }, t("等候时限", "Wait target")),
+        el("th", { class: "n" }, t("今日取号", "Issued today")), el("th", {}, t("状态", "State")))),
+      el("tbody", {}, hall.services.map((s) => {
+        const [level, words] = heat(s);
+        return el("tr", { class: "heat " + level, "data-service": s.code },
+          el("td", {}, el("strong", {}, s.prefix), " ", t(s.name_zh, s.name_en)),
+          el("td", { class: "n num" }, s.waiting),
+          el("td", { class: "n num" }, s.estimated_wait_min === null ? "—" : t(s.estimated_wait_min + " 分钟", s.estimated_wait_min + " min")),
+          el("td", { class: "n" }, t(s.wait_target_min + " 分钟", s.wait_target_min + " min")),
+          el("td", { class: "n num" }, s.issued_today),
+          el("td", {}, el("span", { class: "badge " + (level === "hot" ? "red" : level === "warm" ? "amber" : level === "cold" ? "grey" : "blue") }, pair(words)),
+            s.available ? null : el("span", { class: "badge grey" }, t("停止取号", "Not issuing"))));
+      })));
+    const busy = {};
+    for (const row of (todayReport ? todayReport.windows : [])) busy[row.key] = row;
+    const windows = el("div", { class: "windows-grid", id: "live-windows" }, hall.windows.map((w) => {
+      const state = JH.STATES[w.state] || [w.state, w.state];
+      const share = busy[String(w.number)];
+      return el("div", { class: "wcard " + w.state, "data-window": w.number },
+        el("div", { class: "wname" }, t(w.name_zh, w.name_en)),
+        el("div", {}, pair(state), w.pause_reason ? el("span", { class: "muted" }, "（", pair(JH.PAUSE[w.pause_reason] || [w.pause_reason, w.pause_reason]), "）") : null),
+        el("div", { class: "num" }, w.current_ticket ? w.current_ticket : "—"),
+        el("div", { class: "muted" }, t("可叫 " + w.waiting + " 人", w.waiting + " can be called")),
+        el("div", { class: "muted" }, t("今日忙碌 ", "Busy today "), share && share.busy_pct !== null ? share.busy_pct + "%" : "—"));
+    }));
+    box.append(el("div", { class: "card" }, el("h2", {}, t("各业务等候（冷热）", "Waiting per service (hot and cold)")), services),
+      el("div", { class: "card" }, el("h2", {}, t("各窗口状态", "Windows")), windows));
+    if (advice) {
+      box.append(el("div", { class: "card", id: "advice" }, el("h2", {}, t("调度建议", "Advice")),
+        el("pre", {}, JSON.stringify(advice, null, 2))));
+    }
+  }
+
+  // ----- services -----
+  function renderServices() {
+    const box = clear($("#tab-services"));
+    if (!hall) return;
+    const table = el("table", {}, el("thead", {}, el("tr", {},
+      el("th", {}, t("字母", "Prefix")), el("th", {}, t("代码", "Code")), el("th", {}, t("名称", "Name")),
+      el("th", { class: "n" }, t("等候时限", "Wait target")), el("th", { class: "n" }, t("办结时限", "Handling target")),
+      el("th", { class: "n" }, t("每日限号", "Daily cap")), el("th", {}, t("取号时间", "Hours")),
+      el("th", {}, t("启用", "Enabled")), el("th", {}))),
+      el("tbody", {}, hall.services.map((s) => el("tr", {},
+        el("td", { class: "num" }, s.prefix), el("td", {}, s.code), el("td", {}, t(s.name_zh, s.name_en)),
+        el("td", { class: "n" }, s.wait_target_min), el("td", { class: "n" }, s.handling_target_min),
+        el("td", { class: "n" }, fmt(s.daily_cap)), el("td", {}, s.hours ? s.hours.join("–") : t("全天", "all day")),
+        el("td", {}, s.enabled ? t("是", "yes") : el("span", { class: "badge red" }, t("停用", "disabled"))),
+        el("td", {}, admin() ? el("button", { class: "btn small secondary", type: "button", onclick: () => editService(s) }, t("编辑", "Edit")) : null)))));
+    box.append(el("div", { class: "card" }, el("h2", {}, t("业务", "Services")), table,
+      admin() ? el("p", {}, el("button", { class: "btn", type: "button", onclick: () => editService(null) }, t("新增业务", "Add a service"))) : null),
+      el("div", { id: "service-editor" }));
+  }
+
+  function field(id, labelZh, labelEn, input, cls) {
+    input.id = id;
+    return el("div", { class: cls || "" }, el("label", { for: id }, t(labelZh, labelEn)), input);
+  }
+
+  function editService(s) {
+    const v = s || { code: "", name_zh: "", name_en: "", prefix: "", wait_target_min: 20, handling_target_min: 15,
+      handling_estimate_min: 8, daily_cap: null, hours: null, documents_zh: [], documents_en: [], fee_note_zh: "", fee_note_en: "", enabled: true };
+    const input = (value, attrs) => el("input", Object.assign({ value: value === null ? "" : value }, attrs || {}));
+    const f = {
+      code: input(v.code, s ? { readonly: true } : { required: true, pattern: "[a-z][a-z0-9_]*" }),
+      prefix: input(v.prefix, { required: true, maxlength: 1 }),
+      name_zh: input(v.name_zh, { required: true }), name_en: input(v.name_en, { required: true }),
+      wait: input(v.wait_target_min, { type: "number", min: 1, max: 1440 }),
+      handling: input(v.handling_target_min, { type: "number", min: 1, max: 1440 }),
+      estimate: input(v.handling_estimate_min, { type: "number", min: 1, max: 1440 }),
+      cap: input(v.daily_cap, { type: "number", min: 1 }),
+      opens: input(v.hours ? v.hours[0] : "", { type: "time" }), closes: input(v.hours ? v.hours[1] : "", { type: "time" }),
+      docs_zh: el("textarea", { rows: 5 }, v.documents_zh.join("\n")), docs_en: el("textarea", { rows: 5 }, v.documents_en.join("\n")),
+      fee_zh: input(v.fee_note_zh), fee_en: input(v.fee_note_en),
+      enabled: el("select", {}, el("option", { value: "true" }, "启用 enabled"), el("option", { value: "false" }, "停用 disabled")),
+    };
+    f.enabled.value = String(v.enabled);
+    const lines = (text) => text.split("\n").map((x) => x.trim()).filter(Boolean);
+    const form = el("form", { class: "card" },
+      el("h2", {}, s ? t("编辑业务 " + s.name_zh, "Edit " + s.name_en) : t("新增业务", "Add a service")),
+      el("div", { class: "form-grid" },
+        field("svc-code", "代码（英文小写）", "Code (a–z, 0–9, _)", f.code), field("svc-prefix", "号码字母", "Ticket letter", f.prefix),
+        field("svc-name-zh", "中文名称", "Chinese name", f.name_zh), field("svc-name-en", "英文名称", "English name", f.name_en),
+        field("svc-wait", "等候时限（分钟）", "Wait target (min)", f.wait), field("svc-handling", "办结时限（分钟）", "Handling target (min)", f.handling),
+        field("svc-estimate", "预计办理（分钟）", "Expected handling (min)", f.estimate), field("svc-cap", "每日限号（空为不限）", "Daily cap (empty: none)", f.cap),
+        field("svc-opens", "开始取号", "Issuing from", f.opens), field("svc-closes", "停止取号", "Issuing until", f.closes),
+        field("svc-enabled", "状态", "State", f.enabled), el("div"),
+        field("svc-docs-zh", "所需材料（中文，每行一项）", "Documents (Chinese, one a line)", f.docs_zh, "wide"),
+        field("svc-docs-en", "所需材料（英文，每行一项）", "Documents (English, one a line)", f.docs_en, "wide"),
+        field("svc-fee-zh", "收费说明（中文）", "Fee note (Chinese)", f.fee_zh, "wide"), field("svc-fee-en", "收费说明（英文）", "Fee note (English)", f.fee_en, "wide")),
+      el("p", {}, el("button", { class: "btn", type: "submit" }, t("保存", "Save"))));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = {
+        code: f.code.value.trim(), name_zh: f.name_zh.value.trim(), name_en: f.name_en.value.trim(), prefix: f.prefix.value.trim().toUpperCase(),
+        wait_target_min: Number(f.wait.value), handling_target_min: Number(f.handling.value), handling_estimate_min: Number(f.estimate.value),
+        daily_cap: f.cap.value ? Number(f.cap.value) : null,
+        hours: f.opens.value && f.closes.value ? [f.opens.value, f.closes.value] : null,
+        documents_zh: lines(f.docs_zh.value), documents_en: lines(f.docs_en.value),
+        fee_note_zh: f.fee_zh.value, fee_note_en: f.fee_en.value, enabled: f.enabled.value === "true",
+      };
+      const answer = s ? await api("PUT", "/api/services/" + s.code, body) : await api("POST", "/api/services", body);
+      if (!answer.ok) return toast(answer.message, "error");
+      toast(["业务已保存。", "Service saved."]);
+      setTimeout(renderServices, 300);
+    });
+    clear($("#service-editor")).append(form);
+    f.name_zh.focus();
+  }
+
+  // ----- windows and the assignment editor -----
+  let lastChanges = {};
+  async function loadChanges() {
+    const answer = await api("GET", "/api/audit?flagged=true&limit=500");
+    lastChanges = {};
+    if (answer.ok) for (const e of answer.data.entries) {
+      if (e.kind === "window_defined" && e.window && !lastChanges[e.window]) lastChanges[e.window] = e;
+    }
+  }
+
+  async function renderWindows(live) {
+    const box = $("#tab-windows");
+    if (!hall) return;
+    if (!live) await loadChanges();
+    if (live && box.querySelector(".editing")) return; // do not disturb an edit in progress
+    clear(box);
+    const rows = hall.windows.map((w) => {
+      const draft = drafts[w.number] || w.services.slice();
+      const changed = JSON.stringify(draft) !== JSON.stringify(w.services);
+      const chips = el("div", { class: "chips", id: "chips-" + w.number }, draft.map((code, i) => el("span", { class: "chip" + (i === 0 ? " primary" : ""), "data-service": code },
+        i === 0 ? t("主 ", "primary ") : null, svcName(code),
+        admin() && i > 0 ? el("button", { type: "button", title: "上移 Move up", onclick: () => { move(w, i, -1); } }, "↑") : null,
+        admin() && i < draft.length - 1 ? el("button", { type: "button", title: "下移 Move down", onclick: () => { move(w, i, 1); } }, "↓") : null,
+        admin() ? el("button", { type: "button", title: "移除 Remove", onclick: () => { edit(w, draft.filter((c) => c !== code)); } }, "✕") : null)));
+      const add = el("select", { id: "add-" + w.number }, el("option", { value: "" }, "＋ 添加业务 · add a service"),
+        hall.services.filter((s) => !draft.includes(s.code)).map((s) => el("option", { value: s.code }, s.name_zh + " · " + s.name_en)));
+      add.addEventListener("change", () => { if (add.value) edit(w, draft.concat([add.value])); });
+      const last = lastChanges[w.number];
+      const state = JH.STATES[w.state] || [w.state, w.state];
+      return el("tr", { class: changed ? "editing" : "", "data-window": w.number },
+        el("td", {}, el("strong", {}, t(w.name_zh, w.name_en))),
+        el("td", {}, pair(state)),
+        el("td", {}, chips, admin() ? el("div", { class: "toolbar" }, add,
+          el("button", { class: "btn small", type: "button", id: "save-" + w.number, disabled: !changed, onclick: () => saveAssignment(w) }, t("保存", "Save")),
+          changed ? el("button", { class: "btn small secondary", type: "button", onclick: () => { delete drafts[w.number]; renderWindows(); } }, t("撤销", "Undo")) : null) : null),
+        el("td", { class: "muted" }, last ? [hhmm(last.at), " ", actorLabel(last.actor)] : "—"));
+    });
+    box.append(el("div", { class: "card" },
+      el("h2", {}, t("窗口与业务分配", "Windows and their services")),
+      el("p", { class: "muted" }, t("第一项为主办业务。修改在该窗口下一次叫号时生效，无需重启；每次修改都记录操作人和时间。",
+        "The first service is the window's primary one. A change applies to the window's next call without a restart, and is recorded with who and when.")),
+      el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, t("窗口", "Window")), el("th", {}, t("状态", "State")),
+        el("th", {}, t("办理业务（主办在前）", "Services (primary first)")), el("th", {}, t("最近修改", "Last change")))),
+      el("tbody", {}, rows))));
+  }
+
+  function edit(w, services) { drafts[w.number] = services; renderWindows(); }
+  function move(w, i, by) {
+    const list = (drafts[w.number] || w.services).slice();
+    const [item] = list.splice(i, 1);
+    list.splice(i + by, 0, item);
+    edit(w, list);
+  }
+  async function saveAssignment(w) {
+    const answer = await api("PUT", "/api/windows/" + w.number + "/services", { services: drafts[w.number] || w.services });
+    if (!answer.ok) return toast(answer.message, "error");
+    delete drafts[w.number];
+    const i = hall.windows.findIndex((x) => x.number === w.number);
+    if (i >= 0) hall.windows[i] = answer.data;
+    toast(["已保存，" + w.number + " 号窗口下一次叫号起生效。", "Saved: window " + w.number + " calls by it from its next call."]);
+    renderWindows();
+  }
+
+  // ----- notices -----
+  function renderNotices() {
+    const box = clear($("#tab-notices"));
+    if (!hall) return;
+    const zh = el("textarea", { id: "notices-zh", rows: 8 }, hall.notices_zh.join("\n"));
+    const en = el("textarea", { id: "notices-en", rows: 8 }, hall.notices_en.join("\n"));
+    const form = el("form", { class: "card" },
+      el("h2", {}, t("警务公开（综合屏公告）", "Public notices (wall display)")),
+      el("p", { class: "muted" }, t("每行一条：服务热线、收费标准、办公时间等。", "One notice a line: hotline, fees, opening hours, …")),
+      el("div", { class: "grid2" }, field("nz", "中文公告", "Chinese notices", zh), field("ne", "英文公告", "English notices", en)),
+      el("p", {}, el("button", { class: "btn", type: "submit", id: "save-notices" }, t("保存公告", "Save notices"))));
+    const lines = (text) => text.split("\n").map((x) => x.trim()).filter(Boolean);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const answer = await api("PUT", "/api/hall/notices", { notices_zh: lines(zh.value), notices_en: lines(en.value) });
+      if (!answer.ok) return toast(answer.message, "error");
+      toast(["公告已保存，综合屏将立即显示。", "Notices saved; the wall display shows them now."]);
+    });
+    box.append(form);
+  }
+
+  // ----- users and device tokens -----
+  async function renderPeople() {
+    const box = clear($("#tab-people"));
+    const [users, tokens] = await Promise.all([api("GET", "/api/users"), api("GET", "/api/tokens")]);
+    const userTable = el("table", { id: "users" }, el("thead", {}, el("tr", {},
+      el("th", {}, t("用户名", "User name")), el("th", {}, t("角色", "Role")), el("th", {}, t("状态", "State")), el("th", {}))),
+      el("tbody", {}, (users.ok ? users.data : []).map((u) => el("tr", {},
+        el("td", {}, u.username), el("td", {}, pair(JH.ROLES[u.role] || [u.role, u.role])),
+        el("td", {}, u.disabled ? el("span", { class: "badge grey" }, t("已停用", "disabled"))
+          : u.locked_until ? el("span", { class: "badge red" }, t("锁定至 " + hhmm(u.locked_until), "locked until " + hhmm(u.locked_until)))
+            : el("span", { class: "badge blue" }, t("正常", "active"))),
+        el("td", {}, admin() && !u.disabled ? el("button", { class: "btn small danger", type: "button", onclick: async () => {
+          if (!confirm("停用 " + u.username + "？ Disable " + u.username + "?")) return;
+          const a = await api("DELETE", "/api/users/" + u.id);
+          if (!a.ok) return toast(a.message, "error");
+          renderPeople();
+        } }, t("停用", "Disable")) : null)))));
+    box.append(el("div", { class: "card" }, el("h2", {}, t("工作人员", "Staff")), userTable, admin() ? userForm() : null));
+    const tokenTable = el("table", { id: "tokens" }, el("thead", {}, el("tr", {},
+      el("th", {}, "#"), el("th", {}, t("名称", "Name")), el("th", {}, t("角色", "Role")), el("th", {}, t("窗口", "Window")),
+      el("th", {}, t("创建时间", "Created")), el("th", {}, t("状态", "State")), el("th", {}))),
+      el("tbody", {}, (tokens.ok ? tokens.data : []).map((k) => el("tr", {},
+        el("td", { class: "num" }, k.id), el("td", {}, k.name), el("td", {}, pair(JH.ROLES[k.role] || [k.role, k.role])),
+        el("td", {}, fmt(k.window)), el("td", {}, k.created_at.slice(0, 16).replace("T", " ")),
+        el("td", {}, k.revoked ? el("span", { class: "badge grey" }, t("已吊销", "revoked")) : el("span", { class: "badge blue" }, t("有效", "live"))),
+        el("td", {}, admin() && !k.revoked ? el("button", { class: "btn small danger", type: "button", onclick: async () => {
+          if (!confirm("吊销令牌 " + k.name + "？ Revoke " + k.name + "?")) return;
+          const a = await api("DELETE", "/api/tokens/" + k.id);
+          if (!a.ok) return toast(a.message, "error");
+          renderPeople();
+        } }, t("吊销", "Revoke")) : null)))));
+    box.append(el("div", { class: "card" }, el("h2", {}, t("设备令牌（取号机、显示屏等）", "Device tokens (kiosks, displays, …)")), tokenTable, admin() ? tokenForm() : null));
+  }
+
+  function userForm() {
+    const username = el("input", { required: true, autocomplete: "off" });
+    const role = el("select", {}, ["clerk", "supervisor", "admin"].map((r) => el("option", { value: r }, JH.ROLES[r][0] + " · " + JH.ROLES[r][1])));
+    const password = el("input", { type: "password", required: true, minlength: 8, autocomplete: "new-password" });
+    const form = el("form", {}, el("h3", {}, t("新增工作人员", "Add a person")),
+      el("div", { class: "form-grid" }, field("new-username", "用户名（小写字母、数字）", "User name (a–z, 0–9)", username),
+        field("new-role", "角色", "Role", role), field("new-password", "初始密码（至少 8 位）", "Password (8 or more)", password),
+        el("div", {}, el("label", {}, " "), el("button", { class: "btn", type: "submit" }, t("添加", "Add")))));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const a = await api("POST", "/api/users", { username: username.value.trim(), role: role.value, password: password.value });
+      if (!a.ok) return toast(a.message, "error");
+      toast(["已添加 " + a.data.username, "Added " + a.data.username]);
+      renderPeople();
+    });
+    return form;
+  }
+
+  function tokenForm() {
+    const name = el("input", { required: true, maxlength: 100 });
+    const role = el("select", {}, ["kiosk", "display", "clerk", "admin"].map((r) => el("option", { value: r }, JH.ROLES[r][0] + " · " + JH.ROLES[r][1])));
+    const windowInput = el("input", { type: "number", min: 1, max: 999 });
+    const out = el("div");
+    const form = el("form", {}, el("h3", {}, t("新建设备令牌", "Create a device token")),
+      el("div", { class: "form-grid" }, field("token-name", "名称", "Name", name), field("token-role", "角色", "Role", role),
+        field("token-window", "窗口（仅窗口令牌）", "Window (clerk tokens)", windowInput),
+        el("div", {}, el("label", {}, " "), el("button", { class: "btn", type: "submit" }, t("创建", "Create")))), out);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const a = await api("POST", "/api/tokens", { name: name.value.trim(), role: role.value,
+        window: role.value === "clerk" && windowInput.value ? Number(windowInput.value) : null });
+      if (!a.ok) return toast(a.message, "error");
+      await renderPeople();
+      $("#tab-people").append(el("div", { class: "card" },
+        el("h3", {}, t("请立即复制此令牌，它只显示这一次：", "Copy this token now; it is shown only once:")),
+        el("div", { class: "secret" }, a.data.token)));
+    });
+    return form;
+  }
+
+  // ----- reports -----
+  function day() { return (hall && hall.date) || new Date().toISOString().slice(0, 10); }
+
+  async function renderReports() {
+    const box = clear($("#tab-reports"));
+    const from = el("input", { type: "date", id: "report-from", value: day() });
+    const to = el("input", { type: "date", id: "report-to", value: day() });
+    const csv = el("a", { class: "btn secondary", id: "report-csv", href: "#" }, t("导出 CSV", "Export CSV"));
+    const out = el("div", { id: "report" });
+    const run = async () => {
+      const query = "?from=" + from.value + "&to=" + (to.value || from.value);
+      csv.setAttribute("href", "/api/reports/csv" + query);
+      const a = await api("GET", "/api/reports" + query);
+      clear(out);
+      if (!a.ok) return out.append(el("div", { class: "notice error" }, pair(a.message)));
+      showReport(out, a.data);
+    };
+    box.append(el("div", { class: "card toolbar" },
+      el("div", {}, el("label", { for: "report-from" }, t("从", "From")), from),
+      el("div", {}, el("label", { for: "report-to" }, t("到", "To")), to),
+      el("button", { class: "btn", type: "button", id: "report-run", onclick: run }, t("查询", "Show")), csv), out);
+    run();
+  }
+
+  const COLUMNS = [
+    ["issued", "取号", "Issued"], ["called", "叫号", "Called"], ["served", "办结", "Served"], ["no_shows", "过号", "No-shows"],
+    ["transfers", "转移", "Transfers"], ["mean_wait_min", "平均等候(分)", "Mean wait (min)"], ["p90_wait_min", "90%等候(分)", "p90 wait (min)"],
+    ["mean_handling_min", "平均办理(分)", "Mean handling (min)"], ["within_target_pct", "等候达标%", "% within target"],
+    ["ratings", "评价 满意/不满意", "Ratings good/bad"], ["rating_mean", "评价均分", "Mean rating"],
+    ["pause", "暂停(分) 休息/会议/故障/其他", "Paused (min) break/meeting/fault/other"], ["out_of_order", "选号", "Out of order"],
+    ["busy_pct", "忙碌%", "Busy %"],
+  ];
+
+  function cell(row, key) {
+    if (key === "ratings") {
+      const r = row.ratings;
+      const good = r.very_satisfied + r.satisfied + r.basic;
+      const bad = r.dissatisfied + r.very_dissatisfied;
+      return el("td", { class: "n", title: JSON.stringify(r) }, good + " / ", bad ? el("span", { class: "badge red" }, bad) : "0");
+    }
+    if (key === "pause") {
+      const p = row.pause_min;
+      return el("td", { class: "n" }, [p.break, p.meeting, p.system_fault, p.other].join(" / "));
+    }
+    if (key === "out_of_order") return el("td", { class: "n" }, row.out_of_order ? el("span", { class: "badge amber" }, row.out_of_order) : "0");
+    return el("td", { class: "n num" }, fmt(row[key]));
+  }
+
+  function table(id, titleZh, titleEn, rows, nameOf) {
+    return el("div", { class: "card scroll" }, el("h3", {}, t(titleZh, titleEn)),
+      el("table", { id }, el("thead", {}, el("tr", {}, el("th", {}, t("名称", "Name")), COLUMNS.map((c) => el("th", { class: "n" }, t(c[1], c[2]))))),
+        el("tbody", {}, rows.map((row) => el("tr", { "data-key": row.key }, el("td", {}, nameOf(row)), COLUMNS.map((c) => cell(row, c[0])))))));
+  }
+
+  function showReport(out, report) {
+    const total = report.total;
+    const figure = (value, zh, en) => el("div", { class: "figure" }, el("div", { class: "v num" }, value), el("div", { class: "k" }, t(zh, en)));
+    const r = total.ratings;
+    const rated = r.very_satisfied + r.satisfied + r.basic + r.dissatisfied + r.very_dissatisfied;
+    out.append(el("div", { class: "figures", id: "report-figures" },
+      figure(fmt(total.issued), "取号", "Issued"), figure(total.served, "办结", "Served"), figure(total.no_shows, "过号", "No-shows"),
+      figure(fmt(total.mean_wait_min), "平均等候（分钟）", "Mean wait (min)"), figure(fmt(total.within_target_pct, "%"), "等候达标率", "Within wait target"),
+      figure(rated ? (total.rating_mean + " / 5") : "—", "评价均分（" + rated + " 条）", "Mean rating (" + rated + ")")));
+    const hours = report.hours.filter((h) => h.hour >= 7 && h.hour <= 19);
+    out.append(el("div", { class: "grid2" },
+      el("div", { class: "card" }, el("h3", {}, t("各时段取号人数", "Arrivals by hour")), bars(hours.map((h) => [h.hour, h.arrivals]), "#0B4EA2", "")),
+      el("div", { class: "card" }, el("h3", {}, t("各时段平均等候（分钟）", "Mean wait by hour of arrival (min)")), bars(hours.map((h) => [h.hour, h.mean_wait_min || 0]), "#5B7FB0", ""))));
+    out.append(table("report-services", "按业务", "By service", report.services, (row) => t(row.name_zh, row.name_en)));
+    out.append(table("report-windows", "按窗口", "By window", report.windows, (row) => t(row.name_zh, row.name_en)));
+    out.append(table("report-clerks", "按工作人员", "By clerk", report.clerks, (row) => actorLabel(row.key)));
+    out.append(table("report-total", "全厅合计", "Whole hall", [total], () => t("全厅", "Whole hall")));
+  }
+
+  /** A bar chart in SVG: [[hour, value], …]. */
+  function bars(data, colour) {
+    const NS = "http://www.w3.org/2000/svg";
+    const w = 760, h = 220, left = 40, bottom = 28, top = 16;
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", "0 0 " + w + " " + h);
+    svg.setAttribute("class", "chart");
+    svg.setAttribute("role", "img");
+    const max = Math.max(1, ...data.map((d) => d[1]));
+    const step = (w - left - 10) / Math.max(1, data.length);
+    const add = (tag, attrs, text) => {
+      const node = document.createElementNS(NS, tag);
+      for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+      if (text !== undefined) node.textContent = text;
+      svg.append(node);
+    };
+    add("line", { x1: left, y1: h - bottom, x2: w - 10, y2: h - bottom, stroke: "#8D99A8" });
+    add("text", { x: left - 6, y: top + 4, "text-anchor": "end", "font-size": 12, fill: "#44505E" }, String(Math.round(max * 10) / 10));
+    add("text", { x: left - 6, y: h - bottom, "text-anchor": "end", "font-size": 12, fill: "#44505E" }, "0");
+    data.forEach(([hour, value], i) => {
+      const barH = (h - bottom - top) * value / max;
+      const x = left + i * step + step * 0.15;
+      add("rect", { x, y: h - bottom - barH, width: step * 0.7, height: barH, fill: colour, rx: 2 });
+      if (value) add("text", { x: x + step * 0.35, y: h - bottom - barH - 4, "text-anchor": "middle", "font-size": 12, fill: "#16202C" }, String(Math.round(value * 10) / 10));
+      add("text", { x: x + step * 0.35, y: h - 8, "text-anchor": "middle", "font-size": 12, fill: "#44505E" }, String(hour).padStart(2, "0"));
+    });
+    return svg;
+  }
+
+  // ----- audit -----
+  async function renderAudit() {
+    const box = clear($("#tab-audit"));
+    const from = el("input", { type: "date", id: "audit-from", value: day() });
+    const to = el("input", { type: "date", id: "audit-to", value: day() });
+    const number = el("input", { id: "audit-number", placeholder: "B001", size: 8 });
+    const flagged = el("input", { type: "checkbox", id: "audit-flagged" });
+    const out = el("div", { id: "audit" });
+    const run = async () => {
+      let query = "?from=" + from.value + "&to=" + (to.value || from.value);
+      if (number.value.trim()) query += "&number=" + encodeURIComponent(number.value.trim().toUpperCase());
+      if (flagged.checked) query += "&flagged=true";
+      const a = await api("GET", "/api/audit" + query);
+      clear(out);
+      if (!a.ok) return out.append(el("div", { class: "notice error" }, pair(a.message)));
+      out.append(auditTable(a.data));
+    };
+    const form = el("form", { class: "card toolbar" },
+      el("div", {}, el("label", { for: "audit-from" }, t("从", "From")), from),
+      el("div", {}, el("label", { for: "audit-to" }, t("到", "To")), to),
+      el("div", {}, el("label", { for: "audit-number" }, t("号码", "Ticket number")), number),
+      el("div", {}, el("label", { for: "audit-flagged" }, flagged, " ", t("只看选号和配置变更", "Out-of-order calls and configuration only"))),
+      el("button", { class: "btn", type: "submit", id: "audit-run" }, t("查询", "Search")));
+    form.addEventListener("submit", (event) => { event.preventDefault(); run(); });
+    box.append(form, out);
+    run();
+  }
+
+  function auditTable(page) {
+    const rows = page.entries.map((e) => {
+      const kind = KINDS[e.kind] || [e.kind, e.kind];
+      let detail = e.detail;
+      if (e.kind === "window_paused" && JH.PAUSE[e.detail]) detail = pair(JH.PAUSE[e.detail]);
+      if (e.kind === "window_defined" && e.detail.startsWith("services: ")) {
+        const codes = e.detail.slice(10).split(", ").filter(Boolean);
+        detail = [t("办理业务：", "Services: "), codes.map((code, i) => [i ? "、" : "", svcName(code)])];
+      }
+      if (e.kind === "ticket_transferred") {
+        const m = /^to (service|window) (.+)$/.exec(e.detail);
+        if (m) detail = m[1] === "service" ? [t("转到业务 ", "to "), svcName(m[2])] : t("转到 " + m[2] + " 号窗口", "to window " + m[2]);
+      }
+      if (e.kind === "ticket_called" && e.detail === "recall") detail = t("重呼", "recall");
+      if (e.kind === "ticket_rated") {
+        const [rating, reason] = e.detail.replace(")", "").split(" (");
+        detail = [pair(JH.RATINGS[rating] || [rating, rating]), reason ? ["：", pair(JH.REASONS[reason] || [reason, reason])] : null];
+      }
+      return el("tr", { class: e.out_of_order ? "flag-ooo" : e.configuration ? "flag-config" : "", "data-kind": e.kind },
+        el("td", { class: "num" }, e.at.slice(0, 10) + " " + e.at.slice(11, 19)),
+        el("td", {}, actorLabel(e.actor)),
+        el("td", {}, pair(kind), e.out_of_order ? el("span", { class: "badge amber" }, t("选号", "out of order")) : null,
+          e.configuration ? el("span", { class: "badge blue" }, t("配置", "configuration")) : null),
+        el("td", { class: "num" }, e.number || ""),
+        el("td", {}, e.service ? svcName(e.service) : ""),
+        el("td", { class: "n" }, e.window || ""),
+        el("td", {}, detail));
+    });
+    return el("div", { class: "card scroll" },
+      page.truncated ? el("div", { class: "notice" }, t("结果太多，只显示最新的部分；请缩小日期范围。", "Too many entries: only the newest are shown; narrow the dates.")) : null,
+      el("table", { id: "audit-table" }, el("thead", {}, el("tr", {}, el("th", {}, t("时间", "Time")), el("th", {}, t("操作人", "Who")),
+        el("th", {}, t("事件", "Event")), el("th", {}, t("号码", "Ticket")), el("th", {}, t("业务", "Service")),
+        el("th", { class: "n" }, t("窗口", "Window")), el("th", {}, t("说明", "Details")))),
+        el("tbody", {}, rows.length ? rows : el("tr", {}, el("td", { colspan: 7, class: "muted" }, t("没有符合条件的记录。", "Nothing matches."))))));
+  }
+
+  start();
+})();

@@ -1,0 +1,280 @@
+// The counter page: one clerk at one window, all day. Big buttons, number-key shortcuts, the
+// current ticket with its documents and a handling timer, and the tickets this window may call.
+"use strict";
+
+(() => {
+  const { el, t, clear, $, api, toast, live, debounce, clock, mmss, hhmm } = JH;
+  let me = null;
+  let hall = null;
+  let queue = null;
+  let busy = false;
+
+  const service = (code) => hall && hall.services.find((s) => s.code === code);
+  const windowStatus = () => hall && me && hall.windows.find((w) => w.number === me.window);
+  const name = (s, code) => s ? t(s.name_zh, s.name_en) : code;
+
+  async function start() {
+    me = await JH.me("/counter");
+    if (!me) return;
+    renderWho();
+    live((view) => { hall = view; render(); refresh(); }, () => refresh());
+    const answer = await api("GET", "/api/hall");
+    if (answer.ok) hall = answer.data;
+    if (!me.window) return showPicker();
+    showCounter();
+  }
+
+  function renderWho() {
+    const role = JH.ROLES[me.role] || [me.role, me.role];
+    const who = clear($("#who"));
+    who.append(me.name, " · ", t(role[0], role[1]));
+    if (me.window) who.append(" · ", t(me.window + " 号窗口", "Window " + me.window));
+    $("#change-window").hidden = !me.window;
+  }
+
+  function showPicker() {
+    $("#counter").hidden = true;
+    $("#picker").hidden = false;
+    const list = clear($("#picker-list"));
+    for (const w of (hall ? hall.windows : [])) {
+      list.append(el("button", { class: "btn secondary", type: "button", "data-window": w.number,
+        onclick: () => choose(w.number) }, t(w.name_zh, w.name_en)));
+    }
+  }
+
+  async function choose(number) {
+    const answer = await api("PUT", "/api/me/window", { window: number });
+    if (!answer.ok) return toast(answer.message, "error");
+    me = answer.data;
+    renderWho();
+    showCounter();
+  }
+
+  function showCounter() {
+    $("#picker").hidden = true;
+    $("#counter").hidden = false;
+    render();
+    refresh();
+  }
+
+  const refresh = debounce(async () => {
+    if (!me || !me.window) return;
+    const answer = await api("GET", "/api/windows/" + me.window + "/queue");
+    if (!answer.ok) return;
+    queue = answer.data;
+    clock.sync(queue.now);
+    render();
+  }, 120);
+
+  function render() {
+    if (!me || !me.window || $("#counter").hidden) return;
+    const w = windowStatus();
+    const state = (queue && queue.state) || (w && w.state) || "closed";
+    const names = JH.STATES[state] || [state, state];
+    const stateNode = clear($("#state"));
+    stateNode.className = "state " + state;
+    stateNode.append(t(names[0], names[1]));
+    if (state === "paused" && w && w.pause_reason) {
+      const reason = JH.PAUSE[w.pause_reason] || [w.pause_reason, w.pause_reason];
+      stateNode.append("（", t(reason[0], reason[1]), "）");
+    }
+    clear($("#state-since")).append(w ? t("自 " + hhmm(w.state_since), "since " + hhmm(w.state_since)) : "");
+    if (w) {
+      const serves = clear($("#serves"));
+      serves.append(t("办理业务：", "Serves: "));
+      w.services.forEach((code, i) => {
+        const s = service(code);
+        serves.append(i ? "、" : "", s ? t(s.name_zh, s.name_en) : code);
+        if (i === 0) serves.append(t("（主）", " (primary)"));
+      });
+    }
+    renderCurrent();
+    renderQueue();
+    const serving = state === "serving";
+    $("#call-next").disabled = !(state === "open" || serving);
+    $("#call-specific").disabled = !(state === "open" || serving);
+    for (const id of ["#recall", "#no-show", "#finish", "#transfer"]) $(id).disabled = !serving;
+    $("#pause").disabled = !(state === "open" || state === "paused");
+    clear($("#pause-zh")).append(state === "paused" ? "恢复" : "暂停");
+    clear($("#pause-en")).append(state === "paused" ? "Resume" : "Pause");
+    $("#open").disabled = state !== "closed";
+    $("#close").disabled = !(state === "open" || state === "paused");
+  }
+
+  function renderCurrent() {
+    const box = clear($("#current"));
+    const ticket = queue && queue.serving;
+    if (!ticket) {
+      box.append(el("div", { class: "empty" }, t("—  请点“叫号”", "—  Press “Call next”")));
+      return;
+    }
+    const s = service(ticket.service);
+    box.append(
+      el("div", { class: "bignum num", id: "current-number" }, ticket.number),
+      el("div", { class: "service" }, name(s, ticket.service),
+        ticket.green_channel ? el("span", { class: "badge blue" }, t("绿色通道", "Green channel")) : null,
+        ticket.transfers ? el("span", { class: "badge grey" }, t("转来", "Transferred")) : null),
+      el("div", {}, el("span", { class: "timer-label" }, t("办理用时", "Handling time")),
+        el("span", { class: "timer num", id: "timer", title: "分:秒 min:s" }, "00:00"), " ",
+        el("span", { class: "muted", id: "timer-target" })),
+    );
+    if (s && s.documents_zh.length) {
+      box.append(el("div", { class: "label" }, t("请核对材料（一次性告知）", "Check the documents (told once)")),
+        el("ul", { class: "docs" }, s.documents_zh.map((doc, i) =>
+          el("li", {}, t(doc, s.documents_en[i] || doc)))));
+    }
+    tick();
+  }
+
+  function renderQueue() {
+    const body = clear($("#queue"));
+    const list = (queue && queue.waiting) || [];
+    clear($("#waiting-count")).append("(" + list.length + ")");
+    if (!list.length) {
+      body.append(el("tr", {}, el("td", { colspan: 4, class: "muted" }, t("没有等候的号", "No one is waiting"))));
+    }
+    for (const ticket of list) {
+      const s = service(ticket.service);
+      body.append(el("tr", { class: ticket.next ? "next" : "", "data-number": ticket.number },
+        el("td", { class: "num" }, ticket.number),
+        el("td", {}, name(s, ticket.service)),
+        el("td", { class: "n wait", "data-issued": ticket.issued_at }, waited(ticket.issued_at)),
+        el("td", {},
+          ticket.next ? el("span", { class: "badge blue" }, t("下一位", "Next")) : null,
+          ticket.green_channel ? el("span", { class: "badge green" }, t("绿色通道", "Green")) : null,
+          ticket.pinned ? el("span", { class: "badge grey" }, t("转本窗口", "To this window")) : null)));
+    }
+  }
+
+  function waited(issuedAt) {
+    const minutes = Math.max(0, Math.floor((clock.now() - Date.parse(issuedAt)) / 60000));
+    return minutes + (JH.lang() === "en" ? " min" : " 分钟");
+  }
+
+  // The handling timer: amber from 80 % of the service's time target (限时办结), red past it.
+  function tick() {
+    const ticket = queue && queue.serving;
+    const timer = $("#timer");
+    if (ticket && timer && ticket.called_at) {
+      const ms = clock.now() - Date.parse(ticket.called_at);
+      const s = service(ticket.service);
+      const target = s ? s.handling_target_min * 60000 : 0;
+      timer.textContent = mmss(ms);
+      timer.className = "timer num" + (target && ms >= target ? " red" : target && ms >= 0.8 * target ? " amber" : "");
+      if (s) clear($("#timer-target")).append(t("限时 " + s.handling_target_min + " 分钟", "target " + s.handling_target_min + " min"));
+    }
+    document.querySelectorAll("#queue td.wait").forEach((cell) => {
+      cell.textContent = waited(cell.getAttribute("data-issued"));
+    });
+  }
+  setInterval(tick, 1000);
+
+  async function act(path, body, done) {
+    if (busy) return;
+    busy = true;
+    const answer = await api("POST", "/api/windows/" + me.window + "/" + path, body);
+    busy = false;
+    if (!answer.ok) { toast(answer.message, "error"); return; }
+    if (done) done(answer);
+    refresh();
+  }
+
+  const actions = {
+    "call-next": () => act("call-next", undefined, (answer) => {
+      if (answer.status === 204) toast(["目前没有等候的号。", "No one is waiting."]);
+      else toast(["已叫号 " + answer.data.number, "Called " + answer.data.number]);
+    }),
+    "recall": () => act("recall", undefined, (a) => toast(["已重呼 " + a.data.number, "Called " + a.data.number + " again"])),
+    "no-show": () => act("no-show", undefined, (a) => toast(["已过号 " + a.data.number, a.data.number + " marked as no-show"])),
+    "finish": () => act("finish", undefined, (a) => toast(["已完成 " + a.data.number, a.data.number + " finished"])),
+    "transfer": () => transferDialog(),
+    "pause": () => {
+      const w = windowStatus();
+      if ((queue && queue.state) === "paused" || (w && w.state === "paused")) {
+        act("resume", undefined, () => toast(["已恢复服务", "Resumed"]));
+      } else pauseDialog();
+    },
+    "call-specific": () => callDialog(),
+  };
+  for (const id of Object.keys(actions)) $("#" + id).addEventListener("click", () => actions[id]());
+  $("#open").addEventListener("click", () => act("open", undefined, () => toast(["窗口已开放", "Window open"])));
+  $("#close").addEventListener("click", () => act("close", undefined, () => toast(["窗口已关闭", "Window closed"])));
+  $("#change-window").addEventListener("click", () => { queue = null; showPicker(); });
+
+  // Dialogs: one at a time; Esc closes.
+  let dialog = null;
+  function open(title, content, onSubmit) {
+    close();
+    const form = el("form", { class: "dialog", role: "dialog", "aria-modal": "true" },
+      el("h2", {}, title), content,
+      el("div", { class: "row" },
+        el("button", { class: "btn secondary", type: "button", onclick: close }, t("取消", "Cancel")),
+        onSubmit ? el("button", { class: "btn", type: "submit", id: "dialog-ok" }, t("确定", "OK")) : null));
+    form.addEventListener("submit", (event) => { event.preventDefault(); if (onSubmit) onSubmit(form); });
+    dialog = el("div", { class: "overlay", onclick: (e) => { if (e.target === dialog) close(); } }, form);
+    document.body.append(dialog);
+    const first = form.querySelector("input, select, .choices button");
+    if (first) first.focus();
+  }
+  function close() { if (dialog) { dialog.remove(); dialog = null; } }
+
+  function pauseDialog() {
+    const choices = el("div", { class: "choices" }, Object.entries(JH.PAUSE).map(([code, words]) =>
+      el("button", { class: "btn secondary", type: "button", "data-reason": code,
+        onclick: () => { close(); act("pause", { reason: code }, () => toast(["已暂停服务", "Paused"])); } },
+        t(words[0], words[1]))));
+    open(t("暂停服务的原因", "Why pause?"), choices, null);
+  }
+
+  function transferDialog() {
+    const current = queue && queue.serving;
+    const services = (hall ? hall.services : []).filter((s) => !current || s.code !== current.service);
+    const windows = (hall ? hall.windows : []).filter((w) => w.number !== me.window);
+    const toService = el("select", { id: "to-service" }, el("option", { value: "" }, "—"),
+      services.map((s) => el("option", { value: s.code }, s.name_zh + " · " + s.name_en)));
+    const toWindow = el("select", { id: "to-window" }, el("option", { value: "" }, "—"),
+      windows.map((w) => el("option", { value: w.number }, w.name_zh + " · " + w.name_en)));
+    open(t("转移 " + (current ? current.number : ""), "Transfer " + (current ? current.number : "")),
+      el("div", {},
+        el("p", { class: "muted" }, t("转移后号票保留原来的排队位置。二选一：", "The ticket keeps its place in the queue. Choose one:")),
+        el("label", { for: "to-service" }, t("转到业务", "To a service")), toService,
+        el("label", { for: "to-window" }, t("或转到窗口", "Or to a window")), toWindow),
+      () => {
+        const body = toService.value ? { to_service: toService.value }
+          : toWindow.value ? { to_window: Number(toWindow.value) } : null;
+        if (!body) return toast(["请选择要转到的业务或窗口。", "Choose a service or a window."], "error");
+        close();
+        act("transfer", body, (a) => toast(["已转移 " + a.data.number, a.data.number + " transferred"]));
+      });
+  }
+
+  function callDialog() {
+    const number = el("input", { id: "call-number", placeholder: "B012", autocomplete: "off", required: true });
+    const reason = el("input", { id: "call-reason", required: true, maxlength: 200 });
+    open(t("选号（不按顺序叫号）", "Call a number out of order"),
+      el("div", {},
+        el("p", { class: "muted" }, t("不按顺序叫号会记录在审计日志中，必须填写原因。", "An out-of-order call is recorded in the audit log and needs a reason.")),
+        el("label", { for: "call-number" }, t("号码", "Number")), number,
+        el("label", { for: "call-reason" }, t("原因（必填）", "Reason (required)")), reason),
+      () => {
+        const text = reason.value.trim();
+        if (!text) return toast(["请填写选号的原因。", "Please give a reason."], "error");
+        close();
+        act("call", { number: number.value.trim().toUpperCase(), reason: text },
+          (a) => toast(["已叫号 " + a.data.number, "Called " + a.data.number]));
+      });
+  }
+
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { close(); return; }
+    if (dialog || event.ctrlKey || event.altKey || event.metaKey) return;
+    if (event.target.closest && event.target.closest("input, select, textarea")) return;
+    const button = document.querySelector(".action[data-key='" + event.key + "']");
+    if (button && !button.disabled && !$("#counter").hidden) {
+      event.preventDefault();
+      button.click();
+    }
+  });
+
+  start();
+})();

@@ -1,0 +1,70 @@
+// The rating tablet at a window (好差评): after the window finishes a ticket, the citizen picks
+// one of five levels; the two bad ones ask why. One rating per ticket.
+"use strict";
+
+(() => {
+  const { el, t, clear, $, api, live, debounce } = JH;
+  const windowNumber = Number(document.body.getAttribute("data-window"));
+  const box = $("#rate");
+  let prompt = null;
+  let thanksUntil = 0;
+
+  function idle() {
+    clear(box).append(
+      el("h1", {}, t("欢迎您对我们的服务进行评价", "Your opinion of our service is welcome")),
+      el("div", { class: "sub" }, t("业务办理完成后，请在这里为本次服务评价。", "When your business is done, please rate the service here.")));
+  }
+
+  function ask() {
+    clear(box).append(
+      el("h1", {}, t("请您对本次服务进行评价", "How was our service?")),
+      el("div", { class: "ticket" }, t("号码 ", "Ticket "), el("span", { class: "num", id: "rate-number" }, prompt.number),
+        "　", t(prompt.service_name_zh, prompt.service_name_en)),
+      el("div", { class: "choices" }, Object.entries(JH.RATINGS).map(([code, words]) =>
+        el("button", { class: "choice " + (code.includes("dissatisfied") ? "bad" : "good"), type: "button", "data-rating": code,
+          onclick: () => code.includes("dissatisfied") ? reasons(code) : send(code, null) },
+          el("span", { class: "zh" }, words[0]), el("span", { class: "en" }, words[1])))));
+  }
+
+  function reasons(rating) {
+    const words = JH.RATINGS[rating];
+    clear(box).append(
+      el("h1", {}, t("请告诉我们不满意的原因", "Please tell us what was wrong")),
+      el("div", { class: "sub" }, t("您选择了：" + words[0], "You chose: " + words[1])),
+      el("div", { class: "choices reasons" }, Object.entries(JH.REASONS).map(([code, reason]) =>
+        el("button", { class: "choice bad", type: "button", "data-reason": code, onclick: () => send(rating, code) },
+          el("span", { class: "zh" }, reason[0]), el("span", { class: "en" }, reason[1])))),
+      el("button", { class: "btn secondary", type: "button", onclick: ask }, t("返回重新选择", "Back")));
+  }
+
+  async function send(rating, reason) {
+    const answer = await api("POST", "/api/windows/" + windowNumber + "/rating",
+      { number: prompt.number, rating, reason });
+    if (!answer.ok && answer.data && answer.data.code !== "already_rated") {
+      clear(box).append(el("h1", {}, t(answer.message[0], answer.message[1])),
+        el("div", { class: "sub" }, t("如有意见，请到咨询台反映，谢谢。", "You are welcome to tell the information desk.")));
+      setTimeout(load, 6000);
+      return;
+    }
+    thanksUntil = Date.now() + 8000;
+    clear(box).append(
+      el("div", { class: "thanks", id: "thanks" }, t("感谢您的评价！", "Thank you for your rating!")),
+      el("div", { class: "sub" }, t("祝您生活愉快，欢迎再次光临。", "Have a good day.")));
+    setTimeout(load, 8000);
+  }
+
+  const load = debounce(async () => {
+    if (Date.now() < thanksUntil) return;
+    const answer = await api("GET", "/api/windows/" + windowNumber + "/rating");
+    prompt = answer.ok && answer.status === 200 ? answer.data : null;
+    if (prompt && prompt.open) ask(); else idle();
+  }, 200);
+
+  live(() => {}, (name, data) => {
+    if (data.window === windowNumber && (name === "ticket_finished" || name === "ticket_called")) load();
+  });
+  // The chance to rate ends after a while: look again now and then.
+  setInterval(load, 30000);
+  idle();
+  load();
+})();

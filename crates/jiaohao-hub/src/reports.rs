@@ -1,0 +1,875 @@
+//! Reports and the audit trail, both computed from the event log (the one record): per day or
+//! range of days, per service, window and clerk, and every event with who did it and when.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiaohao_core::{Event, LocalDate, Millis, TransferTarget};
+use jiaohao_store::{Record, Role};
+use jiaohao_wire as wire;
+use jiff::tz::TimeZone;
+use serde::Deserialize;
+
+use crate::api::Params;
+use crate::app::AppState;
+use crate::auth::Principal;
+use crate::clock::rfc3339;
+use crate::error::ApiError;
+
+/// The longest range one report covers.
+const MAX_DAYS: i64 = 366;
+/// The most audit entries one answer carries.
+const MAX_AUDIT: usize = 5000;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RangeQuery {
+    /// First local day, `YYYY-MM-DD`; today when left out.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Last local day (included); `from` when left out.
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AuditQuery {
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+    /// Only events about this ticket number, such as `B001`.
+    #[serde(default)]
+    pub number: Option<String>,
+    /// Only out-of-order calls and configuration changes.
+    #[serde(default)]
+    pub flagged: Option<bool>,
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// A range of local days as instants: `[start, end)`.
+struct Range {
+    from: LocalDate,
+    to: LocalDate,
+    start: Millis,
+    end: Millis,
+}
+
+fn day_start(date: LocalDate, zone: &TimeZone) -> Result<Millis, ApiError> {
+    let civil = jiff::civil::date(date.year, date.month as i8, date.day as i8);
+    zone.to_timestamp(civil.to_datetime(jiff::civil::Time::midnight()))
+        .map(crate::clock::millis)
+        .map_err(|_| ApiError::bad_request(format!("{date} has no start in the hall's time zone")))
+}
+
+fn parse_range(
+    state: &AppState,
+    from: Option<&str>,
+    to: Option<&str>,
+    zone: &TimeZone,
+) -> Result<Range, ApiError> {
+    let today = crate::clock::core_now(state.clock.now(), zone).date;
+    let parse = |text: &str| {
+        LocalDate::parse(text)
+            .map_err(|_| ApiError::bad_request(format!("'{text}' is not a date like 2026-11-23")))
+    };
+    let from = match from {
+        Some(text) => parse(text)?,
+        None => today,
+    };
+    let to = match to {
+        Some(text) => parse(text)?,
+        None => from,
+    };
+    if to < from {
+        return Err(ApiError::bad_request(format!(
+            "the range ends ({to}) before it starts ({from})"
+        )));
+    }
+    let start = day_start(from, zone)?;
+    let next = jiff::civil::date(to.year, to.month as i8, to.day as i8)
+        .tomorrow()
+        .map_err(|_| ApiError::bad_request("the range ends too late"))?;
+    let after = LocalDate::new(next.year(), next.month() as u8, next.day() as u8)
+        .map_err(|_| ApiError::bad_request("the range ends too late"))?;
+    let end = day_start(after, zone)?;
+    if end.since(start) > MAX_DAYS * 24 * 60 * Millis::MINUTE {
+        return Err(ApiError::bad_request(format!(
+            "a report covers at most {MAX_DAYS} days"
+        )));
+    }
+    Ok(Range {
+        from,
+        to,
+        start,
+        end,
+    })
+}
+
+async fn records(state: &AppState, range: &Range) -> Result<Vec<Record>, ApiError> {
+    let (start, end) = (range.start, range.end);
+    state
+        .read(move |store| {
+            let mut records = Vec::new();
+            store.for_each_record_between(start, end, |record| records.push(record))?;
+            Ok(records)
+        })
+        .await
+}
+
+fn hall_view(state: &AppState) -> Result<wire::HallView, ApiError> {
+    let json = state.hall.borrow().json.clone();
+    serde_json::from_str(&json).map_err(|_| ApiError::unavailable())
+}
+
+/// Who a clerk is in reports: the actor without the window a person signed in at, so
+/// `clerk:zhang@3` and `clerk:zhang@5` are the same clerk.
+pub fn clerk_key(actor: &str) -> String {
+    match actor.rsplit_once('@') {
+        Some((person, window))
+            if !window.is_empty() && window.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            person.to_owned()
+        }
+        _ => actor.to_owned(),
+    }
+}
+
+/// The pause reasons the counter page offers, and the rest.
+fn pause_slot(reason: &str) -> usize {
+    match reason.trim() {
+        "break" | "休息" => 0,
+        "meeting" | "会议" => 1,
+        "system_fault" | "系统故障" => 2,
+        _ => 3,
+    }
+}
+
+#[derive(Default)]
+struct Acc {
+    issued: u32,
+    called: u32,
+    served: u32,
+    no_shows: u32,
+    transfers: u32,
+    waits_ms: Vec<i64>,
+    within: u32,
+    judged: u32,
+    handling_ms: Vec<i64>,
+    ratings: wire::RatingCounts,
+    out_of_order: u32,
+    pause_ms: [i64; 4],
+    staffed_ms: i64,
+    busy_ms: i64,
+}
+
+fn minutes(ms: f64) -> f64 {
+    (ms / Millis::MINUTE as f64 * 10.0).round() / 10.0
+}
+
+fn mean(values: &[i64]) -> Option<f64> {
+    (!values.is_empty()).then(|| minutes(values.iter().sum::<i64>() as f64 / values.len() as f64))
+}
+
+/// The 90th percentile by nearest rank.
+fn p90(values: &[i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let rank = (sorted.len() * 9).div_ceil(10).max(1);
+    Some(minutes(sorted[rank - 1] as f64))
+}
+
+fn one_decimal(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+impl Acc {
+    fn rate(&mut self, rating: jiaohao_core::Rating) {
+        use jiaohao_core::Rating::*;
+        let counts = &mut self.ratings;
+        match rating {
+            VerySatisfied => counts.very_satisfied += 1,
+            Satisfied => counts.satisfied += 1,
+            Basic => counts.basic += 1,
+            Dissatisfied => counts.dissatisfied += 1,
+            VeryDissatisfied => counts.very_dissatisfied += 1,
+        }
+    }
+
+    fn row(
+        &self,
+        key: String,
+        name_zh: String,
+        name_en: String,
+        issued: bool,
+        window: bool,
+    ) -> wire::ReportRow {
+        let r = &self.ratings;
+        let rated = r.very_satisfied + r.satisfied + r.basic + r.dissatisfied + r.very_dissatisfied;
+        let score = 5 * r.very_satisfied
+            + 4 * r.satisfied
+            + 3 * r.basic
+            + 2 * r.dissatisfied
+            + r.very_dissatisfied;
+        let pause = |slot: usize| minutes(self.pause_ms[slot] as f64);
+        wire::ReportRow {
+            key,
+            name_zh,
+            name_en,
+            issued: issued.then_some(self.issued),
+            called: self.called,
+            served: self.served,
+            no_shows: self.no_shows,
+            transfers: self.transfers,
+            mean_wait_min: mean(&self.waits_ms),
+            p90_wait_min: p90(&self.waits_ms),
+            mean_handling_min: mean(&self.handling_ms),
+            within_target_pct: (self.judged > 0)
+                .then(|| one_decimal(100.0 * f64::from(self.within) / f64::from(self.judged))),
+            ratings: self.ratings.clone(),
+            rating_mean: (rated > 0)
+                .then(|| (f64::from(score) / f64::from(rated) * 100.0).round() / 100.0),
+            pause_min: wire::PauseMinutes {
+                break_: pause(0),
+                meeting: pause(1),
+                system_fault: pause(2),
+                other: pause(3),
+            },
+            out_of_order: self.out_of_order,
+            staffed_min: window.then(|| minutes(self.staffed_ms as f64)),
+            busy_pct: (window && self.staffed_ms > 0)
+                .then(|| one_decimal(100.0 * self.busy_ms as f64 / self.staffed_ms as f64)),
+        }
+    }
+}
+
+struct Life {
+    issued_service: String,
+    service: String,
+    issued_at: Millis,
+    hour: usize,
+    first_call: Option<Millis>,
+    last_call: Option<Millis>,
+    caller: Option<String>,
+}
+
+#[derive(Clone)]
+enum WinState {
+    Closed,
+    Open,
+    Serving,
+    Paused { slot: usize, clerk: String },
+}
+
+struct Timeline {
+    state: WinState,
+    since: Millis,
+}
+
+#[derive(Default)]
+struct Fold {
+    total: Acc,
+    services: BTreeMap<String, Acc>,
+    windows: BTreeMap<u16, Acc>,
+    clerks: BTreeMap<String, Acc>,
+    hours: Vec<(u32, Vec<i64>)>,
+    lives: HashMap<u64, Life>,
+    timelines: BTreeMap<u16, Timeline>,
+}
+
+impl Fold {
+    fn new() -> Fold {
+        Fold {
+            hours: (0..24).map(|_| (0, Vec::new())).collect(),
+            ..Fold::default()
+        }
+    }
+
+    /// Adds to the hall, a service, a window and a clerk at once.
+    fn each(
+        &mut self,
+        service: Option<&str>,
+        window: Option<u16>,
+        clerk: Option<&str>,
+        mut add: impl FnMut(&mut Acc),
+    ) {
+        add(&mut self.total);
+        if let Some(service) = service {
+            add(self.services.entry(service.to_owned()).or_default());
+        }
+        if let Some(window) = window {
+            add(self.windows.entry(window).or_default());
+        }
+        if let Some(clerk) = clerk {
+            add(self.clerks.entry(clerk.to_owned()).or_default());
+        }
+    }
+
+    /// Moves a window to a new state at `at`, counting the time spent in the old one.
+    fn window_state(&mut self, window: u16, state: WinState, at: Millis) {
+        let previous = self.timelines.insert(window, Timeline { state, since: at });
+        let Some(previous) = previous else { return };
+        let spent = at.since(previous.since).max(0);
+        let acc = self.windows.entry(window).or_default();
+        match &previous.state {
+            WinState::Open => acc.staffed_ms += spent,
+            WinState::Serving => {
+                acc.staffed_ms += spent;
+                acc.busy_ms += spent;
+            }
+            WinState::Paused { slot, clerk } => {
+                acc.pause_ms[*slot] += spent;
+                self.total.pause_ms[*slot] += spent;
+                self.clerks.entry(clerk.clone()).or_default().pause_ms[*slot] += spent;
+            }
+            WinState::Closed => {}
+        }
+    }
+
+    fn close_all(&mut self, at: Millis) {
+        let windows: Vec<u16> = self.timelines.keys().copied().collect();
+        for window in windows {
+            self.window_state(window, WinState::Closed, at);
+        }
+    }
+
+    fn event(&mut self, record: &Record, zone: &TimeZone, targets: &HashMap<String, u32>) {
+        let at = record.at;
+        let clerk = clerk_key(&record.actor);
+        match &record.event {
+            Event::DayStarted { .. } => self.close_all(at),
+            Event::TicketIssued { id, service, .. } => {
+                let hour = jiff::Timestamp::from_millisecond(at.0)
+                    .map(|t| zone.to_datetime(t).hour() as usize)
+                    .unwrap_or(0)
+                    .min(23);
+                let service = service.to_string();
+                self.lives.insert(
+                    id.0,
+                    Life {
+                        issued_service: service.clone(),
+                        service: service.clone(),
+                        issued_at: at,
+                        hour,
+                        first_call: None,
+                        last_call: None,
+                        caller: None,
+                    },
+                );
+                self.each(Some(&service), None, None, |acc| acc.issued += 1);
+                self.hours[hour].0 += 1;
+            }
+            Event::TicketCalled {
+                id,
+                window,
+                recall,
+                out_of_order,
+            } => {
+                let window = window.get();
+                if *recall {
+                    return;
+                }
+                self.window_state(window, WinState::Serving, at);
+                let Some(life) = self.lives.get_mut(&id.0) else {
+                    return;
+                };
+                life.last_call = Some(at);
+                life.caller = Some(clerk.clone());
+                let first = life.first_call.is_none();
+                life.first_call.get_or_insert(at);
+                let (issued_service, service, issued_at, hour) = (
+                    life.issued_service.clone(),
+                    life.service.clone(),
+                    life.issued_at,
+                    life.hour,
+                );
+                if first {
+                    let wait = at.since(issued_at).max(0);
+                    let within = targets
+                        .get(&issued_service)
+                        .map(|target| wait <= i64::from(*target) * Millis::MINUTE);
+                    self.each(Some(&issued_service), Some(window), Some(&clerk), |acc| {
+                        acc.called += 1;
+                        acc.waits_ms.push(wait);
+                        if let Some(within) = within {
+                            acc.judged += 1;
+                            acc.within += u32::from(within);
+                        }
+                    });
+                    self.hours[hour].1.push(wait);
+                }
+                if out_of_order.is_some() {
+                    self.each(Some(&service), Some(window), Some(&clerk), |acc| {
+                        acc.out_of_order += 1
+                    });
+                }
+            }
+            Event::TicketFinished { id, window } | Event::TicketNoShow { id, window } => {
+                let finished = matches!(record.event, Event::TicketFinished { .. });
+                let window = window.get();
+                self.window_state(window, WinState::Open, at);
+                let Some(life) = self.lives.get(&id.0) else {
+                    return;
+                };
+                let (service, caller) = (life.service.clone(), life.caller.clone());
+                let handling = life.last_call.map(|call| at.since(call).max(0));
+                self.each(Some(&service), Some(window), caller.as_deref(), |acc| {
+                    if finished {
+                        acc.served += 1;
+                        acc.handling_ms.extend(handling);
+                    } else {
+                        acc.no_shows += 1;
+                    }
+                });
+            }
+            Event::TicketTransferred { id, window, to } => {
+                let window = window.get();
+                self.window_state(window, WinState::Open, at);
+                let Some(life) = self.lives.get_mut(&id.0) else {
+                    return;
+                };
+                let service = life.service.clone();
+                if let TransferTarget::Service(code) = to {
+                    life.service = code.to_string();
+                }
+                self.each(Some(&service), Some(window), Some(&clerk), |acc| {
+                    acc.transfers += 1
+                });
+            }
+            Event::TicketRated {
+                id, window, rating, ..
+            } => {
+                let Some(life) = self.lives.get(&id.0) else {
+                    return;
+                };
+                let (service, caller) = (life.service.clone(), life.caller.clone());
+                self.each(
+                    Some(&service),
+                    Some(window.get()),
+                    caller.as_deref(),
+                    |acc| acc.rate(*rating),
+                );
+            }
+            Event::WindowOpened { window } | Event::WindowResumed { window } => {
+                self.window_state(window.get(), WinState::Open, at)
+            }
+            Event::WindowClosed { window } => self.window_state(window.get(), WinState::Closed, at),
+            Event::WindowPaused { window, reason } => self.window_state(
+                window.get(),
+                WinState::Paused {
+                    slot: pause_slot(reason),
+                    clerk,
+                },
+                at,
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// Computes a report from the records of a range of days.
+pub fn compute(
+    records: &[Record],
+    hall: &wire::HallView,
+    zone: &TimeZone,
+    from: LocalDate,
+    to: LocalDate,
+    until: Millis,
+) -> wire::Report {
+    let targets: HashMap<String, u32> = hall
+        .services
+        .iter()
+        .map(|s| (s.def.code.clone(), s.def.wait_target_min))
+        .collect();
+    let mut fold = Fold::new();
+    for record in records {
+        fold.event(record, zone, &targets);
+    }
+    fold.close_all(until);
+    let service_name = |code: &str| {
+        hall.services
+            .iter()
+            .find(|s| s.def.code == code)
+            .map(|s| (s.def.name_zh.clone(), s.def.name_en.clone()))
+            .unwrap_or_else(|| (code.to_owned(), code.to_owned()))
+    };
+    let window_name = |n: u16| {
+        hall.windows
+            .iter()
+            .find(|w| w.number == n)
+            .map(|w| (w.name_zh.clone(), w.name_en.clone()))
+            .unwrap_or_else(|| (format!("{n}号窗口"), format!("Window {n}")))
+    };
+    let mut services: Vec<wire::ReportRow> = Vec::new();
+    // Every current service, in the hall's order, then any that only the log knows.
+    for service in &hall.services {
+        let code = &service.def.code;
+        let acc = fold.services.remove(code).unwrap_or_default();
+        let (zh, en) = service_name(code);
+        services.push(acc.row(code.clone(), zh, en, true, false));
+    }
+    for (code, acc) in &fold.services {
+        let (zh, en) = service_name(code);
+        services.push(acc.row(code.clone(), zh, en, true, false));
+    }
+    let windows = fold
+        .windows
+        .iter()
+        .map(|(n, acc)| {
+            let (zh, en) = window_name(*n);
+            acc.row(n.to_string(), zh, en, false, true)
+        })
+        .collect();
+    let clerks = fold
+        .clerks
+        .iter()
+        .filter(|(key, acc)| {
+            !matches!(key.as_str(), "clock" | "hall-file")
+                && (acc.called + acc.transfers + acc.pause_ms.iter().sum::<i64>() as u32 > 0)
+        })
+        .map(|(key, acc)| {
+            let name = key
+                .split_once(':')
+                .map_or(key.as_str(), |(_, n)| n)
+                .to_owned();
+            acc.row(key.clone(), name.clone(), name, false, false)
+        })
+        .collect();
+    let hours = fold
+        .hours
+        .iter()
+        .enumerate()
+        .map(|(hour, (arrivals, waits))| wire::HourRow {
+            hour: hour as u8,
+            arrivals: *arrivals,
+            mean_wait_min: mean(waits),
+        })
+        .collect();
+    wire::Report {
+        from: from.to_string(),
+        to: to.to_string(),
+        total: fold.total.row(
+            "all".into(),
+            "全厅".into(),
+            "Whole hall".into(),
+            true,
+            false,
+        ),
+        services,
+        windows,
+        clerks,
+        hours,
+    }
+}
+
+async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Report, ApiError> {
+    let zone = state.zone();
+    let range = parse_range(state, query.from.as_deref(), query.to.as_deref(), &zone)?;
+    let records = records(state, &range).await?;
+    let hall = hall_view(state)?;
+    let until = Millis(range.end.0.min(state.now().0));
+    Ok(compute(&records, &hall, &zone, range.from, range.to, until))
+}
+
+/// `GET /api/reports?from=…&to=…`.
+pub async fn report(
+    State(state): State<AppState>,
+    who: Principal,
+    Params(query): Params<RangeQuery>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let report = build_report(&state, &query).await?;
+    Ok((StatusCode::OK, axum::Json(report)).into_response())
+}
+
+/// One CSV field: quoted when needed, and never read as a formula by a spreadsheet.
+fn field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) && text.parse::<f64>().is_err() {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The report as CSV: one line per row, a `scope` column saying which table it is from.
+pub fn csv(report: &wire::Report) -> String {
+    let mut out = String::from('\u{feff}');
+    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct\r\n");
+    let rows = std::iter::once(("hall", &report.total))
+        .chain(report.services.iter().map(|r| ("service", r)))
+        .chain(report.windows.iter().map(|r| ("window", r)))
+        .chain(report.clerks.iter().map(|r| ("clerk", r)));
+    for (scope, row) in rows {
+        let r = &row.ratings;
+        let p = &row.pause_min;
+        let fields = [
+            scope.to_owned(),
+            field(&row.key),
+            field(&row.name_zh),
+            field(&row.name_en),
+            opt(row.issued),
+            row.called.to_string(),
+            row.served.to_string(),
+            row.no_shows.to_string(),
+            row.transfers.to_string(),
+            opt(row.mean_wait_min),
+            opt(row.p90_wait_min),
+            opt(row.mean_handling_min),
+            opt(row.within_target_pct),
+            r.very_satisfied.to_string(),
+            r.satisfied.to_string(),
+            r.basic.to_string(),
+            r.dissatisfied.to_string(),
+            r.very_dissatisfied.to_string(),
+            opt(row.rating_mean),
+            p.break_.to_string(),
+            p.meeting.to_string(),
+            p.system_fault.to_string(),
+            p.other.to_string(),
+            row.out_of_order.to_string(),
+            opt(row.staffed_min),
+            opt(row.busy_pct),
+        ];
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    for hour in &report.hours {
+        let mut fields = vec![String::new(); 26];
+        fields[0] = "hour".into();
+        fields[1] = format!("{:02}", hour.hour);
+        fields[2] = format!("{:02}:00–{:02}:00", hour.hour, hour.hour + 1);
+        fields[3] = fields[2].clone();
+        fields[4] = hour.arrivals.to_string();
+        fields[9] = opt(hour.mean_wait_min);
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// `GET /api/reports/csv?from=…&to=…`: the same numbers as a spreadsheet file.
+pub async fn report_csv(
+    State(state): State<AppState>,
+    who: Principal,
+    Params(query): Params<RangeQuery>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let report = build_report(&state, &query).await?;
+    let name = if report.from == report.to {
+        format!("jiaohao-report-{}.csv", report.from)
+    } else {
+        format!("jiaohao-report-{}_{}.csv", report.from, report.to)
+    };
+    Ok((
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        csv(&report),
+    )
+        .into_response())
+}
+
+/// The audit entries of some records, oldest first.
+pub fn audit_entries(records: &[Record], zone: &TimeZone) -> Vec<wire::AuditEntry> {
+    let mut tickets: HashMap<u64, (String, String)> = HashMap::new();
+    let mut entries = Vec::with_capacity(records.len());
+    for record in records {
+        let event = &record.event;
+        let mut entry = wire::AuditEntry {
+            seq: record.seq,
+            at: rfc3339(record.at, zone),
+            actor: record.actor.clone(),
+            kind: event.kind().to_owned(),
+            number: None,
+            service: None,
+            window: None,
+            detail: String::new(),
+            out_of_order: false,
+            configuration: event.is_configuration(),
+        };
+        fn ticket(tickets: &HashMap<u64, (String, String)>, id: u64, entry: &mut wire::AuditEntry) {
+            if let Some((number, service)) = tickets.get(&id) {
+                entry.number = Some(number.clone());
+                entry.service = Some(service.clone());
+            }
+        }
+        match event {
+            Event::DayStarted { date } => entry.detail = date.to_string(),
+            Event::HallConfigured(settings) => {
+                entry.detail = format!(
+                    "{} / {}; {}; {} notices",
+                    settings.name_zh,
+                    settings.name_en,
+                    settings.timezone,
+                    settings.notices_zh.len()
+                )
+            }
+            Event::ServiceDefined(service) => {
+                entry.service = Some(service.code.to_string());
+                entry.detail = format!(
+                    "{} {} prefix {}, wait target {} min, handling target {} min{}",
+                    service.name_zh,
+                    service.name_en,
+                    service.prefix,
+                    service.wait_target_min,
+                    service.handling_target_min,
+                    if service.enabled { "" } else { ", disabled" }
+                );
+            }
+            Event::ServiceRemoved { code } => entry.service = Some(code.to_string()),
+            Event::WindowDefined(def) => {
+                entry.window = Some(def.number.get());
+                let services: Vec<String> = def.services.iter().map(ToString::to_string).collect();
+                entry.detail = format!("services: {}", services.join(", "));
+            }
+            Event::WindowRemoved { number } => entry.window = Some(number.get()),
+            Event::TicketIssued {
+                id,
+                number,
+                service,
+                green_channel,
+                ..
+            } => {
+                tickets.insert(id.0, (number.to_string(), service.to_string()));
+                ticket(&tickets, id.0, &mut entry);
+                if *green_channel {
+                    entry.detail = "green channel".into();
+                }
+            }
+            Event::TicketCalled {
+                id,
+                window,
+                recall,
+                out_of_order,
+            } => {
+                ticket(&tickets, id.0, &mut entry);
+                entry.window = Some(window.get());
+                if *recall {
+                    entry.detail = "recall".into();
+                }
+                if let Some(reason) = out_of_order {
+                    entry.out_of_order = true;
+                    entry.detail = reason.clone();
+                }
+            }
+            Event::TicketFinished { id, window } | Event::TicketNoShow { id, window } => {
+                ticket(&tickets, id.0, &mut entry);
+                entry.window = Some(window.get());
+            }
+            Event::TicketTransferred { id, window, to } => {
+                ticket(&tickets, id.0, &mut entry);
+                entry.window = Some(window.get());
+                entry.detail = match to {
+                    TransferTarget::Service(code) => format!("to service {code}"),
+                    TransferTarget::Window(n) => format!("to window {n}"),
+                };
+                if let TransferTarget::Service(code) = to
+                    && let Some(known) = tickets.get_mut(&id.0)
+                {
+                    known.1 = code.to_string();
+                }
+            }
+            Event::WindowOpened { window }
+            | Event::WindowClosed { window }
+            | Event::WindowResumed { window } => entry.window = Some(window.get()),
+            Event::WindowPaused { window, reason } => {
+                entry.window = Some(window.get());
+                entry.detail = reason.clone();
+            }
+            Event::TicketRated {
+                id,
+                window,
+                rating,
+                reason,
+            } => {
+                ticket(&tickets, id.0, &mut entry);
+                entry.window = Some(window.get());
+                entry.detail = match reason {
+                    Some(reason) => format!("{} ({})", rating.as_str(), reason.as_str()),
+                    None => rating.as_str().to_owned(),
+                };
+            }
+        }
+        entries.push(entry);
+    }
+    entries
+}
+
+/// `GET /api/audit?from=…&to=…&number=…&flagged=…&limit=…`: newest first.
+pub async fn audit(
+    State(state): State<AppState>,
+    who: Principal,
+    Params(query): Params<AuditQuery>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let zone = state.zone();
+    let range = parse_range(&state, query.from.as_deref(), query.to.as_deref(), &zone)?;
+    let limit = query.limit.unwrap_or(500);
+    if !(1..=MAX_AUDIT).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be between 1 and {MAX_AUDIT}"
+        )));
+    }
+    let number = query
+        .number
+        .as_deref()
+        .map(|n| n.trim().to_uppercase())
+        .filter(|n| !n.is_empty());
+    let records = records(&state, &range).await?;
+    let mut entries: Vec<wire::AuditEntry> = audit_entries(&records, &zone)
+        .into_iter()
+        .rev()
+        .filter(|e| number.is_none() || e.number == number)
+        .filter(|e| query.flagged != Some(true) || e.out_of_order || e.configuration)
+        .collect();
+    let truncated = entries.len() > limit;
+    entries.truncate(limit);
+    Ok((
+        StatusCode::OK,
+        axum::Json(wire::AuditPage { entries, truncated }),
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clerks_are_the_same_at_any_window() {
+        assert_eq!(clerk_key("clerk:zhang@3"), "clerk:zhang");
+        assert_eq!(clerk_key("clerk:窗口3#4"), "clerk:窗口3#4");
+        assert_eq!(clerk_key("citizen@3"), "citizen");
+        assert_eq!(clerk_key("a@b"), "a@b");
+    }
+
+    #[test]
+    fn percentiles_and_fields() {
+        let minutes: Vec<i64> = (1..=10).map(|m| m * Millis::MINUTE).collect();
+        assert_eq!(p90(&minutes), Some(9.0));
+        assert_eq!(p90(&[]), None);
+        assert_eq!(mean(&minutes), Some(5.5));
+        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(field("a,b"), "\"a,b\"");
+        assert_eq!(field("-3.5"), "-3.5");
+    }
+}

@@ -1,0 +1,475 @@
+//! The pages in a real browser: Debian's Chromium, headless, driven over WebDriver by its
+//! `chromedriver`, against a real hub started in this process on `127.0.0.1:0`.
+//!
+//! Runs only with `JIAOHAO_BROWSER_TESTS=1` (`.ci/browser.sh` installs Chromium and sets it);
+//! then a missing Chromium or driver is a failure, not a skip. Without the variable it prints
+//! a notice and passes, so `cargo test --workspace` needs no browser. Screenshots of every page
+//! are written to `target/screenshots/web/`.
+
+#[path = "../support.rs"]
+#[allow(dead_code)]
+mod support;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use jiaohao_store::Role;
+use jiff::SignedDuration;
+use serde_json::json;
+use support::{PASSWORD, TestHub};
+use thirtyfour::prelude::*;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The longest a page may take to show what a test waits for.
+const PAGE_WAIT: Duration = Duration::from_secs(15);
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+fn main() {
+    if std::env::var("JIAOHAO_BROWSER_TESTS").as_deref() != Ok("1") {
+        println!(
+            "browser tests skipped: set JIAOHAO_BROWSER_TESTS=1 to run them (they need Debian's chromium and chromium-driver; .ci/browser.sh installs both)"
+        );
+        return;
+    }
+    for needed in [CHROMIUM, CHROMEDRIVER] {
+        assert!(
+            Path::new(needed).exists(),
+            "JIAOHAO_BROWSER_TESTS=1 but {needed} is missing: apt-get install chromium chromium-driver fonts-noto-cjk"
+        );
+    }
+    let shots = screenshot_dir();
+    for old in std::fs::read_dir(&shots).into_iter().flatten().flatten() {
+        if old.path().extension().is_some_and(|e| e == "png") {
+            let _ = std::fs::remove_file(old.path());
+        }
+    }
+    println!("screenshots: {}", shots.display());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let name = "browser::a_ticket_from_assignment_to_audit_and_the_phone";
+    let started = Instant::now();
+    let failed = match runtime.block_on(a_ticket_from_assignment_to_audit(shots.clone())) {
+        Ok(()) => {
+            let seconds = started.elapsed().as_secs_f64();
+            println!("test {name} ... ok ({seconds:.1} s)");
+            0
+        }
+        Err(error) => {
+            println!("test {name} ... FAILED: {error}");
+            1
+        }
+    };
+    println!("screenshots: {}", shots.display());
+    println!("browser: {} passed, {failed} failed", 1 - failed);
+    if failed > 0 {
+        std::process::exit(1);
+    }
+}
+
+/// `target/screenshots/web/` of this workspace.
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("screenshots").join("web");
+    std::fs::create_dir_all(&dir).expect("the screenshot folder");
+    dir
+}
+
+/// A chromedriver this test started; stopped (by its own process id) when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+    _profiles: tempfile::TempDir,
+}
+
+impl Driver {
+    fn start() -> Result<Driver> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let child = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        let driver = Driver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            _profiles: tempfile::tempdir()?,
+        };
+        Ok(driver)
+    }
+
+    async fn ready(&self) -> Result {
+        let deadline = Instant::now() + PAGE_WAIT;
+        while Instant::now() < deadline {
+            if let Ok(response) = reqwest::get(format!("{}/status", self.url)).await
+                && response.status().is_success()
+            {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err("chromedriver did not start".into())
+    }
+
+    /// A new headless Chromium of `width`×`height` with a fresh profile.
+    async fn browser(&self, name: &str, width: u32, height: u32) -> Result<WebDriver> {
+        let mut caps = DesiredCapabilities::chrome();
+        caps.set_binary(CHROMIUM)?;
+        let profile = self._profiles.path().join(name);
+        for arg in [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--hide-scrollbars",
+            "--lang=zh-CN",
+            "--autoplay-policy=no-user-gesture-required",
+            &format!("--window-size={width},{height}"),
+            &format!("--user-data-dir={}", profile.display()),
+        ] {
+            caps.add_arg(arg)?;
+        }
+        let browser = WebDriver::new(&self.url, caps).await?;
+        // The viewport exactly (a window's size would include its frame); a phone is a
+        // touch device at twice the pixels.
+        let phone = width < 800;
+        browser
+            .cdp()
+            .send_raw(
+                "Emulation.setDeviceMetricsOverride",
+                json!({"width": width, "height": height, "deviceScaleFactor": if phone { 2 } else { 1 }, "mobile": phone}),
+            )
+            .await?;
+        Ok(browser)
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until the element `css` exists and its text contains `text`; returns the element.
+async fn wait_text(driver: &WebDriver, css: &str, text: &str) -> Result<WebElement> {
+    let deadline = Instant::now() + PAGE_WAIT;
+    let mut last = String::new();
+    loop {
+        if let Ok(element) = driver.find(By::Css(css)).await {
+            match element.text().await {
+                Ok(found) if found.contains(text) => return Ok(element),
+                Ok(found) => last = found,
+                Err(_) => {}
+            }
+        }
+        if Instant::now() > deadline {
+            return Err(format!("'{css}' never showed '{text}' (last: '{last}')").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_for(driver: &WebDriver, css: &str) -> Result<WebElement> {
+    wait_text(driver, css, "").await
+}
+
+/// Waits until the button `css` can be pressed.
+async fn wait_enabled(driver: &WebDriver, css: &str) -> Result<WebElement> {
+    let deadline = Instant::now() + PAGE_WAIT;
+    loop {
+        if let Ok(element) = driver.find(By::Css(css)).await
+            && element.is_enabled().await.unwrap_or(false)
+        {
+            return Ok(element);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("'{css}' never became enabled").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn shot(driver: &WebDriver, dir: &Path, name: &str) -> Result {
+    // Let the page settle: fonts drawn, the toast of the last action shown.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    driver.screenshot(&dir.join(format!("{name}.png"))).await?;
+    Ok(())
+}
+
+async fn select(driver: &WebDriver, css: &str, value: &str) -> Result {
+    driver
+        .execute(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; s.dispatchEvent(new Event('change'));",
+            vec![json!(css), json!(value)],
+        )
+        .await?;
+    Ok(())
+}
+
+async fn sign_in(
+    driver: &WebDriver,
+    base: &str,
+    next: &str,
+    user: &str,
+    window: Option<&str>,
+) -> Result {
+    driver.goto(format!("{base}{next}")).await?;
+    wait_for(driver, "#username").await?;
+    driver
+        .find(By::Id("username"))
+        .await?
+        .send_keys(user)
+        .await?;
+    driver
+        .find(By::Id("password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    if let Some(window) = window {
+        select(driver, "#window", window).await?;
+    }
+    driver.find(By::Id("sign-in")).await?.click().await?;
+    Ok(())
+}
+
+/// Presses a key on the page, as the clerk's keyboard does.
+async fn press(driver: &WebDriver, key: &str) -> Result {
+    driver.find(By::Tag("body")).await?.send_keys(key).await?;
+    Ok(())
+}
+
+async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
+    let hub = TestHub::start().await;
+    hub.add_user("li", Role::Admin);
+    hub.add_user("zhang", Role::Clerk);
+    let base = hub.url();
+    // Window 3 starts without the ID-card service; the admin gives it.
+    hub.admin
+        .set_window_services(3, &["hukou"])
+        .await
+        .map_err(|e| format!("setting up window 3: {e}"))?;
+    let driver = Driver::start()?;
+    driver.ready().await?;
+    let browser = driver.browser("desk", 1920, 1080).await?;
+    let outcome = desk(&browser, &hub, &base, &shots).await;
+    if outcome.is_err() {
+        let _ = shot(&browser, &shots, "failed-desk").await;
+    }
+    browser.quit().await?;
+    outcome?;
+
+    // The citizen's phone: a second ticket, watched at a phone's size until it is called.
+    let phone = driver.browser("phone", 390, 844).await?;
+    let outcome = phone_page(&phone, &hub, &base, &shots).await;
+    if outcome.is_err() {
+        let _ = shot(&phone, &shots, "failed-phone").await;
+    }
+    phone.quit().await?;
+    outcome?;
+    hub.stop().await;
+    Ok(())
+}
+
+async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> Result {
+    // The admin signs in; the console's live hall shows.
+    browser.goto(format!("{base}/admin")).await?;
+    wait_for(browser, "#sign-in").await?;
+    shot(browser, shots, "01-login").await?;
+    sign_in(browser, base, "/login?next=/admin", "li", None).await?;
+    wait_for(browser, "#live-services tr[data-service='id_card']").await?;
+    shot(browser, shots, "02-admin-live-hall").await?;
+
+    // The assignment editor: window 3 gets 身份证 (id_card).
+    browser
+        .find(By::Css("button[data-tab='windows']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, "#add-3").await?;
+    select(browser, "#add-3", "id_card").await?;
+    wait_for(browser, "#chips-3 [data-service='id_card']").await?;
+    wait_enabled(browser, "#save-3").await?.click().await?;
+    wait_text(browser, ".toasts", "3 号窗口").await?;
+    let services = hub.hall().await.windows[2].services.clone();
+    if services != ["hukou", "id_card"] {
+        return Err(format!("window 3 serves {services:?} after the editor saved").into());
+    }
+    wait_text(browser, "tr[data-window='3'] td:last-child", "li").await?;
+    shot(browser, shots, "03-admin-windows-assignment").await?;
+
+    // An ID-card ticket from the kiosk, over the API.
+    let ticket = hub.issue("id_card").await;
+    if ticket.number != "B001" {
+        return Err(format!("the ticket is {}", ticket.number).into());
+    }
+    hub.clock.advance(SignedDuration::from_mins(6));
+
+    // The clerk signs in at window 3, opens it, calls (key 1) and finishes (key 4).
+    browser
+        .find(By::Css("[data-action='logout']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, "#sign-in").await?;
+    sign_in(browser, base, "/login", "zhang", Some("3")).await?;
+    wait_text(browser, "#who", "zhang").await?;
+    wait_enabled(browser, "#open").await?.click().await?;
+    wait_enabled(browser, "#call-next").await?;
+    press(browser, "1").await?;
+    wait_text(browser, "#current-number", "B001").await?;
+    // Nine minutes into a 10-minute target: the timer turns amber. A second ticket (for the
+    // phone) makes the page look again and see the hub's new time.
+    hub.clock.advance(SignedDuration::from_mins(9));
+    let second = hub.issue("id_card").await;
+    wait_text(browser, "#queue", "B002").await?;
+    wait_text(browser, "#timer", "09:").await?;
+    let class = browser
+        .find(By::Id("timer"))
+        .await?
+        .attr("class")
+        .await?
+        .unwrap_or_default();
+    if !class.contains("amber") {
+        return Err(format!("the timer is '{class}', not amber, at 9 of 10 minutes").into());
+    }
+    shot(browser, shots, "04-counter-serving").await?;
+    browser
+        .find(By::Css("[data-action='lang']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#call-next", "Call next").await?;
+    shot(browser, shots, "05-counter-english").await?;
+    browser
+        .find(By::Css("[data-action='lang']"))
+        .await?
+        .click()
+        .await?;
+    browser.find(By::Id("pause")).await?; // present
+    press(browser, "4").await?;
+    wait_text(browser, "#current", "请点“叫号”").await?;
+    shot(browser, shots, "06-counter-after-finish").await?;
+
+    // The rating tablet of window 3: 不满意, because of the wait.
+    browser.goto(format!("{base}/rate/3")).await?;
+    wait_text(browser, "#rate-number", "B001").await?;
+    shot(browser, shots, "07-rate-ask").await?;
+    browser
+        .find(By::Css("[data-rating='dissatisfied']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, "[data-reason='waiting']").await?;
+    shot(browser, shots, "08-rate-reason").await?;
+    browser
+        .find(By::Css("[data-reason='waiting']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#thanks", "感谢").await?;
+    shot(browser, shots, "09-rate-thanks").await?;
+
+    // The admin finds it all in the report and the audit log.
+    sign_in(browser, base, "/login?next=%2Fadmin%23reports", "li", None).await?;
+    let window_row = wait_for(browser, "#report-windows tr[data-key='3']").await?;
+    let text = window_row.text().await?;
+    if !text.contains("3号窗口") {
+        return Err(format!("the report's window 3 row reads '{text}'").into());
+    }
+    wait_for(browser, "#report-clerks tr[data-key='clerk:zhang']").await?;
+    let report: jiaohao_wire::Report = hub
+        .sign_in("li", None)
+        .await
+        .get("/api/reports")
+        .await
+        .json();
+    let row = report
+        .windows
+        .iter()
+        .find(|r| r.key == "3")
+        .ok_or("no window 3 in the report")?;
+    if (row.called, row.served, row.ratings.dissatisfied) != (1, 1, 1) {
+        return Err(format!("window 3's report row is {row:?}").into());
+    }
+    shot(browser, shots, "10-admin-reports").await?;
+    browser
+        .find(By::Css("button[data-tab='audit']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, "#audit-number").await?;
+    browser
+        .find(By::Id("audit-number"))
+        .await?
+        .send_keys("B001")
+        .await?;
+    browser.find(By::Id("audit-run")).await?.click().await?;
+    for kind in [
+        "ticket_issued",
+        "ticket_called",
+        "ticket_finished",
+        "ticket_rated",
+    ] {
+        wait_for(browser, &format!("#audit-table tr[data-kind='{kind}']")).await?;
+    }
+    wait_text(
+        browser,
+        "#audit-table tr[data-kind='ticket_called']",
+        "zhang",
+    )
+    .await?;
+    wait_text(
+        browser,
+        "#audit-table tr[data-kind='ticket_rated']",
+        "不满意",
+    )
+    .await?;
+    shot(browser, shots, "11-admin-audit-B001").await?;
+    browser.find(By::Id("audit-number")).await?.clear().await?;
+    browser.find(By::Id("audit-flagged")).await?.click().await?;
+    browser.find(By::Id("audit-run")).await?.click().await?;
+    wait_text(browser, "#audit-table tr.flag-config", "li").await?;
+    shot(browser, shots, "12-admin-audit-configuration").await?;
+    for tab in ["services", "notices", "people"] {
+        browser
+            .find(By::Css(format!("button[data-tab='{tab}']")))
+            .await?
+            .click()
+            .await?;
+        wait_for(browser, &format!("#tab-{tab} h2")).await?;
+        shot(browser, shots, &format!("13-admin-{tab}")).await?;
+    }
+    // Keep the second ticket's token for the phone.
+    std::fs::write(shots.join(".phone-token"), &second.token)?;
+    Ok(())
+}
+
+async fn phone_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> Result {
+    let token = std::fs::read_to_string(shots.join(".phone-token"))?;
+    let _ = std::fs::remove_file(shots.join(".phone-token"));
+    phone.goto(format!("{base}/t/{token}")).await?;
+    wait_text(phone, "#number", "B002").await?;
+    wait_text(phone, "#waiting", "前面还有 0 人").await?;
+    shot(phone, shots, "14-ticket-phone-waiting").await?;
+    let called = hub.call_next(3).await;
+    if called.number != "B002" {
+        return Err(format!("window 3 called {}", called.number).into());
+    }
+    wait_text(phone, "#your-turn", "请到 3 号窗口").await?;
+    shot(phone, shots, "15-ticket-phone-called").await?;
+    Ok(())
+}
