@@ -75,6 +75,11 @@ impl Projection {
         self.call_at.get(&ticket).map(|at| at.since(self.now))
     }
 
+    /// The instant the projection was made.
+    pub fn made_at(&self) -> Millis {
+        self.now
+    }
+
     /// When a waiting ticket is projected to be called.
     pub fn call_at(&self, ticket: TicketId) -> Option<Millis> {
         self.call_at.get(&ticket).copied()

@@ -124,9 +124,19 @@ impl ViewContext<'_> {
     }
 
     fn remaining_wait_min(&self, ticket: &Ticket) -> Option<u32> {
-        self.projection
-            .call_at(ticket.id)
-            .map(|at| minutes_up(at.since(self.now.at)))
+        match self.projection.call_at(ticket.id) {
+            Some(at) => Some(minutes_up(at.since(self.now.at))),
+            // Issued after the projection was made (the writer re-projects at most every
+            // few hundred milliseconds under load): it waits like a ticket issued then.
+            None if ticket.issued_at > self.projection.made_at()
+                && ticket.pinned_window.is_none() =>
+            {
+                self.projection
+                    .new_ticket_wait_ms(&ticket.service)
+                    .map(minutes_up)
+            }
+            None => None,
+        }
     }
 
     pub fn issued_ticket(&self, ticket: &Ticket) -> wire::IssuedTicket {

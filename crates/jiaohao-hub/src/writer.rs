@@ -33,6 +33,11 @@ const TICK: Duration = Duration::from_secs(1);
 const REPROJECT_EVERY_TICKS: u32 = 15;
 /// A ticket-page query re-projects when the last projection is older than this.
 const PROJECTION_MAX_AGE_MS: i64 = 5_000;
+/// A queue up to this long is re-projected after every change; a longer one (a projection costs
+/// time in proportion to the queue) at most every `PROJECTION_MIN_INTERVAL_MS`, so a rush of
+/// requests is not slowed by estimates that would be replaced a moment later.
+const SMALL_QUEUE: usize = 300;
+const PROJECTION_MIN_INTERVAL_MS: i64 = 250;
 
 /// What a successful command answers.
 #[derive(Debug, Clone)]
@@ -237,6 +242,8 @@ struct Writer {
     zone_name: String,
     projection: Projection,
     projected_at: Millis,
+    /// A change was made since the last projection (skipped under load); the next tick makes one.
+    projection_behind: bool,
     hall_tx: watch::Sender<Published>,
     stream: broadcast::Sender<StreamItem>,
 }
@@ -268,6 +275,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         zone_name,
         projection: Projection::default(),
         projected_at: Millis(0),
+        projection_behind: false,
         hall_tx,
         stream: stream.clone(),
     };
@@ -334,8 +342,9 @@ impl Writer {
                         // Time alone changes the view: a service reaches its closing time,
                         // waits shrink. Publishing sends `hall_changed` only if it differs.
                         ticks_since_projection += 1;
-                        if ticks_since_projection >= REPROJECT_EVERY_TICKS
-                            && !self.hall.queues().is_empty()
+                        if self.projection_behind
+                            || (ticks_since_projection >= REPROJECT_EVERY_TICKS
+                                && !self.hall.queues().is_empty())
                         {
                             self.reproject(now);
                             ticks_since_projection = 0;
@@ -497,8 +506,13 @@ impl Writer {
         }
         // Project once for the whole batch; every answer and view below reads it.
         let changed = committed && !prepared.is_empty();
-        if changed || now.at.since(self.projected_at) > PROJECTION_MAX_AGE_MS {
+        let age = now.at.since(self.projected_at);
+        let due = changed
+            && (self.hall.queues().len() <= SMALL_QUEUE || age >= PROJECTION_MIN_INTERVAL_MS);
+        if due || age > PROJECTION_MAX_AGE_MS {
             self.reproject(now);
+        } else if changed {
+            self.projection_behind = true;
         }
         // Publish before answering: whoever is told of a change finds it in every read.
         if changed {
@@ -636,6 +650,7 @@ impl Writer {
     fn reproject(&mut self, now: Now) {
         self.projection = Projection::of(&self.hall, now.at);
         self.projected_at = now.at;
+        self.projection_behind = false;
     }
 
     /// Publishes the hall view; streams `hall_changed` when it changed.
