@@ -20,7 +20,9 @@ pub enum LinkStatus {
     Connecting,
     Live,
     /// The connection was lost; retrying. The hall shown is from before.
-    Reconnecting { error: String },
+    Reconnecting {
+        error: String,
+    },
 }
 
 #[derive(Default)]
@@ -41,7 +43,10 @@ pub struct HubLink {
 impl HubLink {
     /// Starts following the hub at `client`'s base URL; `wake` is called (from the link's
     /// thread) after every change, typically `ctx.request_repaint()`.
-    pub fn start(client: Client, wake: impl Fn() + Send + Sync + 'static) -> std::io::Result<HubLink> {
+    pub fn start(
+        client: Client,
+        wake: impl Fn() + Send + Sync + 'static,
+    ) -> std::io::Result<HubLink> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("jiaohao-link")

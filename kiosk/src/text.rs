@@ -1,0 +1,175 @@
+//! Every word the kiosk shows or prints, in Chinese and in English, in the plain register of a
+//! service hall. Templates carry `{n}`, `{from}`, `{to}` or `{time}` placeholders, filled by
+//! [`fill`]. [`Words::all`] lists every string, so a test can check the bundled font has every
+//! character of both languages.
+
+/// The language the citizen reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Lang {
+    /// Parses `zh` or `en` (as on the command line).
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "zh" | "zh-cn" | "cn" | "中文" => Some(Lang::Zh),
+            "en" | "english" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn words(self) -> &'static Words {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+
+    /// The other language: what the language button switches to.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        }
+    }
+
+    /// Picks the string of this language out of a Chinese/English pair, falling back to the
+    /// Chinese one when the English one is empty.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::En if !en.trim().is_empty() => en,
+            _ => zh,
+        }
+    }
+}
+
+/// Replaces each `{key}` in `template` by its value.
+pub fn fill(template: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
+    let mut text = template.to_owned();
+    for (key, value) in values {
+        text = text.replace(&format!("{{{key}}}"), &value.to_string());
+    }
+    text
+}
+
+macro_rules! words {
+    ($( $(#[$doc:meta])* $name:ident: $zh:literal, $en:literal; )*) => {
+        /// The kiosk's words in one language.
+        #[derive(Debug)]
+        pub struct Words {
+            $( $(#[$doc])* pub $name: &'static str, )*
+        }
+
+        pub const ZH: Words = Words { $( $name: $zh, )* };
+        pub const EN: Words = Words { $( $name: $en, )* };
+
+        impl Words {
+            /// Every string, templates included (their placeholders are ASCII).
+            pub fn all(&self) -> Vec<&'static str> {
+                vec![$( self.$name, )*]
+            }
+        }
+    };
+}
+
+words! {
+    /// The window title.
+    title: "自助取号", "Ticket kiosk";
+    /// The greeting on the welcome screen (来去有声).
+    greeting: "您好，请选择您要办理的业务", "Hello! Please choose the service you need";
+    /// The language button shows the language it switches to.
+    switch_language: "English", "中文";
+    elderly_on: "长者模式", "Large text";
+    elderly_off: "标准模式", "Standard text";
+    connecting: "正在连接大厅系统，请稍候…", "Connecting to the hall system, one moment…";
+    no_services: "暂无可办理的业务，请到咨询台", "No service is available now; please ask at the information desk";
+    waiting: "等候 {n} 人", "{n} waiting";
+    wait_about: "预计等待约 {n} 分钟", "About {n} min wait";
+    wait_none: "预计无需等待", "Little or no wait";
+    wait_unknown: "窗口暂未开始办理", "No window is serving yet";
+    hours: "取号时段 {from}–{to}", "Tickets {from}–{to}";
+    closed_disabled: "暂停办理", "Not available now";
+    closed_not_open: "不在取号时段", "Outside ticket hours";
+    closed_cap: "今日号已取完", "All of today's tickets are taken";
+    closed_other: "暂不能取号", "No tickets now";
+    page: "第 {n} 页，共 {of} 页", "Page {n} of {of}";
+    previous_page: "◀ 上一页", "◀ Previous";
+    next_page: "下一页 ▶", "Next ▶";
+    back: "◀ 返回", "◀ Back";
+    confirm: "请确认您要办理的业务", "Please confirm the service you need";
+    take_ticket: "取号", "Take a ticket";
+    take_green: "绿色通道取号", "Priority ticket";
+    green_who: "老年人 / 残疾人 / 军人家属 等优先", "Elderly, disabled, military families and others";
+    green_check: "绿色通道资格由窗口工作人员核验", "The window clerk checks who may use priority";
+    documents: "请携带以下材料（一次性告知）", "Please bring these documents";
+    no_documents: "无需携带材料", "No documents are needed";
+    fee: "收费说明", "Fees";
+    documents_button: "请携带以下材料（共 {n} 项）▶", "Documents to bring ({n}) ▶";
+    back_to_ticket: "◀ 返回号票", "◀ Back to my ticket";
+    issuing: "正在取号，请稍候…", "Taking your ticket, one moment…";
+    your_number: "您的号码", "Your number";
+    green_mark: "绿色通道", "Priority";
+    ahead: "前面还有 {n} 人", "{n} people ahead of you";
+    ahead_none: "前面没有人等候", "No one is ahead of you";
+    issued_at: "取号时间 {time}", "Issued at {time}";
+    scan: "扫码在手机上查看排队进度", "Scan to follow the queue on your phone";
+    qr_label: "号票二维码", "Ticket QR code";
+    thanks: "请保管好您的号票，留意叫号", "Please keep your ticket and listen for your number";
+    printing: "正在打印号票…", "Printing your ticket…";
+    printed: "请取走打印好的号票", "Please take your printed ticket";
+    print_fault: "打印机故障，请拍照或扫码保存", "Printer fault: please photograph or scan the code";
+    no_printer: "请拍照或扫码保存号码", "Please photograph or scan the code";
+    done: "完成", "Done";
+    returning: "{n} 秒后返回首页", "Back to the start in {n} s";
+    paused: "暂停取号，请到咨询台", "Ticketing paused, please ask at the information desk";
+    paused_detail: "网络连接中断，正在自动重新连接…", "The connection to the hall system is lost; reconnecting automatically…";
+    error_not_open: "该业务现在不在取号时段，请留意大厅公告的取号时间", "This service is not issuing tickets right now; please see the ticket hours in the hall";
+    error_cap: "该业务今日号已取完，请明天再来或到咨询台", "All of today's tickets for this service are taken; please come back tomorrow or ask at the information desk";
+    error_disabled: "该业务暂停办理，请到咨询台咨询", "This service is not available at the moment; please ask at the information desk";
+    error_busy: "取号人数较多，请稍后再试", "Many people are taking tickets; please try again in a moment";
+    error_too_many: "取号过于频繁，请稍后再试或到咨询台", "Too many tickets in a short time; please try again later or ask at the information desk";
+    error_kiosk: "本机暂不能取号，请到咨询台", "This kiosk cannot issue tickets right now; please ask at the information desk";
+    error_service_changed: "该业务已调整，请重新选择", "This service has changed; please choose again";
+    error_other: "未能取号，请重试或到咨询台", "Could not take a ticket; please try again or ask at the information desk";
+    dismiss: "知道了", "OK";
+    touch_to_start: "请触摸屏幕开始取号", "Touch the screen to take a ticket";
+    notices: "大厅公告", "Hall notices";
+    slip_service: "业务：{n}", "Service: {n}";
+    slip_wait: "预计等待约 {n} 分钟", "Estimated wait: about {n} min";
+    slip_documents: "请携带以下材料：", "Please bring:";
+    slip_fee: "收费：{n}", "Fees: {n}";
+    slip_scan: "扫码查看排队进度", "Scan to follow the queue";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_have_every_string() {
+        assert_eq!(ZH.all().len(), EN.all().len());
+        for (zh, en) in ZH.all().into_iter().zip(EN.all()) {
+            assert!(!zh.trim().is_empty() && !en.trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn templates_are_filled() {
+        assert_eq!(fill(ZH.ahead, &[("n", &5)]), "前面还有 5 人");
+        assert_eq!(
+            fill(EN.hours, &[("from", &"08:30"), ("to", &"17:00")]),
+            "Tickets 08:30–17:00"
+        );
+    }
+
+    #[test]
+    fn english_falls_back_to_chinese_when_missing() {
+        assert_eq!(Lang::En.pick("户籍", ""), "户籍");
+        assert_eq!(Lang::En.pick("户籍", "Household"), "Household");
+        assert_eq!(Lang::parse("EN"), Some(Lang::En));
+        assert_eq!(Lang::parse("fr"), None);
+    }
+}
