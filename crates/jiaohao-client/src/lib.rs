@@ -15,6 +15,8 @@ pub enum ClientError {
     Api { status: u16, body: wire::ErrorBody },
     #[error("the hub answered {status} with a body that is not an error: {text}")]
     Unexpected { status: u16, text: String },
+    #[error("the event stream went silent for longer than {} s", STREAM_SILENCE.as_secs())]
+    Stalled,
 }
 
 impl ClientError {
@@ -24,7 +26,7 @@ impl ClientError {
             ClientError::Api { status, .. } | ClientError::Unexpected { status, .. } => {
                 Some(*status)
             }
-            ClientError::Http(_) => None,
+            ClientError::Http(_) | ClientError::Stalled => None,
         }
     }
 
@@ -38,6 +40,9 @@ impl ClientError {
 }
 
 pub type Result<T> = std::result::Result<T, ClientError>;
+
+/// How long the event stream may stay silent (the hub's heartbeat comes every 15 s).
+pub const STREAM_SILENCE: Duration = Duration::from_secs(40);
 
 #[derive(Clone)]
 pub struct Client {
@@ -290,7 +295,12 @@ impl EventStream {
             if let Some(event) = self.take_message() {
                 return Ok(Some(event));
             }
-            match self.response.chunk().await? {
+            // The hub sends at least a heartbeat every 15 s: a stream silent for longer than
+            // `STREAM_SILENCE` hangs on a cut network and is given up, so the caller reconnects.
+            let chunk = tokio::time::timeout(STREAM_SILENCE, self.response.chunk())
+                .await
+                .map_err(|_| ClientError::Stalled)??;
+            match chunk {
                 Some(chunk) => self.buffer.extend_from_slice(&chunk),
                 None => return Ok(None),
             }
