@@ -57,6 +57,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/reports"),
     ("GET", "/api/reports/csv"),
     ("GET", "/api/audit"),
+    ("GET", "/api/devices/problems"),
+    ("POST", "/api/devices/problems"),
 ];
 
 /// A service the default hall does not have.
@@ -781,6 +783,88 @@ async fn tokens_are_created_listed_and_revoked() {
     send(hub.kiosk.request(Method::GET, "/api/tokens"))
         .await
         .expect_error(403, "forbidden");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn devices_report_problems_that_admins_read() {
+    let hub = TestHub::start().await;
+    let reported = hub
+        .kiosk
+        .report_device_problem(
+            "printer",
+            "the printer at 10.0.0.7:9100 cannot be reached: connection refused",
+        )
+        .await
+        .expect("the kiosk reports");
+    assert_eq!(reported.kind, "printer");
+    assert_eq!(
+        reported.device, "kiosk:kiosk#2",
+        "the kiosk token's role, name and id"
+    );
+    assert_eq!(
+        reported.at, "2026-11-23T09:00:00+08:00",
+        "the hub's time, hall-local"
+    );
+    let reply = send_json(
+        &hub.display,
+        Method::POST,
+        "/api/devices/problems",
+        json!({"kind": "audio", "message": "  no sound card  "}),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let audio: wire::DeviceProblem = reply.json();
+    assert_eq!(
+        (audio.device.as_str(), audio.message.as_str()),
+        ("display:display#3", "no sound card")
+    );
+
+    let listed = hub.admin.device_problems().await.expect("the admin lists");
+    assert_eq!(listed, [audio.clone(), reported.clone()], "newest first");
+
+    // Who may not: a clerk neither reports nor reads, a kiosk does not read, nobody is 401.
+    expect_api_error(
+        hub.clerk3.report_device_problem("printer", "x").await,
+        403,
+        "forbidden",
+    );
+    expect_api_error(hub.clerk3.device_problems().await, 403, "forbidden");
+    expect_api_error(hub.kiosk.device_problems().await, 403, "forbidden");
+    expect_api_error(
+        hub.public.report_device_problem("printer", "x").await,
+        401,
+        "unauthorized",
+    );
+    expect_api_error(hub.public.device_problems().await, 401, "unauthorized");
+
+    // What does not fit is 400, and nothing is saved.
+    let too_long = "纸".repeat(501);
+    for body in [
+        json!({"kind": "toaster", "message": "on fire"}),
+        json!({"kind": "Printer", "message": "paper end"}),
+        json!({"kind": "printer", "message": ""}),
+        json!({"kind": "printer", "message": " \n\t "}),
+        json!({"kind": "printer", "message": too_long}),
+        json!({"kind": "printer"}),
+        json!({"kind": "printer", "message": "paper end", "device": "display:wall#1"}),
+    ] {
+        send_json(&hub.kiosk, Method::POST, "/api/devices/problems", body)
+            .await
+            .expect_error(400, "invalid");
+    }
+    let longest = hub
+        .kiosk
+        .report_device_problem("other", &"纸".repeat(500))
+        .await
+        .expect("500 characters fit");
+    let listed = hub.admin.device_problems().await.unwrap();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert_eq!(listed[0], longest);
+
+    // They survive a restart.
+    let hub = hub.restart().await;
+    assert_eq!(hub.admin.device_problems().await.unwrap().len(), 3);
     hub.stop().await;
 }
 

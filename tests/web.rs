@@ -283,6 +283,8 @@ enum Rule {
     ClerkOrAdmin,
     /// Kiosks and admins.
     KioskOrAdmin,
+    /// Devices (kiosks, displays) and admins.
+    DeviceOrAdmin,
     /// Admins only.
     Admin,
     /// Admins and supervisors.
@@ -678,6 +680,20 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             Reader,
             p("/api/audit?number=B001"),
             None,
+        ),
+        (
+            "GET",
+            "/api/devices/problems",
+            Reader,
+            p("/api/devices/problems"),
+            None,
+        ),
+        (
+            "POST",
+            "/api/devices/problems",
+            DeviceOrAdmin,
+            p("/api/devices/problems"),
+            Some(json!({"kind": "printer", "message": "paper end"})),
         ),
         ("GET", "/login", PublicPage, p("/login"), None),
         ("GET", "/counter", CounterPage, p("/counter"), None),

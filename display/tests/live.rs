@@ -124,7 +124,10 @@ fn window_mode_shows_only_its_window() {
     let app = DisplayApp::new(config).expect("the display starts");
     let mut display = harness(app, (1280.0, 720.0));
     wait_for_text(&mut display, "3号窗口");
-    display.get_by_label("已关闭");
+    // The window's name can show before the hall arrives; its state comes with the hall.
+    wait_for(&mut display, "window 3 closed", |h| {
+        h.query_by_label("已关闭").is_some()
+    });
     display.get_by_label_contains("身份证 · 户籍");
 
     hub.window(3, "open");

@@ -38,6 +38,8 @@ const NOTICE_PAGE_SECONDS: f64 = 12.0;
 const HEALTH_INTERVAL: Duration = Duration::from_secs(1);
 /// A ticket request is retried with the same idempotency key for this long after a timeout.
 const ISSUE_RETRY_FOR: Duration = Duration::from_secs(4);
+/// The longest device-problem message the hub takes, in characters.
+const PROBLEM_MESSAGE_MAX_CHARS: usize = 500;
 /// How many of its latest tickets the kiosk remembers ([`KioskApp::issued`]).
 const MAX_KEPT_TICKETS: usize = 100;
 /// The elderly mode's scale (UI.md: at least 1.4).
@@ -625,18 +627,21 @@ impl KioskApp {
                 let shared = self.shared.clone();
                 let waker = self.waker.clone();
                 let timeout = self.options.printer_timeout;
+                let client = self.client.clone();
                 self.link.spawn(async move {
                     let result = print(slip, sink, timeout).await;
-                    if let Err(error) = &result {
-                        // The hub has no device-problem route yet: the log is the report.
-                        tracing::error!(%error, "printer fault; the ticket is shown on screen");
-                    }
+                    let fault = result.as_ref().err().cloned();
                     shared
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
                         .printed
                         .push((token, result));
                     waker.wake();
+                    // The screen knows first; then the hub is told, for the admin to see.
+                    if let Some(error) = fault {
+                        tracing::error!(%error, "printer fault; the ticket is shown on screen");
+                        report_printer_fault(&client, &error).await;
+                    }
                 });
                 PrintState::Printing
             }
@@ -752,6 +757,15 @@ async fn print(slip: Slip, sink: slip::Sink, timeout: Duration) -> Result<(), St
         Ok(Ok(Err(error))) => Err(error.to_string()),
         Ok(Err(error)) => Err(format!("the print job failed: {error}")),
         Err(_) => Err("the printer did not finish in time".to_owned()),
+    }
+}
+
+/// Tells the hub the printer failed (a device problem of kind `printer`). Best effort: a hub
+/// that does not take it leaves the kiosk's log as the only record.
+async fn report_printer_fault(client: &Client, error: &str) {
+    let message: String = error.chars().take(PROBLEM_MESSAGE_MAX_CHARS).collect();
+    if let Err(report) = client.report_device_problem("printer", &message).await {
+        tracing::warn!(%report, "the hub was not told of the printer fault");
     }
 }
 

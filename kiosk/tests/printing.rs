@@ -1,6 +1,7 @@
 //! The printed slip: ESC/POS bytes sent to a fake network printer on `127.0.0.1:0`, decoded
 //! back command by command: GB18030 text in the printer's Chinese mode, a model-2 QR code with
-//! the ticket's URL, and a cut at the end. And a printer fault never stops a ticket.
+//! the ticket's URL, and a cut at the end. And a printer fault never stops a ticket, and the
+//! hub is told of it.
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -281,6 +282,17 @@ fn a_printer_fault_never_blocks_a_ticket() {
     tap(&mut kiosk, "取号");
     wait_for_label(&mut kiosk, "A002");
     wait_for_label(&mut kiosk, "⚠ 打印机故障，请拍照或扫码保存");
+
+    // Both faults reached the hub as device problems of the kiosk, for the admin to see.
+    let problems = hub.wait_for_device_problems(2);
+    assert_eq!(problems.len(), 2, "{problems:#?}");
+    for problem in &problems {
+        assert_eq!(problem.kind, "printer", "{problem:?}");
+        assert!(problem.device.starts_with("kiosk:kiosk#"), "{problem:?}");
+    }
+    let said = |words: &str| problems.iter().any(|p| p.message.contains(words));
+    assert!(said("cannot be reached"), "{problems:#?}");
+    assert!(said("out of paper"), "{problems:#?}");
 }
 
 #[test]

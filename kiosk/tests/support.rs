@@ -13,7 +13,7 @@ use jiaohao_client::Client;
 use jiaohao_hub::{HubConfig, ManualClock, RunningHub, hall_file};
 use jiaohao_kiosk::{KioskApp, Options};
 use jiaohao_store::Role;
-use jiaohao_wire::HallView;
+use jiaohao_wire::{DeviceProblem, HallView};
 use jiff::Timestamp;
 use tempfile::TempDir;
 
@@ -35,6 +35,8 @@ pub struct TestHub {
     pub db: PathBuf,
     pub addr: SocketAddr,
     pub kiosk_token: String,
+    /// For reading what the hub was told, as the admin console does.
+    pub admin_token: String,
     running: Option<RunningHub>,
     _dir: TempDir,
 }
@@ -50,6 +52,8 @@ impl TestHub {
         let db = dir.path().join("hall.sqlite");
         let kiosk_token =
             jiaohao_hub::cli::create_token(&db, Role::Kiosk, None, "kiosk").expect("a token");
+        let admin_token =
+            jiaohao_hub::cli::create_token(&db, Role::Admin, None, "admin").expect("a token");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -65,6 +69,7 @@ impl TestHub {
             clock,
             db,
             kiosk_token,
+            admin_token,
             running: Some(running),
             _dir: dir,
         }
@@ -113,6 +118,34 @@ impl TestHub {
         self.runtime
             .block_on(self.client().hall())
             .expect("GET /api/hall")
+    }
+
+    /// The problems devices reported, newest first, as the admin reads them.
+    pub fn device_problems(&self) -> Vec<DeviceProblem> {
+        self.runtime
+            .block_on(
+                self.client()
+                    .with_token(self.admin_token.clone())
+                    .device_problems(),
+            )
+            .expect("GET /api/devices/problems")
+    }
+
+    /// Waits until the hub holds at least `count` device problems (no event announces them),
+    /// failing after [`WAIT`]; returns them, newest first.
+    #[track_caller]
+    pub fn wait_for_device_problems(&self, count: usize) -> Vec<DeviceProblem> {
+        let start = Instant::now();
+        loop {
+            let problems = self.device_problems();
+            if problems.len() >= count {
+                return problems;
+            }
+            if start.elapsed() > WAIT {
+                panic!("the hub holds {problems:?}, not {count} device problems, after {WAIT:?}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Tickets of `service` issued today, as the hub counts them.

@@ -245,6 +245,30 @@ impl Client {
         .await
     }
 
+    /// Reports a problem with this device to the hub (`kind`: `printer`, `display`, `audio` or
+    /// `other`; `message`: what went wrong, 1 to 500 characters).
+    pub async fn report_device_problem(
+        &self,
+        kind: &str,
+        message: &str,
+    ) -> Result<wire::DeviceProblem> {
+        let body = wire::DeviceProblemReport {
+            kind: kind.to_owned(),
+            message: message.to_owned(),
+        };
+        self.expect(
+            self.request(Method::POST, "/api/devices/problems")
+                .json(&body),
+        )
+        .await
+    }
+
+    /// The latest problems devices reported, newest first (admins and supervisors).
+    pub async fn device_problems(&self) -> Result<Vec<wire::DeviceProblem>> {
+        self.expect(self.request(Method::GET, "/api/devices/problems"))
+            .await
+    }
+
     /// Opens the live stream, resuming after `last_event_id` if given.
     pub async fn events(&self, last_event_id: Option<u64>) -> Result<EventStream> {
         let mut builder = self

@@ -526,6 +526,65 @@ pub async fn revoke_token(
     }
 }
 
+/// The longest message a device problem may carry, in characters.
+const DEVICE_PROBLEM_MAX_CHARS: usize = 500;
+/// How many problems `GET /api/devices/problems` lists.
+const DEVICE_PROBLEMS_LISTED: usize = 100;
+
+/// `POST /api/devices/problems`: a kiosk or display reports a problem with itself (a printer
+/// fault, …); the device is who the token names. Saved by the writer, logged as a warning.
+pub async fn report_device_problem(
+    State(state): State<AppState>,
+    who: Principal,
+    Body(report): Body<wire::DeviceProblemReport>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Kiosk, Role::Display, Role::Admin])?;
+    if !wire::DEVICE_PROBLEM_KINDS.contains(&report.kind.as_str()) {
+        return Err(ApiError::bad_request(format!(
+            "kind must be one of {}",
+            wire::DEVICE_PROBLEM_KINDS.join(", ")
+        )));
+    }
+    // A message of nothing but spaces, byte-order marks and control characters says nothing.
+    let says_something = report
+        .message
+        .chars()
+        .any(|c| !c.is_whitespace() && !c.is_control() && c != '\u{feff}');
+    if !says_something || report.message.chars().count() > DEVICE_PROBLEM_MAX_CHARS {
+        return Err(ApiError::bad_request(format!(
+            "a device problem needs a message of 1 to {DEVICE_PROBLEM_MAX_CHARS} characters"
+        )));
+    }
+    let problem = state
+        .writer
+        .report_device_problem(who.actor(), report.kind, report.message.trim().to_owned())
+        .await?;
+    Ok(json(StatusCode::CREATED, &problem))
+}
+
+/// `GET /api/devices/problems`: the latest problems devices reported, newest first.
+pub async fn list_device_problems(
+    State(state): State<AppState>,
+    who: Principal,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let problems = state
+        .read(|store| store.device_problems(DEVICE_PROBLEMS_LISTED))
+        .await?;
+    let zone = state.zone();
+    let problems: Vec<wire::DeviceProblem> = problems
+        .into_iter()
+        .map(|problem| wire::DeviceProblem {
+            id: problem.id,
+            at: crate::clock::rfc3339(problem.at, &zone),
+            device: problem.device,
+            kind: problem.kind,
+            message: problem.message,
+        })
+        .collect();
+    Ok(json(StatusCode::OK, &problems))
+}
+
 /// `PUT /api/hall/notices`: the public notices (警务公开); supervisors may change them too.
 pub async fn put_notices(
     State(state): State<AppState>,

@@ -148,6 +148,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/windows/{n}/resume", post(api::resume))
         .route("/api/tokens", get(api::list_tokens).post(api::create_token))
         .route("/api/tokens/{id}", delete(api::revoke_token))
+        .route(
+            "/api/devices/problems",
+            get(api::list_device_problems).post(api::report_device_problem),
+        )
         .route("/api/hall/notices", put(api::put_notices))
         .route("/api/windows/{n}/queue", get(api::window_queue))
         .route(

@@ -288,7 +288,8 @@ fn insert_all(target: &mut Value, more: Value) {
     }
 }
 
-/// The schemas of people, sessions, the counter, the rating tablet, reports and the audit.
+/// The schemas of people, sessions, the counter, the rating tablet, reports, the audit and
+/// device problems.
 fn more_schemas() -> Value {
     let nullable = |t: &str| json!({"type": [t, "null"]});
     let time = || json!({"type": "string", "format": "date-time"});
@@ -354,7 +355,12 @@ fn more_schemas() -> Value {
             "number": nullable("string"), "service": nullable("string"), "window": nullable("integer"), "detail": {"type": "string"},
             "out_of_order": {"type": "boolean"}, "configuration": {"type": "boolean"}}},
         "AuditPage": {"type": "object", "required": ["entries", "truncated"], "properties": {
-            "entries": {"type": "array", "items": schema_ref("AuditEntry")}, "truncated": {"type": "boolean"}}}
+            "entries": {"type": "array", "items": schema_ref("AuditEntry")}, "truncated": {"type": "boolean"}}},
+        "DeviceProblemReport": {"type": "object", "additionalProperties": false, "required": ["kind", "message"], "properties": {
+            "kind": {"type": "string", "enum": jiaohao_wire::DEVICE_PROBLEM_KINDS}, "message": text(500)}},
+        "DeviceProblem": {"type": "object", "required": ["id", "at", "device", "kind", "message"], "properties": {
+            "id": {"type": "integer"}, "at": time(), "device": {"type": "string"},
+            "kind": {"type": "string", "enum": jiaohao_wire::DEVICE_PROBLEM_KINDS}, "message": {"type": "string"}}}
     })
 }
 
@@ -363,7 +369,8 @@ fn date_param(name: &str, description: &str) -> Value {
         "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}})
 }
 
-/// The routes of people, sessions, the counter, the rating tablet, reports and the audit.
+/// The routes of people, sessions, the counter, the rating tablet, reports, the audit and
+/// device problems.
 fn more_paths() -> Value {
     let signed_in = || json!([{"bearer": []}, {"session": []}]);
     let range = || {
@@ -409,7 +416,14 @@ fn more_paths() -> Value {
                 {"name": "number", "in": "query", "required": false, "description": "only this ticket number", "schema": {"type": "string"}},
                 {"name": "flagged", "in": "query", "required": false, "description": "only out-of-order calls and configuration changes", "schema": {"type": "boolean"}},
                 {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 5000}}],
-            "responses": merge(ok("200", "Entries", schema_ref("AuditPage")), error_responses(&["400", "401", "403", "503"]))}}
+            "responses": merge(ok("200", "Entries", schema_ref("AuditPage")), error_responses(&["400", "401", "403", "503"]))}},
+        "/api/devices/problems": {
+            "get": {"summary": "The latest 100 problems devices reported, newest first (admin, supervisor)", "security": signed_in(),
+                "responses": merge(ok("200", "Problems", json!({"type": "array", "maxItems": 100, "items": schema_ref("DeviceProblem")})),
+                    error_responses(&["401", "403", "503"]))},
+            "post": {"summary": "Report a problem with this device, such as a printer fault; the device is who the token names (kiosk, display, admin)",
+                "security": signed_in(), "requestBody": body("DeviceProblemReport"),
+                "responses": merge(ok("201", "Saved", schema_ref("DeviceProblem")), error_responses(&["400", "401", "403", "503"]))}}
     })
 }
 

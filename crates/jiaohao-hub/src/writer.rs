@@ -91,6 +91,13 @@ pub enum Request {
         actor: String,
         reply: oneshot::Sender<Result<bool, ApiError>>,
     },
+    /// A device reports a problem (checked already); saved with the hub's time.
+    ReportDeviceProblem {
+        device: String,
+        kind: String,
+        message: String,
+        reply: oneshot::Sender<Result<wire::DeviceProblem, ApiError>>,
+    },
     CommandFrom {
         build: BuildCommand,
         actor: String,
@@ -174,6 +181,22 @@ impl WriterHandle {
     pub async fn revoke_token(&self, id: i64, actor: String) -> Result<bool, ApiError> {
         self.ask(|reply| Request::RevokeToken { id, actor, reply })
             .await?
+    }
+
+    /// Saves a problem `device` reports; `kind` and `message` are checked already.
+    pub async fn report_device_problem(
+        &self,
+        device: String,
+        kind: String,
+        message: String,
+    ) -> Result<wire::DeviceProblem, ApiError> {
+        self.ask(|reply| Request::ReportDeviceProblem {
+            device,
+            kind,
+            message,
+            reply,
+        })
+        .await?
     }
 
     /// Applies the command `build` makes from the hall as it is when the writer gets to it.
@@ -489,6 +512,30 @@ impl Writer {
                     });
                     tracing::info!(id, %actor, "token revoked");
                     let _ = reply.send(revoked);
+                }
+                Request::ReportDeviceProblem {
+                    device,
+                    kind,
+                    message,
+                    reply,
+                } => {
+                    // Debug formatting keeps a device's words on one line of the log.
+                    tracing::warn!(?device, %kind, ?message, "device problem reported");
+                    let saved = self
+                        .store
+                        .add_device_problem(now.at, &device, &kind, &message)
+                        .map(|id| wire::DeviceProblem {
+                            id,
+                            at: crate::clock::rfc3339(now.at, &self.zone),
+                            device,
+                            kind,
+                            message,
+                        })
+                        .map_err(|error| {
+                            tracing::error!(%error, "cannot save a device problem");
+                            ApiError::unavailable()
+                        });
+                    let _ = reply.send(saved);
                 }
             }
         }

@@ -1,11 +1,12 @@
 //! The hub's SQLite file: the append-only event log the hall state is folded from, the API
-//! tokens, and the conversions between the core's types and their JSON form.
+//! tokens, users and sessions, the problems devices report, and the conversions between the core's types and their JSON form.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed batch survives `kill -9` and power
 //! loss. Migrations are an append-only list keyed by `PRAGMA user_version`; a file written by a
 //! newer version is refused rather than misread.
 
 pub mod codec;
+mod devices;
 mod tokens;
 mod users;
 
@@ -14,6 +15,7 @@ use std::path::Path;
 use jiaohao_core::{Event, Millis};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
+pub use devices::DeviceProblem;
 pub use tokens::{ApiToken, Role};
 pub use users::{Session, User};
 
@@ -94,6 +96,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sessions_user ON sessions(user_id);
     CREATE INDEX events_at ON events(at_ms);",
+    // 3: problems devices report to the hub (a kiosk's printer fault, …). Not events: they are
+    // not the hall's state.
+    "CREATE TABLE device_problems (
+        id       INTEGER PRIMARY KEY,
+        at_ms    INTEGER NOT NULL,
+        device   TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        message  TEXT NOT NULL
+    );",
 ];
 
 /// One event of the log as read back.
@@ -407,6 +418,21 @@ mod tests {
         let restored = Store::open(&out).unwrap();
         assert_eq!(restored.last_seq().unwrap(), 50);
         assert_eq!(restored.schema_version().unwrap(), MIGRATIONS.len() as i64);
+    }
+
+    #[test]
+    fn a_file_of_an_older_schema_is_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hall.db");
+        let conn = Connection::open(&path).unwrap();
+        for migration in &MIGRATIONS[..2] {
+            conn.execute_batch(migration).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        assert!(store.device_problems(10).unwrap().is_empty());
     }
 
     #[test]

@@ -355,6 +355,33 @@ pub struct TokenInfo {
     pub revoked: bool,
 }
 
+/// The kinds of problem a device may report.
+pub const DEVICE_PROBLEM_KINDS: [&str; 4] = ["printer", "display", "audio", "other"];
+
+/// The body of `POST /api/devices/problems`: a kiosk or display tells the hub something is
+/// wrong with it (the printer failed, …).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceProblemReport {
+    /// One of [`DEVICE_PROBLEM_KINDS`]: `printer`, `display`, `audio` or `other`.
+    pub kind: String,
+    /// What went wrong, in words: 1 to 500 characters.
+    pub message: String,
+}
+
+/// A problem a device reported (`GET /api/devices/problems`, newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceProblem {
+    pub id: i64,
+    /// When the hub received it.
+    pub at: String,
+    /// Who reported it, as the audit names actors: `kiosk:kiosk 1#2` (a token's role, name and
+    /// id).
+    pub device: String,
+    pub kind: String,
+    pub message: String,
+}
+
 /// Who is asking (`GET /api/me`): a signed-in person or a device token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Me {
@@ -605,6 +632,10 @@ mod tests {
     #[test]
     fn unknown_fields_in_requests_are_refused() {
         let err = serde_json::from_str::<IssueTicketRequest>(r#"{"service":"hukou","x":1}"#);
+        assert!(err.is_err());
+        let err = serde_json::from_str::<DeviceProblemReport>(
+            r#"{"kind":"printer","message":"paper end","device":"x"}"#,
+        );
         assert!(err.is_err());
         let ok: IssueTicketRequest = serde_json::from_str(r#"{"service":"hukou"}"#).unwrap();
         assert!(!ok.green_channel);

@@ -22,6 +22,8 @@
     ticket_rated: ["群众评价", "Citizen rating"],
   };
 
+  const PROBLEM_KINDS = { printer: ["打印机", "Printer"], display: ["显示", "Display"], audio: ["音响", "Audio"], other: ["其他", "Other"] };
+
   const svcName = (code) => {
     const s = hall && hall.services.find((x) => x.code === code);
     return s ? t(s.name_zh, s.name_en) : code;
@@ -297,7 +299,8 @@
   // ----- users and device tokens -----
   async function renderPeople() {
     const box = clear($("#tab-people"));
-    const [users, tokens] = await Promise.all([api("GET", "/api/users"), api("GET", "/api/tokens")]);
+    const [users, tokens, problems] = await Promise.all([api("GET", "/api/users"), api("GET", "/api/tokens"),
+      api("GET", "/api/devices/problems")]);
     const userTable = el("table", { id: "users" }, el("thead", {}, el("tr", {},
       el("th", {}, t("用户名", "User name")), el("th", {}, t("角色", "Role")), el("th", {}, t("状态", "State")), el("th", {}))),
       el("tbody", {}, (users.ok ? users.data : []).map((u) => el("tr", {},
@@ -326,6 +329,19 @@
           renderPeople();
         } }, t("吊销", "Revoke")) : null)))));
     box.append(el("div", { class: "card" }, el("h2", {}, t("设备令牌（取号机、显示屏等）", "Device tokens (kiosks, displays, …)")), tokenTable, admin() ? tokenForm() : null));
+    box.append(problemCard(problems.ok ? problems.data : []));
+  }
+
+  // The latest problems devices reported (a kiosk's printer fault, …), newest first.
+  function problemCard(problems) {
+    const latest = problems.slice(0, 10);
+    const body = latest.length ? el("table", { id: "device-problems" }, el("thead", {}, el("tr", {},
+      el("th", {}, t("时间", "Time")), el("th", {}, t("设备", "Device")), el("th", {}, t("类别", "Kind")), el("th", {}, t("情况", "What happened")))),
+      el("tbody", {}, latest.map((p) => el("tr", {},
+        el("td", { class: "num" }, p.at.slice(0, 16).replace("T", " ")), el("td", {}, actorLabel(p.device)),
+        el("td", {}, el("span", { class: "badge amber" }, pair(PROBLEM_KINDS[p.kind] || [p.kind, p.kind]))), el("td", {}, p.message)))))
+      : el("p", { class: "muted" }, t("暂无设备故障。", "No device problems reported."));
+    return el("div", { class: "card", id: "problems" }, el("h2", {}, t("设备故障", "Device problems")), body);
   }
 
   function userForm() {
