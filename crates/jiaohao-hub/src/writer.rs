@@ -271,16 +271,21 @@ struct Writer {
     stream: broadcast::Sender<StreamItem>,
 }
 
+/// The hall as the log says it is, and the sequence number of the log's last event.
+fn fold(store: &Store) -> Result<(Hall, u64), StoreError> {
+    let mut hall = Hall::new();
+    store.for_each_record(|record| hall.evolve(&record.event, record.at))?;
+    Ok((hall, store.last_seq()?))
+}
+
 /// Opens the database, folds the log into the hall, seeds an empty log with `seed` commands,
 /// and starts the writer thread.
 pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
     let store = Store::open(&db)?;
-    let mut hall = Hall::new();
-    store.for_each_record(|record| hall.evolve(&record.event, record.at))?;
+    let (hall, seq) = fold(&store)?;
     if let Err(broken) = hall.check_invariants() {
         tracing::error!(%broken, "the folded log breaks an invariant");
     }
-    let seq = store.last_seq()?;
     let zone_name = hall.settings().timezone.clone();
     let zone = time_zone(&zone_name);
     let (hall_tx, hall_rx) = watch::channel(Published {
@@ -656,33 +661,15 @@ impl Writer {
 
     /// After a failed commit: the in-memory state ran ahead of the log, so fold it again.
     fn reload(&mut self) {
-        let mut hall = Hall::new();
-        let folded = self
-            .store
-            .for_each_record(|record| hall.evolve(&record.event, record.at))
-            .and_then(|()| self.store.last_seq());
-        match folded {
-            Ok(seq) => {
-                self.hall = hall;
-                self.seq = seq;
-            }
-            Err(error) => {
-                // Reading failed too: reopen the file and try once more.
-                tracing::error!(%error, "cannot read the log back; reopening the database");
-                if let Ok(store) = Store::open(&self.db) {
-                    self.store = store;
-                    let mut hall = Hall::new();
-                    if self
-                        .store
-                        .for_each_record(|record| hall.evolve(&record.event, record.at))
-                        .is_ok()
-                        && let Ok(seq) = self.store.last_seq()
-                    {
-                        self.hall = hall;
-                        self.seq = seq;
-                    }
-                }
-            }
+        let folded = fold(&self.store).or_else(|error| {
+            // Reading failed too: reopen the file and try once more.
+            tracing::error!(%error, "cannot read the log back; reopening the database");
+            self.store = Store::open(&self.db)?;
+            fold(&self.store)
+        });
+        if let Ok((hall, seq)) = folded {
+            self.hall = hall;
+            self.seq = seq;
         }
     }
 

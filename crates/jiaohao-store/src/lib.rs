@@ -13,7 +13,7 @@ mod users;
 use std::path::Path;
 
 use jiaohao_core::{Event, Millis};
-use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, params};
 
 pub use devices::DeviceProblem;
 pub use tokens::{ApiToken, Role};
@@ -225,16 +225,7 @@ impl Store {
             .prepare("SELECT seq, at_ms, actor, body FROM events ORDER BY seq")?;
         let mut rows = query.query([])?;
         while let Some(row) = rows.next()? {
-            let seq = row.get::<_, i64>(0)? as u64;
-            let body: String = row.get(3)?;
-            let event = codec::event_from_json(&body)
-                .map_err(|message| StoreError::Corrupt { seq, message })?;
-            each(Record {
-                seq,
-                at: Millis(row.get(1)?),
-                actor: row.get(2)?,
-                event,
-            });
+            each(row_to_record(row)?);
         }
         Ok(())
     }
@@ -262,47 +253,18 @@ impl Store {
         )?;
         let mut rows = query.query(params![from.0, to.0])?;
         while let Some(row) = rows.next()? {
-            let seq = row.get::<_, i64>(0)? as u64;
-            let body: String = row.get(3)?;
-            let event = codec::event_from_json(&body)
-                .map_err(|message| StoreError::Corrupt { seq, message })?;
-            each(Record {
-                seq,
-                at: Millis(row.get(1)?),
-                actor: row.get(2)?,
-                event,
-            });
+            each(row_to_record(row)?);
         }
         Ok(())
     }
 
     /// The event with this sequence number, if any.
     pub fn record(&self, seq: u64) -> Result<Option<Record>> {
-        let row = self
+        let mut query = self
             .conn
-            .query_row(
-                "SELECT at_ms, actor, body FROM events WHERE seq = ?1",
-                [seq as i64],
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                    ))
-                },
-            )
-            .optional()?;
-        row.map(|(at, actor, body)| {
-            let event = codec::event_from_json(&body)
-                .map_err(|message| StoreError::Corrupt { seq, message })?;
-            Ok(Record {
-                seq,
-                at: Millis(at),
-                actor,
-                event,
-            })
-        })
-        .transpose()
+            .prepare_cached("SELECT seq, at_ms, actor, body FROM events WHERE seq = ?1")?;
+        let mut rows = query.query([seq as i64])?;
+        rows.next()?.map(row_to_record).transpose()
     }
 
     /// Copies the whole database to `out` with SQLite's online backup, which runs safely while
@@ -323,6 +285,21 @@ impl Store {
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// A row of `SELECT seq, at_ms, actor, body FROM events` as a record; a body that does not
+/// decode is reported with its sequence number.
+fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record> {
+    let seq = row.get::<_, i64>(0)? as u64;
+    let body: String = row.get(3)?;
+    let event =
+        codec::event_from_json(&body).map_err(|message| StoreError::Corrupt { seq, message })?;
+    Ok(Record {
+        seq,
+        at: Millis(row.get(1)?),
+        actor: row.get(2)?,
+        event,
+    })
 }
 
 #[cfg(test)]
