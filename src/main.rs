@@ -6,12 +6,11 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args as ClapArgs, Parser, Subcommand};
 use jiaohao_core::Command as HallCommand;
-use jiaohao_hub::{HubConfig, SystemClock, cli, hall_file};
+use jiaohao_hub::{HubConfig, cli, hall_file};
 use jiaohao_store::{Role, Store};
 
 #[derive(Parser)]
@@ -141,9 +140,8 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         })
         .collect();
     let config = HubConfig {
-        db: db.clone(),
         seed,
-        clock: Arc::new(SystemClock),
+        ..HubConfig::new(db.clone())
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

@@ -77,9 +77,9 @@ impl TestHub {
 
     async fn spawn(dir: TempDir, db: PathBuf, clock: Arc<ManualClock>, tokens: Tokens) -> TestHub {
         let config = HubConfig {
-            db: db.clone(),
             seed: hall_file::parse(hall_file::DEFAULT_HALL).expect("the default hall parses"),
             clock: clock.clone(),
+            ..HubConfig::new(db.clone())
         };
         let running = jiaohao_hub::spawn("127.0.0.1:0", config)
             .await

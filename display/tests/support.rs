@@ -139,9 +139,9 @@ impl Drop for TestHub {
 
 async fn spawn(db: &std::path::Path, clock: &Arc<ManualClock>, listen: &str) -> RunningHub {
     let config = || HubConfig {
-        db: db.to_path_buf(),
         seed: hall_file::parse(hall_file::DEFAULT_HALL).expect("the default hall parses"),
         clock: clock.clone(),
+        ..HubConfig::new(db)
     };
     // The port of a hub that just stopped is free at once (SO_REUSEADDR), but allow a moment.
     let deadline = Instant::now() + WAIT;

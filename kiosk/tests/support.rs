@@ -167,9 +167,9 @@ impl Drop for TestHub {
 
 fn config(db: &std::path::Path, clock: &Arc<ManualClock>) -> HubConfig {
     HubConfig {
-        db: db.to_path_buf(),
         seed: hall_file::parse(hall_file::DEFAULT_HALL).expect("the default hall parses"),
         clock: clock.clone(),
+        ..HubConfig::new(db)
     }
 }
 

@@ -2,14 +2,13 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use jiaohao_store::{Role, Store};
 
 use crate::app::{HubConfig, run};
-use crate::clock::{SystemClock, millis};
+use crate::clock::millis;
 use crate::hall_file;
 
 #[derive(Parser)]
@@ -138,9 +137,8 @@ pub fn main() -> anyhow::Result<()> {
                 None => hall_file::parse(hall_file::DEFAULT_HALL).map_err(anyhow::Error::msg)?,
             };
             let config = HubConfig {
-                db,
                 seed,
-                clock: Arc::new(SystemClock),
+                ..HubConfig::new(db)
             };
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
