@@ -17,18 +17,10 @@ mode=${1:-screenshots}
 profile=${PROFILE:-release}
 out=${OUT:-target/screenshots/display}
 
+source .ci/lib.sh
+
 # --- tools ----------------------------------------------------------------------------------
-missing=()
-command -v Xvfb >/dev/null || missing+=(xvfb)
-command -v import >/dev/null || missing+=(imagemagick)
-command -v xdpyinfo >/dev/null || missing+=(x11-utils)
-command -v curl >/dev/null || missing+=(curl)
-command -v python3 >/dev/null || missing+=(python3)
-if ((${#missing[@]})); then
-  echo "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+need_tools Xvfb:xvfb import:imagemagick xdpyinfo:x11-utils curl:curl python3:python3
 
 # --- build ----------------------------------------------------------------------------------
 if [[ $profile == release ]]; then
@@ -39,32 +31,10 @@ fi
 hub_bin=target/$profile/jiaohao-hub
 display_bin=target/$profile/jiaohao-display
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-
 # --- the hub --------------------------------------------------------------------------------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-hub=http://127.0.0.1:$port
-db=$work/hall.db
-start_hub() {
-  "$hub_bin" serve --db "$db" --listen "127.0.0.1:$port" --hall tests/halls/allday.toml \
-    2>>"$work/hub.log" &
-  hub_pid=$!
-  pids+=("$hub_pid")
-  for _ in $(seq 1 100); do
-    curl -fsS "$hub/api/health" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "the hub did not start:"; cat "$work/hub.log"; exit 1
-}
 start_hub
-admin=$("$hub_bin" token create --db "$db" --role admin --name screenshots)
-kiosk=$("$hub_bin" token create --db "$db" --role kiosk --name screenshots)
+admin=$(make_token admin screenshots)
+kiosk=$(make_token kiosk screenshots)
 
 api() { # METHOD PATH [JSON] — as the admin, or as the kiosk for tickets
   local token=$admin

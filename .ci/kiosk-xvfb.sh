@@ -16,20 +16,17 @@ cd "$(dirname "$0")/.."
 profile=${PROFILE:-release}
 out=${OUT:-target/screenshots/kiosk}
 
+fail() {
+  echo "FAIL: $*" >&2
+  echo "--- kiosk log" >&2; tail -n 40 "$work/kiosk.log" >&2 || true
+  echo "--- hub log" >&2; tail -n 20 "$work/hub.log" >&2 || true
+  exit 1
+}
+source .ci/lib.sh
+
 # --- tools ----------------------------------------------------------------------------------
-missing=()
-command -v Xvfb >/dev/null || missing+=(xvfb)
-command -v import >/dev/null || missing+=(imagemagick)
-command -v xdotool >/dev/null || missing+=(xdotool)
-command -v matchbox-window-manager >/dev/null || missing+=(matchbox-window-manager)
-command -v zbarimg >/dev/null || missing+=(zbar-tools)
-command -v curl >/dev/null || missing+=(curl)
-command -v python3 >/dev/null || missing+=(python3)
-if ((${#missing[@]})); then
-  echo "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+need_tools Xvfb:xvfb import:imagemagick xdotool:xdotool \
+  matchbox-window-manager:matchbox-window-manager zbarimg:zbar-tools curl:curl python3:python3
 
 # --- build ----------------------------------------------------------------------------------
 if [[ $profile == release ]]; then
@@ -40,38 +37,10 @@ fi
 hub_bin=target/$profile/jiaohao-hub
 kiosk_bin=target/$profile/jiaohao-kiosk
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  echo "--- kiosk log" >&2; tail -n 40 "$work/kiosk.log" >&2 || true
-  echo "--- hub log" >&2; tail -n 20 "$work/hub.log" >&2 || true
-  exit 1
-}
-
 # --- the hub --------------------------------------------------------------------------------
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-hub=http://127.0.0.1:$port
-db=$work/hall.db
-start_hub() {
-  "$hub_bin" serve --db "$db" --listen "127.0.0.1:$port" --hall tests/halls/allday.toml \
-    2>>"$work/hub.log" &
-  hub_pid=$!
-  pids+=("$hub_pid")
-  for _ in $(seq 1 100); do
-    curl -fsS "$hub/api/health" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  fail "the hub did not start"
-}
 start_hub
-kiosk_token=$("$hub_bin" token create --db "$db" --role kiosk --name "kiosk screenshots")
-admin=$("$hub_bin" token create --db "$db" --role admin --name "kiosk screenshots")
+kiosk_token=$(make_token kiosk "kiosk screenshots")
+admin=$(make_token admin "kiosk screenshots")
 
 # The default hall's names, notices, documents and fees, without its hours so the screens
 # look the same at any time of day (the all-day hall has no notices and few documents); three
