@@ -6,12 +6,16 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command};
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args as ClapArgs, Parser, Subcommand};
+use jiaohao::simulate;
+use jiaohao_config::LogFormat;
 use jiaohao_core::Command as HallCommand;
 use jiaohao_hub::{HubConfig, cli, hall_file};
 use jiaohao_store::{Role, Store};
+use tokio::sync::watch;
 
 #[derive(Parser)]
 #[command(
@@ -38,17 +42,38 @@ enum App {
 #[derive(ClapArgs)]
 struct Demo {
     /// Folder for the hall's database.
-    #[arg(long, default_value = "data")]
+    #[arg(long, env = "JIAOHAO_DEMO_DATA", default_value = "data")]
     data: PathBuf,
     /// Address the hub listens on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "JIAOHAO_DEMO_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
     /// A hall file to seed a new database with (default: the built-in county hall).
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_DEMO_HALL")]
     hall: Option<PathBuf>,
     /// Start only the hub: no kiosk or display window.
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_DEMO_NO_WINDOWS")]
     no_windows: bool,
+    /// Bring the hall to life: simulated citizens take tickets and simulated clerks serve them
+    /// at every window, in virtual time on a database of its own (`jiaohao-simulated.db`).
+    #[arg(long, env = "JIAOHAO_DEMO_SIMULATE")]
+    simulate: bool,
+    /// How many times faster than real time the simulated hall runs.
+    #[arg(long, env = "JIAOHAO_DEMO_SPEED", default_value_t = 10.0, value_parser = parse_speed)]
+    speed: f64,
+    /// A TOML file of settings, keys named like the flags (`simulate = true`); a flag or an
+    /// environment variable beats the file.
+    #[arg(long, env = "JIAOHAO_DEMO_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log lines as readable text or as JSON objects, one per line.
+    #[arg(long, env = "JIAOHAO_LOG_FORMAT", value_enum, default_value = "human")]
+    log_format: LogFormat,
+}
+
+fn parse_speed(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|speed| (0.1..=10_000.0).contains(speed))
+        .ok_or_else(|| format!("'{text}' is not a speed-up between 0.1 and 10000"))
 }
 
 /// Names of the tokens the demo makes; the ones of an earlier run are revoked.
@@ -58,7 +83,11 @@ fn demo_tokens(db: &std::path::Path, windows: &[u16]) -> anyhow::Result<Vec<(Str
     let store = Store::open(db)?;
     for token in store.list_tokens()? {
         if token.name.starts_with(DEMO_PREFIX) && !token.revoked {
-            store.revoke_token(token.id, jiaohao_hub::clock::millis(jiff::Timestamp::now()))?;
+            store.revoke_token(
+                token.id,
+                jiaohao_hub::clock::millis(jiff::Timestamp::now()),
+                "demo",
+            )?;
         }
     }
     drop(store);
@@ -100,10 +129,18 @@ fn demo_people(db: &std::path::Path) -> anyhow::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    // Flags beat environment variables, which beat the `--config` file (of the demo, or of
+    // the kiosk or display subcommand).
+    let cli: Cli = jiaohao_config::parse();
     match cli.app {
-        Some(App::Kiosk(args)) => jiaohao_kiosk::run(args),
-        Some(App::Display(args)) => jiaohao_display::run(args),
+        Some(App::Kiosk(args)) => {
+            jiaohao_config::init_logging(args.log_format);
+            jiaohao_kiosk::run(args)
+        }
+        Some(App::Display(args)) => {
+            jiaohao_config::init_logging(args.log_format);
+            jiaohao_display::run(args)
+        }
         None => demo(cli.demo),
     }
 }
@@ -124,10 +161,16 @@ fn open_window(app: &str, args: &[&str]) -> anyhow::Result<Child> {
 }
 
 fn demo(demo: Demo) -> anyhow::Result<()> {
-    cli::init_logging();
+    cli::init_logging(demo.log_format);
     std::fs::create_dir_all(&demo.data)
         .with_context(|| format!("cannot create the data folder {}", demo.data.display()))?;
-    let db = demo.data.join("jiaohao.db");
+    // A simulated hall runs ahead of the calendar: it keeps its own database, so the real
+    // demo's days are never mixed with virtual ones.
+    let db = demo.data.join(if demo.simulate {
+        "jiaohao-simulated.db"
+    } else {
+        "jiaohao.db"
+    });
     let seed = match &demo.hall {
         Some(path) => hall_file::load(path).map_err(anyhow::Error::msg)?,
         None => hall_file::parse(hall_file::DEFAULT_HALL).map_err(anyhow::Error::msg)?,
@@ -139,9 +182,32 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
             _ => None,
         })
         .collect();
-    let config = HubConfig {
+    let zone = seed
+        .iter()
+        .find_map(|command| match command {
+            HallCommand::ConfigureHall(settings) => Some(settings.timezone.clone()),
+            _ => None,
+        })
+        .map(|name| jiaohao_hub::clock::time_zone(&name))
+        .unwrap_or_else(|| jiaohao_hub::clock::time_zone("Asia/Shanghai"));
+    let mut config = HubConfig {
         seed,
         ..HubConfig::new(db.clone())
+    };
+    // The simulated day starts just before the hall opens (09:00), on a day after any the
+    // database has seen, and runs `speed` times faster; the hub keeps the same time.
+    let simulation = if demo.simulate {
+        let first_day = simulate::first_day(&db, &zone)?;
+        let origin = first_day
+            .timestamp()
+            .checked_add(jiff::SignedDuration::from_mins(8 * 60 + 55))?;
+        let clock = Arc::new(simulate::SimClock::new(origin, demo.speed));
+        config.clock = clock.clone();
+        // One kiosk issues every simulated ticket, faster than a person could at a high speed.
+        config.limits.tickets = None;
+        Some((first_day, clock))
+    } else {
+        None
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -166,7 +232,8 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         println!("  ticket page        {url}/t/<token>  (the QR code on each ticket)");
         println!("  hall (JSON)        {url}/api/hall");
         println!("  live events        {url}/api/events");
-        println!("  API description    {url}/api/openapi.json\n");
+        println!("  API description    {url}/api/openapi.json");
+        println!("  metrics            {url}/metrics  (Prometheus)\n");
         println!("  API and device tokens (Authorization: Bearer …):");
         for (name, secret) in &tokens {
             println!("    {name:<18} {secret}");
@@ -187,12 +254,124 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
             children.push(open_window("display", &["--hub", &url])?);
             println!("\n  a kiosk window and a wall-display window are open");
         }
+        // Ctrl-C or SIGTERM first stops the simulated people, then the hub.
+        let (stop_tx, stop) = watch::channel(false);
+        tokio::spawn(async move {
+            cli::shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let simulated = match simulation {
+            Some((first_day, clock)) => {
+                println!(
+                    "\n  simulating from {} at {}× speed: citizens take tickets, clerks serve them at every window",
+                    first_day.date(),
+                    clock.speed()
+                );
+                let day = u32::try_from(first_day.timestamp().as_second() / 86_400).unwrap_or(0);
+                let simulation = simulate::Simulation {
+                    hub: url.clone(),
+                    kiosk_token: token("kiosk"),
+                    clerks: windows
+                        .iter()
+                        .map(|&w| (w, token(&format!("clerk window {w}"))))
+                        .collect(),
+                    first_day,
+                    day,
+                };
+                Some(tokio::spawn(simulate::run(simulation, clock, stop.clone())))
+            }
+            None => None,
+        };
         println!("\n  Ctrl-C stops the hall.\n");
-        let served = hub.serve(listener, cli::shutdown_signal()).await;
+        let mut stopping = stop.clone();
+        let stopped = async move {
+            let _ = stopping.wait_for(|stopping| *stopping).await;
+        };
+        let served = if let Some(simulated) = simulated {
+            // The hub serves while the simulation runs; both stop on the same signal, the
+            // simulated people first so that no request of theirs is cut off.
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let serving = tokio::spawn(hub.serve(listener, async move {
+                let _ = rx.await;
+            }));
+            match simulated.await {
+                Ok(Ok(tally)) => println!("\n  simulation stopped: {}", tally.summary()),
+                Ok(Err(error)) => tracing::error!(%error, "the simulation failed"),
+                Err(error) => tracing::error!(%error, "the simulation stopped abnormally"),
+            }
+            stopped.await;
+            let _ = tx.send(());
+            serving.await?
+        } else {
+            hub.serve(listener, stopped).await
+        };
         for mut child in children {
             let _ = child.kill();
             let _ = child.wait();
         }
         served
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::{OsStr, OsString};
+
+    use super::*;
+
+    fn parse(args: &[&str], env: &[(&str, &str)]) -> Cli {
+        let lookup = |name: &OsStr| {
+            env.iter()
+                .find(|(key, _)| OsStr::new(key) == name)
+                .map(|(_, value)| OsString::from(value))
+        };
+        let args = std::iter::once("jiaohao").chain(args.iter().copied());
+        jiaohao_config::try_parse_with_env(args, &lookup).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn demo_settings_come_from_flags_then_environment_then_file_then_defaults() {
+        let dir = std::env::temp_dir().join(format!("jiaohao-demo-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("demo.toml");
+        std::fs::write(
+            &file,
+            "simulate = true\nspeed = 60\nlisten = \"127.0.0.1:9000\"\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+
+        let demo = parse(&[], &[]).demo;
+        assert_eq!(
+            (demo.listen.as_str(), demo.speed, demo.simulate),
+            ("127.0.0.1:8080", 10.0, false)
+        );
+        let demo = parse(&["--config", file], &[]).demo;
+        assert_eq!(
+            (demo.listen.as_str(), demo.speed, demo.simulate),
+            ("127.0.0.1:9000", 60.0, true)
+        );
+        let env = [("JIAOHAO_DEMO_CONFIG", file), ("JIAOHAO_DEMO_SPEED", "120")];
+        let demo = parse(&[], &env).demo;
+        assert_eq!(
+            (demo.listen.as_str(), demo.speed),
+            ("127.0.0.1:9000", 120.0)
+        );
+        let demo = parse(&["--speed", "5"], &env).demo;
+        assert_eq!(demo.speed, 5.0);
+
+        // The kiosk subcommand reads its own settings, not the demo's.
+        let cli = parse(
+            &["kiosk", "--hub", "http://h:1"],
+            &[
+                ("JIAOHAO_KIOSK_TOKEN", "from-env"),
+                ("JIAOHAO_DEMO_SPEED", "120"),
+            ],
+        );
+        match cli.app {
+            Some(App::Kiosk(args)) => assert_eq!(args.token, "from-env"),
+            _ => panic!("the kiosk subcommand"),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

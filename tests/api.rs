@@ -59,6 +59,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/audit"),
     ("GET", "/api/devices/problems"),
     ("POST", "/api/devices/problems"),
+    ("GET", "/api/advice"),
+    ("GET", "/metrics"),
 ];
 
 /// A service the default hall does not have.
@@ -574,6 +576,7 @@ async fn windows_are_listed_added_changed_and_removed() {
         name_zh: "11号窗口".into(),
         name_en: "Window 11".into(),
         services: vec!["hukou".into()],
+        breaks: Vec::new(),
     };
     let reply = send(hub.admin.request(Method::POST, "/api/windows").json(&def)).await;
     assert_eq!(reply.status, 201, "{reply:?}");
@@ -1284,6 +1287,7 @@ async fn a_window_rename_survives_an_immediate_services_change() {
             name_zh: "3号窗口".into(),
             name_en: format!("Window 3 (round {round})"),
             services: vec!["id_card".into(), "hukou".into()],
+            breaks: Vec::new(),
         };
         let reply = send(hub.admin.request(Method::PUT, "/api/windows/3").json(&def)).await;
         assert_eq!(reply.status, 200, "{reply:?}");
@@ -1331,4 +1335,105 @@ async fn every_answer_carries_the_security_headers() {
         );
     }
     hub.stop().await;
+}
+
+#[tokio::test]
+async fn advice_names_a_window_for_a_crowded_service_and_applying_it_shortens_the_wait() {
+    let hub = TestHub::start().await;
+    // Window 3 (id_card, hukou) and window 7 (vehicle only) are open; ten id_card tickets of
+    // four minutes each wait at one window: a new one would wait 40 minutes, past the
+    // 20-minute target, while window 7 idles.
+    hub.open(3).await;
+    hub.open(7).await;
+    for _ in 0..10 {
+        hub.issue("id_card").await;
+    }
+    let estimate = |hall: &wire::HallView| {
+        hall.services
+            .iter()
+            .find(|s| s.def.code == "id_card")
+            .and_then(|s| s.estimated_wait_min)
+            .expect("an id_card estimate")
+    };
+    let before = estimate(&hub.hall().await);
+    assert!(before > 20, "{before}");
+
+    let reply = send(hub.admin.request(Method::GET, "/api/advice")).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let advice: serde_json::Value = reply.json();
+    assert_eq!(advice["max_services"], 3);
+    assert!(
+        advice["made_at"]
+            .as_str()
+            .is_some_and(|at| at.starts_with("2026-11-23T09:00"))
+    );
+    let suggestions = advice["suggestions"].as_array().expect("suggestions");
+    // Best first: by minutes saved on the crowded service.
+    let saved: Vec<i64> = suggestions
+        .iter()
+        .map(|s| {
+            s["projected_wait_min_before"].as_i64().unwrap_or(i64::MAX)
+                - s["projected_wait_min_after"]
+                    .as_i64()
+                    .expect("a wait after")
+        })
+        .collect();
+    assert!(saved.windows(2).all(|pair| pair[0] >= pair[1]), "{advice}");
+    // Window 3's hukou waits behind the id_card tickets too, so window 7 may be told to take
+    // either; the id_card one is the one this test follows.
+    let best = suggestions
+        .iter()
+        .find(|s| s["window"] == 7 && s["add_service"] == "id_card")
+        .unwrap_or_else(|| panic!("no suggestion that window 7 take id_card: {advice}"));
+    assert_eq!(best["service_name_zh"], "身份证");
+    assert_eq!(best["projected_wait_min_before"], before);
+    let after = best["projected_wait_min_after"]
+        .as_u64()
+        .expect("a wait after");
+    assert!(after < u64::from(before), "{best}");
+    assert_eq!(
+        best["services_after"],
+        serde_json::json!(["vehicle", "id_card"])
+    );
+    assert_eq!(best["others"][0]["service"], "vehicle");
+    assert_eq!(
+        best["text_zh"],
+        format!("7号窗口增办身份证：预计等待 {before} → {after} 分钟")
+    );
+    assert!(
+        best["text_en"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Window 7 also takes"))
+    );
+
+    // Clerks may not read it; a bad limit is a 400.
+    send(hub.clerk3.request(Method::GET, "/api/advice"))
+        .await
+        .expect_error(403, "forbidden");
+    send(hub.admin.request(Method::GET, "/api/advice?max_services=0"))
+        .await
+        .expect_error(400, "invalid");
+
+    // Applying it through the assignment route lowers the projection to what was promised.
+    let body = serde_json::json!({"services": best["services_after"]});
+    let reply = send(
+        hub.admin
+            .request(Method::PUT, "/api/windows/7/services")
+            .json(&body),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let now = estimate(&hub.hall().await);
+    assert_eq!(u64::from(now), after);
+    assert!(now < before);
+    let reply = send(hub.admin.request(Method::GET, "/api/advice")).await;
+    let advice: serde_json::Value = reply.json();
+    assert!(
+        !advice["suggestions"]
+            .as_array()
+            .expect("suggestions")
+            .iter()
+            .any(|s| s["window"] == 7),
+        "{advice}"
+    );
 }

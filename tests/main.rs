@@ -4,8 +4,12 @@
 
 mod support;
 
+mod abuse;
 mod api;
 mod crash;
 mod events;
+mod faults;
+mod ops;
 mod rollover;
+mod simulate;
 mod web;

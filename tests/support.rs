@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiaohao_client::{Client, ClientError, EventStream, StreamEvent};
+use jiaohao_hub::limits::{LimitConfig, Rate};
 use jiaohao_hub::{HubConfig, ManualClock, RunningHub, hall_file};
 use jiaohao_store::Role;
 use jiaohao_wire as wire;
@@ -39,6 +40,22 @@ pub struct Tokens {
     pub clerk: String,
 }
 
+/// What a test changes in the hub's configuration; kept across restarts.
+pub type Adjust = Arc<dyn Fn(&mut HubConfig) + Send + Sync>;
+
+/// The limits every test hub runs with unless a test says otherwise: on (so the code runs
+/// in every test), but far above what any test asks for.
+pub fn test_limits() -> LimitConfig {
+    let wide = Rate {
+        burst: 100_000,
+        per_minute: 1_000_000,
+    };
+    LimitConfig {
+        tickets: Some(wide),
+        public: Some(wide),
+    }
+}
+
 /// A hub running in this process on the default hall, and a client for each role.
 pub struct TestHub {
     pub clock: Arc<ManualClock>,
@@ -52,6 +69,7 @@ pub struct TestHub {
     pub clerk3: Client,
     pub clerk: Client,
     running: RunningHub,
+    adjust: Adjust,
     // Dropped last, so the database outlives the hub that uses it.
     _dir: TempDir,
 }
@@ -59,6 +77,11 @@ pub struct TestHub {
 impl TestHub {
     /// A new hall on a fresh database at 09:00 on a weekday.
     pub async fn start() -> TestHub {
+        TestHub::start_with(|_| {}).await
+    }
+
+    /// As [`TestHub::start`], with the configuration changed by `adjust` (also on restarts).
+    pub async fn start_with(adjust: impl Fn(&mut HubConfig) + Send + Sync + 'static) -> TestHub {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let db = dir.path().join("hall.sqlite");
         let token = |role, window, name| {
@@ -72,15 +95,23 @@ impl TestHub {
             clerk: token(Role::Clerk, None, "clerk"),
         };
         let clock = Arc::new(ManualClock::new(at(MORNING)));
-        TestHub::spawn(dir, db, clock, tokens).await
+        TestHub::spawn(dir, db, clock, tokens, Arc::new(adjust)).await
     }
 
-    async fn spawn(dir: TempDir, db: PathBuf, clock: Arc<ManualClock>, tokens: Tokens) -> TestHub {
-        let config = HubConfig {
+    async fn spawn(
+        dir: TempDir,
+        db: PathBuf,
+        clock: Arc<ManualClock>,
+        tokens: Tokens,
+        adjust: Adjust,
+    ) -> TestHub {
+        let mut config = HubConfig {
             seed: hall_file::parse(hall_file::DEFAULT_HALL).expect("the default hall parses"),
             clock: clock.clone(),
+            limits: test_limits(),
             ..HubConfig::new(db.clone())
         };
+        adjust(&mut config);
         let running = jiaohao_hub::spawn("127.0.0.1:0", config)
             .await
             .expect("the hub starts");
@@ -96,6 +127,7 @@ impl TestHub {
             db,
             tokens,
             running,
+            adjust,
             _dir: dir,
         }
     }
@@ -108,11 +140,12 @@ impl TestHub {
             db,
             tokens,
             running,
+            adjust,
             _dir: dir,
             ..
         } = self;
         running.stop().await.expect("the hub stops cleanly");
-        TestHub::spawn(dir, db, clock, tokens).await
+        TestHub::spawn(dir, db, clock, tokens, adjust).await
     }
 
     pub async fn stop(self) {

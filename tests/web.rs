@@ -308,8 +308,15 @@ enum Rule {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
     Nobody,
+    /// A clerk signed in at window 3 (this window).
     Clerk3,
+    /// A clerk signed in at window 4 (another window).
+    Clerk4,
+    /// A clerk token bound to window 3.
+    Clerk3Token,
     Supervisor,
+    KioskToken,
+    DisplayToken,
     Admin,
 }
 
@@ -327,18 +334,25 @@ enum Expect {
 fn expect(rule: Rule, who: Who) -> Expect {
     use Expect::*;
     use Rule::*;
+    let token = matches!(who, Who::Clerk3Token | Who::KioskToken | Who::DisplayToken);
     match (rule, who) {
         (Public, _) => Allowed,
         (PublicPage, _) => Page,
+        // The pages know people by their cookie only: a device token is nobody there.
         (CounterPage | AdminPage, Who::Nobody) => SignIn,
-        (CounterPage, Who::Clerk3 | Who::Admin) => Page,
+        (CounterPage | AdminPage, _) if token => SignIn,
+        (CounterPage, Who::Clerk3 | Who::Clerk4 | Who::Admin) => Page,
         (AdminPage, Who::Supervisor | Who::Admin) => Page,
         (CounterPage | AdminPage, _) => Forbidden,
         (_, Who::Nobody) => Unauthorized,
         (_, Who::Admin) => Allowed,
         (SignedIn, _) => Allowed,
-        (ClerkOrAdmin | Window | WindowRead, Who::Clerk3) => Allowed,
+        (ClerkOrAdmin, Who::Clerk3 | Who::Clerk4 | Who::Clerk3Token) => Allowed,
+        (Window | WindowRead, Who::Clerk3 | Who::Clerk3Token) => Allowed,
+        (OtherWindow | OtherWindowRead, Who::Clerk4) => Allowed,
         (Reader | WindowRead | OtherWindowRead, Who::Supervisor) => Allowed,
+        (KioskOrAdmin | DeviceOrAdmin, Who::KioskToken) => Allowed,
+        (DeviceOrAdmin, Who::DisplayToken) => Allowed,
         _ => Forbidden,
     }
 }
@@ -667,6 +681,9 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
         ),
         ("DELETE", "/api/users/{id}", Admin, p("/api/users/99"), None),
         ("GET", "/api/reports", Reader, p("/api/reports"), None),
+        ("GET", "/api/advice", Reader, p("/api/advice"), None),
+        // Open to the hub's own machine (a test runs there); elsewhere it needs an admin.
+        ("GET", "/metrics", Public, p("/metrics"), None),
         (
             "GET",
             "/api/reports/csv",
@@ -698,6 +715,8 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
         ("GET", "/login", PublicPage, p("/login"), None),
         ("GET", "/counter", CounterPage, p("/counter"), None),
         ("GET", "/admin", AdminPage, p("/admin"), None),
+        // Open to a scraper on the hub's own machine, which every test client is.
+        ("GET", "/metrics", Public, p("/metrics"), None),
         ("GET", "/rate/{n}", PublicPage, p("/rate/3"), None),
         (
             "GET",
@@ -712,10 +731,15 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_answers_only_those_it_is_for() {
     let hub = hub_with_people().await;
+    hub.add_user("zhou", Role::Clerk);
     hub.open(4).await;
     let sessions = [
         (Who::Clerk3, Some(hub.sign_in("zhang", Some(3)).await)),
+        (Who::Clerk4, Some(hub.sign_in("zhou", Some(4)).await)),
+        (Who::Clerk3Token, None),
         (Who::Supervisor, Some(hub.sign_in("wang", None).await)),
+        (Who::KioskToken, None),
+        (Who::DisplayToken, None),
         (Who::Nobody, None),
         // Last: the admin's changes may make later answers 404 or 409, never 401 or 403.
         (Who::Admin, Some(hub.sign_in("li", None).await)),
@@ -732,9 +756,18 @@ async fn every_route_answers_only_those_it_is_for() {
     for (who, session) in &sessions {
         for (method, route, rule, path, body) in &table {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
-            let request = match session {
-                Some(session) => session.request(method.clone(), path),
-                None => no_redirects().request(method.clone(), format!("{base}{path}")),
+            let bearer = match who {
+                Who::Clerk3Token => Some(&hub.tokens.clerk3),
+                Who::KioskToken => Some(&hub.tokens.kiosk),
+                Who::DisplayToken => Some(&hub.tokens.display),
+                _ => None,
+            };
+            let request = match (session, bearer) {
+                (Some(session), _) => session.request(method.clone(), path),
+                (None, Some(token)) => no_redirects()
+                    .request(method.clone(), format!("{base}{path}"))
+                    .bearer_auth(token),
+                (None, None) => no_redirects().request(method.clone(), format!("{base}{path}")),
             };
             let request = match body {
                 Some(body) => request.json(body),
@@ -763,7 +796,18 @@ async fn every_route_answers_only_those_it_is_for() {
             let expected = expect(*rule, *who);
             let what = format!("{who:?} {method} {path} ({rule:?}): {status} {body:.200}");
             match expected {
-                Expect::Allowed => assert!(![401, 403].contains(&status), "allowed: {what}"),
+                // Allowed: a success, or a refusal about the request or the hall's state (an
+                // unknown ticket, nothing to recall, …) as a JSON error; never a 5xx.
+                Expect::Allowed if status < 400 => {}
+                Expect::Allowed => {
+                    assert!(
+                        status < 500 && ![401, 403].contains(&status),
+                        "allowed: {what}"
+                    );
+                    let error: wire::ErrorBody = serde_json::from_str(&body)
+                        .unwrap_or_else(|e| panic!("a JSON error ({e}): {what}"));
+                    assert!(!error.error.is_empty(), "{what}");
+                }
                 Expect::Unauthorized => Reply {
                     status,
                     content_type,
@@ -1083,6 +1127,156 @@ async fn reports_and_the_audit_trail_come_from_the_log() {
         .get("/api/reports?from=23.11.2026")
         .await
         .expect_error(400, "invalid");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn reports_judge_and_name_services_as_they_were_defined_that_day() {
+    let hub = hub_with_people().await;
+    // Sessions last 12 hours: each day signs in anew.
+    let serve_one = |wait_min: i64| {
+        let hub = &hub;
+        async move {
+            let clerk = hub.sign_in("zhang", Some(3)).await;
+            let open = clerk
+                .send_json(Method::POST, "/api/windows/3/open", json!(null))
+                .await;
+            assert!(open.status < 300, "{open:?}");
+            hub.issue("id_card").await;
+            hub.clock.advance(minutes(wait_min));
+            for action in ["call-next", "finish", "close"] {
+                let reply = clerk
+                    .send_json(
+                        Method::POST,
+                        &format!("/api/windows/3/{action}"),
+                        json!(null),
+                    )
+                    .await;
+                assert!(reply.status < 300, "{action}: {reply:?}");
+            }
+        }
+    };
+    // Monday: 身份证 has a 20-minute target; a 15-minute wait is within it.
+    serve_one(15).await;
+    // Tuesday morning the admin renames the service and tightens its target to 10 minutes.
+    hub.set_time("2026-11-24T08:30:00+08:00");
+    let admin = hub.sign_in("li", None).await;
+    let mut id_card: wire::ServiceDef = admin.get("/api/services/id_card").await.json();
+    id_card.name_zh = "居民身份证".into();
+    id_card.wait_target_min = 10;
+    let put = admin
+        .send_json(
+            Method::PUT,
+            "/api/services/id_card",
+            serde_json::to_value(&id_card).unwrap(),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{put:?}");
+    let mut new_service: wire::ServiceDef = admin.get("/api/services/hukou").await.json();
+    new_service.code = "residence_permit".into();
+    new_service.prefix = "F".into();
+    let added = admin
+        .send_json(
+            Method::POST,
+            "/api/services",
+            serde_json::to_value(&new_service).unwrap(),
+        )
+        .await;
+    assert!(added.status < 300, "{added:?}");
+    hub.set_time("2026-11-24T09:00:00+08:00");
+    serve_one(15).await;
+
+    let row = |report: &wire::Report| {
+        let row = report.services.iter().find(|r| r.key == "id_card").unwrap();
+        (row.name_zh.clone(), row.served, row.within_target_pct)
+    };
+    let monday: wire::Report = admin.get("/api/reports?from=2026-11-23").await.json();
+    assert_eq!(row(&monday), ("身份证".to_owned(), 1, Some(100.0)));
+    assert!(
+        monday.services.iter().all(|r| r.key != "residence_permit"),
+        "a service defined later is not in an earlier day's report"
+    );
+    let tuesday: wire::Report = admin.get("/api/reports?from=2026-11-24").await.json();
+    assert_eq!(row(&tuesday), ("居民身份证".to_owned(), 1, Some(0.0)));
+    assert!(tuesday.services.iter().any(|r| r.key == "residence_permit"));
+    let both: wire::Report = admin
+        .get("/api/reports?from=2026-11-23&to=2026-11-24")
+        .await
+        .json();
+    assert_eq!(row(&both), ("居民身份证".to_owned(), 2, Some(50.0)));
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn user_and_token_changes_are_in_the_audit_with_who_made_them() {
+    let hub = hub_with_people().await;
+    let admin = hub.sign_in("li", None).await;
+    let user: wire::UserInfo = admin
+        .send_json(
+            Method::POST,
+            "/api/users",
+            json!({"username": "zhao", "role": "clerk", "password": "long-enough-secret"}),
+        )
+        .await
+        .json();
+    hub.clock.advance(minutes(1));
+    let token: wire::CreatedToken = admin
+        .send_json(
+            Method::POST,
+            "/api/tokens",
+            json!({"role": "kiosk", "name": "kiosk 9"}),
+        )
+        .await
+        .json();
+    hub.clock.advance(minutes(1));
+    let revoked = admin
+        .send_json(
+            Method::DELETE,
+            &format!("/api/tokens/{}", token.id),
+            json!(null),
+        )
+        .await;
+    assert_eq!(revoked.status, 204, "{revoked:?}");
+    hub.clock.advance(minutes(1));
+    let disabled = admin
+        .send_json(
+            Method::DELETE,
+            &format!("/api/users/{}", user.id),
+            json!(null),
+        )
+        .await;
+    assert_eq!(disabled.status, 204, "{disabled:?}");
+
+    let flagged: wire::AuditPage = admin.get("/api/audit?flagged=true").await.json();
+    let changes: Vec<(&str, &str, &str)> = flagged
+        .entries
+        .iter()
+        // The three people of `hub_with_people` were added with the command line, by the
+        // wall clock, which may or may not be today on the hub's test clock.
+        .filter(|e| e.seq == 0 && e.actor != "cli")
+        .map(|e| (e.kind.as_str(), e.actor.as_str(), e.detail.as_str()))
+        .collect();
+    let token_subject = format!("token {} \"kiosk 9\" (kiosk)", token.id);
+    assert_eq!(
+        changes,
+        [
+            ("user_disabled", "admin:li", "user zhao (clerk)"),
+            ("token_revoked", "admin:li", token_subject.as_str()),
+            ("token_created", "admin:li", token_subject.as_str()),
+            ("user_created", "admin:li", "user zhao (clerk)"),
+        ],
+        "newest first, each with who made it"
+    );
+    assert!(
+        flagged
+            .entries
+            .iter()
+            .filter(|e| e.seq == 0)
+            .all(|e| e.configuration)
+    );
+    // A ticket search shows tickets only.
+    let search: wire::AuditPage = admin.get("/api/audit?number=B001").await.json();
+    assert!(search.entries.iter().all(|e| e.seq != 0));
     hub.stop().await;
 }
 

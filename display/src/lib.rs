@@ -36,35 +36,52 @@ pub use voice::Voice;
 )]
 pub struct Args {
     /// The hub, such as http://127.0.0.1:8080.
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_DISPLAY_HUB")]
     pub hub: String,
     /// A display token (the event stream is public; a hall may still issue one per screen).
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_DISPLAY_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Window mode: the small screen above window N, showing only that window.
-    #[arg(long, value_name = "N")]
+    #[arg(long, env = "JIAOHAO_DISPLAY_WINDOW", value_name = "N")]
     pub window: Option<u16>,
     /// Fill the screen without decorations (needs a window manager under X11).
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_DISPLAY_FULLSCREEN")]
     pub fullscreen: bool,
     /// Announce calls in zh, zh+en or off. Default: zh in hall mode, off in window mode (one
     /// voice per hall; a window screen announces only its own window's calls when asked).
-    #[arg(long, value_enum)]
+    #[arg(long, env = "JIAOHAO_DISPLAY_VOICE", value_enum)]
     pub voice: Option<Voice>,
     /// Where announcements go: `speaker`, or `file:DIR` to write each as a numbered WAV.
-    #[arg(long, default_value = "speaker", value_name = "speaker|file:DIR")]
+    #[arg(
+        long,
+        env = "JIAOHAO_DISPLAY_AUDIO_OUT",
+        default_value = "speaker",
+        value_name = "speaker|file:DIR"
+    )]
     pub audio_out: AudioOut,
     /// A directory with the hall's own recordings (zh/qing.wav, …), replacing built-in clips.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, env = "JIAOHAO_DISPLAY_VOICE_DIR", value_name = "DIR")]
     pub voice_dir: Option<PathBuf>,
     /// When the notice ticker scrolls: auto (while the hall is busy; pages turn when it is
     /// quiet), scroll (always) or page (never: one frame every few seconds, for machines that
     /// render in software).
-    #[arg(long, value_enum, default_value = "auto")]
+    #[arg(
+        long,
+        env = "JIAOHAO_DISPLAY_TICKER",
+        value_enum,
+        default_value = "auto"
+    )]
     pub ticker: TickerMode,
     /// The window's size when not fullscreen, such as 1920x1080 or 1080x1920.
-    #[arg(long, value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, env = "JIAOHAO_DISPLAY_SIZE", value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
+    /// A TOML file of settings, keys named like the flags (`window = 3`); a flag or an
+    /// environment variable beats the file.
+    #[arg(long, env = "JIAOHAO_DISPLAY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log lines as readable text or as JSON objects, one per line.
+    #[arg(long, env = "JIAOHAO_LOG_FORMAT", value_enum, default_value = "human")]
+    pub log_format: jiaohao_config::LogFormat,
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -94,6 +111,8 @@ impl Args {
             voice_dir: None,
             ticker: TickerMode::Auto,
             size: None,
+            config: None,
+            log_format: jiaohao_config::LogFormat::Human,
         }
     }
 

@@ -1,7 +1,8 @@
 //! `jiaohao-display`: the wall display's thin binary. Everything is in the library.
 
-use clap::Parser;
-
 fn main() -> anyhow::Result<()> {
-    jiaohao_display::run(jiaohao_display::Args::parse())
+    // Flags beat environment variables, which beat the `--config` file.
+    let args: jiaohao_display::Args = jiaohao_config::parse();
+    jiaohao_config::init_logging(args.log_format);
+    jiaohao_display::run(args)
 }

@@ -72,32 +72,49 @@ impl Options {
 )]
 pub struct Args {
     /// The hub's URL, such as http://192.168.1.10:8080.
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_KIOSK_HUB")]
     pub hub: String,
     /// The kiosk's token (`jiaohao-hub token create --role kiosk`).
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_KIOSK_TOKEN", hide_env_values = true)]
     pub token: String,
     /// Fill the screen without window decorations, and refuse to be closed from the screen.
-    #[arg(long)]
+    #[arg(long, env = "JIAOHAO_KIOSK_FULLSCREEN")]
     pub fullscreen: bool,
     /// Where slips are printed: tcp://HOST:9100, a device such as /dev/usb/lp0, or a file.
-    #[arg(long, value_name = "SINK")]
+    #[arg(long, env = "JIAOHAO_KIOSK_PRINTER", value_name = "SINK")]
     pub printer: Option<Sink>,
     /// The language shown at start: zh or en.
-    #[arg(long, default_value = "zh", value_parser = parse_lang)]
+    #[arg(long, env = "JIAOHAO_KIOSK_LANG", default_value = "zh", value_parser = parse_lang)]
     pub lang: Lang,
     /// The URL citizens' phones reach the hub's ticket pages at (default: --hub).
-    #[arg(long, value_name = "URL")]
+    #[arg(long, env = "JIAOHAO_KIOSK_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// Seconds the ticket screen stays before returning to the start.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "JIAOHAO_KIOSK_RETURN_AFTER",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
     pub return_after: u64,
     /// Seconds without a touch before the notices are shown.
-    #[arg(long, default_value_t = 90, value_name = "SECONDS")]
+    #[arg(
+        long,
+        env = "JIAOHAO_KIOSK_IDLE_AFTER",
+        default_value_t = 90,
+        value_name = "SECONDS"
+    )]
     pub idle_after: u64,
     /// The window's size when not fullscreen.
-    #[arg(long, default_value = "1920x1080", value_name = "WxH", value_parser = parse_size)]
+    #[arg(long, env = "JIAOHAO_KIOSK_SIZE", default_value = "1920x1080", value_name = "WxH", value_parser = parse_size)]
     pub size: (f32, f32),
+    /// A TOML file of settings, keys named like the flags (`printer = "tcp://10.0.0.9:9100"`);
+    /// a flag or an environment variable beats the file.
+    #[arg(long, env = "JIAOHAO_KIOSK_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+    /// Log lines as readable text or as JSON objects, one per line.
+    #[arg(long, env = "JIAOHAO_LOG_FORMAT", value_enum, default_value = "human")]
+    pub log_format: jiaohao_config::LogFormat,
 }
 
 fn parse_lang(text: &str) -> Result<Lang, String> {

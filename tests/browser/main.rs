@@ -280,6 +280,15 @@ async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
     }
     phone.quit().await?;
     outcome?;
+
+    // The load-balancing advice on the live hall, applied with one click.
+    let browser = driver.browser("advice", 1920, 1080).await?;
+    let outcome = advice_panel(&browser, &hub, &base, &shots).await;
+    if outcome.is_err() {
+        let _ = shot(&browser, &shots, "failed-advice").await;
+    }
+    browser.quit().await?;
+    outcome?;
     hub.stop().await;
     Ok(())
 }
@@ -471,5 +480,51 @@ async fn phone_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path) 
     }
     wait_text(phone, "#your-turn", "请到 3 号窗口").await?;
     shot(phone, shots, "15-ticket-phone-called").await?;
+    Ok(())
+}
+
+/// Vehicle tickets pile up at window 7, the only window serving them, while windows 1 and 3
+/// (household registration and ID cards) have nothing waiting: the admin console advises
+/// window 3 to also take vehicles (window 1 keeps its two services within their targets), and
+/// one click applies it.
+async fn advice_panel(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> Result {
+    for window in [1, 7] {
+        hub.admin
+            .window_action(window, "open")
+            .await
+            .map_err(|e| format!("opening window {window}: {e}"))?;
+    }
+    for _ in 0..10 {
+        hub.issue("vehicle").await;
+    }
+    browser.goto(format!("{base}/admin")).await?;
+    wait_for(browser, "#sign-in").await?;
+    sign_in(browser, base, "/login?next=/admin", "li", None).await?;
+    let suggestion = "#advice li[data-window='3'][data-service='vehicle']";
+    wait_text(browser, suggestion, "3号窗口增办").await?;
+    shot(browser, shots, "16-admin-advice").await?;
+    wait_enabled(
+        browser,
+        "#advice button[data-window='3'][data-service='vehicle']",
+    )
+    .await?
+    .click()
+    .await?;
+    wait_text(browser, ".toasts", "3号窗口已增办").await?;
+    let services = hub.hall().await.windows[2].services.clone();
+    if !services.iter().any(|s| s == "vehicle")
+        || services.first().map(String::as_str) != Some("hukou")
+    {
+        return Err(format!("window 3 serves {services:?} after applying the advice").into());
+    }
+    // Applied advice is not offered again.
+    let deadline = Instant::now() + PAGE_WAIT;
+    while !browser.find_all(By::Css(suggestion)).await?.is_empty() {
+        if Instant::now() > deadline {
+            return Err("the applied suggestion is still offered".into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shot(browser, shots, "17-admin-advice-applied").await?;
     Ok(())
 }

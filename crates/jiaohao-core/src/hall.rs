@@ -242,11 +242,18 @@ impl Hall {
                         && other.queue_key() < ticket.queue_key()
                 })
                 .count(),
-            None => self
-                .queues
-                .service_order(&ticket.service)
-                .take_while(|&id| id != ticket.id)
-                .count(),
+            None => match self.queues.ahead_in_service(
+                &ticket.service,
+                ticket.green_channel,
+                ticket.queue_key(),
+            ) {
+                Some(ahead) => ahead,
+                None => self
+                    .queues
+                    .service_order(&ticket.service)
+                    .take_while(|&id| id != ticket.id)
+                    .count(),
+            },
         };
         Some(ahead)
     }
@@ -700,6 +707,38 @@ impl Hall {
     /// Folds one event into the state. Events come from [`Hall::apply`], now or before a
     /// restart; one that does not fit the state (a damaged log) changes nothing it cannot.
     pub fn evolve(&mut self, event: &Event, at: Millis) {
+        self.fold(event, at);
+        if matches!(
+            event,
+            Event::DayStarted { .. }
+                | Event::ServiceDefined(_)
+                | Event::ServiceRemoved { .. }
+                | Event::WindowDefined(_)
+                | Event::WindowRemoved { .. }
+        ) {
+            self.refresh_loads();
+        }
+    }
+
+    /// Tells the queues how many windows are assigned each service (what the hub's call-next
+    /// rule weighs between nearly tied services).
+    fn refresh_loads(&mut self) {
+        let counts = self
+            .services
+            .keys()
+            .map(|code| {
+                let windows = self
+                    .windows
+                    .values()
+                    .filter(|window| window.def.services.contains(code))
+                    .count() as u32;
+                (code.clone(), windows)
+            })
+            .collect();
+        self.queues.set_windows_assigned(counts);
+    }
+
+    fn fold(&mut self, event: &Event, at: Millis) {
         match event {
             Event::DayStarted { date } => self.start_day(*date, at),
             Event::HallConfigured(settings) => self.settings = settings.clone(),

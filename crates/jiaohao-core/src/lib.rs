@@ -1,5 +1,5 @@
 //! The pure domain of a service hall: services, windows, tickets, the hall state machine,
-//! the call-next policy and the wait estimate.
+//! the call-next policy, the wait estimate and the assignment advice.
 //!
 //! Nothing here reads the clock, touches a file or a socket, or draws a random number: the
 //! caller passes `now` and any token, so the hub, the simulator and the tests all drive the
@@ -9,6 +9,7 @@
 //! folds them into the state; [`Hall::evolve`] folds a stored event, so the state after a
 //! restart is the fold of the log.
 
+pub mod advice;
 pub mod dispatch;
 pub mod error;
 pub mod estimate;
@@ -21,6 +22,7 @@ pub mod ticket;
 pub mod time;
 pub mod window;
 
+pub use advice::{Suggestion, advise};
 pub use dispatch::{Policy, Queues};
 pub use error::Error;
 pub use estimate::Projection;
@@ -31,4 +33,4 @@ pub use rating::{Rating, RatingReason, TicketRating};
 pub use service::Service;
 pub use ticket::{Ticket, TicketStatus, Transfer};
 pub use time::{ClockTime, LocalDate, Millis, Now};
-pub use window::{Window, WindowDef, WindowState};
+pub use window::{Break, Window, WindowDef, WindowState};

@@ -2,7 +2,26 @@
 
 use crate::error::Error;
 use crate::ids::{ServiceCode, TicketId, WindowNumber};
-use crate::time::Millis;
+use crate::time::{ClockTime, Millis};
+
+/// The most scheduled breaks one window may have in a day.
+pub const MAX_BREAKS: usize = 6;
+
+/// A scheduled break (e.g. lunch, 12:00–13:00): the window stops calling at `from` (it finishes
+/// the ticket in hand) and is back at `to`, every day. The wait estimate plans with it; the
+/// clerk still pauses and resumes the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Break {
+    pub from: ClockTime,
+    pub to: ClockTime,
+}
+
+impl Break {
+    /// Whether the clock time falls inside the break.
+    pub fn contains(&self, time: ClockTime) -> bool {
+        self.from <= time && time < self.to
+    }
+}
 
 /// What an admin defines about a window.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +31,8 @@ pub struct WindowDef {
     pub name_en: String,
     /// The services the window calls for, its primary service first.
     pub services: Vec<ServiceCode>,
+    /// Scheduled breaks, in clock order, not overlapping.
+    pub breaks: Vec<Break>,
 }
 
 impl WindowDef {
@@ -36,7 +57,34 @@ impl WindowDef {
                 )));
             }
         }
+        if self.breaks.len() > MAX_BREAKS {
+            return Err(Error::invalid(format!(
+                "window {} has more than {MAX_BREAKS} breaks",
+                self.number
+            )));
+        }
+        for (i, one) in self.breaks.iter().enumerate() {
+            if one.from >= one.to {
+                return Err(Error::invalid(format!(
+                    "the break {}–{} of window {} ends before it starts",
+                    one.from, one.to, self.number
+                )));
+            }
+            if let Some(before) = i.checked_sub(1).map(|j| self.breaks[j])
+                && before.to > one.from
+            {
+                return Err(Error::invalid(format!(
+                    "the breaks of window {} overlap or are out of order",
+                    self.number
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// The scheduled break the clock time falls in, if any.
+    pub fn break_at(&self, time: ClockTime) -> Option<Break> {
+        self.breaks.iter().copied().find(|b| b.contains(time))
     }
 }
 

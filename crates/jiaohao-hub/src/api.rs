@@ -79,6 +79,12 @@ fn window_number(text: &str) -> Result<WindowNumber, ApiError> {
     Ok(WindowNumber::parse(text)?)
 }
 
+/// The numeric id of a row (a token, a user) from a path segment; `what` names it in the error.
+pub fn row_id(text: &str, what: &str) -> Result<i64, ApiError> {
+    text.parse()
+        .map_err(|_| ApiError::bad_request(format!("'{text}' is not a {what} id")))
+}
+
 fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     (status, Json(value)).into_response()
 }
@@ -161,6 +167,9 @@ pub async fn issue_ticket(
     Body(request): Body<wire::IssueTicketRequest>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Kiosk, Role::Admin])?;
+    if let Err(too_many) = state.limits.ticket(&who) {
+        return Ok(too_many.into_response());
+    }
     let idempotency_key = match headers.get("idempotency-key") {
         Some(value) => Some(
             value
@@ -516,9 +525,7 @@ pub async fn revoke_token(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("'{id}' is not a token id")))?;
+    let id = row_id(&id, "token")?;
     if state.writer.revoke_token(id, who.actor()).await? {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
@@ -698,4 +705,131 @@ pub async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "this route does not take that method",
     )
+}
+
+/// The most services `GET /api/advice` lets a window take unless asked otherwise: one more
+/// than the two most halls give each window, so a working window whose own queues run cold
+/// can be offered a third service to help with.
+const ADVICE_MAX_SERVICES: usize = 3;
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdviceQuery {
+    /// How many services a window may serve at most, 1 to 10; 3 when left out.
+    #[serde(default)]
+    pub max_services: Option<usize>,
+}
+
+/// One suggestion of `GET /api/advice` (documented in the OpenAPI document as `Advice`).
+#[derive(Debug, serde::Serialize)]
+struct AdviceSuggestion {
+    window: u16,
+    add_service: String,
+    service_name_zh: String,
+    service_name_en: String,
+    /// `null` when no working window serves the service now.
+    projected_wait_min_before: Option<u32>,
+    projected_wait_min_after: u32,
+    /// The window's services with the suggestion applied, primary first: the body for
+    /// `PUT /api/windows/{n}/services`.
+    services_after: Vec<String>,
+    /// How the window's own services' waits change.
+    others: Vec<AdviceEffect>,
+    text_zh: String,
+    text_en: String,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AdviceEffect {
+    service: String,
+    projected_wait_min_before: Option<u32>,
+    projected_wait_min_after: Option<u32>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AdviceAnswer {
+    suggestions: Vec<AdviceSuggestion>,
+    max_services: usize,
+    made_at: String,
+}
+
+/// Milliseconds as whole minutes, rounded up, as on the tickets.
+fn wait_minutes(ms: i64) -> u32 {
+    u32::try_from((ms.max(0) + jiaohao_core::Millis::MINUTE - 1) / jiaohao_core::Millis::MINUTE)
+        .unwrap_or(u32::MAX)
+}
+
+/// `GET /api/advice`: which working window should also take a service whose projected wait
+/// passes its target, computed by the core's estimator on a copy of the current hall
+/// (`jiaohao_core::advise`), best first.
+pub async fn advice(
+    State(state): State<AppState>,
+    who: Principal,
+    Params(query): Params<AdviceQuery>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let max_services = query.max_services.unwrap_or(ADVICE_MAX_SERVICES);
+    if !(1..=10).contains(&max_services) {
+        return Err(ApiError::bad_request(
+            "max_services must be between 1 and 10",
+        ));
+    }
+    // Copy the hall out of the writer's turn; the trial projections run off it.
+    let (hall, now) = state
+        .writer
+        .read(|context| (context.hall.clone(), context.now))
+        .await?;
+    let zone = state.zone();
+    let answer = tokio::task::spawn_blocking(move || {
+        let suggestions = jiaohao_core::advise(&hall, now, max_services)
+            .into_iter()
+            .map(|s| {
+                let service = hall.service(&s.add_service);
+                let name_zh =
+                    service.map_or_else(|| s.add_service.to_string(), |x| x.name_zh.clone());
+                let name_en =
+                    service.map_or_else(|| s.add_service.to_string(), |x| x.name_en.clone());
+                let before = s.wait_before_ms.map(wait_minutes);
+                let after = wait_minutes(s.wait_after_ms);
+                let (before_zh, before_en) = match before {
+                    Some(minutes) => (minutes.to_string(), minutes.to_string()),
+                    None => ("无窗口办理".to_owned(), "no window".to_owned()),
+                };
+                AdviceSuggestion {
+                    window: s.window.get(),
+                    add_service: s.add_service.to_string(),
+                    text_zh: format!(
+                        "{}号窗口增办{name_zh}：预计等待 {before_zh} → {after} 分钟",
+                        s.window
+                    ),
+                    text_en: format!(
+                        "Window {} also takes {name_en}: projected wait {before_en} → {after} min",
+                        s.window
+                    ),
+                    service_name_zh: name_zh,
+                    service_name_en: name_en,
+                    projected_wait_min_before: before,
+                    projected_wait_min_after: after,
+                    services_after: s.services_after.iter().map(ToString::to_string).collect(),
+                    others: s
+                        .others
+                        .iter()
+                        .map(|effect| AdviceEffect {
+                            service: effect.service.to_string(),
+                            projected_wait_min_before: effect.wait_before_ms.map(wait_minutes),
+                            projected_wait_min_after: effect.wait_after_ms.map(wait_minutes),
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        AdviceAnswer {
+            suggestions,
+            max_services,
+            made_at: crate::clock::rfc3339(now.at, &zone),
+        }
+    })
+    .await
+    .map_err(|_| ApiError::shutting_down())?;
+    Ok(json(StatusCode::OK, &answer))
 }

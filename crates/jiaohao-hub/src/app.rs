@@ -14,9 +14,11 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
 
 use crate::api;
+use crate::backups::{self, DailyBackup};
 use crate::clock::{Clock, SystemClock, millis};
 use crate::error::ApiError;
 use crate::events;
+use crate::limits::{self, LimitConfig, Limits};
 use crate::writer::{self, Published, StreamItem, WriterHandle};
 use crate::{pages, people, reports};
 
@@ -27,6 +29,10 @@ pub struct HubConfig {
     /// Commands that seed an empty database (from a hall file); ignored when the log has events.
     pub seed: Vec<Command>,
     pub clock: Arc<dyn Clock>,
+    /// Rate limits on ticket issuing (per kiosk) and on the public endpoints (per address).
+    pub limits: LimitConfig,
+    /// Where and how many automatic daily backups to keep; `None`: no automatic backups.
+    pub backup: Option<DailyBackup>,
 }
 
 impl HubConfig {
@@ -35,6 +41,8 @@ impl HubConfig {
             db: db.into(),
             seed: Vec::new(),
             clock: Arc::new(SystemClock),
+            limits: LimitConfig::default(),
+            backup: None,
         }
     }
 }
@@ -49,6 +57,10 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The hub's clock: sessions expire by it.
     pub clock: Arc<dyn Clock>,
+    /// Latencies and gauges for `GET /metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Rate limits (`limits.rs`).
+    pub limits: Arc<Limits>,
 }
 
 impl AppState {
@@ -104,6 +116,8 @@ impl AppState {
 }
 
 pub fn router(state: AppState) -> Router {
+    // The public endpoints a stranger can reach, limited per client address.
+    let limited = axum::middleware::from_fn_with_state(state.clone(), limits::public);
     Router::new()
         .route("/api/health", get(api::health))
         .route("/api/openapi.json", get(api::openapi))
@@ -114,7 +128,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/events", get(events::stream))
         .route("/api/tickets", post(api::issue_ticket))
-        .route("/api/tickets/{token}", get(api::ticket_status))
+        .route(
+            "/api/tickets/{token}",
+            get(api::ticket_status).layer(limited.clone()),
+        )
         .route(
             "/api/services",
             get(api::list_services).post(api::add_service),
@@ -136,7 +153,13 @@ pub fn router(state: AppState) -> Router {
             "/api/windows/{n}/services",
             get(api::get_window_services).put(api::put_window_services),
         )
-        .route("/api/windows/{n}/call-next", post(api::call_next))
+        .route(
+            "/api/windows/{n}/call-next",
+            post(api::call_next).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                crate::metrics::time_call_next,
+            )),
+        )
         .route("/api/windows/{n}/call", post(api::call_ticket))
         .route("/api/windows/{n}/recall", post(api::recall))
         .route("/api/windows/{n}/no-show", post(api::no_show))
@@ -156,7 +179,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/windows/{n}/queue", get(api::window_queue))
         .route(
             "/api/windows/{n}/rating",
-            get(api::rating_prompt).post(api::rate),
+            get(api::rating_prompt)
+                .post(api::rate)
+                .layer(limited.clone()),
         )
         .route("/api/me", get(people::me))
         .route("/api/me/window", put(people::choose_window))
@@ -168,13 +193,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/reports", get(reports::report))
         .route("/api/reports/csv", get(reports::report_csv))
         .route("/api/audit", get(reports::audit))
+        .route("/api/advice", get(api::advice))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/", get(pages::home))
-        .route("/login", get(pages::login_page).post(people::login))
+        .route(
+            "/login",
+            get(pages::login_page)
+                .post(people::login)
+                .layer(limited.clone()),
+        )
         .route("/logout", post(people::logout))
         .route("/counter", get(pages::counter))
         .route("/admin", get(pages::admin))
         .route("/rate/{n}", get(pages::rate))
-        .route("/t/{token}", get(pages::ticket))
+        .route("/t/{token}", get(pages::ticket).layer(limited))
         .route("/assets/{name}", get(pages::asset))
         .fallback(pages::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
@@ -209,6 +241,7 @@ pub struct Hub {
     shutdown_tx: watch::Sender<bool>,
     stopped: tokio::sync::oneshot::Receiver<()>,
     db: PathBuf,
+    backup: Option<DailyBackup>,
 }
 
 impl Hub {
@@ -225,12 +258,15 @@ impl Hub {
             reader: Arc::new(Mutex::new(reader)),
             shutdown: shutdown_rx,
             clock,
+            metrics: outputs.metrics,
+            limits: Arc::new(Limits::new(config.limits)),
         };
         Ok(Hub {
             state,
             shutdown_tx,
             stopped: outputs.stopped,
             db: config.db,
+            backup: config.backup,
         })
     }
 
@@ -246,8 +282,11 @@ impl Hub {
             shutdown_tx,
             stopped,
             db,
+            backup,
         } = self;
         tracing::info!(address = %listener.local_addr()?, db = %db.display(), "hub serving");
+        let backups =
+            backup.map(|backup| tokio::spawn(backups::daily(db.clone(), backup, state.clone())));
         let signal = async move {
             shutdown.await;
             // Tell the event streams first: they would otherwise hold the server open.
@@ -259,6 +298,10 @@ impl Hub {
         )
         .with_graceful_shutdown(signal)
         .await?;
+        if let Some(backups) = backups {
+            // It stops at the shutdown signal; a backup being written finishes first.
+            let _ = backups.await;
+        }
         // The router, and with it every writer handle, is gone: the writer drains and stops.
         let _ = stopped.await;
         Ok(())

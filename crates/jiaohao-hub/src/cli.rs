@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+pub use jiaohao_config::LogFormat;
 use jiaohao_store::{Role, Store};
 
 use crate::app::{HubConfig, run};
@@ -27,14 +28,35 @@ enum Top {
     /// Serve the hall's API and live stream.
     Serve {
         /// The SQLite database file; created if missing.
-        #[arg(long)]
+        #[arg(long, env = "JIAOHAO_HUB_DB")]
         db: PathBuf,
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "JIAOHAO_HUB_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
         /// A hall file that seeds an empty database (default: the built-in county hall).
-        #[arg(long)]
+        #[arg(long, env = "JIAOHAO_HUB_HALL")]
         hall: Option<PathBuf>,
+        /// A TOML file of settings: keys named like the flags (`listen = "0.0.0.0:8080"`);
+        /// a flag or an environment variable beats the file.
+        #[arg(long, env = "JIAOHAO_HUB_CONFIG", value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Log lines as readable text or as JSON objects, one per line.
+        #[arg(long, env = "JIAOHAO_LOG_FORMAT", value_enum, default_value = "human")]
+        log_format: LogFormat,
+        /// Write a backup `jiaohao-YYYY-MM-DD.sqlite3` here once a day (and at start when
+        /// today's is missing).
+        #[arg(long, env = "JIAOHAO_HUB_BACKUP_DIR")]
+        backup_dir: Option<PathBuf>,
+        /// How many daily backups to keep; older ones are deleted.
+        #[arg(long, env = "JIAOHAO_HUB_BACKUP_KEEP", default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
+        backup_keep: u32,
+        /// Tickets one kiosk may issue: a rate and a burst (`30/min,10`), or `off`.
+        #[arg(long, env = "JIAOHAO_HUB_TICKET_LIMIT", default_value = "30/min,10")]
+        ticket_limit: String,
+        /// Requests per client address to the public endpoints (ticket page and status,
+        /// rating, sign-in): a rate and a burst (`600/min,120`), or `off`.
+        #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LIMIT", default_value = "600/min,120")]
+        public_limit: String,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -104,11 +126,9 @@ enum TokenCommand {
     },
 }
 
-pub fn init_logging() {
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO)
-        .try_init();
+/// Sets up the log for the process: readable lines or JSON objects on standard error.
+pub fn init_logging(format: LogFormat) {
+    jiaohao_config::init_logging(format);
 }
 
 /// Creates a token in the database at `db` and returns its secret.
@@ -123,21 +143,51 @@ pub fn create_token(
     }
     let store = Store::open(db).with_context(|| format!("opening {}", db.display()))?;
     let secret = crate::secret::api_token();
-    store.add_token(&secret, role, window, name, millis(jiff::Timestamp::now()))?;
+    store.add_token(
+        &secret,
+        role,
+        window,
+        name,
+        millis(jiff::Timestamp::now()),
+        crate::people::CLI_ACTOR,
+    )?;
     Ok(secret)
 }
 
 pub fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    // Flags beat environment variables, which beat the `--config` file.
+    let cli: Cli = jiaohao_config::parse();
     match cli.command {
-        Top::Serve { db, listen, hall } => {
-            init_logging();
+        Top::Serve {
+            db,
+            listen,
+            hall,
+            backup_dir,
+            backup_keep,
+            ticket_limit,
+            public_limit,
+            config: _,
+            log_format,
+        } => {
+            init_logging(log_format);
             let seed = match hall {
                 Some(path) => hall_file::load(&path).map_err(anyhow::Error::msg)?,
                 None => hall_file::parse(hall_file::DEFAULT_HALL).map_err(anyhow::Error::msg)?,
             };
+            let rate = |text: &str| match text {
+                "off" => Ok(None),
+                text => crate::limits::Rate::parse(text).map(Some),
+            };
             let config = HubConfig {
                 seed,
+                limits: crate::limits::LimitConfig {
+                    tickets: rate(&ticket_limit).map_err(anyhow::Error::msg)?,
+                    public: rate(&public_limit).map_err(anyhow::Error::msg)?,
+                },
+                backup: backup_dir.map(|dir| crate::backups::DailyBackup {
+                    dir,
+                    keep: backup_keep as usize,
+                }),
                 ..HubConfig::new(db)
             };
             let runtime = tokio::runtime::Runtime::new()?;
@@ -228,7 +278,11 @@ pub fn main() -> anyhow::Result<()> {
             }
             TokenCommand::Revoke { db, id } => {
                 let store = Store::open(&db)?;
-                if !store.revoke_token(id, millis(jiff::Timestamp::now()))? {
+                if !store.revoke_token(
+                    id,
+                    millis(jiff::Timestamp::now()),
+                    crate::people::CLI_ACTOR,
+                )? {
                     anyhow::bail!("there is no live token {id}");
                 }
                 Ok(())
@@ -258,4 +312,76 @@ pub async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("stopping");
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::{OsStr, OsString};
+
+    use super::*;
+
+    /// `serve`'s listen address and database as parsed from `args` in the environment `env`.
+    fn serve(args: &[&str], env: &[(&str, &str)]) -> (String, PathBuf, LogFormat) {
+        let lookup = |name: &OsStr| {
+            env.iter()
+                .find(|(key, _)| OsStr::new(key) == name)
+                .map(|(_, value)| OsString::from(value))
+        };
+        let args = std::iter::once("jiaohao-hub").chain(args.iter().copied());
+        match jiaohao_config::try_parse_with_env::<Cli, _, _>(args, &lookup)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .command
+        {
+            Top::Serve {
+                listen,
+                db,
+                log_format,
+                ..
+            } => (listen, db, log_format),
+            _ => panic!("serve"),
+        }
+    }
+
+    #[test]
+    fn serve_settings_come_from_flags_then_environment_then_file_then_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(
+            &file,
+            "db = \"/var/lib/jiaohao/file.db\"\nlisten = \"0.0.0.0:7000\"\nlog-format = \"json\"\n",
+        )
+        .unwrap();
+        let file = file.to_str().unwrap();
+
+        let (listen, db, format) = serve(&["serve", "--db", "a.db"], &[]);
+        assert_eq!(
+            (listen.as_str(), db, format),
+            ("127.0.0.1:8080", "a.db".into(), LogFormat::Human)
+        );
+        let (listen, db, format) = serve(&["serve", "--config", file], &[]);
+        assert_eq!(
+            (listen.as_str(), db, format),
+            (
+                "0.0.0.0:7000",
+                "/var/lib/jiaohao/file.db".into(),
+                LogFormat::Json
+            )
+        );
+        let env = [
+            ("JIAOHAO_HUB_LISTEN", "0.0.0.0:7001"),
+            ("JIAOHAO_HUB_CONFIG", file),
+            ("JIAOHAO_LOG_FORMAT", "human"),
+        ];
+        let (listen, db, format) = serve(&["serve"], &env);
+        assert_eq!(
+            (listen.as_str(), db, format),
+            (
+                "0.0.0.0:7001",
+                "/var/lib/jiaohao/file.db".into(),
+                LogFormat::Human
+            )
+        );
+        let (listen, _, _) = serve(&["serve", "--listen", "127.0.0.1:7002"], &env);
+        assert_eq!(listen, "127.0.0.1:7002");
+    }
 }

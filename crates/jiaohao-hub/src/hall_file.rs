@@ -75,6 +75,31 @@ mod tests {
             assert_eq!(service.documents_zh.len(), service.documents_en.len());
         }
         assert!(hall.windows().any(|w| w.def.services.len() >= 2));
+        // Some windows take a lunch break, never all that serve one service.
+        assert!(hall.windows().any(|w| !w.def.breaks.is_empty()));
+        let noon = ClockTime::parse("12:30").unwrap();
+        for service in hall.services() {
+            assert!(
+                hall.windows_serving(&service.code)
+                    .iter()
+                    .filter_map(|number| hall.window(*number))
+                    .any(|w| w.def.break_at(noon).is_none()),
+                "{} has a window over lunch",
+                service.code
+            );
+        }
+    }
+
+    #[test]
+    fn a_broken_break_is_refused() {
+        let text = DEFAULT_HALL.replacen(
+            r#"breaks = [["12:00", "13:00"]]"#,
+            r#"breaks = [["13:00", "12:00"]]"#,
+            1,
+        );
+        let error = parse(&text).unwrap_err();
+        assert!(error.contains("[[window]] 2"), "{error}");
+        assert!(error.contains("break"), "{error}");
     }
 
     #[test]
@@ -93,5 +118,141 @@ mod tests {
         );
         let error = parse("nonsense").unwrap_err();
         assert!(error.starts_with("hall file:"), "{error}");
+    }
+}
+
+/// Property tests: no text makes the parser panic, and whatever it accepts builds a hall.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use jiaohao_core::{ClockTime, Hall, LocalDate, Millis, Now};
+    use proptest::prelude::*;
+
+    fn morning() -> Now {
+        Now {
+            at: Millis(0),
+            date: LocalDate::new(2026, 11, 23).unwrap(),
+            time: ClockTime::parse("09:00").unwrap(),
+        }
+    }
+
+    /// Parses `text`; an error must say it is about the hall file; an accepted file must
+    /// build a hall without a panic (the core may still refuse, e.g. a window serving an
+    /// unknown service, with an error).
+    fn check(text: &str) {
+        match parse(text) {
+            Ok(commands) => {
+                let mut hall = Hall::new();
+                for command in &commands {
+                    let _ = hall.apply(command, morning());
+                }
+                hall.check_invariants().unwrap();
+            }
+            Err(error) => assert!(error.starts_with("hall file"), "{error}"),
+        }
+    }
+
+    /// Values a field of a hall file might wrongly hold.
+    fn nasty() -> impl Strategy<Value = toml::Value> {
+        prop_oneof![
+            any::<i64>().prop_map(toml::Value::Integer),
+            any::<f64>().prop_map(toml::Value::Float),
+            any::<bool>().prop_map(toml::Value::Boolean),
+            ".{0,40}".prop_map(toml::Value::String),
+            prop::sample::select(vec![
+                "",
+                " ",
+                "00:00",
+                "24:00",
+                "23:59",
+                "08:30",
+                "A",
+                "Z9",
+                "hukou",
+                "id_card",
+                "Asia/Shanghai",
+                "Mars/Olympus",
+                "a\u{0}b",
+                "窗口",
+            ])
+            .prop_map(|s| toml::Value::String(s.to_owned())),
+            prop::collection::vec(".{0,8}".prop_map(toml::Value::String), 0..4)
+                .prop_map(toml::Value::Array),
+            Just(toml::Value::Array(vec![])),
+        ]
+    }
+
+    /// Every leaf of a TOML value, as a path of keys and indices.
+    fn leaves(value: &toml::Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match value {
+            toml::Value::Table(table) => {
+                for (key, value) in table {
+                    path.push(key.clone());
+                    leaves(value, path, out);
+                    path.pop();
+                }
+            }
+            toml::Value::Array(items) if items.iter().any(|v| v.is_table()) => {
+                for (index, value) in items.iter().enumerate() {
+                    path.push(index.to_string());
+                    leaves(value, path, out);
+                    path.pop();
+                }
+            }
+            _ => out.push(path.clone()),
+        }
+    }
+
+    fn at_path<'a>(value: &'a mut toml::Value, path: &[String]) -> &'a mut toml::Value {
+        path.iter().fold(value, |value, key| match value {
+            toml::Value::Table(table) => table.get_mut(key).unwrap(),
+            toml::Value::Array(items) => &mut items[key.parse::<usize>().unwrap()],
+            _ => unreachable!("a path leads through tables and arrays"),
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn any_text_is_parsed_or_refused(text in ".{0,400}") {
+            check(&text);
+        }
+
+        #[test]
+        fn a_damaged_default_hall_is_parsed_or_refused(
+            at in 0.0..1.0f64, cut in 0usize..40, piece in ".{0,12}",
+        ) {
+            let chars: Vec<char> = DEFAULT_HALL.chars().collect();
+            let at = (at * chars.len() as f64) as usize;
+            let end = (at + cut).min(chars.len());
+            let text: String = chars[..at].iter().copied()
+                .chain(piece.chars())
+                .chain(chars[end..].iter().copied())
+                .collect();
+            check(&text);
+        }
+
+        #[test]
+        fn any_field_set_to_anything_is_parsed_or_refused_by_name(
+            pick in any::<prop::sample::Index>(), value in nasty(),
+        ) {
+            let mut file: toml::Value = toml::from_str(DEFAULT_HALL).unwrap();
+            let mut all = Vec::new();
+            leaves(&file, &mut Vec::new(), &mut all);
+            let path = pick.get(&all).clone();
+            *at_path(&mut file, &path) = value;
+            let text = toml::to_string(&file).unwrap();
+            check(&text);
+            if let Err(error) = parse(&text) {
+                // The error names the section the field is in, or (a value of the wrong type)
+                // the line and column of the file.
+                let section = &path[0];
+                prop_assert!(
+                    error.contains(section.as_str()) || error.contains("line "),
+                    "{path:?}: {error}"
+                );
+            }
+        }
     }
 }

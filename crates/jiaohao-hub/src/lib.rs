@@ -7,11 +7,14 @@
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod backups;
 pub mod cli;
 pub mod clock;
 pub mod error;
 pub mod events;
 pub mod hall_file;
+pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod people;

@@ -18,6 +18,9 @@ fn error_responses(codes: &[&str]) -> Value {
             "409" => {
                 "Not possible now: service closed, daily cap reached, window paused or closed, …"
             }
+            "429" => {
+                "Too many requests: this kiosk's ticket limit, or this address's limit on public routes; the message says when to try again"
+            }
             "503" => "The hub cannot save changes right now; nothing was changed",
             _ => "Error",
         };
@@ -147,7 +150,9 @@ fn build_base() -> Value {
                         "unavailable_reason": {"type": ["string", "null"], "enum": ["disabled", "not_open", "daily_cap_reached", null]}}))},
                 "WindowDef": {"type": "object", "additionalProperties": false, "required": ["number", "name_zh", "name_en"], "properties": {
                     "number": {"type": "integer", "minimum": 1, "maximum": 999}, "name_zh": text(100), "name_en": text(100),
-                    "services": {"type": "array", "uniqueItems": true, "items": code()}}},
+                    "services": {"type": "array", "uniqueItems": true, "items": code()},
+                    "breaks": {"type": "array", "maxItems": 6, "description": "scheduled daily breaks, [from, to] as HH:MM, in clock order; the wait estimate plans with them",
+                        "items": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}}}}},
                 "WindowServices": {"type": "object", "additionalProperties": false, "required": ["services"], "properties": {
                     "services": {"type": "array", "uniqueItems": true, "items": code()}}},
                 "WindowStatus": {"type": "object",
@@ -222,16 +227,16 @@ fn build_base() -> Value {
                 "get": {"summary": "The hall's names, time zone and notices", "responses": ok("200", "Settings", schema_ref("HallSettings"))},
                 "put": {"summary": "Change the hall's names, time zone and notices (admin)", "security": admin(), "requestBody": body("HallSettings"),
                     "responses": merge(ok("200", "Saved", schema_ref("HallSettings")), error_responses(&["400", "401", "403", "503"]))}},
-            "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot, then one event per change; Last-Event-ID resumes",
+            "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot, then one event per change; Last-Event-ID resumes; a last `shutdown` event when the hub stops",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
             "/api/tickets": {"post": {"summary": "Issue a ticket (kiosk)", "security": admin(),
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "description": "a retry with the same key returns the same ticket", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                 "requestBody": body("IssueTicketRequest"),
-                "responses": merge(ok("201", "The new ticket", schema_ref("IssuedTicket")), error_responses(&["400", "401", "403", "404", "409", "503"]))}},
+                "responses": merge(ok("201", "The new ticket", schema_ref("IssuedTicket")), error_responses(&["400", "401", "403", "404", "409", "429", "503"]))}},
             "/api/tickets/{token}": {"get": {"summary": "One ticket's public status (the ticket page)",
                 "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
-                "responses": merge(ok("200", "The ticket", schema_ref("TicketStatus")), error_responses(&["404"]))}},
+                "responses": merge(ok("200", "The ticket", schema_ref("TicketStatus")), error_responses(&["404", "429", "503"]))}},
             "/api/services": {
                 "get": {"summary": "All services", "responses": ok("200", "Services", json!({"type": "array", "items": schema_ref("ServiceDef")}))},
                 "post": {"summary": "Add a service (admin)", "security": admin(), "requestBody": body("ServiceDef"),
@@ -360,7 +365,18 @@ fn more_schemas() -> Value {
             "kind": {"type": "string", "enum": jiaohao_wire::DEVICE_PROBLEM_KINDS}, "message": text(500)}},
         "DeviceProblem": {"type": "object", "required": ["id", "at", "device", "kind", "message"], "properties": {
             "id": {"type": "integer"}, "at": time(), "device": {"type": "string"},
-            "kind": {"type": "string", "enum": jiaohao_wire::DEVICE_PROBLEM_KINDS}, "message": {"type": "string"}}}
+            "kind": {"type": "string", "enum": jiaohao_wire::DEVICE_PROBLEM_KINDS}, "message": {"type": "string"}}},
+        "AdviceEffect": {"type": "object", "required": ["service", "projected_wait_min_before", "projected_wait_min_after"], "properties": {
+            "service": {"type": "string"}, "projected_wait_min_before": nullable("integer"), "projected_wait_min_after": nullable("integer")}},
+        "AdviceSuggestion": {"type": "object", "required": ["window", "add_service", "service_name_zh", "service_name_en", "projected_wait_min_before",
+            "projected_wait_min_after", "services_after", "others", "text_zh", "text_en"], "properties": {
+            "window": {"type": "integer"}, "add_service": {"type": "string"}, "service_name_zh": {"type": "string"}, "service_name_en": {"type": "string"},
+            "projected_wait_min_before": {"type": ["integer", "null"], "description": "null when no working window serves the service"},
+            "projected_wait_min_after": {"type": "integer"},
+            "services_after": {"type": "array", "items": {"type": "string"}, "description": "the window's services with the suggestion applied: the body for PUT /api/windows/{n}/services"},
+            "others": {"type": "array", "items": schema_ref("AdviceEffect")}, "text_zh": {"type": "string"}, "text_en": {"type": "string"}}},
+        "Advice": {"type": "object", "required": ["suggestions", "max_services", "made_at"], "properties": {
+            "suggestions": {"type": "array", "items": schema_ref("AdviceSuggestion")}, "max_services": {"type": "integer"}, "made_at": time()}}
     })
 }
 
@@ -389,10 +405,10 @@ fn more_paths() -> Value {
             "parameters": [window_param()],
             "get": {"summary": "The ticket the window finished last, for its rating tablet",
                 "responses": merge(merge(ok("200", "The ticket to rate", schema_ref("RatingPrompt")), json!({"204": {"description": "The window finished no ticket today"}})),
-                    error_responses(&["400", "404", "503"]))},
+                    error_responses(&["400", "404", "429", "503"]))},
             "post": {"summary": "Rate the ticket just finished at the window (好差评): once, within 15 minutes; a bad rating needs a reason",
                 "requestBody": body("RateRequest"),
-                "responses": merge(ok("200", "Rated", schema_ref("RatingPrompt")), error_responses(&["400", "404", "409", "503"]))}},
+                "responses": merge(ok("200", "Rated", schema_ref("RatingPrompt")), error_responses(&["400", "404", "409", "429", "503"]))}},
         "/api/me": {"get": {"summary": "Who is asking; a session's anti-forgery token", "security": signed_in(),
             "responses": merge(ok("200", "You", schema_ref("Me")), error_responses(&["401", "503"]))}},
         "/api/me/window": {"put": {"summary": "Choose the window a signed-in clerk works at", "security": signed_in(), "requestBody": body("ChooseWindow"),
@@ -417,6 +433,14 @@ fn more_paths() -> Value {
                 {"name": "flagged", "in": "query", "required": false, "description": "only out-of-order calls and configuration changes", "schema": {"type": "boolean"}},
                 {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 5000}}],
             "responses": merge(ok("200", "Entries", schema_ref("AuditPage")), error_responses(&["400", "401", "403", "503"]))}},
+        "/metrics": {"get": {"summary": "Prometheus text exposition: tickets issued, served and waiting and the projected wait per service, call-next and commit latency histograms, event-stream subscribers. Open to a loopback peer; from elsewhere an admin, supervisor or display token or session",
+            "security": [{}, {"bearer": []}, {"session": []}],
+            "responses": merge(json!({"200": {"description": "The metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}}),
+                error_responses(&["401", "403", "503"]))}},
+        "/api/advice": {"get": {"summary": "Assignment advice: for each service whose projected wait for a new ticket passes its target, which working window should also take it, with the projected wait before and after (same estimator as the tickets), best first (admin, supervisor)",
+            "security": signed_in(),
+            "parameters": [{"name": "max_services", "in": "query", "required": false, "description": "most services one window may serve (default 3)", "schema": {"type": "integer", "minimum": 1, "maximum": 10}}],
+            "responses": merge(ok("200", "Suggestions", schema_ref("Advice")), error_responses(&["400", "401", "403", "503"]))}},
         "/api/devices/problems": {
             "get": {"summary": "The latest 100 problems devices reported, newest first (admin, supervisor)", "security": signed_in(),
                 "responses": merge(ok("200", "Problems", json!({"type": "array", "maxItems": 100, "items": schema_ref("DeviceProblem")})),

@@ -91,6 +91,9 @@ pub fn parse_user_role(text: &str) -> Result<Role, String> {
 }
 
 /// Adds a user to the database at `db` (the `user add` command); returns its id.
+/// Who the audit trail names for changes made with the `jiaohao-hub` command line.
+pub const CLI_ACTOR: &str = "cli";
+
 pub fn add_user(
     db: &std::path::Path,
     username: &str,
@@ -109,6 +112,7 @@ pub fn add_user(
         role,
         &hash,
         crate::clock::millis(jiff::Timestamp::now()),
+        CLI_ACTOR,
     )?;
     Ok(id)
 }
@@ -427,11 +431,12 @@ pub async fn create_user(
         })?;
     let actor = who.actor();
     let name = username.clone();
+    let by = actor.clone();
     let user = state
         .writer
         .store(move |store, now| {
             let id = store
-                .add_user(&name, role, &hash, now.at)
+                .add_user(&name, role, &hash, now.at, &by)
                 .map_err(|e| match e {
                     StoreError::Exists(what) => ApiError::new(
                         StatusCode::CONFLICT,
@@ -456,9 +461,7 @@ pub async fn disable_user(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let id: i64 = id
-        .parse()
-        .map_err(|_| ApiError::bad_request(format!("'{id}' is not a user id")))?;
+    let id = crate::api::row_id(&id, "user")?;
     if matches!(who.via, Via::Session { user_id, .. } if user_id == id) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,
@@ -467,9 +470,10 @@ pub async fn disable_user(
         ));
     }
     let actor = who.actor();
+    let by = actor.clone();
     let disabled = state
         .writer
-        .store(move |store, now| store.disable_user(id, now.at).map_err(storage))
+        .store(move |store, now| store.disable_user(id, now.at, &by).map_err(storage))
         .await?;
     if disabled {
         tracing::info!(id, %actor, "user disabled");

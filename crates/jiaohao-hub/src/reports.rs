@@ -1,13 +1,13 @@
 //! Reports and the audit trail, both computed from the event log (the one record): per day or
 //! range of days, per service, window and clerk, and every event with who did it and when.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::{Event, LocalDate, Millis, TransferTarget};
-use jiaohao_store::{Record, Role};
+use jiaohao_store::{AccountChange, Record, Role};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
@@ -119,9 +119,21 @@ async fn records(state: &AppState, range: &Range) -> Result<Vec<Record>, ApiErro
         .await
 }
 
-fn hall_view(state: &AppState) -> Result<wire::HallView, ApiError> {
-    let json = state.hall.borrow().json.clone();
-    serde_json::from_str(&json).map_err(|_| ApiError::unavailable())
+/// The configuration events before the range and then every event of it: what a report folds,
+/// so that it judges and names each service as it was defined then, not as it is today.
+async fn records_with_definitions(
+    state: &AppState,
+    range: &Range,
+) -> Result<Vec<Record>, ApiError> {
+    let (start, end) = (range.start, range.end);
+    state
+        .read(move |store| {
+            let mut records = Vec::new();
+            store.for_each_configuration_before(start, |record| records.push(record))?;
+            store.for_each_record_between(start, end, |record| records.push(record))?;
+            Ok(records)
+        })
+        .await
 }
 
 /// Who a clerk is in reports: the actor without the window a person signed in at, so
@@ -250,6 +262,8 @@ impl Acc {
 
 struct Life {
     issued_service: String,
+    /// The issued service's wait target when the ticket was issued.
+    target_min: Option<u32>,
     service: String,
     issued_at: Millis,
     hour: usize,
@@ -271,8 +285,23 @@ struct Timeline {
     since: Millis,
 }
 
+/// The hall's services and windows as the log defined them up to the event being folded.
+#[derive(Default)]
+struct Definitions {
+    /// Codes in the order they were first defined.
+    order: Vec<String>,
+    /// Services defined and not removed.
+    live: BTreeSet<String>,
+    /// The latest names and wait target of every service ever defined.
+    services: HashMap<String, (String, String, u32)>,
+    windows: HashMap<u16, (String, String)>,
+}
+
 #[derive(Default)]
 struct Fold {
+    definitions: Definitions,
+    /// The services that were live at some moment of the range.
+    seen_live: BTreeSet<String>,
     total: Acc,
     services: BTreeMap<String, Acc>,
     windows: BTreeMap<u16, Acc>,
@@ -338,10 +367,40 @@ impl Fold {
         }
     }
 
-    fn event(&mut self, record: &Record, zone: &TimeZone, targets: &HashMap<String, u32>) {
+    /// Marks the start of the range: the services defined then were live in it.
+    fn start_range(&mut self) {
+        self.seen_live = self.definitions.live.clone();
+    }
+
+    fn event(&mut self, record: &Record, zone: &TimeZone) {
         let at = record.at;
         let clerk = clerk_key(&record.actor);
         match &record.event {
+            Event::ServiceDefined(service) => {
+                let code = service.code.to_string();
+                let defs = &mut self.definitions;
+                if !defs.services.contains_key(&code) {
+                    defs.order.push(code.clone());
+                }
+                defs.services.insert(
+                    code.clone(),
+                    (
+                        service.name_zh.clone(),
+                        service.name_en.clone(),
+                        service.wait_target_min,
+                    ),
+                );
+                defs.live.insert(code.clone());
+                self.seen_live.insert(code);
+            }
+            Event::ServiceRemoved { code } => {
+                self.definitions.live.remove(code.as_str());
+            }
+            Event::WindowDefined(def) => {
+                self.definitions
+                    .windows
+                    .insert(def.number.get(), (def.name_zh.clone(), def.name_en.clone()));
+            }
             Event::DayStarted { .. } => self.close_all(at),
             Event::TicketIssued { id, service, .. } => {
                 let hour = jiff::Timestamp::from_millisecond(at.0)
@@ -349,10 +408,16 @@ impl Fold {
                     .unwrap_or(0)
                     .min(23);
                 let service = service.to_string();
+                let target_min = self
+                    .definitions
+                    .services
+                    .get(&service)
+                    .map(|(_, _, target)| *target);
                 self.lives.insert(
                     id.0,
                     Life {
                         issued_service: service.clone(),
+                        target_min,
                         service: service.clone(),
                         issued_at: at,
                         hour,
@@ -382,17 +447,17 @@ impl Fold {
                 life.caller = Some(clerk.clone());
                 let first = life.first_call.is_none();
                 life.first_call.get_or_insert(at);
-                let (issued_service, service, issued_at, hour) = (
+                let (issued_service, service, issued_at, hour, target_min) = (
                     life.issued_service.clone(),
                     life.service.clone(),
                     life.issued_at,
                     life.hour,
+                    life.target_min,
                 );
                 if first {
                     let wait = at.since(issued_at).max(0);
-                    let within = targets
-                        .get(&issued_service)
-                        .map(|target| wait <= i64::from(*target) * Millis::MINUTE);
+                    let within =
+                        target_min.map(|target| wait <= i64::from(target) * Millis::MINUTE);
                     self.each(Some(&issued_service), Some(window), Some(&clerk), |acc| {
                         acc.called += 1;
                         acc.waits_ms.push(wait);
@@ -472,43 +537,52 @@ impl Fold {
     }
 }
 
-/// Computes a report from the records of a range of days.
+/// Computes a report of a range of days from the configuration events logged before `start`
+/// and then every record of the range (see [`records_with_definitions`]), all in log order.
+/// Tickets are judged against the wait target their service had when they were issued, and
+/// services and windows are named as they were last defined by the end of the range.
 pub fn compute(
     records: &[Record],
-    hall: &wire::HallView,
+    start: Millis,
     zone: &TimeZone,
     from: LocalDate,
     to: LocalDate,
     until: Millis,
 ) -> wire::Report {
-    let targets: HashMap<String, u32> = hall
-        .services
-        .iter()
-        .map(|s| (s.def.code.clone(), s.def.wait_target_min))
-        .collect();
     let mut fold = Fold::new();
-    for record in records {
-        fold.event(record, zone, &targets);
+    let split = records.partition_point(|record| record.at < start);
+    let (before, during) = records.split_at(split);
+    for record in before {
+        fold.event(record, zone);
+    }
+    fold.start_range();
+    for record in during {
+        fold.event(record, zone);
     }
     fold.close_all(until);
+    let definitions = &fold.definitions;
     let service_name = |code: &str| {
-        hall.services
-            .iter()
-            .find(|s| s.def.code == code)
-            .map(|s| (s.def.name_zh.clone(), s.def.name_en.clone()))
+        definitions
+            .services
+            .get(code)
+            .map(|(zh, en, _)| (zh.clone(), en.clone()))
             .unwrap_or_else(|| (code.to_owned(), code.to_owned()))
     };
     let window_name = |n: u16| {
-        hall.windows
-            .iter()
-            .find(|w| w.number == n)
-            .map(|w| (w.name_zh.clone(), w.name_en.clone()))
+        definitions
+            .windows
+            .get(&n)
+            .cloned()
             .unwrap_or_else(|| (format!("{n}号窗口"), format!("Window {n}")))
     };
     let mut services: Vec<wire::ReportRow> = Vec::new();
-    // Every current service, in the hall's order, then any that only the log knows.
-    for service in &hall.services {
-        let code = &service.def.code;
+    // Every service the hall had during the range, in the order they were defined, then any
+    // that only the tickets know.
+    for code in definitions
+        .order
+        .iter()
+        .filter(|c| fold.seen_live.contains(*c))
+    {
         let acc = fold.services.remove(code).unwrap_or_default();
         let (zh, en) = service_name(code);
         services.push(acc.row(code.clone(), zh, en, true, false));
@@ -570,10 +644,16 @@ pub fn compute(
 async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Report, ApiError> {
     let zone = state.zone();
     let range = parse_range(state, query.from.as_deref(), query.to.as_deref(), &zone)?;
-    let records = records(state, &range).await?;
-    let hall = hall_view(state)?;
+    let records = records_with_definitions(state, &range).await?;
     let until = Millis(range.end.0.min(state.now().0));
-    Ok(compute(&records, &hall, &zone, range.from, range.to, until))
+    Ok(compute(
+        &records,
+        range.start,
+        &zone,
+        range.from,
+        range.to,
+        until,
+    ))
 }
 
 /// `GET /api/reports?from=…&to=…`.
@@ -689,10 +769,20 @@ pub async fn report_csv(
 }
 
 /// The audit entries of some records, oldest first.
-pub fn audit_entries(records: &[Record], zone: &TimeZone) -> Vec<wire::AuditEntry> {
+/// The audit trail of a range: every event, and every change to users and tokens (which are
+/// not events; their entries have `seq` 0) in time order.
+pub fn audit_entries(
+    records: &[Record],
+    changes: &[AccountChange],
+    zone: &TimeZone,
+) -> Vec<wire::AuditEntry> {
     let mut tickets: HashMap<u64, (String, String)> = HashMap::new();
-    let mut entries = Vec::with_capacity(records.len());
+    let mut entries = Vec::with_capacity(records.len() + changes.len());
+    let mut changes = changes.iter().peekable();
     for record in records {
+        while let Some(change) = changes.next_if(|change| change.at < record.at) {
+            entries.push(account_entry(change, zone));
+        }
         let event = &record.event;
         let mut entry = wire::AuditEntry {
             seq: record.seq,
@@ -811,7 +901,23 @@ pub fn audit_entries(records: &[Record], zone: &TimeZone) -> Vec<wire::AuditEntr
         }
         entries.push(entry);
     }
+    entries.extend(changes.map(|change| account_entry(change, zone)));
     entries
+}
+
+fn account_entry(change: &AccountChange, zone: &TimeZone) -> wire::AuditEntry {
+    wire::AuditEntry {
+        seq: 0,
+        at: rfc3339(change.at, zone),
+        actor: change.actor.clone(),
+        kind: change.kind.to_owned(),
+        number: None,
+        service: None,
+        window: None,
+        detail: change.subject.clone(),
+        out_of_order: false,
+        configuration: true,
+    }
 }
 
 /// `GET /api/audit?from=…&to=…&number=…&flagged=…&limit=…`: newest first.
@@ -835,7 +941,11 @@ pub async fn audit(
         .map(|n| n.trim().to_uppercase())
         .filter(|n| !n.is_empty());
     let records = records(&state, &range).await?;
-    let mut entries: Vec<wire::AuditEntry> = audit_entries(&records, &zone)
+    let (start, end) = (range.start, range.end);
+    let changes = state
+        .read(move |store| store.account_changes_between(start, end))
+        .await?;
+    let mut entries: Vec<wire::AuditEntry> = audit_entries(&records, &changes, &zone)
         .into_iter()
         .rev()
         .filter(|e| number.is_none() || e.number == number)

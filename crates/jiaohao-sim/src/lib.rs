@@ -7,14 +7,17 @@
 //! each [`BenchPolicy`] on the very same citizens (common random numbers). [`bench()`] averages
 //! the [`Figures`] of every day into a [`Report`].
 
+pub mod advise;
 pub mod bench;
 pub mod citizens;
 pub mod metrics;
 pub mod policy;
 pub mod random;
+pub mod replay;
 pub mod scenario;
 pub mod simulate;
 
+pub use advise::{Proposal, propose};
 pub use bench::{Report, bench, run_day};
 pub use citizens::{Citizen, draw_day};
 pub use metrics::{Figure, Figures};

@@ -11,8 +11,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use jiaohao_core::{
-    ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Projection, Service, TicketId, Window,
-    WindowDef, WindowNumber, WindowState,
+    Break, ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Projection, Service, TicketId,
+    Window, WindowDef, WindowNumber, WindowState,
 };
 
 use crate::citizens::{Citizen, MINUTE_MS};
@@ -313,6 +313,11 @@ impl<'a> Engine<'a> {
                 name_zh: format!("{}号窗口", spec.number),
                 name_en: format!("Window {}", spec.number),
                 services: self.policy.assignment(scenario, spec),
+                breaks: spec
+                    .closed
+                    .map(|(from, to)| Break { from, to })
+                    .into_iter()
+                    .collect(),
             };
             self.apply(Command::AddWindow(def))?;
         }
@@ -448,8 +453,8 @@ impl<'a> Engine<'a> {
         }
         let measured = person.arrival_ms >= self.measured_from_ms;
         let (estimate_ms, simple_estimate_ms) = if self.options.estimates && measured {
-            let now = self.now(self.last_ms).at;
-            let estimate = Projection::call_at_of(&self.hall, now, id).map(|at| at.since(now));
+            let now = self.now(self.last_ms);
+            let estimate = Projection::call_at_of(&self.hall, now, id).map(|at| at.since(now.at));
             (estimate, self.simple_estimate(id, &service))
         } else {
             (None, None)

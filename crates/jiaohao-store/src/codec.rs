@@ -3,7 +3,7 @@
 //! have a stored form of their own, which keeps the ticket token (the public stream does not).
 
 use jiaohao_core::{
-    ClockTime, Error, Event, HallSettings, LocalDate, Prefix, Rating, RatingReason, Service,
+    Break, ClockTime, Error, Event, HallSettings, LocalDate, Prefix, Rating, RatingReason, Service,
     ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber,
 };
 use jiaohao_wire as wire;
@@ -61,6 +61,11 @@ pub fn window_to_wire(def: &WindowDef) -> wire::WindowDef {
         name_zh: def.name_zh.clone(),
         name_en: def.name_en.clone(),
         services: def.services.iter().map(ToString::to_string).collect(),
+        breaks: def
+            .breaks
+            .iter()
+            .map(|b| [b.from.to_string(), b.to.to_string()])
+            .collect(),
     }
 }
 
@@ -74,6 +79,16 @@ pub fn window_from_wire(def: &wire::WindowDef) -> Result<WindowDef, Error> {
             .iter()
             .map(|code| ServiceCode::parse(code))
             .collect::<Result<_, _>>()?,
+        breaks: def
+            .breaks
+            .iter()
+            .map(|[from, to]| {
+                Ok(Break {
+                    from: ClockTime::parse(from)?,
+                    to: ClockTime::parse(to)?,
+                })
+            })
+            .collect::<Result<_, Error>>()?,
     };
     window.validate()?;
     Ok(window)
@@ -423,6 +438,10 @@ mod tests {
                 name_zh: "3号窗口".into(),
                 name_en: "Window 3".into(),
                 services: vec![code("hukou"), code("id_card")],
+                breaks: vec![Break {
+                    from: ClockTime::parse("12:00").unwrap(),
+                    to: ClockTime::parse("13:30").unwrap(),
+                }],
             }),
             Event::WindowRemoved { number: window(9) },
             Event::TicketIssued {
@@ -482,6 +501,22 @@ mod tests {
             let json = event_to_json(event);
             assert_eq!(event_from_json(&json).as_ref(), Ok(event), "{json}");
         }
+    }
+
+    #[test]
+    fn window_definitions_from_before_breaks_still_decode() {
+        let old = r#"{"type":"window_defined","window":{"number":3,"name_zh":"3号窗口","name_en":"Window 3","services":["hukou"]}}"#;
+        let Ok(Event::WindowDefined(def)) = event_from_json(old) else {
+            panic!("{old} does not decode");
+        };
+        assert!(def.breaks.is_empty());
+        // A window without breaks is stored as before.
+        assert!(!event_to_json(&Event::WindowDefined(def)).contains("breaks"));
+        let broken = old.replace(
+            r#""services":["hukou"]"#,
+            r#""services":["hukou"],"breaks":[["13:00","12:00"]]"#,
+        );
+        assert!(event_from_json(&broken).is_err());
     }
 
     #[test]

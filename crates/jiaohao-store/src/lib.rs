@@ -5,6 +5,7 @@
 //! loss. Migrations are an append-only list keyed by `PRAGMA user_version`; a file written by a
 //! newer version is refused rather than misread.
 
+mod account_changes;
 pub mod codec;
 mod devices;
 mod tokens;
@@ -15,6 +16,7 @@ use std::path::Path;
 use jiaohao_core::{Event, Millis};
 use rusqlite::{Connection, OpenFlags, params};
 
+pub use account_changes::AccountChange;
 pub use devices::DeviceProblem;
 pub use tokens::{ApiToken, Role};
 pub use users::{Session, User};
@@ -105,6 +107,12 @@ const MIGRATIONS: &[&str] = &[
         kind     TEXT NOT NULL,
         message  TEXT NOT NULL
     );",
+    // 4: who created and who disabled or revoked each user and token, for the audit trail
+    // (empty for rows written before this version).
+    "ALTER TABLE users ADD COLUMN created_by TEXT;
+    ALTER TABLE users ADD COLUMN disabled_by TEXT;
+    ALTER TABLE api_tokens ADD COLUMN created_by TEXT;
+    ALTER TABLE api_tokens ADD COLUMN revoked_by TEXT;",
 ];
 
 /// One event of the log as read back.
@@ -154,6 +162,14 @@ impl Store {
         let store = Store { conn };
         store.check_version()?;
         Ok(store)
+    }
+
+    /// Moves everything in the write-ahead log into the database file and empties the log, so
+    /// a stopped hub leaves one self-contained file. Readers that are open do not block it.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     fn check_version(&self) -> Result<i64> {
@@ -252,6 +268,25 @@ impl Store {
             "SELECT seq, at_ms, actor, body FROM events WHERE at_ms >= ?1 AND at_ms < ?2 ORDER BY seq",
         )?;
         let mut rows = query.query(params![from.0, to.0])?;
+        while let Some(row) = rows.next()? {
+            each(row_to_record(row)?);
+        }
+        Ok(())
+    }
+
+    /// Reads, in order, every configuration event (the hall's settings, service and window
+    /// definitions and removals) logged before `to`: the hall as it stood at `to`, for reports.
+    pub fn for_each_configuration_before(
+        &self,
+        to: Millis,
+        mut each: impl FnMut(Record),
+    ) -> Result<()> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT seq, at_ms, actor, body FROM events WHERE at_ms < ?1 AND kind IN
+                ('hall_configured', 'service_defined', 'service_removed', 'window_defined',
+                 'window_removed') ORDER BY seq",
+        )?;
+        let mut rows = query.query(params![to.0])?;
         while let Some(row) = rows.next()? {
             each(row_to_record(row)?);
         }

@@ -68,10 +68,11 @@ impl Store {
         window: Option<u16>,
         name: &str,
         at: Millis,
+        actor: &str,
     ) -> Result<i64> {
         self.conn().execute(
-            "INSERT INTO api_tokens (token_hash, role, window, name, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash(secret), role.as_str(), window, name, at.0],
+            "INSERT INTO api_tokens (token_hash, role, window, name, created_ms, created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash(secret), role.as_str(), window, name, at.0, actor],
         )?;
         Ok(self.conn().last_insert_rowid())
     }
@@ -98,10 +99,10 @@ impl Store {
     }
 
     /// Revokes a token; returns whether a live token was revoked.
-    pub fn revoke_token(&self, id: i64, at: Millis) -> Result<bool> {
+    pub fn revoke_token(&self, id: i64, at: Millis, actor: &str) -> Result<bool> {
         let changed = self.conn().execute(
-            "UPDATE api_tokens SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
-            params![id, at.0],
+            "UPDATE api_tokens SET revoked_ms = ?2, revoked_by = ?3 WHERE id = ?1 AND revoked_ms IS NULL",
+            params![id, at.0, actor],
         )?;
         Ok(changed > 0)
     }
@@ -138,13 +139,14 @@ mod tests {
                 Some(3),
                 "window 3",
                 Millis(5),
+                "test",
             )
             .unwrap();
         let found = store.find_token("s3cret-s3cret-s3cret").unwrap().unwrap();
         assert_eq!((found.role, found.window), (Role::Clerk, Some(3)));
         assert!(store.find_token("other").unwrap().is_none());
-        assert!(store.revoke_token(id, Millis(9)).unwrap());
-        assert!(!store.revoke_token(id, Millis(9)).unwrap());
+        assert!(store.revoke_token(id, Millis(9), "test").unwrap());
+        assert!(!store.revoke_token(id, Millis(9), "test").unwrap());
         assert!(store.find_token("s3cret-s3cret-s3cret").unwrap().is_none());
         assert!(store.list_tokens().unwrap()[0].revoked);
     }

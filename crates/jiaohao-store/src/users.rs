@@ -66,10 +66,11 @@ impl Store {
         role: Role,
         password_hash: &str,
         at: Millis,
+        actor: &str,
     ) -> Result<i64> {
         let inserted = self.conn().execute(
-            "INSERT INTO users (username, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4)",
-            params![username, role.as_str(), password_hash, at.0],
+            "INSERT INTO users (username, role, password_hash, created_ms, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![username, role.as_str(), password_hash, at.0, actor],
         );
         match inserted {
             Ok(_) => Ok(self.conn().last_insert_rowid()),
@@ -150,10 +151,10 @@ impl Store {
     }
 
     /// Disables a user and ends their sessions; returns whether an enabled user was disabled.
-    pub fn disable_user(&self, id: i64, at: Millis) -> Result<bool> {
+    pub fn disable_user(&self, id: i64, at: Millis, actor: &str) -> Result<bool> {
         let changed = self.conn().execute(
-            "UPDATE users SET disabled_ms = ?2 WHERE id = ?1 AND disabled_ms IS NULL",
-            params![id, at.0],
+            "UPDATE users SET disabled_ms = ?2, disabled_by = ?3 WHERE id = ?1 AND disabled_ms IS NULL",
+            params![id, at.0, actor],
         )?;
         self.conn().execute(
             "UPDATE sessions SET ended_ms = ?2 WHERE user_id = ?1 AND ended_ms IS NULL",
@@ -233,10 +234,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("hall.db")).unwrap();
         let id = store
-            .add_user("zhang", Role::Clerk, "$argon2id$fake", Millis(1))
+            .add_user("zhang", Role::Clerk, "$argon2id$fake", Millis(1), "test")
             .unwrap();
         assert!(matches!(
-            store.add_user("zhang", Role::Admin, "x", Millis(2)),
+            store.add_user("zhang", Role::Admin, "x", Millis(2), "test"),
             Err(StoreError::Exists(_))
         ));
         for n in 1..5 {
@@ -290,7 +291,7 @@ mod tests {
                 .window,
             Some(4)
         );
-        assert!(store.disable_user(id, Millis(70)).unwrap());
+        assert!(store.disable_user(id, Millis(70), "test").unwrap());
         assert!(
             store
                 .find_session("cookie-secret-0123456789", Millis(60))

@@ -78,6 +78,11 @@ pub struct WindowDef {
     /// Service codes, the primary service first.
     #[serde(default)]
     pub services: Vec<String>,
+    /// Scheduled daily breaks (e.g. lunch, `[["12:00", "13:00"]]`), from and to as `HH:MM`,
+    /// in clock order; the wait estimate plans with them. Absent in definitions written
+    /// before breaks existed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub breaks: Vec<[String; 2]>,
 }
 
 /// The body of `PUT /api/windows/{n}/services`.
@@ -576,9 +581,11 @@ pub struct Report {
     pub hours: Vec<HourRow>,
 }
 
-/// One event of the log as the audit page lists it.
+/// One event of the log as the audit page lists it, or a change to a user or token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
+    /// The event's place in the log; 0 for changes to users and tokens (`user_created`,
+    /// `user_disabled`, `token_created`, `token_revoked`), which are not hall events.
     pub seq: u64,
     pub at: String,
     /// Who did it: `clerk:zhang@3` (a signed-in clerk at window 3), `kiosk:kiosk 1#2` (a token),

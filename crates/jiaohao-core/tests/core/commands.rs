@@ -4,10 +4,10 @@
 //!
 //! Each refused command is also checked to leave the state exactly as it was.
 
-use jiaohao_core::dispatch::GREEN_STREAK_LIMIT;
+use jiaohao_core::dispatch::{GREEN_STREAK_LIMIT, NEAR_TIE_MS};
 use jiaohao_core::hall::RECENT_CALLS;
 use jiaohao_core::{
-    ClockTime, Command, Error, Event, Hall, HallSettings, LocalDate, Millis, Now, Prefix,
+    ClockTime, Command, Error, Event, Hall, HallSettings, LocalDate, Millis, Now, Policy, Prefix,
     Projection, Service, ServiceCode, Ticket, TicketId, TicketNumber, TicketStatus, Transfer,
     TransferTarget, WindowDef, WindowNumber, WindowState,
 };
@@ -76,6 +76,7 @@ fn window_def(number: u32, services: &[&str]) -> WindowDef {
         name_zh: format!("{number}号窗口"),
         name_en: format!("Window {number}"),
         services: services.iter().map(|text| code(text)).collect(),
+        breaks: Vec::new(),
     }
 }
 
@@ -497,33 +498,57 @@ fn call_next_takes_the_oldest_ticket_across_the_windows_services() {
     let mut fixture = Fixture::open();
     fixture.issue("vehicle", false, 0);
     fixture.issue("id_card", false, 1);
-    fixture.issue("hukou", false, 2);
-    fixture.issue("hukou", false, 3);
+    // More than NEAR_TIE_MS after B001, so B001 is plainly the oldest (see the next test).
+    fixture.issue("hukou", false, 5);
+    fixture.issue("hukou", false, 6);
 
-    let events = fixture.ok(Command::CallNext { window: win(1) }, 4);
+    let events = fixture.ok(Command::CallNext { window: win(1) }, 7);
     let b001 = fixture.id("B001");
     assert_eq!(events, vec![called_event(b001, 1)]);
     let ticket = fixture.ticket("B001");
     assert_eq!(ticket.status, TicketStatus::Called);
     assert_eq!(ticket.window, Some(win(1)));
-    assert_eq!(ticket.called_at, Some(at(4).at));
-    assert_eq!(ticket.first_called_at, Some(at(4).at));
+    assert_eq!(ticket.called_at, Some(at(7).at));
+    assert_eq!(ticket.first_called_at, Some(at(7).at));
     assert_eq!(
         fixture.window_state(1),
         WindowState::Serving { ticket: b001 }
     );
-    assert_eq!(fixture.hall.window(win(1)).unwrap().state_since, at(4).at);
+    assert_eq!(fixture.hall.window(win(1)).unwrap().state_since, at(7).at);
     let call = fixture.hall.recent_calls().next().unwrap();
     assert_eq!(
         (call.ticket, call.number, call.window, call.at, call.recall),
-        (b001, num("B001"), win(1), at(4).at, false)
+        (b001, num("B001"), win(1), at(7).at, false)
     );
 
-    assert_eq!(fixture.call_next(1, 5).as_deref(), Some("A001"));
-    assert_eq!(fixture.call_next(1, 6).as_deref(), Some("A002"));
+    assert_eq!(fixture.call_next(1, 8).as_deref(), Some("A001"));
+    assert_eq!(fixture.call_next(1, 9).as_deref(), Some("A002"));
     // Window 1 does not serve vehicle.
-    assert_eq!(fixture.call_next(1, 7), None);
-    assert_eq!(fixture.call_next(3, 7).as_deref(), Some("C001"));
+    assert_eq!(fixture.call_next(1, 10), None);
+    assert_eq!(fixture.call_next(3, 10).as_deref(), Some("C001"));
+}
+
+#[test]
+fn a_near_tie_goes_to_the_longer_queue_per_window() {
+    assert_eq!(NEAR_TIE_MS, 3 * MINUTE);
+    let mut fixture = Fixture::open();
+    // Window 1 serves hukou and id_card; both have two windows assigned, so the longer
+    // queue is the longer backlog per window.
+    fixture.issue("id_card", false, 0);
+    fixture.issue("hukou", false, 2);
+    fixture.issue("hukou", false, 2);
+    // A001 came two minutes after B001 (a near tie) and hukou has two waiting: hukou first.
+    assert_eq!(fixture.call_next(1, 3).as_deref(), Some("A001"));
+    // Now one each: the older goes first.
+    assert_eq!(fixture.call_next(1, 4).as_deref(), Some("B001"));
+    assert_eq!(fixture.call_next(1, 5).as_deref(), Some("A002"));
+    // The fixed reference rule stays plain oldest-first.
+    let mut fixture = Fixture::open();
+    fixture.hall = fixture.hall.clone().with_policy(Policy::OldestFirst);
+    fixture.issue("id_card", false, 0);
+    fixture.issue("hukou", false, 2);
+    fixture.issue("hukou", false, 2);
+    assert_eq!(fixture.call_next(1, 3).as_deref(), Some("B001"));
 }
 
 #[test]
@@ -1545,8 +1570,7 @@ fn one_idle_window_calls_the_queue_one_after_another() {
     for minute in 0..3 {
         fixture.issue("hukou", false, minute);
     }
-    let now = at(5).at;
-    let projection = Projection::of(&fixture.hall, now);
+    let projection = Projection::of(&fixture.hall, at(5));
     let waits: Vec<Option<i64>> = ["A001", "A002", "A003"]
         .iter()
         .map(|number| projection.wait_ms(fixture.id(number)))
@@ -1568,13 +1592,13 @@ fn one_idle_window_calls_the_queue_one_after_another() {
 fn without_a_working_window_there_is_no_estimate() {
     let mut fixture = Fixture::new();
     fixture.issue("hukou", false, 0);
-    let projection = Projection::of(&fixture.hall, at(1).at);
+    let projection = Projection::of(&fixture.hall, at(1));
     assert_eq!(projection.wait_ms(fixture.id("A001")), None);
     assert_eq!(projection.new_ticket_wait_ms(&code("hukou")), None);
     // A paused window does not count either.
     fixture.ok(Command::Open { window: win(1) }, 1);
     fixture.ok(pause(1, "lunch"), 1);
-    let projection = Projection::of(&fixture.hall, at(2).at);
+    let projection = Projection::of(&fixture.hall, at(2));
     assert_eq!(projection.wait_ms(fixture.id("A001")), None);
     assert_eq!(projection.new_ticket_wait_ms(&code("hukou")), None);
 }
@@ -1587,7 +1611,7 @@ fn two_windows_share_the_load() {
     for minute in 0..4 {
         fixture.issue("hukou", false, minute);
     }
-    let projection = Projection::of(&fixture.hall, at(5).at);
+    let projection = Projection::of(&fixture.hall, at(5));
     let waits: Vec<Option<i64>> = ["A001", "A002", "A003", "A004"]
         .iter()
         .map(|number| projection.wait_ms(fixture.id(number)))
@@ -1609,11 +1633,11 @@ fn a_serving_window_frees_after_the_rest_of_its_expected_time() {
     fixture.issue("hukou", false, 0);
     fixture.issue("hukou", false, 0);
     fixture.call_next(1, 0);
-    let projection = Projection::of(&fixture.hall, at(4).at);
+    let projection = Projection::of(&fixture.hall, at(4));
     assert_eq!(projection.wait_ms(fixture.id("A001")), None);
     assert_eq!(projection.wait_ms(fixture.id("A002")), Some(6 * MINUTE));
     // Past its expected time, a ticket is assumed to need a quarter of it again.
-    let projection = Projection::of(&fixture.hall, at(20).at);
+    let projection = Projection::of(&fixture.hall, at(20));
     assert_eq!(
         projection.wait_ms(fixture.id("A002")),
         Some(10 * MINUTE / 4)

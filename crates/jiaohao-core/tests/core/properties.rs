@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use jiaohao_core::dispatch::{self, Caller};
+use jiaohao_core::dispatch::{self, Caller, GREEN_STREAK_LIMIT, NEAR_TIE_MS};
 use jiaohao_core::{
     ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Prefix, Projection, Service,
     ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
@@ -65,6 +65,7 @@ fn window_def(number: u32, services: Vec<ServiceCode>) -> WindowDef {
         name_zh: format!("{number}号窗口"),
         name_en: format!("Window {number}"),
         services,
+        breaks: Vec::new(),
     }
 }
 
@@ -428,10 +429,13 @@ impl Run {
                         }
                         Event::TicketCalled {
                             id,
+                            window,
                             recall: false,
                             out_of_order: None,
-                            ..
-                        } => check_called_in_order(&self.replayed, *id)?,
+                        } => {
+                            check_called_in_order(&self.replayed, *id)?;
+                            check_hub_bounds(&self.replayed, *id, *window)?;
+                        }
                         _ => {}
                     }
                     self.replayed.evolve(event, now.at);
@@ -524,6 +528,51 @@ fn check_called_in_order(hall: &Hall, id: TicketId) -> Result<(), TestCaseError>
     Ok(())
 }
 
+/// The hub's rule keeps its bounds: a green-channel call after [`GREEN_STREAK_LIMIT`] green
+/// calls in a row passes no normal ticket the window may serve that waited longer (the
+/// starvation guard), and a normal call was issued at most [`NEAR_TIE_MS`] after the
+/// longest-waiting normal ticket the window may serve.
+fn check_hub_bounds(hall: &Hall, id: TicketId, window: WindowNumber) -> Result<(), TestCaseError> {
+    let (Some(ticket), Some(caller)) = (hall.ticket(id), hall.window(window)) else {
+        return Err(TestCaseError::fail(format!(
+            "unknown ticket {id:?} or window {window}"
+        )));
+    };
+    if ticket.pinned_window.is_some() {
+        return Ok(());
+    }
+    let longest_normal = hall
+        .tickets()
+        .iter()
+        .filter(|t| {
+            t.status.is_queued()
+                && !t.green_channel
+                && t.pinned_window.is_none()
+                && caller.def.services.contains(&t.service)
+        })
+        .map(|t| t.queue_key())
+        .min();
+    let Some(longest_normal) = longest_normal else {
+        return Ok(());
+    };
+    if ticket.green_channel {
+        prop_assert!(
+            caller.consecutive_green < GREEN_STREAK_LIMIT || ticket.queue_key() < longest_normal,
+            "window {window} made green call number {} in a row with {} while a normal ticket \
+             waited longer",
+            caller.consecutive_green + 1,
+            ticket.number
+        );
+    } else {
+        prop_assert!(
+            ticket.issued_at.since(longest_normal.0) <= NEAR_TIE_MS,
+            "window {window} called {} more than the near-tie bound after the longest wait",
+            ticket.number
+        );
+    }
+    Ok(())
+}
+
 /// After a call-next that called no one, nothing the window may serve was waiting.
 fn check_nothing_waits_for(before: &Hall, window: WindowNumber) -> Result<(), TestCaseError> {
     let Some(found) = before.window(window) else {
@@ -560,7 +609,7 @@ fn check_nothing_waits_for(before: &Hall, window: WindowNumber) -> Result<(), Te
 
 /// The projection reaches exactly the tickets a working window may serve, keeps each queue's
 /// order, and puts a new ticket behind the normal tickets of its service.
-fn check_projection(hall: &Hall, now: Millis) -> Result<(), TestCaseError> {
+fn check_projection(hall: &Hall, now: Now) -> Result<(), TestCaseError> {
     let projection = Projection::of(hall, now);
     let working: Vec<_> = hall.windows().filter(|w| w.state.is_working()).collect();
     let waiting: Vec<_> = hall
@@ -641,9 +690,9 @@ proptest! {
         for (index, op) in ops.iter().enumerate() {
             run.step(op)?;
             if index % 16 == 15 {
-                check_projection(&run.hall, run.clock.now().at)?;
+                check_projection(&run.hall, run.clock.now())?;
             }
         }
-        check_projection(&run.hall, run.clock.now().at)?;
+        check_projection(&run.hall, run.clock.now())?;
     }
 }

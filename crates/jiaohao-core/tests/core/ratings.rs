@@ -56,6 +56,7 @@ fn hall() -> (Hall, Vec<(Event, Millis)>) {
                 name_zh: format!("{n}号窗口"),
                 name_en: format!("Window {n}"),
                 services: vec![ServiceCode::parse("id_card").unwrap()],
+                breaks: Vec::new(),
             }),
             0,
         ));

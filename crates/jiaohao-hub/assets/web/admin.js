@@ -20,6 +20,8 @@
     ticket_no_show: ["过号", "No-show"], ticket_transferred: ["转移", "Transferred"], window_opened: ["开窗", "Window opened"],
     window_closed: ["关窗", "Window closed"], window_paused: ["暂停", "Paused"], window_resumed: ["恢复", "Resumed"],
     ticket_rated: ["群众评价", "Citizen rating"],
+    user_created: ["新增用户", "User created"], user_disabled: ["停用用户", "User disabled"],
+    token_created: ["新增设备令牌", "Token created"], token_revoked: ["吊销设备令牌", "Token revoked"],
   };
 
   const PROBLEM_KINDS = { printer: ["打印机", "Printer"], display: ["显示", "Display"], audio: ["音响", "Audio"], other: ["其他", "Other"] };
@@ -67,10 +69,10 @@
     clear($("#who")).append(me.name, " · ", pair(role));
     const answer = await api("GET", "/api/hall");
     if (answer.ok) hall = answer.data;
-    const probe = await api("GET", "/api/advice");
-    if (probe.ok) advice = probe.data;
+    await refreshAdviceNow();
     live((view) => {
       hall = view;
+      refreshAdvice();
       if (current === "live") renderLive();
       if (current === "windows") renderWindows(true);
     }, (name) => { if (name === "ticket_finished" || name === "window_changed") refreshToday(); });
@@ -86,6 +88,48 @@
   }
   const refreshToday = debounce(refreshTodayNow, 2000);
   setInterval(refreshTodayNow, 60000);
+
+  // The load-balancing advice (GET /api/advice): asked again when the hall changes, at most
+  // every few seconds, and every half minute as the projection moves with the clock.
+  async function refreshAdviceNow() {
+    const answer = await api("GET", "/api/advice");
+    advice = answer.ok ? answer.data : null;
+    if (current === "live") renderLive();
+  }
+  const refreshAdvice = debounce(refreshAdviceNow, 3000);
+  setInterval(refreshAdviceNow, 30000);
+
+  async function applyAdvice(s, button) {
+    const w = hall && hall.windows.find((x) => x.number === s.window);
+    if (!w) return;
+    if (w.services.includes(s.add_service)) { refreshAdviceNow(); return; }
+    button.disabled = true;
+    // The suggestion says the whole new list, primary first (it may drop a service when the
+    // window would serve more than the advice allows).
+    const services = s.services_after;
+    const answer = await api("PUT", "/api/windows/" + w.number + "/services", { services });
+    if (answer.ok) {
+      toast([w.number + "号窗口已增办" + s.service_name_zh, "Window " + w.number + " now also takes " + s.service_name_en]);
+      delete drafts[w.number];
+    } else {
+      button.disabled = false;
+    }
+    await refreshAdviceNow();
+  }
+
+  function renderAdvice() {
+    const suggestions = (advice && advice.suggestions) || [];
+    const body = suggestions.length === 0
+      ? el("p", { class: "muted", id: "advice-none" }, t("各业务预计等待均在时限内，暂无调度建议。", "Every service's projected wait is within its target: no advice."))
+      : el("ul", { class: "advice-list" }, suggestions.map((s) => {
+        const apply = el("button", { class: "btn", type: "button", "data-window": s.window, "data-service": s.add_service },
+          t("一键采纳", "Apply"));
+        apply.addEventListener("click", () => applyAdvice(s, apply));
+        return el("li", { class: "advice", "data-window": s.window, "data-service": s.add_service },
+          el("span", {}, t(s.text_zh, s.text_en)), " ", admin() ? apply : null);
+      }));
+    return el("div", { class: "card", id: "advice" }, el("h2", {}, t("调度建议", "Advice")), body);
+  }
 
   // ----- live hall -----
   function heat(s) {
@@ -128,12 +172,10 @@
         el("div", { class: "muted" }, t("可叫 " + w.waiting + " 人", w.waiting + " can be called")),
         el("div", { class: "muted" }, t("今日忙碌 ", "Busy today "), share && share.busy_pct !== null ? share.busy_pct + "%" : "—"));
     }));
-    box.append(el("div", { class: "card" }, el("h2", {}, t("各业务等候（冷热）", "Waiting per service (hot and cold)")), services),
-      el("div", { class: "card" }, el("h2", {}, t("各窗口状态", "Windows")), windows));
-    if (advice) {
-      box.append(el("div", { class: "card", id: "advice" }, el("h2", {}, t("调度建议", "Advice")),
-        el("pre", {}, JSON.stringify(advice, null, 2))));
-    }
+    box.append(el("div", { class: "card" }, el("h2", {}, t("各业务等候（冷热）", "Waiting per service (hot and cold)")), services));
+    // The advice sits right under the queues it is about.
+    if (advice) box.append(renderAdvice());
+    box.append(el("div", { class: "card" }, el("h2", {}, t("各窗口状态", "Windows")), windows));
   }
 
   // ----- services -----

@@ -1,8 +1,11 @@
 //! The simulator's tests, one binary: theory (Erlang C), the scenario parser, determinism and
 //! the hall's invariants under every policy.
 
+mod advise;
 mod erlang_c;
+mod parse_props;
 mod parser;
+mod replay;
 mod runs;
 
 use std::path::PathBuf;

@@ -1,0 +1,466 @@
+//! `jiaohao-sim replay`: a recorded day of a hub database, re-run through the core under the
+//! recorded or another window assignment ("what if window 7 had also taken 身份证?").
+//!
+//! From the day's event log it takes each called ticket's real issue time, service, green
+//! channel flag, handling time (first call to finish, no-show or transfer) and whether it was
+//! a no-show. The windows are those that opened that day, each with the services it had when
+//! it first opened (or those of the `--assign` file). The re-simulation opens them all from the
+//! day's first opening to the end and leaves out pauses and transfers; so the report gives the
+//! recorded figures (from the log itself), the re-simulated recorded assignment (the fair
+//! baseline for a what-if) and the what-if.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use jiaohao_core::{
+    ClockTime, Event, Hall, LocalDate, Millis, ServiceCode, TicketId, WindowNumber,
+};
+use jiaohao_store::Store;
+use serde::Deserialize;
+
+use crate::citizens::Citizen;
+use crate::metrics::Figures;
+use crate::policy::BenchPolicy;
+use crate::scenario::{Dist, Scenario, ServiceSpec, WindowSpec};
+use crate::simulate::{DayRecord, Options, SimError, TicketRecord, WindowRecord, simulate_day};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error("the database: {0}")]
+    Store(#[from] jiaohao_store::StoreError),
+    #[error("the log has no day {0} (no day_started event for it)")]
+    NoSuchDay(LocalDate),
+    #[error("on {0} no window opened and no ticket was called")]
+    EmptyDay(LocalDate),
+    #[error("the assignment file: {0}")]
+    Assignment(String),
+    #[error(transparent)]
+    Sim(#[from] SimError),
+}
+
+/// A recorded day, ready to re-simulate.
+#[derive(Debug, Clone)]
+pub struct RecordedDay {
+    pub date: LocalDate,
+    /// The day as a one-day scenario: the hall's services (mean handling = the day's measured
+    /// mean) and the windows that opened, with their recorded services.
+    pub scenario: Scenario,
+    /// The called tickets, in issue order.
+    pub citizens: Vec<Citizen>,
+    /// What really happened to them, in the same order.
+    pub recorded: DayRecord,
+    /// Tickets issued that day but never called (left out of every figure).
+    pub never_called: usize,
+}
+
+/// An assignment file: `[[window]] number = 7, services = ["vehicle", "id_card"]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignmentFile {
+    window: Vec<AssignedWindow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignedWindow {
+    number: u32,
+    services: Vec<String>,
+}
+
+/// Reads an assignment file into window → services.
+pub fn parse_assignment(
+    text: &str,
+) -> Result<BTreeMap<WindowNumber, Vec<ServiceCode>>, ReplayError> {
+    let file: AssignmentFile =
+        toml::from_str(text).map_err(|e| ReplayError::Assignment(e.to_string()))?;
+    let mut assignment = BTreeMap::new();
+    for window in file.window {
+        let number =
+            WindowNumber::new(window.number).map_err(|e| ReplayError::Assignment(e.to_string()))?;
+        let services = window
+            .services
+            .iter()
+            .map(|code| ServiceCode::parse(code))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ReplayError::Assignment(format!("window {number}: {e}")))?;
+        if services.is_empty() {
+            return Err(ReplayError::Assignment(format!(
+                "window {number} has no services"
+            )));
+        }
+        assignment.insert(number, services);
+    }
+    Ok(assignment)
+}
+
+#[derive(Debug, Default, Clone)]
+struct TicketTrace {
+    issued: Option<Millis>,
+    service: Option<ServiceCode>,
+    green: bool,
+    called: Option<(Millis, WindowNumber, u64)>,
+    ended: Option<(Millis, bool)>,
+}
+
+/// Reads one local day of a hub database (read-only).
+pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> {
+    let store = Store::open_read_only(db)?;
+    let mut records = Vec::new();
+    store.for_each_record(|record| records.push(record))?;
+    let start = records
+        .iter()
+        .position(|r| matches!(r.event, Event::DayStarted { date: d } if d == date))
+        .ok_or(ReplayError::NoSuchDay(date))?;
+    let end = records[start + 1..]
+        .iter()
+        .position(|r| matches!(r.event, Event::DayStarted { .. }))
+        .map_or(records.len(), |i| start + 1 + i);
+    // The hall as it stood when the day started, then through the day.
+    let mut hall = Hall::new();
+    for record in &records[..start] {
+        hall.evolve(&record.event, record.at);
+    }
+    let zone = jiff::tz::TimeZone::get(&hall.settings().timezone)
+        .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
+    let mut tickets: BTreeMap<TicketId, TicketTrace> = BTreeMap::new();
+    let mut first_services: BTreeMap<WindowNumber, Vec<ServiceCode>> = BTreeMap::new();
+    let mut open_since: HashMap<WindowNumber, Millis> = HashMap::new();
+    let mut open_ms: BTreeMap<WindowNumber, i64> = BTreeMap::new();
+    let mut first_open: Option<Millis> = None;
+    let mut last_at = records[start].at;
+    let mut calls = 0u64;
+    for record in &records[start..end] {
+        let at = record.at;
+        last_at = at;
+        hall.evolve(&record.event, at);
+        match &record.event {
+            Event::TicketIssued {
+                id,
+                service,
+                green_channel,
+                ..
+            } => {
+                let trace = tickets.entry(*id).or_default();
+                trace.issued = Some(at);
+                trace.service = Some(service.clone());
+                trace.green = *green_channel;
+            }
+            Event::TicketCalled {
+                id,
+                window,
+                recall: false,
+                ..
+            } => {
+                let trace = tickets.entry(*id).or_default();
+                if trace.called.is_none() {
+                    trace.called = Some((at, *window, calls));
+                    calls += 1;
+                }
+            }
+            Event::TicketFinished { id, .. } | Event::TicketTransferred { id, .. } => {
+                let trace = tickets.entry(*id).or_default();
+                trace.ended.get_or_insert((at, false));
+            }
+            Event::TicketNoShow { id, .. } => {
+                let trace = tickets.entry(*id).or_default();
+                trace.ended.get_or_insert((at, true));
+            }
+            Event::WindowOpened { window } | Event::WindowResumed { window } => {
+                if !first_services.contains_key(window)
+                    && let Some(found) = hall.window(*window)
+                {
+                    first_services.insert(*window, found.def.services.clone());
+                }
+                first_open.get_or_insert(at);
+                open_since.entry(*window).or_insert(at);
+            }
+            Event::WindowClosed { window } | Event::WindowPaused { window, .. } => {
+                if let Some(since) = open_since.remove(window) {
+                    *open_ms.entry(*window).or_default() += at.since(since);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (window, since) in open_since {
+        *open_ms.entry(window).or_default() += last_at.since(since);
+    }
+    let called: Vec<&TicketTrace> = tickets
+        .values()
+        .filter(|t| t.issued.is_some() && t.called.is_some() && t.service.is_some())
+        .collect();
+    let never_called = tickets.values().filter(|t| t.called.is_none()).count();
+    let first_issue = called.iter().filter_map(|t| t.issued).min();
+    let Some(opening) = [first_open, first_issue].into_iter().flatten().min() else {
+        return Err(ReplayError::EmptyDay(date));
+    };
+    if first_services.is_empty() {
+        return Err(ReplayError::EmptyDay(date));
+    }
+    // The re-simulated day starts at the minute of the first opening or ticket.
+    let civil = jiff::Timestamp::from_millisecond(opening.0)
+        .map(|t| zone.to_datetime(t))
+        .map_err(|_| ReplayError::EmptyDay(date))?;
+    let open_minute = civil.hour() as u16 * 60 + civil.minute() as u16;
+    let origin = Millis(opening.0 - opening.0.rem_euclid(Millis::MINUTE));
+
+    // Services: as the hall knew them, with the day's measured mean handling time.
+    let mut handling: BTreeMap<&ServiceCode, (i64, i64)> = BTreeMap::new();
+    for trace in &called {
+        if let (Some(service), Some((called_at, _, _)), Some((ended_at, false))) =
+            (&trace.service, trace.called, trace.ended)
+        {
+            let entry = handling.entry(service).or_default();
+            entry.0 += ended_at.since(called_at);
+            entry.1 += 1;
+        }
+    }
+    let mut services: Vec<ServiceSpec> = hall
+        .services()
+        .into_iter()
+        .map(|service| {
+            let mean_min = match handling.get(&service.code) {
+                Some(&(total, count)) if count > 0 => total as f64 / count as f64 / 60_000.0,
+                _ => f64::from(service.handling_estimate_min),
+            };
+            ServiceSpec {
+                code: service.code.clone(),
+                name_zh: service.name_zh.clone(),
+                prefix: service.prefix,
+                mean_min: mean_min.max(0.1),
+                cv: 0.8,
+                dist: Dist::Lognormal,
+                mix_am: 0.0,
+                mix_pm: 0.0,
+            }
+        })
+        .collect();
+    // Tickets of a service removed since are still replayed under their code.
+    for trace in &called {
+        if let Some(code) = &trace.service
+            && !services.iter().any(|s| &s.code == code)
+            && let Ok(prefix) = jiaohao_core::Prefix::parse("Z")
+        {
+            services.push(ServiceSpec {
+                code: code.clone(),
+                name_zh: code.to_string(),
+                prefix,
+                mean_min: 5.0,
+                cv: 0.8,
+                dist: Dist::Lognormal,
+                mix_am: 0.0,
+                mix_pm: 0.0,
+            });
+        }
+    }
+    let index_of = |code: &ServiceCode| services.iter().position(|s| &s.code == code);
+
+    let mut citizens = Vec::with_capacity(called.len());
+    let mut tickets_out = Vec::with_capacity(called.len());
+    let mut no_show_ms = (0i64, 0i64);
+    let mut busy: BTreeMap<WindowNumber, i64> = BTreeMap::new();
+    for trace in &called {
+        let (Some(issued), Some((called_at, window, seq)), Some(service)) =
+            (trace.issued, trace.called, trace.service.as_ref())
+        else {
+            continue;
+        };
+        let Some(service) = index_of(service) else {
+            continue;
+        };
+        let (ended_at, no_show) = trace.ended.unwrap_or((last_at, false));
+        let handling_ms = ended_at.since(called_at).max(1);
+        if no_show {
+            no_show_ms.0 += handling_ms;
+            no_show_ms.1 += 1;
+        }
+        *busy.entry(window).or_default() += handling_ms;
+        citizens.push(Citizen {
+            arrival_ms: issued.0 - origin.0,
+            service,
+            handling_ms,
+            green_channel: trace.green,
+            no_show,
+        });
+        tickets_out.push(TicketRecord {
+            issued_ms: issued.0 - origin.0,
+            called_ms: called_at.0 - origin.0,
+            call_seq: seq,
+            window,
+            estimate_ms: None,
+            simple_estimate_ms: None,
+        });
+    }
+    // Arrivals in issue order (the simulator issues them so).
+    let mut order: Vec<usize> = (0..citizens.len()).collect();
+    order.sort_by_key(|&i| (citizens[i].arrival_ms, i));
+    let citizens: Vec<Citizen> = order.iter().map(|&i| citizens[i].clone()).collect();
+    let tickets_out: Vec<TicketRecord> = order.iter().map(|&i| tickets_out[i].clone()).collect();
+
+    let last_arrival_min = citizens
+        .last()
+        .map_or(0.0, |c| c.arrival_ms as f64 / 60_000.0);
+    let hours = (last_arrival_min / 60.0).floor() as usize + 1;
+    let target_wait_min = hall
+        .services()
+        .iter()
+        .map(|s| f64::from(s.wait_target_min))
+        .fold(f64::INFINITY, f64::min);
+    let windows: Vec<WindowSpec> = first_services
+        .iter()
+        .map(|(number, services)| WindowSpec {
+            number: *number,
+            services: services.clone(),
+            closed: None,
+        })
+        .collect();
+    let recorded_windows = windows
+        .iter()
+        .map(|w| {
+            let open = open_ms.get(&w.number).copied().unwrap_or(0);
+            let busy = busy.get(&w.number).copied().unwrap_or(0);
+            WindowRecord {
+                number: w.number,
+                busy_ms: busy.min(open),
+                idle_ms: (open - busy).max(0),
+                idle_while_waiting_ms: 0,
+            }
+        })
+        .collect();
+    let scenario = Scenario {
+        name: format!("{date} replay"),
+        days: 1,
+        seed: 0,
+        open: ClockTime::from_minutes(open_minute).map_err(|_| ReplayError::EmptyDay(date))?,
+        // The simulator only reads how long issuing lasts from this.
+        arrivals_per_hour: vec![0.0; hours],
+        last_ticket: None,
+        day_volume_cv: 0.0,
+        noon: ClockTime::from_minutes(12 * 60).map_err(|_| ReplayError::EmptyDay(date))?,
+        green_channel_share: 0.0,
+        no_show_share: 0.0,
+        no_show_clerk_min: if no_show_ms.1 > 0 {
+            no_show_ms.0 as f64 / no_show_ms.1 as f64 / 60_000.0
+        } else {
+            1.0
+        },
+        target_wait_min: if target_wait_min.is_finite() {
+            target_wait_min
+        } else {
+            20.0
+        },
+        warmup_hours: 0.0,
+        services,
+        windows,
+    };
+    let end_ms = last_at.0 - origin.0;
+    Ok(RecordedDay {
+        date,
+        scenario,
+        citizens,
+        recorded: DayRecord {
+            tickets: tickets_out,
+            windows: recorded_windows,
+            measured_from_ms: 0,
+            end_ms,
+        },
+        never_called,
+    })
+}
+
+/// The figures of a replay: recorded, re-simulated as recorded, and the what-if (when an
+/// assignment was given).
+#[derive(Debug, Clone)]
+pub struct Replay {
+    pub recorded: Figures,
+    pub resimulated: Figures,
+    pub what_if: Option<Figures>,
+}
+
+/// Re-simulates the day under the hub's policy, as recorded and under `assignment` (windows
+/// it names get its services; the others keep theirs; windows it names that did not open that
+/// day open too).
+pub fn replay(
+    day: &RecordedDay,
+    assignment: Option<&BTreeMap<WindowNumber, Vec<ServiceCode>>>,
+) -> Result<Replay, ReplayError> {
+    let options = Options {
+        check: false,
+        estimates: true,
+    };
+    let recorded = Figures::of_day(&day.scenario, &day.citizens, &day.recorded);
+    let run = |scenario: &Scenario| -> Result<Figures, ReplayError> {
+        let record = simulate_day(scenario, &day.citizens, BenchPolicy::Hub, 0, options)?;
+        Ok(Figures::of_day(scenario, &day.citizens, &record))
+    };
+    let resimulated = run(&day.scenario)?;
+    let what_if = match assignment {
+        None => None,
+        Some(assignment) => {
+            let mut scenario = day.scenario.clone();
+            for (number, services) in assignment {
+                for code in services {
+                    if !scenario.services.iter().any(|s| &s.code == code) {
+                        return Err(ReplayError::Assignment(format!(
+                            "window {number}: the hall had no service '{code}' that day"
+                        )));
+                    }
+                }
+                match scenario.windows.iter_mut().find(|w| w.number == *number) {
+                    Some(window) => window.services = services.clone(),
+                    None => scenario.windows.push(WindowSpec {
+                        number: *number,
+                        services: services.clone(),
+                        closed: None,
+                    }),
+                }
+            }
+            Some(run(&scenario)?)
+        }
+    };
+    Ok(Replay {
+        recorded,
+        resimulated,
+        what_if,
+    })
+}
+
+impl Replay {
+    /// One markdown table, a row per variant.
+    pub fn markdown(&self, day: &RecordedDay) -> String {
+        use crate::metrics::Figure;
+        use std::fmt::Write as _;
+        let mut out = format!(
+            "### {} ({} tickets called, {} never called)\n\n| run |",
+            day.date,
+            day.citizens.len(),
+            day.never_called
+        );
+        for figure in Figure::ALL {
+            let _ = write!(out, " {} |", figure.heading());
+        }
+        out.push_str("\n|---|");
+        out.push_str(&"---:|".repeat(Figure::ALL.len()));
+        out.push('\n');
+        let mut rows = vec![
+            ("recorded", &self.recorded),
+            ("re-simulated, recorded assignment", &self.resimulated),
+        ];
+        if let Some(what_if) = &self.what_if {
+            rows.push(("what-if, --assign", what_if));
+        }
+        for (name, figures) in rows {
+            let _ = write!(out, "| {name} |");
+            for figure in Figure::ALL {
+                match figures.get(figure) {
+                    Some(value) => {
+                        let _ = write!(out, " {value:.0$} |", figure.decimals());
+                    }
+                    None => out.push_str(" – |"),
+                }
+            }
+            out.push('\n');
+        }
+        out
+    }
+}

@@ -1,0 +1,116 @@
+//! Migrations from a stored older database: `fixtures/hall-v1.sqlite3` was written with schema
+//! version 1 (see `fixtures/make_v1.py`). Today's code must open it, bring it up to date, and
+//! read back the same events, tokens and hall state.
+
+use std::path::{Path, PathBuf};
+
+use jiaohao_core::{Event, Hall, Millis};
+use jiaohao_store::{NewRecord, Record, Role, Store, codec};
+
+const SECRET: &str = "fixture-admin-token-0123456789abcdef";
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// A copy of the stored v1 file in a fresh directory (opening migrates it in place).
+fn v1_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hall.sqlite3");
+    std::fs::copy(fixtures().join("hall-v1.sqlite3"), &path).unwrap();
+    (dir, path)
+}
+
+/// The rows the fixture was made from: (seq, at_ms, actor, kind, body, public).
+fn rows() -> Vec<(u64, i64, String, String, String, Option<String>)> {
+    let text = std::fs::read_to_string(fixtures().join("v1-events.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn records(store: &Store) -> Vec<Record> {
+    let mut all = Vec::new();
+    store.for_each_record(|record| all.push(record)).unwrap();
+    all
+}
+
+#[test]
+fn a_version_1_database_is_migrated_and_reads_back_the_same() {
+    let (_dir, path) = v1_copy();
+    let latest = {
+        let fresh = tempfile::tempdir().unwrap();
+        Store::open(&fresh.path().join("new.sqlite3"))
+            .unwrap()
+            .schema_version()
+            .unwrap()
+    };
+    assert!(latest > 1);
+    {
+        let old = Store::open_read_only(&path).unwrap();
+        assert_eq!(old.schema_version().unwrap(), 1, "the fixture is version 1");
+    }
+
+    let mut store = Store::open(&path).expect("today's code opens a version 1 file");
+    assert_eq!(store.schema_version().unwrap(), latest);
+
+    // Every event, in order, as it was written.
+    let rows = rows();
+    let read = records(&store);
+    assert_eq!(read.len(), rows.len());
+    for (record, (seq, at, actor, kind, body, _)) in read.iter().zip(&rows) {
+        assert_eq!(record.seq, *seq);
+        assert_eq!(record.at, Millis(*at));
+        assert_eq!(&record.actor, actor);
+        assert_eq!(record.event.kind(), kind);
+        assert_eq!(record.event, codec::event_from_json(body).unwrap());
+    }
+    let public: Vec<(u64, String)> = rows
+        .iter()
+        .filter_map(|(seq, .., public)| Some((*seq, public.clone()?)))
+        .collect();
+    assert_eq!(store.public_after(0, 1000).unwrap(), public);
+
+    // The hall folds from it: three tickets, one served, one transferred then not shown up,
+    // one still waiting.
+    let mut hall = Hall::new();
+    for record in &read {
+        hall.evolve(&record.event, record.at);
+    }
+    hall.check_invariants().unwrap();
+    let issued: Vec<&Event> = read
+        .iter()
+        .map(|r| &r.event)
+        .filter(|e| matches!(e, Event::TicketIssued { .. }))
+        .collect();
+    assert_eq!(issued.len(), 3);
+    assert_eq!(hall.queues().len(), 1, "A002 still waits");
+
+    // The old token still signs in.
+    let token = store.find_token(SECRET).unwrap().expect("the v1 token");
+    assert_eq!(token.role, Role::Admin);
+
+    // The migrated file takes new events, and keeps them across a reopen.
+    let last = store.last_seq().unwrap();
+    let event = Event::WindowClosed {
+        window: jiaohao_core::WindowNumber::new(1).unwrap(),
+    };
+    store
+        .append(&[NewRecord {
+            seq: last + 1,
+            at: Millis(rows.last().unwrap().1 + 1000),
+            actor: "test",
+            event: &event,
+            public: None,
+        }])
+        .unwrap();
+    drop(store);
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.last_seq().unwrap(), last + 1);
+    assert_eq!(records(&store).len(), rows.len() + 1);
+}
+
+#[test]
+fn the_stored_v1_file_is_left_alone_by_the_test() {
+    // The fixture itself stays at version 1 (the tests migrate copies of it).
+    let store = Store::open_read_only(&fixtures().join("hall-v1.sqlite3")).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 1);
+}

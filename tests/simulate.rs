@@ -1,0 +1,97 @@
+//! `jiaohao --simulate` against a real hub: simulated citizens take tickets over the API with
+//! the kiosk's token, simulated clerks call and finish them with their windows' tokens, in
+//! virtual time shared with the hub, and everything stops when told.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use jiaohao::simulate::{self, SimClock, Simulation};
+use jiaohao_client::Client;
+use jiaohao_hub::{HubConfig, hall_file};
+use jiaohao_store::Role;
+use tokio::sync::watch;
+
+use crate::support::{WAIT, at};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let token = |role, window, name: &str| {
+        jiaohao_hub::cli::create_token(&db, role, window, name).expect("a token")
+    };
+    let kiosk_token = token(Role::Kiosk, None, "kiosk");
+    let clerks: Vec<(u16, String)> = (1..=10)
+        .map(|w| (w, token(Role::Clerk, Some(w), &format!("clerk {w}"))))
+        .collect();
+    // Ten virtual minutes a second, from one minute before the hall opens.
+    let clock = Arc::new(SimClock::new(at("2026-11-23T08:59:00+08:00"), 600.0));
+    let config = HubConfig {
+        seed: hall_file::parse(hall_file::DEFAULT_HALL).unwrap(),
+        clock: clock.clone(),
+        // One kiosk issues every simulated ticket, faster than the kiosk limit allows.
+        limits: jiaohao_hub::limits::LimitConfig {
+            tickets: None,
+            ..Default::default()
+        },
+        ..HubConfig::new(db.clone())
+    };
+    let hub = jiaohao_hub::spawn("127.0.0.1:0", config).await.unwrap();
+    let first_day = at("2026-11-23T00:00:00+08:00")
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap());
+    let simulation = Simulation {
+        hub: hub.url(),
+        kiosk_token,
+        clerks,
+        first_day,
+        day: 7,
+    };
+    let (stop_tx, stop) = watch::channel(false);
+    let running = tokio::spawn(simulate::run(simulation, clock, stop));
+    // About 40 virtual minutes: some 50 citizens arrive at the morning's rate.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    stop_tx.send(true).unwrap();
+    let tally = tokio::time::timeout(WAIT, running)
+        .await
+        .expect("the simulation stops in time")
+        .unwrap()
+        .expect("the simulation ran");
+    let issued = tally.issued.load(Ordering::Relaxed);
+    let called = tally.called.load(Ordering::Relaxed);
+    let done = tally.finished.load(Ordering::Relaxed) + tally.no_shows.load(Ordering::Relaxed);
+    assert!(issued >= 20, "{}", tally.summary());
+    assert!(called >= 10 && called <= issued, "{}", tally.summary());
+    assert!(done >= 5 && done <= called, "{}", tally.summary());
+    assert_eq!(
+        tally.refused.load(Ordering::Relaxed),
+        0,
+        "{}",
+        tally.summary()
+    );
+
+    // The hub saw exactly what the simulation says it did.
+    let hall = Client::new(hub.url()).hall().await.unwrap();
+    let issued_by_hub: u64 = hall
+        .services
+        .iter()
+        .map(|s| u64::from(s.issued_today))
+        .sum();
+    assert_eq!(issued_by_hub, issued);
+    let waiting: u64 = hall.services.iter().map(|s| u64::from(s.waiting)).sum();
+    let serving = hall
+        .windows
+        .iter()
+        .filter(|w| w.current_ticket.is_some())
+        .count() as u64;
+    assert_eq!(
+        waiting + serving + done,
+        issued,
+        "every ticket is waiting, at a window or done"
+    );
+    assert!(
+        hall.windows.iter().all(|w| w.state != "closed"),
+        "every window was opened"
+    );
+    hub.stop().await.unwrap();
+}
