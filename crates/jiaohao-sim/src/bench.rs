@@ -1,12 +1,10 @@
 //! The benchmark: every policy on the same simulated days of a scenario, the figures averaged
 //! over the days, printed as a markdown table or as JSON.
 
-use std::fmt::Write as _;
-
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::citizens::draw_day;
-use crate::metrics::{Figure, Figures};
+use crate::metrics::Figures;
 use crate::policy::BenchPolicy;
 use crate::scenario::Scenario;
 use crate::simulate::{DayRecord, Options, SimError, simulate_day};
@@ -32,26 +30,12 @@ impl Report {
 
     /// One markdown table, a row per policy.
     pub fn markdown(&self) -> String {
-        let mut out = format!("### {} ({} days)\n\n| policy |", self.scenario, self.days);
-        for figure in Figure::ALL {
-            let _ = write!(out, " {} |", figure.heading());
-        }
-        out.push_str("\n|---|");
-        out.push_str(&"---:|".repeat(Figure::ALL.len()));
-        out.push('\n');
-        for (policy, figures) in &self.policies {
-            let _ = write!(out, "| {} |", policy.name());
-            for figure in Figure::ALL {
-                match figures.get(figure) {
-                    Some(value) => {
-                        let _ = write!(out, " {value:.0$} |", figure.decimals());
-                    }
-                    None => out.push_str(" – |"),
-                }
-            }
-            out.push('\n');
-        }
-        out
+        let title = format!("### {} ({} days)", self.scenario, self.days);
+        let rows = self
+            .policies
+            .iter()
+            .map(|(policy, figures)| (policy.name(), figures));
+        crate::metrics::markdown_table(&title, "policy", rows)
     }
 }
 

@@ -275,6 +275,36 @@ fn skips_p99(citizens: &[Citizen], day: &DayRecord) -> Option<f64> {
     percentile(&skips, 0.99)
 }
 
+/// A markdown table of figures under a `### title` line: one row per `(name, figures)`, a
+/// column per [`Figure`], `–` where a figure is missing.
+pub fn markdown_table<'a>(
+    title: &str,
+    first_column: &str,
+    rows: impl IntoIterator<Item = (&'a str, &'a Figures)>,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!("{title}\n\n| {first_column} |");
+    for figure in Figure::ALL {
+        let _ = write!(out, " {} |", figure.heading());
+    }
+    out.push_str("\n|---|");
+    out.push_str(&"---:|".repeat(Figure::ALL.len()));
+    out.push('\n');
+    for (name, figures) in rows {
+        let _ = write!(out, "| {name} |");
+        for figure in Figure::ALL {
+            match figures.get(figure) {
+                Some(value) => {
+                    let _ = write!(out, " {value:.0$} |", figure.decimals());
+                }
+                None => out.push_str(" – |"),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

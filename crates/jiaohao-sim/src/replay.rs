@@ -428,20 +428,12 @@ pub fn replay(
 impl Replay {
     /// One markdown table, a row per variant.
     pub fn markdown(&self, day: &RecordedDay) -> String {
-        use crate::metrics::Figure;
-        use std::fmt::Write as _;
-        let mut out = format!(
-            "### {} ({} tickets called, {} never called)\n\n| run |",
+        let title = format!(
+            "### {} ({} tickets called, {} never called)",
             day.date,
             day.citizens.len(),
             day.never_called
         );
-        for figure in Figure::ALL {
-            let _ = write!(out, " {} |", figure.heading());
-        }
-        out.push_str("\n|---|");
-        out.push_str(&"---:|".repeat(Figure::ALL.len()));
-        out.push('\n');
         let mut rows = vec![
             ("recorded", &self.recorded),
             ("re-simulated, recorded assignment", &self.resimulated),
@@ -449,18 +441,6 @@ impl Replay {
         if let Some(what_if) = &self.what_if {
             rows.push(("what-if, --assign", what_if));
         }
-        for (name, figures) in rows {
-            let _ = write!(out, "| {name} |");
-            for figure in Figure::ALL {
-                match figures.get(figure) {
-                    Some(value) => {
-                        let _ = write!(out, " {value:.0$} |", figure.decimals());
-                    }
-                    None => out.push_str(" – |"),
-                }
-            }
-            out.push('\n');
-        }
-        out
+        crate::metrics::markdown_table(&title, "run", rows)
     }
 }
