@@ -43,13 +43,14 @@ free_port() {
 }
 
 # Starts "$hub_bin" on the all-day hall (or HALL), on the same port and database when called
-# again after a stop.
+# again after a stop, with HUB_ARGS added to `serve`.
 start_hub() {
   port=${port:-$(free_port)}
   hub=http://127.0.0.1:$port
   db=${db:-$work/hall.db}
+  # shellcheck disable=SC2086 # HUB_ARGS is a list of arguments
   "$hub_bin" serve --db "$db" --listen "127.0.0.1:$port" --hall "${HALL:-tests/halls/allday.toml}" \
-    2>>"${HUB_LOG:-$work/hub.log}" &
+    ${HUB_ARGS:-} 2>>"${HUB_LOG:-$work/hub.log}" &
   hub_pid=$!
   pids+=("$hub_pid")
   for _ in $(seq 1 100); do

@@ -55,6 +55,21 @@ async fn a_kiosk_over_its_ticket_limit_gets_429_with_a_message_and_others_go_on(
     reply.expect_error(429, "too_many_requests");
     let body: wire::ErrorBody = reply.json();
     assert!(body.error.contains("try again in"), "{}", body.error);
+    // The OpenAPI document describes the header too.
+    let document: Value = hub
+        .public
+        .request(Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        document["paths"]["/api/tickets"]["post"]["responses"]["429"]["headers"]["Retry-After"]["schema"]
+            ["type"],
+        "integer"
+    );
 
     // Nothing was issued for the refused requests; another kiosk is not held back.
     let hall = hub.hall().await;

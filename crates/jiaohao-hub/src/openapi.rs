@@ -24,10 +24,14 @@ fn error_responses(codes: &[&str]) -> Value {
             "503" => "The hub cannot save changes right now; nothing was changed",
             _ => "Error",
         };
-        responses.insert(
-            (*code).to_owned(),
-            json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}),
-        );
+        let mut response = json!({"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}});
+        if *code == "429" {
+            response["headers"] = json!({"Retry-After": {
+                "description": "Whole seconds until the limit lets this client in again",
+                "schema": {"type": "integer", "minimum": 1}
+            }});
+        }
+        responses.insert((*code).to_owned(), response);
     }
     Value::Object(responses)
 }
