@@ -4,9 +4,12 @@
 //! hub restarts too), or a fresh snapshot when that is too much or unknown.
 //!
 //! Fan-out: the writer turns each change and each hall view into the bytes of one SSE message
-//! once ([`frame`]); every subscriber is handed the same bytes. A subscriber that falls behind
-//! (its connection backs up) skips the `hall_changed` messages a later one supersedes, but
-//! still gets every change.
+//! once ([`frame`]); every subscriber is handed the same bytes. Each subscriber is one stream
+//! polled by its connection's own task (no task or queue in between), and the messages that
+//! are ready when it is polled go out as one write: a call's `ticket_called` and the
+//! `hall_changed` after it reach a display in one packet. A subscriber that falls behind (its
+//! connection backs up) skips the `hall_changed` messages a later one supersedes, but still
+//! gets every change.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -16,18 +19,17 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, watch};
 
 use crate::app::AppState;
+use crate::metrics::SubscriberGuard;
 use crate::writer::{Published, StreamItem};
 
 /// At most this many missed events are replayed; a client further behind gets a snapshot.
 const MAX_REPLAY: u64 = 1000;
 const HEARTBEAT: Duration = Duration::from_secs(15);
-/// Messages queued for one subscriber's connection. Small on purpose: when a connection
-/// backs up, the messages wait in the broadcast channel instead, where superseded hall views
-/// can still be skipped.
-const QUEUED_PER_SUBSCRIBER: usize = 16;
+/// At most this many bytes of ready messages are joined into one write.
+const MAX_WRITE: usize = 256 * 1024;
 
 /// One Server-Sent Events message, ready to write: `event`, `id` and `data` lines and the
 /// blank line that ends it.
@@ -54,13 +56,12 @@ pub async fn stream(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.trim().parse::<u64>().ok());
     // Subscribe before reading anything, so nothing committed in between is missed.
-    let live = state.stream.subscribe();
-    let (tx, rx) = mpsc::channel(QUEUED_PER_SUBSCRIBER);
-    tokio::spawn(feed(state, last_id, live, tx));
-    let frames = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv()
+    let subscriber = Subscriber::new(state, last_id);
+    let frames = futures_util::stream::unfold(subscriber, |mut subscriber| async move {
+        subscriber
+            .next_write()
             .await
-            .map(|frame| (Ok::<Bytes, Infallible>(frame), rx))
+            .map(|bytes| (Ok::<Bytes, Infallible>(bytes), subscriber))
     });
     (
         [
@@ -76,123 +77,192 @@ fn hall_frame(name: &str, published: &Published) -> Bytes {
     frame(name, published.seq, &published.json)
 }
 
-/// Feeds one subscriber until it goes away or the hub shuts down.
-async fn feed(
-    state: AppState,
-    last_id: Option<u64>,
-    mut live: broadcast::Receiver<StreamItem>,
-    tx: mpsc::Sender<Bytes>,
-) {
-    let _subscriber = state.metrics.subscriber();
-    let mut shutdown = state.shutdown.clone();
-    let current = state.hall.borrow().clone();
-    let mut sent = match last_id {
-        Some(last) if last <= current.seq && current.seq - last <= MAX_REPLAY => {
-            let Some(sent) = replay(&state, last, &tx).await else {
-                return;
-            };
-            // The log can be ahead of the published view (committed, not yet published);
-            // then the live `hall_changed` of that batch follows, and this one would go back.
-            let now = state.hall.borrow().clone();
-            if now.seq >= sent && tx.send(hall_frame("hall_changed", &now)).await.is_err() {
-                return;
-            }
-            sent.max(now.seq)
-        }
-        _ => {
-            if tx.send(hall_frame("snapshot", &current)).await.is_err() {
-                return;
-            }
-            current.seq
-        }
-    };
-    let mut heartbeat =
-        tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
-    // Items taken from the broadcast channel and not yet sent.
-    let mut pending: VecDeque<StreamItem> = VecDeque::new();
-    loop {
-        let item = match pending.pop_front() {
-            Some(item) => Some(Some(Ok(item))),
-            None => tokio::select! {
-                item = live.recv() => Some(Some(item)),
-                _ = heartbeat.tick() => Some(None),
-                _ = shutdown.wait_for(|stopping| *stopping) => None,
-                // The subscriber went away: stop following for it now, not at the next change.
-                _ = tx.closed() => return,
-            },
-        };
-        let item = match item {
-            Some(Some(item)) => Some(item),
-            Some(None) => {
-                if tx
-                    .send(Bytes::from_static(b":heartbeat\n\n"))
-                    .await
-                    .is_err()
-                {
-                    return;
+/// Bytes for one write: a single message as it is (shared, not copied), several joined.
+#[derive(Default)]
+struct Write {
+    parts: Vec<Bytes>,
+    len: usize,
+}
+
+impl Write {
+    fn push(&mut self, bytes: Bytes) {
+        self.len += bytes.len();
+        self.parts.push(bytes);
+    }
+
+    fn into_bytes(mut self) -> Option<Bytes> {
+        match self.parts.len() {
+            0 => None,
+            1 => self.parts.pop(),
+            _ => {
+                let mut joined = Vec::with_capacity(self.len);
+                for part in &self.parts {
+                    joined.extend_from_slice(part);
                 }
-                continue;
+                Some(Bytes::from(joined))
             }
-            None => None,
-        };
-        let Some(item) = item else {
-            // Say goodbye, so a client knows the hub stopped on purpose; then the stream ends
-            // and the server can stop.
-            let _ = tx
-                .send(Bytes::from_static(b"event: shutdown\ndata: {}\n\n"))
-                .await;
-            return;
-        };
-        let frame = match item {
-            Ok(StreamItem::Change { seq, frame }) => {
-                if seq <= sent {
-                    continue;
-                }
-                sent = seq;
-                frame
-            }
-            Ok(StreamItem::HallChanged { seq, frame }) => {
-                if seq < sent {
-                    continue;
-                }
-                // Behind: whatever else is waiting already is taken now, and this view is
-                // skipped if a later one is among it.
-                while let Ok(next) = live.try_recv() {
-                    pending.push_back(next);
-                }
-                if pending
-                    .iter()
-                    .any(|item| matches!(item, StreamItem::HallChanged { .. }))
-                {
-                    continue;
-                }
-                frame
-            }
-            Err(broadcast::error::RecvError::Lagged(_)) => {
-                // Too slow to follow every event: start again from the present.
-                pending.clear();
-                let current = state.hall.borrow().clone();
-                sent = current.seq;
-                hall_frame("snapshot", &current)
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        };
-        if tx.send(frame).await.is_err() {
-            return;
         }
     }
 }
 
-/// Sends the logged changes after `last`; returns the last id sent, or `None` if the client
-/// went away or the log could not be read (after sending a snapshot instead).
-async fn replay(state: &AppState, last: u64, tx: &mpsc::Sender<Bytes>) -> Option<u64> {
+/// One follower of the stream, from its first message until it goes away or the hub stops.
+/// Dropped with its connection's body: that ends it and frees its place in the gauge.
+struct Subscriber {
+    state: AppState,
+    live: broadcast::Receiver<StreamItem>,
+    shutdown: watch::Receiver<bool>,
+    heartbeat: tokio::time::Interval,
+    /// `Some(Last-Event-ID)` until the opening (snapshot or replay) is sent.
+    opening: Option<Option<u64>>,
+    /// The id of the last change or view sent.
+    sent: u64,
+    /// Items taken from the broadcast channel and not yet sent.
+    pending: VecDeque<StreamItem>,
+    finished: bool,
+    _gauge: SubscriberGuard,
+}
+
+impl Subscriber {
+    fn new(state: AppState, last_id: Option<u64>) -> Subscriber {
+        let live = state.stream.subscribe();
+        Subscriber {
+            live,
+            shutdown: state.shutdown.clone(),
+            heartbeat: tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT),
+            opening: Some(last_id),
+            sent: 0,
+            pending: VecDeque::new(),
+            finished: false,
+            _gauge: state.metrics.subscriber(),
+            state,
+        }
+    }
+
+    /// The next bytes to write, or `None` when the stream ends.
+    async fn next_write(&mut self) -> Option<Bytes> {
+        if self.finished {
+            return None;
+        }
+        if let Some(last_id) = self.opening.take() {
+            return Some(self.open(last_id).await);
+        }
+        loop {
+            let item = match self.pending.pop_front() {
+                Some(item) => Ok(item),
+                None => tokio::select! {
+                    item = self.live.recv() => item,
+                    _ = self.heartbeat.tick() => {
+                        return Some(Bytes::from_static(b":heartbeat\n\n"));
+                    }
+                    _ = self.shutdown.wait_for(|stopping| *stopping) => {
+                        // Say goodbye, so a client knows the hub stopped on purpose; then the
+                        // stream ends and the server can stop.
+                        self.finished = true;
+                        return Some(Bytes::from_static(b"event: shutdown\ndata: {}\n\n"));
+                    }
+                },
+            };
+            let mut write = Write::default();
+            self.take(item, &mut write);
+            // Whatever else is ready goes into the same write.
+            while !self.finished && write.len < MAX_WRITE {
+                let next = match self.pending.pop_front() {
+                    Some(item) => Ok(item),
+                    None => match self.live.try_recv() {
+                        Ok(item) => Ok(item),
+                        Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                            Err(broadcast::error::RecvError::Lagged(n))
+                        }
+                        Err(broadcast::error::TryRecvError::Closed) => {
+                            Err(broadcast::error::RecvError::Closed)
+                        }
+                        Err(broadcast::error::TryRecvError::Empty) => break,
+                    },
+                };
+                self.take(next, &mut write);
+            }
+            if let Some(bytes) = write.into_bytes() {
+                return Some(bytes);
+            }
+            if self.finished {
+                return None;
+            }
+        }
+    }
+
+    /// Adds what `item` asks to send to `write`, if anything.
+    fn take(&mut self, item: Result<StreamItem, broadcast::error::RecvError>, write: &mut Write) {
+        match item {
+            Ok(StreamItem::Change { seq, frame }) => {
+                if seq > self.sent {
+                    self.sent = seq;
+                    write.push(frame);
+                }
+            }
+            Ok(StreamItem::HallChanged { seq, frame }) => {
+                if seq < self.sent {
+                    return;
+                }
+                // Behind: whatever else is waiting already is taken now, and this view is
+                // skipped if a later one is among it.
+                while let Ok(next) = self.live.try_recv() {
+                    self.pending.push_back(next);
+                }
+                if !self
+                    .pending
+                    .iter()
+                    .any(|item| matches!(item, StreamItem::HallChanged { .. }))
+                {
+                    write.push(frame);
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                // Too slow to follow every event: start again from the present.
+                self.pending.clear();
+                let current = self.state.hall.borrow().clone();
+                self.sent = current.seq;
+                *write = Write::default();
+                write.push(hall_frame("snapshot", &current));
+            }
+            Err(broadcast::error::RecvError::Closed) => self.finished = true,
+        }
+    }
+
+    /// The first write: a snapshot, or what the client missed since `last_id` from the log.
+    async fn open(&mut self, last_id: Option<u64>) -> Bytes {
+        let current = self.state.hall.borrow().clone();
+        let mut write = Write::default();
+        match last_id {
+            Some(last) if last <= current.seq && current.seq - last <= MAX_REPLAY => {
+                self.sent = replay(&self.state, last, &mut write).await;
+                // The log can be ahead of the published view (committed, not yet published);
+                // then the live `hall_changed` of that batch follows, and this one would go
+                // back.
+                let now = self.state.hall.borrow().clone();
+                if now.seq >= self.sent {
+                    write.push(hall_frame("hall_changed", &now));
+                }
+                self.sent = self.sent.max(now.seq);
+            }
+            _ => {
+                write.push(hall_frame("snapshot", &current));
+                self.sent = current.seq;
+            }
+        }
+        write.into_bytes().unwrap_or_default()
+    }
+}
+
+/// Adds the logged changes after `last` to `write`; returns the last id added. If the log
+/// cannot be read, adds a snapshot instead and returns its id.
+async fn replay(state: &AppState, last: u64, write: &mut Write) -> u64 {
     let missed = state
         .read(move |store| store.public_after(last, MAX_REPLAY as usize))
         .await;
     let Ok(missed) = missed else {
         let current = state.hall.borrow().clone();
-        tx.send(hall_frame("snapshot", &current)).await.ok()?;
-        return Some(current.seq);
+        write.push(hall_frame("snapshot", &current));
+        return current.seq;
     };
     let mut sent = last;
     for (seq, json) in missed {
@@ -200,10 +270,10 @@ async fn replay(state: &AppState, last: u64, tx: &mpsc::Sender<Bytes>) -> Option
             .ok()
             .and_then(|value| value.get("type")?.as_str().map(str::to_owned))
             .unwrap_or_else(|| "change".to_owned());
-        tx.send(frame(&name, seq, &json)).await.ok()?;
+        write.push(frame(&name, seq, &json));
         sent = seq;
     }
-    Some(sent)
+    sent
 }
 
 #[cfg(test)]
