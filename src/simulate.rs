@@ -309,7 +309,7 @@ pub fn first_day(
     let mut last = None;
     if db.exists() {
         let store = jiaohao_store::Store::open(db)?;
-        store.for_each_record(|record| last = Some(record.at))?;
+        store.for_each_record_after(0, |record| last = Some(record.at))?;
     }
     let Some(last) = last else {
         return Ok(today);

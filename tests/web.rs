@@ -252,7 +252,7 @@ async fn a_clerk_signs_in_at_a_window_and_every_action_names_them() {
     let store = Store::open(&hub.db).unwrap();
     let mut actors = Vec::new();
     store
-        .for_each_record(|record| {
+        .for_each_record_after(0, |record| {
             if matches!(
                 record.event.kind(),
                 "window_opened"

@@ -154,7 +154,7 @@ async fn check(
     let mut seen: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut day = String::new();
     let mut repeated = None;
-    store.for_each_record(|record| {
+    store.for_each_record_after(0, |record| {
         match &record.event {
             Event::DayStarted { date } => day = date.to_string(),
             Event::TicketIssued { number, .. }

@@ -281,12 +281,23 @@ struct Writer {
     hall_tx: watch::Sender<Published>,
     stream: broadcast::Sender<StreamItem>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// A copy of the hall as of event `base_seq`. A failed commit goes back to it and folds
+    /// only the events logged since, not the whole history (which grows by thousands of events
+    /// a day and would hold up the writer, and the reads it answers, for seconds).
+    base: Hall,
+    base_seq: u64,
 }
 
-/// The hall as the log says it is, and the sequence number of the log's last event.
-fn fold(store: &Store) -> Result<(Hall, u64), StoreError> {
-    let mut hall = Hall::new();
-    store.for_each_record(|record| hall.evolve(&record.event, record.at))?;
+/// The copy of the hall a failed commit goes back to is renewed after this many events (and
+/// ten more per ticket of the day, so copying a big day's hall stays a small share of the
+/// writer's time), and when a day starts.
+const REBASE_AFTER_EVENTS: u64 = 20_000;
+
+/// The hall as the log says it is: `base` (the hall as of event `after`) with every event
+/// logged after `after` folded in; and the sequence number of the log's last event.
+fn fold(store: &Store, base: Hall, after: u64) -> Result<(Hall, u64), StoreError> {
+    let mut hall = base;
+    store.for_each_record_after(after, |record| hall.evolve(&record.event, record.at))?;
     Ok((hall, store.last_seq()?))
 }
 
@@ -294,7 +305,7 @@ fn fold(store: &Store) -> Result<(Hall, u64), StoreError> {
 /// and starts the writer thread.
 pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
     let store = Store::open(&db)?;
-    let (hall, seq) = fold(&store)?;
+    let (hall, seq) = fold(&store, Hall::new(), 0)?;
     if let Err(broken) = hall.check_invariants() {
         tracing::error!(%broken, "the folded log breaks an invariant");
     }
@@ -321,11 +332,14 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         hall_tx,
         stream: stream.clone(),
         metrics: crate::metrics::Metrics::new(),
+        base: Hall::new(),
+        base_seq: 0,
     };
     let metrics = writer.metrics.clone();
     if seq == 0 && !seed.is_empty() {
         writer.seed(seed)?;
     }
+    writer.rebase();
     let now = writer.now();
     writer.reproject(now);
     writer.publish(now, true);
@@ -584,6 +598,7 @@ impl Writer {
         }
         if committed && !prepared.is_empty() {
             self.follow_time_zone();
+            self.rebase_if_due();
         }
         // A short queue is projected once for the whole batch, before anything reads it; a long
         // one after the answers (see `SMALL_QUEUE`).
@@ -706,15 +721,35 @@ impl Writer {
 
     /// After a failed commit: the in-memory state ran ahead of the log, so fold it again.
     fn reload(&mut self) {
-        let folded = fold(&self.store).or_else(|error| {
-            // Reading failed too: reopen the file and try once more.
-            tracing::error!(%error, "cannot read the log back; reopening the database");
-            self.store = Store::open(&self.db)?;
-            fold(&self.store)
-        });
+        let folded = match fold(&self.store, self.base.clone(), self.base_seq) {
+            Ok(folded) => Ok(folded),
+            Err(error) => {
+                // Reading failed too: reopen the file and try once more.
+                tracing::error!(%error, "cannot read the log back; reopening the database");
+                Store::open(&self.db).and_then(|store| {
+                    self.store = store;
+                    fold(&self.store, self.base.clone(), self.base_seq)
+                })
+            }
+        };
         if let Ok((hall, seq)) = folded {
             self.hall = hall;
             self.seq = seq;
+        }
+    }
+
+    /// Makes the hall as it is now the one a failed commit goes back to.
+    fn rebase(&mut self) {
+        self.base = self.hall.clone();
+        self.base_seq = self.seq;
+    }
+
+    /// After a commit: renews the base when a day has started or enough events have passed.
+    fn rebase_if_due(&mut self) {
+        let since = self.seq.saturating_sub(self.base_seq);
+        let due = REBASE_AFTER_EVENTS + 10 * self.hall.tickets().len() as u64;
+        if since >= due || self.hall.date() != self.base.date() {
+            self.rebase();
         }
     }
 
@@ -794,5 +829,86 @@ fn answer(context: &ViewContext<'_>, pending: Pending) -> Answer {
         },
         Pending::Settings => Answer::Settings(codec::settings_to_wire(hall.settings())),
         Pending::Done => Answer::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiaohao_core::{ClockTime, LocalDate, ServiceCode, WindowNumber};
+
+    /// Logs a morning of the default hall: its seed, a window opened, tickets issued, called
+    /// and finished; returns the records as logged.
+    fn log_a_morning(store: &mut Store) -> Vec<jiaohao_store::Record> {
+        let mut commands = crate::hall_file::parse(crate::hall_file::DEFAULT_HALL).unwrap();
+        let window = WindowNumber::new(1).unwrap();
+        commands.push(Command::Open { window });
+        for i in 0..40u32 {
+            let service = if i % 2 == 0 { "hukou" } else { "id_card" };
+            commands.push(Command::IssueTicket {
+                service: ServiceCode::parse(service).unwrap(),
+                green_channel: i % 7 == 0,
+                token: format!("{i:032}"),
+                idempotency_key: None,
+            });
+            if i % 3 == 0 {
+                commands.push(Command::CallNext { window });
+                commands.push(Command::Finish { window });
+            }
+        }
+        let mut hall = Hall::new();
+        let mut events = Vec::new();
+        for (i, command) in commands.iter().enumerate() {
+            let now = Now {
+                at: Millis(1_800_000_000_000 + 1_000 * i as i64),
+                date: LocalDate::new(2026, 12, 2).unwrap(),
+                time: ClockTime::from_minutes(9 * 60 + i as u16 / 60).unwrap(),
+            };
+            let applied = hall.apply(command, now).unwrap();
+            events.extend(applied.into_iter().map(|event| (now.at, event)));
+        }
+        let records: Vec<NewRecord<'_>> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (at, event))| NewRecord {
+                seq: i as u64 + 1,
+                at: *at,
+                actor: "test",
+                event,
+                public: None,
+            })
+            .collect();
+        store.append(&records).unwrap();
+        let mut logged = Vec::new();
+        store
+            .for_each_record_after(0, |record| logged.push(record))
+            .unwrap();
+        logged
+    }
+
+    #[test]
+    fn folding_what_came_after_a_base_gives_the_hall_of_the_whole_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let logged = log_a_morning(&mut store);
+        assert!(logged.len() > 80, "{} events", logged.len());
+        let (whole, last) = fold(&store, Hall::new(), 0).unwrap();
+        assert_eq!(last, logged.len() as u64);
+        assert_eq!(whole.tickets().len(), 40);
+        for cut in [
+            1,
+            logged.len() / 3,
+            logged.len() / 2,
+            logged.len() - 1,
+            logged.len(),
+        ] {
+            let mut base = Hall::new();
+            for record in &logged[..cut] {
+                base.evolve(&record.event, record.at);
+            }
+            let (hall, seq) = fold(&store, base, cut as u64).unwrap();
+            assert_eq!(seq, last);
+            assert!(hall == whole, "folding from event {cut} gives another hall");
+        }
     }
 }

@@ -106,7 +106,7 @@ struct TicketTrace {
 pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> {
     let store = Store::open_read_only(db)?;
     let mut records = Vec::new();
-    store.for_each_record(|record| records.push(record))?;
+    store.for_each_record_after(0, |record| records.push(record))?;
     let start = records
         .iter()
         .position(|r| matches!(r.event, Event::DayStarted { date: d } if d == date))

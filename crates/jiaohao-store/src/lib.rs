@@ -234,12 +234,13 @@ impl Store {
         Ok(seq.unwrap_or(0) as u64)
     }
 
-    /// Reads the whole log in order, calling `each` for every record.
-    pub fn for_each_record(&self, mut each: impl FnMut(Record)) -> Result<()> {
+    /// Reads the log in order from the event after `after` (0: the whole log), calling `each`
+    /// for every record.
+    pub fn for_each_record_after(&self, after: u64, mut each: impl FnMut(Record)) -> Result<()> {
         let mut query = self
             .conn
-            .prepare("SELECT seq, at_ms, actor, body FROM events ORDER BY seq")?;
-        let mut rows = query.query([])?;
+            .prepare("SELECT seq, at_ms, actor, body FROM events WHERE seq > ?1 ORDER BY seq")?;
+        let mut rows = query.query(params![after as i64])?;
         while let Some(row) = rows.next()? {
             each(row_to_record(row)?);
         }
@@ -373,10 +374,18 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.last_seq().unwrap(), 2);
         let mut read = Vec::new();
-        store.for_each_record(|record| read.push(record)).unwrap();
+        store
+            .for_each_record_after(0, |record| read.push(record))
+            .unwrap();
         assert_eq!(read.len(), 2);
         assert_eq!(read[1].event, events[1]);
         assert_eq!(read[1].at, Millis(1000));
+        let mut after_first = Vec::new();
+        store
+            .for_each_record_after(1, |record| after_first.push(record))
+            .unwrap();
+        assert_eq!(after_first.len(), 1);
+        assert_eq!(after_first[0].event, events[1]);
         assert_eq!(
             store.public_after(1, 10).unwrap(),
             vec![(2, "{\"n\":1}".to_owned())]

@@ -29,7 +29,9 @@ fn rows() -> Vec<(u64, i64, String, String, String, Option<String>)> {
 
 fn records(store: &Store) -> Vec<Record> {
     let mut all = Vec::new();
-    store.for_each_record(|record| all.push(record)).unwrap();
+    store
+        .for_each_record_after(0, |record| all.push(record))
+        .unwrap();
     all
 }
 
