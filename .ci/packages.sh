@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Builds the three Debian packages with cargo-deb (hub, kiosk, display), checks that each holds
+# its program, its systemd unit, its settings file and its docs, has systemd check the units,
+# then installs the hub's package on this machine, runs the installed program with the
+# installed settings file and purges it again. Needs the release build of the hub
+# (`cargo build --release -p jiaohao`); builds the kiosk and the display itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source .ci/lib.sh
+
+need_tools curl:curl dpkg-deb:dpkg systemd-analyze:systemd
+command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --quiet
+
+# The same two builds as the Xvfb scripts make, so that neither builds anything twice.
+cargo build --release -p jiaohao --bin jiaohao-hub -p jiaohao-kiosk --bin jiaohao-kiosk
+cargo build --release -p jiaohao --bin jiaohao-hub -p jiaohao-display --bin jiaohao-display
+cargo deb -p jiaohao --no-build --output "$work/"
+cargo deb -p jiaohao-kiosk --no-build --output "$work/"
+cargo deb -p jiaohao-display --no-build --output "$work/"
+
+# contains DEB PATH...: every PATH is in the package.
+contains() {
+  local deb=$1 listing path
+  shift
+  listing=$(dpkg-deb -c "$deb" | awk '{print $6}')
+  for path in "$@"; do
+    grep -qx "./$path" <<<"$listing" || {
+      echo "FAIL: $(basename "$deb") lacks $path; it holds:" >&2
+      echo "$listing" >&2
+      exit 1
+    }
+  done
+  echo "$(basename "$deb"): $(wc -l <<<"$listing") entries, all expected files present"
+}
+
+hub_deb=$(ls "$work"/jiaohao-hub_*.deb)
+kiosk_deb=$(ls "$work"/jiaohao-kiosk_*.deb)
+display_deb=$(ls "$work"/jiaohao-display_*.deb)
+contains "$hub_deb" usr/bin/jiaohao-hub etc/jiaohao/hub.toml \
+  usr/lib/systemd/system/jiaohao-hub.service usr/share/jiaohao/halls/default.toml \
+  usr/share/doc/jiaohao-hub/CONFIG.md
+contains "$kiosk_deb" usr/bin/jiaohao-kiosk etc/jiaohao/kiosk.toml \
+  usr/lib/systemd/user/jiaohao-kiosk.service usr/share/doc/jiaohao-kiosk/CONFIG.md
+contains "$display_deb" usr/bin/jiaohao-display etc/jiaohao/display.toml \
+  usr/lib/systemd/user/jiaohao-display.service usr/share/doc/jiaohao-display/CONFIG.md
+for deb in "$hub_deb" "$kiosk_deb" "$display_deb"; do
+  dpkg-deb -I "$deb" conffiles | grep -q '^/etc/jiaohao/' ||
+    { echo "FAIL: $(basename "$deb") does not keep its settings file as a conffile" >&2; exit 1; }
+done
+
+# systemd checks each unit against the program the package installs.
+for deb in "$kiosk_deb" "$display_deb"; do
+  dir="$work/$(basename "$deb" .deb)"
+  dpkg-deb -x "$deb" "$dir"
+  unit=$(ls "$dir"/usr/lib/systemd/user/*.service)
+  # The unit names /usr/bin/…; point it at the unpacked program for the check.
+  sed "s|/usr/bin/|$dir/usr/bin/|" "$unit" >"$work/$(basename "$unit")"
+  mkdir -p -m 700 "$work/run"
+  XDG_RUNTIME_DIR="$work/run" systemd-analyze verify --user "$work/$(basename "$unit")"
+  echo "$(basename "$unit"): systemd-analyze verify is content"
+done
+
+# The hub's package, installed for real: its unit verifies, its program runs with the
+# installed settings file (database and backups moved to the work folder), and it purges.
+dpkg -i "$hub_deb" >/dev/null
+trap 'dpkg --purge jiaohao-hub >/dev/null 2>&1 || true; cleanup' EXIT
+systemd-analyze verify /usr/lib/systemd/system/jiaohao-hub.service
+echo "jiaohao-hub.service: systemd-analyze verify is content"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+/usr/bin/jiaohao-hub serve --config /etc/jiaohao/hub.toml --listen "127.0.0.1:$port" \
+  --db "$work/installed.db" --backup-dir "$work/backups" >"$work/installed.log" 2>&1 &
+installed=$!
+pids+=("$installed")
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:$port/api/hall" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+curl -fsS "http://127.0.0.1:$port/api/hall" | grep -q '"services"' ||
+  { cat "$work/installed.log"; echo "FAIL: the installed hub does not serve its hall" >&2; exit 1; }
+kill -TERM "$installed"
+wait "$installed"
+ls "$work/backups" | grep -q sqlite3 ||
+  { echo "FAIL: the installed settings' daily backup was not written" >&2; exit 1; }
+dpkg --purge jiaohao-hub >/dev/null
+test ! -e /usr/bin/jiaohao-hub && test ! -e /etc/jiaohao/hub.toml
+echo "the installed hub served its hall with /etc/jiaohao/hub.toml, stopped on SIGTERM and purged"
