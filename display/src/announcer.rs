@@ -260,8 +260,12 @@ fn is_executable(path: &Path) -> bool {
 
 impl Output for PlayerOutput {
     fn play(&mut self, announcement: &Announcement) -> Result<(), String> {
+        // One file per play, never shared: another player in this process (a second output,
+        // a test) may be reading or removing its own at the same time.
+        static PLAYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let play = PLAYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let path = std::env::temp_dir().join(format!(
-            "jiaohao-display-{}-{}.wav",
+            "jiaohao-display-{}-{}-{play}.wav",
             std::process::id(),
             announcement.seq
         ));
@@ -427,18 +431,15 @@ mod tests {
     fn a_player_command_gets_the_whole_announcement_as_a_wav_file() {
         let dir = tempfile::tempdir().unwrap();
         let heard = dir.path().join("heard.wav");
-        let player = dir.path().join("player");
-        std::fs::write(
-            &player,
-            format!("#!/bin/sh\ncp \"$2\" '{}'\n", heard.display()),
-        )
-        .unwrap();
-        let mut permissions = std::fs::metadata(&player).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
-        std::fs::set_permissions(&player, permissions).unwrap();
+        let player = dir.path().join("player.sh");
+        std::fs::write(&player, format!("cp \"$2\" '{}'\n", heard.display())).unwrap();
         let announcement = announcement("A012");
-        let mut output = PlayerOutput::new(player.display().to_string(), &["-q"]);
+        // `sh player.sh -q FILE`: the script is read by sh, not executed itself, so a fork in
+        // another test's thread that still holds it open for writing cannot make it busy.
+        let script = player.display().to_string();
+        let mut output = PlayerOutput::new("sh", &[script.as_str(), "-q"]);
         output.play(&announcement).unwrap();
+        assert!(!output.failing, "the player ran and succeeded");
         assert_eq!(std::fs::read(&heard).unwrap(), announcement.audio.to_wav());
     }
 
