@@ -28,6 +28,14 @@ use crate::views::{self, ViewContext};
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 512;
+/// Group commit on a slow disk: when the last commit took at least `GATHER_IF_COMMIT_TAKES`
+/// and requests arrive together, the writer waits a moment for the rest of them before it
+/// commits, so they share this sync instead of queueing for the next one. It waits in steps of
+/// `GATHER_STEP` while each step brings more, and at most a quarter of the last commit's time
+/// (never more than `GATHER_AT_MOST`). A fast disk (or a lone request) is never held back.
+const GATHER_IF_COMMIT_TAKES: Duration = Duration::from_millis(1);
+const GATHER_STEP: Duration = Duration::from_micros(100);
+const GATHER_AT_MOST: Duration = Duration::from_millis(1);
 /// How often the writer looks at the clock for a day rollover.
 const TICK: Duration = Duration::from_secs(1);
 /// How often waits are re-projected while tickets wait and nothing else happens.
@@ -278,6 +286,8 @@ struct Writer {
     projection_cost: Duration,
     /// A change was made since the last projection (skipped under load); the next tick makes one.
     projection_behind: bool,
+    /// How long the last commit took: how long a batch may wait to gather (see `GATHER_STEP`).
+    last_commit: Duration,
     hall_tx: watch::Sender<Published>,
     stream: broadcast::Sender<StreamItem>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -292,6 +302,16 @@ struct Writer {
 /// ten more per ticket of the day, so copying a big day's hall stays a small share of the
 /// writer's time), and when a day starts.
 const REBASE_AFTER_EVENTS: u64 = 20_000;
+
+/// Moves the requests already queued into `batch`, up to `MAX_BATCH`.
+fn take_queued(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+    while batch.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(request) => batch.push(request),
+            Err(_) => break,
+        }
+    }
+}
 
 /// The hall as the log says it is: `base` (the hall as of event `after`) with every event
 /// logged after `after` folded in; and the sequence number of the log's last event.
@@ -329,6 +349,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         projected_instant: Instant::now(),
         projection_cost: Duration::ZERO,
         projection_behind: false,
+        last_commit: Duration::ZERO,
         hall_tx,
         stream: stream.clone(),
         metrics: crate::metrics::Metrics::new(),
@@ -378,12 +399,8 @@ impl Writer {
                 request = rx.recv() => {
                     let Some(first) = request else { break };
                     let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match rx.try_recv() {
-                            Ok(request) => batch.push(request),
-                            Err(_) => break,
-                        }
-                    }
+                    take_queued(&mut rx, &mut batch);
+                    self.gather(&mut rx, &mut batch);
                     self.handle_batch(batch);
                     ticks_since_projection = 0;
                 }
@@ -424,6 +441,25 @@ impl Writer {
 
     fn now(&self) -> Now {
         core_now(self.clock.now(), &self.zone)
+    }
+
+    /// On a slow disk, while requests keep arriving together, waits briefly for the rest of
+    /// them (see `GATHER_IF_COMMIT_TAKES`). Blocks only this thread, which has nothing else to
+    /// do meanwhile.
+    fn gather(&self, rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
+        if self.last_commit < GATHER_IF_COMMIT_TAKES || batch.len() < 2 {
+            return;
+        }
+        let budget = (self.last_commit / 4).min(GATHER_AT_MOST);
+        let started = Instant::now();
+        while batch.len() < MAX_BATCH && started.elapsed() + GATHER_STEP <= budget {
+            std::thread::sleep(GATHER_STEP);
+            let before = batch.len();
+            take_queued(rx, batch);
+            if batch.len() == before {
+                break;
+            }
+        }
     }
 
     /// Applies the seed commands of a hall file to an empty log as one transaction.
@@ -482,7 +518,8 @@ impl Writer {
             .collect();
         let started = std::time::Instant::now();
         let appended = self.store.append(&records);
-        self.metrics.commit.observe(started.elapsed());
+        self.last_commit = started.elapsed();
+        self.metrics.commit.observe(self.last_commit);
         appended
     }
 
