@@ -105,6 +105,10 @@ impl Write {
     }
 }
 
+/// What the broadcast channel hands over: an item, or word that items were missed or that the
+/// channel closed.
+type Received = Result<StreamItem, broadcast::error::RecvError>;
+
 /// One follower of the stream, from its first message until it goes away or the hub stops.
 /// Dropped with its connection's body: that ends it and frees its place in the gauge.
 struct Subscriber {
@@ -116,8 +120,9 @@ struct Subscriber {
     opening: Option<Option<u64>>,
     /// The id of the last change or view sent.
     sent: u64,
-    /// Items taken from the broadcast channel and not yet sent.
-    pending: VecDeque<StreamItem>,
+    /// What was taken from the broadcast channel and not yet handled, in order (a `Lagged`
+    /// among it too, so that no gap is lost).
+    pending: VecDeque<Received>,
     finished: bool,
     _gauge: SubscriberGuard,
 }
@@ -148,7 +153,7 @@ impl Subscriber {
         }
         loop {
             let item = match self.pending.pop_front() {
-                Some(item) => Ok(item),
+                Some(item) => item,
                 None => tokio::select! {
                     item = self.live.recv() => item,
                     _ = self.heartbeat.tick() => {
@@ -166,18 +171,8 @@ impl Subscriber {
             self.take(item, &mut write);
             // Whatever else is ready goes into the same write.
             while !self.finished && write.len < MAX_WRITE {
-                let next = match self.pending.pop_front() {
-                    Some(item) => Ok(item),
-                    None => match self.live.try_recv() {
-                        Ok(item) => Ok(item),
-                        Err(broadcast::error::TryRecvError::Lagged(n)) => {
-                            Err(broadcast::error::RecvError::Lagged(n))
-                        }
-                        Err(broadcast::error::TryRecvError::Closed) => {
-                            Err(broadcast::error::RecvError::Closed)
-                        }
-                        Err(broadcast::error::TryRecvError::Empty) => break,
-                    },
+                let Some(next) = self.pending.pop_front().or_else(|| self.try_live()) else {
+                    break;
                 };
                 self.take(next, &mut write);
             }
@@ -190,8 +185,22 @@ impl Subscriber {
         }
     }
 
+    /// What the broadcast channel holds now, without waiting; `None` when it is empty.
+    fn try_live(&mut self) -> Option<Received> {
+        match self.live.try_recv() {
+            Ok(item) => Some(Ok(item)),
+            Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                Some(Err(broadcast::error::RecvError::Lagged(n)))
+            }
+            Err(broadcast::error::TryRecvError::Closed) => {
+                Some(Err(broadcast::error::RecvError::Closed))
+            }
+            Err(broadcast::error::TryRecvError::Empty) => None,
+        }
+    }
+
     /// Adds what `item` asks to send to `write`, if anything.
-    fn take(&mut self, item: Result<StreamItem, broadcast::error::RecvError>, write: &mut Write) {
+    fn take(&mut self, item: Received, write: &mut Write) {
         match item {
             Ok(StreamItem::Change { seq, frame }) => {
                 if seq > self.sent {
@@ -205,23 +214,28 @@ impl Subscriber {
                 }
                 // Behind: whatever else is waiting already is taken now, and this view is
                 // skipped if a later one is among it.
-                while let Ok(next) = self.live.try_recv() {
+                while let Some(next) = self.try_live() {
+                    let closed = matches!(next, Err(broadcast::error::RecvError::Closed));
                     self.pending.push_back(next);
+                    if closed {
+                        break;
+                    }
                 }
                 if !self
                     .pending
                     .iter()
-                    .any(|item| matches!(item, StreamItem::HallChanged { .. }))
+                    .any(|item| matches!(item, Ok(StreamItem::HallChanged { .. })))
                 {
                     write.push(frame);
                 }
             }
             Err(broadcast::error::RecvError::Lagged(_)) => {
-                // Too slow to follow every event: start again from the present.
-                self.pending.clear();
+                // Too slow to follow every event: start again from the present. What came
+                // before the gap (already in this write) and what is still pending stays: the
+                // ids skip what the snapshot holds, and a change committed after the view it
+                // shows still goes out.
                 let current = self.state.hall.borrow().clone();
-                self.sent = current.seq;
-                *write = Write::default();
+                self.sent = self.sent.max(current.seq);
                 write.push(hall_frame("snapshot", &current));
             }
             Err(broadcast::error::RecvError::Closed) => self.finished = true,
