@@ -66,7 +66,7 @@ dpkg -i "$hub_deb" >/dev/null
 trap 'dpkg --purge jiaohao-hub >/dev/null 2>&1 || true; cleanup' EXIT
 systemd-analyze verify /usr/lib/systemd/system/jiaohao-hub.service
 echo "jiaohao-hub.service: systemd-analyze verify is content"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 /usr/bin/jiaohao-hub serve --config /etc/jiaohao/hub.toml --listen "127.0.0.1:$port" \
   --db "$work/installed.db" --backup-dir "$work/backups" >"$work/installed.log" 2>&1 &
 installed=$!
