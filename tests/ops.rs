@@ -99,6 +99,10 @@ async fn metrics_count_what_the_hall_did() {
     assert!(after["jiaohao_call_next_duration_seconds_sum"] > 0.0);
     // Four tickets, an open, two calls and a finish: each its own commit at least.
     assert!(after["jiaohao_commit_duration_seconds_count"] >= 8.0);
+    // Each was answered only after a sync of the WAL that began after its commit: one request
+    // at a time, so a sync each.
+    assert!(after["jiaohao_sync_duration_seconds_count"] >= 8.0);
+    assert!(after["jiaohao_sync_duration_seconds_sum"] > 0.0);
     assert_eq!(after["jiaohao_sse_subscribers"], 1.0);
     drop(events);
 

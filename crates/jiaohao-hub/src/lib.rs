@@ -20,6 +20,7 @@ pub mod pages;
 pub mod people;
 pub mod reports;
 pub mod secret;
+pub mod syncer;
 pub mod views;
 pub mod writer;
 

@@ -75,8 +75,11 @@ impl Histogram {
 /// What the hub measures as it works; one per hub, shared by the writer and the handlers.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    /// How long each commit of a batch to SQLite took (the writer records it).
+    /// How long each append of a batch to SQLite took (the writer records it; the WAL is
+    /// written, not yet synced).
     pub commit: Histogram,
+    /// How long each sync of the WAL took (the syncer records it): what the disk costs.
+    pub sync: Histogram,
     /// How long `POST /api/windows/{n}/call-next` took, from request to answer.
     pub call_next: Histogram,
     sse_subscribers: AtomicI64,
@@ -235,7 +238,12 @@ fn exposition(services: &[ServiceFigures], metrics: &Metrics, seq: u64) -> Strin
     metrics.commit.write(
         &mut out,
         "jiaohao_commit_duration_seconds",
-        "Time to append and commit one batch of events to SQLite (synced).",
+        "Time to append and commit one batch of events to SQLite (written to the WAL; the sync follows).",
+    );
+    metrics.sync.write(
+        &mut out,
+        "jiaohao_sync_duration_seconds",
+        "Time to sync the WAL to the disk, once for every batch written meanwhile; answers wait for it.",
     );
     let _ = writeln!(
         out,

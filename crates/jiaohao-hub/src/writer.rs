@@ -1,13 +1,15 @@
 //! The one writer: a dedicated thread that owns the hall state and the only writing SQLite
 //! connection. Requests arrive over a channel with a oneshot reply (the actor pattern).
 //!
-//! Why one thread and not a lock: every command must be appended to the log and committed
-//! before its answer, and a synced commit costs milliseconds. The writer takes every request
-//! that queued while it was committing and commits them together in one transaction (group
-//! commit), so throughput grows with load instead of being capped by the disk's sync rate.
-//! The thread has its own single-threaded runtime so its blocking SQLite calls never stall the
-//! HTTP workers. Reads of the whole hall never wait here: each batch publishes a finished
-//! view on a `watch` channel.
+//! Why one thread and not a lock: every command must be appended to the log before its
+//! answer. The writer takes every request that queued while it was busy and appends them
+//! together in one transaction (group commit), so throughput grows with load instead of being
+//! capped by the disk's sync rate. It does not wait for the sync: the answers, the stream
+//! messages and the hall view of each batch go to the syncer thread (`crate::syncer`), which
+//! syncs the WAL once for all the batches written meanwhile and only then delivers them, while
+//! the writer already works on the next batch. The thread has its own single-threaded runtime
+//! so its blocking SQLite calls never stall the HTTP workers. Reads of the whole hall never
+//! wait here: the syncer publishes each finished view on a `watch` channel.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -24,18 +26,11 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::{Clock, core_now, time_zone};
 use crate::error::ApiError;
+use crate::syncer::{Delivery, Outcome, Syncer};
 use crate::views::{self, ViewContext};
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 512;
-/// Group commit on a slow disk: when the last commit took at least `GATHER_IF_COMMIT_TAKES`
-/// and requests arrive together, the writer waits a moment for the rest of them before it
-/// commits, so they share this sync instead of queueing for the next one. It waits in steps of
-/// `GATHER_STEP` while each step brings more, and at most a quarter of the last commit's time
-/// (never more than `GATHER_AT_MOST`). A fast disk (or a lone request) is never held back.
-const GATHER_IF_COMMIT_TAKES: Duration = Duration::from_millis(1);
-const GATHER_STEP: Duration = Duration::from_micros(100);
-const GATHER_AT_MOST: Duration = Duration::from_millis(1);
 /// How often the writer looks at the clock for a day rollover.
 const TICK: Duration = Duration::from_secs(1);
 /// How often waits are re-projected while tickets wait and nothing else happens.
@@ -79,10 +74,12 @@ enum Pending {
 }
 
 /// Work on the store done in the writer's turn: users, sessions (the writer is the only one
-/// that writes the file while the hub runs).
-pub type StoreJob = Box<dyn FnOnce(&Store, Now) + Send>;
-/// A read of the hall state and its projection, done right after a batch.
-pub type ReadJob = Box<dyn for<'a> FnOnce(&ViewContext<'a>) + Send>;
+/// that writes the file while the hub runs). It returns its answer, which is delivered once
+/// the work is durable.
+pub type StoreJob = Box<dyn FnOnce(&Store, Now) -> Delivery + Send>;
+/// A read of the hall state and its projection, done right after a batch; its answer is
+/// delivered after that batch's, once what it saw is durable.
+pub type ReadJob = Box<dyn for<'a> FnOnce(&ViewContext<'a>) -> Delivery + Send>;
 /// Makes a command from the current state inside the writer, so nothing changes in between.
 pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, ApiError> + Send>;
 
@@ -233,7 +230,10 @@ impl WriterHandle {
     ) -> Result<T, ApiError> {
         let (reply, answer) = oneshot::channel();
         let job: StoreJob = Box::new(move |store, now| {
-            let _ = reply.send(job(store, now));
+            let answer = job(store, now);
+            Box::new(move || {
+                let _ = reply.send(answer);
+            })
         });
         self.tx
             .send(Request::Store(job))
@@ -249,7 +249,10 @@ impl WriterHandle {
     ) -> Result<T, ApiError> {
         let (reply, answer) = oneshot::channel();
         let job: ReadJob = Box::new(move |context| {
-            let _ = reply.send(read(context));
+            let answer = read(context);
+            Box::new(move || {
+                let _ = reply.send(answer);
+            })
         });
         self.tx
             .send(Request::Read(job))
@@ -286,10 +289,11 @@ struct Writer {
     projection_cost: Duration,
     /// A change was made since the last projection (skipped under load); the next tick makes one.
     projection_behind: bool,
-    /// How long the last commit took: how long a batch may wait to gather (see `GATHER_STEP`).
-    last_commit: Duration,
-    hall_tx: watch::Sender<Published>,
+    /// The hall view last handed on, to tell whether the next one differs.
+    published_json: Arc<str>,
     stream: broadcast::Sender<StreamItem>,
+    /// Makes each turn's writes durable, then delivers its outcome (absent while seeding).
+    syncer: Option<Syncer>,
     metrics: Arc<crate::metrics::Metrics>,
     /// A copy of the hall as of event `base_seq`. A failed commit goes back to it and folds
     /// only the events logged since, not the whole history (which grows by thousands of events
@@ -331,10 +335,6 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
     }
     let zone_name = hall.settings().timezone.clone();
     let zone = time_zone(&zone_name);
-    let (hall_tx, hall_rx) = watch::channel(Published {
-        seq,
-        json: Arc::from("{}"),
-    });
     let (stream, _) = broadcast::channel(4096);
     let mut writer = Writer {
         hall,
@@ -349,9 +349,9 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         projected_instant: Instant::now(),
         projection_cost: Duration::ZERO,
         projection_behind: false,
-        last_commit: Duration::ZERO,
-        hall_tx,
+        published_json: Arc::from(""),
         stream: stream.clone(),
+        syncer: None,
         metrics: crate::metrics::Metrics::new(),
         base: Hall::new(),
         base_seq: 0,
@@ -363,7 +363,18 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
     writer.rebase();
     let now = writer.now();
     writer.reproject(now);
-    writer.publish(now, true);
+    writer.published_json = writer.view_json(now);
+    let (hall_tx, hall_rx) = watch::channel(Published {
+        seq: writer.seq,
+        json: writer.published_json.clone(),
+    });
+    writer.store.defer_syncs()?;
+    writer.syncer = Some(Syncer::start(
+        jiaohao_store::wal_path(&writer.db),
+        hall_tx,
+        stream.clone(),
+        metrics.clone(),
+    )?);
     tracing::info!(events = writer.seq, "hall state folded from the log");
 
     let (tx, rx) = mpsc::channel(4096);
@@ -400,7 +411,6 @@ impl Writer {
                     let Some(first) = request else { break };
                     let mut batch = vec![first];
                     take_queued(&mut rx, &mut batch);
-                    self.gather(&mut rx, &mut batch);
                     self.handle_batch(batch);
                     ticks_since_projection = 0;
                 }
@@ -426,10 +436,16 @@ impl Writer {
                             self.reproject(now);
                             ticks_since_projection = 0;
                         }
-                        self.publish(now, false);
+                        let mut outcome = Outcome::default();
+                        self.publish(now, &mut outcome);
+                        self.hand_on(outcome);
                     }
                 }
             }
+        }
+        // Everything written is made durable and delivered first.
+        if let Some(syncer) = &mut self.syncer {
+            syncer.finish();
         }
         // Fold the log into the database file before closing: a reader connection may still
         // be open at this moment, and then closing alone would leave the WAL behind.
@@ -443,22 +459,10 @@ impl Writer {
         core_now(self.clock.now(), &self.zone)
     }
 
-    /// On a slow disk, while requests keep arriving together, waits briefly for the rest of
-    /// them (see `GATHER_IF_COMMIT_TAKES`). Blocks only this thread, which has nothing else to
-    /// do meanwhile.
-    fn gather(&self, rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
-        if self.last_commit < GATHER_IF_COMMIT_TAKES || batch.len() < 2 {
-            return;
-        }
-        let budget = (self.last_commit / 4).min(GATHER_AT_MOST);
-        let started = Instant::now();
-        while batch.len() < MAX_BATCH && started.elapsed() + GATHER_STEP <= budget {
-            std::thread::sleep(GATHER_STEP);
-            let before = batch.len();
-            take_queued(rx, batch);
-            if batch.len() == before {
-                break;
-            }
+    /// Hands a turn's outcome to the syncer, which delivers it once it is durable.
+    fn hand_on(&self, outcome: Outcome) {
+        if let Some(syncer) = &self.syncer {
+            syncer.send(outcome);
         }
     }
 
@@ -518,8 +522,7 @@ impl Writer {
             .collect();
         let started = std::time::Instant::now();
         let appended = self.store.append(&records);
-        self.last_commit = started.elapsed();
-        self.metrics.commit.observe(self.last_commit);
+        self.metrics.commit.observe(started.elapsed());
         appended
     }
 
@@ -529,6 +532,10 @@ impl Writer {
         let mut replies = Vec::new();
         let mut queries = Vec::new();
         let mut reads = Vec::new();
+        // What the batch hands on; the answers of store work go in first. Whether that work
+        // wrote anything (and needs the sync) shows in the connection's change count.
+        let mut outcome = Outcome::default();
+        let changes_before = self.store.total_changes();
         for request in batch {
             match request {
                 Request::CommandFrom {
@@ -545,7 +552,7 @@ impl Writer {
                     }
                     Err(error) => replies.push((reply, Err(error))),
                 },
-                Request::Store(job) => job(&self.store, now),
+                Request::Store(job) => outcome.deliveries.push(job(&self.store, now)),
                 Request::Read(job) => reads.push(job),
                 Request::Command {
                     command,
@@ -585,7 +592,9 @@ impl Writer {
                     if let Ok(created) = &created {
                         tracing::info!(id = created.id, role = role.as_str(), %actor, "token created");
                     }
-                    let _ = reply.send(created);
+                    outcome.deliveries.push(Box::new(move || {
+                        let _ = reply.send(created);
+                    }));
                 }
                 Request::RevokeToken { id, actor, reply } => {
                     let revoked = self
@@ -596,7 +605,9 @@ impl Writer {
                             ApiError::unavailable()
                         });
                     tracing::info!(id, %actor, "token revoked");
-                    let _ = reply.send(revoked);
+                    outcome.deliveries.push(Box::new(move || {
+                        let _ = reply.send(revoked);
+                    }));
                 }
                 Request::ReportDeviceProblem {
                     device,
@@ -620,7 +631,9 @@ impl Writer {
                             tracing::error!(%error, "cannot save a device problem");
                             ApiError::unavailable()
                         });
-                    let _ = reply.send(saved);
+                    outcome.deliveries.push(Box::new(move || {
+                        let _ = reply.send(saved);
+                    }));
                 }
             }
         }
@@ -648,17 +661,19 @@ impl Writer {
         if !long_queue && (self.projection_behind || stale) {
             self.reproject(now);
         }
-        // Publish before answering: whoever is told of a change finds it in every read.
+        // Published before the answers (the syncer keeps this order): whoever is told of a
+        // change finds it in every read.
+        outcome.wrote = !prepared.is_empty() || self.store.total_changes() != changes_before;
         if changed {
             for item in prepared {
                 if let Some((name, json)) = item.public {
-                    let _ = self.stream.send(StreamItem::Change {
+                    outcome.changes.push(StreamItem::Change {
                         seq: item.seq,
                         frame: crate::events::frame(name, item.seq, &json),
                     });
                 }
             }
-            self.publish(now, false);
+            self.publish(now, &mut outcome);
         }
         let context = ViewContext {
             hall: &self.hall,
@@ -672,20 +687,25 @@ impl Writer {
                 Ok(pending) => Ok(answer(&context, pending)),
                 Err(error) => Err(error),
             };
-            let _ = reply.send(answer);
+            outcome.deliveries.push(Box::new(move || {
+                let _ = reply.send(answer);
+            }));
         }
         for (token, reply) in queries {
             let status = self
                 .hall
                 .ticket_by_token(&token)
                 .map(|ticket| context.ticket_status(ticket));
-            let _ = reply.send(status);
+            outcome.deliveries.push(Box::new(move || {
+                let _ = reply.send(status);
+            }));
         }
         for read in reads {
-            read(&context);
+            outcome.deliveries.push(read(&context));
         }
-        // Everyone in the batch has their answer. The new estimates reach the published view
-        // with the next batch or tick, within a second.
+        self.hand_on(outcome);
+        // Everyone in the batch has their answer made. The new estimates reach the published
+        // view with the next batch or tick, within a second.
         if long_queue && (self.projection_behind || stale) && self.projection_due() {
             self.reproject(now);
         }
@@ -764,6 +784,7 @@ impl Writer {
                 // Reading failed too: reopen the file and try once more.
                 tracing::error!(%error, "cannot read the log back; reopening the database");
                 Store::open(&self.db).and_then(|store| {
+                    store.defer_syncs()?;
                     self.store = store;
                     fold(&self.store, self.base.clone(), self.base_seq)
                 })
@@ -807,8 +828,8 @@ impl Writer {
         self.projection_behind = false;
     }
 
-    /// Publishes the hall view; streams `hall_changed` when it changed.
-    fn publish(&mut self, now: Now, initial: bool) {
+    /// The hall view as of now, as JSON.
+    fn view_json(&self, now: Now) -> Arc<str> {
         let context = ViewContext {
             hall: &self.hall,
             projection: &self.projection,
@@ -816,23 +837,36 @@ impl Writer {
             zone: &self.zone,
         };
         let view = context.hall_view(self.seq);
-        let json: Arc<str> = Arc::from(serde_json::to_string(&view).unwrap_or_default());
-        if !initial && *self.hall_tx.borrow().json == *json {
-            return;
+        Arc::from(serde_json::to_string(&view).unwrap_or_default())
+    }
+
+    /// The hall view as of now, when it differs from the last one handed on, with its
+    /// `hall_changed` message when anybody listens to the stream.
+    fn next_view(&mut self, now: Now) -> Option<(Published, Option<StreamItem>)> {
+        let json = self.view_json(now);
+        if *self.published_json == *json {
+            return None;
         }
-        let published = Published {
-            seq: self.seq,
-            json,
-        };
-        let seq = published.seq;
-        let json = published.json.clone();
-        self.hall_tx.send_replace(published);
+        self.published_json = json.clone();
         // Nobody listening (no subscriber yet): no need to make the message.
-        if !initial && self.stream.receiver_count() > 0 {
-            let _ = self.stream.send(StreamItem::HallChanged {
-                seq,
-                frame: crate::events::frame("hall_changed", seq, &json),
-            });
+        let message = (self.stream.receiver_count() > 0).then(|| StreamItem::HallChanged {
+            seq: self.seq,
+            frame: crate::events::frame("hall_changed", self.seq, &json),
+        });
+        Some((
+            Published {
+                seq: self.seq,
+                json,
+            },
+            message,
+        ))
+    }
+
+    /// Adds the hall view to `outcome` when it changed, and streams `hall_changed` with it.
+    fn publish(&mut self, now: Now, outcome: &mut Outcome) {
+        if let Some((view, message)) = self.next_view(now) {
+            outcome.view = Some(view);
+            outcome.view_message = message;
         }
     }
 }

@@ -313,10 +313,16 @@ impl Scenario {
                 }
             }
         }
-        if self.warmup_hours * 60.0 >= self.issue_horizon_min() {
+        let horizon = self.issue_horizon_min();
+        if self.warmup_hours * 60.0 >= horizon {
             return Err(field_error(
                 "warmup_hours",
-                "covers the whole day: no ticket would be measured",
+                format!(
+                    "{} h covers the whole day of issuing, which ends {horizon} min after open \
+                     (the hours of arrivals_per_hour, or last_ticket if earlier): no ticket \
+                     would be measured",
+                    self.warmup_hours
+                ),
             ));
         }
         Ok(())

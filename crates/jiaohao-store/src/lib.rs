@@ -115,6 +115,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE api_tokens ADD COLUMN revoked_by TEXT;",
 ];
 
+/// The write-ahead log SQLite keeps beside the database file `db`.
+pub fn wal_path(db: &Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-wal");
+    name.into()
+}
+
 /// One event of the log as read back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -162,6 +169,20 @@ impl Store {
         let store = Store { conn };
         store.check_version()?;
         Ok(store)
+    }
+
+    /// Commits from now on are written to the WAL but not synced (`synchronous=NORMAL`):
+    /// the caller makes them durable itself, by syncing [`wal_path`] before it tells anyone
+    /// of them (the hub's syncer thread). Checkpoints still sync both files.
+    pub fn defer_syncs(&self) -> Result<()> {
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Ok(())
+    }
+
+    /// Rows inserted, changed or deleted through this connection since it was opened: a
+    /// difference tells whether some work wrote anything (and so needs a sync).
+    pub fn total_changes(&self) -> u64 {
+        self.conn.total_changes()
     }
 
     /// Moves everything in the write-ahead log into the database file and empties the log, so

@@ -122,12 +122,14 @@ proptest! {
         let text = toml::to_string(&scenario).unwrap();
         if let Err(error) = check(&text) {
             let message = error.to_string();
-            // A field error names the field or its section; a TOML error (a wrong type) the
-            // line.
+            // A field error names the field or its section (as the field in error, or in the
+            // message when the fault is how two fields fit together); a TOML error (a wrong
+            // type) the line.
             let named = match &error {
-                ScenarioError::Field { field, .. } => {
-                    path.iter().any(|part| field.contains(part.as_str()))
-                }
+                ScenarioError::Field { field, .. } => path.iter().any(|part| {
+                    let is_name = part.parse::<usize>().is_err();
+                    field.contains(part.as_str()) || (is_name && message.contains(part.as_str()))
+                }),
                 _ => message.contains("line "),
             };
             prop_assert!(named, "{path:?}: {message}");
