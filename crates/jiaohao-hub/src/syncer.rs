@@ -41,9 +41,13 @@ pub struct Outcome {
     pub deliveries: Vec<Delivery>,
 }
 
+/// How many outcomes may wait for a sync. If the disk stalls, the writer stops here (and the
+/// requests queue before it) instead of piling up work nobody can be told of.
+const MAX_WAITING: usize = 1024;
+
 /// The thread and the way to it.
 pub struct Syncer {
-    tx: Option<mpsc::Sender<Outcome>>,
+    tx: Option<mpsc::SyncSender<Outcome>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -55,7 +59,7 @@ impl Syncer {
         stream: broadcast::Sender<StreamItem>,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<Syncer> {
-        let (tx, rx) = mpsc::channel();
+        let (tx, rx) = mpsc::sync_channel(MAX_WAITING);
         let thread = std::thread::Builder::new()
             .name("jiaohao-syncer".into())
             .spawn(move || run(rx, wal, hall, stream, metrics))?;
