@@ -2,7 +2,8 @@
 //! tokens, users and sessions, the problems devices report, and the conversions between the core's types and their JSON form.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed batch survives `kill -9` and power
-//! loss. Migrations are an append-only list keyed by `PRAGMA user_version`; a file written by a
+//! loss; or, after [`Store::defer_syncs`], commits that the caller syncs itself (the hub's
+//! writer and syncer threads). Migrations are an append-only list keyed by `PRAGMA user_version`; a file written by a
 //! newer version is refused rather than misread.
 
 mod account_changes;
