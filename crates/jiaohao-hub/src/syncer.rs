@@ -165,10 +165,12 @@ mod tests {
         let (stream, mut stream_rx) = broadcast::channel(16);
         let metrics = Metrics::new();
         let mut syncer = Syncer::start(wal, hall, stream, metrics.clone()).unwrap();
+        // Each delivery notes how many syncs had finished when it was made.
         let delivered = Arc::new(Mutex::new(Vec::new()));
         let delivery = |n: u32| -> Delivery {
             let delivered = delivered.clone();
-            Box::new(move || delivered.lock().unwrap().push(n))
+            let metrics = metrics.clone();
+            Box::new(move || delivered.lock().unwrap().push((n, metrics.sync.count())))
         };
 
         // Reads only: nothing to sync.
@@ -196,7 +198,11 @@ mod tests {
         });
         syncer.finish();
 
-        assert_eq!(*delivered.lock().unwrap(), vec![1, 2, 3, 4]);
+        let delivered = delivered.lock().unwrap().clone();
+        let order: Vec<u32> = delivered.iter().map(|(n, _)| *n).collect();
+        assert_eq!(order, vec![1, 2, 3, 4]);
+        // The write's answers, and the read after it, went out only after its sync.
+        assert!(delivered[1..].iter().all(|(_, syncs)| *syncs == 1));
         assert_eq!(hall_rx.borrow().seq, 7);
         assert!(matches!(
             stream_rx.try_recv(),
