@@ -4,6 +4,7 @@
 
 mod crash_loop;
 mod hub_process;
+mod lean_kiosk;
 mod perf;
 mod stats;
 

@@ -11,6 +11,7 @@ use jiaohao_client::Client;
 use tokio::sync::mpsc;
 
 use crate::hub_process::{self, HubProcess};
+use crate::lean_kiosk::issue_load;
 use crate::stats::percentile_ms;
 
 const SERVICES: [&str; 5] = ["hukou", "id_card", "vehicle", "violation", "exit_entry"];
@@ -185,20 +186,13 @@ pub async fn run(binary: PathBuf, seconds: u64, subscribers: usize) -> anyhow::R
     let hall = hub_process::write_hall(dir.path())?;
     let mut hub = HubProcess::start(&binary, &db, &hall, &dir.path().join("hub.log")).await?;
     let public = Client::new(&hub.url);
-    let kiosk = public.with_token(hub_process::token(&binary, &db, "kiosk")?);
+    let kiosk_token = hub_process::token(&binary, &db, "kiosk")?;
     let admin = public.with_token(hub_process::token(&binary, &db, "admin")?);
 
     for clients in [1usize, 50, 200] {
-        let kiosk = kiosk.clone();
         let syncs_before = Syncs::read(&public).await?;
-        let (rate, mut latencies, failed) = load(clients, seconds, move |client, n| {
-            let kiosk = kiosk.clone();
-            async move {
-                let service = SERVICES[(client + n as usize) % SERVICES.len()];
-                kiosk.issue_ticket(service, false, None).await.is_ok()
-            }
-        })
-        .await;
+        let (rate, mut latencies, failed) =
+            issue_load(&hub.url, &kiosk_token, &SERVICES, clients, seconds).await?;
         let syncs = Syncs::read(&public).await?.since(syncs_before);
         rows.push(Row {
             what: format!("issue ticket, {clients} concurrent client(s)"),
@@ -224,14 +218,8 @@ pub async fn run(binary: PathBuf, seconds: u64, subscribers: usize) -> anyhow::R
     }
     let syncs_before = Syncs::read(&public).await?;
     let issuing = {
-        let kiosk = kiosk.clone();
-        tokio::spawn(load(50, seconds, move |client, n| {
-            let kiosk = kiosk.clone();
-            async move {
-                let service = SERVICES[(client + n as usize) % SERVICES.len()];
-                kiosk.issue_ticket(service, false, None).await.is_ok()
-            }
-        }))
+        let (url, token) = (hub.url.clone(), kiosk_token.clone());
+        tokio::spawn(async move { issue_load(&url, &token, &SERVICES, 50, seconds).await })
     };
     let calling = {
         let admin = admin.clone();
@@ -241,7 +229,7 @@ pub async fn run(binary: PathBuf, seconds: u64, subscribers: usize) -> anyhow::R
         })
         .await
     };
-    let issued = issuing.await?;
+    let issued = issuing.await??;
     let (rate, mut latencies, _) = calling;
     rows.push(Row {
         what: "call next, 10 windows, while 50 clients issue".into(),
