@@ -4,17 +4,18 @@
 //! The writer commits with `synchronous=NORMAL`: each batch is written to the WAL but not
 //! synced, so the writer goes on to the next batch at once. Everything a batch produces (its
 //! answers, its stream messages, the hall view after it) is handed here as an [`Outcome`], in
-//! order. This thread syncs the WAL (`fdatasync`) once for all the outcomes that queued while
-//! the previous sync ran, then delivers them in order. A request waits for at most the sync in
-//! flight and one more, never for the writer's work on other batches, and nobody is told of a
-//! change a power cut could still take back.
+//! order. A sync thread syncs the WAL (`fdatasync`) for everything written so far and then
+//! delivers, in order, the outcomes it made durable; while it syncs, a second one starts on
+//! what the writer wrote meanwhile. A request waits for about one sync, never for the writer's
+//! work on other batches, and nobody is told of a change a power cut could still take back.
 //!
 //! If a sync fails, what the disk holds is unknown: the hub stops with an error (a supervisor
 //! such as systemd starts it again, and the hall is folded from what the disk really holds),
-//! as PostgreSQL does on a failed `fsync`. Nobody is answered for the outcomes of that round.
+//! as PostgreSQL does on a failed `fsync`. Nobody is answered for what that sync covered.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -45,44 +46,97 @@ pub struct Outcome {
 /// requests queue before it) instead of piling up work nobody can be told of.
 const MAX_WAITING: usize = 1024;
 
-/// The thread and the way to it.
+/// Syncs that may run at once. A batch written while one sync runs need not wait for it to end
+/// before its own starts: Linux's `fdatasync` writes what is dirty when it is called, waits for
+/// what an earlier sync is still writing, and flushes; so when it returns, everything written
+/// before it began is durable, whichever sync started first.
+const SYNCS_AT_ONCE: usize = 2;
+
+/// What the writer and the sync threads share.
+#[derive(Default)]
+struct State {
+    /// Outcomes not yet delivered, in order, each with the number of writing outcomes up to it:
+    /// it may go once a sync that began after that many writes has ended.
+    waiting: VecDeque<(u64, Outcome)>,
+    /// Writing outcomes handed on so far.
+    written: u64,
+    /// The most writes a sync has begun after; syncs are needed while it is below `written`.
+    requested: u64,
+    /// The most writes a finished sync has covered.
+    durable: u64,
+    stopping: bool,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+    wal: PathBuf,
+    hall: watch::Sender<Published>,
+    stream: broadcast::Sender<StreamItem>,
+    metrics: Arc<Metrics>,
+}
+
+/// The sync threads and the way to them.
 pub struct Syncer {
-    tx: Option<mpsc::SyncSender<Outcome>>,
-    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    threads: Vec<JoinHandle<()>>,
 }
 
 impl Syncer {
-    /// Starts the thread that syncs `wal` (the database's write-ahead log) and delivers.
+    /// Starts the threads that sync `wal` (the database's write-ahead log) and deliver.
     pub fn start(
         wal: PathBuf,
         hall: watch::Sender<Published>,
         stream: broadcast::Sender<StreamItem>,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<Syncer> {
-        let (tx, rx) = mpsc::sync_channel(MAX_WAITING);
-        let thread = std::thread::Builder::new()
-            .name("jiaohao-syncer".into())
-            .spawn(move || run(rx, wal, hall, stream, metrics))?;
-        Ok(Syncer {
-            tx: Some(tx),
-            thread: Some(thread),
-        })
-    }
-
-    pub fn send(&self, outcome: Outcome) {
-        if let Some(tx) = &self.tx {
-            // The thread only ends when this side closes, or when it stops the hub.
-            let _ = tx.send(outcome);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            changed: Condvar::new(),
+            wal,
+            hall,
+            stream,
+            metrics,
+        });
+        let mut threads = Vec::new();
+        for _ in 0..SYNCS_AT_ONCE {
+            let shared = shared.clone();
+            threads.push(
+                std::thread::Builder::new()
+                    .name("jiaohao-syncer".into())
+                    .spawn(move || run(&shared))?,
+            );
         }
+        Ok(Syncer { shared, threads })
     }
 
-    /// Delivers everything sent so far and stops the thread.
+    /// Hands on a turn's outcome; it is delivered once everything written up to it is
+    /// durable. Waits while `MAX_WAITING` outcomes wait.
+    pub fn send(&self, outcome: Outcome) {
+        let mut state = lock(&self.shared.state);
+        while state.waiting.len() >= MAX_WAITING {
+            state = wait(&self.shared.changed, state);
+        }
+        if outcome.wrote {
+            state.written += 1;
+        } else if state.waiting.is_empty() && state.written <= state.durable {
+            // Nothing is pending: what it read is durable already.
+            self.shared.deliver(outcome);
+            return;
+        }
+        let needs = state.written;
+        state.waiting.push_back((needs, outcome));
+        self.shared.changed.notify_all();
+    }
+
+    /// Delivers everything sent so far and stops the threads.
     pub fn finish(&mut self) {
-        self.tx = None;
-        if let Some(thread) = self.thread.take()
-            && thread.join().is_err()
-        {
-            tracing::error!("the syncer thread panicked");
+        lock(&self.shared.state).stopping = true;
+        self.shared.changed.notify_all();
+        for thread in self.threads.drain(..) {
+            if thread.join().is_err() {
+                tracing::error!("a syncer thread panicked");
+            }
         }
     }
 }
@@ -93,42 +147,74 @@ impl Drop for Syncer {
     }
 }
 
-fn run(
-    rx: mpsc::Receiver<Outcome>,
-    wal: PathBuf,
-    hall: watch::Sender<Published>,
-    stream: broadcast::Sender<StreamItem>,
-    metrics: Arc<Metrics>,
-) {
-    while let Ok(first) = rx.recv() {
-        let mut round = vec![first];
-        round.extend(rx.try_iter());
-        if round.iter().any(|outcome| outcome.wrote) {
+/// Locks the state; a thread that panicked holding it left nothing half-done that matters
+/// here (the lock guards plain counters and a queue).
+fn lock(state: &Mutex<State>) -> MutexGuard<'_, State> {
+    state
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn wait<'a>(changed: &Condvar, state: MutexGuard<'a, State>) -> MutexGuard<'a, State> {
+    changed
+        .wait(state)
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Shared {
+    fn deliver(&self, outcome: Outcome) {
+        for item in outcome.changes {
+            let _ = self.stream.send(item);
+        }
+        if let Some(view) = outcome.view {
+            self.hall.send_replace(view);
+        }
+        if let Some(message) = outcome.view_message {
+            let _ = self.stream.send(message);
+        }
+        for delivery in outcome.deliveries {
+            delivery();
+        }
+    }
+}
+
+/// One sync thread: whenever something written is not yet covered by a sync, syncs it, then
+/// delivers, in order, every outcome that has become durable.
+fn run(shared: &Shared) {
+    let mut state = lock(&shared.state);
+    loop {
+        if state.requested < state.written {
+            let target = state.written;
+            state.requested = target;
+            drop(state);
             let started = Instant::now();
-            if let Err(error) = sync(&wal) {
+            if let Err(error) = sync(&shared.wal) {
                 tracing::error!(
                     %error,
-                    wal = %wal.display(),
+                    wal = %shared.wal.display(),
                     "the disk did not make committed changes durable; stopping so the hall is \
                      folded again from what the disk holds"
                 );
                 std::process::exit(1);
             }
-            metrics.sync.observe(started.elapsed());
-        }
-        for outcome in round {
-            for item in outcome.changes {
-                let _ = stream.send(item);
+            shared.metrics.sync.observe(started.elapsed());
+            state = lock(&shared.state);
+            state.durable = state.durable.max(target);
+            // Delivered under the lock, so two threads never deliver out of order.
+            while state
+                .waiting
+                .front()
+                .is_some_and(|(needs, _)| *needs <= state.durable)
+            {
+                if let Some((_, outcome)) = state.waiting.pop_front() {
+                    shared.deliver(outcome);
+                }
             }
-            if let Some(view) = outcome.view {
-                hall.send_replace(view);
-            }
-            if let Some(message) = outcome.view_message {
-                let _ = stream.send(message);
-            }
-            for delivery in outcome.deliveries {
-                delivery();
-            }
+            shared.changed.notify_all();
+        } else if state.stopping {
+            return;
+        } else {
+            state = wait(&shared.changed, state);
         }
     }
 }
@@ -214,6 +300,42 @@ mod tests {
         ));
         // However the outcomes fell into rounds, one round held the write: one sync.
         assert_eq!(metrics.sync.count(), 1);
+    }
+
+    #[test]
+    fn with_two_sync_threads_every_outcome_still_goes_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let wal = dir.path().join("hall.db-wal");
+        std::fs::write(&wal, b"frames").unwrap();
+        let (hall, _) = watch::channel(published(0));
+        let (stream, _) = broadcast::channel(16);
+        let metrics = Metrics::new();
+        let mut syncer = Syncer::start(wal.clone(), hall, stream, metrics.clone()).unwrap();
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        let mut writes = 0u64;
+        for n in 0..500u32 {
+            let wrote = n % 3 != 2;
+            if wrote {
+                writes += 1;
+                // The writer appends to the WAL before it hands the outcome on.
+                std::fs::write(&wal, n.to_le_bytes()).unwrap();
+            }
+            let delivered = delivered.clone();
+            syncer.send(Outcome {
+                wrote,
+                deliveries: vec![Box::new(move || delivered.lock().unwrap().push(n))],
+                ..Outcome::default()
+            });
+        }
+        syncer.finish();
+        assert_eq!(*delivered.lock().unwrap(), (0..500).collect::<Vec<_>>());
+        // Syncs cover several writes when they come faster than the disk: never more syncs
+        // than writes, and at least one.
+        let syncs = metrics.sync.count();
+        assert!(
+            (1..=writes).contains(&syncs),
+            "{syncs} syncs for {writes} writes"
+        );
     }
 
     #[test]

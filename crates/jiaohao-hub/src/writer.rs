@@ -5,9 +5,9 @@
 //! answer. The writer takes every request that queued while it was busy and appends them
 //! together in one transaction (group commit), so throughput grows with load instead of being
 //! capped by the disk's sync rate. It does not wait for the sync: the answers, the stream
-//! messages and the hall view of each batch go to the syncer thread (`crate::syncer`), which
-//! syncs the WAL once for all the batches written meanwhile and only then delivers them, while
-//! the writer already works on the next batch. The thread has its own single-threaded runtime
+//! messages and the hall view of each batch go to the syncer threads (`crate::syncer`), which
+//! sync the WAL and only then deliver them, in order, while the writer already works on the
+//! next batch. The thread has its own single-threaded runtime
 //! so its blocking SQLite calls never stall the HTTP workers. Reads of the whole hall never
 //! wait here: the syncer publishes each finished view on a `watch` channel.
 
