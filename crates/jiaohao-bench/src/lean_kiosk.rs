@@ -5,8 +5,6 @@
 //! every answer) spent about as much CPU per ticket as the hub did, time the hub's latency
 //! then showed. The event-stream subscribers are lean for the same reason.
 
-use std::time::{Duration, Instant};
-
 use anyhow::Context;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -49,16 +47,33 @@ impl LeanKiosk {
         })
     }
 
+    /// Issues a ticket of the `service`-th service; `true` when the hub answered with a
+    /// success status and a ticket number. A broken connection is a failure, and the kiosk
+    /// connects again for the next ticket, as a real one would.
+    pub async fn issue_or_reconnect(&mut self, service: usize) -> bool {
+        match self.issue(service).await {
+            Ok(issued) => issued,
+            Err(_) => {
+                // If even that fails, the next ticket fails too and tries again.
+                let _ = self.reconnect().await;
+                false
+            }
+        }
+    }
+
     /// Issues a ticket of the `service`-th service; `Ok(true)` when the hub answered with a
     /// success status and a ticket number.
-    pub async fn issue(&mut self, service: usize) -> anyhow::Result<bool> {
+    async fn issue(&mut self, service: usize) -> anyhow::Result<bool> {
+        // The last answer is used up: the next one starts afresh.
+        self.buffer.clear();
         let request = &self.requests[service % self.requests.len()];
         self.stream.write_all(request).await?;
         let (status, body) = self.read_answer().await?;
         Ok((200..300).contains(&status) && contains(body, br#""number":"#))
     }
 
-    /// Reads one answer: its status and its body (which stays in the buffer until the next).
+    /// Reads one answer: its status and its body (which stays in the buffer until the next
+    /// request).
     async fn read_answer(&mut self) -> anyhow::Result<(u16, &[u8])> {
         let head_end = loop {
             if let Some(at) = find(&self.buffer, b"\r\n\r\n") {
@@ -96,16 +111,9 @@ impl LeanKiosk {
     }
 
     async fn fill(&mut self) -> anyhow::Result<()> {
-        let mut chunk = [0u8; 4096];
-        let read = self.stream.read(&mut chunk).await?;
+        let read = self.stream.read_buf(&mut self.buffer).await?;
         anyhow::ensure!(read > 0, "the hub closed the connection");
-        self.buffer.extend_from_slice(&chunk[..read]);
         Ok(())
-    }
-
-    /// Forgets the last answer before the next request.
-    fn clear(&mut self) {
-        self.buffer.clear();
     }
 
     /// After a broken connection: connects again, as a real kiosk would.
@@ -123,63 +131,6 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     find(haystack, needle).is_some()
-}
-
-/// `clients` lean kiosks issue tickets until `seconds` have passed, each on its own
-/// connection, cycling through `services`; returns tickets per second, the latencies of the
-/// issued tickets and how many requests failed.
-pub async fn issue_load(
-    url: &str,
-    token: &str,
-    services: &'static [&'static str],
-    clients: usize,
-    seconds: u64,
-) -> anyhow::Result<(f64, Vec<Duration>, usize)> {
-    let mut kiosks = Vec::with_capacity(clients);
-    for _ in 0..clients {
-        kiosks.push(LeanKiosk::connect(url, token, services).await?);
-    }
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let start = Instant::now();
-    let tasks: Vec<_> = kiosks
-        .into_iter()
-        .enumerate()
-        .map(|(client, mut kiosk)| {
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut failed = 0;
-                let mut n = client;
-                while Instant::now() < deadline {
-                    let begun = Instant::now();
-                    match kiosk.issue(n).await {
-                        Ok(true) => latencies.push(begun.elapsed()),
-                        Ok(false) => failed += 1,
-                        Err(_) => {
-                            failed += 1;
-                            if kiosk.reconnect().await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                    kiosk.clear();
-                    n += 1;
-                }
-                (latencies, failed)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    let mut failed = 0;
-    for task in tasks {
-        let (latencies, f) = task.await?;
-        all.extend(latencies);
-        failed += f;
-    }
-    Ok((
-        all.len() as f64 / start.elapsed().as_secs_f64(),
-        all,
-        failed,
-    ))
 }
 
 #[cfg(test)]
@@ -209,10 +160,16 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_ticket_counts_and_a_refusal_does_not_on_one_kept_connection() {
+    /// A listener standing in for the hub, and its `http://` address.
+    async fn stand_in_hub() -> (TcpListener, String) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
+        (listener, url)
+    }
+
+    #[tokio::test]
+    async fn a_ticket_counts_and_a_refusal_does_not_on_one_kept_connection() {
+        let (listener, url) = stand_in_hub().await;
         let hub = tokio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             let first = read_request(&mut stream).await;
@@ -224,7 +181,7 @@ mod tests {
             );
             stream.write_all(head.as_bytes()).await.unwrap();
             stream.flush().await.unwrap();
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             stream.write_all(body.as_bytes()).await.unwrap();
             let second = read_request(&mut stream).await;
             let body = r#"{"error":"too_many_requests","message":"slow down"}"#;
@@ -239,7 +196,6 @@ mod tests {
             .await
             .unwrap();
         assert!(kiosk.issue(0).await.unwrap());
-        kiosk.clear();
         assert!(!kiosk.issue(1).await.unwrap());
         let (first, second) = hub.await.unwrap();
         assert!(first.starts_with("POST /api/tickets HTTP/1.1\r\n"));
@@ -250,8 +206,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_closed_connection_is_an_error() {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, url) = stand_in_hub().await;
         let hub = tokio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             read_request(&mut stream).await;

@@ -11,7 +11,7 @@ use jiaohao_client::Client;
 use tokio::sync::mpsc;
 
 use crate::hub_process::{self, HubProcess};
-use crate::lean_kiosk::issue_load;
+use crate::lean_kiosk::LeanKiosk;
 use crate::stats::percentile_ms;
 
 const SERVICES: [&str; 5] = ["hukou", "id_card", "vehicle", "violation", "exit_entry"];
@@ -172,6 +172,30 @@ where
     (rate, all, failed)
 }
 
+/// `clients` lean kiosks issue tickets for `seconds`, each on its own connection, cycling
+/// through the services; returns what `load` does.
+async fn issue_load(
+    url: &str,
+    token: &str,
+    clients: usize,
+    seconds: u64,
+) -> anyhow::Result<(f64, Vec<Duration>, usize)> {
+    let mut kiosks = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let kiosk = LeanKiosk::connect(url, token, &SERVICES).await?;
+        // Only its own client task ever locks it.
+        kiosks.push(Arc::new(tokio::sync::Mutex::new(kiosk)));
+    }
+    Ok(load(clients, seconds, move |client, n| {
+        let kiosk = kiosks[client].clone();
+        async move {
+            let service = client + n as usize;
+            kiosk.lock().await.issue_or_reconnect(service).await
+        }
+    })
+    .await)
+}
+
 pub async fn run(binary: PathBuf, seconds: u64, subscribers: usize) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let mut rows = Vec::new();
@@ -192,7 +216,7 @@ pub async fn run(binary: PathBuf, seconds: u64, subscribers: usize) -> anyhow::R
     for clients in [1usize, 50, 200] {
         let syncs_before = Syncs::read(&public).await?;
         let (rate, mut latencies, failed) =
-            issue_load(&hub.url, &kiosk_token, &SERVICES, clients, seconds).await?;
+            issue_load(&hub.url, &kiosk_token, clients, seconds).await?;
         let syncs = Syncs::read(&public).await?.since(syncs_before);
         rows.push(Row {
             what: format!("issue ticket, {clients} concurrent client(s)"),
@@ -219,7 +243,7 @@ pub async fn run(binary: PathBuf, seconds: u64, subscribers: usize) -> anyhow::R
     let syncs_before = Syncs::read(&public).await?;
     let issuing = {
         let (url, token) = (hub.url.clone(), kiosk_token.clone());
-        tokio::spawn(async move { issue_load(&url, &token, &SERVICES, 50, seconds).await })
+        tokio::spawn(async move { issue_load(&url, &token, 50, seconds).await })
     };
     let calling = {
         let admin = admin.clone();
