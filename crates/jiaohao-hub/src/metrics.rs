@@ -78,7 +78,7 @@ pub struct Metrics {
     /// How long each append of a batch to SQLite took (the writer records it; the WAL is
     /// written, not yet synced).
     pub commit: Histogram,
-    /// How long each sync of the WAL took (the syncer records it): what the disk costs.
+    /// How long each sync of the WAL took (the syncer threads record it): what the disk costs.
     pub sync: Histogram,
     /// How long `POST /api/windows/{n}/call-next` took, from request to answer.
     pub call_next: Histogram,
@@ -243,7 +243,7 @@ fn exposition(services: &[ServiceFigures], metrics: &Metrics, seq: u64) -> Strin
     metrics.sync.write(
         &mut out,
         "jiaohao_sync_duration_seconds",
-        "Time to sync the WAL to the disk, once for every batch written meanwhile; answers wait for it.",
+        "Time to sync the WAL to the disk (one sync covers every batch written before it began; answers wait for it).",
     );
     let _ = writeln!(
         out,

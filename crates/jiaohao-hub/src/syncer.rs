@@ -1,4 +1,4 @@
-//! The writer's second thread: makes what the writer appended durable, and only then lets
+//! The writer's sync threads: make what the writer appended durable, and only then let
 //! anyone see it.
 //!
 //! The writer commits with `synchronous=NORMAL`: each batch is written to the WAL but not
@@ -233,7 +233,6 @@ fn sync(wal: &std::path::Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Mutex;
 
     fn published(seq: u64) -> Published {
         Published {
@@ -242,15 +241,45 @@ mod tests {
         }
     }
 
-    #[test]
-    fn outcomes_are_delivered_in_order_after_one_sync_for_the_writes() {
+    /// A syncer over a WAL file in a fresh folder, with the receiving ends of what it sends.
+    struct Started {
+        syncer: Syncer,
+        wal: PathBuf,
+        hall: watch::Receiver<Published>,
+        stream: broadcast::Receiver<StreamItem>,
+        metrics: Arc<Metrics>,
+        /// Bind it (as `_dir`) for as long as the WAL is used: dropping it removes the folder.
+        _dir: tempfile::TempDir,
+    }
+
+    fn start() -> Started {
         let dir = tempfile::tempdir().unwrap();
         let wal = dir.path().join("hall.db-wal");
         std::fs::write(&wal, b"frames").unwrap();
-        let (hall, hall_rx) = watch::channel(published(0));
-        let (stream, mut stream_rx) = broadcast::channel(16);
+        let (hall_tx, hall) = watch::channel(published(0));
+        let (stream_tx, stream) = broadcast::channel(16);
         let metrics = Metrics::new();
-        let mut syncer = Syncer::start(wal, hall, stream, metrics.clone()).unwrap();
+        let syncer = Syncer::start(wal.clone(), hall_tx, stream_tx, metrics.clone()).unwrap();
+        Started {
+            syncer,
+            wal,
+            hall,
+            stream,
+            metrics,
+            _dir: dir,
+        }
+    }
+
+    #[test]
+    fn outcomes_are_delivered_in_order_after_one_sync_for_the_writes() {
+        let Started {
+            mut syncer,
+            hall: hall_rx,
+            stream: mut stream_rx,
+            metrics,
+            _dir,
+            ..
+        } = start();
         // Each delivery notes how many syncs had finished when it was made.
         let delivered = Arc::new(Mutex::new(Vec::new()));
         let delivery = |n: u32| -> Delivery {
@@ -298,19 +327,19 @@ mod tests {
             stream_rx.try_recv(),
             Ok(StreamItem::HallChanged { seq: 7, .. })
         ));
-        // However the outcomes fell into rounds, one round held the write: one sync.
+        // One write: one sync, however the threads took turns.
         assert_eq!(metrics.sync.count(), 1);
     }
 
     #[test]
     fn with_two_sync_threads_every_outcome_still_goes_in_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let wal = dir.path().join("hall.db-wal");
-        std::fs::write(&wal, b"frames").unwrap();
-        let (hall, _) = watch::channel(published(0));
-        let (stream, _) = broadcast::channel(16);
-        let metrics = Metrics::new();
-        let mut syncer = Syncer::start(wal.clone(), hall, stream, metrics.clone()).unwrap();
+        let Started {
+            mut syncer,
+            wal,
+            metrics,
+            _dir,
+            ..
+        } = start();
         let delivered = Arc::new(Mutex::new(Vec::new()));
         let mut writes = 0u64;
         for n in 0..500u32 {
@@ -340,17 +369,12 @@ mod tests {
 
     #[test]
     fn reads_alone_never_sync() {
-        let dir = tempfile::tempdir().unwrap();
-        let (hall, _) = watch::channel(published(0));
-        let (stream, _) = broadcast::channel(16);
-        let metrics = Metrics::new();
-        let mut syncer = Syncer::start(
-            dir.path().join("hall.db-wal"),
-            hall,
-            stream,
-            metrics.clone(),
-        )
-        .unwrap();
+        let Started {
+            mut syncer,
+            metrics,
+            _dir,
+            ..
+        } = start();
         for _ in 0..3 {
             syncer.send(Outcome::default());
         }

@@ -7,9 +7,9 @@
 //! capped by the disk's sync rate. It does not wait for the sync: the answers, the stream
 //! messages and the hall view of each batch go to the syncer threads (`crate::syncer`), which
 //! sync the WAL and only then deliver them, in order, while the writer already works on the
-//! next batch. The thread has its own single-threaded runtime
-//! so its blocking SQLite calls never stall the HTTP workers. Reads of the whole hall never
-//! wait here: the syncer publishes each finished view on a `watch` channel.
+//! next batch. The thread has its own single-threaded runtime so its blocking SQLite calls
+//! never stall the HTTP workers. Reads of the whole hall never wait here: the syncer publishes
+//! each finished view on a `watch` channel.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -661,9 +661,9 @@ impl Writer {
         if !long_queue && (self.projection_behind || stale) {
             self.reproject(now);
         }
+        outcome.wrote = !prepared.is_empty() || self.store.total_changes() != changes_before;
         // Published before the answers (the syncer keeps this order): whoever is told of a
         // change finds it in every read.
-        outcome.wrote = !prepared.is_empty() || self.store.total_changes() != changes_before;
         if changed {
             for item in prepared {
                 if let Some((name, json)) = item.public {
@@ -840,34 +840,24 @@ impl Writer {
         Arc::from(serde_json::to_string(&view).unwrap_or_default())
     }
 
-    /// The hall view as of now, when it differs from the last one handed on, with its
-    /// `hall_changed` message when anybody listens to the stream.
-    fn next_view(&mut self, now: Now) -> Option<(Published, Option<StreamItem>)> {
+    /// Adds the hall view as of now to `outcome` when it differs from the last one handed on,
+    /// with its `hall_changed` message when anybody listens to the stream.
+    fn publish(&mut self, now: Now, outcome: &mut Outcome) {
         let json = self.view_json(now);
         if *self.published_json == *json {
-            return None;
+            return;
         }
         self.published_json = json.clone();
         // Nobody listening (no subscriber yet): no need to make the message.
-        let message = (self.stream.receiver_count() > 0).then(|| StreamItem::HallChanged {
-            seq: self.seq,
-            frame: crate::events::frame("hall_changed", self.seq, &json),
-        });
-        Some((
-            Published {
+        outcome.view_message =
+            (self.stream.receiver_count() > 0).then(|| StreamItem::HallChanged {
                 seq: self.seq,
-                json,
-            },
-            message,
-        ))
-    }
-
-    /// Adds the hall view to `outcome` when it changed, and streams `hall_changed` with it.
-    fn publish(&mut self, now: Now, outcome: &mut Outcome) {
-        if let Some((view, message)) = self.next_view(now) {
-            outcome.view = Some(view);
-            outcome.view_message = message;
-        }
+                frame: crate::events::frame("hall_changed", self.seq, &json),
+            });
+        outcome.view = Some(Published {
+            seq: self.seq,
+            json,
+        });
     }
 }
 

@@ -174,7 +174,7 @@ impl Store {
 
     /// Commits from now on are written to the WAL but not synced (`synchronous=NORMAL`):
     /// the caller makes them durable itself, by syncing [`wal_path`] before it tells anyone
-    /// of them (the hub's syncer thread). Checkpoints still sync both files.
+    /// of them (the hub's syncer threads). Checkpoints still sync both files.
     pub fn defer_syncs(&self) -> Result<()> {
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         Ok(())
