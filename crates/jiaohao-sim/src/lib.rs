@@ -2,7 +2,7 @@
 //! same [`Hall::apply`](jiaohao_core::Hall::apply), the same call-next code and the same wait
 //! estimate, in virtual time.
 //!
-//! A [`Scenario`] (the format of `../shared/scenarios/README.md`) says how citizens arrive;
+//! A [`Scenario`] (the format of `crates/jiaohao-sim/scenarios/README.md`) says how citizens arrive;
 //! [`draw_day`] draws one day's citizens from it once, and [`simulate_day`] runs that day under
 //! each [`BenchPolicy`] on the very same citizens (common random numbers). [`bench()`] averages
 //! the [`Figures`] of every day into a [`Report`].

@@ -23,7 +23,7 @@ enum Commands {
     /// Runs every policy on the same simulated days of each scenario and prints one table per
     /// scenario (rows = policies).
     Bench {
-        /// Scenario files (see ../shared/scenarios/README.md).
+        /// Scenario files (see crates/jiaohao-sim/scenarios/README.md).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Print one JSON object per scenario instead of markdown.

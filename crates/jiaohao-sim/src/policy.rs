@@ -1,4 +1,4 @@
-//! The five policies every benchmark reports (see `../shared/scenarios/README.md`): each is a
+//! The five policies every benchmark reports (see `crates/jiaohao-sim/scenarios/README.md`): each is a
 //! window assignment plus one of the core's call-next rules, so the hall runs the very code
 //! the hub runs and only its configuration differs.
 

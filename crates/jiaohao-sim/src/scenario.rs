@@ -1,4 +1,4 @@
-//! A hall-day scenario as `../shared/scenarios/README.md` defines it: the services, the windows
+//! A hall-day scenario as `crates/jiaohao-sim/scenarios/README.md` defines it: the services, the windows
 //! and how citizens arrive. [`Scenario::parse`] reads the TOML and checks every field, naming
 //! the field that is wrong.
 

@@ -4,7 +4,7 @@
 use jiaohao_sim::scenario::Dist;
 use jiaohao_sim::{BenchPolicy, Figure, Figures, Options, Scenario, draw_day, simulate_day};
 
-use crate::shared_scenario;
+use crate::bench_scenario;
 
 /// The mean wait in the queue of M/M/c in minutes (Erlang C), for λ and μ per minute.
 fn erlang_c_mean_wait_min(lambda: f64, mu: f64, servers: usize) -> f64 {
@@ -92,7 +92,7 @@ fn controlled_mean(days: &[(f64, f64)], true_load: f64) -> (f64, f64) {
 }
 
 fn check_erlang_c(days: u32) {
-    let scenario = shared_scenario("erlang-c.toml");
+    let scenario = bench_scenario("erlang-c.toml");
     let (lambda, mu, servers) = parameters(&scenario);
     let theory = erlang_c_mean_wait_min(lambda, mu, servers);
     let policies = [BenchPolicy::Fcfs, BenchPolicy::Hub, BenchPolicy::Pooled];
@@ -146,5 +146,5 @@ fn fcfs_hub_and_pooled_match_erlang_c() {
 #[test]
 #[ignore = "long: the scenario's full 4000 days"]
 fn fcfs_hub_and_pooled_match_erlang_c_over_every_day_of_the_scenario() {
-    check_erlang_c(shared_scenario("erlang-c.toml").days);
+    check_erlang_c(bench_scenario("erlang-c.toml").days);
 }

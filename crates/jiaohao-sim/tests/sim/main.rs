@@ -12,12 +12,15 @@ use std::path::PathBuf;
 
 use jiaohao_sim::Scenario;
 
-/// A scenario of `../shared/scenarios/` (beside the workspace), as the benchmark reads it.
-pub fn shared_scenario(file: &str) -> Scenario {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/scenarios")
-        .join(file);
+/// The folder of the public benchmark halls, `crates/jiaohao-sim/scenarios/`.
+pub fn scenarios_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios")
+}
+
+/// A public benchmark hall of `scenarios/`, as the benchmark reads it.
+pub fn bench_scenario(file: &str) -> Scenario {
+    let path = scenarios_dir().join(file);
     Scenario::load(&path).unwrap_or_else(|error| {
-        panic!("the simulator's tests read the shared scenarios beside the workspace: {error}")
+        panic!("the simulator's tests read the benchmark halls of scenarios/: {error}")
     })
 }

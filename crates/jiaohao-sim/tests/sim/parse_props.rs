@@ -1,16 +1,13 @@
-//! Property tests of the scenario parser (proptest): any text, any damaged copy of a shared
-//! scenario, and any field of it set to any value is parsed or refused with a message, never
+//! Property tests of the scenario parser (proptest): any text, any damaged copy of a benchmark
+//! hall, and any field of it set to any value is parsed or refused with a message, never
 //! a panic; what is accepted has sane figures.
 
-use std::path::PathBuf;
 
 use jiaohao_sim::{Scenario, ScenarioError};
 use proptest::prelude::*;
 
-fn shared_text(file: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/scenarios")
-        .join(file);
+fn scenario_text(file: &str) -> String {
+    let path = crate::scenarios_dir().join(file);
     std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
@@ -97,7 +94,7 @@ proptest! {
     fn a_damaged_scenario_is_parsed_or_refused(
         at in 0.0..1.0f64, cut in 0usize..30, piece in ".{0,10}",
     ) {
-        let chars: Vec<char> = shared_text("county-hall.toml").chars().collect();
+        let chars: Vec<char> = scenario_text("county-hall.toml").chars().collect();
         let at = (at * chars.len() as f64) as usize;
         let end = (at + cut).min(chars.len());
         let text: String = chars[..at].iter().copied()
@@ -113,7 +110,7 @@ proptest! {
         pick in any::<prop::sample::Index>(),
         value in nasty(),
     ) {
-        let mut scenario: toml::Value = toml::from_str(&shared_text(file)).unwrap();
+        let mut scenario: toml::Value = toml::from_str(&scenario_text(file)).unwrap();
         let mut all = Vec::new();
         leaves(&scenario, &mut Vec::new(), &mut all);
         let path = pick.get(&all).clone();

@@ -1,10 +1,10 @@
-//! The scenario parser: the shared scenarios parse, bad input is refused with the field named,
+//! The scenario parser: the benchmark halls parse, bad input is refused with the field named,
 //! and no input makes it panic.
 
 use jiaohao_sim::random::Rng;
 use jiaohao_sim::{Scenario, ScenarioError};
 
-use crate::shared_scenario;
+use crate::bench_scenario;
 
 const VALID: &str = r#"
 name = "tiny"
@@ -49,21 +49,21 @@ closed = ["09:30", "10:00"]
 "#;
 
 #[test]
-fn the_shared_scenarios_parse() {
+fn the_benchmark_halls_parse() {
     for (file, name, windows) in [
         ("county-hall.toml", "county-hall", 12),
         ("county-hall-busy.toml", "county-hall-busy", 12),
         ("erlang-c.toml", "erlang-c", 5),
     ] {
-        let scenario = shared_scenario(file);
+        let scenario = bench_scenario(file);
         assert_eq!(scenario.name, name);
         assert_eq!(scenario.windows.len(), windows);
     }
-    let county = shared_scenario("county-hall.toml");
+    let county = bench_scenario("county-hall.toml");
     // 09:00 to 16:30.
     assert_eq!(county.issue_horizon_min(), 450.0);
     assert_eq!(county.services.len(), 5);
-    let erlang = shared_scenario("erlang-c.toml");
+    let erlang = bench_scenario("erlang-c.toml");
     assert_eq!(erlang.issue_horizon_min(), 72.0 * 60.0);
     assert_eq!(erlang.warmup_hours, 8.0);
 }

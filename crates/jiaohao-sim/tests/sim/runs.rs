@@ -4,10 +4,10 @@
 
 use jiaohao_sim::{BenchPolicy, Options, Scenario, bench, draw_day, run_day, simulate_day};
 
-use crate::shared_scenario;
+use crate::bench_scenario;
 
 fn days(file: &str, days: u32) -> Scenario {
-    let mut scenario = shared_scenario(file);
+    let mut scenario = bench_scenario(file);
     scenario.days = days;
     scenario
 }
@@ -72,7 +72,7 @@ fn invariants_hold_under_every_policy() {
         estimates: true,
     };
     for file in ["county-hall.toml", "county-hall-busy.toml"] {
-        let scenario = shared_scenario(file);
+        let scenario = bench_scenario(file);
         for day in 0..2 {
             let records = run_day(&scenario, day, &BenchPolicy::ALL, checked)
                 .unwrap_or_else(|error| panic!("{file}: {error}"));
@@ -115,7 +115,7 @@ fn invariants_hold_under_every_policy() {
 /// day, every minute of it either busy or idle.
 #[test]
 fn breaks_pause_the_window_and_others_stay_open() {
-    let scenario = shared_scenario("county-hall.toml");
+    let scenario = bench_scenario("county-hall.toml");
     let citizens = draw_day(&scenario, 0);
     let record = simulate_day(
         &scenario,
