@@ -226,7 +226,11 @@ impl Store {
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
-    /// Appends events in one transaction: all of them are durable when this returns, or none.
+    /// Appends events in one transaction: all of them are committed when this returns, or none.
+    /// Committed is durable only while syncs are not deferred (`synchronous=FULL`, as opened).
+    /// After [`Store::defer_syncs`] the commit is in the WAL, seen by readers and kept if the
+    /// process is killed, but a power cut can take it back until the caller syncs
+    /// [`wal_path`] (the hub's syncer threads do, before anyone is told).
     pub fn append(&mut self, records: &[NewRecord<'_>]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {
