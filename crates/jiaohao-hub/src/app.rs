@@ -240,6 +240,7 @@ pub struct Hub {
     state: AppState,
     shutdown_tx: watch::Sender<bool>,
     stopped: tokio::sync::oneshot::Receiver<()>,
+    failed: crate::syncer::Failed,
     db: PathBuf,
     backup: Option<DailyBackup>,
 }
@@ -265,13 +266,15 @@ impl Hub {
             state,
             shutdown_tx,
             stopped: outputs.stopped,
+            failed: outputs.failed,
             db: config.db,
             backup: config.backup,
         })
     }
 
     /// Serves on `listener` until `shutdown` completes, then finishes the requests in flight,
-    /// ends the event streams and closes the database.
+    /// ends the event streams and closes the database. If a sync fails meanwhile, it stops the
+    /// same way by itself and returns that error.
     pub async fn serve(
         self,
         listener: TcpListener,
@@ -281,14 +284,19 @@ impl Hub {
             state,
             shutdown_tx,
             stopped,
+            failed,
             db,
             backup,
         } = self;
         tracing::info!(address = %listener.local_addr()?, db = %db.display(), "hub serving");
         let backups =
             backup.map(|backup| tokio::spawn(backups::daily(db.clone(), backup, state.clone())));
+        let mut fatal = failed.clone();
         let signal = async move {
-            shutdown.await;
+            tokio::select! {
+                () = shutdown => {}
+                _ = fatal.wait_for(Option::is_some) => {}
+            }
             // Tell the event streams first: they would otherwise hold the server open.
             let _ = shutdown_tx.send(true);
         };
@@ -304,9 +312,17 @@ impl Hub {
         }
         // The router, and with it every writer handle, is gone: the writer drains and stops.
         let _ = stopped.await;
-        Ok(())
+        match failed.borrow().clone() {
+            Some(error) => Err(anyhow::Error::new(SyncError(error))),
+            None => Ok(()),
+        }
     }
 }
+
+/// A fatal sync error as `serve` returns it (the syncer shares it, so it is behind an `Arc`).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+struct SyncError(Arc<crate::syncer::SyncFailed>);
 
 /// Opens the hub and serves it on `listener` until `shutdown` completes.
 pub async fn run(

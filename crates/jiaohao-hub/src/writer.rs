@@ -271,6 +271,8 @@ pub struct Outputs {
     pub stopped: oneshot::Receiver<()>,
     /// The hub's measurements; the writer records its commit times there.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Says when a sync failed: the hub must stop (`crate::syncer`).
+    pub failed: crate::syncer::Failed,
 }
 
 struct Writer {
@@ -369,12 +371,13 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         json: writer.published_json.clone(),
     });
     writer.store.defer_syncs()?;
-    writer.syncer = Some(Syncer::start(
+    let (syncer, failed) = Syncer::start(
         jiaohao_store::wal_path(&writer.db),
         hall_tx,
         stream.clone(),
         metrics.clone(),
-    )?);
+    )?;
+    writer.syncer = Some(syncer);
     tracing::info!(events = writer.seq, "hall state folded from the log");
 
     let (tx, rx) = mpsc::channel(4096);
@@ -397,6 +400,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         stream,
         stopped,
         metrics,
+        failed,
     })
 }
 
@@ -444,11 +448,20 @@ impl Writer {
             }
         }
         // Everything written is made durable and delivered first.
+        let mut failed = false;
         if let Some(syncer) = &mut self.syncer {
             syncer.finish();
+            failed = syncer.failed();
         }
         // Fold the log into the database file before closing: a reader connection may still
-        // be open at this moment, and then closing alone would leave the WAL behind.
+        // be open at this moment, and then closing alone would leave the WAL behind. Not after
+        // a failed sync: what the page cache holds of the WAL is not known to be on the disk.
+        if failed {
+            tracing::error!(
+                "writer stopped after a failed sync; the database was not checkpointed"
+            );
+            return;
+        }
         if let Err(error) = self.store.checkpoint() {
             tracing::warn!(%error, "cannot checkpoint the database at shutdown");
         }
