@@ -129,21 +129,16 @@ pub async fn hall(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// The published hall view, parsed: the admin reads of services and windows come from it so
-/// they show exactly what the displays show.
-fn hall_view(state: &AppState) -> Result<wire::HallView, ApiError> {
-    let json = state.hall.borrow().json.clone();
-    serde_json::from_str(&json).map_err(|_| ApiError::unavailable())
-}
-
 pub async fn get_settings(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let view = hall_view(&state)?;
+    // The admin reads of settings, services and windows come from the published view, so they
+    // show exactly what the displays show.
+    let view = state.hall_view();
     let settings = wire::HallSettings {
-        name_zh: view.name_zh,
-        name_en: view.name_en,
-        timezone: view.timezone,
-        notices_zh: view.notices_zh,
-        notices_en: view.notices_en,
+        name_zh: view.name_zh.clone(),
+        name_en: view.name_en.clone(),
+        timezone: view.timezone.clone(),
+        notices_zh: view.notices_zh.clone(),
+        notices_en: view.notices_en.clone(),
     };
     Ok(json(StatusCode::OK, &settings))
 }
@@ -205,8 +200,8 @@ pub async fn ticket_status(
 }
 
 pub async fn list_services(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let view = hall_view(&state)?;
-    let services: Vec<wire::ServiceDef> = view.services.into_iter().map(|s| s.def).collect();
+    let view = state.hall_view();
+    let services: Vec<&wire::ServiceDef> = view.services.iter().map(|s| &s.def).collect();
     Ok(json(StatusCode::OK, &services))
 }
 
@@ -215,9 +210,9 @@ pub async fn get_service(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let code = ServiceCode::parse(&code)?;
-    let view = hall_view(&state)?;
+    let view = state.hall_view();
     view.services
-        .into_iter()
+        .iter()
         .find(|s| s.def.code == code.as_str())
         .map(|s| json(StatusCode::OK, &s.def))
         .ok_or_else(|| jiaohao_core::Error::UnknownService(code).into())
@@ -265,14 +260,16 @@ pub async fn delete_service(
 }
 
 pub async fn list_windows(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(json(StatusCode::OK, &hall_view(&state)?.windows))
+    Ok(json(StatusCode::OK, &state.hall_view().windows))
 }
 
 fn find_window(state: &AppState, number: WindowNumber) -> Result<wire::WindowStatus, ApiError> {
-    hall_view(state)?
+    state
+        .hall_view()
         .windows
-        .into_iter()
+        .iter()
         .find(|w| w.number == number.get())
+        .cloned()
         .ok_or_else(|| jiaohao_core::Error::UnknownWindow(number).into())
 }
 

@@ -86,14 +86,14 @@ impl AppState {
         millis(self.clock.now())
     }
 
+    /// The hall view as last published (shared, not copied).
+    pub fn hall_view(&self) -> Arc<jiaohao_wire::HallView> {
+        self.hall.borrow().view.clone()
+    }
+
     /// The hall's time zone, as its settings name it.
     pub fn zone(&self) -> jiff::tz::TimeZone {
-        let json = self.hall.borrow().json.clone();
-        let name = serde_json::from_str::<serde_json::Value>(&json)
-            .ok()
-            .and_then(|v| v.get("timezone")?.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "Asia/Shanghai".to_owned());
-        crate::clock::time_zone(&name)
+        crate::clock::time_zone(&self.hall.borrow().view.timezone)
     }
 
     /// Runs a read on the reader connection off the async workers.

@@ -279,13 +279,13 @@ async fn replay(state: &AppState, last: u64, write: &mut Write) -> u64 {
         return current.seq;
     };
     let mut sent = last;
-    for (seq, json) in missed {
-        let name = serde_json::from_str::<serde_json::Value>(&json)
-            .ok()
-            .and_then(|value| value.get("type")?.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "change".to_owned());
-        write.push(frame(&name, seq, &json));
-        sent = seq;
+    for message in missed {
+        write.push(frame(
+            crate::views::change_name(&message.kind),
+            message.seq,
+            &message.json,
+        ));
+        sent = message.seq;
     }
     sent
 }

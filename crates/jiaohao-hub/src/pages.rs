@@ -8,7 +8,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_store::Role;
-use jiaohao_wire as wire;
 
 use crate::app::AppState;
 use crate::auth::{MaybeSession, Principal};
@@ -148,18 +147,11 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn hall_view(state: &AppState) -> Option<wire::HallView> {
-    let json = state.hall.borrow().json.clone();
-    serde_json::from_str(&json).ok()
-}
-
 /// Fills a page's `{{hall_zh}}` and `{{hall_en}}`.
 fn with_hall(page: &str, state: &AppState) -> String {
-    let (zh, en) = hall_view(state)
-        .map(|v| (v.name_zh, v.name_en))
-        .unwrap_or_default();
-    page.replace("{{hall_zh}}", &escape(&zh))
-        .replace("{{hall_en}}", &escape(&en))
+    let view = state.hall_view();
+    page.replace("{{hall_zh}}", &escape(&view.name_zh))
+        .replace("{{hall_en}}", &escape(&view.name_en))
 }
 
 /// The sign-in page, with a fresh form token (also set as a cookie) and an optional notice.
@@ -171,9 +163,9 @@ pub fn login_response(
     next: &str,
 ) -> Response {
     let token = crate::secret::csrf_token();
-    let windows = hall_view(state).map(|v| v.windows).unwrap_or_default();
+    let view = state.hall_view();
     let mut options = String::new();
-    for window in windows {
+    for window in &view.windows {
         options.push_str(&format!(
             "<option value=\"{n}\">{zh} · {en}</option>",
             n = window.number,
@@ -293,8 +285,11 @@ pub async fn admin(State(state): State<AppState>, MaybeSession(who): MaybeSessio
 pub async fn rate(State(state): State<AppState>, Path(n): Path<String>) -> Response {
     match jiaohao_core::WindowNumber::parse(&n) {
         Ok(number)
-            if hall_view(&state)
-                .is_some_and(|v| v.windows.iter().any(|w| w.number == number.get())) =>
+            if state
+                .hall_view()
+                .windows
+                .iter()
+                .any(|w| w.number == number.get()) =>
         {
             html(
                 StatusCode::OK,

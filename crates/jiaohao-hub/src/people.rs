@@ -325,9 +325,7 @@ async fn sign_in(
 }
 
 fn window_exists(state: &AppState, number: u16) -> bool {
-    let json = state.hall.borrow().json.clone();
-    serde_json::from_str::<wire::HallView>(&json)
-        .is_ok_and(|view| view.windows.iter().any(|w| w.number == number))
+    state.hall_view().windows.iter().any(|w| w.number == number)
 }
 
 /// `POST /logout`: ends the session (a change: it needs the session's anti-forgery token).

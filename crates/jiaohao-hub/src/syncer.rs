@@ -276,11 +276,16 @@ fn sync(wal: &std::path::Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The view of an empty hall, as of event `seq`.
     fn published(seq: u64) -> Published {
-        Published {
-            seq,
-            json: Arc::from(format!("{{\"seq\":{seq}}}")),
-        }
+        let zone = jiff::tz::TimeZone::UTC;
+        let context = crate::views::ViewContext {
+            hall: &jiaohao_core::Hall::new(),
+            projection: &jiaohao_core::Projection::default(),
+            now: crate::clock::core_now(jiff::Timestamp::UNIX_EPOCH, &zone),
+            zone: &zone,
+        };
+        Published::new(context.hall_view(seq))
     }
 
     /// A syncer over a WAL file in a fresh folder, with the receiving ends of what it sends.

@@ -121,11 +121,26 @@ pub enum Request {
     Read(ReadJob),
 }
 
-/// The hall as last published: its sequence number and its view as JSON.
+/// The hall as last published: its sequence number, its view, and that view as JSON (made
+/// once, here, for `GET /api/hall` and the stream). Readers share both; nobody parses the JSON
+/// back.
 #[derive(Debug, Clone)]
 pub struct Published {
     pub seq: u64,
+    pub view: Arc<wire::HallView>,
     pub json: Arc<str>,
+}
+
+impl Published {
+    /// Publishes `view`, serialized once.
+    pub fn new(view: wire::HallView) -> Published {
+        let json = Arc::from(serde_json::to_string(&view).unwrap_or_default());
+        Published {
+            seq: view.seq,
+            view: Arc::new(view),
+            json,
+        }
+    }
 }
 
 /// One message of the live stream, as the bytes every subscriber is sent (made once here).
@@ -365,11 +380,9 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
     writer.rebase();
     let now = writer.now();
     writer.reproject(now);
-    writer.published_json = writer.view_json(now);
-    let (hall_tx, hall_rx) = watch::channel(Published {
-        seq: writer.seq,
-        json: writer.published_json.clone(),
-    });
+    let published = writer.view(now);
+    writer.published_json = published.json.clone();
+    let (hall_tx, hall_rx) = watch::channel(published);
     writer.store.defer_syncs()?;
     let (syncer, failed) = Syncer::start(
         jiaohao_store::wal_path(&writer.db),
@@ -841,36 +854,32 @@ impl Writer {
         self.projection_behind = false;
     }
 
-    /// The hall view as of now, as JSON.
-    fn view_json(&self, now: Now) -> Arc<str> {
+    /// The hall view as of now, ready to publish.
+    fn view(&self, now: Now) -> Published {
         let context = ViewContext {
             hall: &self.hall,
             projection: &self.projection,
             now,
             zone: &self.zone,
         };
-        let view = context.hall_view(self.seq);
-        Arc::from(serde_json::to_string(&view).unwrap_or_default())
+        Published::new(context.hall_view(self.seq))
     }
 
     /// Adds the hall view as of now to `outcome` when it differs from the last one handed on,
     /// with its `hall_changed` message when anybody listens to the stream.
     fn publish(&mut self, now: Now, outcome: &mut Outcome) {
-        let json = self.view_json(now);
-        if *self.published_json == *json {
+        let view = self.view(now);
+        if *self.published_json == *view.json {
             return;
         }
-        self.published_json = json.clone();
+        self.published_json = view.json.clone();
         // Nobody listening (no subscriber yet): no need to make the message.
         outcome.view_message =
             (self.stream.receiver_count() > 0).then(|| StreamItem::HallChanged {
                 seq: self.seq,
-                frame: crate::events::frame("hall_changed", self.seq, &json),
+                frame: crate::events::frame("hall_changed", self.seq, &view.json),
             });
-        outcome.view = Some(Published {
-            seq: self.seq,
-            json,
-        });
+        outcome.view = Some(view);
     }
 }
 
