@@ -64,22 +64,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn find_token(&self, secret: &str) -> Result<Option<ApiToken>, ApiError> {
-        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        reader.find_token(secret).map_err(|error| {
-            tracing::error!(%error, "token lookup failed");
-            ApiError::unavailable()
-        })
+    /// The token with this secret, looked up off the async workers (as every read).
+    pub async fn find_token(&self, secret: &str) -> Result<Option<ApiToken>, ApiError> {
+        let secret = secret.to_owned();
+        self.read(move |store| store.find_token(&secret)).await
     }
 
     /// The live session with this cookie secret, now.
-    pub fn find_session(&self, secret: &str) -> Result<Option<Session>, ApiError> {
-        let now = self.now();
-        let reader = self.reader.lock().unwrap_or_else(|e| e.into_inner());
-        reader.find_session(secret, now).map_err(|error| {
-            tracing::error!(%error, "session lookup failed");
-            ApiError::unavailable()
-        })
+    pub async fn find_session(&self, secret: &str) -> Result<Option<Session>, ApiError> {
+        let (secret, now) = (secret.to_owned(), self.now());
+        self.read(move |store| store.find_session(&secret, now))
+            .await
     }
 
     pub fn now(&self) -> jiaohao_core::Millis {

@@ -331,7 +331,7 @@ fn window_exists(state: &AppState, number: u16) -> bool {
 /// `POST /logout`: ends the session (a change: it needs the session's anti-forgery token).
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
-        && let Ok(Some(session)) = state.find_session(secret)
+        && let Ok(Some(session)) = state.find_session(secret).await
     {
         if let Err(error) = crate::auth::check_csrf(&headers, &session.csrf) {
             return error.into_response();
