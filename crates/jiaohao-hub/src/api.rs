@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, storage};
 use crate::writer::Answer;
 
 /// A JSON body whose rejection is a 400 with our error body, saying what is wrong.
@@ -103,7 +103,7 @@ fn respond(answer: Answer, status: StatusCode) -> Response {
 }
 
 async fn run(state: &AppState, who: &Principal, command: Command) -> Result<Answer, ApiError> {
-    state.writer.command(command, who.actor()).await
+    Ok(state.writer.command(command, who.actor()).await?)
 }
 
 pub async fn health() -> Json<wire::Health> {
@@ -509,9 +509,23 @@ pub async fn create_token(
             "a token needs a name of 1 to 100 characters",
         ));
     }
+    let (window, actor) = (request.window, who.actor());
     let created = state
         .writer
-        .create_token(role, request.window, name, who.actor())
+        .store(move |store, now| {
+            let secret = crate::secret::api_token();
+            let id = store
+                .add_token(&secret, role, window, &name, now.at, &actor)
+                .map_err(storage("cannot save a token"))?;
+            tracing::info!(id, role = role.as_str(), %actor, "token created");
+            Ok::<_, ApiError>(wire::CreatedToken {
+                id,
+                token: secret,
+                role: role.as_str().to_owned(),
+                window,
+                name,
+            })
+        })
         .await?;
     Ok(json(StatusCode::CREATED, &created))
 }
@@ -523,7 +537,18 @@ pub async fn revoke_token(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let id = row_id(&id, "token")?;
-    if state.writer.revoke_token(id, who.actor()).await? {
+    let actor = who.actor();
+    let revoked = state
+        .writer
+        .store(move |store, now| {
+            let revoked = store
+                .revoke_token(id, now.at, &actor)
+                .map_err(storage("cannot revoke a token"))?;
+            tracing::info!(id, %actor, "token revoked");
+            Ok::<_, ApiError>(revoked)
+        })
+        .await?;
+    if revoked {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found(format!("there is no live token {id}")))
@@ -559,9 +584,25 @@ pub async fn report_device_problem(
             "a device problem needs a message of 1 to {DEVICE_PROBLEM_MAX_CHARS} characters"
         )));
     }
+    let (device, kind) = (who.actor(), report.kind);
+    let message = report.message.trim().to_owned();
+    let zone = state.zone();
     let problem = state
         .writer
-        .report_device_problem(who.actor(), report.kind, report.message.trim().to_owned())
+        .store(move |store, now| {
+            // Debug formatting keeps a device's words on one line of the log.
+            tracing::warn!(?device, %kind, ?message, "device problem reported");
+            let id = store
+                .add_device_problem(now.at, &device, &kind, &message)
+                .map_err(storage("cannot save a device problem"))?;
+            Ok::<_, ApiError>(wire::DeviceProblem {
+                id,
+                at: crate::clock::rfc3339(now.at, &zone),
+                device,
+                kind,
+                message,
+            })
+        })
         .await?;
     Ok(json(StatusCode::CREATED, &problem))
 }

@@ -346,12 +346,12 @@ mod tests {
             wrote: true,
             changes: vec![StreamItem::Change {
                 seq: 7,
-                frame: axum::body::Bytes::from_static(b"data: 7\n\n"),
+                frame: bytes::Bytes::from_static(b"data: 7\n\n"),
             }],
             view: Some(published(7)),
             view_message: Some(StreamItem::HallChanged {
                 seq: 7,
-                frame: axum::body::Bytes::from_static(b"data: view 7\n\n"),
+                frame: bytes::Bytes::from_static(b"data: view 7\n\n"),
             }),
             deliveries: vec![delivery(2), delivery(3)],
         });

@@ -15,17 +15,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
+use bytes::Bytes;
 use jiaohao_core::{
     Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
 };
-use jiaohao_store::{NewRecord, Role, Store, StoreError, codec};
+use jiaohao_store::{NewRecord, Store, StoreError, codec};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::{Clock, core_now, time_zone};
-use crate::error::ApiError;
+use crate::engine_error::EngineError;
 use crate::syncer::{Delivery, Outcome, Syncer};
 use crate::views::{self, ViewContext};
 
@@ -73,49 +73,30 @@ enum Pending {
     Done,
 }
 
-/// Work on the store done in the writer's turn: users, sessions (the writer is the only one
-/// that writes the file while the hub runs). It returns its answer, which is delivered once
-/// the work is durable.
+/// Work on the store done in the writer's turn: users, sessions, tokens, device problems (the
+/// writer is the only one that writes the file while the hub runs). It returns its answer,
+/// which is delivered once the work is durable.
 pub type StoreJob = Box<dyn FnOnce(&Store, Now) -> Delivery + Send>;
 /// A read of the hall state and its projection, done right after a batch; its answer is
 /// delivered after that batch's, once what it saw is durable.
 pub type ReadJob = Box<dyn for<'a> FnOnce(&ViewContext<'a>) -> Delivery + Send>;
 /// Makes a command from the current state inside the writer, so nothing changes in between.
-pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, ApiError> + Send>;
+pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, jiaohao_core::Error> + Send>;
 
 pub enum Request {
     Command {
         command: Command,
         actor: String,
-        reply: oneshot::Sender<Result<Answer, ApiError>>,
+        reply: oneshot::Sender<Result<Answer, EngineError>>,
     },
     TicketStatus {
         token: String,
         reply: oneshot::Sender<Option<wire::TicketStatus>>,
     },
-    CreateToken {
-        role: Role,
-        window: Option<u16>,
-        name: String,
-        actor: String,
-        reply: oneshot::Sender<Result<wire::CreatedToken, ApiError>>,
-    },
-    RevokeToken {
-        id: i64,
-        actor: String,
-        reply: oneshot::Sender<Result<bool, ApiError>>,
-    },
-    /// A device reports a problem (checked already); saved with the hub's time.
-    ReportDeviceProblem {
-        device: String,
-        kind: String,
-        message: String,
-        reply: oneshot::Sender<Result<wire::DeviceProblem, ApiError>>,
-    },
     CommandFrom {
         build: BuildCommand,
         actor: String,
-        reply: oneshot::Sender<Result<Answer, ApiError>>,
+        reply: oneshot::Sender<Result<Answer, EngineError>>,
     },
     Store(StoreJob),
     Read(ReadJob),
@@ -157,7 +138,7 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
-    pub async fn command(&self, command: Command, actor: String) -> Result<Answer, ApiError> {
+    pub async fn command(&self, command: Command, actor: String) -> Result<Answer, EngineError> {
         self.ask(|reply| Request::Command {
             command,
             actor,
@@ -169,7 +150,7 @@ impl WriterHandle {
     pub async fn ticket_status(
         &self,
         token: String,
-    ) -> Result<Option<wire::TicketStatus>, ApiError> {
+    ) -> Result<Option<wire::TicketStatus>, EngineError> {
         self.ask(|reply| Request::TicketStatus { token, reply })
             .await
     }
@@ -177,59 +158,21 @@ impl WriterHandle {
     async fn ask<T>(
         &self,
         request: impl FnOnce(oneshot::Sender<T>) -> Request,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, EngineError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(request(reply))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())
-    }
-
-    pub async fn create_token(
-        &self,
-        role: Role,
-        window: Option<u16>,
-        name: String,
-        actor: String,
-    ) -> Result<wire::CreatedToken, ApiError> {
-        self.ask(|reply| Request::CreateToken {
-            role,
-            window,
-            name,
-            actor,
-            reply,
-        })
-        .await?
-    }
-
-    pub async fn revoke_token(&self, id: i64, actor: String) -> Result<bool, ApiError> {
-        self.ask(|reply| Request::RevokeToken { id, actor, reply })
-            .await?
-    }
-
-    /// Saves a problem `device` reports; `kind` and `message` are checked already.
-    pub async fn report_device_problem(
-        &self,
-        device: String,
-        kind: String,
-        message: String,
-    ) -> Result<wire::DeviceProblem, ApiError> {
-        self.ask(|reply| Request::ReportDeviceProblem {
-            device,
-            kind,
-            message,
-            reply,
-        })
-        .await?
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)
     }
 
     /// Applies the command `build` makes from the hall as it is when the writer gets to it.
     pub async fn command_from(
         &self,
-        build: impl FnOnce(&Hall) -> Result<Command, ApiError> + Send + 'static,
+        build: impl FnOnce(&Hall) -> Result<Command, jiaohao_core::Error> + Send + 'static,
         actor: String,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, EngineError> {
         self.ask(|reply| Request::CommandFrom {
             build: Box::new(build),
             actor,
@@ -238,11 +181,17 @@ impl WriterHandle {
         .await?
     }
 
-    /// Runs `job` on the writing connection in the writer's turn (users and sessions).
-    pub async fn store<T: Send + 'static>(
+    /// Runs `job` on the writing connection in the writer's turn (users, sessions, tokens,
+    /// device problems): the one way to write to the store beside the log. The job's answer,
+    /// error and all, is the caller's; the writer only adds that it stopped.
+    pub async fn store<T, E>(
         &self,
-        job: impl FnOnce(&Store, Now) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        job: impl FnOnce(&Store, Now) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<EngineError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: StoreJob = Box::new(move |store, now| {
             let answer = job(store, now);
@@ -253,15 +202,15 @@ impl WriterHandle {
         self.tx
             .send(Request::Store(job))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())?
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)?
     }
 
     /// Reads the hall state and its projection (what a window may call, what it may have rated).
     pub async fn read<T: Send + 'static>(
         &self,
         read: impl for<'a> FnOnce(&ViewContext<'a>) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, EngineError> {
         let (reply, answer) = oneshot::channel();
         let job: ReadJob = Box::new(move |context| {
             let answer = read(context);
@@ -272,8 +221,8 @@ impl WriterHandle {
         self.tx
             .send(Request::Read(job))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)
     }
 }
 
@@ -576,7 +525,7 @@ impl Writer {
                         prepared.extend(self.records_for(events, now, &actor));
                         replies.push((reply, Ok(pending)));
                     }
-                    Err(error) => replies.push((reply, Err(error))),
+                    Err(error) => replies.push((reply, Err(EngineError::from(error)))),
                 },
                 Request::Store(job) => outcome.deliveries.push(job(&self.store, now)),
                 Request::Read(job) => reads.push(job),
@@ -590,77 +539,9 @@ impl Writer {
                         prepared.extend(self.records_for(events, now, &actor));
                         replies.push((reply, Ok(pending)));
                     }
-                    Err(error) => replies.push((reply, Err(ApiError::from(error)))),
+                    Err(error) => replies.push((reply, Err(EngineError::from(error)))),
                 },
                 Request::TicketStatus { token, reply } => queries.push((token, reply)),
-                Request::CreateToken {
-                    role,
-                    window,
-                    name,
-                    actor,
-                    reply,
-                } => {
-                    let secret = crate::secret::api_token();
-                    let created = self
-                        .store
-                        .add_token(&secret, role, window, &name, now.at, &actor)
-                        .map(|id| wire::CreatedToken {
-                            id,
-                            token: secret,
-                            role: role.as_str().to_owned(),
-                            window,
-                            name,
-                        })
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot save a token");
-                            ApiError::unavailable()
-                        });
-                    if let Ok(created) = &created {
-                        tracing::info!(id = created.id, role = role.as_str(), %actor, "token created");
-                    }
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(created);
-                    }));
-                }
-                Request::RevokeToken { id, actor, reply } => {
-                    let revoked = self
-                        .store
-                        .revoke_token(id, now.at, &actor)
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot revoke a token");
-                            ApiError::unavailable()
-                        });
-                    tracing::info!(id, %actor, "token revoked");
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(revoked);
-                    }));
-                }
-                Request::ReportDeviceProblem {
-                    device,
-                    kind,
-                    message,
-                    reply,
-                } => {
-                    // Debug formatting keeps a device's words on one line of the log.
-                    tracing::warn!(?device, %kind, ?message, "device problem reported");
-                    let saved = self
-                        .store
-                        .add_device_problem(now.at, &device, &kind, &message)
-                        .map(|id| wire::DeviceProblem {
-                            id,
-                            at: crate::clock::rfc3339(now.at, &self.zone),
-                            device,
-                            kind,
-                            message,
-                        })
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot save a device problem");
-                            ApiError::unavailable()
-                        });
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(saved);
-                    }));
-                }
             }
         }
 
@@ -709,7 +590,7 @@ impl Writer {
         };
         for (reply, pending) in replies {
             let answer = match pending {
-                Ok(_) if !committed => Err(ApiError::unavailable()),
+                Ok(_) if !committed => Err(EngineError::Unavailable),
                 Ok(pending) => Ok(answer(&context, pending)),
                 Err(error) => Err(error),
             };
