@@ -20,9 +20,9 @@ use axum::response::{IntoResponse, Response};
 use jiaohao_core::TicketStatus;
 use jiaohao_store::Role;
 
-use crate::app::AppState;
-use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// Upper bounds of the latency buckets, in seconds: a synced commit costs a few milliseconds,
 /// a call under load tens of them.

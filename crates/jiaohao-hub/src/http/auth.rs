@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, Method, header};
 use jiaohao_core::WindowNumber;
 use jiaohao_store::{ApiToken, Role, Session};
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "jiaohao_session";

@@ -24,8 +24,9 @@ use std::time::Instant;
 
 use tokio::sync::{broadcast, watch};
 
+use crate::engine::stream::StreamItem;
+use crate::engine::writer::Published;
 use crate::metrics::Metrics;
-use crate::writer::{Published, StreamItem};
 
 /// The disk did not make committed changes durable: the hub must stop.
 #[derive(Debug, thiserror::Error)]
@@ -279,7 +280,7 @@ mod tests {
     /// The view of an empty hall, as of event `seq`.
     fn published(seq: u64) -> Published {
         let zone = jiff::tz::TimeZone::UTC;
-        let context = crate::views::ViewContext {
+        let context = crate::engine::views::ViewContext {
             hall: &jiaohao_core::Hall::new(),
             projection: &jiaohao_core::Projection::default(),
             now: crate::clock::core_now(jiff::Timestamp::UNIX_EPOCH, &zone),

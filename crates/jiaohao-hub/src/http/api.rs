@@ -13,10 +13,10 @@ use jiaohao_store::{Role, codec};
 use jiaohao_wire as wire;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
-use crate::auth::Principal;
-use crate::error::{ApiError, storage};
-use crate::writer::Answer;
+use crate::engine::writer::Answer;
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, storage};
+use crate::http::state::AppState;
 
 /// A JSON body whose rejection is a 400 with our error body, saying what is wrong.
 pub struct Body<T>(pub T);
@@ -115,7 +115,7 @@ pub async fn health() -> Json<wire::Health> {
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document(),
+        crate::http::openapi::document(),
     )
         .into_response()
 }

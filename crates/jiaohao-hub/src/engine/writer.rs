@@ -5,7 +5,7 @@
 //! answer. The writer takes every request that queued while it was busy and appends them
 //! together in one transaction (group commit), so throughput grows with load instead of being
 //! capped by the disk's sync rate. It does not wait for the sync: the answers, the stream
-//! messages and the hall view of each batch go to the syncer threads (`crate::syncer`), which
+//! messages and the hall view of each batch go to the syncer threads (`crate::engine::syncer`), which
 //! sync the WAL and only then deliver them, in order, while the writer already works on the
 //! next batch. The thread has its own single-threaded runtime so its blocking SQLite calls
 //! never stall the HTTP workers. Reads of the whole hall never wait here: the syncer publishes
@@ -15,7 +15,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use jiaohao_core::{
     Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
 };
@@ -25,9 +24,10 @@ use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::{Clock, core_now, time_zone};
-use crate::engine_error::EngineError;
-use crate::syncer::{Delivery, Outcome, Syncer};
-use crate::views::{self, ViewContext};
+use crate::engine::error::EngineError;
+use crate::engine::stream::{StreamItem, frame};
+use crate::engine::syncer::{Delivery, Outcome, Syncer};
+use crate::engine::views::{self, ViewContext};
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -122,13 +122,6 @@ impl Published {
             json,
         }
     }
-}
-
-/// One message of the live stream, as the bytes every subscriber is sent (made once here).
-#[derive(Debug, Clone)]
-pub enum StreamItem {
-    Change { seq: u64, frame: Bytes },
-    HallChanged { seq: u64, frame: Bytes },
 }
 
 /// A cheap, cloneable way to talk to the writer.
@@ -235,8 +228,8 @@ pub struct Outputs {
     pub stopped: oneshot::Receiver<()>,
     /// The hub's measurements; the writer records its commit times there.
     pub metrics: Arc<crate::metrics::Metrics>,
-    /// Says when a sync failed: the hub must stop (`crate::syncer`).
-    pub failed: crate::syncer::Failed,
+    /// Says when a sync failed: the hub must stop (`crate::engine::syncer`).
+    pub failed: crate::engine::syncer::Failed,
 }
 
 struct Writer {
@@ -576,7 +569,7 @@ impl Writer {
                 if let Some((name, json)) = item.public {
                     outcome.changes.push(StreamItem::Change {
                         seq: item.seq,
-                        frame: crate::events::frame(name, item.seq, &json),
+                        frame: frame(name, item.seq, &json),
                     });
                 }
             }
@@ -758,7 +751,7 @@ impl Writer {
         outcome.view_message =
             (self.stream.receiver_count() > 0).then(|| StreamItem::HallChanged {
                 seq: self.seq,
-                frame: crate::events::frame("hall_changed", self.seq, &view.json),
+                frame: frame("hall_changed", self.seq, &view.json),
             });
         outcome.view = Some(view);
     }

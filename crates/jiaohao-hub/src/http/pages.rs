@@ -9,55 +9,55 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_store::Role;
 
-use crate::app::AppState;
-use crate::auth::{MaybeSession, Principal};
+use crate::http::auth::{MaybeSession, Principal};
+use crate::http::state::AppState;
 
 /// The cookie that ties the sign-in form to the browser it was sent to.
 pub const LOGIN_COOKIE: &str = "jiaohao_login";
 
-const LOGIN_HTML: &str = include_str!("../assets/web/login.html");
-const COUNTER_HTML: &str = include_str!("../assets/web/counter.html");
-const ADMIN_HTML: &str = include_str!("../assets/web/admin.html");
-const RATE_HTML: &str = include_str!("../assets/web/rate.html");
-const TICKET_HTML: &str = include_str!("../assets/web/ticket.html");
-const MESSAGE_HTML: &str = include_str!("../assets/web/message.html");
+const LOGIN_HTML: &str = include_str!("../../assets/web/login.html");
+const COUNTER_HTML: &str = include_str!("../../assets/web/counter.html");
+const ADMIN_HTML: &str = include_str!("../../assets/web/admin.html");
+const RATE_HTML: &str = include_str!("../../assets/web/rate.html");
+const TICKET_HTML: &str = include_str!("../../assets/web/ticket.html");
+const MESSAGE_HTML: &str = include_str!("../../assets/web/message.html");
 
 /// The embedded files under `/assets/`: name, content type, content.
 const ASSETS: &[(&str, &str, &str)] = &[
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_str!("../assets/web/app.css"),
+        include_str!("../../assets/web/app.css"),
     ),
     (
         "common.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/common.js"),
+        include_str!("../../assets/web/common.js"),
     ),
     (
         "counter.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/counter.js"),
+        include_str!("../../assets/web/counter.js"),
     ),
     (
         "admin.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/admin.js"),
+        include_str!("../../assets/web/admin.js"),
     ),
     (
         "rate.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/rate.js"),
+        include_str!("../../assets/web/rate.js"),
     ),
     (
         "ticket.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/ticket.js"),
+        include_str!("../../assets/web/ticket.js"),
     ),
     (
         "favicon.svg",
         "image/svg+xml",
-        include_str!("../assets/web/favicon.svg"),
+        include_str!("../../assets/web/favicon.svg"),
     ),
 ];
 
@@ -346,7 +346,7 @@ fn not_found_page() -> Response {
 /// Unknown routes: JSON under `/api`, a page elsewhere.
 pub async fn not_found(uri: Uri) -> Response {
     if uri.path().starts_with("/api") {
-        crate::api::no_route().await.into_response()
+        crate::http::api::no_route().await.into_response()
     } else {
         not_found_page()
     }

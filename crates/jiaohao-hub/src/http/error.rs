@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use jiaohao_core::error::ErrorKind;
 use jiaohao_wire::ErrorBody;
 
-use crate::engine_error::EngineError;
+use crate::engine::error::EngineError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
