@@ -11,7 +11,6 @@ pub mod clock;
 pub mod engine;
 pub mod hall_file;
 pub mod http;
-pub mod metrics;
 pub mod people;
 pub mod reports;
 pub mod secret;

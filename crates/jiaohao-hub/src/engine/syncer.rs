@@ -24,9 +24,9 @@ use std::time::Instant;
 
 use tokio::sync::{broadcast, watch};
 
+use crate::engine::metrics::Metrics;
 use crate::engine::stream::StreamItem;
 use crate::engine::writer::Published;
-use crate::metrics::Metrics;
 
 /// The disk did not make committed changes durable: the hub must stop.
 #[derive(Debug, thiserror::Error)]

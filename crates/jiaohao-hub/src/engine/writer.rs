@@ -227,7 +227,7 @@ pub struct Outputs {
     /// Ends when the writer thread has stopped and closed the database.
     pub stopped: oneshot::Receiver<()>,
     /// The hub's measurements; the writer records its commit times there.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::engine::metrics::Metrics>,
     /// Says when a sync failed: the hub must stop (`crate::engine::syncer`).
     pub failed: crate::engine::syncer::Failed,
 }
@@ -253,7 +253,7 @@ struct Writer {
     stream: broadcast::Sender<StreamItem>,
     /// Makes each turn's writes durable, then delivers its outcome (absent while seeding).
     syncer: Option<Syncer>,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<crate::engine::metrics::Metrics>,
     /// A copy of the hall as of event `base_seq`. A failed commit goes back to it and folds
     /// only the events logged since, not the whole history (which grows by thousands of events
     /// a day and would hold up the writer, and the reads it answers, for seconds).
@@ -311,7 +311,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         published_json: Arc::from(""),
         stream: stream.clone(),
         syncer: None,
-        metrics: crate::metrics::Metrics::new(),
+        metrics: crate::engine::metrics::Metrics::new(),
         base: Hall::new(),
         base_seq: 0,
     };

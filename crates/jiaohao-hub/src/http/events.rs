@@ -21,10 +21,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, watch};
 
+use crate::engine::metrics::SubscriberGuard;
 use crate::engine::stream::{StreamItem, frame};
 use crate::engine::writer::Published;
 use crate::http::state::AppState;
-use crate::metrics::SubscriberGuard;
 
 /// At most this many missed events are replayed; a client further behind gets a snapshot.
 const MAX_REPLAY: u64 = 1000;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod limits;
+pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod state;
@@ -56,7 +57,7 @@ fn hall() -> Router<AppState> {
         .route("/api/hall/notices", put(api::put_notices))
         .route("/api/events", get(events::stream))
         .route("/api/advice", get(api::advice))
-        .route("/metrics", get(crate::metrics::metrics))
+        .route("/metrics", get(metrics::metrics))
 }
 
 fn tickets(state: &AppState) -> Router<AppState> {
@@ -99,7 +100,7 @@ fn windows(state: &AppState) -> Router<AppState> {
             "/api/windows/{n}/call-next",
             post(api::call_next).layer(axum::middleware::from_fn_with_state(
                 state.clone(),
-                crate::metrics::time_call_next,
+                metrics::time_call_next,
             )),
         )
         .route("/api/windows/{n}/call", post(api::call_ticket))

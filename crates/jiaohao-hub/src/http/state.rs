@@ -24,7 +24,7 @@ pub struct AppState {
     /// The hub's clock: sessions expire by it.
     pub clock: Arc<dyn Clock>,
     /// Latencies and gauges for `GET /metrics`.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::engine::metrics::Metrics>,
     /// Rate limits (`limits.rs`).
     pub limits: Arc<Limits>,
 }
