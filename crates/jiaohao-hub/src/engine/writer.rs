@@ -495,6 +495,12 @@ impl Writer {
     }
 
     fn handle_batch(&mut self, batch: Vec<Request>) {
+        if self.syncer.as_ref().is_some_and(Syncer::failed) {
+            // The hub is stopping after a failed sync: nothing more goes into the log, where a
+            // restart would find a change nobody was told of. Dropped requests are answered
+            // that the hub is stopping.
+            return;
+        }
         let now = self.now();
         let mut prepared = Vec::new();
         let mut replies = Vec::new();
