@@ -16,12 +16,12 @@ use jiaohao_store::{Role, Store, StoreError, User};
 use jiaohao_wire as wire;
 use serde::Deserialize;
 
-use crate::api::Body;
-use crate::app::AppState;
-use crate::auth::{Principal, SESSION_COOKIE, Via, cookie, same_origin};
 use crate::clock::rfc3339;
-use crate::error::ApiError;
-use crate::pages::{self, LOGIN_COOKIE, Notice};
+use crate::http::api::Body;
+use crate::http::auth::{Principal, SESSION_COOKIE, Via, cookie, same_origin};
+use crate::http::error::ApiError;
+use crate::http::pages::{self, LOGIN_COOKIE, Notice};
+use crate::http::state::AppState;
 
 /// Wrong passwords in a row that lock an account.
 pub const LOCK_AFTER: u32 = 5;
@@ -325,17 +325,15 @@ async fn sign_in(
 }
 
 fn window_exists(state: &AppState, number: u16) -> bool {
-    let json = state.hall.borrow().json.clone();
-    serde_json::from_str::<wire::HallView>(&json)
-        .is_ok_and(|view| view.windows.iter().any(|w| w.number == number))
+    state.hall_view().windows.iter().any(|w| w.number == number)
 }
 
 /// `POST /logout`: ends the session (a change: it needs the session's anti-forgery token).
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(secret) = cookie(&headers, SESSION_COOKIE)
-        && let Ok(Some(session)) = state.find_session(secret)
+        && let Ok(Some(session)) = state.find_session(secret).await
     {
-        if let Err(error) = crate::auth::check_csrf(&headers, &session.csrf) {
+        if let Err(error) = crate::http::auth::check_csrf(&headers, &session.csrf) {
             return error.into_response();
         }
         let id = session.id;
@@ -461,7 +459,7 @@ pub async fn disable_user(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let id = crate::api::row_id(&id, "user")?;
+    let id = crate::http::api::row_id(&id, "user")?;
     if matches!(who.via, Via::Session { user_id, .. } if user_id == id) {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

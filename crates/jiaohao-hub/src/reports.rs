@@ -12,11 +12,11 @@ use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
-use crate::api::Params;
-use crate::app::AppState;
-use crate::auth::Principal;
 use crate::clock::rfc3339;
-use crate::error::ApiError;
+use crate::http::api::Params;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// The longest range one report covers.
 const MAX_DAYS: i64 = 366;

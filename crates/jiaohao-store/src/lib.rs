@@ -143,6 +143,15 @@ pub struct NewRecord<'a> {
     pub public: Option<String>,
 }
 
+/// A logged event's public stream message, with the kind of the event it tells of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicMessage {
+    pub seq: u64,
+    /// The event's kind as logged (`Event::kind`).
+    pub kind: String,
+    pub json: String,
+}
+
 pub struct Store {
     conn: Connection,
 }
@@ -274,12 +283,16 @@ impl Store {
     }
 
     /// The public stream messages after `seq`, oldest first, at most `limit` of them.
-    pub fn public_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, String)>> {
+    pub fn public_after(&self, seq: u64, limit: usize) -> Result<Vec<PublicMessage>> {
         let mut query = self.conn.prepare_cached(
-            "SELECT seq, public FROM events WHERE seq > ?1 AND public IS NOT NULL ORDER BY seq LIMIT ?2",
+            "SELECT seq, kind, public FROM events WHERE seq > ?1 AND public IS NOT NULL ORDER BY seq LIMIT ?2",
         )?;
         let rows = query.query_map(params![seq as i64, limit as i64], |row| {
-            Ok((row.get::<_, i64>(0)? as u64, row.get::<_, String>(1)?))
+            Ok(PublicMessage {
+                seq: row.get::<_, i64>(0)? as u64,
+                kind: row.get(1)?,
+                json: row.get(2)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -414,7 +427,11 @@ mod tests {
         assert_eq!(after_first[0].event, events[1]);
         assert_eq!(
             store.public_after(1, 10).unwrap(),
-            vec![(2, "{\"n\":1}".to_owned())]
+            vec![PublicMessage {
+                seq: 2,
+                kind: events[1].kind().to_owned(),
+                json: "{\"n\":1}".to_owned()
+            }]
         );
         assert_eq!(store.record(2).unwrap().unwrap().actor, "test");
         assert!(store.record(3).unwrap().is_none());

@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, Method, header};
 use jiaohao_core::WindowNumber;
 use jiaohao_store::{ApiToken, Role, Session};
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "jiaohao_session";
@@ -183,7 +183,7 @@ impl FromRequestParts<AppState> for Principal {
                 .map(str::trim)
                 .filter(|secret| !secret.is_empty() && secret.len() <= 256)
                 .ok_or_else(ApiError::unauthorized)?;
-            let found = state.find_token(secret)?;
+            let found = state.find_token(secret).await?;
             return found
                 .map(Principal::from_token)
                 .ok_or_else(ApiError::unauthorized);
@@ -192,7 +192,8 @@ impl FromRequestParts<AppState> for Principal {
             .filter(|secret| !secret.is_empty() && secret.len() <= 256)
             .ok_or_else(ApiError::unauthorized)?;
         let session = state
-            .find_session(secret)?
+            .find_session(secret)
+            .await?
             .ok_or_else(ApiError::session_ended)?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
@@ -216,7 +217,10 @@ impl FromRequestParts<AppState> for MaybeSession {
             return Ok(MaybeSession(None));
         }
         Ok(MaybeSession(
-            state.find_session(secret)?.map(Principal::from_session),
+            state
+                .find_session(secret)
+                .await?
+                .map(Principal::from_session),
         ))
     }
 }

@@ -5,7 +5,7 @@
 //! answer. The writer takes every request that queued while it was busy and appends them
 //! together in one transaction (group commit), so throughput grows with load instead of being
 //! capped by the disk's sync rate. It does not wait for the sync: the answers, the stream
-//! messages and the hall view of each batch go to the syncer threads (`crate::syncer`), which
+//! messages and the hall view of each batch go to the syncer threads (`crate::engine::syncer`), which
 //! sync the WAL and only then deliver them, in order, while the writer already works on the
 //! next batch. The thread has its own single-threaded runtime so its blocking SQLite calls
 //! never stall the HTTP workers. Reads of the whole hall never wait here: the syncer publishes
@@ -15,19 +15,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
 use jiaohao_core::{
     Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
 };
-use jiaohao_store::{NewRecord, Role, Store, StoreError, codec};
+use jiaohao_store::{NewRecord, Store, StoreError, codec};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::{Clock, core_now, time_zone};
-use crate::error::ApiError;
-use crate::syncer::{Delivery, Outcome, Syncer};
-use crate::views::{self, ViewContext};
+use crate::engine::error::EngineError;
+use crate::engine::stream::{StreamItem, frame};
+use crate::engine::syncer::{Delivery, Outcome, Syncer};
+use crate::engine::views::{self, ViewContext};
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -73,66 +73,55 @@ enum Pending {
     Done,
 }
 
-/// Work on the store done in the writer's turn: users, sessions (the writer is the only one
-/// that writes the file while the hub runs). It returns its answer, which is delivered once
-/// the work is durable.
+/// Work on the store done in the writer's turn: users, sessions, tokens, device problems (the
+/// writer is the only one that writes the file while the hub runs). It returns its answer,
+/// which is delivered once the work is durable.
 pub type StoreJob = Box<dyn FnOnce(&Store, Now) -> Delivery + Send>;
 /// A read of the hall state and its projection, done right after a batch; its answer is
 /// delivered after that batch's, once what it saw is durable.
 pub type ReadJob = Box<dyn for<'a> FnOnce(&ViewContext<'a>) -> Delivery + Send>;
 /// Makes a command from the current state inside the writer, so nothing changes in between.
-pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, ApiError> + Send>;
+pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, jiaohao_core::Error> + Send>;
 
 pub enum Request {
     Command {
         command: Command,
         actor: String,
-        reply: oneshot::Sender<Result<Answer, ApiError>>,
+        reply: oneshot::Sender<Result<Answer, EngineError>>,
     },
     TicketStatus {
         token: String,
         reply: oneshot::Sender<Option<wire::TicketStatus>>,
     },
-    CreateToken {
-        role: Role,
-        window: Option<u16>,
-        name: String,
-        actor: String,
-        reply: oneshot::Sender<Result<wire::CreatedToken, ApiError>>,
-    },
-    RevokeToken {
-        id: i64,
-        actor: String,
-        reply: oneshot::Sender<Result<bool, ApiError>>,
-    },
-    /// A device reports a problem (checked already); saved with the hub's time.
-    ReportDeviceProblem {
-        device: String,
-        kind: String,
-        message: String,
-        reply: oneshot::Sender<Result<wire::DeviceProblem, ApiError>>,
-    },
     CommandFrom {
         build: BuildCommand,
         actor: String,
-        reply: oneshot::Sender<Result<Answer, ApiError>>,
+        reply: oneshot::Sender<Result<Answer, EngineError>>,
     },
     Store(StoreJob),
     Read(ReadJob),
 }
 
-/// The hall as last published: its sequence number and its view as JSON.
+/// The hall as last published: its sequence number, its view, and that view as JSON (made
+/// once, here, for `GET /api/hall` and the stream). Readers share both; nobody parses the JSON
+/// back.
 #[derive(Debug, Clone)]
 pub struct Published {
     pub seq: u64,
+    pub view: Arc<wire::HallView>,
     pub json: Arc<str>,
 }
 
-/// One message of the live stream, as the bytes every subscriber is sent (made once here).
-#[derive(Debug, Clone)]
-pub enum StreamItem {
-    Change { seq: u64, frame: Bytes },
-    HallChanged { seq: u64, frame: Bytes },
+impl Published {
+    /// Publishes `view`, serialized once.
+    pub fn new(view: wire::HallView) -> Published {
+        let json = Arc::from(serde_json::to_string(&view).unwrap_or_default());
+        Published {
+            seq: view.seq,
+            view: Arc::new(view),
+            json,
+        }
+    }
 }
 
 /// A cheap, cloneable way to talk to the writer.
@@ -142,7 +131,7 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
-    pub async fn command(&self, command: Command, actor: String) -> Result<Answer, ApiError> {
+    pub async fn command(&self, command: Command, actor: String) -> Result<Answer, EngineError> {
         self.ask(|reply| Request::Command {
             command,
             actor,
@@ -154,7 +143,7 @@ impl WriterHandle {
     pub async fn ticket_status(
         &self,
         token: String,
-    ) -> Result<Option<wire::TicketStatus>, ApiError> {
+    ) -> Result<Option<wire::TicketStatus>, EngineError> {
         self.ask(|reply| Request::TicketStatus { token, reply })
             .await
     }
@@ -162,59 +151,21 @@ impl WriterHandle {
     async fn ask<T>(
         &self,
         request: impl FnOnce(oneshot::Sender<T>) -> Request,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, EngineError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(request(reply))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())
-    }
-
-    pub async fn create_token(
-        &self,
-        role: Role,
-        window: Option<u16>,
-        name: String,
-        actor: String,
-    ) -> Result<wire::CreatedToken, ApiError> {
-        self.ask(|reply| Request::CreateToken {
-            role,
-            window,
-            name,
-            actor,
-            reply,
-        })
-        .await?
-    }
-
-    pub async fn revoke_token(&self, id: i64, actor: String) -> Result<bool, ApiError> {
-        self.ask(|reply| Request::RevokeToken { id, actor, reply })
-            .await?
-    }
-
-    /// Saves a problem `device` reports; `kind` and `message` are checked already.
-    pub async fn report_device_problem(
-        &self,
-        device: String,
-        kind: String,
-        message: String,
-    ) -> Result<wire::DeviceProblem, ApiError> {
-        self.ask(|reply| Request::ReportDeviceProblem {
-            device,
-            kind,
-            message,
-            reply,
-        })
-        .await?
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)
     }
 
     /// Applies the command `build` makes from the hall as it is when the writer gets to it.
     pub async fn command_from(
         &self,
-        build: impl FnOnce(&Hall) -> Result<Command, ApiError> + Send + 'static,
+        build: impl FnOnce(&Hall) -> Result<Command, jiaohao_core::Error> + Send + 'static,
         actor: String,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, EngineError> {
         self.ask(|reply| Request::CommandFrom {
             build: Box::new(build),
             actor,
@@ -223,11 +174,17 @@ impl WriterHandle {
         .await?
     }
 
-    /// Runs `job` on the writing connection in the writer's turn (users and sessions).
-    pub async fn store<T: Send + 'static>(
+    /// Runs `job` on the writing connection in the writer's turn (users, sessions, tokens,
+    /// device problems): the one way to write to the store beside the log. The job's answer,
+    /// error and all, is the caller's; the writer only adds that it stopped.
+    pub async fn store<T, E>(
         &self,
-        job: impl FnOnce(&Store, Now) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        job: impl FnOnce(&Store, Now) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<EngineError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: StoreJob = Box::new(move |store, now| {
             let answer = job(store, now);
@@ -238,15 +195,15 @@ impl WriterHandle {
         self.tx
             .send(Request::Store(job))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())?
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)?
     }
 
     /// Reads the hall state and its projection (what a window may call, what it may have rated).
     pub async fn read<T: Send + 'static>(
         &self,
         read: impl for<'a> FnOnce(&ViewContext<'a>) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, EngineError> {
         let (reply, answer) = oneshot::channel();
         let job: ReadJob = Box::new(move |context| {
             let answer = read(context);
@@ -257,8 +214,8 @@ impl WriterHandle {
         self.tx
             .send(Request::Read(job))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)
     }
 }
 
@@ -270,7 +227,9 @@ pub struct Outputs {
     /// Ends when the writer thread has stopped and closed the database.
     pub stopped: oneshot::Receiver<()>,
     /// The hub's measurements; the writer records its commit times there.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::engine::metrics::Metrics>,
+    /// Says when a sync failed: the hub must stop (`crate::engine::syncer`).
+    pub failed: crate::engine::syncer::Failed,
 }
 
 struct Writer {
@@ -294,7 +253,7 @@ struct Writer {
     stream: broadcast::Sender<StreamItem>,
     /// Makes each turn's writes durable, then delivers its outcome (absent while seeding).
     syncer: Option<Syncer>,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<crate::engine::metrics::Metrics>,
     /// A copy of the hall as of event `base_seq`. A failed commit goes back to it and folds
     /// only the events logged since, not the whole history (which grows by thousands of events
     /// a day and would hold up the writer, and the reads it answers, for seconds).
@@ -352,7 +311,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         published_json: Arc::from(""),
         stream: stream.clone(),
         syncer: None,
-        metrics: crate::metrics::Metrics::new(),
+        metrics: crate::engine::metrics::Metrics::new(),
         base: Hall::new(),
         base_seq: 0,
     };
@@ -363,18 +322,17 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
     writer.rebase();
     let now = writer.now();
     writer.reproject(now);
-    writer.published_json = writer.view_json(now);
-    let (hall_tx, hall_rx) = watch::channel(Published {
-        seq: writer.seq,
-        json: writer.published_json.clone(),
-    });
+    let published = writer.view(now);
+    writer.published_json = published.json.clone();
+    let (hall_tx, hall_rx) = watch::channel(published);
     writer.store.defer_syncs()?;
-    writer.syncer = Some(Syncer::start(
+    let (syncer, failed) = Syncer::start(
         jiaohao_store::wal_path(&writer.db),
         hall_tx,
         stream.clone(),
         metrics.clone(),
-    )?);
+    )?;
+    writer.syncer = Some(syncer);
     tracing::info!(events = writer.seq, "hall state folded from the log");
 
     let (tx, rx) = mpsc::channel(4096);
@@ -397,6 +355,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         stream,
         stopped,
         metrics,
+        failed,
     })
 }
 
@@ -444,11 +403,20 @@ impl Writer {
             }
         }
         // Everything written is made durable and delivered first.
+        let mut failed = false;
         if let Some(syncer) = &mut self.syncer {
             syncer.finish();
+            failed = syncer.failed();
         }
         // Fold the log into the database file before closing: a reader connection may still
-        // be open at this moment, and then closing alone would leave the WAL behind.
+        // be open at this moment, and then closing alone would leave the WAL behind. Not after
+        // a failed sync: what the page cache holds of the WAL is not known to be on the disk.
+        if failed {
+            tracing::error!(
+                "writer stopped after a failed sync; the database was not checkpointed"
+            );
+            return;
+        }
         if let Err(error) = self.store.checkpoint() {
             tracing::warn!(%error, "cannot checkpoint the database at shutdown");
         }
@@ -527,6 +495,12 @@ impl Writer {
     }
 
     fn handle_batch(&mut self, batch: Vec<Request>) {
+        if self.syncer.as_ref().is_some_and(Syncer::failed) {
+            // The hub is stopping after a failed sync: nothing more goes into the log, where a
+            // restart would find a change nobody was told of. Dropped requests are answered
+            // that the hub is stopping.
+            return;
+        }
         let now = self.now();
         let mut prepared = Vec::new();
         let mut replies = Vec::new();
@@ -550,7 +524,7 @@ impl Writer {
                         prepared.extend(self.records_for(events, now, &actor));
                         replies.push((reply, Ok(pending)));
                     }
-                    Err(error) => replies.push((reply, Err(error))),
+                    Err(error) => replies.push((reply, Err(EngineError::from(error)))),
                 },
                 Request::Store(job) => outcome.deliveries.push(job(&self.store, now)),
                 Request::Read(job) => reads.push(job),
@@ -564,77 +538,9 @@ impl Writer {
                         prepared.extend(self.records_for(events, now, &actor));
                         replies.push((reply, Ok(pending)));
                     }
-                    Err(error) => replies.push((reply, Err(ApiError::from(error)))),
+                    Err(error) => replies.push((reply, Err(EngineError::from(error)))),
                 },
                 Request::TicketStatus { token, reply } => queries.push((token, reply)),
-                Request::CreateToken {
-                    role,
-                    window,
-                    name,
-                    actor,
-                    reply,
-                } => {
-                    let secret = crate::secret::api_token();
-                    let created = self
-                        .store
-                        .add_token(&secret, role, window, &name, now.at, &actor)
-                        .map(|id| wire::CreatedToken {
-                            id,
-                            token: secret,
-                            role: role.as_str().to_owned(),
-                            window,
-                            name,
-                        })
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot save a token");
-                            ApiError::unavailable()
-                        });
-                    if let Ok(created) = &created {
-                        tracing::info!(id = created.id, role = role.as_str(), %actor, "token created");
-                    }
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(created);
-                    }));
-                }
-                Request::RevokeToken { id, actor, reply } => {
-                    let revoked = self
-                        .store
-                        .revoke_token(id, now.at, &actor)
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot revoke a token");
-                            ApiError::unavailable()
-                        });
-                    tracing::info!(id, %actor, "token revoked");
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(revoked);
-                    }));
-                }
-                Request::ReportDeviceProblem {
-                    device,
-                    kind,
-                    message,
-                    reply,
-                } => {
-                    // Debug formatting keeps a device's words on one line of the log.
-                    tracing::warn!(?device, %kind, ?message, "device problem reported");
-                    let saved = self
-                        .store
-                        .add_device_problem(now.at, &device, &kind, &message)
-                        .map(|id| wire::DeviceProblem {
-                            id,
-                            at: crate::clock::rfc3339(now.at, &self.zone),
-                            device,
-                            kind,
-                            message,
-                        })
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot save a device problem");
-                            ApiError::unavailable()
-                        });
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(saved);
-                    }));
-                }
             }
         }
 
@@ -669,7 +575,7 @@ impl Writer {
                 if let Some((name, json)) = item.public {
                     outcome.changes.push(StreamItem::Change {
                         seq: item.seq,
-                        frame: crate::events::frame(name, item.seq, &json),
+                        frame: frame(name, item.seq, &json),
                     });
                 }
             }
@@ -683,7 +589,7 @@ impl Writer {
         };
         for (reply, pending) in replies {
             let answer = match pending {
-                Ok(_) if !committed => Err(ApiError::unavailable()),
+                Ok(_) if !committed => Err(EngineError::Unavailable),
                 Ok(pending) => Ok(answer(&context, pending)),
                 Err(error) => Err(error),
             };
@@ -828,36 +734,32 @@ impl Writer {
         self.projection_behind = false;
     }
 
-    /// The hall view as of now, as JSON.
-    fn view_json(&self, now: Now) -> Arc<str> {
+    /// The hall view as of now, ready to publish.
+    fn view(&self, now: Now) -> Published {
         let context = ViewContext {
             hall: &self.hall,
             projection: &self.projection,
             now,
             zone: &self.zone,
         };
-        let view = context.hall_view(self.seq);
-        Arc::from(serde_json::to_string(&view).unwrap_or_default())
+        Published::new(context.hall_view(self.seq))
     }
 
     /// Adds the hall view as of now to `outcome` when it differs from the last one handed on,
     /// with its `hall_changed` message when anybody listens to the stream.
     fn publish(&mut self, now: Now, outcome: &mut Outcome) {
-        let json = self.view_json(now);
-        if *self.published_json == *json {
+        let view = self.view(now);
+        if *self.published_json == *view.json {
             return;
         }
-        self.published_json = json.clone();
+        self.published_json = view.json.clone();
         // Nobody listening (no subscriber yet): no need to make the message.
         outcome.view_message =
             (self.stream.receiver_count() > 0).then(|| StreamItem::HallChanged {
                 seq: self.seq,
-                frame: crate::events::frame("hall_changed", self.seq, &json),
+                frame: frame("hall_changed", self.seq, &view.json),
             });
-        outcome.view = Some(Published {
-            seq: self.seq,
-            json,
-        });
+        outcome.view = Some(view);
     }
 }
 
