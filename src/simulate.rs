@@ -1,11 +1,13 @@
-//! `jiaohao --simulate`: a hall that comes alive by itself. Citizens arrive as the simulator's
+//! The demo's simulated people (what plain `jiaohao` runs; `--real-clock` leaves them out): a
+//! hall that comes alive by itself. Citizens arrive as the simulator's
 //! arrival model draws them (`jiaohao_sim::draw_day` over `assets/simulation.toml`) and take
 //! tickets over the real HTTP API with the kiosk's token; a simulated clerk at every window
 //! calls the next ticket, spends the citizen's drawn handling time on it and finishes it (or
 //! marks a no-show), with that window's own clerk token.
 //!
 //! It all runs in virtual time, `speed` times faster than the wall clock, and the hub runs on
-//! the same [`SimClock`], so opening hours, waits and reports read as a real day would.
+//! the same [`SimClock`], so opening hours, waits and reports read as a real day would. Nobody
+//! comes on a day the hall does not work ([`crate::demo_clock::is_working_day`]).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -68,6 +70,10 @@ impl jiaohao_hub::Clock for SimClock {
     fn now(&self) -> Timestamp {
         self.now_virtual()
     }
+
+    fn speed(&self) -> f64 {
+        self.speed
+    }
 }
 
 /// What a simulated hall needs: where the hub is and the tokens to act with.
@@ -77,9 +83,11 @@ pub struct Simulation {
     pub kiosk_token: String,
     /// Each window with the clerk token bound to it.
     pub clerks: Vec<(u16, String)>,
-    /// The local midnight of the first simulated day; citizens arrive from the scenario's
-    /// opening time on.
+    /// The local midnight of the first simulated day.
     pub first_day: jiff::ZonedDateTime,
+    /// When the hall opens each working day, after midnight: the model's day of citizens
+    /// starts then (its own opening time is the county hall's; the hall's own hours count).
+    pub opens: SignedDuration,
     /// Which day of the arrival model to draw first (each further day draws the next).
     pub day: u32,
 }
@@ -176,12 +184,19 @@ async fn citizens(
     mut stop: watch::Receiver<bool>,
 ) {
     let kiosk = Client::new(&simulation.hub).with_token(&simulation.kiosk_token);
-    let open = SignedDuration::from_mins(i64::from(scenario.open.minutes()));
     let mut midnight = simulation.first_day.clone();
     for day in simulation.day.. {
+        // Nobody comes on a day the hall does not work.
+        if !crate::demo_clock::is_working_day(midnight.date()) {
+            midnight = match midnight.tomorrow() {
+                Ok(next) => next,
+                Err(_) => return,
+            };
+            continue;
+        }
         let opening = midnight
             .timestamp()
-            .checked_add(open)
+            .checked_add(simulation.opens)
             .unwrap_or(midnight.timestamp());
         for citizen in draw_day(&scenario, day) {
             let at = opening
@@ -296,30 +311,14 @@ async fn clerk_at(
     }
 }
 
-/// The local midnight of the first day to simulate on the database at `db`: today, or the day
-/// after the last day its log has events of (a simulated hall runs ahead of the calendar, and
-/// its time must never go back).
-pub fn first_day(
-    db: &std::path::Path,
-    zone: &jiff::tz::TimeZone,
-) -> anyhow::Result<jiff::ZonedDateTime> {
-    let today = Timestamp::now()
-        .to_zoned_datetime(zone.clone())
-        .start_of_day()?;
+/// The time of the last event in the database at `db`, if it has any: a simulated hall runs
+/// ahead of the calendar, and its clock must never go back behind what its log holds.
+pub fn last_event(db: &std::path::Path) -> anyhow::Result<Option<Timestamp>> {
+    if !db.exists() {
+        return Ok(None);
+    }
+    let store = jiaohao_store::Store::open(db)?;
     let mut last = None;
-    if db.exists() {
-        let store = jiaohao_store::Store::open(db)?;
-        store.for_each_record_after(0, |record| last = Some(record.at))?;
-    }
-    let Some(last) = last else {
-        return Ok(today);
-    };
-    let last = Timestamp::from_millisecond(last.0)?
-        .to_zoned_datetime(zone.clone())
-        .start_of_day()?;
-    if last < today {
-        Ok(today)
-    } else {
-        Ok(last.tomorrow()?)
-    }
+    store.for_each_record_after(0, |record| last = Some(record.at))?;
+    Ok(last.map(|at| Timestamp::from_millisecond(at.0)).transpose()?)
 }

@@ -9,6 +9,7 @@ mod api;
 mod crash;
 mod events;
 mod faults;
+mod hall_clock;
 mod ops;
 mod rollover;
 mod simulate;

@@ -45,6 +45,7 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         kiosk_token,
         clerks,
         first_day,
+        opens: jiff::SignedDuration::from_mins(9 * 60),
         day: 7,
     };
     let (stop_tx, stop) = watch::channel(false);

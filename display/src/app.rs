@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use jiaohao_client::Client;
+use jiaohao_client::{Client, HallTime};
 use jiaohao_ui::{HubLink, LinkStatus};
 use jiaohao_wire::{Change, ChangeMessage, HallView};
 
@@ -26,6 +26,10 @@ pub trait HallSource: Send {
     fn status(&self) -> LinkStatus;
     /// The changes received since the last call, oldest first.
     fn take_changes(&self) -> Vec<ChangeMessage>;
+    /// The hall's clock, when the source knows it; the machine's clock stands in otherwise.
+    fn hall_time(&self) -> Option<HallTime> {
+        None
+    }
 }
 
 impl HallSource for HubLink {
@@ -39,6 +43,10 @@ impl HallSource for HubLink {
 
     fn take_changes(&self) -> Vec<ChangeMessage> {
         HubLink::take_changes(self)
+    }
+
+    fn hall_time(&self) -> Option<HallTime> {
+        HubLink::hall_time(self)
     }
 }
 
@@ -342,7 +350,8 @@ impl DisplayApp {
         self.calls.push(call);
     }
 
-    /// The wall clock in the hall's time zone (Asia/Shanghai until the hall says otherwise).
+    /// The hall's clock (the hub's, which runs faster on a simulated day) in the hall's time
+    /// zone (Asia/Shanghai until the hall says otherwise).
     fn clock(&mut self, hall: Option<&HallView>) -> ClockText {
         let name = hall.map_or("Asia/Shanghai", |h| h.timezone.as_str());
         if self.zone.as_ref().is_none_or(|(n, _)| n != name) {
@@ -355,7 +364,7 @@ impl DisplayApp {
             .as_ref()
             .map(|(_, z)| z.clone())
             .unwrap_or(jiff::tz::TimeZone::UTC);
-        let local = jiff::Timestamp::now().to_zoned_datetime(zone);
+        let local = self.hall_now().to_zoned_datetime(zone);
         let weekday = local.weekday().to_monday_one_offset();
         ClockText {
             time: format!("{:02}:{:02}", local.hour(), local.minute()),
@@ -364,9 +373,19 @@ impl DisplayApp {
         }
     }
 
+    /// The hall's time now, by the hub's clock when the source knows it.
+    fn hall_now(&self) -> jiff::Timestamp {
+        self.source
+            .hall_time()
+            .map_or_else(jiff::Timestamp::now, |time| time.now())
+    }
+
     /// Asks for the next frame only when something will change on screen.
     fn schedule(&self, ctx: &egui::Context, now: f64, status: &LinkStatus) {
-        let mut next = seconds_to_next_minute();
+        let mut next = match self.source.hall_time() {
+            Some(time) => time.until_next_minute().unwrap_or(STILL_CLOCK),
+            None => seconds_to_next_minute(),
+        };
         if self.highlight.is_some() && *status == LinkStatus::Live {
             next = next.min(PULSE_FRAME);
         }
@@ -379,7 +398,11 @@ impl DisplayApp {
     }
 }
 
-/// Time until the wall clock shows the next minute (a little after, so it has turned).
+/// How long to wait for the next frame when the hall's clock stands still (a test's clock):
+/// nothing on the clock will change.
+const STILL_CLOCK: Duration = Duration::from_secs(3600);
+
+/// Time until the machine's clock shows the next minute (a little after, so it has turned).
 fn seconds_to_next_minute() -> Duration {
     let now = jiff::Timestamp::now();
     let into_minute = now.as_millisecond().rem_euclid(60_000);

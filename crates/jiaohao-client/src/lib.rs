@@ -148,6 +148,15 @@ impl Client {
         self.expect(self.request(Method::GET, "/api/hall")).await
     }
 
+    /// The hall with the hall's clock at the moment the hub answered (`None` from a hub older
+    /// than the clock).
+    pub async fn timed_hall(&self) -> Result<(wire::HallView, Option<HallTime>)> {
+        let answer: wire::TimedHallView =
+            self.expect(self.request(Method::GET, "/api/hall")).await?;
+        let time = answer.clock.as_ref().and_then(HallTime::from_wire);
+        Ok((answer.view, time))
+    }
+
     /// Issues a ticket; the same `idempotency_key` on a retry returns the same ticket.
     pub async fn issue_ticket(
         &self,
@@ -363,5 +372,56 @@ impl EventStream {
                 return Some(event);
             }
         }
+    }
+}
+
+/// The hall's clock as a client knows it: one reading from the hub (`wire::HallClock`) and the
+/// moment it arrived, from which the hall's time now is extrapolated, so every face shows the
+/// hall's time (a simulated day's too) rather than its own machine's.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HallTime {
+    reading: jiff::Timestamp,
+    speed: f64,
+    received: std::time::Instant,
+}
+
+impl HallTime {
+    /// A reading received just now; `None` if its time does not parse.
+    pub fn from_wire(clock: &wire::HallClock) -> Option<HallTime> {
+        let reading = clock.now.parse::<jiff::Timestamp>().ok()?;
+        let speed = if clock.speed.is_finite() {
+            clock.speed.max(0.0)
+        } else {
+            1.0
+        };
+        Some(HallTime {
+            reading,
+            speed,
+            received: std::time::Instant::now(),
+        })
+    }
+
+    /// The hall's time now.
+    pub fn now(&self) -> jiff::Timestamp {
+        let hall_secs = self.received.elapsed().as_secs_f64() * self.speed;
+        self.reading
+            .checked_add(jiff::SignedDuration::from_secs_f64(hall_secs))
+            .unwrap_or(self.reading)
+    }
+
+    /// Hall seconds per real second.
+    pub fn speed(&self) -> f64 {
+        self.speed
+    }
+
+    /// The real time until the hall's clock shows its next minute (a little after, so that it
+    /// has turned); `None` for a clock that stands still.
+    pub fn until_next_minute(&self) -> Option<Duration> {
+        if self.speed <= 0.0 {
+            return None;
+        }
+        let into_minute = self.now().as_millisecond().rem_euclid(60_000);
+        let hall_ms = (60_000 - into_minute) as f64 + 20.0;
+        Some(Duration::from_secs_f64(hall_ms / 1000.0 / self.speed))
     }
 }

@@ -8,6 +8,12 @@ use jiff::{Timestamp, tz::TimeZone};
 
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
+
+    /// How many seconds of this clock pass per real second: 1 for the machine's clock, more
+    /// for a simulated day. Clients extrapolate the hall's time from one reading and this.
+    fn speed(&self) -> f64 {
+        1.0
+    }
 }
 
 /// The machine's clock.
@@ -40,6 +46,11 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// It stands still between moves, so a client keeps showing the reading it was sent.
+    fn speed(&self) -> f64 {
+        0.0
     }
 }
 

@@ -1,15 +1,17 @@
 //! [`HubLink`]: a background thread with its own runtime that follows the hub's event stream
 //! (snapshot, then changes), reconnects by itself with a backoff of up to 5 s, resumes with
 //! `Last-Event-ID`, and wakes the UI through a callback. The UI reads the latest state without
-//! waiting and takes the changes (calls to announce, …) from a queue, in order.
+//! waiting and takes the changes (calls to announce, …) from a queue, in order. The hall's
+//! clock comes with each snapshot; [`HubLink::hall_now`] extrapolates from it, so the UI shows
+//! the hall's time, not its machine's.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jiaohao_client::Client;
-use jiaohao_wire::{ChangeMessage, HallView};
+use jiaohao_client::{Client, HallTime};
+use jiaohao_wire::{ChangeMessage, HallView, TimedHallView};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -28,6 +30,8 @@ pub enum LinkStatus {
 #[derive(Default)]
 struct Shared {
     hall: Option<HallView>,
+    /// The hall's clock from the latest snapshot (`None` from a hub older than the clock).
+    time: Option<HallTime>,
     status: Option<LinkStatus>,
     changes: VecDeque<ChangeMessage>,
 }
@@ -78,6 +82,18 @@ impl HubLink {
         self.lock().status.clone().unwrap_or(LinkStatus::Connecting)
     }
 
+    /// The hall's clock as last read from the hub, if one was.
+    pub fn hall_time(&self) -> Option<HallTime> {
+        self.lock().time
+    }
+
+    /// The hall's time now: extrapolated from the hub's clock, or the machine's own before the
+    /// first snapshot (or from a hub that sends no clock).
+    pub fn hall_now(&self) -> jiff::Timestamp {
+        self.hall_time()
+            .map_or_else(jiff::Timestamp::now, |time| time.now())
+    }
+
     /// Takes every change received since the last call, oldest first.
     pub fn take_changes(&self) -> Vec<ChangeMessage> {
         self.lock().changes.drain(..).collect()
@@ -109,9 +125,16 @@ async fn follow(client: Client, shared: Arc<Mutex<Shared>>, wake: Arc<dyn Fn() +
                         let mut state = shared.lock().unwrap_or_else(|e| e.into_inner());
                         state.status = Some(LinkStatus::Live);
                         match event.event.as_str() {
+                            // A snapshot (and the view that opens a resumed stream) is made
+                            // when it is sent, with the hall's clock of that moment.
                             "snapshot" | "hall_changed" => {
-                                if let Ok(hall) = event.json::<HallView>() {
-                                    state.hall = Some(hall);
+                                if let Ok(timed) = event.json::<TimedHallView>() {
+                                    if let Some(time) =
+                                        timed.clock.as_ref().and_then(HallTime::from_wire)
+                                    {
+                                        state.time = Some(time);
+                                    }
+                                    state.hall = Some(timed.view);
                                 }
                             }
                             _ => {

@@ -162,6 +162,30 @@ pub struct HallView {
     pub recent_calls: Vec<CallInfo>,
 }
 
+/// The hall's clock at one moment: `now` in the hall's time, and how many hall seconds pass per
+/// real second (1 for a real hall; more for the demo's simulated day; 0 for a test's clock
+/// that stands still). A client shows `now + speed × (time since it received this)`, so a
+/// kiosk, a display and a page all read the hall's time, not their machine's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HallClock {
+    /// RFC 3339 with the hall's offset, such as `2026-11-23T09:05:00.25+08:00`.
+    pub now: String,
+    pub speed: f64,
+}
+
+/// A hall view as `GET /api/hall` and the stream's `snapshot` send it: the view with the
+/// hall's clock of the moment it was sent (`clock`, an extra member beside the view's own).
+/// The stream's `hall_changed` views are made once per change and carry no clock, since it
+/// would be stale for a client that reads them later; a client keeps the last clock it got.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimedHallView {
+    #[serde(flatten)]
+    pub view: HallView,
+    /// Absent from a hub older than the clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<HallClock>,
+}
+
 /// The body of `POST /api/tickets`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -147,7 +147,10 @@ const JH = (() => {
     for (const name of ["snapshot", "hall_changed"]) {
       source.addEventListener(name, (event) => {
         up();
-        try { onHall(JSON.parse(event.data)); } catch (_) { /* a damaged message: wait for the next */ }
+        let view = null;
+        try { view = JSON.parse(event.data); } catch (_) { return; /* a damaged message: wait for the next */ }
+        if (view && view.clock) clock.sync(view.clock.now, view.clock.speed);
+        onHall(view);
       });
     }
     for (const name of names) {
@@ -168,11 +171,19 @@ const JH = (() => {
 
   function hhmm(iso) { return iso ? iso.slice(11, 16) : ""; }
 
-  /** The hub's clock: `sync(iso)` when an answer says what time it is there. */
+  /** The hall's clock (the hub's, which runs `speed` times faster on a simulated day):
+   *  `sync(iso, speed)` when an answer says what time it is there (the stream's snapshot
+   *  carries `clock: {now, speed}`); `now()` extrapolates from the last reading. */
   const clock = {
-    offset: 0,
-    sync(iso) { const at = Date.parse(iso); if (!isNaN(at)) this.offset = at - Date.now(); },
-    now() { return Date.now() + this.offset; },
+    at: null, received: 0, speed: 1,
+    sync(iso, speed) {
+      const at = Date.parse(iso);
+      if (isNaN(at)) return;
+      this.at = at;
+      this.received = Date.now();
+      if (typeof speed === "number" && isFinite(speed) && speed >= 0) this.speed = speed;
+    },
+    now() { return this.at === null ? Date.now() : this.at + (Date.now() - this.received) * this.speed; },
   };
 
   function mmss(ms) {

@@ -121,10 +121,10 @@ pub async fn openapi() -> Response {
 }
 
 pub async fn hall(State(state): State<AppState>) -> Response {
-    let json = state.hall.borrow().json.clone();
+    let published = state.hall.borrow().clone();
     (
         [(header::CONTENT_TYPE, "application/json")],
-        json.to_string(),
+        state.timed_hall_json(&published.json),
     )
         .into_response()
 }

@@ -1,6 +1,6 @@
-//! `GET /api/events`: the live stream (Server-Sent Events). A `snapshot` of the hall first,
-//! then one event per change with an increasing `id` and a `hall_changed` after each batch.
-//! A client that reconnects with `Last-Event-ID` is sent what it missed from the log (across
+//! `GET /api/events`: the live stream (Server-Sent Events). A `snapshot` of the hall first
+//! (with the hall's clock of that moment), then one event per change with an increasing `id`
+//! and a `hall_changed` after each batch. A client that reconnects with `Last-Event-ID` is sent what it missed from the log (across
 //! hub restarts too), or a fresh snapshot when that is too much or unknown.
 //!
 //! Fan-out: the writer turns each change and each hall view into the bytes of one SSE message
@@ -55,8 +55,11 @@ pub async fn stream(State(state): State<AppState>, headers: HeaderMap) -> Respon
         .into_response()
 }
 
-fn hall_frame(name: &str, published: &Published) -> Bytes {
-    frame(name, published.seq, &published.json)
+/// A hall view made for this subscriber now (its opening, or a fresh start after a lag), so it
+/// carries the hall's clock of this moment; the live `hall_changed` views, made once for all
+/// subscribers, do not.
+fn hall_frame(state: &AppState, name: &str, published: &Published) -> Bytes {
+    frame(name, published.seq, &state.timed_hall_json(&published.json))
 }
 
 /// Bytes for one write: a single message as it is (shared, not copied), several joined.
@@ -218,7 +221,7 @@ impl Subscriber {
                 // shows still goes out.
                 let current = self.state.hall.borrow().clone();
                 self.sent = self.sent.max(current.seq);
-                write.push(hall_frame("snapshot", &current));
+                write.push(hall_frame(&self.state, "snapshot", &current));
             }
             Err(broadcast::error::RecvError::Closed) => self.finished = true,
         }
@@ -236,12 +239,12 @@ impl Subscriber {
                 // back.
                 let now = self.state.hall.borrow().clone();
                 if now.seq >= self.sent {
-                    write.push(hall_frame("hall_changed", &now));
+                    write.push(hall_frame(&self.state, "hall_changed", &now));
                 }
                 self.sent = self.sent.max(now.seq);
             }
             _ => {
-                write.push(hall_frame("snapshot", &current));
+                write.push(hall_frame(&self.state, "snapshot", &current));
                 self.sent = current.seq;
             }
         }
@@ -257,7 +260,7 @@ async fn replay(state: &AppState, last: u64, write: &mut Write) -> u64 {
         .await;
     let Ok(missed) = missed else {
         let current = state.hall.borrow().clone();
-        write.push(hall_frame("snapshot", &current));
+        write.push(hall_frame(state, "snapshot", &current));
         return current.seq;
     };
     let mut sent = last;

@@ -176,7 +176,13 @@ fn build_base() -> Value {
                         "date": nullable("string"), "notices_zh": strings(), "notices_en": strings(),
                         "services": {"type": "array", "items": schema_ref("ServiceStatus")},
                         "windows": {"type": "array", "items": schema_ref("WindowStatus")},
-                        "recent_calls": {"type": "array", "items": schema_ref("CallInfo")}}},
+                        "recent_calls": {"type": "array", "items": schema_ref("CallInfo")},
+                        "clock": schema_ref("HallClock")}},
+                "HallClock": {"type": "object", "required": ["now", "speed"],
+                    "description": "The hall's clock when the answer was made (in GET /api/hall and the stream's snapshot, not in hall_changed): a client shows now + speed × the time since it received it",
+                    "properties": {
+                        "now": {"type": "string", "description": "RFC 3339 with the hall's offset"},
+                        "speed": {"type": "number", "minimum": 0, "description": "hall seconds per real second: 1 for a real hall, more for a simulated day, 0 for a clock that stands still"}}},
                 "IssueTicketRequest": {"type": "object", "additionalProperties": false, "required": ["service"], "properties": {
                     "service": code(), "green_channel": {"type": "boolean"}}},
                 "IssuedTicket": {"type": "object",
@@ -231,7 +237,7 @@ fn build_base() -> Value {
                 "get": {"summary": "The hall's names, time zone and notices", "responses": ok("200", "Settings", schema_ref("HallSettings"))},
                 "put": {"summary": "Change the hall's names, time zone and notices (admin)", "security": admin(), "requestBody": body("HallSettings"),
                     "responses": merge(ok("200", "Saved", schema_ref("HallSettings")), error_responses(&["400", "401", "403", "503"]))}},
-            "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot, then one event per change; Last-Event-ID resumes; a last `shutdown` event when the hub stops",
+            "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot (a HallView with its clock), then one event per change; Last-Event-ID resumes; a last `shutdown` event when the hub stops",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
             "/api/tickets": {"post": {"summary": "Issue a ticket (kiosk)", "security": admin(),

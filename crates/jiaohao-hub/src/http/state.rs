@@ -52,6 +52,27 @@ impl AppState {
         self.hall.borrow().view.clone()
     }
 
+    /// The hall's clock now, for a client to extrapolate from (made at request time, never
+    /// stored in a published view, which would be stale for a client that reads it later).
+    pub fn hall_clock(&self) -> jiaohao_wire::HallClock {
+        jiaohao_wire::HallClock {
+            now: crate::clock::rfc3339(self.now(), &self.zone()),
+            speed: self.clock.speed(),
+        }
+    }
+
+    /// A published view's JSON with the hall's clock of this moment added as its last member
+    /// (`clock`, see `wire::TimedHallView`), without parsing the view again: the view is
+    /// serialized once per change, and closing its object with one more member costs a copy.
+    pub fn timed_hall_json(&self, view: &str) -> String {
+        let Some(open) = view.trim_end().strip_suffix('}') else {
+            return view.to_owned();
+        };
+        let clock = serde_json::to_string(&self.hall_clock()).unwrap_or_else(|_| "null".into());
+        let comma = if open.trim_end().ends_with('{') { "" } else { "," };
+        format!("{open}{comma}\"clock\":{clock}}}")
+    }
+
     /// The hall's time zone, as its settings name it.
     pub fn zone(&self) -> jiff::tz::TimeZone {
         crate::clock::time_zone(&self.hall.borrow().view.timezone)
