@@ -27,9 +27,7 @@ pub fn opening_time(services: &[Service]) -> ClockTime {
         .filter(|service| service.enabled)
         .filter_map(|service| service.hours.map(|(opens, _)| opens))
         .min()
-        .unwrap_or_else(|| {
-            ClockTime::from_minutes(USUAL_OPENING).expect("09:00 is a time of day")
-        })
+        .unwrap_or_else(|| ClockTime::from_minutes(USUAL_OPENING).expect("09:00 is a time of day"))
 }
 
 /// The instant the demo clock starts at: [`LEAD`] before the hall's next opening after
@@ -43,11 +41,7 @@ pub fn demo_start(services: &[Service], after: &ZonedDateTime) -> ZonedDateTime 
         let opening = day.checked_add(opens).unwrap_or_else(|_| day.clone());
         if is_working_day(day.date()) && opening > *after {
             let start = opening.checked_sub(LEAD).unwrap_or(opening);
-            return if start > *after {
-                start
-            } else {
-                after.clone()
-            };
+            return if start > *after { start } else { after.clone() };
         }
         day = match day.tomorrow() {
             Ok(next) => next,
@@ -73,7 +67,9 @@ mod tests {
     }
 
     fn shanghai(text: &str) -> ZonedDateTime {
-        format!("{text}[Asia/Shanghai]").parse().expect("a zoned time")
+        format!("{text}[Asia/Shanghai]")
+            .parse()
+            .expect("a zoned time")
     }
 
     #[test]

@@ -320,5 +320,7 @@ pub fn last_event(db: &std::path::Path) -> anyhow::Result<Option<Timestamp>> {
     let store = jiaohao_store::Store::open(db)?;
     let mut last = None;
     store.for_each_record_after(0, |record| last = Some(record.at))?;
-    Ok(last.map(|at| Timestamp::from_millisecond(at.0)).transpose()?)
+    Ok(last
+        .map(|at| Timestamp::from_millisecond(at.0))
+        .transpose()?)
 }

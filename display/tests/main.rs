@@ -2,6 +2,7 @@
 //! (`live`, `voice`), and of the drawing and its
 //! timing alone (`glyphs`, `idle`).
 
+mod clock;
 mod config;
 mod glyphs;
 mod idle;

@@ -69,7 +69,11 @@ impl AppState {
             return view.to_owned();
         };
         let clock = serde_json::to_string(&self.hall_clock()).unwrap_or_else(|_| "null".into());
-        let comma = if open.trim_end().ends_with('{') { "" } else { "," };
+        let comma = if open.trim_end().ends_with('{') {
+            ""
+        } else {
+            ","
+        };
         format!("{open}{comma}\"clock\":{clock}}}")
     }
 
