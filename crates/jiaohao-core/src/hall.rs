@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use crate::calendar::{HallCalendar, Opening};
 use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
@@ -11,7 +12,7 @@ use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::rating::{RATING_WINDOW_MS, TicketRating};
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
-use crate::time::{LocalDate, Millis, Now};
+use crate::time::{ClockTime, LocalDate, Millis, Now};
 use crate::window::{Window, WindowDef, WindowState};
 
 /// How many of the latest calls the hall remembers for the wall display.
@@ -91,6 +92,9 @@ struct HandlingTotals {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hall {
     settings: HallSettings,
+    /// The working days; `None` until a calendar is set, and then the hall is open every day
+    /// (as halls ran before calendars existed, so an old log keeps its meaning).
+    calendar: Option<HallCalendar>,
     date: Option<LocalDate>,
     services: BTreeMap<ServiceCode, Service>,
     windows: BTreeMap<WindowNumber, Window>,
@@ -135,6 +139,40 @@ impl Hall {
 
     pub fn settings(&self) -> &HallSettings {
         &self.settings
+    }
+
+    /// The hall's calendar as set, or `None` if it never was (then it is open every day).
+    pub fn calendar(&self) -> Option<&HallCalendar> {
+        self.calendar.as_ref()
+    }
+
+    /// Whether the hall works on `date` by its calendar.
+    pub fn is_open_on(&self, date: LocalDate) -> bool {
+        self.calendar.as_ref().is_none_or(|c| c.is_open(date))
+    }
+
+    /// The earliest time any offered service starts issuing tickets (midnight for a service
+    /// without hours, or when no service is offered).
+    pub fn opening_time(&self) -> ClockTime {
+        self.services
+            .values()
+            .filter(|service| service.enabled)
+            .map(|service| {
+                service
+                    .hours
+                    .map_or(ClockTime::MIDNIGHT, |(opens, _)| opens)
+            })
+            .min()
+            .unwrap_or(ClockTime::MIDNIGHT)
+    }
+
+    /// When the hall next opens after `now`: the next open day (today if its opening time is
+    /// still ahead) at the earliest service opening time. `None` if no open day is ahead
+    /// within a year.
+    pub fn next_opening(&self, now: Now) -> Option<Opening> {
+        let every_day = HallCalendar::every_day();
+        let calendar = self.calendar.as_ref().unwrap_or(&every_day);
+        calendar.next_opening(now, self.opening_time())
     }
 
     /// The local day the hall is in; `None` before the first command.
@@ -308,6 +346,10 @@ impl Hall {
             Command::ConfigureHall(settings) => {
                 settings.validate()?;
                 Ok(vec![Event::HallConfigured(settings.clone())])
+            }
+            Command::SetCalendar(calendar) => {
+                calendar.validate()?;
+                Ok(vec![Event::CalendarConfigured(calendar.clone())])
             }
             Command::AddService(service) => {
                 if self.services.contains_key(&service.code) {
@@ -586,6 +628,16 @@ impl Hall {
             }
         }
         let service = self.known_service(code)?;
+        if !self.is_open_on(now.date) {
+            return Err(Error::HallClosed {
+                date: now.date,
+                kind: self
+                    .calendar
+                    .as_ref()
+                    .map_or(crate::calendar::DayKind::Workday, |c| c.day_kind(now.date)),
+                next: self.next_opening(now),
+            });
+        }
         if !service.enabled {
             return Err(Error::ServiceDisabled(code.clone()));
         }
@@ -742,6 +794,7 @@ impl Hall {
         match event {
             Event::DayStarted { date } => self.start_day(*date, at),
             Event::HallConfigured(settings) => self.settings = settings.clone(),
+            Event::CalendarConfigured(calendar) => self.calendar = Some(calendar.clone()),
             Event::ServiceDefined(service) => {
                 self.services.insert(service.code.clone(), service.clone());
             }

@@ -10,6 +10,7 @@
 //! restart is the fold of the log.
 
 pub mod advice;
+pub mod calendar;
 pub mod dispatch;
 pub mod error;
 pub mod estimate;
@@ -23,6 +24,7 @@ pub mod time;
 pub mod window;
 
 pub use advice::{Suggestion, advise};
+pub use calendar::{DayKind, HallCalendar, Opening, Weekday};
 pub use dispatch::{Policy, Queues};
 pub use error::Error;
 pub use estimate::Projection;

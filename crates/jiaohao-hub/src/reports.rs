@@ -804,6 +804,14 @@ pub fn audit_entries(
         }
         match event {
             Event::DayStarted { date } => entry.detail = date.to_string(),
+            Event::CalendarConfigured(calendar) => {
+                entry.detail = format!(
+                    "{} working weekdays, {} holidays, {} working days (调休)",
+                    calendar.working_weekdays.iter().filter(|w| **w).count(),
+                    calendar.holidays.len(),
+                    calendar.working_days.len()
+                )
+            }
             Event::HallConfigured(settings) => {
                 entry.detail = format!(
                     "{} / {}; {}; {} notices",

@@ -307,7 +307,8 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
         Event::DayStarted { date } => wire::Change::DayStarted {
             date: date.to_string(),
         },
-        Event::HallConfigured(_) => wire::Change::HallConfigured,
+        // A new calendar is a change of the hall's configuration to every reader.
+        Event::HallConfigured(_) | Event::CalendarConfigured(_) => wire::Change::HallConfigured,
         Event::ServiceDefined(service) => wire::Change::ServiceChanged {
             code: service.code.to_string(),
             removed: false,

@@ -771,6 +771,7 @@ impl Writer {
             Command::ConfigureHall(_) => Pending::Settings,
             Command::RemoveService(_)
             | Command::RemoveWindow(_)
+            | Command::SetCalendar(_)
             | Command::Tick
             | Command::RateTicket { .. } => Pending::Done,
         }

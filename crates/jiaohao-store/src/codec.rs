@@ -3,8 +3,9 @@
 //! have a stored form of their own, which keeps the ticket token (the public stream does not).
 
 use jiaohao_core::{
-    Break, ClockTime, Error, Event, HallSettings, LocalDate, Prefix, Rating, RatingReason, Service,
-    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber,
+    Break, ClockTime, Error, Event, HallCalendar, HallSettings, LocalDate, Prefix, Rating,
+    RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, Weekday, WindowDef,
+    WindowNumber,
 };
 use jiaohao_wire as wire;
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,29 @@ pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings,
     Ok(settings)
 }
 
+/// A calendar from weekday names and `YYYY-MM-DD` dates, checked: the one parse the log, the
+/// API and hall files share.
+pub fn calendar_from_parts(
+    working_weekdays: &[String],
+    holidays: &[String],
+    working_days: &[String],
+) -> Result<HallCalendar, Error> {
+    let mut calendar = HallCalendar {
+        working_weekdays: [false; 7],
+        ..HallCalendar::default()
+    };
+    for name in working_weekdays {
+        calendar.working_weekdays[Weekday::parse(name.trim())?.index()] = true;
+    }
+    let dates = |texts: &[String]| -> Result<std::collections::BTreeSet<LocalDate>, Error> {
+        texts.iter().map(|t| LocalDate::parse(t.trim())).collect()
+    };
+    calendar.holidays = dates(holidays)?;
+    calendar.working_days = dates(working_days)?;
+    calendar.validate()?;
+    Ok(calendar)
+}
+
 /// The stored form of an event: one JSON object with a `type`.
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -125,6 +149,13 @@ enum Stored {
     },
     HallConfigured {
         hall: wire::HallSettings,
+    },
+    /// Added with the hall calendar; its own plain form (weekday names, `YYYY-MM-DD` dates),
+    /// not an API type, so the API can change without changing the log.
+    CalendarConfigured {
+        working_weekdays: Vec<String>,
+        holidays: Vec<String>,
+        working_days: Vec<String>,
     },
     ServiceDefined {
         service: wire::ServiceDef,
@@ -194,6 +225,19 @@ pub fn event_to_json(event: &Event) -> String {
         },
         Event::HallConfigured(settings) => Stored::HallConfigured {
             hall: settings_to_wire(settings),
+        },
+        Event::CalendarConfigured(calendar) => Stored::CalendarConfigured {
+            working_weekdays: Weekday::ALL
+                .into_iter()
+                .filter(|day| calendar.works_on(*day))
+                .map(|day| day.as_str().to_owned())
+                .collect(),
+            holidays: calendar.holidays.iter().map(ToString::to_string).collect(),
+            working_days: calendar
+                .working_days
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         },
         Event::ServiceDefined(service) => Stored::ServiceDefined {
             service: service_to_wire(service),
@@ -296,6 +340,15 @@ fn stored_to_event(stored: Stored) -> Result<Event, Error> {
             date: LocalDate::parse(&date)?,
         },
         Stored::HallConfigured { hall } => Event::HallConfigured(settings_from_wire(&hall)?),
+        Stored::CalendarConfigured {
+            working_weekdays,
+            holidays,
+            working_days,
+        } => Event::CalendarConfigured(calendar_from_parts(
+            &working_weekdays,
+            &holidays,
+            &working_days,
+        )?),
         Stored::ServiceDefined { service } => Event::ServiceDefined(service_from_wire(&service)?),
         Stored::ServiceRemoved { code } => Event::ServiceRemoved {
             code: ServiceCode::parse(&code)?,
@@ -429,6 +482,11 @@ mod tests {
                 date: LocalDate::new(2026, 11, 23).unwrap(),
             },
             Event::HallConfigured(HallSettings::default()),
+            Event::CalendarConfigured(HallCalendar {
+                holidays: [LocalDate::new(2026, 10, 1).unwrap()].into(),
+                working_days: [LocalDate::new(2026, 10, 10).unwrap()].into(),
+                ..HallCalendar::default()
+            }),
             Event::ServiceDefined(service),
             Event::ServiceRemoved {
                 code: code("vehicle"),
@@ -496,10 +554,30 @@ mod tests {
     fn every_event_kind_round_trips() {
         let events = every_event();
         let kinds: std::collections::BTreeSet<&str> = events.iter().map(Event::kind).collect();
-        assert_eq!(kinds.len(), 16, "one sample of each event kind");
+        assert_eq!(kinds.len(), 17, "one sample of each event kind");
         for event in &events {
             let json = event_to_json(event);
             assert_eq!(event_from_json(&json).as_ref(), Ok(event), "{json}");
+        }
+    }
+
+    #[test]
+    fn a_calendar_is_stored_in_plain_words() {
+        let calendar = HallCalendar {
+            holidays: [LocalDate::new(2027, 1, 1).unwrap()].into(),
+            ..HallCalendar::default()
+        };
+        let json = event_to_json(&Event::CalendarConfigured(calendar));
+        assert_eq!(
+            json,
+            r#"{"type":"calendar_configured","working_weekdays":["monday","tuesday","wednesday","thursday","friday"],"holidays":["2027-01-01"],"working_days":[]}"#
+        );
+        for bad in [
+            r#"{"type":"calendar_configured","working_weekdays":["someday"],"holidays":[],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-02-30"],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-01-01"],"working_days":["2027-01-01"]}"#,
+        ] {
+            assert!(event_from_json(bad).is_err(), "{bad}");
         }
     }
 
