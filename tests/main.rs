@@ -6,6 +6,7 @@ mod support;
 
 mod abuse;
 mod api;
+mod calendar;
 mod crash;
 mod events;
 mod faults;

@@ -628,13 +628,16 @@ impl Hall {
             }
         }
         let service = self.known_service(code)?;
-        if !self.is_open_on(now.date) {
+        // The hall's day, not the clock's date: a clock stepped back over midnight does not
+        // take the hall back to yesterday.
+        let today = self.date.unwrap_or(now.date).max(now.date);
+        if !self.is_open_on(today) {
             return Err(Error::HallClosed {
-                date: now.date,
+                date: today,
                 kind: self
                     .calendar
                     .as_ref()
-                    .map_or(crate::calendar::DayKind::Workday, |c| c.day_kind(now.date)),
+                    .map_or(crate::calendar::DayKind::Workday, |c| c.day_kind(today)),
                 next: self.next_opening(now),
             });
         }

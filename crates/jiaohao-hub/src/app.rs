@@ -208,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rate/{n}", get(pages::rate))
         .route("/t/{token}", get(pages::ticket).layer(limited))
         .route("/assets/{name}", get(pages::asset))
+        .merge(crate::calendar::routes())
         .fallback(pages::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::map_response(security_headers))

@@ -8,6 +8,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod backups;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod error;

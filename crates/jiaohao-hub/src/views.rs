@@ -26,6 +26,11 @@ fn minutes_up(ms: i64) -> u32 {
 }
 
 impl ViewContext<'_> {
+    /// The hall's day: its date, which never goes back with the clock.
+    fn today(&self) -> jiaohao_core::LocalDate {
+        self.hall.date().unwrap_or(self.now.date).max(self.now.date)
+    }
+
     fn time(&self, at: Millis) -> String {
         rfc3339(at, self.zone)
     }
@@ -57,12 +62,29 @@ impl ViewContext<'_> {
                     recall: call.recall,
                 })
                 .collect(),
+            // To the minute: the view changes once a minute by time alone, not every tick.
+            now: Some(self.time(Millis(
+                self.now.at.0 - self.now.at.0.rem_euclid(Millis::MINUTE),
+            ))),
+            open_today: hall.is_open_on(self.today()),
+            closed_reason: hall
+                .calendar()
+                .map(|calendar| calendar.day_kind(self.today()))
+                .filter(|kind| !kind.is_open())
+                .map(|kind| kind.as_str().to_owned()),
+            next_opening: hall.next_opening(self.now).map(|opening| wire::Opening {
+                date: opening.date.to_string(),
+                time: opening.time.to_string(),
+                weekday: opening.date.weekday().as_str().to_owned(),
+            }),
         }
     }
 
     /// Why a ticket of this service cannot be taken now, if it cannot.
     fn unavailable_reason(&self, service: &Service) -> Option<&'static str> {
-        if !service.enabled {
+        if !self.hall.is_open_on(self.today()) {
+            Some("hall_closed")
+        } else if !service.enabled {
             Some("disabled")
         } else if !service.issues_at(self.now.time) {
             Some("not_open")
