@@ -53,10 +53,16 @@ struct Demo {
     /// Start only the hub: no kiosk or display window.
     #[arg(long, env = "JIAOHAO_DEMO_NO_WINDOWS")]
     no_windows: bool,
-    /// Bring the hall to life: simulated citizens take tickets and simulated clerks serve them
-    /// at every window, in virtual time on a database of its own (`jiaohao-simulated.db`).
-    #[arg(long, env = "JIAOHAO_DEMO_SIMULATE")]
+    /// Bring the hall to life (the default): simulated citizens take tickets and simulated
+    /// clerks serve them at every window, on a demo clock that starts shortly before the hall's
+    /// next opening by its calendar, on a database of its own (`jiaohao-simulated.db`). The
+    /// kiosk window stays usable beside them.
+    #[arg(long, env = "JIAOHAO_DEMO_SIMULATE", conflicts_with = "real_clock")]
     simulate: bool,
+    /// The plain hall on the machine's clock, with nobody simulated (`jiaohao.db`): on a closed
+    /// day or outside the hours, the kiosk says so.
+    #[arg(long, env = "JIAOHAO_DEMO_REAL_CLOCK")]
+    real_clock: bool,
     /// How many times faster than real time the simulated hall runs.
     #[arg(long, env = "JIAOHAO_DEMO_SPEED", default_value_t = 10.0, value_parser = parse_speed)]
     speed: f64,
@@ -166,7 +172,8 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create the data folder {}", demo.data.display()))?;
     // A simulated hall runs ahead of the calendar: it keeps its own database, so the real
     // demo's days are never mixed with virtual ones.
-    let db = demo.data.join(if demo.simulate {
+    let simulated = demo.simulate || !demo.real_clock;
+    let db = demo.data.join(if simulated {
         "jiaohao-simulated.db"
     } else {
         "jiaohao.db"
@@ -194,13 +201,11 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         seed,
         ..HubConfig::new(db.clone())
     };
-    // The simulated day starts just before the hall opens (09:00), on a day after any the
-    // database has seen, and runs `speed` times faster; the hub keeps the same time.
-    let simulation = if demo.simulate {
-        let first_day = simulate::first_day(&db, &zone)?;
-        let origin = first_day
-            .timestamp()
-            .checked_add(jiff::SignedDuration::from_mins(8 * 60 + 55))?;
+    // The simulated day starts just before the hall next opens by its calendar, on a day
+    // after any the database has seen, and runs `speed` times faster; the hub keeps the same
+    // time, and every face shows it.
+    let simulation = if simulated {
+        let (first_day, origin) = simulate::demo_start(&db, &config.seed, &zone)?;
         let clock = Arc::new(simulate::SimClock::new(origin, demo.speed));
         config.clock = clock.clone();
         // One kiosk issues every simulated ticket, faster than a person could at a high speed.
@@ -263,8 +268,10 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         let simulated = match simulation {
             Some((first_day, clock)) => {
                 println!(
-                    "\n  simulating from {} at {}× speed: citizens take tickets, clerks serve them at every window",
-                    first_day.date(),
+                    "\n  simulating from {} at {}× speed on the hall's own clock: citizens take tickets, clerks serve them at every window (--real-clock for the plain hall)",
+                    jiaohao_hub::Clock::now(&*clock)
+                        .to_zoned_datetime(zone.clone())
+                        .strftime("%Y-%m-%d %H:%M"),
                     clock.speed()
                 );
                 let day = u32::try_from(first_day.timestamp().as_second() / 86_400).unwrap_or(0);

@@ -143,6 +143,13 @@ pub async fn run(
     let hub = Client::new(&simulation.hub);
     let hall = hub.hall().await?;
     let services: Vec<String> = hall.services.iter().map(|s| s.def.code.clone()).collect();
+    // Citizens come from the hall's opening (its earliest service hours), or the model's.
+    let opens = hall
+        .services
+        .iter()
+        .filter_map(|s| jiaohao_core::ClockTime::parse(&s.def.hours.as_ref()?[0]).ok())
+        .min()
+        .unwrap_or(scenario.open);
     anyhow::ensure!(!services.is_empty(), "the hall has no service to simulate");
     let shared = Arc::new(Shared {
         clock,
@@ -159,6 +166,7 @@ pub async fn run(
     tasks.spawn(citizens(
         simulation,
         scenario,
+        opens,
         services,
         shared.clone(),
         stop.clone(),
@@ -167,23 +175,40 @@ pub async fn run(
     Ok(shared.tally.clone())
 }
 
-/// Citizens arrive day after day and take tickets at the kiosk.
+/// Citizens arrive day after day on the days the hall works (by its calendar) and take
+/// tickets at the kiosk.
 async fn citizens(
     simulation: Simulation,
     scenario: Scenario,
+    opens: jiaohao_core::ClockTime,
     services: Vec<String>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
     let kiosk = Client::new(&simulation.hub).with_token(&simulation.kiosk_token);
-    let open = SignedDuration::from_mins(i64::from(scenario.open.minutes()));
+    let public = Client::new(&simulation.hub);
+    let open = SignedDuration::from_mins(i64::from(opens.minutes()));
     let mut midnight = simulation.first_day.clone();
-    for day in simulation.day.. {
+    let mut day = simulation.day;
+    loop {
         let opening = midnight
             .timestamp()
             .checked_add(open)
             .unwrap_or(midnight.timestamp());
-        for citizen in draw_day(&scenario, day) {
+        if !pause(&mut stop, shared.clock.real_until(opening)).await {
+            return;
+        }
+        // A closed day (今日不办公): nobody comes; the next day draws the next model day.
+        let today = midnight.date().to_string();
+        let closed = public
+            .hall()
+            .await
+            .is_ok_and(|hall| hall.date.as_deref() == Some(today.as_str()) && !hall.open_today);
+        for citizen in if closed {
+            Vec::new()
+        } else {
+            draw_day(&scenario, day)
+        } {
             let at = opening
                 .checked_add(SignedDuration::from_millis(citizen.arrival_ms))
                 .unwrap_or(opening);
@@ -216,6 +241,9 @@ async fn citizens(
                     shared.tally.refused.fetch_add(1, Ordering::Relaxed);
                 }
             }
+        }
+        if !closed {
+            day += 1;
         }
         midnight = match midnight.tomorrow() {
             Ok(next) => next,
@@ -322,4 +350,53 @@ pub fn first_day(
     } else {
         Ok(last.tomorrow()?)
     }
+}
+
+/// How long before the hall opens the demo clock starts: a moment to see the empty hall.
+pub const BEFORE_OPENING: SignedDuration = SignedDuration::from_mins(2);
+
+/// Where the demo clock starts on the database at `db` (seeded with `seed` if new): shortly
+/// before the hall's next opening by its calendar, on or after [`first_day`]. Answers the
+/// local midnight of that day and the instant the clock starts.
+pub fn demo_start(
+    db: &std::path::Path,
+    seed: &[jiaohao_core::Command],
+    zone: &jiff::tz::TimeZone,
+) -> anyhow::Result<(jiff::ZonedDateTime, Timestamp)> {
+    use jiaohao_core::{ClockTime, Hall, LocalDate, Millis, Now};
+    let first = first_day(db, zone)?;
+    // The hall as configured: its log's fold, or the seed a new database will get.
+    let mut hall = Hall::new();
+    if db.exists() {
+        let store = jiaohao_store::Store::open(db)?;
+        store.for_each_record_after(0, |record| hall.evolve(&record.event, record.at))?;
+    }
+    let date = LocalDate::new(first.year(), first.month() as u8, first.day() as u8)?;
+    let midnight = Now {
+        at: Millis(first.timestamp().as_millisecond()),
+        date,
+        time: ClockTime::MIDNIGHT,
+    };
+    if hall.services().is_empty() {
+        for command in seed {
+            let _ = hall.apply(command, midnight);
+        }
+    }
+    let opening = hall.next_opening(midnight).ok_or_else(|| {
+        anyhow::anyhow!("the hall's calendar has no working day within a year: nothing to show")
+    })?;
+    let day = jiff::civil::date(
+        opening.date.year,
+        opening.date.month as i8,
+        opening.date.day as i8,
+    )
+    .to_zoned_datetime(zone.clone())?;
+    let opens = day
+        .timestamp()
+        .checked_add(SignedDuration::from_mins(i64::from(opening.time.minutes())))?;
+    let origin = opens
+        .checked_sub(BEFORE_OPENING)
+        .unwrap_or(opens)
+        .max(first.timestamp());
+    Ok((day, origin))
 }
