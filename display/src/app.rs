@@ -342,7 +342,7 @@ impl DisplayApp {
         self.calls.push(call);
     }
 
-    /// The wall clock in the hall's time zone (Asia/Shanghai until the hall says otherwise).
+    /// The hall's clock in its time zone (Asia/Shanghai until the hall says otherwise).
     fn clock(&mut self, hall: Option<&HallView>) -> ClockText {
         let name = hall.map_or("Asia/Shanghai", |h| h.timezone.as_str());
         if self.zone.as_ref().is_none_or(|(n, _)| n != name) {
@@ -355,7 +355,13 @@ impl DisplayApp {
             .as_ref()
             .map(|(_, z)| z.clone())
             .unwrap_or(jiff::tz::TimeZone::UTC);
-        let local = jiff::Timestamp::now().to_zoned_datetime(zone);
+        // The hall's clock, not the machine's: a simulated day reads as one day. A hub older
+        // than the hall's clock in its view leaves the machine's.
+        let at = hall
+            .and_then(|h| h.now.as_deref())
+            .and_then(|now| now.parse::<jiff::Timestamp>().ok())
+            .unwrap_or_else(jiff::Timestamp::now);
+        let local = at.to_zoned_datetime(zone);
         let weekday = local.weekday().to_monday_one_offset();
         ClockText {
             time: format!("{:02}:{:02}", local.hour(), local.minute()),

@@ -170,3 +170,25 @@ fn a_window_the_hall_does_not_have_is_named_plainly() {
     let mut display = harness(app, (1280.0, 720.0));
     wait_for_text(&mut display, "本大厅没有 42 号窗口");
 }
+
+#[test]
+fn the_display_shows_the_hall_clock_not_the_machine_clock() {
+    // The hub's clock stands at Monday 23 November 2026, 09:00 in Shanghai, whatever the
+    // machine's clock says; the hall view carries it.
+    let hub = TestHub::start();
+    let machine = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap())
+        .strftime("%m-%d")
+        .to_string();
+    assert_ne!(
+        machine, "11-23",
+        "the machine's date must differ from the hall's"
+    );
+    let app = DisplayApp::new(hall_config(&hub)).expect("the display starts");
+    let mut display = harness(app, LANDSCAPE);
+    wait_for_text(&mut display, "11月23日 星期一");
+    display.get_by_label("09:00");
+    // The hall's clock moves, and the display follows it.
+    hub.clock.advance(jiff::SignedDuration::from_mins(90));
+    wait_for_text(&mut display, "10:30");
+}
