@@ -54,7 +54,7 @@ async fn a_closed_day_refuses_tickets_and_says_when_the_hall_opens() {
         body.error
     );
     assert!(body.error.contains("2026-11-30"), "{}", body.error);
-    let hall = hub.hall().await;
+    let hall = hall_when(&hub, |hall| hall.date.as_deref() == Some("2026-11-28")).await;
     assert!(!hall.open_today);
     assert_eq!(hall.closed_reason.as_deref(), Some("rest_day"));
     let next = hall.next_opening.expect("a next opening");

@@ -392,6 +392,16 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             p("/api/hall/settings"),
             Some(settings),
         ),
+        ("GET", "/api/calendar", Public, p("/api/calendar"), None),
+        (
+            "PUT",
+            "/api/calendar",
+            Admin,
+            p("/api/calendar"),
+            Some(
+                json!({"working_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday"]}),
+            ),
+        ),
         (
             "PUT",
             "/api/hall/notices",
