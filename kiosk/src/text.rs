@@ -173,6 +173,7 @@ words! {
     paused: "暂停取号，请到咨询台", "Ticketing paused, please ask at the information desk";
     paused_detail: "网络连接中断，正在自动重新连接…", "The connection to the hall system is lost; reconnecting automatically…";
     error_not_open: "该业务现在不在取号时段，请留意大厅公告的取号时间", "This service is not issuing tickets right now; please see the ticket hours in the hall";
+    error_hall_closed: "今日不办公，请在办公日前来办理，办公时间请留意大厅公告", "The hall is closed today; please come back on a working day (see the hall's notices for the opening days)";
     error_cap: "该业务今日号已取完，请明天再来或到咨询台", "All of today's tickets for this service are taken; please come back tomorrow or ask at the information desk";
     error_disabled: "该业务暂停办理，请到咨询台咨询", "This service is not available at the moment; please ask at the information desk";
     error_busy: "取号人数较多，请稍后再试", "Many people are taking tickets; please try again in a moment";
