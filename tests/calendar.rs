@@ -145,3 +145,19 @@ async fn only_the_admin_sets_the_calendar_and_bad_ones_are_refused() {
     assert!(calendar.holidays.is_empty());
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_admin_console_has_a_calendar_section() {
+    let hub = TestHub::start().await;
+    let script = send(hub.public.request(Method::GET, "/assets/admin.js")).await;
+    assert_eq!(script.status, 200);
+    assert!(
+        script.body.contains("\"/api/calendar\""),
+        "admin.js edits the calendar"
+    );
+    assert!(
+        script.body.contains("renderCalendar"),
+        "admin.js has the calendar tab"
+    );
+    hub.stop().await;
+}
