@@ -133,6 +133,9 @@ async fn only_the_admin_sets_the_calendar_and_bad_ones_are_refused() {
         json!({"holidays": ["2026-10-01"], "working_days": ["2026-10-01"]}),
         json!({"holidays": "2026-10-01"}),
         json!({"weekends": []}),
+        json!({"working_weekdays": ["monday", "monday"]}),
+        json!({"holidays": ["2026-10-01", "2026-10-01"]}),
+        json!({"holidays": [" 2026-10-01"]}),
     ] {
         let reply = send_json(&hub.admin, Method::PUT, "/api/calendar", bad.clone()).await;
         reply.expect_error(400, "invalid");

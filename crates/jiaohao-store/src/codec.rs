@@ -129,10 +129,19 @@ pub fn calendar_from_parts(
         ..HallCalendar::default()
     };
     for name in working_weekdays {
-        calendar.working_weekdays[Weekday::parse(name.trim())?.index()] = true;
+        let day = Weekday::parse(name)?;
+        if std::mem::replace(&mut calendar.working_weekdays[day.index()], true) {
+            return Err(Error::invalid(format!("{name} is listed twice")));
+        }
     }
     let dates = |texts: &[String]| -> Result<std::collections::BTreeSet<LocalDate>, Error> {
-        texts.iter().map(|t| LocalDate::parse(t.trim())).collect()
+        let mut dates = std::collections::BTreeSet::new();
+        for text in texts {
+            if !dates.insert(LocalDate::parse(text)?) {
+                return Err(Error::invalid(format!("{text} is listed twice")));
+            }
+        }
+        Ok(dates)
     };
     calendar.holidays = dates(holidays)?;
     calendar.working_days = dates(working_days)?;
@@ -576,6 +585,9 @@ mod tests {
             r#"{"type":"calendar_configured","working_weekdays":["someday"],"holidays":[],"working_days":[]}"#,
             r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-02-30"],"working_days":[]}"#,
             r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-01-01"],"working_days":["2027-01-01"]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":["monday","monday"],"holidays":[],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-01-01","2027-01-01"],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[" monday"],"holidays":[],"working_days":[]}"#,
         ] {
             assert!(event_from_json(bad).is_err(), "{bad}");
         }
