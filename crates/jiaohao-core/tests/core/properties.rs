@@ -41,22 +41,13 @@ fn service(code_text: &str, prefix: &str) -> Service {
 }
 
 fn service_named(code: ServiceCode) -> Service {
-    Service {
-        name_zh: format!("{code}业务"),
-        name_en: format!("{code} business"),
-        code,
-        prefix: Prefix::parse("Z").unwrap(),
-        wait_target_min: 30,
-        handling_target_min: 20,
-        handling_estimate_min: 10,
-        daily_cap: None,
-        hours: None,
-        documents_zh: Vec::new(),
-        documents_en: Vec::new(),
-        fee_note_zh: String::new(),
-        fee_note_en: String::new(),
-        enabled: true,
-    }
+    Service::new(
+        code.clone(),
+        Prefix::parse("Z").unwrap(),
+        format!("{code}业务"),
+        format!("{code} business"),
+    )
+    .with_targets(30, 20)
 }
 
 fn window_def(number: u32, services: Vec<ServiceCode>) -> WindowDef {
