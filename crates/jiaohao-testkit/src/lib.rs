@@ -6,6 +6,7 @@
 
 mod blocking;
 mod http;
+mod metrics;
 mod web;
 
 use std::net::SocketAddr;
@@ -15,6 +16,7 @@ use std::time::{Duration, Instant};
 
 pub use blocking::BlockingHub;
 pub use http::*;
+pub use metrics::{parse_exposition, scrape};
 pub use web::*;
 
 use jiaohao_client::Client;
