@@ -6,7 +6,6 @@ mod support;
 
 mod abuse;
 mod api;
-mod crash;
 mod events;
 mod faults;
 mod ops;

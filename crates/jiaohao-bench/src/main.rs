@@ -56,7 +56,7 @@ fn hub_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let beside = exe.with_file_name("jiaohao-hub");
     anyhow::ensure!(
         beside.exists(),
-        "no jiaohao-hub beside {}: build it (cargo build --release --bin jiaohao-hub) or pass --hub",
+        "no jiaohao-hub beside {}: build it (cargo build --release -p jiaohao-hub) or pass --hub",
         exe.display()
     );
     Ok(beside)

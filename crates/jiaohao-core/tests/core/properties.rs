@@ -1,14 +1,16 @@
 //! Property tests of the hall: random sequences of what citizens, clerks and admins do — with
 //! time passing and days ending — applied through `Hall::apply`, checking after every step
 //! what must hold whatever happens: the invariants, unique numbers, strict order within a
-//! queue, the log folding back into the live state, and that no window idles while a ticket
-//! it may serve waits.
+//! queue, the log folding back into the live state (and into the read side's history, which
+//! must tell each of today's tickets and each window as the hall has them), and that no window
+//! idles while a ticket it may serve waits.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiaohao_core::dispatch::{self, Caller, GREEN_STREAK_LIMIT, NEAR_TIE_MS};
+use jiaohao_core::history::Activity;
 use jiaohao_core::{
-    ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Prefix, Projection, Service,
+    ClockTime, Command, Event, Hall, History, LocalDate, Millis, Now, Prefix, Projection, Service,
     ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
 };
 use proptest::prelude::*;
@@ -41,22 +43,13 @@ fn service(code_text: &str, prefix: &str) -> Service {
 }
 
 fn service_named(code: ServiceCode) -> Service {
-    Service {
-        name_zh: format!("{code}业务"),
-        name_en: format!("{code} business"),
-        code,
-        prefix: Prefix::parse("Z").unwrap(),
-        wait_target_min: 30,
-        handling_target_min: 20,
-        handling_estimate_min: 10,
-        daily_cap: None,
-        hours: None,
-        documents_zh: Vec::new(),
-        documents_en: Vec::new(),
-        fee_note_zh: String::new(),
-        fee_note_en: String::new(),
-        enabled: true,
-    }
+    Service::new(
+        code.clone(),
+        Prefix::parse("Z").unwrap(),
+        format!("{code}业务"),
+        format!("{code} business"),
+    )
+    .with_targets(30, 20)
 }
 
 fn window_def(number: u32, services: Vec<ServiceCode>) -> WindowDef {
@@ -232,6 +225,8 @@ fn next_date(date: LocalDate) -> LocalDate {
 struct Run {
     hall: Hall,
     replayed: Hall,
+    /// The read side's fold of the same log.
+    history: History,
     clock: Clock,
     tokens: u64,
     numbers: HashMap<LocalDate, HashSet<TicketNumber>>,
@@ -244,6 +239,7 @@ impl Run {
         let mut run = Run {
             hall: Hall::new(),
             replayed: Hall::new(),
+            history: History::new(),
             clock: Clock::start(),
             tokens: 0,
             numbers: HashMap::new(),
@@ -439,10 +435,12 @@ impl Run {
                         _ => {}
                     }
                     self.replayed.evolve(event, now.at);
+                    self.history.fold(event, now.at, "test", |_| {});
                 }
             }
         }
         self.check_state(command)?;
+        check_history(&self.hall, &self.history)?;
         Ok(result)
     }
 
@@ -493,6 +491,52 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// Checks that the history tells each of today's tickets and each window as the hall has
+/// them: number, issue time, service (after transfers), first call, rating and activity.
+fn check_history(hall: &Hall, history: &History) -> Result<(), TestCaseError> {
+    for ticket in hall.tickets() {
+        let Some(life) = history.ticket(ticket.id) else {
+            return Err(TestCaseError::fail(format!(
+                "the history lacks {}",
+                ticket.number
+            )));
+        };
+        prop_assert_eq!(life.number, ticket.number);
+        prop_assert_eq!(life.issued_at, ticket.issued_at);
+        prop_assert_eq!(
+            &life.service,
+            &ticket.service,
+            "service of {}",
+            ticket.number
+        );
+        prop_assert_eq!(life.green_channel, ticket.green_channel);
+        let first_call = life.first_call.as_ref().map(|call| call.at);
+        prop_assert_eq!(
+            first_call,
+            ticket.first_called_at,
+            "first call of {}",
+            ticket.number
+        );
+        prop_assert_eq!(life.rating, ticket.rating.map(|r| r.rating));
+    }
+    for window in hall.windows() {
+        let expected = match &window.state {
+            WindowState::Closed => Activity::Closed,
+            WindowState::Open => Activity::Open,
+            WindowState::Serving { .. } => Activity::Serving,
+            WindowState::Paused { reason } => Activity::Paused {
+                reason: reason.clone(),
+                actor: "test".into(),
+            },
+        };
+        let told = history
+            .activity(window.number())
+            .map_or(Activity::Closed, |(activity, _)| activity.clone());
+        prop_assert_eq!(told, expected, "window {}", window.number());
+    }
+    Ok(())
 }
 
 /// A ticket called in order (neither out of order nor a recall, and not pinned to the window)
