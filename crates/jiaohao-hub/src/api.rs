@@ -9,12 +9,13 @@ use axum::response::{IntoResponse, Response};
 use jiaohao_core::{
     Command, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
 };
-use jiaohao_store::{Role, codec};
+use jiaohao_store::Role;
 use jiaohao_wire as wire;
 use serde::de::DeserializeOwned;
 
 use crate::app::AppState;
 use crate::auth::Principal;
+use crate::codec;
 use crate::error::ApiError;
 use crate::writer::Answer;
 

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod backups;
 pub mod cli;
 pub mod clock;
+pub mod codec;
 pub mod error;
 pub mod events;
 pub mod hall_file;

@@ -19,12 +19,13 @@ use axum::body::Bytes;
 use jiaohao_core::{
     Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
 };
-use jiaohao_store::{NewRecord, Role, Store, StoreError, codec};
+use jiaohao_store::{NewRecord, Role, Store, StoreError};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::{Clock, core_now, time_zone};
+use crate::codec;
 use crate::error::ApiError;
 use crate::syncer::{Delivery, Outcome, Syncer};
 use crate::views::{self, ViewContext};

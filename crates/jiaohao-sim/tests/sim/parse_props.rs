@@ -2,7 +2,6 @@
 //! hall, and any field of it set to any value is parsed or refused with a message, never
 //! a panic; what is accepted has sane figures.
 
-
 use jiaohao_sim::{Scenario, ScenarioError};
 use proptest::prelude::*;
 
