@@ -27,7 +27,7 @@ pub use dispatch::{Policy, Queues};
 pub use error::Error;
 pub use estimate::Projection;
 pub use event::{Command, Event, TransferTarget};
-pub use hall::{Call, Hall, HallSettings};
+pub use hall::{Call, Hall, HallSettings, HallSnapshot};
 pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 pub use rating::{Rating, RatingReason, TicketRating};
 pub use service::Service;

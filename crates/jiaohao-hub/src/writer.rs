@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use jiaohao_core::{
-    Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
+    Command, Event, Hall, HallSnapshot, Millis, Now, Projection, ServiceCode, TicketId,
+    WindowNumber,
 };
-use jiaohao_store::{NewRecord, Role, Store, StoreError};
+use jiaohao_store::{NewRecord, Role, SnapshotLookup, Store, StoreError};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -318,19 +319,66 @@ fn take_queued(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     }
 }
 
-/// The hall as the log says it is: `base` (the hall as of event `after`) with every event
-/// logged after `after` folded in; and the sequence number of the log's last event.
-fn fold(store: &Store, base: Hall, after: u64) -> Result<(Hall, u64), StoreError> {
+/// The hall as the log says it is, and where the log stands.
+struct Folded {
+    hall: Hall,
+    /// The sequence number of the log's last event.
+    seq: u64,
+    /// The last day start folded, with the snapshot of the hall right after it.
+    day_start: Option<(u64, HallSnapshot)>,
+}
+
+/// `base` (the hall as of event `after`) with every event logged after `after` folded in.
+fn fold(store: &Store, base: Hall, after: u64) -> Result<Folded, StoreError> {
     let mut hall = base;
-    store.for_each_record_after(after, |record| hall.evolve(&record.event, record.at))?;
-    Ok((hall, store.last_seq()?))
+    let mut day_start = None;
+    store.for_each_record_after(after, |record| {
+        if let Event::DayStarted { date } = record.event {
+            // Costs a copy of the configuration, once a day of the log.
+            day_start = Some((record.seq, hall.day_start_snapshot(date, record.at)));
+        }
+        hall.evolve(&record.event, record.at);
+    })?;
+    Ok(Folded {
+        hall,
+        seq: store.last_seq()?,
+        day_start,
+    })
+}
+
+/// The hall as the log says it is, folded from the snapshot of the latest day start (only
+/// the day so far is read), or from the whole log when there is no snapshot this version can
+/// use; then the snapshot of the latest day start folded is saved for the next start.
+fn load(store: &Store) -> Result<(Hall, u64), StoreError> {
+    let (base, after) = match store.latest_hall_snapshot()? {
+        SnapshotLookup::Found { seq, snapshot } => (Hall::from_snapshot(&snapshot), seq),
+        SnapshotLookup::Missing => (Hall::new(), 0),
+        SnapshotLookup::Ignored { seq, reason } => {
+            tracing::info!(seq, %reason, "hall snapshot ignored; folding the whole log");
+            (Hall::new(), 0)
+        }
+    };
+    let folded = fold(store, base, after)?;
+    if let Some((seq, snapshot)) = &folded.day_start {
+        save_snapshot(store, *seq, snapshot);
+    }
+    Ok((folded.hall, folded.seq))
+}
+
+/// Saves the snapshot of a day start. A failure costs only the next start-up's time, so it
+/// is logged, not raised.
+fn save_snapshot(store: &Store, seq: u64, snapshot: &HallSnapshot) {
+    match store.save_hall_snapshot(seq, snapshot) {
+        Ok(()) => tracing::debug!(seq, date = %snapshot.date, "hall snapshot saved"),
+        Err(error) => tracing::warn!(%error, seq, "cannot save the hall snapshot"),
+    }
 }
 
 /// Opens the database, folds the log into the hall, seeds an empty log with `seed` commands,
 /// and starts the writer thread.
 pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
     let store = Store::open(&db)?;
-    let (hall, seq) = fold(&store, Hall::new(), 0)?;
+    let (hall, seq) = load(&store)?;
     if let Err(broken) = hall.check_invariants() {
         tracing::error!(%broken, "the folded log breaks an invariant");
     }
@@ -470,6 +518,7 @@ impl Writer {
     /// Applies the seed commands of a hall file to an empty log as one transaction.
     fn seed(&mut self, commands: Vec<Command>) -> anyhow::Result<()> {
         let now = self.now();
+        let day_start = self.day_start_ahead(now);
         let mut records = Vec::new();
         for command in &commands {
             let events = self
@@ -479,8 +528,31 @@ impl Writer {
             records.extend(self.records_for(events, now, "hall-file"));
         }
         self.commit(&records)?;
+        self.save_day_start(day_start, &records);
         self.follow_time_zone();
         Ok(())
+    }
+
+    /// The snapshot of the hall as a day start on this batch's date would leave it, when the
+    /// batch's first accepted command will start a day: taken before the batch (which a
+    /// refused command leaves unchanged), since the day start's own state is gone once the
+    /// command's other events are folded.
+    fn day_start_ahead(&self, now: Now) -> Option<HallSnapshot> {
+        self.hall
+            .date()
+            .is_none_or(|today| now.date > today)
+            .then(|| self.hall.day_start_snapshot(now.date, now.at))
+    }
+
+    /// After a commit: saves the snapshot taken ahead if the batch started a day.
+    fn save_day_start(&self, snapshot: Option<HallSnapshot>, committed: &[Prepared]) {
+        let Some(snapshot) = snapshot else { return };
+        let day_start = committed
+            .iter()
+            .find(|p| matches!(p.event, Event::DayStarted { date } if date == snapshot.date));
+        if let Some(day_start) = day_start {
+            save_snapshot(&self.store, day_start.seq, &snapshot);
+        }
     }
 
     /// Numbers events and prepares them for the log and the stream.
@@ -529,6 +601,7 @@ impl Writer {
 
     fn handle_batch(&mut self, batch: Vec<Request>) {
         let now = self.now();
+        let day_start = self.day_start_ahead(now);
         let mut prepared = Vec::new();
         let mut replies = Vec::new();
         let mut queries = Vec::new();
@@ -648,6 +721,7 @@ impl Writer {
             self.reload();
         }
         if committed && !prepared.is_empty() {
+            self.save_day_start(day_start, &prepared);
             self.follow_time_zone();
             self.rebase_if_due();
         }
@@ -777,7 +851,9 @@ impl Writer {
         }
     }
 
-    /// After a failed commit: the in-memory state ran ahead of the log, so fold it again.
+    /// After a failed commit: the in-memory state ran ahead of the log, so fold it again, from
+    /// the kept copy (never older than the day start's snapshot: it is renewed at each day
+    /// start, so it never holds more than a day's tickets either).
     fn reload(&mut self) {
         let folded = match fold(&self.store, self.base.clone(), self.base_seq) {
             Ok(folded) => Ok(folded),
@@ -791,9 +867,9 @@ impl Writer {
                 })
             }
         };
-        if let Ok((hall, seq)) = folded {
-            self.hall = hall;
-            self.seq = seq;
+        if let Ok(folded) = folded {
+            self.hall = folded.hall;
+            self.seq = folded.seq;
         }
     }
 
@@ -954,7 +1030,11 @@ mod tests {
         let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
         let logged = log_a_morning(&mut store);
         assert!(logged.len() > 80, "{} events", logged.len());
-        let (whole, last) = fold(&store, Hall::new(), 0).unwrap();
+        let Folded {
+            hall: whole,
+            seq: last,
+            ..
+        } = fold(&store, Hall::new(), 0).unwrap();
         assert_eq!(last, logged.len() as u64);
         assert_eq!(whole.tickets().len(), 40);
         for cut in [
@@ -968,9 +1048,185 @@ mod tests {
             for record in &logged[..cut] {
                 base.evolve(&record.event, record.at);
             }
-            let (hall, seq) = fold(&store, base, cut as u64).unwrap();
+            let Folded { hall, seq, .. } = fold(&store, base, cut as u64).unwrap();
             assert_eq!(seq, last);
             assert!(hall == whole, "folding from event {cut} gives another hall");
         }
+    }
+
+    /// Logs `days` days of the default hall through the core, each with tickets issued,
+    /// called and finished, and an admin change; returns the seq of each day start.
+    fn log_days(store: &mut Store, days: u8) -> Vec<u64> {
+        let mut hall = Hall::new();
+        let mut events = Vec::new();
+        let window = WindowNumber::new(1).unwrap();
+        let mut token = 0u32;
+        for day in 0..days {
+            let mut commands = if day == 0 {
+                crate::hall_file::parse(crate::hall_file::DEFAULT_HALL).unwrap()
+            } else {
+                vec![Command::Tick]
+            };
+            commands.push(Command::Open { window });
+            for i in 0..12u32 {
+                token += 1;
+                commands.push(Command::IssueTicket {
+                    service: ServiceCode::parse(if i % 2 == 0 { "hukou" } else { "id_card" })
+                        .unwrap(),
+                    green_channel: i % 5 == 0,
+                    token: format!("{token:032}"),
+                    idempotency_key: None,
+                });
+                if i % 2 == 0 {
+                    commands.push(Command::CallNext { window });
+                }
+            }
+            let mut settings = hall.settings().clone();
+            settings.notices_zh = vec![format!("第{day}天")];
+            commands.push(Command::ConfigureHall(settings));
+            for (i, command) in commands.iter().enumerate() {
+                let now = Now {
+                    at: Millis(1_800_000_000_000 + 86_400_000 * i64::from(day) + 1_000 * i as i64),
+                    date: LocalDate::new(2026, 12, 2 + day).unwrap(),
+                    time: ClockTime::from_minutes(9 * 60 + i as u16 / 60).unwrap(),
+                };
+                let applied = hall.apply(command, now).unwrap();
+                events.extend(applied.into_iter().map(|event| (now.at, event)));
+            }
+        }
+        let records: Vec<NewRecord<'_>> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (at, event))| NewRecord {
+                seq: i as u64 + 1,
+                at: *at,
+                actor: "test",
+                event,
+                public: None,
+            })
+            .collect();
+        store.append(&records).unwrap();
+        records
+            .iter()
+            .filter(|r| matches!(r.event, Event::DayStarted { .. }))
+            .map(|r| r.seq)
+            .collect()
+    }
+
+    #[test]
+    fn start_up_folds_only_what_follows_the_latest_day_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let day_starts = log_days(&mut store, 3);
+        assert_eq!(day_starts.len(), 3);
+        let whole = fold(&store, Hall::new(), 0).unwrap();
+        assert_eq!(whole.hall.tickets().len(), 12);
+
+        // No snapshot yet: the whole log is folded, and the latest day start's snapshot saved.
+        assert_eq!(
+            store.latest_hall_snapshot().unwrap(),
+            SnapshotLookup::Missing
+        );
+        let (hall, seq) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert_eq!(seq, whole.seq);
+        let SnapshotLookup::Found {
+            seq: snapshot_seq, ..
+        } = store.latest_hall_snapshot().unwrap()
+        else {
+            panic!("no snapshot saved");
+        };
+        assert_eq!(snapshot_seq, day_starts[2]);
+
+        // From now on only what follows it is read: an event before it that cannot be read
+        // no longer matters (folding the whole log would fail on it).
+        let body: String = store
+            .record(2)
+            .map(|record| jiaohao_store::stored::event_to_json(&record.unwrap().event))
+            .unwrap();
+        // Another connection changes the file, as a damaged disk or an older hub would.
+        let db = dir.path().join("hall.db");
+        let execute = |sql: &str, value: &dyn rusqlite::ToSql| {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute(sql, [value]).unwrap();
+        };
+        let damage = |body: &str| execute("UPDATE events SET body = ?1 WHERE seq = 2", &body);
+        damage("{}");
+        assert!(fold(&store, Hall::new(), 0).is_err());
+        let (hall, seq) = load(&store).unwrap();
+        assert!(hall == whole.hall, "the hall from the snapshot differs");
+        assert_eq!(seq, whole.seq);
+
+        // A snapshot of an older version is ignored: the whole log is folded again (and here
+        // fails on the damaged event, which shows it was read).
+        execute(
+            "UPDATE hall_snapshots SET version = ?1",
+            &(jiaohao_store::stored::SNAPSHOT_VERSION - 1),
+        );
+        assert!(load(&store).is_err());
+        damage(&body);
+        let (hall, _) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert!(
+            matches!(
+                store.latest_hall_snapshot().unwrap(),
+                SnapshotLookup::Found { seq, .. } if seq == day_starts[2]
+            ),
+            "the snapshot is rebuilt"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_writer_saves_a_snapshot_when_a_day_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hall.db");
+        let start_at: jiff::Timestamp = "2026-12-02T01:00:00Z".parse().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(start_at));
+        let seed = crate::hall_file::parse(crate::hall_file::DEFAULT_HALL).unwrap();
+        let outputs = start(db.clone(), seed, clock.clone()).unwrap();
+        let window = WindowNumber::new(1).unwrap();
+        let issue = |token: u32| Command::IssueTicket {
+            service: ServiceCode::parse("hukou").unwrap(),
+            green_channel: false,
+            token: format!("{token:032}"),
+            idempotency_key: None,
+        };
+        let handle = outputs.handle.clone();
+        handle
+            .command(Command::Open { window }, "test".into())
+            .await
+            .unwrap();
+        for token in 0..3 {
+            handle.command(issue(token), "test".into()).await.unwrap();
+        }
+        handle
+            .command(Command::CallNext { window }, "test".into())
+            .await
+            .unwrap();
+        // The next morning, the first ticket starts the day in the same command.
+        clock.advance(jiff::SignedDuration::from_hours(24));
+        handle.command(issue(3), "test".into()).await.unwrap();
+        drop(handle);
+        drop(outputs.handle);
+        outputs.stopped.await.unwrap();
+
+        let store = Store::open(&db).unwrap();
+        let SnapshotLookup::Found { seq, snapshot } = store.latest_hall_snapshot().unwrap() else {
+            panic!("no snapshot saved at the day start");
+        };
+        assert_eq!(snapshot.date, LocalDate::new(2026, 12, 3).unwrap());
+        assert_eq!(
+            snapshot.next_ticket_id,
+            TicketId(3),
+            "ids go on across days"
+        );
+        assert!(matches!(
+            store.record(seq).unwrap().unwrap().event,
+            Event::DayStarted { .. }
+        ));
+        let whole = fold(&store, Hall::new(), 0).unwrap();
+        let (hall, _) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert_eq!(hall.tickets().len(), 1);
     }
 }

@@ -2,6 +2,9 @@
 //! tokens, users and sessions, the problems devices report, and the stored form of events
 //! (`stored`, a contract of its own, independent of the HTTP API).
 //!
+//! The hall at the latest day start is kept beside the log (`snapshots`), so a start-up folds
+//! only the day so far.
+//!
 //! Durability: WAL with `synchronous=FULL`, so a committed batch survives `kill -9` and power
 //! loss; or, after [`Store::defer_syncs`], commits that the caller syncs itself (the hub's
 //! writer and syncer threads). Migrations are an append-only list keyed by `PRAGMA user_version`; a file written by a
@@ -9,6 +12,7 @@
 
 mod account_changes;
 mod devices;
+mod snapshots;
 pub mod stored;
 mod tokens;
 mod users;
@@ -20,6 +24,7 @@ use rusqlite::{Connection, OpenFlags, params};
 
 pub use account_changes::AccountChange;
 pub use devices::DeviceProblem;
+pub use snapshots::SnapshotLookup;
 pub use tokens::{ApiToken, Role};
 pub use users::{Session, User};
 
@@ -119,6 +124,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE users ADD COLUMN disabled_by TEXT;
     ALTER TABLE api_tokens ADD COLUMN created_by TEXT;
     ALTER TABLE api_tokens ADD COLUMN revoked_by TEXT;",
+    // 5: the hall at the latest day start (a cache of the log's fold, see `snapshots`): `seq`
+    // is the day start it follows, `version` that of the JSON in `body`.
+    "CREATE TABLE hall_snapshots (
+        seq      INTEGER PRIMARY KEY,
+        version  INTEGER NOT NULL,
+        body     TEXT NOT NULL
+    );",
 ];
 
 /// The write-ahead log SQLite keeps beside the database file `db`.
@@ -231,7 +243,9 @@ impl Store {
             .pragma_query_value(None, "user_version", |row| row.get(0))?)
     }
 
-    /// Appends events in one transaction: all of them are durable when this returns, or none.
+    /// Appends events in one transaction: all of them are committed when this returns, or
+    /// none. Committed is durable too, unless syncs are deferred ([`Store::defer_syncs`]):
+    /// then only once the caller has synced the WAL.
     pub fn append(&mut self, records: &[NewRecord<'_>]) -> Result<()> {
         let tx = self.conn.transaction()?;
         {

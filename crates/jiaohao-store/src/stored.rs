@@ -9,8 +9,9 @@
 //! pins them.
 
 use jiaohao_core::{
-    Break, ClockTime, Error, Event, HallSettings, LocalDate, Prefix, Rating, RatingReason, Service,
-    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber,
+    Break, ClockTime, Error, Event, HallSettings, HallSnapshot, LocalDate, Millis, Prefix, Rating,
+    RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef,
+    WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -522,6 +523,69 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
     Ok(event)
 }
 
+/// The version of the hall snapshot's stored form. A snapshot of another version is ignored
+/// (the hub folds the log instead and writes a new one), so raise it whenever
+/// [`HallSnapshot`] or the form below changes: a snapshot is a cache, the log is the record.
+pub const SNAPSHOT_VERSION: i64 = 1;
+
+/// The stored form of a [`HallSnapshot`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredSnapshot {
+    date: String,
+    day_started_at_ms: i64,
+    next_ticket_id: u64,
+    hall: StoredSettings,
+    services: Vec<StoredService>,
+    windows: Vec<StoredWindow>,
+}
+
+/// The JSON a hall snapshot is stored as (of [`SNAPSHOT_VERSION`]).
+pub fn snapshot_to_json(snapshot: &HallSnapshot) -> String {
+    let stored = StoredSnapshot {
+        date: snapshot.date.to_string(),
+        day_started_at_ms: snapshot.day_started_at.0,
+        next_ticket_id: snapshot.next_ticket_id.0,
+        hall: StoredSettings::from_core(&snapshot.settings),
+        services: snapshot
+            .services
+            .iter()
+            .map(StoredService::from_core)
+            .collect(),
+        windows: snapshot
+            .windows
+            .iter()
+            .map(StoredWindow::from_core)
+            .collect(),
+    };
+    serde_json::to_string(&stored).expect("stored snapshots serialize")
+}
+
+/// Reads a hall snapshot of [`SNAPSHOT_VERSION`] back.
+pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
+    let invalid = |error: &dyn std::fmt::Display| DecodeError::Invalid(error.to_string());
+    let stored: StoredSnapshot = serde_json::from_str(text).map_err(|e| invalid(&e))?;
+    let snapshot = HallSnapshot {
+        date: LocalDate::parse(&stored.date).map_err(|e| invalid(&e))?,
+        day_started_at: Millis(stored.day_started_at_ms),
+        next_ticket_id: TicketId(stored.next_ticket_id),
+        settings: stored.hall.to_core().map_err(|e| invalid(&e))?,
+        services: stored
+            .services
+            .iter()
+            .map(StoredService::to_core)
+            .collect::<Result<_, _>>()
+            .map_err(|e| invalid(&e))?,
+        windows: stored
+            .windows
+            .iter()
+            .map(StoredWindow::to_core)
+            .collect::<Result<_, _>>()
+            .map_err(|e| invalid(&e))?,
+    };
+    Ok(snapshot)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -850,5 +914,34 @@ mod tests {
             event_from_json(newer),
             Err(DecodeError::UnknownKind("calendar_set".into()))
         );
+    }
+
+    #[test]
+    fn a_hall_snapshot_reads_back_as_it_was_written() {
+        let samples = every_event_with_its_bytes();
+        let windows: Vec<WindowDef> = samples
+            .iter()
+            .filter_map(|(event, _)| match event {
+                Event::WindowDefined(def) => Some(def.clone()),
+                _ => None,
+            })
+            .collect();
+        let snapshot = HallSnapshot {
+            date: LocalDate::new(2026, 12, 7).unwrap(),
+            day_started_at: Millis(1_796_572_800_123),
+            next_ticket_id: TicketId(1_234_567),
+            settings: HallSettings {
+                notices_zh: vec!["今日下午停电".into()],
+                ..HallSettings::default()
+            },
+            services: vec![hukou()],
+            windows,
+        };
+        let json = snapshot_to_json(&snapshot);
+        assert_eq!(snapshot_from_json(&json), Ok(snapshot), "{json}");
+        assert!(matches!(
+            snapshot_from_json(&json.replace("day_started_at_ms", "started")),
+            Err(DecodeError::Invalid(_))
+        ));
     }
 }
