@@ -20,7 +20,7 @@ use jiaohao_core::{
     Command, Event, Hall, HallSnapshot, Millis, Now, Projection, ServiceCode, TicketId,
     WindowNumber,
 };
-use jiaohao_store::{NewRecord, Role, SnapshotLookup, Store, StoreError};
+use jiaohao_store::{NewRecord, Record, Role, SnapshotLookup, Store, StoreError};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -121,6 +121,22 @@ pub enum Request {
     },
     Store(StoreJob),
     Read(ReadJob),
+    /// Records numbered elsewhere, to append in order (follow mode only).
+    Follow {
+        records: Vec<Record>,
+        reply: oneshot::Sender<Result<u64, FollowError>>,
+    },
+}
+
+/// Why records to follow were not appended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FollowError {
+    #[error("record {found} does not follow this log, which expects record {expected} next")]
+    OutOfOrder { expected: u64, found: u64 },
+    #[error("this hub runs its own hall; it follows no other log")]
+    NotFollowing,
+    #[error("the records cannot be stored now")]
+    Unavailable,
 }
 
 /// The hall as last published: its sequence number and its view as JSON.
@@ -225,6 +241,18 @@ impl WriterHandle {
         .await?
     }
 
+    /// Appends records numbered elsewhere (another hub's log), which must continue this log
+    /// without a gap; answers the sequence number of the last record now held, once the
+    /// records are durable. Only a writer started with [`start_following`] takes them.
+    pub async fn follow(&self, records: Vec<Record>) -> Result<u64, FollowError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request::Follow { records, reply })
+            .await
+            .map_err(|_| FollowError::Unavailable)?;
+        answer.await.map_err(|_| FollowError::Unavailable)?
+    }
+
     /// Runs `job` on the writing connection in the writer's turn (users and sessions).
     pub async fn store<T: Send + 'static>(
         &self,
@@ -297,6 +325,9 @@ struct Writer {
     /// Makes each turn's writes durable, then delivers its outcome (absent while seeding).
     syncer: Option<Syncer>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// Follow mode: the log is numbered elsewhere and arrives through [`Request::Follow`];
+    /// no commands, no day rollover by the clock.
+    following: bool,
     /// A copy of the hall as of event `base_seq`. A failed commit goes back to it and folds
     /// only the events logged since, not the whole history (which grows by thousands of events
     /// a day and would hold up the writer, and the reads it answers, for seconds).
@@ -377,6 +408,23 @@ fn save_snapshot(store: &Store, seq: u64, snapshot: &HallSnapshot) {
 /// Opens the database, folds the log into the hall, seeds an empty log with `seed` commands,
 /// and starts the writer thread.
 pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
+    start_writer(db, seed, clock, false)
+}
+
+/// Starts the writer in follow mode, for a standby: it folds the log it has and then only
+/// appends records numbered elsewhere ([`WriterHandle::follow`]), in order. Nothing seeds it,
+/// it refuses commands, and its clock never starts a day: the followed log does. Its views,
+/// stream and reads work as a running hall's.
+pub fn start_following(db: PathBuf, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
+    start_writer(db, Vec::new(), clock, true)
+}
+
+fn start_writer(
+    db: PathBuf,
+    seed: Vec<Command>,
+    clock: Arc<dyn Clock>,
+    following: bool,
+) -> anyhow::Result<Outputs> {
     let store = Store::open(&db)?;
     let (hall, seq) = load(&store)?;
     if let Err(broken) = hall.check_invariants() {
@@ -402,6 +450,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         stream: stream.clone(),
         syncer: None,
         metrics: crate::metrics::Metrics::new(),
+        following,
         base: Hall::new(),
         base_seq: 0,
     };
@@ -465,7 +514,7 @@ impl Writer {
                 }
                 _ = tick.tick() => {
                     let now = self.now();
-                    if self.hall.date().is_none_or(|today| now.date > today) {
+                    if !self.following && self.hall.date().is_none_or(|today| now.date > today) {
                         let (reply, _) = oneshot::channel();
                         self.handle_batch(vec![Request::Command {
                             command: Command::Tick,
@@ -555,6 +604,62 @@ impl Writer {
         }
     }
 
+    /// Folds records numbered elsewhere and prepares them for the log and the stream; all of
+    /// them or, when they do not continue the log, none. A day start among them gets its
+    /// snapshot, as when this writer starts a day itself.
+    fn follow(
+        &mut self,
+        records: Vec<Record>,
+        prepared: &mut Vec<Prepared>,
+        day_start: &mut Option<HallSnapshot>,
+    ) -> Result<u64, FollowError> {
+        if !self.following {
+            return Err(FollowError::NotFollowing);
+        }
+        for (offset, record) in records.iter().enumerate() {
+            let expected = self.seq + 1 + offset as u64;
+            if record.seq != expected {
+                return Err(FollowError::OutOfOrder {
+                    expected,
+                    found: record.seq,
+                });
+            }
+        }
+        for record in records {
+            if let Event::DayStarted { date } = record.event {
+                *day_start = Some(self.hall.day_start_snapshot(date, record.at));
+            }
+            self.hall.evolve(&record.event, record.at);
+            self.seq = record.seq;
+            let public = self.public_message(record.seq, record.at, &record.event);
+            prepared.push(Prepared {
+                seq: record.seq,
+                at: record.at,
+                actor: record.actor,
+                event: record.event,
+                public,
+            });
+        }
+        Ok(self.seq)
+    }
+
+    /// The stream message of a followed event, as [`Writer::records_for`] makes it.
+    fn public_message(
+        &self,
+        seq: u64,
+        at: Millis,
+        event: &Event,
+    ) -> Option<(&'static str, String)> {
+        let change = views::change(&self.hall, event)?;
+        let name = change.name();
+        let message = wire::ChangeMessage {
+            id: seq,
+            at: crate::clock::rfc3339(at, &self.zone),
+            change,
+        };
+        Some((name, serde_json::to_string(&message).unwrap_or_default()))
+    }
+
     /// Numbers events and prepares them for the log and the stream.
     fn records_for(&mut self, events: Vec<Event>, now: Now, actor: &str) -> Vec<Prepared> {
         events
@@ -601,7 +706,12 @@ impl Writer {
 
     fn handle_batch(&mut self, batch: Vec<Request>) {
         let now = self.now();
-        let day_start = self.day_start_ahead(now);
+        let mut day_start = if self.following {
+            None
+        } else {
+            self.day_start_ahead(now)
+        };
+        let mut followed = Vec::new();
         let mut prepared = Vec::new();
         let mut replies = Vec::new();
         let mut queries = Vec::new();
@@ -612,6 +722,22 @@ impl Writer {
         let changes_before = self.store.total_changes();
         for request in batch {
             match request {
+                Request::Follow { records, reply } => {
+                    let result = self.follow(records, &mut prepared, &mut day_start);
+                    followed.push((reply, result));
+                }
+                Request::Command { reply, .. } | Request::CommandFrom { reply, .. }
+                    if self.following =>
+                {
+                    replies.push((
+                        reply,
+                        Err(ApiError::new(
+                            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                            "following",
+                            "this hub follows another hall's log and takes no commands",
+                        )),
+                    ));
+                }
                 Request::CommandFrom {
                     build,
                     actor,
@@ -764,6 +890,15 @@ impl Writer {
             };
             outcome.deliveries.push(Box::new(move || {
                 let _ = reply.send(answer);
+            }));
+        }
+        for (reply, result) in followed {
+            let result = match result {
+                Ok(_) if !committed => Err(FollowError::Unavailable),
+                result => result,
+            };
+            outcome.deliveries.push(Box::new(move || {
+                let _ = reply.send(result);
             }));
         }
         for (token, reply) in queries {
@@ -1228,5 +1363,74 @@ mod tests {
         let (hall, _) = load(&store).unwrap();
         assert!(hall == whole.hall);
         assert_eq!(hall.tickets().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_following_writer_appends_records_numbered_elsewhere_in_order_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut source = Store::open(&dir.path().join("source.db")).unwrap();
+        let day_starts = log_days(&mut source, 2);
+        let mut records = Vec::new();
+        source
+            .for_each_record_after(0, |record| records.push(record))
+            .unwrap();
+        let db = dir.path().join("standby.db");
+        // A clock days after the log: a following writer never starts a day of its own.
+        let clock = Arc::new(crate::clock::ManualClock::new(
+            "2027-06-01T01:00:00Z".parse().unwrap(),
+        ));
+        let outputs = start_following(db.clone(), clock.clone()).unwrap();
+        let handle = outputs.handle.clone();
+        assert_eq!(handle.follow(records[..50].to_vec()).await, Ok(50));
+        assert_eq!(
+            handle.follow(records[60..].to_vec()).await,
+            Err(FollowError::OutOfOrder {
+                expected: 51,
+                found: 61
+            })
+        );
+        assert_eq!(
+            handle.follow(records[50..].to_vec()).await,
+            Ok(records.len() as u64)
+        );
+        let refused = handle
+            .command(
+                Command::Open {
+                    window: WindowNumber::new(1).unwrap(),
+                },
+                "test".into(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, "following");
+        let date = handle
+            .read(|context: &ViewContext<'_>| context.hall.date())
+            .await
+            .unwrap();
+        assert_eq!(date, Some(LocalDate::new(2026, 12, 3).unwrap()));
+        drop(handle);
+        drop(outputs.handle);
+        outputs.stopped.await.unwrap();
+
+        // The standby's log is the source's, record for record, with the day start snapshot.
+        let standby = Store::open(&db).unwrap();
+        let mut copied = Vec::new();
+        standby
+            .for_each_record_after(0, |record| copied.push(record))
+            .unwrap();
+        assert_eq!(copied, records);
+        assert!(matches!(
+            standby.latest_hall_snapshot().unwrap(),
+            SnapshotLookup::Found { seq, .. } if seq == day_starts[1]
+        ));
+        let (hall, _) = load(&standby).unwrap();
+        assert!(hall == fold(&source, Hall::new(), 0).unwrap().hall);
+
+        // A writer that runs its own hall follows nothing.
+        let own = start(dir.path().join("own.db"), Vec::new(), clock).unwrap();
+        assert_eq!(
+            own.handle.follow(records[..1].to_vec()).await,
+            Err(FollowError::NotFollowing)
+        );
     }
 }
