@@ -29,7 +29,7 @@ pub use dispatch::{Policy, Queues};
 pub use error::Error;
 pub use estimate::Projection;
 pub use event::{Command, Event, TransferTarget};
-pub use hall::{Call, Hall, HallSettings};
+pub use hall::{Call, Hall, HallSettings, HallSnapshot};
 pub use history::{Fact, History};
 pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 pub use rating::{Rating, RatingReason, TicketRating};

@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use jiaohao_core::Command;
-use jiaohao_store::codec;
 use jiaohao_wire::HallFile;
+
+use crate::codec;
 
 /// The default hall, built into the binary so a fresh machine runs with no files around.
 pub const DEFAULT_HALL: &str = include_str!("../../../assets/halls/default.toml");

@@ -2,16 +2,18 @@
 //! time passing and days ending — applied through `Hall::apply`, checking after every step
 //! what must hold whatever happens: the invariants, unique numbers, strict order within a
 //! queue, the log folding back into the live state (and into the read side's history, which
-//! must tell each of today's tickets and each window as the hall has them), and that no window
-//! idles while a ticket it may serve waits.
+//! must tell each of today's tickets and each window as the hall has them), that no window
+//! idles while a ticket it may serve waits, and that a snapshot taken at a day start folds
+//! forward to the hall of the whole log.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiaohao_core::dispatch::{self, Caller, GREEN_STREAK_LIMIT, NEAR_TIE_MS};
 use jiaohao_core::history::Activity;
 use jiaohao_core::{
-    ClockTime, Command, Event, Hall, History, LocalDate, Millis, Now, Prefix, Projection, Service,
-    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
+    ClockTime, Command, Event, Hall, HallSnapshot, History, LocalDate, Millis, Now, Prefix,
+    Projection, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef,
+    WindowNumber, WindowState,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
@@ -227,6 +229,8 @@ struct Run {
     replayed: Hall,
     /// The read side's fold of the same log.
     history: History,
+    /// Every event emitted, with its time: the log.
+    log: Vec<(Millis, Event)>,
     clock: Clock,
     tokens: u64,
     numbers: HashMap<LocalDate, HashSet<TicketNumber>>,
@@ -240,6 +244,7 @@ impl Run {
             hall: Hall::new(),
             replayed: Hall::new(),
             history: History::new(),
+            log: Vec::new(),
             clock: Clock::start(),
             tokens: 0,
             numbers: HashMap::new(),
@@ -436,6 +441,7 @@ impl Run {
                     }
                     self.replayed.evolve(event, now.at);
                     self.history.fold(event, now.at, "test", |_| {});
+                    self.log.push((now.at, event.clone()));
                 }
             }
         }
@@ -718,6 +724,66 @@ fn check_projection(hall: &Hall, now: Now) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// At every day start of the log: the snapshot taken just before it (as the hub takes it)
+/// restores exactly the hall after it, and folding the rest of the log onto that gives the
+/// live hall. Returns how many day starts were checked.
+fn check_day_start_snapshots(run: &Run) -> Result<usize, TestCaseError> {
+    let mut before = Hall::new();
+    let mut day_starts = 0;
+    for (index, (at, event)) in run.log.iter().enumerate() {
+        if let Event::DayStarted { date } = event {
+            day_starts += 1;
+            let snapshot: HallSnapshot = before.day_start_snapshot(*date, *at);
+            let mut after = before.clone();
+            after.evolve(event, *at);
+            let mut restored = Hall::from_snapshot(&snapshot);
+            prop_assert!(
+                restored == after,
+                "the snapshot of the day start at event {index} restores another hall"
+            );
+            for (at, event) in &run.log[index + 1..] {
+                restored.evolve(event, *at);
+            }
+            prop_assert!(
+                restored == run.hall,
+                "the hall restored from the day start at event {index} and folded forward \
+                 differs from the live hall"
+            );
+        }
+        before.evolve(event, *at);
+    }
+    Ok(day_starts)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_day_start_snapshot_folds_forward_to_the_hall_of_the_whole_log(
+        ops in prop::collection::vec(op(), 1..300),
+        extra_days in 1..4u32,
+    ) {
+        let mut run = Run::start()?;
+        for op in &ops {
+            run.step(op)?;
+        }
+        // A few more days (with an admin change on each) so every case spans several.
+        for day in 0..extra_days {
+            run.step(&Op::NextDay { minutes: 30, tick: day % 2 == 0 })?;
+            run.step(&Op::Reprefix { service: day as usize % 3, letter: day as u8 })?;
+            run.step(&Op::Open { window: 1 })?;
+            run.step(&Op::Issue { service: 0, green_channel: false, key: None, reuse_token: false })?;
+            run.step(&Op::CallNext { window: 1 })?;
+        }
+        let day_starts = check_day_start_snapshots(&run)?;
+        prop_assert!(day_starts > usize::try_from(extra_days).unwrap());
+    }
 }
 
 proptest! {

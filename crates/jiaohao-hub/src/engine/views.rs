@@ -6,11 +6,11 @@ use jiaohao_core::{
     Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget, Window,
     WindowNumber, WindowState,
 };
-use jiaohao_store::codec;
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 
 use crate::clock::rfc3339;
+use crate::codec;
 
 /// Everything a view is built from: the state, its projection, the moment and the zone.
 pub struct ViewContext<'a> {
