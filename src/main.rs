@@ -261,6 +261,7 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         }
         // Ctrl-C or SIGTERM first stops the simulated people, then the hub.
         let (stop_tx, stop) = watch::channel(false);
+        let hub_stopped = stop_tx.clone();
         tokio::spawn(async move {
             cli::shutdown_signal().await;
             let _ = stop_tx.send(true);
@@ -298,9 +299,16 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
             // The hub serves while the simulation runs; both stop on the same signal, the
             // simulated people first so that no request of theirs is cut off.
             let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-            let serving = tokio::spawn(hub.serve(listener, async move {
-                let _ = rx.await;
-            }));
+            let serving = tokio::spawn(async move {
+                let served = hub
+                    .serve(listener, async move {
+                        let _ = rx.await;
+                    })
+                    .await;
+                // A hub that stops by itself (a failed sync) stops the simulated people too.
+                let _ = hub_stopped.send(true);
+                served
+            });
             match simulated.await {
                 Ok(Ok(tally)) => println!("\n  simulation stopped: {}", tally.summary()),
                 Ok(Err(error)) => tracing::error!(%error, "the simulation failed"),

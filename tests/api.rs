@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::support::{TestHub, WAIT, expect_api_error, send, send_json};
 
-/// Every route of the hub's router, as `app.rs` declares it.
+/// Every route of the hub's router, as `crates/jiaohao-hub/src/http/mod.rs` declares it.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/health"),
     ("GET", "/api/openapi.json"),

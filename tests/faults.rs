@@ -1,5 +1,6 @@
 //! Faults of the machine under a running hub: a disk that fills up (a real small tmpfs under
-//! the database, filled with a ballast file), and the automatic daily backup with its restore.
+//! the database, filled with a ballast file), a sync of the log that fails, and the automatic
+//! daily backup with its restore.
 //!
 //! A read-only remount cannot be tested the same way: Linux refuses `remount,ro` while the hub
 //! holds the database open for writing. SQLite reports both as a failed write, which takes the
@@ -192,6 +193,54 @@ async fn a_full_disk_refuses_changes_with_503_reads_go_on_and_the_hub_recovers()
     assert_eq!(hukou.issued_today, 3);
     running.stop().await.unwrap();
     drop(disk);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_sync_stops_an_embedded_hub_with_an_error_and_the_process_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let kiosk_token = jiaohao_hub::cli::create_token(&db, Role::Kiosk, None, "kiosk").unwrap();
+    let config = HubConfig {
+        seed: hall_file::parse(hall_file::DEFAULT_HALL).unwrap(),
+        clock: Arc::new(ManualClock::new(at(MORNING))),
+        limits: LimitConfig::off(),
+        ..HubConfig::new(db.clone())
+    };
+    let running = jiaohao_hub::spawn("127.0.0.1:0", config).await.unwrap();
+    let public = Client::new(running.url());
+    let kiosk = public.with_token(&kiosk_token);
+    kiosk.issue_ticket("hukou", false, None).await.unwrap();
+
+    // The WAL's name now leads nowhere (a link to itself): the writer's connection still
+    // writes its open file, but the next sync cannot open it and fails with ELOOP, as a sync
+    // that fails on a bad disk does. Root may open any file, so permissions cannot do this.
+    let wal = jiaohao_store::wal_path(&db);
+    std::fs::remove_file(&wal).unwrap();
+    std::os::unix::fs::symlink(&wal, &wal).unwrap();
+    let refused = send(
+        kiosk
+            .request(Method::POST, "/api/tickets")
+            .json(&serde_json::json!({"service": "hukou"})),
+    )
+    .await;
+    // Nobody is told of a ticket the disk may not hold: its request learns the hub stops.
+    refused.expect_error(503, "shutting_down");
+
+    // The hub stops serving by itself, without a shutdown signal ...
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while public.health().await.is_ok() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the hub still serves after a failed sync"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // ... and `serve` returns the error (this test's process is still alive to see it).
+    let error = running
+        .stop()
+        .await
+        .expect_err("serve returns the sync error");
+    assert!(error.to_string().contains("durable"), "{error:#}");
 }
 
 /// Waits (bounded) until `path` exists.

@@ -7,7 +7,6 @@ mod support;
 mod abuse;
 mod api;
 mod calendar;
-mod crash;
 mod events;
 mod faults;
 mod ops;

@@ -117,7 +117,7 @@ fn the_same_tap_retried_returns_the_same_ticket() {
     // The kiosk's retry after a timeout resends the tap's idempotency key; the hub then answers
     // with the ticket it already issued rather than a second one.
     let hub = TestHub::start();
-    let kiosk = hub.client().with_token(&hub.kiosk_token);
+    let kiosk = hub.client().with_token(&hub.tokens.kiosk);
     let first = hub
         .runtime
         .block_on(kiosk.issue_ticket("hukou", false, Some("kiosk-tap-1")))

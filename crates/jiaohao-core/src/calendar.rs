@@ -153,6 +153,52 @@ pub struct Opening {
 }
 
 impl HallCalendar {
+    /// A calendar from weekday names and `YYYY-MM-DD` dates, checked: the one parse the log,
+    /// the API and hall files share. A name or date listed twice is refused.
+    pub fn from_parts(
+        working_weekdays: &[String],
+        holidays: &[String],
+        working_days: &[String],
+    ) -> Result<HallCalendar, Error> {
+        let mut calendar = HallCalendar {
+            working_weekdays: [false; 7],
+            ..HallCalendar::default()
+        };
+        for name in working_weekdays {
+            let day = Weekday::parse(name)?;
+            if std::mem::replace(&mut calendar.working_weekdays[day.index()], true) {
+                return Err(Error::invalid(format!("{name} is listed twice")));
+            }
+        }
+        let dates = |texts: &[String]| -> Result<BTreeSet<LocalDate>, Error> {
+            let mut dates = BTreeSet::new();
+            for text in texts {
+                if !dates.insert(LocalDate::parse(text)?) {
+                    return Err(Error::invalid(format!("{text} is listed twice")));
+                }
+            }
+            Ok(dates)
+        };
+        calendar.holidays = dates(holidays)?;
+        calendar.working_days = dates(working_days)?;
+        calendar.validate()?;
+        Ok(calendar)
+    }
+
+    /// The calendar in plain words, as [`HallCalendar::from_parts`] reads it: working weekday
+    /// names (Monday first), holidays and working days as `YYYY-MM-DD`.
+    pub fn to_parts(&self) -> (Vec<String>, Vec<String>, Vec<String>) {
+        (
+            Weekday::ALL
+                .into_iter()
+                .filter(|day| self.works_on(*day))
+                .map(|day| day.as_str().to_owned())
+                .collect(),
+            self.holidays.iter().map(ToString::to_string).collect(),
+            self.working_days.iter().map(ToString::to_string).collect(),
+        )
+    }
+
     /// Open every day: how a hall that never set a calendar runs (as halls ran before
     /// calendars existed, so an old log keeps its meaning).
     pub fn every_day() -> HallCalendar {

@@ -89,6 +89,28 @@ struct HandlingTotals {
     count: i64,
 }
 
+/// The hall the moment a day starts: its configuration, the day, and the id its first ticket
+/// will get (ids go on across days). Plain data, since the core has no serde: the hub's store
+/// keeps one at each day start, so a restart folds only the events after it, not the history.
+///
+/// At a day start the state is exactly this: no tickets, every window closed since that
+/// moment. Every part of the hall's configuration belongs here; [`Hall::from_snapshot`] names
+/// every field of the hall, so one added to it cannot be forgotten here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HallSnapshot {
+    pub date: LocalDate,
+    /// When the day started: the time of its [`Event::DayStarted`].
+    pub day_started_at: Millis,
+    pub next_ticket_id: TicketId,
+    pub settings: HallSettings,
+    /// The calendar as set; `None` if it never was.
+    pub calendar: Option<HallCalendar>,
+    /// Ordered by code.
+    pub services: Vec<Service>,
+    /// Ordered by number.
+    pub windows: Vec<WindowDef>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hall {
     settings: HallSettings,
@@ -122,6 +144,74 @@ pub struct Hall {
 impl Hall {
     pub fn new() -> Hall {
         Hall::default()
+    }
+
+    /// The hall as it stands once a day starts: equal to the hall [`Hall::evolve`] makes of
+    /// `snapshot`'s day start, so folding what followed it gives the hall of the whole log.
+    pub fn from_snapshot(snapshot: &HallSnapshot) -> Hall {
+        let HallSnapshot {
+            date,
+            day_started_at,
+            next_ticket_id,
+            settings,
+            calendar,
+            services,
+            windows,
+        } = snapshot;
+        let mut hall = Hall {
+            settings: settings.clone(),
+            calendar: calendar.clone(),
+            date: Some(*date),
+            services: services
+                .iter()
+                .map(|service| (service.code.clone(), service.clone()))
+                .collect(),
+            windows: windows
+                .iter()
+                .map(|def| {
+                    let window = Window {
+                        def: def.clone(),
+                        state: WindowState::Closed,
+                        state_since: *day_started_at,
+                        consecutive_green: 0,
+                    };
+                    (def.number, window)
+                })
+                .collect(),
+            tickets: Vec::new(),
+            first_id_today: next_ticket_id.0,
+            by_number: HashMap::new(),
+            by_token: HashMap::new(),
+            by_idempotency_key: HashMap::new(),
+            last_seq: BTreeMap::new(),
+            issued_today: BTreeMap::new(),
+            queues: Queues::default(),
+            recent_calls: VecDeque::new(),
+            handling: BTreeMap::new(),
+            last_finished: BTreeMap::new(),
+            policy: Policy::default(),
+        };
+        hall.refresh_loads();
+        hall
+    }
+
+    /// The snapshot of this hall once a day starts on `date` at `at` (what folding
+    /// `DayStarted { date }` at `at` into it makes), without changing or copying today's
+    /// tickets: the hub takes it just before the command that starts a day.
+    pub fn day_start_snapshot(&self, date: LocalDate, at: Millis) -> HallSnapshot {
+        HallSnapshot {
+            date,
+            day_started_at: at,
+            next_ticket_id: TicketId(self.first_id_today + self.tickets.len() as u64),
+            settings: self.settings.clone(),
+            calendar: self.calendar.clone(),
+            services: self.services.values().cloned().collect(),
+            windows: self
+                .windows
+                .values()
+                .map(|window| window.def.clone())
+                .collect(),
+        }
     }
 
     /// The hall with another call-next rule, for the simulator's comparisons.

@@ -7,7 +7,8 @@
 //!
 //! The hall is event-sourced: [`Hall::apply`] decides which [`Event`]s a [`Command`] causes and
 //! folds them into the state; [`Hall::evolve`] folds a stored event, so the state after a
-//! restart is the fold of the log.
+//! restart is the fold of the log. The read side (reports, audit, replay) folds the same log
+//! once more, into how the past went: [`History`].
 
 pub mod advice;
 pub mod calendar;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod estimate;
 pub mod event;
 pub mod hall;
+pub mod history;
 pub mod ids;
 pub mod rating;
 pub mod service;
@@ -29,7 +31,8 @@ pub use dispatch::{Policy, Queues};
 pub use error::Error;
 pub use estimate::Projection;
 pub use event::{Command, Event, TransferTarget};
-pub use hall::{Call, Hall, HallSettings};
+pub use hall::{Call, Hall, HallSettings, HallSnapshot};
+pub use history::{Fact, History};
 pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 pub use rating::{Rating, RatingReason, TicketRating};
 pub use service::Service;

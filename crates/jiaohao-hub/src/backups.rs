@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use jiaohao_store::Store;
 
-use crate::app::AppState;
+use crate::http::state::AppState;
 
 /// Where automatic backups go and how many are kept.
 #[derive(Debug, Clone, PartialEq, Eq)]

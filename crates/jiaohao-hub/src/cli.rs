@@ -176,11 +176,11 @@ pub fn main() -> anyhow::Result<()> {
             };
             let rate = |text: &str| match text {
                 "off" => Ok(None),
-                text => crate::limits::Rate::parse(text).map(Some),
+                text => crate::http::limits::Rate::parse(text).map(Some),
             };
             let config = HubConfig {
                 seed,
-                limits: crate::limits::LimitConfig {
+                limits: crate::http::limits::LimitConfig {
                     tickets: rate(&ticket_limit).map_err(anyhow::Error::msg)?,
                     public: rate(&public_limit).map_err(anyhow::Error::msg)?,
                 },

@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use jiaohao_core::Command;
-use jiaohao_store::codec;
 use jiaohao_wire::HallFile;
+
+use crate::codec;
 
 /// The default hall, built into the binary so a fresh machine runs with no files around.
 pub const DEFAULT_HALL: &str = include_str!("../../../assets/halls/default.toml");
@@ -30,7 +31,7 @@ pub fn parse(text: &str) -> Result<Vec<Command>, String> {
         commands.push(Command::AddWindow(window));
     }
     if let Some(calendar) = &file.calendar {
-        let calendar = crate::calendar::from_wire(calendar)
+        let calendar = crate::http::calendar::from_wire(calendar)
             .map_err(|e| format!("hall file [calendar]: {e}"))?;
         commands.push(Command::SetCalendar(calendar));
     }

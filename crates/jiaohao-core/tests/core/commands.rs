@@ -52,22 +52,13 @@ fn num(text: &str) -> TicketNumber {
 
 /// A service with a handling estimate of 10 minutes, no cap and no hours.
 fn service(code_text: &str, prefix: &str) -> Service {
-    Service {
-        code: code(code_text),
-        name_zh: format!("{code_text}业务"),
-        name_en: format!("{code_text} business"),
-        prefix: Prefix::parse(prefix).unwrap(),
-        wait_target_min: 30,
-        handling_target_min: 20,
-        handling_estimate_min: 10,
-        daily_cap: None,
-        hours: None,
-        documents_zh: Vec::new(),
-        documents_en: Vec::new(),
-        fee_note_zh: String::new(),
-        fee_note_en: String::new(),
-        enabled: true,
-    }
+    Service::new(
+        code(code_text),
+        Prefix::parse(prefix).unwrap(),
+        format!("{code_text}业务"),
+        format!("{code_text} business"),
+    )
+    .with_targets(30, 20)
 }
 
 fn window_def(number: u32, services: &[&str]) -> WindowDef {

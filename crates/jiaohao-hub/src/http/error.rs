@@ -7,6 +7,8 @@ use axum::response::{IntoResponse, Response};
 use jiaohao_core::error::ErrorKind;
 use jiaohao_wire::ErrorBody;
 
+use crate::engine::error::EngineError;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -82,6 +84,31 @@ impl From<jiaohao_core::Error> for ApiError {
             ErrorKind::Conflict => StatusCode::CONFLICT,
         };
         ApiError::new(status, error.code(), error.to_string())
+    }
+}
+
+/// The one place an engine answer becomes an HTTP one.
+impl From<EngineError> for ApiError {
+    fn from(error: EngineError) -> ApiError {
+        match error {
+            EngineError::Refused(error) => ApiError::from(error),
+            EngineError::Unavailable => ApiError::unavailable(),
+            EngineError::Stopping => ApiError::shutting_down(),
+            EngineError::Following => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "following",
+                "this hub follows another hall's log and takes no commands",
+            ),
+        }
+    }
+}
+
+/// A failed store write in a job of the http layer: logged here, answered as unavailable
+/// (nothing was changed; the details stay in the log).
+pub fn storage(what: &'static str) -> impl FnOnce(jiaohao_store::StoreError) -> ApiError {
+    move |error| {
+        tracing::error!(%error, "{what}");
+        ApiError::unavailable()
     }
 }
 

@@ -5,7 +5,7 @@
 //! answer. The writer takes every request that queued while it was busy and appends them
 //! together in one transaction (group commit), so throughput grows with load instead of being
 //! capped by the disk's sync rate. It does not wait for the sync: the answers, the stream
-//! messages and the hall view of each batch go to the syncer threads (`crate::syncer`), which
+//! messages and the hall view of each batch go to the syncer threads (`crate::engine::syncer`), which
 //! sync the WAL and only then deliver them, in order, while the writer already works on the
 //! next batch. The thread has its own single-threaded runtime so its blocking SQLite calls
 //! never stall the HTTP workers. Reads of the whole hall never wait here: the syncer publishes
@@ -15,19 +15,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Bytes;
 use jiaohao_core::{
-    Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
+    Command, Event, Hall, HallSnapshot, Millis, Now, Projection, ServiceCode, TicketId,
+    WindowNumber,
 };
-use jiaohao_store::{NewRecord, Role, Store, StoreError, codec};
+use jiaohao_store::{NewRecord, Record, SnapshotLookup, Store, StoreError};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::{Clock, core_now, time_zone};
-use crate::error::ApiError;
-use crate::syncer::{Delivery, Outcome, Syncer};
-use crate::views::{self, ViewContext};
+use crate::codec;
+use crate::engine::error::EngineError;
+use crate::engine::stream::{StreamItem, frame};
+use crate::engine::syncer::{Delivery, Outcome, Syncer};
+use crate::engine::views::{self, ViewContext};
 
 /// The most requests committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -73,66 +75,71 @@ enum Pending {
     Done,
 }
 
-/// Work on the store done in the writer's turn: users, sessions (the writer is the only one
-/// that writes the file while the hub runs). It returns its answer, which is delivered once
-/// the work is durable.
+/// Work on the store done in the writer's turn: users, sessions, tokens, device problems (the
+/// writer is the only one that writes the file while the hub runs). It returns its answer,
+/// which is delivered once the work is durable.
 pub type StoreJob = Box<dyn FnOnce(&Store, Now) -> Delivery + Send>;
 /// A read of the hall state and its projection, done right after a batch; its answer is
 /// delivered after that batch's, once what it saw is durable.
 pub type ReadJob = Box<dyn for<'a> FnOnce(&ViewContext<'a>) -> Delivery + Send>;
 /// Makes a command from the current state inside the writer, so nothing changes in between.
-pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, ApiError> + Send>;
+pub type BuildCommand = Box<dyn FnOnce(&Hall) -> Result<Command, jiaohao_core::Error> + Send>;
 
 pub enum Request {
     Command {
         command: Command,
         actor: String,
-        reply: oneshot::Sender<Result<Answer, ApiError>>,
+        reply: oneshot::Sender<Result<Answer, EngineError>>,
     },
     TicketStatus {
         token: String,
         reply: oneshot::Sender<Option<wire::TicketStatus>>,
     },
-    CreateToken {
-        role: Role,
-        window: Option<u16>,
-        name: String,
-        actor: String,
-        reply: oneshot::Sender<Result<wire::CreatedToken, ApiError>>,
-    },
-    RevokeToken {
-        id: i64,
-        actor: String,
-        reply: oneshot::Sender<Result<bool, ApiError>>,
-    },
-    /// A device reports a problem (checked already); saved with the hub's time.
-    ReportDeviceProblem {
-        device: String,
-        kind: String,
-        message: String,
-        reply: oneshot::Sender<Result<wire::DeviceProblem, ApiError>>,
-    },
     CommandFrom {
         build: BuildCommand,
         actor: String,
-        reply: oneshot::Sender<Result<Answer, ApiError>>,
+        reply: oneshot::Sender<Result<Answer, EngineError>>,
     },
     Store(StoreJob),
     Read(ReadJob),
+    /// Records numbered elsewhere, to append in order (follow mode only).
+    Follow {
+        records: Vec<Record>,
+        reply: oneshot::Sender<Result<u64, FollowError>>,
+    },
 }
 
-/// The hall as last published: its sequence number and its view as JSON.
+/// Why records to follow were not appended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FollowError {
+    #[error("record {found} does not follow this log, which expects record {expected} next")]
+    OutOfOrder { expected: u64, found: u64 },
+    #[error("this hub runs its own hall; it follows no other log")]
+    NotFollowing,
+    #[error("the records cannot be stored now")]
+    Unavailable,
+}
+
+/// The hall as last published: its sequence number, its view, and that view as JSON (made
+/// once, here, for `GET /api/hall` and the stream). Readers share both; nobody parses the JSON
+/// back.
 #[derive(Debug, Clone)]
 pub struct Published {
     pub seq: u64,
+    pub view: Arc<wire::HallView>,
     pub json: Arc<str>,
 }
 
-/// One message of the live stream, as the bytes every subscriber is sent (made once here).
-#[derive(Debug, Clone)]
-pub enum StreamItem {
-    Change { seq: u64, frame: Bytes },
-    HallChanged { seq: u64, frame: Bytes },
+impl Published {
+    /// Publishes `view`, serialized once.
+    pub fn new(view: wire::HallView) -> Published {
+        let json = Arc::from(serde_json::to_string(&view).unwrap_or_default());
+        Published {
+            seq: view.seq,
+            view: Arc::new(view),
+            json,
+        }
+    }
 }
 
 /// A cheap, cloneable way to talk to the writer.
@@ -142,7 +149,7 @@ pub struct WriterHandle {
 }
 
 impl WriterHandle {
-    pub async fn command(&self, command: Command, actor: String) -> Result<Answer, ApiError> {
+    pub async fn command(&self, command: Command, actor: String) -> Result<Answer, EngineError> {
         self.ask(|reply| Request::Command {
             command,
             actor,
@@ -154,7 +161,7 @@ impl WriterHandle {
     pub async fn ticket_status(
         &self,
         token: String,
-    ) -> Result<Option<wire::TicketStatus>, ApiError> {
+    ) -> Result<Option<wire::TicketStatus>, EngineError> {
         self.ask(|reply| Request::TicketStatus { token, reply })
             .await
     }
@@ -162,59 +169,21 @@ impl WriterHandle {
     async fn ask<T>(
         &self,
         request: impl FnOnce(oneshot::Sender<T>) -> Request,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, EngineError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(request(reply))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())
-    }
-
-    pub async fn create_token(
-        &self,
-        role: Role,
-        window: Option<u16>,
-        name: String,
-        actor: String,
-    ) -> Result<wire::CreatedToken, ApiError> {
-        self.ask(|reply| Request::CreateToken {
-            role,
-            window,
-            name,
-            actor,
-            reply,
-        })
-        .await?
-    }
-
-    pub async fn revoke_token(&self, id: i64, actor: String) -> Result<bool, ApiError> {
-        self.ask(|reply| Request::RevokeToken { id, actor, reply })
-            .await?
-    }
-
-    /// Saves a problem `device` reports; `kind` and `message` are checked already.
-    pub async fn report_device_problem(
-        &self,
-        device: String,
-        kind: String,
-        message: String,
-    ) -> Result<wire::DeviceProblem, ApiError> {
-        self.ask(|reply| Request::ReportDeviceProblem {
-            device,
-            kind,
-            message,
-            reply,
-        })
-        .await?
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)
     }
 
     /// Applies the command `build` makes from the hall as it is when the writer gets to it.
     pub async fn command_from(
         &self,
-        build: impl FnOnce(&Hall) -> Result<Command, ApiError> + Send + 'static,
+        build: impl FnOnce(&Hall) -> Result<Command, jiaohao_core::Error> + Send + 'static,
         actor: String,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Answer, EngineError> {
         self.ask(|reply| Request::CommandFrom {
             build: Box::new(build),
             actor,
@@ -223,11 +192,29 @@ impl WriterHandle {
         .await?
     }
 
-    /// Runs `job` on the writing connection in the writer's turn (users and sessions).
-    pub async fn store<T: Send + 'static>(
+    /// Appends records numbered elsewhere (another hub's log), which must continue this log
+    /// without a gap; answers the sequence number of the last record now held, once the
+    /// records are durable. Only a writer started with [`start_following`] takes them.
+    pub async fn follow(&self, records: Vec<Record>) -> Result<u64, FollowError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request::Follow { records, reply })
+            .await
+            .map_err(|_| FollowError::Unavailable)?;
+        answer.await.map_err(|_| FollowError::Unavailable)?
+    }
+
+    /// Runs `job` on the writing connection in the writer's turn (users, sessions, tokens,
+    /// device problems): the one way to write to the store beside the log. The job's answer,
+    /// error and all, is the caller's; the writer only adds that it stopped.
+    pub async fn store<T, E>(
         &self,
-        job: impl FnOnce(&Store, Now) -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        job: impl FnOnce(&Store, Now) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<EngineError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: StoreJob = Box::new(move |store, now| {
             let answer = job(store, now);
@@ -238,15 +225,15 @@ impl WriterHandle {
         self.tx
             .send(Request::Store(job))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())?
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)?
     }
 
     /// Reads the hall state and its projection (what a window may call, what it may have rated).
     pub async fn read<T: Send + 'static>(
         &self,
         read: impl for<'a> FnOnce(&ViewContext<'a>) -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, EngineError> {
         let (reply, answer) = oneshot::channel();
         let job: ReadJob = Box::new(move |context| {
             let answer = read(context);
@@ -257,8 +244,8 @@ impl WriterHandle {
         self.tx
             .send(Request::Read(job))
             .await
-            .map_err(|_| ApiError::shutting_down())?;
-        answer.await.map_err(|_| ApiError::shutting_down())
+            .map_err(|_| EngineError::Stopping)?;
+        answer.await.map_err(|_| EngineError::Stopping)
     }
 }
 
@@ -270,7 +257,9 @@ pub struct Outputs {
     /// Ends when the writer thread has stopped and closed the database.
     pub stopped: oneshot::Receiver<()>,
     /// The hub's measurements; the writer records its commit times there.
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub metrics: Arc<crate::engine::metrics::Metrics>,
+    /// Says when a sync failed: the hub must stop (`crate::engine::syncer`).
+    pub failed: crate::engine::syncer::Failed,
 }
 
 struct Writer {
@@ -294,7 +283,10 @@ struct Writer {
     stream: broadcast::Sender<StreamItem>,
     /// Makes each turn's writes durable, then delivers its outcome (absent while seeding).
     syncer: Option<Syncer>,
-    metrics: Arc<crate::metrics::Metrics>,
+    metrics: Arc<crate::engine::metrics::Metrics>,
+    /// Follow mode: the log is numbered elsewhere and arrives through [`Request::Follow`];
+    /// no commands, no day rollover by the clock.
+    following: bool,
     /// A copy of the hall as of event `base_seq`. A failed commit goes back to it and folds
     /// only the events logged since, not the whole history (which grows by thousands of events
     /// a day and would hold up the writer, and the reads it answers, for seconds).
@@ -317,19 +309,83 @@ fn take_queued(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     }
 }
 
-/// The hall as the log says it is: `base` (the hall as of event `after`) with every event
-/// logged after `after` folded in; and the sequence number of the log's last event.
-fn fold(store: &Store, base: Hall, after: u64) -> Result<(Hall, u64), StoreError> {
+/// The hall as the log says it is, and where the log stands.
+struct Folded {
+    hall: Hall,
+    /// The sequence number of the log's last event.
+    seq: u64,
+    /// The last day start folded, with the snapshot of the hall right after it.
+    day_start: Option<(u64, HallSnapshot)>,
+}
+
+/// `base` (the hall as of event `after`) with every event logged after `after` folded in.
+fn fold(store: &Store, base: Hall, after: u64) -> Result<Folded, StoreError> {
     let mut hall = base;
-    store.for_each_record_after(after, |record| hall.evolve(&record.event, record.at))?;
-    Ok((hall, store.last_seq()?))
+    let mut day_start = None;
+    store.for_each_record_after(after, |record| {
+        if let Event::DayStarted { date } = record.event {
+            // Costs a copy of the configuration, once a day of the log.
+            day_start = Some((record.seq, hall.day_start_snapshot(date, record.at)));
+        }
+        hall.evolve(&record.event, record.at);
+    })?;
+    Ok(Folded {
+        hall,
+        seq: store.last_seq()?,
+        day_start,
+    })
+}
+
+/// The hall as the log says it is, folded from the snapshot of the latest day start (only
+/// the day so far is read), or from the whole log when there is no snapshot this version can
+/// use; then the snapshot of the latest day start folded is saved for the next start.
+fn load(store: &Store) -> Result<(Hall, u64), StoreError> {
+    let (base, after) = match store.latest_hall_snapshot()? {
+        SnapshotLookup::Found { seq, snapshot } => (Hall::from_snapshot(&snapshot), seq),
+        SnapshotLookup::Missing => (Hall::new(), 0),
+        SnapshotLookup::Ignored { seq, reason } => {
+            tracing::info!(seq, %reason, "hall snapshot ignored; folding the whole log");
+            (Hall::new(), 0)
+        }
+    };
+    let folded = fold(store, base, after)?;
+    if let Some((seq, snapshot)) = &folded.day_start {
+        save_snapshot(store, *seq, snapshot);
+    }
+    Ok((folded.hall, folded.seq))
+}
+
+/// Saves the snapshot of a day start. A failure costs only the next start-up's time, so it
+/// is logged, not raised.
+fn save_snapshot(store: &Store, seq: u64, snapshot: &HallSnapshot) {
+    match store.save_hall_snapshot(seq, snapshot) {
+        Ok(()) => tracing::debug!(seq, date = %snapshot.date, "hall snapshot saved"),
+        Err(error) => tracing::warn!(%error, seq, "cannot save the hall snapshot"),
+    }
 }
 
 /// Opens the database, folds the log into the hall, seeds an empty log with `seed` commands,
 /// and starts the writer thread.
 pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
+    start_writer(db, seed, clock, false)
+}
+
+/// Starts the writer in follow mode, for a standby: it folds the log it has and then only
+/// appends records numbered elsewhere ([`WriterHandle::follow`]), in order. Nothing seeds it,
+/// it refuses commands, and its clock never starts a day: the followed log does. Its views,
+/// stream and reads work as a running hall's.
+pub fn start_following(db: PathBuf, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
+    start_writer(db, Vec::new(), clock, true)
+}
+
+fn start_writer(
+    db: PathBuf,
+    seed: Vec<Command>,
+    clock: Arc<dyn Clock>,
+    following: bool,
+) -> anyhow::Result<Outputs> {
     let store = Store::open(&db)?;
-    let (hall, seq) = fold(&store, Hall::new(), 0)?;
+    let (hall, seq) = load(&store)?;
     if let Err(broken) = hall.check_invariants() {
         tracing::error!(%broken, "the folded log breaks an invariant");
     }
@@ -352,7 +408,8 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         published_json: Arc::from(""),
         stream: stream.clone(),
         syncer: None,
-        metrics: crate::metrics::Metrics::new(),
+        metrics: crate::engine::metrics::Metrics::new(),
+        following,
         base: Hall::new(),
         base_seq: 0,
     };
@@ -363,18 +420,17 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
     writer.rebase();
     let now = writer.now();
     writer.reproject(now);
-    writer.published_json = writer.view_json(now);
-    let (hall_tx, hall_rx) = watch::channel(Published {
-        seq: writer.seq,
-        json: writer.published_json.clone(),
-    });
+    let published = writer.view(now);
+    writer.published_json = published.json.clone();
+    let (hall_tx, hall_rx) = watch::channel(published);
     writer.store.defer_syncs()?;
-    writer.syncer = Some(Syncer::start(
+    let (syncer, failed) = Syncer::start(
         jiaohao_store::wal_path(&writer.db),
         hall_tx,
         stream.clone(),
         metrics.clone(),
-    )?);
+    )?;
+    writer.syncer = Some(syncer);
     tracing::info!(events = writer.seq, "hall state folded from the log");
 
     let (tx, rx) = mpsc::channel(4096);
@@ -397,6 +453,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         stream,
         stopped,
         metrics,
+        failed,
     })
 }
 
@@ -416,7 +473,7 @@ impl Writer {
                 }
                 _ = tick.tick() => {
                     let now = self.now();
-                    if self.hall.date().is_none_or(|today| now.date > today) {
+                    if !self.following && self.hall.date().is_none_or(|today| now.date > today) {
                         let (reply, _) = oneshot::channel();
                         self.handle_batch(vec![Request::Command {
                             command: Command::Tick,
@@ -444,11 +501,20 @@ impl Writer {
             }
         }
         // Everything written is made durable and delivered first.
+        let mut failed = false;
         if let Some(syncer) = &mut self.syncer {
             syncer.finish();
+            failed = syncer.failed();
         }
         // Fold the log into the database file before closing: a reader connection may still
-        // be open at this moment, and then closing alone would leave the WAL behind.
+        // be open at this moment, and then closing alone would leave the WAL behind. Not after
+        // a failed sync: what the page cache holds of the WAL is not known to be on the disk.
+        if failed {
+            tracing::error!(
+                "writer stopped after a failed sync; the database was not checkpointed"
+            );
+            return;
+        }
         if let Err(error) = self.store.checkpoint() {
             tracing::warn!(%error, "cannot checkpoint the database at shutdown");
         }
@@ -469,6 +535,7 @@ impl Writer {
     /// Applies the seed commands of a hall file to an empty log as one transaction.
     fn seed(&mut self, commands: Vec<Command>) -> anyhow::Result<()> {
         let now = self.now();
+        let day_start = self.day_start_ahead(now);
         let mut records = Vec::new();
         for command in &commands {
             let events = self
@@ -478,8 +545,87 @@ impl Writer {
             records.extend(self.records_for(events, now, "hall-file"));
         }
         self.commit(&records)?;
+        self.save_day_start(day_start, &records);
         self.follow_time_zone();
         Ok(())
+    }
+
+    /// The snapshot of the hall as a day start on this batch's date would leave it, when the
+    /// batch's first accepted command will start a day: taken before the batch (which a
+    /// refused command leaves unchanged), since the day start's own state is gone once the
+    /// command's other events are folded.
+    fn day_start_ahead(&self, now: Now) -> Option<HallSnapshot> {
+        self.hall
+            .date()
+            .is_none_or(|today| now.date > today)
+            .then(|| self.hall.day_start_snapshot(now.date, now.at))
+    }
+
+    /// After a commit: saves the snapshot taken ahead if the batch started a day.
+    fn save_day_start(&self, snapshot: Option<HallSnapshot>, committed: &[Prepared]) {
+        let Some(snapshot) = snapshot else { return };
+        let day_start = committed
+            .iter()
+            .find(|p| matches!(p.event, Event::DayStarted { date } if date == snapshot.date));
+        if let Some(day_start) = day_start {
+            save_snapshot(&self.store, day_start.seq, &snapshot);
+        }
+    }
+
+    /// Folds records numbered elsewhere and prepares them for the log and the stream; all of
+    /// them or, when they do not continue the log, none. A day start among them gets its
+    /// snapshot, as when this writer starts a day itself.
+    fn follow(
+        &mut self,
+        records: Vec<Record>,
+        prepared: &mut Vec<Prepared>,
+        day_start: &mut Option<HallSnapshot>,
+    ) -> Result<u64, FollowError> {
+        if !self.following {
+            return Err(FollowError::NotFollowing);
+        }
+        for (offset, record) in records.iter().enumerate() {
+            let expected = self.seq + 1 + offset as u64;
+            if record.seq != expected {
+                return Err(FollowError::OutOfOrder {
+                    expected,
+                    found: record.seq,
+                });
+            }
+        }
+        for record in records {
+            if let Event::DayStarted { date } = record.event {
+                *day_start = Some(self.hall.day_start_snapshot(date, record.at));
+            }
+            self.hall.evolve(&record.event, record.at);
+            self.seq = record.seq;
+            let public = self.public_message(record.seq, record.at, &record.event);
+            prepared.push(Prepared {
+                seq: record.seq,
+                at: record.at,
+                actor: record.actor,
+                event: record.event,
+                public,
+            });
+        }
+        Ok(self.seq)
+    }
+
+    /// The stream message of a followed event, as [`Writer::records_for`] makes it.
+    fn public_message(
+        &self,
+        seq: u64,
+        at: Millis,
+        event: &Event,
+    ) -> Option<(&'static str, String)> {
+        let change = views::change(&self.hall, event)?;
+        let name = change.name();
+        let message = wire::ChangeMessage {
+            id: seq,
+            at: crate::clock::rfc3339(at, &self.zone),
+            change,
+        };
+        Some((name, serde_json::to_string(&message).unwrap_or_default()))
     }
 
     /// Numbers events and prepares them for the log and the stream.
@@ -527,7 +673,19 @@ impl Writer {
     }
 
     fn handle_batch(&mut self, batch: Vec<Request>) {
+        if self.syncer.as_ref().is_some_and(Syncer::failed) {
+            // The hub is stopping after a failed sync: nothing more goes into the log, where a
+            // restart would find a change nobody was told of. Dropped requests are answered
+            // that the hub is stopping.
+            return;
+        }
         let now = self.now();
+        let mut day_start = if self.following {
+            None
+        } else {
+            self.day_start_ahead(now)
+        };
+        let mut followed = Vec::new();
         let mut prepared = Vec::new();
         let mut replies = Vec::new();
         let mut queries = Vec::new();
@@ -538,6 +696,15 @@ impl Writer {
         let changes_before = self.store.total_changes();
         for request in batch {
             match request {
+                Request::Follow { records, reply } => {
+                    let result = self.follow(records, &mut prepared, &mut day_start);
+                    followed.push((reply, result));
+                }
+                Request::Command { reply, .. } | Request::CommandFrom { reply, .. }
+                    if self.following =>
+                {
+                    replies.push((reply, Err(EngineError::Following)));
+                }
                 Request::CommandFrom {
                     build,
                     actor,
@@ -550,7 +717,7 @@ impl Writer {
                         prepared.extend(self.records_for(events, now, &actor));
                         replies.push((reply, Ok(pending)));
                     }
-                    Err(error) => replies.push((reply, Err(error))),
+                    Err(error) => replies.push((reply, Err(EngineError::from(error)))),
                 },
                 Request::Store(job) => outcome.deliveries.push(job(&self.store, now)),
                 Request::Read(job) => reads.push(job),
@@ -564,77 +731,9 @@ impl Writer {
                         prepared.extend(self.records_for(events, now, &actor));
                         replies.push((reply, Ok(pending)));
                     }
-                    Err(error) => replies.push((reply, Err(ApiError::from(error)))),
+                    Err(error) => replies.push((reply, Err(EngineError::from(error)))),
                 },
                 Request::TicketStatus { token, reply } => queries.push((token, reply)),
-                Request::CreateToken {
-                    role,
-                    window,
-                    name,
-                    actor,
-                    reply,
-                } => {
-                    let secret = crate::secret::api_token();
-                    let created = self
-                        .store
-                        .add_token(&secret, role, window, &name, now.at, &actor)
-                        .map(|id| wire::CreatedToken {
-                            id,
-                            token: secret,
-                            role: role.as_str().to_owned(),
-                            window,
-                            name,
-                        })
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot save a token");
-                            ApiError::unavailable()
-                        });
-                    if let Ok(created) = &created {
-                        tracing::info!(id = created.id, role = role.as_str(), %actor, "token created");
-                    }
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(created);
-                    }));
-                }
-                Request::RevokeToken { id, actor, reply } => {
-                    let revoked = self
-                        .store
-                        .revoke_token(id, now.at, &actor)
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot revoke a token");
-                            ApiError::unavailable()
-                        });
-                    tracing::info!(id, %actor, "token revoked");
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(revoked);
-                    }));
-                }
-                Request::ReportDeviceProblem {
-                    device,
-                    kind,
-                    message,
-                    reply,
-                } => {
-                    // Debug formatting keeps a device's words on one line of the log.
-                    tracing::warn!(?device, %kind, ?message, "device problem reported");
-                    let saved = self
-                        .store
-                        .add_device_problem(now.at, &device, &kind, &message)
-                        .map(|id| wire::DeviceProblem {
-                            id,
-                            at: crate::clock::rfc3339(now.at, &self.zone),
-                            device,
-                            kind,
-                            message,
-                        })
-                        .map_err(|error| {
-                            tracing::error!(%error, "cannot save a device problem");
-                            ApiError::unavailable()
-                        });
-                    outcome.deliveries.push(Box::new(move || {
-                        let _ = reply.send(saved);
-                    }));
-                }
             }
         }
 
@@ -647,6 +746,7 @@ impl Writer {
             self.reload();
         }
         if committed && !prepared.is_empty() {
+            self.save_day_start(day_start, &prepared);
             self.follow_time_zone();
             self.rebase_if_due();
         }
@@ -669,7 +769,7 @@ impl Writer {
                 if let Some((name, json)) = item.public {
                     outcome.changes.push(StreamItem::Change {
                         seq: item.seq,
-                        frame: crate::events::frame(name, item.seq, &json),
+                        frame: frame(name, item.seq, &json),
                     });
                 }
             }
@@ -683,12 +783,21 @@ impl Writer {
         };
         for (reply, pending) in replies {
             let answer = match pending {
-                Ok(_) if !committed => Err(ApiError::unavailable()),
+                Ok(_) if !committed => Err(EngineError::Unavailable),
                 Ok(pending) => Ok(answer(&context, pending)),
                 Err(error) => Err(error),
             };
             outcome.deliveries.push(Box::new(move || {
                 let _ = reply.send(answer);
+            }));
+        }
+        for (reply, result) in followed {
+            let result = match result {
+                Ok(_) if !committed => Err(FollowError::Unavailable),
+                result => result,
+            };
+            outcome.deliveries.push(Box::new(move || {
+                let _ = reply.send(result);
             }));
         }
         for (token, reply) in queries {
@@ -777,7 +886,9 @@ impl Writer {
         }
     }
 
-    /// After a failed commit: the in-memory state ran ahead of the log, so fold it again.
+    /// After a failed commit: the in-memory state ran ahead of the log, so fold it again, from
+    /// the kept copy (never older than the day start's snapshot: it is renewed at each day
+    /// start, so it never holds more than a day's tickets either).
     fn reload(&mut self) {
         let folded = match fold(&self.store, self.base.clone(), self.base_seq) {
             Ok(folded) => Ok(folded),
@@ -791,9 +902,9 @@ impl Writer {
                 })
             }
         };
-        if let Ok((hall, seq)) = folded {
-            self.hall = hall;
-            self.seq = seq;
+        if let Ok(folded) = folded {
+            self.hall = folded.hall;
+            self.seq = folded.seq;
         }
     }
 
@@ -829,36 +940,32 @@ impl Writer {
         self.projection_behind = false;
     }
 
-    /// The hall view as of now, as JSON.
-    fn view_json(&self, now: Now) -> Arc<str> {
+    /// The hall view as of now, ready to publish.
+    fn view(&self, now: Now) -> Published {
         let context = ViewContext {
             hall: &self.hall,
             projection: &self.projection,
             now,
             zone: &self.zone,
         };
-        let view = context.hall_view(self.seq);
-        Arc::from(serde_json::to_string(&view).unwrap_or_default())
+        Published::new(context.hall_view(self.seq))
     }
 
     /// Adds the hall view as of now to `outcome` when it differs from the last one handed on,
     /// with its `hall_changed` message when anybody listens to the stream.
     fn publish(&mut self, now: Now, outcome: &mut Outcome) {
-        let json = self.view_json(now);
-        if *self.published_json == *json {
+        let view = self.view(now);
+        if *self.published_json == *view.json {
             return;
         }
-        self.published_json = json.clone();
+        self.published_json = view.json.clone();
         // Nobody listening (no subscriber yet): no need to make the message.
         outcome.view_message =
             (self.stream.receiver_count() > 0).then(|| StreamItem::HallChanged {
                 seq: self.seq,
-                frame: crate::events::frame("hall_changed", self.seq, &json),
+                frame: frame("hall_changed", self.seq, &view.json),
             });
-        outcome.view = Some(Published {
-            seq: self.seq,
-            json,
-        });
+        outcome.view = Some(view);
     }
 }
 
@@ -954,7 +1061,11 @@ mod tests {
         let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
         let logged = log_a_morning(&mut store);
         assert!(logged.len() > 80, "{} events", logged.len());
-        let (whole, last) = fold(&store, Hall::new(), 0).unwrap();
+        let Folded {
+            hall: whole,
+            seq: last,
+            ..
+        } = fold(&store, Hall::new(), 0).unwrap();
         assert_eq!(last, logged.len() as u64);
         assert_eq!(whole.tickets().len(), 40);
         for cut in [
@@ -968,9 +1079,254 @@ mod tests {
             for record in &logged[..cut] {
                 base.evolve(&record.event, record.at);
             }
-            let (hall, seq) = fold(&store, base, cut as u64).unwrap();
+            let Folded { hall, seq, .. } = fold(&store, base, cut as u64).unwrap();
             assert_eq!(seq, last);
             assert!(hall == whole, "folding from event {cut} gives another hall");
         }
+    }
+
+    /// Logs `days` days of the default hall through the core, each with tickets issued,
+    /// called and finished, and an admin change; returns the seq of each day start.
+    fn log_days(store: &mut Store, days: u8) -> Vec<u64> {
+        let mut hall = Hall::new();
+        let mut events = Vec::new();
+        let window = WindowNumber::new(1).unwrap();
+        let mut token = 0u32;
+        for day in 0..days {
+            let mut commands = if day == 0 {
+                crate::hall_file::parse(crate::hall_file::DEFAULT_HALL).unwrap()
+            } else {
+                vec![Command::Tick]
+            };
+            commands.push(Command::Open { window });
+            for i in 0..12u32 {
+                token += 1;
+                commands.push(Command::IssueTicket {
+                    service: ServiceCode::parse(if i % 2 == 0 { "hukou" } else { "id_card" })
+                        .unwrap(),
+                    green_channel: i % 5 == 0,
+                    token: format!("{token:032}"),
+                    idempotency_key: None,
+                });
+                if i % 2 == 0 {
+                    commands.push(Command::CallNext { window });
+                }
+            }
+            let mut settings = hall.settings().clone();
+            settings.notices_zh = vec![format!("第{day}天")];
+            commands.push(Command::ConfigureHall(settings));
+            for (i, command) in commands.iter().enumerate() {
+                let now = Now {
+                    at: Millis(1_800_000_000_000 + 86_400_000 * i64::from(day) + 1_000 * i as i64),
+                    date: LocalDate::new(2026, 12, 2 + day).unwrap(),
+                    time: ClockTime::from_minutes(9 * 60 + i as u16 / 60).unwrap(),
+                };
+                let applied = hall.apply(command, now).unwrap();
+                events.extend(applied.into_iter().map(|event| (now.at, event)));
+            }
+        }
+        let records: Vec<NewRecord<'_>> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (at, event))| NewRecord {
+                seq: i as u64 + 1,
+                at: *at,
+                actor: "test",
+                event,
+                public: None,
+            })
+            .collect();
+        store.append(&records).unwrap();
+        records
+            .iter()
+            .filter(|r| matches!(r.event, Event::DayStarted { .. }))
+            .map(|r| r.seq)
+            .collect()
+    }
+
+    #[test]
+    fn start_up_folds_only_what_follows_the_latest_day_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let day_starts = log_days(&mut store, 3);
+        assert_eq!(day_starts.len(), 3);
+        let whole = fold(&store, Hall::new(), 0).unwrap();
+        assert_eq!(whole.hall.tickets().len(), 12);
+
+        // No snapshot yet: the whole log is folded, and the latest day start's snapshot saved.
+        assert_eq!(
+            store.latest_hall_snapshot().unwrap(),
+            SnapshotLookup::Missing
+        );
+        let (hall, seq) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert_eq!(seq, whole.seq);
+        let SnapshotLookup::Found {
+            seq: snapshot_seq, ..
+        } = store.latest_hall_snapshot().unwrap()
+        else {
+            panic!("no snapshot saved");
+        };
+        assert_eq!(snapshot_seq, day_starts[2]);
+
+        // From now on only what follows it is read: an event before it that cannot be read
+        // no longer matters (folding the whole log would fail on it).
+        let body: String = store
+            .record(2)
+            .map(|record| jiaohao_store::stored::event_to_json(&record.unwrap().event))
+            .unwrap();
+        // Another connection changes the file, as a damaged disk or an older hub would.
+        let db = dir.path().join("hall.db");
+        let execute = |sql: &str, value: &dyn rusqlite::ToSql| {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute(sql, [value]).unwrap();
+        };
+        let damage = |body: &str| execute("UPDATE events SET body = ?1 WHERE seq = 2", &body);
+        damage("{}");
+        assert!(fold(&store, Hall::new(), 0).is_err());
+        let (hall, seq) = load(&store).unwrap();
+        assert!(hall == whole.hall, "the hall from the snapshot differs");
+        assert_eq!(seq, whole.seq);
+
+        // A snapshot of an older version is ignored: the whole log is folded again (and here
+        // fails on the damaged event, which shows it was read).
+        execute(
+            "UPDATE hall_snapshots SET version = ?1",
+            &(jiaohao_store::stored::SNAPSHOT_VERSION - 1),
+        );
+        assert!(load(&store).is_err());
+        damage(&body);
+        let (hall, _) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert!(
+            matches!(
+                store.latest_hall_snapshot().unwrap(),
+                SnapshotLookup::Found { seq, .. } if seq == day_starts[2]
+            ),
+            "the snapshot is rebuilt"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_writer_saves_a_snapshot_when_a_day_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hall.db");
+        let start_at: jiff::Timestamp = "2026-12-02T01:00:00Z".parse().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(start_at));
+        let seed = crate::hall_file::parse(crate::hall_file::DEFAULT_HALL).unwrap();
+        let outputs = start(db.clone(), seed, clock.clone()).unwrap();
+        let window = WindowNumber::new(1).unwrap();
+        let issue = |token: u32| Command::IssueTicket {
+            service: ServiceCode::parse("hukou").unwrap(),
+            green_channel: false,
+            token: format!("{token:032}"),
+            idempotency_key: None,
+        };
+        let handle = outputs.handle.clone();
+        handle
+            .command(Command::Open { window }, "test".into())
+            .await
+            .unwrap();
+        for token in 0..3 {
+            handle.command(issue(token), "test".into()).await.unwrap();
+        }
+        handle
+            .command(Command::CallNext { window }, "test".into())
+            .await
+            .unwrap();
+        // The next morning, the first ticket starts the day in the same command.
+        clock.advance(jiff::SignedDuration::from_hours(24));
+        handle.command(issue(3), "test".into()).await.unwrap();
+        drop(handle);
+        drop(outputs.handle);
+        outputs.stopped.await.unwrap();
+
+        let store = Store::open(&db).unwrap();
+        let SnapshotLookup::Found { seq, snapshot } = store.latest_hall_snapshot().unwrap() else {
+            panic!("no snapshot saved at the day start");
+        };
+        assert_eq!(snapshot.date, LocalDate::new(2026, 12, 3).unwrap());
+        assert_eq!(
+            snapshot.next_ticket_id,
+            TicketId(3),
+            "ids go on across days"
+        );
+        assert!(matches!(
+            store.record(seq).unwrap().unwrap().event,
+            Event::DayStarted { .. }
+        ));
+        let whole = fold(&store, Hall::new(), 0).unwrap();
+        let (hall, _) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert_eq!(hall.tickets().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_following_writer_appends_records_numbered_elsewhere_in_order_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut source = Store::open(&dir.path().join("source.db")).unwrap();
+        let day_starts = log_days(&mut source, 2);
+        let mut records = Vec::new();
+        source
+            .for_each_record_after(0, |record| records.push(record))
+            .unwrap();
+        let db = dir.path().join("standby.db");
+        // A clock days after the log: a following writer never starts a day of its own.
+        let clock = Arc::new(crate::clock::ManualClock::new(
+            "2027-06-01T01:00:00Z".parse().unwrap(),
+        ));
+        let outputs = start_following(db.clone(), clock.clone()).unwrap();
+        let handle = outputs.handle.clone();
+        assert_eq!(handle.follow(records[..50].to_vec()).await, Ok(50));
+        assert_eq!(
+            handle.follow(records[60..].to_vec()).await,
+            Err(FollowError::OutOfOrder {
+                expected: 51,
+                found: 61
+            })
+        );
+        assert_eq!(
+            handle.follow(records[50..].to_vec()).await,
+            Ok(records.len() as u64)
+        );
+        let refused = handle
+            .command(
+                Command::Open {
+                    window: WindowNumber::new(1).unwrap(),
+                },
+                "test".into(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused, EngineError::Following);
+        let date = handle
+            .read(|context: &ViewContext<'_>| context.hall.date())
+            .await
+            .unwrap();
+        assert_eq!(date, Some(LocalDate::new(2026, 12, 3).unwrap()));
+        drop(handle);
+        drop(outputs.handle);
+        outputs.stopped.await.unwrap();
+
+        // The standby's log is the source's, record for record, with the day start snapshot.
+        let standby = Store::open(&db).unwrap();
+        let mut copied = Vec::new();
+        standby
+            .for_each_record_after(0, |record| copied.push(record))
+            .unwrap();
+        assert_eq!(copied, records);
+        assert!(matches!(
+            standby.latest_hall_snapshot().unwrap(),
+            SnapshotLookup::Found { seq, .. } if seq == day_starts[1]
+        ));
+        let (hall, _) = load(&standby).unwrap();
+        assert!(hall == fold(&source, Hall::new(), 0).unwrap().hall);
+
+        // A writer that runs its own hall follows nothing.
+        let own = start(dir.path().join("own.db"), Vec::new(), clock).unwrap();
+        assert_eq!(
+            own.handle.follow(records[..1].to_vec()).await,
+            Err(FollowError::NotFollowing)
+        );
     }
 }

@@ -9,14 +9,15 @@ use axum::response::{IntoResponse, Response};
 use jiaohao_core::{
     Command, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
 };
-use jiaohao_store::{Role, codec};
+use jiaohao_store::Role;
 use jiaohao_wire as wire;
 use serde::de::DeserializeOwned;
 
-use crate::app::AppState;
-use crate::auth::Principal;
-use crate::error::ApiError;
-use crate::writer::Answer;
+use crate::codec;
+use crate::engine::writer::Answer;
+use crate::http::auth::Principal;
+use crate::http::error::{ApiError, storage};
+use crate::http::state::AppState;
 
 /// A JSON body whose rejection is a 400 with our error body, saying what is wrong.
 pub struct Body<T>(pub T);
@@ -103,7 +104,7 @@ fn respond(answer: Answer, status: StatusCode) -> Response {
 }
 
 async fn run(state: &AppState, who: &Principal, command: Command) -> Result<Answer, ApiError> {
-    state.writer.command(command, who.actor()).await
+    Ok(state.writer.command(command, who.actor()).await?)
 }
 
 pub async fn health() -> Json<wire::Health> {
@@ -115,7 +116,7 @@ pub async fn health() -> Json<wire::Health> {
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
-        crate::openapi::document(),
+        crate::http::openapi::document(),
     )
         .into_response()
 }
@@ -129,21 +130,16 @@ pub async fn hall(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
-/// The published hall view, parsed: the admin reads of services and windows come from it so
-/// they show exactly what the displays show.
-fn hall_view(state: &AppState) -> Result<wire::HallView, ApiError> {
-    let json = state.hall.borrow().json.clone();
-    serde_json::from_str(&json).map_err(|_| ApiError::unavailable())
-}
-
 pub async fn get_settings(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let view = hall_view(&state)?;
+    // The admin reads of settings, services and windows come from the published view, so they
+    // show exactly what the displays show.
+    let view = state.hall_view();
     let settings = wire::HallSettings {
-        name_zh: view.name_zh,
-        name_en: view.name_en,
-        timezone: view.timezone,
-        notices_zh: view.notices_zh,
-        notices_en: view.notices_en,
+        name_zh: view.name_zh.clone(),
+        name_en: view.name_en.clone(),
+        timezone: view.timezone.clone(),
+        notices_zh: view.notices_zh.clone(),
+        notices_en: view.notices_en.clone(),
     };
     Ok(json(StatusCode::OK, &settings))
 }
@@ -205,8 +201,8 @@ pub async fn ticket_status(
 }
 
 pub async fn list_services(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let view = hall_view(&state)?;
-    let services: Vec<wire::ServiceDef> = view.services.into_iter().map(|s| s.def).collect();
+    let view = state.hall_view();
+    let services: Vec<&wire::ServiceDef> = view.services.iter().map(|s| &s.def).collect();
     Ok(json(StatusCode::OK, &services))
 }
 
@@ -215,9 +211,9 @@ pub async fn get_service(
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let code = ServiceCode::parse(&code)?;
-    let view = hall_view(&state)?;
+    let view = state.hall_view();
     view.services
-        .into_iter()
+        .iter()
         .find(|s| s.def.code == code.as_str())
         .map(|s| json(StatusCode::OK, &s.def))
         .ok_or_else(|| jiaohao_core::Error::UnknownService(code).into())
@@ -265,14 +261,16 @@ pub async fn delete_service(
 }
 
 pub async fn list_windows(State(state): State<AppState>) -> Result<Response, ApiError> {
-    Ok(json(StatusCode::OK, &hall_view(&state)?.windows))
+    Ok(json(StatusCode::OK, &state.hall_view().windows))
 }
 
 fn find_window(state: &AppState, number: WindowNumber) -> Result<wire::WindowStatus, ApiError> {
-    hall_view(state)?
+    state
+        .hall_view()
         .windows
-        .into_iter()
+        .iter()
         .find(|w| w.number == number.get())
+        .cloned()
         .ok_or_else(|| jiaohao_core::Error::UnknownWindow(number).into())
 }
 
@@ -512,9 +510,23 @@ pub async fn create_token(
             "a token needs a name of 1 to 100 characters",
         ));
     }
+    let (window, actor) = (request.window, who.actor());
     let created = state
         .writer
-        .create_token(role, request.window, name, who.actor())
+        .store(move |store, now| {
+            let secret = crate::secret::api_token();
+            let id = store
+                .add_token(&secret, role, window, &name, now.at, &actor)
+                .map_err(storage("cannot save a token"))?;
+            tracing::info!(id, role = role.as_str(), %actor, "token created");
+            Ok::<_, ApiError>(wire::CreatedToken {
+                id,
+                token: secret,
+                role: role.as_str().to_owned(),
+                window,
+                name,
+            })
+        })
         .await?;
     Ok(json(StatusCode::CREATED, &created))
 }
@@ -526,7 +538,18 @@ pub async fn revoke_token(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let id = row_id(&id, "token")?;
-    if state.writer.revoke_token(id, who.actor()).await? {
+    let actor = who.actor();
+    let revoked = state
+        .writer
+        .store(move |store, now| {
+            let revoked = store
+                .revoke_token(id, now.at, &actor)
+                .map_err(storage("cannot revoke a token"))?;
+            tracing::info!(id, %actor, "token revoked");
+            Ok::<_, ApiError>(revoked)
+        })
+        .await?;
+    if revoked {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::not_found(format!("there is no live token {id}")))
@@ -562,9 +585,25 @@ pub async fn report_device_problem(
             "a device problem needs a message of 1 to {DEVICE_PROBLEM_MAX_CHARS} characters"
         )));
     }
+    let (device, kind) = (who.actor(), report.kind);
+    let message = report.message.trim().to_owned();
+    let zone = state.zone();
     let problem = state
         .writer
-        .report_device_problem(who.actor(), report.kind, report.message.trim().to_owned())
+        .store(move |store, now| {
+            // Debug formatting keeps a device's words on one line of the log.
+            tracing::warn!(?device, %kind, ?message, "device problem reported");
+            let id = store
+                .add_device_problem(now.at, &device, &kind, &message)
+                .map_err(storage("cannot save a device problem"))?;
+            Ok::<_, ApiError>(wire::DeviceProblem {
+                id,
+                at: crate::clock::rfc3339(now.at, &zone),
+                device,
+                kind,
+                message,
+            })
+        })
         .await?;
     Ok(json(StatusCode::CREATED, &problem))
 }

@@ -9,9 +9,12 @@
 //! what the writer wrote meanwhile. A request waits for about one sync, never for the writer's
 //! work on other batches, and nobody is told of a change a power cut could still take back.
 //!
-//! If a sync fails, what the disk holds is unknown: the hub stops with an error (a supervisor
-//! such as systemd starts it again, and the hall is folded from what the disk really holds),
-//! as PostgreSQL does on a failed `fsync`. Nobody is answered for what that sync covered.
+//! If a sync fails, what the disk holds is unknown: the syncer delivers nothing more and
+//! reports a [`SyncFailed`] on its `failed` channel; `Hub::serve` stops and returns it, and the
+//! daemon exits non-zero (a supervisor such as systemd starts it again, and the hall is folded
+//! from what the disk really holds), as PostgreSQL does on a failed `fsync`. Nobody is answered
+//! for what that sync covered. The process is never ended from here: a hub embedded in the
+//! demo or in a test stops alone.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -21,8 +24,24 @@ use std::time::Instant;
 
 use tokio::sync::{broadcast, watch};
 
-use crate::metrics::Metrics;
-use crate::writer::{Published, StreamItem};
+use crate::engine::metrics::Metrics;
+use crate::engine::stream::StreamItem;
+use crate::engine::writer::Published;
+
+/// The disk did not make committed changes durable: the hub must stop.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the disk did not make committed changes durable ({wal}): {source}; stopping so that the \
+     hall is folded again from what the disk holds"
+)]
+pub struct SyncFailed {
+    pub wal: String,
+    #[source]
+    pub source: std::io::Error,
+}
+
+/// Where a fatal sync error is reported: `None` until one happens.
+pub type Failed = watch::Receiver<Option<Arc<SyncFailed>>>;
 
 /// Sends an answer that has been made already (a reply on its channel).
 pub type Delivery = Box<dyn FnOnce() + Send>;
@@ -65,6 +84,9 @@ struct State {
     /// The most writes a finished sync has covered.
     durable: u64,
     stopping: bool,
+    /// A sync failed: nothing more is delivered, and outcomes handed on are dropped (their
+    /// requests are answered that the hub is stopping).
+    failed: bool,
 }
 
 struct Shared {
@@ -74,6 +96,7 @@ struct Shared {
     hall: watch::Sender<Published>,
     stream: broadcast::Sender<StreamItem>,
     metrics: Arc<Metrics>,
+    failed: watch::Sender<Option<Arc<SyncFailed>>>,
 }
 
 /// The sync threads and the way to them.
@@ -83,13 +106,15 @@ pub struct Syncer {
 }
 
 impl Syncer {
-    /// Starts the threads that sync `wal` (the database's write-ahead log) and deliver.
+    /// Starts the threads that sync `wal` (the database's write-ahead log) and deliver; a
+    /// failed sync is reported on the returned channel.
     pub fn start(
         wal: PathBuf,
         hall: watch::Sender<Published>,
         stream: broadcast::Sender<StreamItem>,
         metrics: Arc<Metrics>,
-    ) -> std::io::Result<Syncer> {
+    ) -> std::io::Result<(Syncer, Failed)> {
+        let (failed, failed_rx) = watch::channel(None);
         let shared = Arc::new(Shared {
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
@@ -97,6 +122,7 @@ impl Syncer {
             hall,
             stream,
             metrics,
+            failed,
         });
         let mut threads = Vec::new();
         for _ in 0..SYNCS_AT_ONCE {
@@ -107,15 +133,24 @@ impl Syncer {
                     .spawn(move || run(&shared))?,
             );
         }
-        Ok(Syncer { shared, threads })
+        Ok((Syncer { shared, threads }, failed_rx))
+    }
+
+    /// Whether a sync has failed (then nothing written since is known to be on the disk).
+    pub fn failed(&self) -> bool {
+        lock(&self.shared.state).failed
     }
 
     /// Hands on a turn's outcome; it is delivered once everything written up to it is
     /// durable. Waits while `MAX_WAITING` outcomes wait.
     pub fn send(&self, outcome: Outcome) {
         let mut state = lock(&self.shared.state);
-        while state.waiting.len() >= MAX_WAITING {
+        while state.waiting.len() >= MAX_WAITING && !state.failed {
             state = wait(&self.shared.changed, state);
+        }
+        if state.failed {
+            // Dropped: its requests learn that the hub is stopping.
+            return;
         }
         if outcome.wrote {
             state.written += 1;
@@ -183,19 +218,27 @@ impl Shared {
 fn run(shared: &Shared) {
     let mut state = lock(&shared.state);
     loop {
-        if state.requested < state.written {
+        if state.failed {
+            return;
+        } else if state.requested < state.written {
             let target = state.written;
             state.requested = target;
             drop(state);
             let started = Instant::now();
-            if let Err(error) = sync(&shared.wal) {
-                tracing::error!(
-                    %error,
-                    wal = %shared.wal.display(),
-                    "the disk did not make committed changes durable; stopping so the hall is \
-                     folded again from what the disk holds"
-                );
-                std::process::exit(1);
+            if let Err(source) = sync(&shared.wal) {
+                let failed = SyncFailed {
+                    wal: shared.wal.display().to_string(),
+                    source,
+                };
+                tracing::error!(error = %failed, "the hub stops");
+                state = lock(&shared.state);
+                state.failed = true;
+                // Nobody is told of what the failed sync covered, nor of anything after it.
+                state.waiting.clear();
+                shared.changed.notify_all();
+                drop(state);
+                shared.failed.send_replace(Some(Arc::new(failed)));
+                return;
             }
             shared.metrics.sync.observe(started.elapsed());
             state = lock(&shared.state);
@@ -234,11 +277,16 @@ fn sync(wal: &std::path::Path) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The view of an empty hall, as of event `seq`.
     fn published(seq: u64) -> Published {
-        Published {
-            seq,
-            json: Arc::from(format!("{{\"seq\":{seq}}}")),
-        }
+        let zone = jiff::tz::TimeZone::UTC;
+        let context = crate::engine::views::ViewContext {
+            hall: &jiaohao_core::Hall::new(),
+            projection: &jiaohao_core::Projection::default(),
+            now: crate::clock::core_now(jiff::Timestamp::UNIX_EPOCH, &zone),
+            zone: &zone,
+        };
+        Published::new(context.hall_view(seq))
     }
 
     /// A syncer over a WAL file in a fresh folder, with the receiving ends of what it sends.
@@ -259,7 +307,8 @@ mod tests {
         let (hall_tx, hall) = watch::channel(published(0));
         let (stream_tx, stream) = broadcast::channel(16);
         let metrics = Metrics::new();
-        let syncer = Syncer::start(wal.clone(), hall_tx, stream_tx, metrics.clone()).unwrap();
+        let (syncer, _failed) =
+            Syncer::start(wal.clone(), hall_tx, stream_tx, metrics.clone()).unwrap();
         Started {
             syncer,
             wal,
@@ -298,12 +347,12 @@ mod tests {
             wrote: true,
             changes: vec![StreamItem::Change {
                 seq: 7,
-                frame: axum::body::Bytes::from_static(b"data: 7\n\n"),
+                frame: bytes::Bytes::from_static(b"data: 7\n\n"),
             }],
             view: Some(published(7)),
             view_message: Some(StreamItem::HallChanged {
                 seq: 7,
-                frame: axum::body::Bytes::from_static(b"data: view 7\n\n"),
+                frame: bytes::Bytes::from_static(b"data: view 7\n\n"),
             }),
             deliveries: vec![delivery(2), delivery(3)],
         });
@@ -380,6 +429,54 @@ mod tests {
         }
         syncer.finish();
         assert_eq!(metrics.sync.count(), 0);
+    }
+
+    #[test]
+    fn a_failed_sync_is_reported_and_nothing_it_covered_is_delivered() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, b"frames").unwrap();
+        // A path under a plain file cannot be opened: every sync fails.
+        let (hall_tx, hall) = watch::channel(published(0));
+        let (stream_tx, _stream) = broadcast::channel(16);
+        let (mut syncer, mut failed) =
+            Syncer::start(file.join("hall.db-wal"), hall_tx, stream_tx, Metrics::new()).unwrap();
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        for n in 0..3u32 {
+            let delivered = delivered.clone();
+            syncer.send(Outcome {
+                wrote: true,
+                view: Some(published(u64::from(n) + 1)),
+                deliveries: vec![Box::new(move || delivered.lock().unwrap().push(n))],
+                ..Outcome::default()
+            });
+        }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let error = runtime
+            .block_on(async {
+                tokio::time::timeout(
+                    std::time::Duration::from_secs(10),
+                    failed.wait_for(Option::is_some),
+                )
+                .await
+                .map(|found| found.map(|error| error.clone()))
+            })
+            .expect("the failure is reported in time")
+            .expect("the channel stays open")
+            .expect("an error");
+        assert!(error.to_string().contains("durable"), "{error}");
+        assert!(syncer.failed());
+        // More work after the failure is dropped, not delivered; finishing does not hang.
+        syncer.send(Outcome {
+            deliveries: vec![Box::new(|| panic!("delivered after a failed sync"))],
+            ..Outcome::default()
+        });
+        syncer.finish();
+        assert!(delivered.lock().unwrap().is_empty());
+        assert_eq!(hall.borrow().seq, 0, "no view after the failed sync");
     }
 
     #[test]

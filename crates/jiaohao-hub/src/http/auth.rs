@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, Method, header};
 use jiaohao_core::WindowNumber;
 use jiaohao_store::{ApiToken, Role, Session};
 
-use crate::app::AppState;
-use crate::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "jiaohao_session";
@@ -124,32 +124,22 @@ impl Principal {
 
 /// The value of one cookie of a request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let values = headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim())
+        .filter_map(|value| value.to_str().ok());
+    jiaohao_signin::web::cookie(values, name)
 }
 
 /// Whether a request comes from the hub's own pages: its `Origin`, when sent, names the host
 /// the request was sent to. Browsers send `Origin` with every cross-site POST, PUT and DELETE.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|rest| rest == host)
+    // An origin that is not text is no origin of ours.
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|origin| origin.to_str().unwrap_or_default());
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    jiaohao_signin::web::same_origin(origin, host)
 }
 
 fn forgery() -> ApiError {
@@ -183,7 +173,7 @@ impl FromRequestParts<AppState> for Principal {
                 .map(str::trim)
                 .filter(|secret| !secret.is_empty() && secret.len() <= 256)
                 .ok_or_else(ApiError::unauthorized)?;
-            let found = state.find_token(secret)?;
+            let found = state.find_token(secret).await?;
             return found
                 .map(Principal::from_token)
                 .ok_or_else(ApiError::unauthorized);
@@ -192,7 +182,8 @@ impl FromRequestParts<AppState> for Principal {
             .filter(|secret| !secret.is_empty() && secret.len() <= 256)
             .ok_or_else(ApiError::unauthorized)?;
         let session = state
-            .find_session(secret)?
+            .find_session(secret)
+            .await?
             .ok_or_else(ApiError::session_ended)?;
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
@@ -216,7 +207,10 @@ impl FromRequestParts<AppState> for MaybeSession {
             return Ok(MaybeSession(None));
         }
         Ok(MaybeSession(
-            state.find_session(secret)?.map(Principal::from_session),
+            state
+                .find_session(secret)
+                .await?
+                .map(Principal::from_session),
         ))
     }
 }

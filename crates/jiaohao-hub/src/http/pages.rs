@@ -8,57 +8,56 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_store::Role;
-use jiaohao_wire as wire;
 
-use crate::app::AppState;
-use crate::auth::{MaybeSession, Principal};
+use crate::http::auth::{MaybeSession, Principal};
+use crate::http::state::AppState;
 
 /// The cookie that ties the sign-in form to the browser it was sent to.
 pub const LOGIN_COOKIE: &str = "jiaohao_login";
 
-const LOGIN_HTML: &str = include_str!("../assets/web/login.html");
-const COUNTER_HTML: &str = include_str!("../assets/web/counter.html");
-const ADMIN_HTML: &str = include_str!("../assets/web/admin.html");
-const RATE_HTML: &str = include_str!("../assets/web/rate.html");
-const TICKET_HTML: &str = include_str!("../assets/web/ticket.html");
-const MESSAGE_HTML: &str = include_str!("../assets/web/message.html");
+const LOGIN_HTML: &str = include_str!("../../assets/web/login.html");
+const COUNTER_HTML: &str = include_str!("../../assets/web/counter.html");
+const ADMIN_HTML: &str = include_str!("../../assets/web/admin.html");
+const RATE_HTML: &str = include_str!("../../assets/web/rate.html");
+const TICKET_HTML: &str = include_str!("../../assets/web/ticket.html");
+const MESSAGE_HTML: &str = include_str!("../../assets/web/message.html");
 
 /// The embedded files under `/assets/`: name, content type, content.
 const ASSETS: &[(&str, &str, &str)] = &[
     (
         "app.css",
         "text/css; charset=utf-8",
-        include_str!("../assets/web/app.css"),
+        include_str!("../../assets/web/app.css"),
     ),
     (
         "common.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/common.js"),
+        include_str!("../../assets/web/common.js"),
     ),
     (
         "counter.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/counter.js"),
+        include_str!("../../assets/web/counter.js"),
     ),
     (
         "admin.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/admin.js"),
+        include_str!("../../assets/web/admin.js"),
     ),
     (
         "rate.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/rate.js"),
+        include_str!("../../assets/web/rate.js"),
     ),
     (
         "ticket.js",
         "text/javascript; charset=utf-8",
-        include_str!("../assets/web/ticket.js"),
+        include_str!("../../assets/web/ticket.js"),
     ),
     (
         "favicon.svg",
         "image/svg+xml",
-        include_str!("../assets/web/favicon.svg"),
+        include_str!("../../assets/web/favicon.svg"),
     ),
 ];
 
@@ -148,18 +147,11 @@ fn html(status: StatusCode, body: String) -> Response {
         .into_response()
 }
 
-fn hall_view(state: &AppState) -> Option<wire::HallView> {
-    let json = state.hall.borrow().json.clone();
-    serde_json::from_str(&json).ok()
-}
-
 /// Fills a page's `{{hall_zh}}` and `{{hall_en}}`.
 fn with_hall(page: &str, state: &AppState) -> String {
-    let (zh, en) = hall_view(state)
-        .map(|v| (v.name_zh, v.name_en))
-        .unwrap_or_default();
-    page.replace("{{hall_zh}}", &escape(&zh))
-        .replace("{{hall_en}}", &escape(&en))
+    let view = state.hall_view();
+    page.replace("{{hall_zh}}", &escape(&view.name_zh))
+        .replace("{{hall_en}}", &escape(&view.name_en))
 }
 
 /// The sign-in page, with a fresh form token (also set as a cookie) and an optional notice.
@@ -171,9 +163,9 @@ pub fn login_response(
     next: &str,
 ) -> Response {
     let token = crate::secret::csrf_token();
-    let windows = hall_view(state).map(|v| v.windows).unwrap_or_default();
+    let view = state.hall_view();
     let mut options = String::new();
-    for window in windows {
+    for window in &view.windows {
         options.push_str(&format!(
             "<option value=\"{n}\">{zh} · {en}</option>",
             n = window.number,
@@ -293,8 +285,11 @@ pub async fn admin(State(state): State<AppState>, MaybeSession(who): MaybeSessio
 pub async fn rate(State(state): State<AppState>, Path(n): Path<String>) -> Response {
     match jiaohao_core::WindowNumber::parse(&n) {
         Ok(number)
-            if hall_view(&state)
-                .is_some_and(|v| v.windows.iter().any(|w| w.number == number.get())) =>
+            if state
+                .hall_view()
+                .windows
+                .iter()
+                .any(|w| w.number == number.get()) =>
         {
             html(
                 StatusCode::OK,
@@ -351,7 +346,7 @@ fn not_found_page() -> Response {
 /// Unknown routes: JSON under `/api`, a page elsewhere.
 pub async fn not_found(uri: Uri) -> Response {
     if uri.path().starts_with("/api") {
-        crate::api::no_route().await.into_response()
+        crate::http::api::no_route().await.into_response()
     } else {
         not_found_page()
     }

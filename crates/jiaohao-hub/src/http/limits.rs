@@ -18,9 +18,9 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
-use crate::auth::{Principal, Via};
-use crate::error::ApiError;
+use crate::http::auth::{Principal, Via};
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 use jiaohao_store::Role;
 
 /// How many requests may come at once (`burst`) and how fast the allowance comes back.

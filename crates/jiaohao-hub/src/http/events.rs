@@ -4,7 +4,7 @@
 //! hub restarts too), or a fresh snapshot when that is too much or unknown.
 //!
 //! Fan-out: the writer turns each change and each hall view into the bytes of one SSE message
-//! once ([`frame`]); every subscriber is handed the same bytes. Each subscriber is one stream
+//! once ([`frame`], in the engine); every subscriber is handed the same bytes. Each subscriber is one stream
 //! polled by its connection's own task (no task or queue in between), and the messages that
 //! are ready when it is polled go out as one write: a call's `ticket_called` and the
 //! `hall_changed` after it reach a display in one packet. A subscriber that falls behind (its
@@ -21,34 +21,16 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, watch};
 
-use crate::app::AppState;
-use crate::metrics::SubscriberGuard;
-use crate::writer::{Published, StreamItem};
+use crate::engine::metrics::SubscriberGuard;
+use crate::engine::stream::{StreamItem, frame};
+use crate::engine::writer::Published;
+use crate::http::state::AppState;
 
 /// At most this many missed events are replayed; a client further behind gets a snapshot.
 const MAX_REPLAY: u64 = 1000;
 const HEARTBEAT: Duration = Duration::from_secs(15);
 /// At most this many bytes of ready messages are joined into one write.
 const MAX_WRITE: usize = 256 * 1024;
-
-/// One Server-Sent Events message, ready to write: `event`, `id` and `data` lines and the
-/// blank line that ends it.
-pub fn frame(name: &str, id: u64, data: &str) -> Bytes {
-    let mut text = String::with_capacity(name.len() + data.len() + 40);
-    text.push_str("event: ");
-    text.push_str(name);
-    text.push_str("\nid: ");
-    text.push_str(&id.to_string());
-    text.push('\n');
-    // Compact JSON has no line breaks; should one ever come, each line is a `data` field.
-    for line in data.split('\n') {
-        text.push_str("data: ");
-        text.push_str(line.trim_end_matches('\r'));
-        text.push('\n');
-    }
-    text.push('\n');
-    Bytes::from(text)
-}
 
 pub async fn stream(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let last_id = headers
@@ -279,33 +261,13 @@ async fn replay(state: &AppState, last: u64, write: &mut Write) -> u64 {
         return current.seq;
     };
     let mut sent = last;
-    for (seq, json) in missed {
-        let name = serde_json::from_str::<serde_json::Value>(&json)
-            .ok()
-            .and_then(|value| value.get("type")?.as_str().map(str::to_owned))
-            .unwrap_or_else(|| "change".to_owned());
-        write.push(frame(&name, seq, &json));
-        sent = seq;
+    for message in missed {
+        write.push(frame(
+            crate::engine::views::change_name(&message.kind),
+            message.seq,
+            &message.json,
+        ));
+        sent = message.seq;
     }
     sent
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_frame_is_one_complete_server_sent_event() {
-        let bytes = frame("ticket_called", 42, r#"{"id":42,"number":"A001"}"#);
-        assert_eq!(
-            &bytes[..],
-            b"event: ticket_called\nid: 42\ndata: {\"id\":42,\"number\":\"A001\"}\n\n"
-        );
-        // A line break in the data cannot end the message early or forge a field.
-        let bytes = frame("hall_changed", 7, "{\"a\":1,\r\nid: 99\n}");
-        assert_eq!(
-            &bytes[..],
-            b"event: hall_changed\nid: 7\ndata: {\"a\":1,\ndata: id: 99\ndata: }\n\n"
-        );
-    }
 }

@@ -7,14 +7,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jiaohao_core::{Command, HallCalendar, Weekday};
-use jiaohao_store::{Role, codec};
+use jiaohao_store::Role;
 use jiaohao_wire as wire;
 use serde_json::{Value, json};
 
-use crate::api::Body;
-use crate::app::AppState;
-use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::http::api::Body;
+use crate::http::auth::Principal;
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/api/calendar", get(get_calendar).put(put_calendar))
@@ -38,7 +38,7 @@ pub fn to_wire(calendar: &HallCalendar) -> wire::Calendar {
 }
 
 pub fn from_wire(calendar: &wire::Calendar) -> Result<HallCalendar, jiaohao_core::Error> {
-    codec::calendar_from_parts(
+    HallCalendar::from_parts(
         &calendar.working_weekdays,
         &calendar.holidays,
         &calendar.working_days,

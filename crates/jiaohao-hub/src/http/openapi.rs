@@ -113,9 +113,12 @@ fn build() -> Value {
     insert_all(&mut document["paths"], more_paths());
     insert_all(
         &mut document["components"]["schemas"],
-        crate::calendar::openapi_schemas(),
+        crate::http::calendar::openapi_schemas(),
     );
-    insert_all(&mut document["paths"], crate::calendar::openapi_paths());
+    insert_all(
+        &mut document["paths"],
+        crate::http::calendar::openapi_paths(),
+    );
     insert_all(
         &mut document["components"]["securitySchemes"],
         json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
