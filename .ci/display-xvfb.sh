@@ -24,9 +24,9 @@ need_tools Xvfb:xvfb import:imagemagick xdpyinfo:x11-utils curl:curl python3:pyt
 
 # --- build ----------------------------------------------------------------------------------
 if [[ $profile == release ]]; then
-  cargo build --release -p jiaohao --bin jiaohao-hub -p jiaohao-display --bin jiaohao-display
+  cargo build --release -p jiaohao-hub --bin jiaohao-hub -p jiaohao-display --bin jiaohao-display
 else
-  cargo build -p jiaohao --bin jiaohao-hub -p jiaohao-display --bin jiaohao-display
+  cargo build -p jiaohao-hub --bin jiaohao-hub -p jiaohao-display --bin jiaohao-display
 fi
 hub_bin=target/$profile/jiaohao-hub
 display_bin=target/$profile/jiaohao-display

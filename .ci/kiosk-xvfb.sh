@@ -30,9 +30,9 @@ need_tools Xvfb:xvfb import:imagemagick xdotool:xdotool \
 
 # --- build ----------------------------------------------------------------------------------
 if [[ $profile == release ]]; then
-  cargo build --release -p jiaohao --bin jiaohao-hub -p jiaohao-kiosk --bin jiaohao-kiosk
+  cargo build --release -p jiaohao-hub --bin jiaohao-hub -p jiaohao-kiosk --bin jiaohao-kiosk
 else
-  cargo build -p jiaohao --bin jiaohao-hub -p jiaohao-kiosk --bin jiaohao-kiosk
+  cargo build -p jiaohao-hub --bin jiaohao-hub -p jiaohao-kiosk --bin jiaohao-kiosk
 fi
 hub_bin=target/$profile/jiaohao-hub
 kiosk_bin=target/$profile/jiaohao-kiosk

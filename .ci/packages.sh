@@ -3,7 +3,7 @@
 # its program, its systemd unit, its settings file and its docs, has systemd check the units,
 # then installs the hub's package on this machine, runs the installed program with the
 # installed settings file and purges it again. Needs the release build of the hub
-# (`cargo build --release -p jiaohao`); builds the kiosk and the display itself.
+# (`cargo build --release -p jiaohao-hub`); builds the kiosk and the display itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
@@ -12,9 +12,9 @@ need_tools curl:curl dpkg-deb:dpkg systemd-analyze:systemd
 command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --quiet
 
 # The same two builds as the Xvfb scripts make, so that neither builds anything twice.
-cargo build --release -p jiaohao --bin jiaohao-hub -p jiaohao-kiosk --bin jiaohao-kiosk
-cargo build --release -p jiaohao --bin jiaohao-hub -p jiaohao-display --bin jiaohao-display
-cargo deb -p jiaohao --no-build --output "$work/"
+cargo build --release -p jiaohao-hub --bin jiaohao-hub -p jiaohao-kiosk --bin jiaohao-kiosk
+cargo build --release -p jiaohao-hub --bin jiaohao-hub -p jiaohao-display --bin jiaohao-display
+cargo deb -p jiaohao-hub --no-build --output "$work/"
 cargo deb -p jiaohao-kiosk --no-build --output "$work/"
 cargo deb -p jiaohao-display --no-build --output "$work/"
 

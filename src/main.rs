@@ -1,8 +1,6 @@
 //! `cargo run --release`: the whole demo hall on the embedded default — the hub with its SQLite
 //! file in a data folder and the default county hall, a kiosk window and a wall-display window
-//! — and the URLs and tokens to use it. By default the hall runs on a demo clock that starts
-//! just before its next opening, with simulated citizens and clerks, so it is alive whenever it
-//! is run; `--real-clock` gives the plain hall on the machine's clock. `jiaohao kiosk …` and `jiaohao display …` run the two
+//! — and the URLs and tokens to use it. `jiaohao kiosk …` and `jiaohao display …` run the two
 //! apps on their own (the demo starts them that way, as child processes, since each needs its
 //! own window system event loop).
 
@@ -12,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args as ClapArgs, Parser, Subcommand};
-use jiaohao::{demo_clock, simulate};
+use jiaohao::simulate;
 use jiaohao_config::LogFormat;
 use jiaohao_core::Command as HallCommand;
 use jiaohao_hub::{HubConfig, cli, hall_file};
@@ -55,15 +53,17 @@ struct Demo {
     /// Start only the hub: no kiosk or display window.
     #[arg(long, env = "JIAOHAO_DEMO_NO_WINDOWS")]
     no_windows: bool,
-    /// The plain hall on the machine's clock, with no simulated people (its own database,
-    /// `jiaohao.db`): what a real hall runs.
-    #[arg(long, env = "JIAOHAO_DEMO_REAL_CLOCK", conflicts_with_all = ["simulate", "speed"])]
-    real_clock: bool,
-    /// Simulated citizens and clerks on the demo clock: the default (kept so that this flag,
-    /// its variable and `simulate = true` in a settings file go on working).
-    #[arg(long, env = "JIAOHAO_DEMO_SIMULATE")]
+    /// Bring the hall to life (the default): simulated citizens take tickets and simulated
+    /// clerks serve them at every window, on a demo clock that starts shortly before the hall's
+    /// next opening by its calendar, on a database of its own (`jiaohao-simulated.db`). The
+    /// kiosk window stays usable beside them.
+    #[arg(long, env = "JIAOHAO_DEMO_SIMULATE", conflicts_with = "real_clock")]
     simulate: bool,
-    /// How many times faster than real time the demo clock runs.
+    /// The plain hall on the machine's clock, with nobody simulated (`jiaohao.db`): on a closed
+    /// day or outside the hours, the kiosk says so.
+    #[arg(long, env = "JIAOHAO_DEMO_REAL_CLOCK")]
+    real_clock: bool,
+    /// How many times faster than real time the simulated hall runs.
     #[arg(long, env = "JIAOHAO_DEMO_SPEED", default_value_t = 10.0, value_parser = parse_speed)]
     speed: f64,
     /// A TOML file of settings, keys named like the flags (`simulate = true`); a flag or an
@@ -170,10 +170,10 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
     cli::init_logging(demo.log_format);
     std::fs::create_dir_all(&demo.data)
         .with_context(|| format!("cannot create the data folder {}", demo.data.display()))?;
-    // The demo clock runs ahead of the calendar: it keeps its own database, so the real
-    // clock's days are never mixed with virtual ones.
-    let simulate = !demo.real_clock;
-    let db = demo.data.join(if simulate {
+    // A simulated hall runs ahead of the calendar: it keeps its own database, so the real
+    // demo's days are never mixed with virtual ones.
+    let simulated = demo.simulate || !demo.real_clock;
+    let db = demo.data.join(if simulated {
         "jiaohao-simulated.db"
     } else {
         "jiaohao.db"
@@ -201,27 +201,16 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         seed,
         ..HubConfig::new(db.clone())
     };
-    // The demo clock starts just before the hall's next opening after now (or after the last
-    // day the database has seen, so that its time never goes back) and runs `speed` times
-    // faster; the hub keeps the same time.
-    let simulation = if simulate {
-        let services: Vec<jiaohao_core::Service> = config
-            .seed
-            .iter()
-            .filter_map(|command| match command {
-                HallCommand::AddService(service) => Some(service.clone()),
-                _ => None,
-            })
-            .collect();
-        let now = jiff::Timestamp::now();
-        let after = simulate::last_event(&db)?.map_or(now, |last| last.max(now));
-        let start = demo_clock::demo_start(&services, &after.to_zoned_datetime(zone.clone()));
-        let opens = demo_clock::opening_time(&services);
-        let clock = Arc::new(simulate::SimClock::new(start.timestamp(), demo.speed));
+    // The simulated day starts just before the hall next opens by its calendar, on a day
+    // after any the database has seen, and runs `speed` times faster; the hub keeps the same
+    // time, and every face shows it.
+    let simulation = if simulated {
+        let (first_day, origin) = simulate::demo_start(&db, &config.seed, &zone)?;
+        let clock = Arc::new(simulate::SimClock::new(origin, demo.speed));
         config.clock = clock.clone();
         // One kiosk issues every simulated ticket, faster than a person could at a high speed.
         config.limits.tickets = None;
-        Some((start, opens, clock))
+        Some((first_day, clock))
     } else {
         None
     };
@@ -278,17 +267,14 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
             let _ = stop_tx.send(true);
         });
         let simulated = match simulation {
-            Some((start, opens, clock)) => {
+            Some((first_day, clock)) => {
                 println!(
-                    "\n  demo clock: {} {} at {}× speed, the hall opens at {opens}; simulated citizens take",
-                    start.date(),
-                    start.time().round(jiff::Unit::Minute).unwrap_or(start.time()),
+                    "\n  simulating from {} at {}× speed on the hall's own clock: citizens take tickets, clerks serve them at every window (--real-clock for the plain hall)",
+                    jiaohao_hub::Clock::now(&*clock)
+                        .to_zoned_datetime(zone.clone())
+                        .strftime("%Y-%m-%d %H:%M"),
                     clock.speed()
                 );
-                println!(
-                    "  tickets and clerks serve them at every window; take one at the kiosk too.\n  --real-clock runs the plain hall on this machine's clock."
-                );
-                let first_day = start.start_of_day()?;
                 let day = u32::try_from(first_day.timestamp().as_second() / 86_400).unwrap_or(0);
                 let simulation = simulate::Simulation {
                     hub: url.clone(),
@@ -298,7 +284,6 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
                         .map(|&w| (w, token(&format!("clerk window {w}"))))
                         .collect(),
                     first_day,
-                    opens: jiff::SignedDuration::from_mins(i64::from(opens.minutes())),
                     day,
                 };
                 Some(tokio::spawn(simulate::run(simulation, clock, stop.clone())))

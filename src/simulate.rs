@@ -1,13 +1,11 @@
-//! The demo's simulated people (what plain `jiaohao` runs; `--real-clock` leaves them out): a
-//! hall that comes alive by itself. Citizens arrive as the simulator's
+//! `jiaohao --simulate`: a hall that comes alive by itself. Citizens arrive as the simulator's
 //! arrival model draws them (`jiaohao_sim::draw_day` over `assets/simulation.toml`) and take
 //! tickets over the real HTTP API with the kiosk's token; a simulated clerk at every window
 //! calls the next ticket, spends the citizen's drawn handling time on it and finishes it (or
 //! marks a no-show), with that window's own clerk token.
 //!
 //! It all runs in virtual time, `speed` times faster than the wall clock, and the hub runs on
-//! the same [`SimClock`], so opening hours, waits and reports read as a real day would. Nobody
-//! comes on a day the hall does not work ([`crate::demo_clock::is_working_day`]).
+//! the same [`SimClock`], so opening hours, waits and reports read as a real day would.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -83,11 +81,9 @@ pub struct Simulation {
     pub kiosk_token: String,
     /// Each window with the clerk token bound to it.
     pub clerks: Vec<(u16, String)>,
-    /// The local midnight of the first simulated day.
+    /// The local midnight of the first simulated day; citizens arrive from the scenario's
+    /// opening time on.
     pub first_day: jiff::ZonedDateTime,
-    /// When the hall opens each working day, after midnight: the model's day of citizens
-    /// starts then (its own opening time is the county hall's; the hall's own hours count).
-    pub opens: SignedDuration,
     /// Which day of the arrival model to draw first (each further day draws the next).
     pub day: u32,
 }
@@ -151,6 +147,13 @@ pub async fn run(
     let hub = Client::new(&simulation.hub);
     let hall = hub.hall().await?;
     let services: Vec<String> = hall.services.iter().map(|s| s.def.code.clone()).collect();
+    // Citizens come from the hall's opening (its earliest service hours), or the model's.
+    let opens = hall
+        .services
+        .iter()
+        .filter_map(|s| jiaohao_core::ClockTime::parse(&s.def.hours.as_ref()?[0]).ok())
+        .min()
+        .unwrap_or(scenario.open);
     anyhow::ensure!(!services.is_empty(), "the hall has no service to simulate");
     let shared = Arc::new(Shared {
         clock,
@@ -167,6 +170,7 @@ pub async fn run(
     tasks.spawn(citizens(
         simulation,
         scenario,
+        opens,
         services,
         shared.clone(),
         stop.clone(),
@@ -175,30 +179,40 @@ pub async fn run(
     Ok(shared.tally.clone())
 }
 
-/// Citizens arrive day after day and take tickets at the kiosk.
+/// Citizens arrive day after day on the days the hall works (by its calendar) and take
+/// tickets at the kiosk.
 async fn citizens(
     simulation: Simulation,
     scenario: Scenario,
+    opens: jiaohao_core::ClockTime,
     services: Vec<String>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
     let kiosk = Client::new(&simulation.hub).with_token(&simulation.kiosk_token);
+    let public = Client::new(&simulation.hub);
+    let open = SignedDuration::from_mins(i64::from(opens.minutes()));
     let mut midnight = simulation.first_day.clone();
-    for day in simulation.day.. {
-        // Nobody comes on a day the hall does not work.
-        if !crate::demo_clock::is_working_day(midnight.date()) {
-            midnight = match midnight.tomorrow() {
-                Ok(next) => next,
-                Err(_) => return,
-            };
-            continue;
-        }
+    let mut day = simulation.day;
+    loop {
         let opening = midnight
             .timestamp()
-            .checked_add(simulation.opens)
+            .checked_add(open)
             .unwrap_or(midnight.timestamp());
-        for citizen in draw_day(&scenario, day) {
+        if !pause(&mut stop, shared.clock.real_until(opening)).await {
+            return;
+        }
+        // A closed day (今日不办公): nobody comes; the next day draws the next model day.
+        let today = midnight.date().to_string();
+        let closed = public
+            .hall()
+            .await
+            .is_ok_and(|hall| hall.date.as_deref() == Some(today.as_str()) && !hall.open_today);
+        for citizen in if closed {
+            Vec::new()
+        } else {
+            draw_day(&scenario, day)
+        } {
             let at = opening
                 .checked_add(SignedDuration::from_millis(citizen.arrival_ms))
                 .unwrap_or(opening);
@@ -231,6 +245,9 @@ async fn citizens(
                     shared.tally.refused.fetch_add(1, Ordering::Relaxed);
                 }
             }
+        }
+        if !closed {
+            day += 1;
         }
         midnight = match midnight.tomorrow() {
             Ok(next) => next,
@@ -311,16 +328,79 @@ async fn clerk_at(
     }
 }
 
-/// The time of the last event in the database at `db`, if it has any: a simulated hall runs
-/// ahead of the calendar, and its clock must never go back behind what its log holds.
-pub fn last_event(db: &std::path::Path) -> anyhow::Result<Option<Timestamp>> {
-    if !db.exists() {
-        return Ok(None);
-    }
-    let store = jiaohao_store::Store::open(db)?;
+/// The local midnight of the first day to simulate on the database at `db`: today, or the day
+/// after the last day its log has events of (a simulated hall runs ahead of the calendar, and
+/// its time must never go back).
+pub fn first_day(
+    db: &std::path::Path,
+    zone: &jiff::tz::TimeZone,
+) -> anyhow::Result<jiff::ZonedDateTime> {
+    let today = Timestamp::now()
+        .to_zoned_datetime(zone.clone())
+        .start_of_day()?;
     let mut last = None;
-    store.for_each_record_after(0, |record| last = Some(record.at))?;
-    Ok(last
-        .map(|at| Timestamp::from_millisecond(at.0))
-        .transpose()?)
+    if db.exists() {
+        let store = jiaohao_store::Store::open(db)?;
+        store.for_each_record_after(0, |record| last = Some(record.at))?;
+    }
+    let Some(last) = last else {
+        return Ok(today);
+    };
+    let last = Timestamp::from_millisecond(last.0)?
+        .to_zoned_datetime(zone.clone())
+        .start_of_day()?;
+    if last < today {
+        Ok(today)
+    } else {
+        Ok(last.tomorrow()?)
+    }
+}
+
+/// How long before the hall opens the demo clock starts: a moment to see the empty hall.
+pub const BEFORE_OPENING: SignedDuration = SignedDuration::from_mins(2);
+
+/// Where the demo clock starts on the database at `db` (seeded with `seed` if new): shortly
+/// before the hall's next opening by its calendar, on or after [`first_day`]. Answers the
+/// local midnight of that day and the instant the clock starts.
+pub fn demo_start(
+    db: &std::path::Path,
+    seed: &[jiaohao_core::Command],
+    zone: &jiff::tz::TimeZone,
+) -> anyhow::Result<(jiff::ZonedDateTime, Timestamp)> {
+    use jiaohao_core::{ClockTime, Hall, LocalDate, Millis, Now};
+    let first = first_day(db, zone)?;
+    // The hall as configured: its log's fold, or the seed a new database will get.
+    let mut hall = Hall::new();
+    if db.exists() {
+        let store = jiaohao_store::Store::open(db)?;
+        store.for_each_record_after(0, |record| hall.evolve(&record.event, record.at))?;
+    }
+    let date = LocalDate::new(first.year(), first.month() as u8, first.day() as u8)?;
+    let midnight = Now {
+        at: Millis(first.timestamp().as_millisecond()),
+        date,
+        time: ClockTime::MIDNIGHT,
+    };
+    if hall.services().is_empty() {
+        for command in seed {
+            let _ = hall.apply(command, midnight);
+        }
+    }
+    let opening = hall.next_opening(midnight).ok_or_else(|| {
+        anyhow::anyhow!("the hall's calendar has no working day within a year: nothing to show")
+    })?;
+    let day = jiff::civil::date(
+        opening.date.year,
+        opening.date.month as i8,
+        opening.date.day as i8,
+    )
+    .to_zoned_datetime(zone.clone())?;
+    let opens = day
+        .timestamp()
+        .checked_add(SignedDuration::from_mins(i64::from(opening.time.minutes())))?;
+    let origin = opens
+        .checked_sub(BEFORE_OPENING)
+        .unwrap_or(opens)
+        .max(first.timestamp());
+    Ok((day, origin))
 }

@@ -388,6 +388,15 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
             Kiosk,
             json!({"kind": "printer", "message": "paper end"}),
         ),
+        // Last: a mutated calendar may close the hall for the routes after it.
+        (
+            "PUT",
+            "/api/calendar",
+            "/api/calendar",
+            Admin,
+            json!({"working_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+                "holidays": ["2026-10-01"], "working_days": ["2026-10-10"]}),
+        ),
     ];
 
     // Every route the OpenAPI document gives a request body is here.

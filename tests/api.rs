@@ -17,6 +17,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/hall"),
     ("GET", "/api/hall/settings"),
     ("PUT", "/api/hall/settings"),
+    ("GET", "/api/calendar"),
+    ("PUT", "/api/calendar"),
     ("GET", "/api/events"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),

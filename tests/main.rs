@@ -6,7 +6,7 @@ mod support;
 
 mod abuse;
 mod api;
-mod crash;
+mod calendar;
 mod events;
 mod faults;
 mod hall_clock;

@@ -1,63 +1,14 @@
 //! Running the hub as a service: the Prometheus `/metrics` scrape after real traffic, and a
 //! graceful shutdown that tells stream subscribers and leaves a clean database.
 
-use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiaohao_client::Client;
 use jiaohao_hub::{HubConfig, ManualClock, hall_file};
 use jiaohao_store::Role;
-use reqwest::Method;
 
-use crate::support::{Events, MORNING, TestHub, WAIT, at, send};
-
-/// The samples of a text exposition: `name{labels}` → value. Also checks that every sample
-/// belongs to a family declared by `# TYPE` before it.
-fn parse_exposition(text: &str) -> BTreeMap<String, f64> {
-    let mut declared = Vec::<String>::new();
-    let mut samples = BTreeMap::new();
-    for line in text.lines() {
-        if let Some(rest) = line.strip_prefix("# TYPE ") {
-            let (name, kind) = rest.split_once(' ').expect("# TYPE name kind");
-            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
-            declared.push(name.to_owned());
-            continue;
-        }
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let (key, value) = line.rsplit_once(' ').expect("a sample is `name value`");
-        let name = key.split('{').next().unwrap_or(key);
-        assert!(
-            declared.iter().any(|family| name == family
-                || name
-                    .strip_prefix(family.as_str())
-                    .is_some_and(|s| ["_bucket", "_sum", "_count"].contains(&s))),
-            "{name} has no # TYPE line before it"
-        );
-        let value: f64 = value
-            .parse()
-            .unwrap_or_else(|e| panic!("{line}: the value is not a number ({e})"));
-        assert!(
-            samples.insert(key.to_owned(), value).is_none(),
-            "{key} twice"
-        );
-    }
-    samples
-}
-
-async fn scrape(client: &Client) -> BTreeMap<String, f64> {
-    let reply = send(client.request(Method::GET, "/metrics")).await;
-    assert_eq!(reply.status, 200, "{reply:?}");
-    assert!(
-        reply.content_type.starts_with("text/plain"),
-        "{}",
-        reply.content_type
-    );
-    parse_exposition(&reply.body)
-}
+use crate::support::{Events, MORNING, TestHub, WAIT, at, scrape};
 
 #[tokio::test]
 async fn metrics_count_what_the_hall_did() {
@@ -229,86 +180,4 @@ async fn shutdown_tells_subscribers_and_closes_a_clean_database() {
         .unwrap();
     assert_eq!(id_card.issued_today as usize, acknowledged);
     running.stop().await.unwrap();
-}
-
-/// The real `jiaohao-hub` binary, configured by a file and the environment only: the
-/// environment beats the file (with clap reading the real environment), the log is JSON lines,
-/// and SIGTERM stops it cleanly.
-#[tokio::test]
-async fn the_hub_binary_takes_environment_over_file_logs_json_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("from-file.db");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let listen = format!("127.0.0.1:{port}");
-    let file = dir.path().join("hub.toml");
-    // Were the file's listen address used, the hub could not start.
-    std::fs::write(
-        &file,
-        format!(
-            "db = {:?}\nlisten = \"256.0.0.1:1\"\nlog-format = \"human\"\n",
-            db.to_str().unwrap()
-        ),
-    )
-    .unwrap();
-    let log = dir.path().join("hub.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jiaohao-hub"))
-        .arg("serve")
-        .env("JIAOHAO_HUB_CONFIG", &file)
-        .env("JIAOHAO_HUB_LISTEN", &listen)
-        .env("JIAOHAO_LOG_FORMAT", "json")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("jiaohao-hub serve starts");
-    let read_log = || std::fs::read_to_string(&log).unwrap_or_default();
-
-    // A starting process sends no event: poll its health, bounded.
-    let client = Client::new(format!("http://{listen}"));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while client.health().await.is_err() {
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the hub exited at start:\n{}",
-            read_log()
-        );
-        assert!(tokio::time::Instant::now() < deadline, "{}", read_log());
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(scrape(&client).await["jiaohao_sse_subscribers"], 0.0);
-
-    let status = Command::new("kill")
-        .args(["-s", "TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exited = tokio::task::spawn_blocking(move || child.wait());
-    let status = tokio::time::timeout(WAIT, exited)
-        .await
-        .expect("the hub stops within the bound after SIGTERM")
-        .unwrap()
-        .unwrap();
-    assert!(status.success(), "{status:?}\n{}", read_log());
-    assert!(db.exists(), "the database is where the file says");
-
-    let lines: Vec<serde_json::Value> = read_log()
-        .lines()
-        .map(|line| {
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON line ({e}): {line}"))
-        })
-        .collect();
-    let message = |m: &str| {
-        lines
-            .iter()
-            .find(|line| line["fields"]["message"] == m)
-            .unwrap_or_else(|| panic!("no '{m}' in {lines:?}"))
-    };
-    let serving = message("hub serving");
-    assert_eq!(serving["level"], "INFO");
-    assert_eq!(serving["fields"]["address"], listen.as_str());
-    message("writer stopped; database closed");
 }

@@ -45,7 +45,6 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         kiosk_token,
         clerks,
         first_day,
-        opens: jiff::SignedDuration::from_mins(9 * 60),
         day: 7,
     };
     let (stop_tx, stop) = watch::channel(false);
@@ -95,4 +94,43 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         "every window was opened"
     );
     hub.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn the_demo_clock_starts_shortly_before_the_next_opening_by_the_calendar() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let seed = hall_file::parse(hall_file::DEFAULT_HALL).unwrap();
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+    // A new database: the next opening from today on, at 08:30 less two minutes.
+    let (day, origin) = simulate::demo_start(&db, &seed, &zone).unwrap();
+    let start = origin.to_zoned_datetime(zone.clone());
+    assert_eq!(start.strftime("%H:%M").to_string(), "08:28", "{start}");
+    assert_eq!(start.date(), day.date());
+    assert!(!matches!(
+        day.weekday(),
+        jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+    ));
+
+    // A log whose last day is Friday 2 January 2099: the demo goes on from Saturday, which is
+    // closed, and so starts before Monday's opening.
+    let clock = Arc::new(jiaohao_hub::ManualClock::new(at(
+        "2099-01-02T10:00:00+08:00",
+    )));
+    let config = HubConfig {
+        seed: seed.clone(),
+        clock,
+        ..HubConfig::new(db.clone())
+    };
+    let hub = jiaohao_hub::spawn("127.0.0.1:0", config).await.unwrap();
+    hub.stop().await.unwrap();
+    let (day, origin) = simulate::demo_start(&db, &seed, &zone).unwrap();
+    assert_eq!(day.date().to_string(), "2099-01-05");
+    assert_eq!(
+        origin
+            .to_zoned_datetime(zone)
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        "2099-01-05 08:28"
+    );
 }

@@ -29,53 +29,6 @@ fn minutes(n: i64) -> SignedDuration {
 }
 
 #[tokio::test]
-async fn the_user_add_command_reads_the_password_from_stdin() {
-    use std::io::Write;
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("hall.db");
-    let add = |username: &str, role: &str, password: &str| {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_jiaohao-hub"))
-            .args(["user", "add", "--db"])
-            .arg(&db)
-            .args(["--username", username, "--role", role])
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("the hub binary runs");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{password}\n").as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
-    let made = add("zhang", "clerk", "secret-password");
-    assert!(made.status.success(), "{made:?}");
-    for (username, role, password) in [
-        ("zhang", "clerk", "another-password"),
-        ("Bad Name", "clerk", "secret-password"),
-        ("kiosk1", "kiosk", "secret-password"),
-        ("short", "admin", "1234"),
-    ] {
-        let refused = add(username, role, password);
-        assert!(!refused.status.success(), "{username} {role} was accepted");
-        assert!(!refused.stderr.is_empty(), "a refusal says why");
-    }
-    let store = Store::open(&db).unwrap();
-    let users = store.list_users().unwrap();
-    assert_eq!(users.len(), 1);
-    assert_eq!(users[0].role, Role::Clerk);
-    assert!(users[0].password_hash.starts_with("$argon2id$"));
-    assert!(jiaohao_hub::people::verify_password(
-        "secret-password",
-        &users[0].password_hash
-    ));
-    assert!(!users[0].password_hash.contains("secret-password"));
-}
-
-#[tokio::test]
 async fn signing_in_sets_a_strict_http_only_cookie_that_expires() {
     let hub = hub_with_people().await;
     let clerk = hub.sign_in("zhang", Some(3)).await;
@@ -391,6 +344,16 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             Admin,
             p("/api/hall/settings"),
             Some(settings),
+        ),
+        ("GET", "/api/calendar", Public, p("/api/calendar"), None),
+        (
+            "PUT",
+            "/api/calendar",
+            Admin,
+            p("/api/calendar"),
+            Some(
+                json!({"working_weekdays": ["monday", "tuesday", "wednesday", "thursday", "friday"]}),
+            ),
         ),
         (
             "PUT",

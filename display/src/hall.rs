@@ -126,20 +126,39 @@ fn call_panel(ui: &mut Ui, rect: Rect, screen: &Screen<'_>, hall: &HallView, s: 
     let caption = take_top(&mut inner, 50.0 * s);
     let Some(call) = newest else {
         let (zh, en) = inner.split_top_bottom_at_fraction(0.6);
+        // A closed day by the hall calendar says so, and when the hall opens.
+        let closed = !hall.open_today;
         paint::words(
             ui,
             zh,
             Align2::CENTER_BOTTOM,
-            text::NO_CALLS_YET.zh,
+            if closed {
+                text::HALL_CLOSED.zh
+            } else {
+                text::NO_CALLS_YET.zh
+            },
             bold(110.0 * s),
-            palette::TEXT,
+            if closed {
+                palette::CLOSED_TEXT
+            } else {
+                palette::TEXT
+            },
         );
-        let line = format!(
-            "{}  {} · {}",
-            text::LISTEN.zh,
-            text::NO_CALLS_YET.en,
-            text::LISTEN.en
-        );
+        let line = match (closed, text::next_opening(hall.next_opening.as_ref())) {
+            (true, Some((next_zh, next_en))) => format!(
+                "{}：{next_zh}  {} · {}: {next_en}",
+                text::NEXT_OPENING.zh,
+                text::HALL_CLOSED.en,
+                text::NEXT_OPENING.en
+            ),
+            (true, None) => text::HALL_CLOSED.en.to_owned(),
+            (false, _) => format!(
+                "{}  {} · {}",
+                text::LISTEN.zh,
+                text::NO_CALLS_YET.en,
+                text::LISTEN.en
+            ),
+        };
         paint::words(
             ui,
             en,
@@ -447,6 +466,9 @@ fn service_rows(ui: &mut Ui, rect: Rect, hall: &HallView, cols: usize, s: f32) {
             service.estimated_wait_min,
             service.unavailable_reason.as_deref(),
         ) {
+            (_, Some("hall_closed")) => {
+                format!("{} · {}", text::HALL_CLOSED.zh, text::HALL_CLOSED.en)
+            }
             (_, Some("not_open" | "daily_cap_reached")) => {
                 format!("{} · {}", text::NOT_ISSUING.zh, text::NOT_ISSUING.en)
             }

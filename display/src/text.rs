@@ -26,6 +26,9 @@ pub const PAUSED: Words = words("暂停服务", "Paused");
 pub const CLOSED: Words = words("已关闭", "Closed");
 pub const NO_WINDOW_OPEN: Words = words("暂无窗口办理", "No window open");
 pub const NOT_ISSUING: Words = words("已停止取号", "Not issuing now");
+/// A closed day by the hall calendar.
+pub const HALL_CLOSED: Words = words("今日不办公", "The hall is closed today");
+pub const NEXT_OPENING: Words = words("下次办公时间", "Next opening");
 pub const LIVE: Words = words("实时", "Live");
 pub const CONNECTING: Words = words("正在连接", "Connecting");
 pub const RECONNECTING: Words = words("正在重新连接", "Reconnecting");
@@ -65,6 +68,8 @@ pub const ALL: &[Words] = &[
     CLOSED,
     NO_WINDOW_OPEN,
     NOT_ISSUING,
+    HALL_CLOSED,
+    NEXT_OPENING,
     LIVE,
     CONNECTING,
     RECONNECTING,
@@ -162,6 +167,30 @@ pub fn date_en(month: i8, day: i8, weekday_from_monday: i8) -> String {
     let weekday = WEEKDAYS_EN[(weekday_from_monday.clamp(1, 7) - 1) as usize];
     let month = MONTHS_EN[(month.clamp(1, 12) - 1) as usize];
     format!("{weekday} {day} {month}")
+}
+
+/// When the hall next opens, from the hall view: `12月7日 星期一 08:30` and
+/// `Mon 7 Dec 08:30`; `None` if the view has none.
+pub fn next_opening(next: Option<&jiaohao_wire::Opening>) -> Option<(String, String)> {
+    let next = next?;
+    let mut parts = next.date.split('-').map(|p| p.parse::<i8>().ok());
+    let (_, month, day) = (parts.next()?, parts.next()??, parts.next()??);
+    let weekday = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .position(|w| *w == next.weekday)? as i8
+        + 1;
+    Some((
+        format!("{} {}", date_zh(month, day, weekday), next.time),
+        format!("{} {}", date_en(month, day, weekday), next.time),
+    ))
 }
 
 /// Every date word, for the font-coverage test.

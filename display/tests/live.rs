@@ -170,3 +170,19 @@ fn a_window_the_hall_does_not_have_is_named_plainly() {
     let mut display = harness(app, (1280.0, 720.0));
     wait_for_text(&mut display, "本大厅没有 42 号窗口");
 }
+
+#[test]
+fn a_closed_day_says_the_hall_is_closed_and_when_it_opens() {
+    let hub = TestHub::start();
+    let app = DisplayApp::new(hall_config(&hub)).expect("the display starts");
+    let mut display = harness(app, LANDSCAPE);
+    wait_for_text(&mut display, "暂无叫号");
+    // Saturday 28 November 2026: the default hall works Monday to Friday.
+    hub.clock
+        .set("2026-11-28T02:00:00Z".parse().expect("an instant"));
+    wait_for_text(&mut display, "今日不办公");
+    wait_for_text(
+        &mut display,
+        "下次办公时间：11月30日 星期一 08:30  The hall is closed today · Next opening: Mon 30 Nov 08:30",
+    );
+}

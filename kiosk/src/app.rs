@@ -99,6 +99,8 @@ pub enum PrintState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
     Unreachable,
+    /// The hall does not work today by its calendar (今日不办公).
+    HallClosed,
     NotOpen,
     DailyCap,
     Disabled,
@@ -115,6 +117,7 @@ impl Problem {
             return Problem::Unreachable;
         }
         match (error.status(), error.code()) {
+            (_, Some("hall_closed")) => Problem::HallClosed,
             (_, Some("service_not_open")) => Problem::NotOpen,
             (_, Some("daily_cap_reached")) => Problem::DailyCap,
             (_, Some("service_disabled")) => Problem::Disabled,
@@ -129,6 +132,7 @@ impl Problem {
     pub fn words(self, words: &Words) -> &'static str {
         match self {
             Problem::Unreachable => words.paused,
+            Problem::HallClosed => words.error_hall_closed,
             Problem::NotOpen => words.error_not_open,
             Problem::DailyCap => words.error_cap,
             Problem::Disabled => words.error_disabled,
@@ -841,6 +845,7 @@ mod tests {
         };
         for (error, problem) in [
             (api(409, "service_not_open"), Problem::NotOpen),
+            (api(409, "hall_closed"), Problem::HallClosed),
             (api(409, "daily_cap_reached"), Problem::DailyCap),
             (api(409, "service_disabled"), Problem::Disabled),
             (api(409, "something_new"), Problem::Other),

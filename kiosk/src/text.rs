@@ -46,6 +46,47 @@ impl Lang {
     }
 }
 
+/// A date `YYYY-MM-DD` and weekday `monday` … as the kiosk says it: `12月7日 星期一` or
+/// `Monday 7 December`.
+pub fn opening_date(lang: Lang, date: &str, weekday: &str) -> String {
+    const WEEKDAYS: [(&str, &str, &str); 7] = [
+        ("monday", "星期一", "Monday"),
+        ("tuesday", "星期二", "Tuesday"),
+        ("wednesday", "星期三", "Wednesday"),
+        ("thursday", "星期四", "Thursday"),
+        ("friday", "星期五", "Friday"),
+        ("saturday", "星期六", "Saturday"),
+        ("sunday", "星期日", "Sunday"),
+    ];
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let mut parts = date
+        .split('-')
+        .skip(1)
+        .map(|p| p.parse::<usize>().unwrap_or(0));
+    let (month, day) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let names = WEEKDAYS.iter().find(|(key, ..)| *key == weekday);
+    match (lang, names) {
+        (_, _) if !(1..=12).contains(&month) => date.to_owned(),
+        (Lang::Zh, Some((_, zh, _))) => format!("{month}月{day}日 {zh}"),
+        (Lang::Zh, None) => format!("{month}月{day}日"),
+        (Lang::En, Some((_, _, en))) => format!("{en} {day} {}", MONTHS[month - 1]),
+        (Lang::En, None) => format!("{day} {}", MONTHS[month - 1]),
+    }
+}
+
 /// Replaces each `{key}` in `template` by its value.
 pub fn fill(template: &str, values: &[(&str, &dyn std::fmt::Display)]) -> String {
     let mut text = template.to_owned();
@@ -95,6 +136,11 @@ words! {
     closed_not_open: "不在取号时段", "Outside ticket hours";
     closed_cap: "今日号已取完", "All of today's tickets are taken";
     closed_other: "暂不能取号", "No tickets now";
+    /// A closed day by the hall calendar (a weekend or a public holiday).
+    hall_closed: "今日不办公", "The hall is closed today";
+    hall_closed_holiday: "今日不办公（法定节假日）", "The hall is closed today (public holiday)";
+    next_opening: "下次办公时间：{date} {time}", "Next opening: {date} at {time}";
+    next_opening_unknown: "办公时间请留意大厅公告", "Please see the hall's notices for its opening days";
     page: "第 {n} 页，共 {of} 页", "Page {n} of {of}";
     previous_page: "◀ 上一页", "◀ Previous";
     next_page: "下一页 ▶", "Next ▶";
@@ -127,6 +173,7 @@ words! {
     paused: "暂停取号，请到咨询台", "Ticketing paused, please ask at the information desk";
     paused_detail: "网络连接中断，正在自动重新连接…", "The connection to the hall system is lost; reconnecting automatically…";
     error_not_open: "该业务现在不在取号时段，请留意大厅公告的取号时间", "This service is not issuing tickets right now; please see the ticket hours in the hall";
+    error_hall_closed: "今日不办公，请在办公日前来办理，办公时间请留意大厅公告", "The hall is closed today; please come back on a working day (see the hall's notices for the opening days)";
     error_cap: "该业务今日号已取完，请明天再来或到咨询台", "All of today's tickets for this service are taken; please come back tomorrow or ask at the information desk";
     error_disabled: "该业务暂停办理，请到咨询台咨询", "This service is not available at the moment; please ask at the information desk";
     error_busy: "取号人数较多，请稍后再试", "Many people are taking tickets; please try again in a moment";

@@ -273,7 +273,7 @@ fn a_printer_fault_never_blocks_a_ticket() {
     // Out of paper: the printer answers the status request with "paper end".
     let (sink, _received) = fake_printer(Some(0x72));
     let mut kiosk = kiosk_with({
-        let mut options = jiaohao_kiosk::Options::new(hub.url(), hub.kiosk_token.clone());
+        let mut options = jiaohao_kiosk::Options::new(hub.url(), hub.tokens.kiosk.clone());
         options.printer = Some(sink);
         options
     });

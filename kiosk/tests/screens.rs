@@ -117,7 +117,7 @@ fn the_same_tap_retried_returns_the_same_ticket() {
     // The kiosk's retry after a timeout resends the tap's idempotency key; the hub then answers
     // with the ticket it already issued rather than a second one.
     let hub = TestHub::start();
-    let kiosk = hub.client().with_token(&hub.kiosk_token);
+    let kiosk = hub.client().with_token(&hub.tokens.kiosk);
     let first = hub
         .runtime
         .block_on(kiosk.issue_ticket("hukou", false, Some("kiosk-tap-1")))
@@ -310,4 +310,17 @@ fn idle_the_kiosk_asks_for_no_frames() {
     // …and the next timed frame is the idle screen's, a minute and more away.
     let delay = kiosk.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay;
     assert!(delay >= Duration::from_secs(60), "{delay:?}");
+}
+
+#[test]
+fn a_closed_day_says_the_hall_is_closed_and_when_it_opens() {
+    // Saturday 28 November 2026, 10:00 in Shanghai: the default hall works Monday to Friday.
+    let hub = TestHub::start_at("2026-11-28T02:00:00Z");
+    let mut kiosk = kiosk(&hub, |_| {});
+    let message = "今日不办公\n下次办公时间：11月30日 星期一 08:30";
+    wait_for(&mut kiosk, "the closed-day message", |k| {
+        on_screen(k).iter().any(|text| text == message)
+    });
+    // No service can be chosen on a closed day.
+    assert!(!shows(&kiosk, "户籍"), "{:?}", on_screen(&kiosk));
 }

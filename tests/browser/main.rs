@@ -453,7 +453,7 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     browser.find(By::Id("audit-run")).await?.click().await?;
     wait_text(browser, "#audit-table tr.flag-config", "li").await?;
     shot(browser, shots, "12-admin-audit-configuration").await?;
-    for tab in ["services", "notices", "people"] {
+    for tab in ["services", "notices", "calendar", "people"] {
         browser
             .find(By::Css(format!("button[data-tab='{tab}']")))
             .await?

@@ -1,8 +1,9 @@
 //! `jiaohao-bench`: measurements of a real hub on loopback that print numbers, and the
-//! crash loop. Both start the real `jiaohao-hub` binary (built beside this one) on a fresh
-//! database; nothing is timed inside unit tests.
+//! crash loop. Each starts the real `jiaohao-hub` binary (built beside this one) on a
+//! database of its own; nothing is timed inside unit tests.
 
 mod crash_loop;
+mod history;
 mod hub_process;
 mod lean_kiosk;
 mod perf;
@@ -46,6 +47,24 @@ enum Top {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Start-up time and memory of the hub on a long history (about `--events` events, built
+    /// through the core) beside one day's database.
+    History {
+        #[arg(long)]
+        hub: Option<PathBuf>,
+        /// About how many events the history holds (a big centre's year: two million).
+        #[arg(long, default_value_t = 2_000_000)]
+        events: u64,
+        /// Tickets a working day.
+        #[arg(long, default_value_t = 2_500)]
+        tickets_per_day: u64,
+        /// Starts measured per database (the median is printed).
+        #[arg(long, default_value_t = 3)]
+        starts: usize,
+        /// Keep the databases in this folder (default: a temporary one, removed at the end).
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
 }
 
 fn hub_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
@@ -56,7 +75,7 @@ fn hub_binary(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let beside = exe.with_file_name("jiaohao-hub");
     anyhow::ensure!(
         beside.exists(),
-        "no jiaohao-hub beside {}: build it (cargo build --release --bin jiaohao-hub) or pass --hub",
+        "no jiaohao-hub beside {}: build it (cargo build --release -p jiaohao-hub) or pass --hub",
         exe.display()
     );
     Ok(beside)
@@ -74,5 +93,18 @@ fn main() -> anyhow::Result<()> {
         Top::CrashLoop { hub, cycles, seed } => {
             runtime.block_on(crash_loop::run(hub_binary(hub)?, cycles, seed))
         }
+        Top::History {
+            hub,
+            events,
+            tickets_per_day,
+            starts,
+            keep,
+        } => runtime.block_on(history::run(
+            hub_binary(hub)?,
+            events,
+            tickets_per_day,
+            starts,
+            keep,
+        )),
     }
 }

@@ -165,22 +165,8 @@ mod tests {
     }
 
     fn service(name: &str, prefix: &str, minutes: u32) -> Service {
-        Service {
-            code: code(name),
-            name_zh: name.into(),
-            name_en: name.into(),
-            prefix: Prefix::parse(prefix).unwrap(),
-            wait_target_min: 20,
-            handling_target_min: 30,
-            handling_estimate_min: minutes,
-            daily_cap: None,
-            hours: None,
-            documents_zh: Vec::new(),
-            documents_en: Vec::new(),
-            fee_note_zh: String::new(),
-            fee_note_en: String::new(),
-            enabled: true,
-        }
+        Service::new(code(name), Prefix::parse(prefix).unwrap(), name, name)
+            .with_handling_estimate(minutes)
     }
 
     /// Window 1 serves id_card (crowded), windows 2 and 3 hukou (quiet); window 3 already has

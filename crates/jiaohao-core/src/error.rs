@@ -3,8 +3,9 @@
 
 use std::fmt;
 
+use crate::calendar::{DayKind, Opening};
 use crate::ids::{ServiceCode, TicketNumber, WindowNumber};
-use crate::time::ClockTime;
+use crate::time::{ClockTime, LocalDate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
@@ -24,6 +25,13 @@ pub enum Error {
         windows: Vec<WindowNumber>,
     },
     ServiceDisabled(ServiceCode),
+    /// The hall does not work today by its calendar (今日不办公).
+    HallClosed {
+        date: LocalDate,
+        kind: DayKind,
+        /// When it next opens, if within a year.
+        next: Option<Opening>,
+    },
     ServiceNotOpen {
         service: ServiceCode,
         opens: ClockTime,
@@ -99,6 +107,7 @@ impl Error {
             Error::PrefixTaken { .. } => "prefix_taken",
             Error::ServiceInUse { .. } => "service_in_use",
             Error::ServiceDisabled(_) => "service_disabled",
+            Error::HallClosed { .. } => "hall_closed",
             Error::ServiceNotOpen { .. } => "service_not_open",
             Error::DailyCapReached { .. } => "daily_cap_reached",
             Error::IdempotencyKeyReused => "idempotency_key_reused",
@@ -141,6 +150,22 @@ impl fmt::Display for Error {
                 )
             }
             Error::ServiceDisabled(code) => write!(f, "service '{code}' is not offered now"),
+            Error::HallClosed { date, kind, next } => {
+                let (why_zh, why_en) = match kind {
+                    DayKind::Holiday => ("法定节假日", "a public holiday"),
+                    _ => ("休息日", "a rest day"),
+                };
+                write!(f, "今日不办公（{why_zh}）")?;
+                match next {
+                    Some(next) => write!(f, "，下次办公时间 {} {}", next.date, next.time)?,
+                    None => f.write_str("，近期无办公安排")?,
+                }
+                write!(f, "。The hall is closed today ({date} is {why_en})")?;
+                match next {
+                    Some(next) => write!(f, "; it next opens on {} at {}.", next.date, next.time),
+                    None => f.write_str("; no working day is set within a year."),
+                }
+            }
             Error::ServiceNotOpen {
                 service,
                 opens,

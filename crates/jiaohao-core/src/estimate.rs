@@ -396,22 +396,14 @@ mod tests {
     use crate::window::WindowDef;
 
     fn service(code: &str, prefix: &str, minutes: u32) -> Service {
-        Service {
-            code: ServiceCode::parse(code).unwrap(),
-            name_zh: code.into(),
-            name_en: code.into(),
-            prefix: Prefix::parse(prefix).unwrap(),
-            wait_target_min: 30,
-            handling_target_min: 30,
-            handling_estimate_min: minutes,
-            daily_cap: None,
-            hours: None,
-            documents_zh: Vec::new(),
-            documents_en: Vec::new(),
-            fee_note_zh: String::new(),
-            fee_note_en: String::new(),
-            enabled: true,
-        }
+        Service::new(
+            ServiceCode::parse(code).unwrap(),
+            Prefix::parse(prefix).unwrap(),
+            code,
+            code,
+        )
+        .with_targets(30, 30)
+        .with_handling_estimate(minutes)
     }
 
     /// Random-but-fixed days of a three-window hall, checking after every command that the

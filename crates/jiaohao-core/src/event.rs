@@ -1,6 +1,7 @@
 //! What callers ask of the hall ([`Command`]) and what happened as a result ([`Event`]).
 //! Events are the record: the hub stores them, and the state is their fold.
 
+use crate::calendar::HallCalendar;
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::rating::{Rating, RatingReason};
@@ -22,6 +23,8 @@ pub enum Command {
     /// Only rolls the day over if the date changed; the hub sends it from a timer.
     Tick,
     ConfigureHall(HallSettings),
+    /// Sets the working weekdays, holidays and 调休 days, replacing the calendar before.
+    SetCalendar(HallCalendar),
     AddService(Service),
     UpdateService(Service),
     RemoveService(ServiceCode),
@@ -96,6 +99,7 @@ pub enum Event {
         date: LocalDate,
     },
     HallConfigured(HallSettings),
+    CalendarConfigured(HallCalendar),
     ServiceDefined(Service),
     ServiceRemoved {
         code: ServiceCode,
@@ -160,6 +164,7 @@ impl Event {
         match self {
             Event::DayStarted { .. } => "day_started",
             Event::HallConfigured(_) => "hall_configured",
+            Event::CalendarConfigured(_) => "calendar_configured",
             Event::ServiceDefined(_) => "service_defined",
             Event::ServiceRemoved { .. } => "service_removed",
             Event::WindowDefined(_) => "window_defined",
@@ -182,6 +187,7 @@ impl Event {
         matches!(
             self,
             Event::HallConfigured(_)
+                | Event::CalendarConfigured(_)
                 | Event::ServiceDefined(_)
                 | Event::ServiceRemoved { .. }
                 | Event::WindowDefined(_)

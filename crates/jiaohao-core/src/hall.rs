@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use crate::calendar::{HallCalendar, Opening};
 use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
@@ -11,7 +12,7 @@ use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::rating::{RATING_WINDOW_MS, TicketRating};
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
-use crate::time::{LocalDate, Millis, Now};
+use crate::time::{ClockTime, LocalDate, Millis, Now};
 use crate::window::{Window, WindowDef, WindowState};
 
 /// How many of the latest calls the hall remembers for the wall display.
@@ -88,9 +89,34 @@ struct HandlingTotals {
     count: i64,
 }
 
+/// The hall the moment a day starts: its configuration, the day, and the id its first ticket
+/// will get (ids go on across days). Plain data, since the core has no serde: the hub's store
+/// keeps one at each day start, so a restart folds only the events after it, not the history.
+///
+/// At a day start the state is exactly this: no tickets, every window closed since that
+/// moment. Every part of the hall's configuration belongs here; [`Hall::from_snapshot`] names
+/// every field of the hall, so one added to it cannot be forgotten here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HallSnapshot {
+    pub date: LocalDate,
+    /// When the day started: the time of its [`Event::DayStarted`].
+    pub day_started_at: Millis,
+    pub next_ticket_id: TicketId,
+    pub settings: HallSettings,
+    /// The calendar as set; `None` if it never was.
+    pub calendar: Option<HallCalendar>,
+    /// Ordered by code.
+    pub services: Vec<Service>,
+    /// Ordered by number.
+    pub windows: Vec<WindowDef>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hall {
     settings: HallSettings,
+    /// The working days; `None` until a calendar is set, and then the hall is open every day
+    /// (as halls ran before calendars existed, so an old log keeps its meaning).
+    calendar: Option<HallCalendar>,
     date: Option<LocalDate>,
     services: BTreeMap<ServiceCode, Service>,
     windows: BTreeMap<WindowNumber, Window>,
@@ -120,6 +146,74 @@ impl Hall {
         Hall::default()
     }
 
+    /// The hall as it stands once a day starts: equal to the hall [`Hall::evolve`] makes of
+    /// `snapshot`'s day start, so folding what followed it gives the hall of the whole log.
+    pub fn from_snapshot(snapshot: &HallSnapshot) -> Hall {
+        let HallSnapshot {
+            date,
+            day_started_at,
+            next_ticket_id,
+            settings,
+            calendar,
+            services,
+            windows,
+        } = snapshot;
+        let mut hall = Hall {
+            settings: settings.clone(),
+            calendar: calendar.clone(),
+            date: Some(*date),
+            services: services
+                .iter()
+                .map(|service| (service.code.clone(), service.clone()))
+                .collect(),
+            windows: windows
+                .iter()
+                .map(|def| {
+                    let window = Window {
+                        def: def.clone(),
+                        state: WindowState::Closed,
+                        state_since: *day_started_at,
+                        consecutive_green: 0,
+                    };
+                    (def.number, window)
+                })
+                .collect(),
+            tickets: Vec::new(),
+            first_id_today: next_ticket_id.0,
+            by_number: HashMap::new(),
+            by_token: HashMap::new(),
+            by_idempotency_key: HashMap::new(),
+            last_seq: BTreeMap::new(),
+            issued_today: BTreeMap::new(),
+            queues: Queues::default(),
+            recent_calls: VecDeque::new(),
+            handling: BTreeMap::new(),
+            last_finished: BTreeMap::new(),
+            policy: Policy::default(),
+        };
+        hall.refresh_loads();
+        hall
+    }
+
+    /// The snapshot of this hall once a day starts on `date` at `at` (what folding
+    /// `DayStarted { date }` at `at` into it makes), without changing or copying today's
+    /// tickets: the hub takes it just before the command that starts a day.
+    pub fn day_start_snapshot(&self, date: LocalDate, at: Millis) -> HallSnapshot {
+        HallSnapshot {
+            date,
+            day_started_at: at,
+            next_ticket_id: TicketId(self.first_id_today + self.tickets.len() as u64),
+            settings: self.settings.clone(),
+            calendar: self.calendar.clone(),
+            services: self.services.values().cloned().collect(),
+            windows: self
+                .windows
+                .values()
+                .map(|window| window.def.clone())
+                .collect(),
+        }
+    }
+
     /// The hall with another call-next rule, for the simulator's comparisons.
     pub fn with_policy(mut self, policy: Policy) -> Hall {
         self.policy = policy;
@@ -135,6 +229,40 @@ impl Hall {
 
     pub fn settings(&self) -> &HallSettings {
         &self.settings
+    }
+
+    /// The hall's calendar as set, or `None` if it never was (then it is open every day).
+    pub fn calendar(&self) -> Option<&HallCalendar> {
+        self.calendar.as_ref()
+    }
+
+    /// Whether the hall works on `date` by its calendar.
+    pub fn is_open_on(&self, date: LocalDate) -> bool {
+        self.calendar.as_ref().is_none_or(|c| c.is_open(date))
+    }
+
+    /// The earliest time any offered service starts issuing tickets (midnight for a service
+    /// without hours, or when no service is offered).
+    pub fn opening_time(&self) -> ClockTime {
+        self.services
+            .values()
+            .filter(|service| service.enabled)
+            .map(|service| {
+                service
+                    .hours
+                    .map_or(ClockTime::MIDNIGHT, |(opens, _)| opens)
+            })
+            .min()
+            .unwrap_or(ClockTime::MIDNIGHT)
+    }
+
+    /// When the hall next opens after `now`: the next open day (today if its opening time is
+    /// still ahead) at the earliest service opening time. `None` if no open day is ahead
+    /// within a year.
+    pub fn next_opening(&self, now: Now) -> Option<Opening> {
+        let every_day = HallCalendar::every_day();
+        let calendar = self.calendar.as_ref().unwrap_or(&every_day);
+        calendar.next_opening(now, self.opening_time())
     }
 
     /// The local day the hall is in; `None` before the first command.
@@ -308,6 +436,10 @@ impl Hall {
             Command::ConfigureHall(settings) => {
                 settings.validate()?;
                 Ok(vec![Event::HallConfigured(settings.clone())])
+            }
+            Command::SetCalendar(calendar) => {
+                calendar.validate()?;
+                Ok(vec![Event::CalendarConfigured(calendar.clone())])
             }
             Command::AddService(service) => {
                 if self.services.contains_key(&service.code) {
@@ -586,6 +718,19 @@ impl Hall {
             }
         }
         let service = self.known_service(code)?;
+        // The hall's day, not the clock's date: a clock stepped back over midnight does not
+        // take the hall back to yesterday.
+        let today = self.date.unwrap_or(now.date).max(now.date);
+        if !self.is_open_on(today) {
+            return Err(Error::HallClosed {
+                date: today,
+                kind: self
+                    .calendar
+                    .as_ref()
+                    .map_or(crate::calendar::DayKind::Workday, |c| c.day_kind(today)),
+                next: self.next_opening(now),
+            });
+        }
         if !service.enabled {
             return Err(Error::ServiceDisabled(code.clone()));
         }
@@ -742,6 +887,7 @@ impl Hall {
         match event {
             Event::DayStarted { date } => self.start_day(*date, at),
             Event::HallConfigured(settings) => self.settings = settings.clone(),
+            Event::CalendarConfigured(calendar) => self.calendar = Some(calendar.clone()),
             Event::ServiceDefined(service) => {
                 self.services.insert(service.code.clone(), service.clone());
             }

@@ -7,14 +7,17 @@
 //!
 //! The hall is event-sourced: [`Hall::apply`] decides which [`Event`]s a [`Command`] causes and
 //! folds them into the state; [`Hall::evolve`] folds a stored event, so the state after a
-//! restart is the fold of the log.
+//! restart is the fold of the log. The read side (reports, audit, replay) folds the same log
+//! once more, into how the past went: [`History`].
 
 pub mod advice;
+pub mod calendar;
 pub mod dispatch;
 pub mod error;
 pub mod estimate;
 pub mod event;
 pub mod hall;
+pub mod history;
 pub mod ids;
 pub mod rating;
 pub mod service;
@@ -23,11 +26,13 @@ pub mod time;
 pub mod window;
 
 pub use advice::{Suggestion, advise};
+pub use calendar::{DayKind, HallCalendar, Opening, Weekday};
 pub use dispatch::{Policy, Queues};
 pub use error::Error;
 pub use estimate::Projection;
 pub use event::{Command, Event, TransferTarget};
-pub use hall::{Call, Hall, HallSettings};
+pub use hall::{Call, Hall, HallSettings, HallSnapshot};
+pub use history::{Fact, History};
 pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 pub use rating::{Rating, RatingReason, TicketRating};
 pub use service::Service;

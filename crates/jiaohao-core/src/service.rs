@@ -30,6 +30,75 @@ pub struct Service {
 }
 
 impl Service {
+    /// A service open all day with no cap, no documents and no fee note, enabled, with a wait
+    /// target of 20 minutes, a handling target of 30 and a handling estimate of 10; the
+    /// `with_*` setters change what differs.
+    pub fn new(
+        code: ServiceCode,
+        prefix: Prefix,
+        name_zh: impl Into<String>,
+        name_en: impl Into<String>,
+    ) -> Service {
+        Service {
+            code,
+            name_zh: name_zh.into(),
+            name_en: name_en.into(),
+            prefix,
+            wait_target_min: 20,
+            handling_target_min: 30,
+            handling_estimate_min: 10,
+            daily_cap: None,
+            hours: None,
+            documents_zh: Vec::new(),
+            documents_en: Vec::new(),
+            fee_note_zh: String::new(),
+            fee_note_en: String::new(),
+            enabled: true,
+        }
+    }
+
+    /// The wait target and the handling target, in minutes.
+    pub fn with_targets(mut self, wait_min: u32, handling_min: u32) -> Service {
+        self.wait_target_min = wait_min;
+        self.handling_target_min = handling_min;
+        self
+    }
+
+    /// The expected mean handling time, in minutes.
+    pub fn with_handling_estimate(mut self, minutes: u32) -> Service {
+        self.handling_estimate_min = minutes;
+        self
+    }
+
+    pub fn with_daily_cap(mut self, cap: u32) -> Service {
+        self.daily_cap = Some(cap);
+        self
+    }
+
+    /// The local times between which tickets are issued.
+    pub fn with_hours(mut self, opens: ClockTime, closes: ClockTime) -> Service {
+        self.hours = Some((opens, closes));
+        self
+    }
+
+    /// The documents to bring (一次性告知), in Chinese and English.
+    pub fn with_documents(mut self, zh: Vec<String>, en: Vec<String>) -> Service {
+        self.documents_zh = zh;
+        self.documents_en = en;
+        self
+    }
+
+    pub fn with_fee_note(mut self, zh: impl Into<String>, en: impl Into<String>) -> Service {
+        self.fee_note_zh = zh.into();
+        self.fee_note_en = en.into();
+        self
+    }
+
+    pub fn with_enabled(mut self, enabled: bool) -> Service {
+        self.enabled = enabled;
+        self
+    }
+
     /// Checks what the types cannot: names present, sensible targets and hours.
     pub fn validate(&self) -> Result<(), Error> {
         if self.name_zh.trim().is_empty() || self.name_en.trim().is_empty() {

@@ -73,6 +73,8 @@ impl fmt::Display for LocalDate {
 pub struct ClockTime(u16);
 
 impl ClockTime {
+    pub const MIDNIGHT: ClockTime = ClockTime(0);
+
     pub fn from_minutes(minutes: u16) -> Result<ClockTime, Error> {
         if minutes < 24 * 60 {
             Ok(ClockTime(minutes))

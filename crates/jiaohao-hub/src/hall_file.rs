@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use jiaohao_core::Command;
-use jiaohao_store::codec;
 use jiaohao_wire::HallFile;
+
+use crate::codec;
 
 /// The default hall, built into the binary so a fresh machine runs with no files around.
 pub const DEFAULT_HALL: &str = include_str!("../../../assets/halls/default.toml");
@@ -28,6 +29,11 @@ pub fn parse(text: &str) -> Result<Vec<Command>, String> {
         let window = codec::window_from_wire(def)
             .map_err(|e| format!("hall file [[window]] {}: {e}", def.number))?;
         commands.push(Command::AddWindow(window));
+    }
+    if let Some(calendar) = &file.calendar {
+        let calendar = crate::http::calendar::from_wire(calendar)
+            .map_err(|e| format!("hall file [calendar]: {e}"))?;
+        commands.push(Command::SetCalendar(calendar));
     }
     Ok(commands)
 }
@@ -88,6 +94,29 @@ mod tests {
                 service.code
             );
         }
+    }
+
+    #[test]
+    fn the_default_hall_works_monday_to_friday_with_holidays_and_swapped_days() {
+        let commands = parse(DEFAULT_HALL).unwrap();
+        let mut hall = Hall::new();
+        for command in &commands {
+            hall.apply(command, morning()).unwrap();
+        }
+        let calendar = hall.calendar().expect("the default hall sets a calendar");
+        assert_eq!(
+            calendar.working_weekdays,
+            [true, true, true, true, true, false, false]
+        );
+        let date = |text| LocalDate::parse(text).unwrap();
+        assert!(!calendar.is_open(date("2026-10-01")), "National Day");
+        assert!(calendar.is_open(date("2026-10-10")), "a 调休 Saturday");
+        let text = DEFAULT_HALL.replacen("\"2026-01-04\"", "\"2026-01-03\"", 1);
+        let error = parse(&text).unwrap_err();
+        assert!(
+            error.contains("[calendar]") && error.contains("2026-01-03"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod app;
 pub mod backups;
 pub mod cli;
 pub mod clock;
+pub mod codec;
 pub mod engine;
 pub mod hall_file;
 pub mod http;

@@ -1,17 +1,14 @@
 //! People who sign in to the pages: passwords (argon2), the sign-in form and its lock after
 //! five wrong passwords, sessions, `GET /api/me`, and the users API.
 
-use std::sync::OnceLock;
-
-use argon2::Argon2;
-use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::{Millis, WindowNumber};
+use jiaohao_signin::{Lockout, decoy_hash};
+pub use jiaohao_signin::{check_password, hash_password, parse_username, verify_password};
 use jiaohao_store::{Role, Store, StoreError, User};
 use jiaohao_wire as wire;
 use serde::Deserialize;
@@ -23,64 +20,16 @@ use crate::http::error::ApiError;
 use crate::http::pages::{self, LOGIN_COOKIE, Notice};
 use crate::http::state::AppState;
 
+/// The hall's rule for wrong passwords (`jiaohao-signin`: five in a row lock an account for a
+/// quarter of an hour).
+pub const LOCKOUT: Lockout = Lockout::STANDARD;
 /// Wrong passwords in a row that lock an account.
-pub const LOCK_AFTER: u32 = 5;
-/// How long a locked account stays locked.
-pub const LOCK_MS: i64 = 15 * Millis::MINUTE;
+pub const LOCK_AFTER: u32 = LOCKOUT.after;
 /// How long a session lasts: one working day.
-pub const SESSION_MS: i64 = 12 * 60 * Millis::MINUTE;
+pub const SESSION_MS: i64 = jiaohao_signin::SESSION_MS;
 
 /// The roles a person can have (device roles are for tokens).
 pub const USER_ROLES: [Role; 3] = [Role::Admin, Role::Supervisor, Role::Clerk];
-
-/// Hashes a password with argon2id and a fresh random salt, as a PHC string.
-pub fn hash_password(password: &str) -> Result<String, String> {
-    let hash: PasswordHash = Argon2::default()
-        .hash_password(password.as_bytes())
-        .map_err(|e| format!("cannot hash the password: {e}"))?;
-    Ok(hash.to_string())
-}
-
-/// Whether `password` matches a PHC hash; a damaged hash matches nothing.
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
-}
-
-/// A hash to check unknown user names against, so that a wrong name takes as long as a wrong
-/// password and the form does not tell which names exist.
-fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| hash_password(&crate::secret::api_token()).unwrap_or_default())
-}
-
-/// A user name: 1 to 32 of a–z, 0–9, `_`, `.`, `-`, starting with a letter or digit.
-pub fn parse_username(text: &str) -> Result<String, String> {
-    let name = text;
-    let ok = (1..=32).contains(&name.len())
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "_.-".contains(c));
-    if ok {
-        Ok(name.to_owned())
-    } else {
-        Err(format!(
-            "'{name}' is not a user name: use 1 to 32 lower-case letters, digits, '_', '.' or '-'"
-        ))
-    }
-}
-
-pub fn check_password(password: &str) -> Result<(), String> {
-    let length = password.chars().count();
-    if !(8..=200).contains(&length) {
-        return Err("a password needs 8 to 200 characters".to_owned());
-    }
-    Ok(())
-}
 
 pub fn parse_user_role(text: &str) -> Result<Role, String> {
     Role::parse(text)
@@ -167,17 +116,13 @@ fn safe_next(next: &str, role: Role) -> String {
 }
 
 fn session_cookie(secret: &str, max_age_s: i64) -> HeaderValue {
-    let value = format!(
-        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_s}"
-    );
+    let value = jiaohao_signin::web::session_cookie(SESSION_COOKIE, secret, max_age_s);
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 fn clear_cookie(name: &str) -> HeaderValue {
-    HeaderValue::from_str(&format!(
-        "{name}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::from_str(&jiaohao_signin::web::clear_cookie(name))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// `POST /login`: the sign-in form. Wrong passwords are counted; the fifth in a row locks the
@@ -250,7 +195,9 @@ async fn sign_in(
     let now = state.now();
     let zone = state.zone();
     if let Some(user) = &user
-        && let Some(until) = user.locked_until.filter(|until| *until > now)
+        && let Some(until) = user
+            .locked_until
+            .filter(|until| Lockout::is_locked(Some(until.0), now.0))
     {
         return Err((StatusCode::LOCKED, Notice::locked(&rfc3339(until, &zone))));
     }
@@ -270,7 +217,7 @@ async fn sign_in(
             .writer
             .store(move |store, _| {
                 store
-                    .record_login_failure(id, now, LOCK_AFTER, LOCK_MS)
+                    .record_login_failure(id, now, &LOCKOUT)
                     .map_err(storage)
             })
             .await
@@ -282,7 +229,7 @@ async fn sign_in(
                 let used = after.as_ref().map_or(1, |u| u.failed_logins);
                 (
                     StatusCode::UNAUTHORIZED,
-                    Notice::wrong_password(Some(LOCK_AFTER.saturating_sub(used))),
+                    Notice::wrong_password(Some(LOCKOUT.tries_left(used))),
                 )
             }
         });

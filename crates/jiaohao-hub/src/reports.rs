@@ -1,12 +1,15 @@
 //! Reports and the audit trail, both computed from the event log (the one record): per day or
 //! range of days, per service, window and clerk, and every event with who did it and when.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiaohao_core::{Event, LocalDate, Millis, TransferTarget};
+use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife};
+use jiaohao_core::{
+    Event, Fact, History, LocalDate, Millis, ServiceCode, TicketId, TransferTarget, WindowNumber,
+};
 use jiaohao_store::{AccountChange, Record, Role};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
@@ -260,76 +263,52 @@ impl Acc {
     }
 }
 
-struct Life {
-    issued_service: String,
-    /// The issued service's wait target when the ticket was issued.
-    target_min: Option<u32>,
-    service: String,
-    issued_at: Millis,
-    hour: usize,
-    first_call: Option<Millis>,
-    last_call: Option<Millis>,
-    caller: Option<String>,
-}
-
-#[derive(Clone)]
-enum WinState {
-    Closed,
-    Open,
-    Serving,
-    Paused { slot: usize, clerk: String },
-}
-
-struct Timeline {
-    state: WinState,
-    since: Millis,
-}
-
-/// The hall's services and windows as the log defined them up to the event being folded.
-#[derive(Default)]
-struct Definitions {
-    /// Codes in the order they were first defined.
-    order: Vec<String>,
-    /// Services defined and not removed.
-    live: BTreeSet<String>,
-    /// The latest names and wait target of every service ever defined.
-    services: HashMap<String, (String, String, u32)>,
-    windows: HashMap<u16, (String, String)>,
-}
-
-#[derive(Default)]
-struct Fold {
-    definitions: Definitions,
+/// A report's sums: the history's facts added up per hall, service, window, clerk and hour.
+struct Tally {
     /// The services that were live at some moment of the range.
-    seen_live: BTreeSet<String>,
+    seen_live: BTreeSet<ServiceCode>,
     total: Acc,
-    services: BTreeMap<String, Acc>,
+    services: BTreeMap<ServiceCode, Acc>,
     windows: BTreeMap<u16, Acc>,
     clerks: BTreeMap<String, Acc>,
     hours: Vec<(u32, Vec<i64>)>,
-    lives: HashMap<u64, Life>,
-    timelines: BTreeMap<u16, Timeline>,
 }
 
-impl Fold {
-    fn new() -> Fold {
-        Fold {
+/// The local hour (0–23) of an instant.
+fn hour_of(at: Millis, zone: &TimeZone) -> usize {
+    jiff::Timestamp::from_millisecond(at.0)
+        .map(|t| zone.to_datetime(t).hour() as usize)
+        .unwrap_or(0)
+        .min(23)
+}
+
+impl Tally {
+    /// Starts the range with the services defined then: they were live in it.
+    fn new(definitions: &Definitions) -> Tally {
+        Tally {
+            seen_live: definitions
+                .live_services()
+                .map(|s| s.code.clone())
+                .collect(),
+            total: Acc::default(),
+            services: BTreeMap::new(),
+            windows: BTreeMap::new(),
+            clerks: BTreeMap::new(),
             hours: (0..24).map(|_| (0, Vec::new())).collect(),
-            ..Fold::default()
         }
     }
 
     /// Adds to the hall, a service, a window and a clerk at once.
     fn each(
         &mut self,
-        service: Option<&str>,
+        service: Option<&ServiceCode>,
         window: Option<u16>,
         clerk: Option<&str>,
         mut add: impl FnMut(&mut Acc),
     ) {
         add(&mut self.total);
         if let Some(service) = service {
-            add(self.services.entry(service.to_owned()).or_default());
+            add(self.services.entry(service.clone()).or_default());
         }
         if let Some(window) = window {
             add(self.windows.entry(window).or_default());
@@ -339,126 +318,33 @@ impl Fold {
         }
     }
 
-    /// Moves a window to a new state at `at`, counting the time spent in the old one.
-    fn window_state(&mut self, window: u16, state: WinState, at: Millis) {
-        let previous = self.timelines.insert(window, Timeline { state, since: at });
-        let Some(previous) = previous else { return };
-        let spent = at.since(previous.since).max(0);
-        let acc = self.windows.entry(window).or_default();
-        match &previous.state {
-            WinState::Open => acc.staffed_ms += spent,
-            WinState::Serving => {
-                acc.staffed_ms += spent;
-                acc.busy_ms += spent;
+    fn add(&mut self, fact: Fact<'_>, zone: &TimeZone) {
+        // The clerk who last called a ticket answers for how it ended and how it was rated.
+        let caller = |ticket: &TicketLife| ticket.last_call.as_ref().map(|c| clerk_key(&c.actor));
+        match fact {
+            Fact::ServiceDefined(service) => {
+                self.seen_live.insert(service.code.clone());
             }
-            WinState::Paused { slot, clerk } => {
-                acc.pause_ms[*slot] += spent;
-                self.total.pause_ms[*slot] += spent;
-                self.clerks.entry(clerk.clone()).or_default().pause_ms[*slot] += spent;
+            Fact::Issued(ticket) => {
+                self.each(Some(&ticket.issued_service), None, None, |acc| {
+                    acc.issued += 1
+                });
+                self.hours[hour_of(ticket.issued_at, zone)].0 += 1;
             }
-            WinState::Closed => {}
-        }
-    }
-
-    fn close_all(&mut self, at: Millis) {
-        let windows: Vec<u16> = self.timelines.keys().copied().collect();
-        for window in windows {
-            self.window_state(window, WinState::Closed, at);
-        }
-    }
-
-    /// Marks the start of the range: the services defined then were live in it.
-    fn start_range(&mut self) {
-        self.seen_live = self.definitions.live.clone();
-    }
-
-    fn event(&mut self, record: &Record, zone: &TimeZone) {
-        let at = record.at;
-        let clerk = clerk_key(&record.actor);
-        match &record.event {
-            Event::ServiceDefined(service) => {
-                let code = service.code.to_string();
-                let defs = &mut self.definitions;
-                if !defs.services.contains_key(&code) {
-                    defs.order.push(code.clone());
-                }
-                defs.services.insert(
-                    code.clone(),
-                    (
-                        service.name_zh.clone(),
-                        service.name_en.clone(),
-                        service.wait_target_min,
-                    ),
-                );
-                defs.live.insert(code.clone());
-                self.seen_live.insert(code);
-            }
-            Event::ServiceRemoved { code } => {
-                self.definitions.live.remove(code.as_str());
-            }
-            Event::WindowDefined(def) => {
-                self.definitions
-                    .windows
-                    .insert(def.number.get(), (def.name_zh.clone(), def.name_en.clone()));
-            }
-            Event::DayStarted { .. } => self.close_all(at),
-            Event::TicketIssued { id, service, .. } => {
-                let hour = jiff::Timestamp::from_millisecond(at.0)
-                    .map(|t| zone.to_datetime(t).hour() as usize)
-                    .unwrap_or(0)
-                    .min(23);
-                let service = service.to_string();
-                let target_min = self
-                    .definitions
-                    .services
-                    .get(&service)
-                    .map(|(_, _, target)| *target);
-                self.lives.insert(
-                    id.0,
-                    Life {
-                        issued_service: service.clone(),
-                        target_min,
-                        service: service.clone(),
-                        issued_at: at,
-                        hour,
-                        first_call: None,
-                        last_call: None,
-                        caller: None,
-                    },
-                );
-                self.each(Some(&service), None, None, |acc| acc.issued += 1);
-                self.hours[hour].0 += 1;
-            }
-            Event::TicketCalled {
-                id,
+            Fact::Called {
+                ticket,
                 window,
-                recall,
+                actor,
+                first,
                 out_of_order,
             } => {
-                let window = window.get();
-                if *recall {
-                    return;
-                }
-                self.window_state(window, WinState::Serving, at);
-                let Some(life) = self.lives.get_mut(&id.0) else {
-                    return;
-                };
-                life.last_call = Some(at);
-                life.caller = Some(clerk.clone());
-                let first = life.first_call.is_none();
-                life.first_call.get_or_insert(at);
-                let (issued_service, service, issued_at, hour, target_min) = (
-                    life.issued_service.clone(),
-                    life.service.clone(),
-                    life.issued_at,
-                    life.hour,
-                    life.target_min,
-                );
-                if first {
-                    let wait = at.since(issued_at).max(0);
-                    let within =
-                        target_min.map(|target| wait <= i64::from(target) * Millis::MINUTE);
-                    self.each(Some(&issued_service), Some(window), Some(&clerk), |acc| {
+                let (window, clerk) = (window.get(), clerk_key(actor));
+                if first && let Some(wait) = ticket.wait_ms() {
+                    let within = ticket
+                        .wait_target_min()
+                        .map(|target| wait <= i64::from(target) * Millis::MINUTE);
+                    let service = &ticket.issued_service;
+                    self.each(Some(service), Some(window), Some(&clerk), |acc| {
                         acc.called += 1;
                         acc.waits_ms.push(wait);
                         if let Some(within) = within {
@@ -466,81 +352,81 @@ impl Fold {
                             acc.within += u32::from(within);
                         }
                     });
-                    self.hours[hour].1.push(wait);
+                    self.hours[hour_of(ticket.issued_at, zone)].1.push(wait);
                 }
                 if out_of_order.is_some() {
-                    self.each(Some(&service), Some(window), Some(&clerk), |acc| {
+                    self.each(Some(&ticket.service), Some(window), Some(&clerk), |acc| {
                         acc.out_of_order += 1
                     });
                 }
             }
-            Event::TicketFinished { id, window } | Event::TicketNoShow { id, window } => {
-                let finished = matches!(record.event, Event::TicketFinished { .. });
-                let window = window.get();
-                self.window_state(window, WinState::Open, at);
-                let Some(life) = self.lives.get(&id.0) else {
-                    return;
-                };
-                let (service, caller) = (life.service.clone(), life.caller.clone());
-                let handling = life.last_call.map(|call| at.since(call).max(0));
-                self.each(Some(&service), Some(window), caller.as_deref(), |acc| {
-                    if finished {
-                        acc.served += 1;
-                        acc.handling_ms.extend(handling);
-                    } else {
-                        acc.no_shows += 1;
-                    }
-                });
-            }
-            Event::TicketTransferred { id, window, to } => {
-                let window = window.get();
-                self.window_state(window, WinState::Open, at);
-                let Some(life) = self.lives.get_mut(&id.0) else {
-                    return;
-                };
-                let service = life.service.clone();
-                if let TransferTarget::Service(code) = to {
-                    life.service = code.to_string();
-                }
-                self.each(Some(&service), Some(window), Some(&clerk), |acc| {
-                    acc.transfers += 1
-                });
-            }
-            Event::TicketRated {
-                id, window, rating, ..
+            Fact::Departed {
+                ticket,
+                window,
+                actor,
+                how,
+                handled_ms,
             } => {
-                let Some(life) = self.lives.get(&id.0) else {
-                    return;
-                };
-                let (service, caller) = (life.service.clone(), life.caller.clone());
-                self.each(
-                    Some(&service),
-                    Some(window.get()),
-                    caller.as_deref(),
-                    |acc| acc.rate(*rating),
-                );
+                let window = Some(window.get());
+                let service = Some(&ticket.service);
+                match how {
+                    Departure::Finished => {
+                        self.each(service, window, caller(ticket).as_deref(), |acc| {
+                            acc.served += 1;
+                            acc.handling_ms.extend(handled_ms);
+                        })
+                    }
+                    Departure::NoShow => {
+                        self.each(service, window, caller(ticket).as_deref(), |acc| {
+                            acc.no_shows += 1
+                        })
+                    }
+                    Departure::Transferred(_) => {
+                        self.each(service, window, Some(&clerk_key(actor)), |acc| {
+                            acc.transfers += 1
+                        })
+                    }
+                }
             }
-            Event::WindowOpened { window } | Event::WindowResumed { window } => {
-                self.window_state(window.get(), WinState::Open, at)
-            }
-            Event::WindowClosed { window } => self.window_state(window.get(), WinState::Closed, at),
-            Event::WindowPaused { window, reason } => self.window_state(
-                window.get(),
-                WinState::Paused {
-                    slot: pause_slot(reason),
-                    clerk,
-                },
-                at,
+            Fact::Rated {
+                ticket,
+                window,
+                rating,
+            } => self.each(
+                Some(&ticket.service),
+                Some(window.get()),
+                caller(ticket).as_deref(),
+                |acc| acc.rate(rating),
             ),
-            _ => {}
+            Fact::WindowSpan(span) => {
+                let spent = span.length_ms();
+                let acc = self.windows.entry(span.window.get()).or_default();
+                match &span.activity {
+                    Activity::Open => acc.staffed_ms += spent,
+                    Activity::Serving => {
+                        acc.staffed_ms += spent;
+                        acc.busy_ms += spent;
+                    }
+                    Activity::Paused { reason, actor } => {
+                        let slot = pause_slot(reason);
+                        acc.pause_ms[slot] += spent;
+                        self.total.pause_ms[slot] += spent;
+                        let clerk = self.clerks.entry(clerk_key(actor)).or_default();
+                        clerk.pause_ms[slot] += spent;
+                    }
+                    Activity::Closed => {}
+                }
+            }
+            Fact::WindowEntered { .. } => {}
         }
     }
 }
 
 /// Computes a report of a range of days from the configuration events logged before `start`
-/// and then every record of the range (see [`records_with_definitions`]), all in log order.
-/// Tickets are judged against the wait target their service had when they were issued, and
-/// services and windows are named as they were last defined by the end of the range.
+/// and then every record of the range (see [`records_with_definitions`]), all in log order,
+/// folded through the core's [`History`]. Tickets are judged against the wait target their
+/// service had when they were issued, and services and windows are named as they were last
+/// defined by the end of the range.
 pub fn compute(
     records: &[Record],
     start: Millis,
@@ -549,49 +435,50 @@ pub fn compute(
     to: LocalDate,
     until: Millis,
 ) -> wire::Report {
-    let mut fold = Fold::new();
+    let mut history = History::new();
     let split = records.partition_point(|record| record.at < start);
     let (before, during) = records.split_at(split);
     for record in before {
-        fold.event(record, zone);
+        history.fold(&record.event, record.at, &record.actor, |_| {});
     }
-    fold.start_range();
+    let mut tally = Tally::new(history.definitions());
     for record in during {
-        fold.event(record, zone);
+        history.fold(&record.event, record.at, &record.actor, |fact| {
+            tally.add(fact, zone)
+        });
     }
-    fold.close_all(until);
-    let definitions = &fold.definitions;
-    let service_name = |code: &str| {
+    history.close_windows(until, |fact| tally.add(fact, zone));
+    let definitions = history.definitions();
+    let service_name = |code: &ServiceCode| {
         definitions
-            .services
-            .get(code)
-            .map(|(zh, en, _)| (zh.clone(), en.clone()))
-            .unwrap_or_else(|| (code.to_owned(), code.to_owned()))
+            .service(code)
+            .map(|s| (s.name_zh.clone(), s.name_en.clone()))
+            .unwrap_or_else(|| (code.to_string(), code.to_string()))
     };
     let window_name = |n: u16| {
-        definitions
-            .windows
-            .get(&n)
-            .cloned()
+        WindowNumber::new(u32::from(n))
+            .ok()
+            .and_then(|number| definitions.window(number))
+            .map(|def| (def.name_zh.clone(), def.name_en.clone()))
             .unwrap_or_else(|| (format!("{n}号窗口"), format!("Window {n}")))
     };
     let mut services: Vec<wire::ReportRow> = Vec::new();
     // Every service the hall had during the range, in the order they were defined, then any
     // that only the tickets know.
     for code in definitions
-        .order
-        .iter()
-        .filter(|c| fold.seen_live.contains(*c))
+        .services()
+        .map(|s| &s.code)
+        .filter(|c| tally.seen_live.contains(*c))
     {
-        let acc = fold.services.remove(code).unwrap_or_default();
+        let acc = tally.services.remove(code).unwrap_or_default();
         let (zh, en) = service_name(code);
-        services.push(acc.row(code.clone(), zh, en, true, false));
+        services.push(acc.row(code.to_string(), zh, en, true, false));
     }
-    for (code, acc) in &fold.services {
+    for (code, acc) in &tally.services {
         let (zh, en) = service_name(code);
-        services.push(acc.row(code.clone(), zh, en, true, false));
+        services.push(acc.row(code.to_string(), zh, en, true, false));
     }
-    let windows = fold
+    let windows = tally
         .windows
         .iter()
         .map(|(n, acc)| {
@@ -599,7 +486,7 @@ pub fn compute(
             acc.row(n.to_string(), zh, en, false, true)
         })
         .collect();
-    let clerks = fold
+    let clerks = tally
         .clerks
         .iter()
         .filter(|(key, acc)| {
@@ -614,7 +501,7 @@ pub fn compute(
             acc.row(key.clone(), name.clone(), name, false, false)
         })
         .collect();
-    let hours = fold
+    let hours = tally
         .hours
         .iter()
         .enumerate()
@@ -627,7 +514,7 @@ pub fn compute(
     wire::Report {
         from: from.to_string(),
         to: to.to_string(),
-        total: fold.total.row(
+        total: tally.total.row(
             "all".into(),
             "全厅".into(),
             "Whole hall".into(),
@@ -776,7 +663,8 @@ pub fn audit_entries(
     changes: &[AccountChange],
     zone: &TimeZone,
 ) -> Vec<wire::AuditEntry> {
-    let mut tickets: HashMap<u64, (String, String)> = HashMap::new();
+    // The history names each ticket's number and the service it is in when the event happens.
+    let mut history = History::new();
     let mut entries = Vec::with_capacity(records.len() + changes.len());
     let mut changes = changes.iter().peekable();
     for record in records {
@@ -796,14 +684,22 @@ pub fn audit_entries(
             out_of_order: false,
             configuration: event.is_configuration(),
         };
-        fn ticket(tickets: &HashMap<u64, (String, String)>, id: u64, entry: &mut wire::AuditEntry) {
-            if let Some((number, service)) = tickets.get(&id) {
-                entry.number = Some(number.clone());
-                entry.service = Some(service.clone());
+        let ticket = |id: &TicketId, entry: &mut wire::AuditEntry| {
+            if let Some(life) = history.ticket(*id) {
+                entry.number = Some(life.number.to_string());
+                entry.service = Some(life.service.to_string());
             }
-        }
+        };
         match event {
             Event::DayStarted { date } => entry.detail = date.to_string(),
+            Event::CalendarConfigured(calendar) => {
+                entry.detail = format!(
+                    "{} working weekdays, {} holidays, {} working days (调休)",
+                    calendar.working_weekdays.iter().filter(|w| **w).count(),
+                    calendar.holidays.len(),
+                    calendar.working_days.len()
+                )
+            }
             Event::HallConfigured(settings) => {
                 entry.detail = format!(
                     "{} / {}; {}; {} notices",
@@ -833,14 +729,13 @@ pub fn audit_entries(
             }
             Event::WindowRemoved { number } => entry.window = Some(number.get()),
             Event::TicketIssued {
-                id,
                 number,
                 service,
                 green_channel,
                 ..
             } => {
-                tickets.insert(id.0, (number.to_string(), service.to_string()));
-                ticket(&tickets, id.0, &mut entry);
+                entry.number = Some(number.to_string());
+                entry.service = Some(service.to_string());
                 if *green_channel {
                     entry.detail = "green channel".into();
                 }
@@ -851,7 +746,7 @@ pub fn audit_entries(
                 recall,
                 out_of_order,
             } => {
-                ticket(&tickets, id.0, &mut entry);
+                ticket(id, &mut entry);
                 entry.window = Some(window.get());
                 if *recall {
                     entry.detail = "recall".into();
@@ -862,21 +757,16 @@ pub fn audit_entries(
                 }
             }
             Event::TicketFinished { id, window } | Event::TicketNoShow { id, window } => {
-                ticket(&tickets, id.0, &mut entry);
+                ticket(id, &mut entry);
                 entry.window = Some(window.get());
             }
             Event::TicketTransferred { id, window, to } => {
-                ticket(&tickets, id.0, &mut entry);
+                ticket(id, &mut entry);
                 entry.window = Some(window.get());
                 entry.detail = match to {
                     TransferTarget::Service(code) => format!("to service {code}"),
                     TransferTarget::Window(n) => format!("to window {n}"),
                 };
-                if let TransferTarget::Service(code) = to
-                    && let Some(known) = tickets.get_mut(&id.0)
-                {
-                    known.1 = code.to_string();
-                }
             }
             Event::WindowOpened { window }
             | Event::WindowClosed { window }
@@ -891,7 +781,7 @@ pub fn audit_entries(
                 rating,
                 reason,
             } => {
-                ticket(&tickets, id.0, &mut entry);
+                ticket(id, &mut entry);
                 entry.window = Some(window.get());
                 entry.detail = match reason {
                     Some(reason) => format!("{} ({})", rating.as_str(), reason.as_str()),
@@ -899,6 +789,7 @@ pub fn audit_entries(
                 };
             }
         }
+        history.fold(event, record.at, &record.actor, |_| {});
         entries.push(entry);
     }
     entries.extend(changes.map(|change| account_entry(change, zone)));

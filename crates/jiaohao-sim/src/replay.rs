@@ -9,11 +9,12 @@
 //! recorded figures (from the log itself), the re-simulated recorded assignment (the fair
 //! baseline for a what-if) and the what-if.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::Path;
 
+use jiaohao_core::history::{Activity, Departure, TicketLife};
 use jiaohao_core::{
-    ClockTime, Event, Hall, LocalDate, Millis, ServiceCode, TicketId, WindowNumber,
+    ClockTime, Event, Fact, History, LocalDate, Millis, Service, ServiceCode, WindowNumber,
 };
 use jiaohao_store::Store;
 use serde::Deserialize;
@@ -93,15 +94,6 @@ pub fn parse_assignment(
     Ok(assignment)
 }
 
-#[derive(Debug, Default, Clone)]
-struct TicketTrace {
-    issued: Option<Millis>,
-    service: Option<ServiceCode>,
-    green: bool,
-    called: Option<(Millis, WindowNumber, u64)>,
-    ended: Option<(Millis, bool)>,
-}
-
 /// Reads one local day of a hub database (read-only).
 pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> {
     let store = Store::open_read_only(db)?;
@@ -115,82 +107,52 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
         .iter()
         .position(|r| matches!(r.event, Event::DayStarted { .. }))
         .map_or(records.len(), |i| start + 1 + i);
-    // The hall as it stood when the day started, then through the day.
-    let mut hall = Hall::new();
-    for record in &records[..start] {
-        hall.evolve(&record.event, record.at);
+    // The history up to the day's start (whatever windows were doing before it ends there),
+    // then through the day, keeping what its windows did.
+    let mut history = History::new();
+    for record in &records[..=start] {
+        history.fold(&record.event, record.at, &record.actor, |_| {});
     }
-    let zone = jiff::tz::TimeZone::get(&hall.settings().timezone)
+    let zone = jiff::tz::TimeZone::get(&history.definitions().settings().timezone)
         .unwrap_or_else(|_| jiff::tz::TimeZone::fixed(jiff::tz::offset(8)));
-    let mut tickets: BTreeMap<TicketId, TicketTrace> = BTreeMap::new();
+    let (tickets_before, calls_before) = (history.tickets().len(), history.first_calls());
     let mut first_services: BTreeMap<WindowNumber, Vec<ServiceCode>> = BTreeMap::new();
-    let mut open_since: HashMap<WindowNumber, Millis> = HashMap::new();
     let mut open_ms: BTreeMap<WindowNumber, i64> = BTreeMap::new();
     let mut first_open: Option<Millis> = None;
-    let mut last_at = records[start].at;
-    let mut calls = 0u64;
-    for record in &records[start..end] {
-        let at = record.at;
-        last_at = at;
-        hall.evolve(&record.event, at);
-        match &record.event {
-            Event::TicketIssued {
-                id,
-                service,
-                green_channel,
-                ..
-            } => {
-                let trace = tickets.entry(*id).or_default();
-                trace.issued = Some(at);
-                trace.service = Some(service.clone());
-                trace.green = *green_channel;
+    let mut on_fact = |fact: Fact<'_>| match fact {
+        // A window's services are those it had when it first opened that day.
+        Fact::WindowEntered {
+            window,
+            activity: Activity::Open,
+            at,
+            def,
+        } => {
+            if !first_services.contains_key(&window)
+                && let Some(def) = def
+            {
+                first_services.insert(window, def.services.clone());
             }
-            Event::TicketCalled {
-                id,
-                window,
-                recall: false,
-                ..
-            } => {
-                let trace = tickets.entry(*id).or_default();
-                if trace.called.is_none() {
-                    trace.called = Some((at, *window, calls));
-                    calls += 1;
-                }
-            }
-            Event::TicketFinished { id, .. } | Event::TicketTransferred { id, .. } => {
-                let trace = tickets.entry(*id).or_default();
-                trace.ended.get_or_insert((at, false));
-            }
-            Event::TicketNoShow { id, .. } => {
-                let trace = tickets.entry(*id).or_default();
-                trace.ended.get_or_insert((at, true));
-            }
-            Event::WindowOpened { window } | Event::WindowResumed { window } => {
-                if !first_services.contains_key(window)
-                    && let Some(found) = hall.window(*window)
-                {
-                    first_services.insert(*window, found.def.services.clone());
-                }
-                first_open.get_or_insert(at);
-                open_since.entry(*window).or_insert(at);
-            }
-            Event::WindowClosed { window } | Event::WindowPaused { window, .. } => {
-                if let Some(since) = open_since.remove(window) {
-                    *open_ms.entry(*window).or_default() += at.since(since);
-                }
-            }
-            _ => {}
+            first_open.get_or_insert(at);
         }
+        Fact::WindowSpan(span) if span.activity.is_staffed() => {
+            *open_ms.entry(span.window).or_default() += span.to.since(span.from);
+        }
+        _ => {}
+    };
+    let last_at = records[start..end]
+        .last()
+        .map_or(records[start].at, |r| r.at);
+    for record in &records[start + 1..end] {
+        history.fold(&record.event, record.at, &record.actor, &mut on_fact);
     }
-    for (window, since) in open_since {
-        *open_ms.entry(window).or_default() += last_at.since(since);
-    }
-    let called: Vec<&TicketTrace> = tickets
-        .values()
-        .filter(|t| t.issued.is_some() && t.called.is_some() && t.service.is_some())
+    history.close_windows(last_at, &mut on_fact);
+    let day_tickets = &history.tickets()[tickets_before..];
+    let called: Vec<&TicketLife> = day_tickets
+        .iter()
+        .filter(|t| t.first_call.is_some())
         .collect();
-    let never_called = tickets.values().filter(|t| t.called.is_none()).count();
-    let first_issue = called.iter().filter_map(|t| t.issued).min();
+    let never_called = day_tickets.len() - called.len();
+    let first_issue = called.iter().map(|t| t.issued_at).min();
     let Some(opening) = [first_open, first_issue].into_iter().flatten().min() else {
         return Err(ReplayError::EmptyDay(date));
     };
@@ -204,20 +166,35 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
     let open_minute = civil.hour() as u16 * 60 + civil.minute() as u16;
     let origin = Millis(opening.0 - opening.0.rem_euclid(Millis::MINUTE));
 
-    // Services: as the hall knew them, with the day's measured mean handling time.
+    // How each called ticket went: called when and where, in which order, gone when and how
+    // (its first departure: a transfer ends its part in the replay).
+    let outcome = |ticket: &TicketLife| {
+        let call = ticket.first_call.as_ref()?;
+        let seq = ticket.first_call_order? - calls_before;
+        let ended = ticket
+            .first_departure
+            .as_ref()
+            .map_or((last_at, false), |d| {
+                (d.at, matches!(d.how, Departure::NoShow))
+            });
+        Some((call.at, call.window, seq, ended))
+    };
+    // Services: as the hall knew them at the day's end (ordered by prefix as the hall lists
+    // them), with the day's measured mean handling time.
     let mut handling: BTreeMap<&ServiceCode, (i64, i64)> = BTreeMap::new();
-    for trace in &called {
-        if let (Some(service), Some((called_at, _, _)), Some((ended_at, false))) =
-            (&trace.service, trace.called, trace.ended)
+    for ticket in &called {
+        if let Some((called_at, _, _, (ended_at, false))) = outcome(ticket)
+            && ticket.first_departure.is_some()
         {
-            let entry = handling.entry(service).or_default();
+            let entry = handling.entry(&ticket.issued_service).or_default();
             entry.0 += ended_at.since(called_at);
             entry.1 += 1;
         }
     }
-    let mut services: Vec<ServiceSpec> = hall
-        .services()
-        .into_iter()
+    let mut live: Vec<&Service> = history.definitions().live_services().collect();
+    live.sort_by_key(|service| service.prefix);
+    let mut services: Vec<ServiceSpec> = live
+        .iter()
         .map(|service| {
             let mean_min = match handling.get(&service.code) {
                 Some(&(total, count)) if count > 0 => total as f64 / count as f64 / 60_000.0,
@@ -236,9 +213,9 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
         })
         .collect();
     // Tickets of a service removed since are still replayed under their code.
-    for trace in &called {
-        if let Some(code) = &trace.service
-            && !services.iter().any(|s| &s.code == code)
+    for ticket in &called {
+        let code = &ticket.issued_service;
+        if !services.iter().any(|s| &s.code == code)
             && let Ok(prefix) = jiaohao_core::Prefix::parse("Z")
         {
             services.push(ServiceSpec {
@@ -259,16 +236,13 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
     let mut tickets_out = Vec::with_capacity(called.len());
     let mut no_show_ms = (0i64, 0i64);
     let mut busy: BTreeMap<WindowNumber, i64> = BTreeMap::new();
-    for trace in &called {
-        let (Some(issued), Some((called_at, window, seq)), Some(service)) =
-            (trace.issued, trace.called, trace.service.as_ref())
-        else {
+    for ticket in &called {
+        let Some((called_at, window, seq, (ended_at, no_show))) = outcome(ticket) else {
             continue;
         };
-        let Some(service) = index_of(service) else {
+        let Some(service) = index_of(&ticket.issued_service) else {
             continue;
         };
-        let (ended_at, no_show) = trace.ended.unwrap_or((last_at, false));
         let handling_ms = ended_at.since(called_at).max(1);
         if no_show {
             no_show_ms.0 += handling_ms;
@@ -276,14 +250,14 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
         }
         *busy.entry(window).or_default() += handling_ms;
         citizens.push(Citizen {
-            arrival_ms: issued.0 - origin.0,
+            arrival_ms: ticket.issued_at.0 - origin.0,
             service,
             handling_ms,
-            green_channel: trace.green,
+            green_channel: ticket.green_channel,
             no_show,
         });
         tickets_out.push(TicketRecord {
-            issued_ms: issued.0 - origin.0,
+            issued_ms: ticket.issued_at.0 - origin.0,
             called_ms: called_at.0 - origin.0,
             call_seq: seq,
             window,
@@ -301,8 +275,7 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
         .last()
         .map_or(0.0, |c| c.arrival_ms as f64 / 60_000.0);
     let hours = (last_arrival_min / 60.0).floor() as usize + 1;
-    let target_wait_min = hall
-        .services()
+    let target_wait_min = live
         .iter()
         .map(|s| f64::from(s.wait_target_min))
         .fold(f64::INFINITY, f64::min);

@@ -289,22 +289,14 @@ impl<'a> Engine<'a> {
         let scenario = self.scenario;
         let target = round_minutes(scenario.target_wait_min);
         for spec in &scenario.services {
-            let service = Service {
-                code: spec.code.clone(),
-                name_zh: spec.name_zh.clone(),
-                name_en: spec.code.to_string(),
-                prefix: spec.prefix,
-                wait_target_min: target,
-                handling_target_min: round_minutes(spec.mean_min * 3.0),
-                handling_estimate_min: round_minutes(spec.mean_min),
-                daily_cap: None,
-                hours: None,
-                documents_zh: Vec::new(),
-                documents_en: Vec::new(),
-                fee_note_zh: String::new(),
-                fee_note_en: String::new(),
-                enabled: true,
-            };
+            let service = Service::new(
+                spec.code.clone(),
+                spec.prefix,
+                spec.name_zh.clone(),
+                spec.code.to_string(),
+            )
+            .with_targets(target, round_minutes(spec.mean_min * 3.0))
+            .with_handling_estimate(round_minutes(spec.mean_min));
             self.apply(Command::AddService(service))?;
         }
         for spec in &scenario.windows {

@@ -1,5 +1,9 @@
 //! The hub's SQLite file: the append-only event log the hall state is folded from, the API
-//! tokens, users and sessions, the problems devices report, and the conversions between the core's types and their JSON form.
+//! tokens, users and sessions, the problems devices report, and the stored form of events
+//! (`stored`, a contract of its own, independent of the HTTP API).
+//!
+//! The hall at the latest day start is kept beside the log (`snapshots`), so a start-up folds
+//! only the day so far.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed batch survives `kill -9` and power
 //! loss; or, after [`Store::defer_syncs`], commits that the caller syncs itself (the hub's
@@ -7,8 +11,9 @@
 //! newer version is refused rather than misread.
 
 mod account_changes;
-pub mod codec;
 mod devices;
+mod snapshots;
+pub mod stored;
 mod tokens;
 mod users;
 
@@ -19,6 +24,7 @@ use rusqlite::{Connection, OpenFlags, params};
 
 pub use account_changes::AccountChange;
 pub use devices::DeviceProblem;
+pub use snapshots::SnapshotLookup;
 pub use tokens::{ApiToken, Role};
 pub use users::{Session, User};
 
@@ -36,6 +42,10 @@ pub enum StoreError {
     Exists(String),
     #[error("event {seq} in the log cannot be read: {message}")]
     Corrupt { seq: u64, message: String },
+    #[error(
+        "event {seq} in the log is of kind '{kind}', which this version does not know: the log was written by a newer jiaohao; upgrade jiaohao"
+    )]
+    UnknownKind { seq: u64, kind: String },
 }
 
 impl StoreError {
@@ -114,6 +124,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE users ADD COLUMN disabled_by TEXT;
     ALTER TABLE api_tokens ADD COLUMN created_by TEXT;
     ALTER TABLE api_tokens ADD COLUMN revoked_by TEXT;",
+    // 5: the hall at the latest day start (a cache of the log's fold, see `snapshots`): `seq`
+    // is the day start it follows, `version` that of the JSON in `body`.
+    "CREATE TABLE hall_snapshots (
+        seq      INTEGER PRIMARY KEY,
+        version  INTEGER NOT NULL,
+        body     TEXT NOT NULL
+    );",
 ];
 
 /// The write-ahead log SQLite keeps beside the database file `db`.
@@ -252,7 +269,7 @@ impl Store {
                     record.at.0,
                     record.actor,
                     record.event.kind(),
-                    codec::event_to_json(record.event),
+                    stored::event_to_json(record.event),
                     record.public,
                 ])?;
             }
@@ -363,12 +380,15 @@ impl Store {
 }
 
 /// A row of `SELECT seq, at_ms, actor, body FROM events` as a record; a body that does not
-/// decode is reported with its sequence number.
+/// decode is reported with its sequence number, and one of a kind this version does not know
+/// as such (a newer jiaohao wrote it), not as damage.
 fn row_to_record(row: &rusqlite::Row<'_>) -> Result<Record> {
     let seq = row.get::<_, i64>(0)? as u64;
     let body: String = row.get(3)?;
-    let event =
-        codec::event_from_json(&body).map_err(|message| StoreError::Corrupt { seq, message })?;
+    let event = stored::event_from_json(&body).map_err(|error| match error {
+        stored::DecodeError::UnknownKind(kind) => StoreError::UnknownKind { seq, kind },
+        stored::DecodeError::Invalid(message) => StoreError::Corrupt { seq, message },
+    })?;
     Ok(Record {
         seq,
         at: Millis(row.get(1)?),
@@ -497,6 +517,51 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.schema_version().unwrap(), MIGRATIONS.len() as i64);
         assert!(store.device_problems(10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_event_of_a_kind_this_version_does_not_know_is_named_not_called_corrupt() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let event = Event::WindowOpened {
+            window: WindowNumber::new(1).unwrap(),
+        };
+        store
+            .append(&[NewRecord {
+                seq: 1,
+                at: Millis(0),
+                actor: "t",
+                event: &event,
+                public: None,
+            }])
+            .unwrap();
+        // What a newer jiaohao might write: a kind this version has never heard of.
+        store
+            .conn()
+            .execute(
+                "INSERT INTO events (seq, at_ms, actor, kind, body) VALUES (2, 1, 'newer', 'calendar_set', ?1)",
+                [r#"{"type":"calendar_set","weekdays":[1,2,3,4,5]}"#],
+            )
+            .unwrap();
+        let error = store.for_each_record_after(0, |_| {}).unwrap_err();
+        assert!(
+            matches!(&error, StoreError::UnknownKind { seq: 2, kind } if kind == "calendar_set"),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("newer jiaohao"), "{error}");
+        // A damaged record is still called damaged.
+        store
+            .conn()
+            .execute(
+                "UPDATE events SET body = '{\"type\":\"window_opened\"}' WHERE seq = 2",
+                [],
+            )
+            .unwrap();
+        let error = store.record(2).unwrap_err();
+        assert!(
+            matches!(error, StoreError::Corrupt { seq: 2, .. }),
+            "{error:?}"
+        );
     }
 
     #[test]

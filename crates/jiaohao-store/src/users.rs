@@ -7,6 +7,7 @@ use rusqlite::{OptionalExtension, params};
 use crate::tokens::{Role, hash};
 use crate::{Result, Store, StoreError};
 use jiaohao_core::Millis;
+use jiaohao_signin::Lockout;
 
 /// A person who signs in to the pages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,30 +115,28 @@ impl Store {
         Ok(users.into_iter().flatten().collect())
     }
 
-    /// Counts a wrong password; at `lock_after` in a row the account is locked until
-    /// `at + lock_ms` and the count starts again. Returns the user as it now is.
+    /// Counts a wrong password by the `lockout` rule (which locks the account after so many in
+    /// a row and starts the count again). Returns the user as it now is.
     pub fn record_login_failure(
         &self,
         id: i64,
         at: Millis,
-        lock_after: u32,
-        lock_ms: i64,
+        lockout: &Lockout,
     ) -> Result<Option<User>> {
         let Some(user) = self.user(id)? else {
             return Ok(None);
         };
-        let failed = user.failed_logins + 1;
-        if failed >= lock_after {
-            self.conn().execute(
-                "UPDATE users SET failed_logins = 0, locked_until_ms = ?2 WHERE id = ?1",
-                params![id, at.0 + lock_ms],
-            )?;
-        } else {
-            self.conn().execute(
+        let after = lockout.after_failure(user.failed_logins, at.0);
+        match after.locked_until {
+            Some(until) => self.conn().execute(
+                "UPDATE users SET failed_logins = ?2, locked_until_ms = ?3 WHERE id = ?1",
+                params![id, after.failed_logins, until],
+            )?,
+            None => self.conn().execute(
                 "UPDATE users SET failed_logins = ?2 WHERE id = ?1",
-                params![id, failed],
-            )?;
-        }
+                params![id, after.failed_logins],
+            )?,
+        };
         self.user(id)
     }
 
@@ -242,13 +241,27 @@ mod tests {
         ));
         for n in 1..5 {
             let user = store
-                .record_login_failure(id, Millis(10), 5, 1000)
+                .record_login_failure(
+                    id,
+                    Millis(10),
+                    &Lockout {
+                        after: 5,
+                        lock_ms: 1000,
+                    },
+                )
                 .unwrap()
                 .unwrap();
             assert_eq!((user.failed_logins, user.locked_until), (n, None));
         }
         let locked = store
-            .record_login_failure(id, Millis(10), 5, 1000)
+            .record_login_failure(
+                id,
+                Millis(10),
+                &Lockout {
+                    after: 5,
+                    lock_ms: 1000,
+                },
+            )
             .unwrap()
             .unwrap();
         assert_eq!(locked.locked_until, Some(Millis(1010)));

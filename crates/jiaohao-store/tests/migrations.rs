@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use jiaohao_core::{Event, Hall, Millis};
-use jiaohao_store::{NewRecord, Record, Role, Store, codec};
+use jiaohao_store::{NewRecord, Record, Role, Store, stored};
 
 const SECRET: &str = "fixture-admin-token-0123456789abcdef";
 
@@ -63,7 +63,7 @@ fn a_version_1_database_is_migrated_and_reads_back_the_same() {
         assert_eq!(record.at, Millis(*at));
         assert_eq!(&record.actor, actor);
         assert_eq!(record.event.kind(), kind);
-        assert_eq!(record.event, codec::event_from_json(body).unwrap());
+        assert_eq!(record.event, stored::event_from_json(body).unwrap());
     }
     let public: Vec<(u64, String)> = rows
         .iter()

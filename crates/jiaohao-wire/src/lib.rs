@@ -101,6 +101,9 @@ pub struct HallFile {
     pub service: Vec<ServiceDef>,
     #[serde(default)]
     pub window: Vec<WindowDef>,
+    /// The hall calendar; a file without one leaves the hall open every day.
+    #[serde(default)]
+    pub calendar: Option<Calendar>,
 }
 
 /// A service with its live figures, as `/api/hall` lists it.
@@ -114,7 +117,8 @@ pub struct ServiceStatus {
     pub estimated_wait_min: Option<u32>,
     /// Whether a ticket can be taken now.
     pub available: bool,
-    /// Why not, when not: `disabled`, `not_open` or `daily_cap_reached`.
+    /// Why not, when not: `hall_closed` (a closed day by the calendar), `disabled`,
+    /// `not_open` or `daily_cap_reached`.
     pub unavailable_reason: Option<String>,
 }
 
@@ -160,6 +164,53 @@ pub struct HallView {
     pub windows: Vec<WindowStatus>,
     /// The latest calls, newest first.
     pub recent_calls: Vec<CallInfo>,
+    /// Whether the hall works today by its calendar; `false` is 今日不办公.
+    #[serde(default = "open_by_default")]
+    pub open_today: bool,
+    /// Why today is closed: `holiday` (法定节假日) or `rest_day` (休息日); `null` when open.
+    #[serde(default)]
+    pub closed_reason: Option<String>,
+    /// When the hall next opens after now (the next open day at the earliest service opening
+    /// time); `null` if no open day is set within a year.
+    #[serde(default)]
+    pub next_opening: Option<Opening>,
+}
+
+fn open_by_default() -> bool {
+    true
+}
+
+/// A day and time the hall opens, in its own zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opening {
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `HH:MM`.
+    pub time: String,
+    /// The weekday in lower-case English, such as `monday`.
+    pub weekday: String,
+}
+
+/// The hall calendar (工作日历), as `GET`/`PUT /api/calendar` and a hall file's `[calendar]`
+/// section write it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    /// The weekdays the hall works, in lower-case English (`monday` … `sunday`).
+    #[serde(default = "monday_to_friday")]
+    pub working_weekdays: Vec<String>,
+    /// Public holidays, `YYYY-MM-DD`: closed whatever the weekday.
+    #[serde(default)]
+    pub holidays: Vec<String>,
+    /// Working days that replace holidays (调休), `YYYY-MM-DD`: open whatever the weekday.
+    #[serde(default)]
+    pub working_days: Vec<String>,
+}
+
+fn monday_to_friday() -> Vec<String> {
+    ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .map(str::to_owned)
+        .to_vec()
 }
 
 /// The hall's clock at one moment: `now` in the hall's time, and how many hall seconds pass per

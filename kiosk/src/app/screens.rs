@@ -148,6 +148,28 @@ impl KioskApp {
             self.message_card(ui, area, words.no_services, None);
             return;
         }
+        // A closed day by the hall calendar: say so, and when the hall opens, not the hours.
+        if let Some(hall) = self.hall.as_ref().filter(|hall| !hall.open_today) {
+            let closed = match hall.closed_reason.as_deref() {
+                Some("holiday") => words.hall_closed_holiday,
+                _ => words.hall_closed,
+            };
+            let next = match &hall.next_opening {
+                Some(next) => fill(
+                    words.next_opening,
+                    &[
+                        (
+                            "date",
+                            &crate::text::opening_date(self.lang(), &next.date, &next.weekday),
+                        ),
+                        ("time", &next.time),
+                    ],
+                ),
+                None => words.next_opening_unknown.to_owned(),
+            };
+            self.message_card(ui, area, &format!("{closed}\n{next}"), None);
+            return;
+        }
         let gap = 28.0 * s;
         let (mut columns, rows) = if self.elderly { (2, 2) } else { (3, 2) };
         let min_width = 460.0 * s;
@@ -1092,6 +1114,7 @@ fn closed_reason(words: &'static Words, service: &ServiceStatus) -> &'static str
     match service.unavailable_reason.as_deref() {
         Some("disabled") => words.closed_disabled,
         Some("not_open") => words.closed_not_open,
+        Some("hall_closed") => words.hall_closed,
         Some("daily_cap_reached") => words.closed_cap,
         _ => words.closed_other,
     }

@@ -7,9 +7,9 @@
 use jiaohao_core::dispatch::{GREEN_STREAK_LIMIT, NEAR_TIE_MS};
 use jiaohao_core::hall::RECENT_CALLS;
 use jiaohao_core::{
-    ClockTime, Command, Error, Event, Hall, HallSettings, LocalDate, Millis, Now, Policy, Prefix,
-    Projection, Service, ServiceCode, Ticket, TicketId, TicketNumber, TicketStatus, Transfer,
-    TransferTarget, WindowDef, WindowNumber, WindowState,
+    ClockTime, Command, DayKind, Error, Event, Hall, HallCalendar, HallSettings, LocalDate, Millis,
+    Now, Policy, Prefix, Projection, Service, ServiceCode, Ticket, TicketId, TicketNumber,
+    TicketStatus, Transfer, TransferTarget, WindowDef, WindowNumber, WindowState,
 };
 
 // ----- the fixture -----
@@ -52,22 +52,13 @@ fn num(text: &str) -> TicketNumber {
 
 /// A service with a handling estimate of 10 minutes, no cap and no hours.
 fn service(code_text: &str, prefix: &str) -> Service {
-    Service {
-        code: code(code_text),
-        name_zh: format!("{code_text}业务"),
-        name_en: format!("{code_text} business"),
-        prefix: Prefix::parse(prefix).unwrap(),
-        wait_target_min: 30,
-        handling_target_min: 20,
-        handling_estimate_min: 10,
-        daily_cap: None,
-        hours: None,
-        documents_zh: Vec::new(),
-        documents_en: Vec::new(),
-        fee_note_zh: String::new(),
-        fee_note_en: String::new(),
-        enabled: true,
-    }
+    Service::new(
+        code(code_text),
+        Prefix::parse(prefix).unwrap(),
+        format!("{code_text}业务"),
+        format!("{code_text} business"),
+    )
+    .with_targets(30, 20)
 }
 
 fn window_def(number: u32, services: &[&str]) -> WindowDef {
@@ -339,6 +330,99 @@ fn tickets_are_issued_within_the_service_hours_only() {
     assert_eq!(fixture.issue("hukou", false, 209).to_string(), "A002");
     // Services without hours issue all day.
     assert_eq!(fixture.issue("id_card", false, 0).to_string(), "B001");
+}
+
+#[test]
+fn a_closed_day_issues_no_ticket_and_says_when_the_hall_opens() {
+    let mut fixture = Fixture::new();
+    let mut hukou = service("hukou", "A");
+    hukou.hours = Some((
+        ClockTime::parse("08:30").unwrap(),
+        ClockTime::parse("17:00").unwrap(),
+    ));
+    fixture.ok(Command::UpdateService(hukou), 0);
+    // A hall that never set a calendar is open every day, weekends too (day 5 is a Saturday).
+    assert!(fixture.hall.calendar().is_none());
+    let command = fixture_issue(&mut fixture, "id_card");
+    fixture.apply_at(command, on_day(5, 60)).unwrap();
+
+    // Monday to Friday, with Friday 2026-03-13 a holiday and Sunday 2026-03-15 worked (调休).
+    let mut calendar = HallCalendar::default();
+    calendar
+        .holidays
+        .insert(LocalDate::new(2026, 3, 13).unwrap());
+    calendar
+        .working_days
+        .insert(LocalDate::new(2026, 3, 15).unwrap());
+    let events = fixture
+        .apply_at(Command::SetCalendar(calendar.clone()), on_day(5, 61))
+        .unwrap();
+    assert_eq!(events, vec![Event::CalendarConfigured(calendar.clone())]);
+    assert!(events[0].is_configuration());
+    assert_eq!(fixture.hall.calendar(), Some(&calendar));
+
+    // Saturday: closed, and the hall opens Monday at the earliest service opening (all-day
+    // services open at midnight).
+    let command = fixture_issue(&mut fixture, "id_card");
+    let error = fixture.apply_at(command, on_day(5, 62)).unwrap_err();
+    let Error::HallClosed { date, kind, next } = &error else {
+        panic!("{error:?}");
+    };
+    assert_eq!((*date, *kind), (on_day(5, 0).date, DayKind::RestDay));
+    assert_eq!(
+        next.map(|n| (n.date.to_string(), n.time.to_string())),
+        Some(("2026-03-09".into(), "00:00".into()))
+    );
+    assert_eq!(error.code(), "hall_closed");
+    assert!(error.to_string().starts_with("今日不办公"), "{error}");
+    assert!(error.to_string().contains("2026-03-09"), "{error}");
+
+    // Monday: open.
+    let command = fixture_issue(&mut fixture, "id_card");
+    fixture.apply_at(command, on_day(7, 60)).unwrap();
+    // The holiday Friday is closed whatever the service; it names the 调休 Sunday next.
+    let command = fixture_issue(&mut fixture, "vehicle");
+    let error = fixture.apply_at(command, on_day(11, 60)).unwrap_err();
+    assert!(
+        matches!(&error, Error::HallClosed { kind: DayKind::Holiday, next: Some(next), .. }
+            if next.date.to_string() == "2026-03-15"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("法定节假日"), "{error}");
+    // The 调休 Sunday issues tickets.
+    let command = fixture_issue(&mut fixture, "vehicle");
+    fixture.apply_at(command, on_day(13, 60)).unwrap();
+
+    // With every service given hours, the next opening is the earliest of them.
+    let mut id_card = service("id_card", "B");
+    id_card.hours = Some((
+        ClockTime::parse("09:00").unwrap(),
+        ClockTime::parse("12:00").unwrap(),
+    ));
+    let mut vehicle = service("vehicle", "C");
+    vehicle.enabled = false;
+    fixture
+        .apply_at(Command::UpdateService(id_card), on_day(13, 61))
+        .unwrap();
+    fixture
+        .apply_at(Command::UpdateService(vehicle), on_day(13, 61))
+        .unwrap();
+    assert_eq!(fixture.hall.opening_time().to_string(), "08:30");
+    let opening = fixture.hall.next_opening(on_day(13, 62)).unwrap();
+    assert_eq!(opening.date.to_string(), "2026-03-16");
+
+    // A calendar that is both closed and open on one day is refused.
+    calendar
+        .working_days
+        .insert(LocalDate::new(2026, 3, 13).unwrap());
+    assert!(matches!(
+        fixture.apply_at(Command::SetCalendar(calendar), on_day(13, 63)),
+        Err(Error::Invalid(_))
+    ));
+}
+
+fn fixture_issue(fixture: &mut Fixture, service: &str) -> Command {
+    fixture.issue_command(service, false)
 }
 
 #[test]

@@ -2,5 +2,6 @@
 //! sequences.
 
 mod commands;
+mod history;
 mod properties;
 mod ratings;

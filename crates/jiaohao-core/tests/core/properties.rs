@@ -1,15 +1,19 @@
 //! Property tests of the hall: random sequences of what citizens, clerks and admins do — with
 //! time passing and days ending — applied through `Hall::apply`, checking after every step
 //! what must hold whatever happens: the invariants, unique numbers, strict order within a
-//! queue, the log folding back into the live state, and that no window idles while a ticket
-//! it may serve waits.
+//! queue, the log folding back into the live state (and into the read side's history, which
+//! must tell each of today's tickets and each window as the hall has them), that no window
+//! idles while a ticket it may serve waits, and that a snapshot taken at a day start folds
+//! forward to the hall of the whole log.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use jiaohao_core::dispatch::{self, Caller, GREEN_STREAK_LIMIT, NEAR_TIE_MS};
+use jiaohao_core::history::Activity;
 use jiaohao_core::{
-    ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Prefix, Projection, Service,
-    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
+    ClockTime, Command, Event, Hall, HallSnapshot, History, LocalDate, Millis, Now, Prefix,
+    Projection, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef,
+    WindowNumber, WindowState,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
@@ -41,22 +45,13 @@ fn service(code_text: &str, prefix: &str) -> Service {
 }
 
 fn service_named(code: ServiceCode) -> Service {
-    Service {
-        name_zh: format!("{code}业务"),
-        name_en: format!("{code} business"),
-        code,
-        prefix: Prefix::parse("Z").unwrap(),
-        wait_target_min: 30,
-        handling_target_min: 20,
-        handling_estimate_min: 10,
-        daily_cap: None,
-        hours: None,
-        documents_zh: Vec::new(),
-        documents_en: Vec::new(),
-        fee_note_zh: String::new(),
-        fee_note_en: String::new(),
-        enabled: true,
-    }
+    Service::new(
+        code.clone(),
+        Prefix::parse("Z").unwrap(),
+        format!("{code}业务"),
+        format!("{code} business"),
+    )
+    .with_targets(30, 20)
 }
 
 fn window_def(number: u32, services: Vec<ServiceCode>) -> WindowDef {
@@ -232,6 +227,10 @@ fn next_date(date: LocalDate) -> LocalDate {
 struct Run {
     hall: Hall,
     replayed: Hall,
+    /// The read side's fold of the same log.
+    history: History,
+    /// Every event emitted, with its time: the log.
+    log: Vec<(Millis, Event)>,
     clock: Clock,
     tokens: u64,
     numbers: HashMap<LocalDate, HashSet<TicketNumber>>,
@@ -244,6 +243,8 @@ impl Run {
         let mut run = Run {
             hall: Hall::new(),
             replayed: Hall::new(),
+            history: History::new(),
+            log: Vec::new(),
             clock: Clock::start(),
             tokens: 0,
             numbers: HashMap::new(),
@@ -439,10 +440,13 @@ impl Run {
                         _ => {}
                     }
                     self.replayed.evolve(event, now.at);
+                    self.history.fold(event, now.at, "test", |_| {});
+                    self.log.push((now.at, event.clone()));
                 }
             }
         }
         self.check_state(command)?;
+        check_history(&self.hall, &self.history)?;
         Ok(result)
     }
 
@@ -493,6 +497,52 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// Checks that the history tells each of today's tickets and each window as the hall has
+/// them: number, issue time, service (after transfers), first call, rating and activity.
+fn check_history(hall: &Hall, history: &History) -> Result<(), TestCaseError> {
+    for ticket in hall.tickets() {
+        let Some(life) = history.ticket(ticket.id) else {
+            return Err(TestCaseError::fail(format!(
+                "the history lacks {}",
+                ticket.number
+            )));
+        };
+        prop_assert_eq!(life.number, ticket.number);
+        prop_assert_eq!(life.issued_at, ticket.issued_at);
+        prop_assert_eq!(
+            &life.service,
+            &ticket.service,
+            "service of {}",
+            ticket.number
+        );
+        prop_assert_eq!(life.green_channel, ticket.green_channel);
+        let first_call = life.first_call.as_ref().map(|call| call.at);
+        prop_assert_eq!(
+            first_call,
+            ticket.first_called_at,
+            "first call of {}",
+            ticket.number
+        );
+        prop_assert_eq!(life.rating, ticket.rating.map(|r| r.rating));
+    }
+    for window in hall.windows() {
+        let expected = match &window.state {
+            WindowState::Closed => Activity::Closed,
+            WindowState::Open => Activity::Open,
+            WindowState::Serving { .. } => Activity::Serving,
+            WindowState::Paused { reason } => Activity::Paused {
+                reason: reason.clone(),
+                actor: "test".into(),
+            },
+        };
+        let told = history
+            .activity(window.number())
+            .map_or(Activity::Closed, |(activity, _)| activity.clone());
+        prop_assert_eq!(told, expected, "window {}", window.number());
+    }
+    Ok(())
 }
 
 /// A ticket called in order (neither out of order nor a recall, and not pinned to the window)
@@ -674,6 +724,66 @@ fn check_projection(hall: &Hall, now: Now) -> Result<(), TestCaseError> {
         }
     }
     Ok(())
+}
+
+/// At every day start of the log: the snapshot taken just before it (as the hub takes it)
+/// restores exactly the hall after it, and folding the rest of the log onto that gives the
+/// live hall. Returns how many day starts were checked.
+fn check_day_start_snapshots(run: &Run) -> Result<usize, TestCaseError> {
+    let mut before = Hall::new();
+    let mut day_starts = 0;
+    for (index, (at, event)) in run.log.iter().enumerate() {
+        if let Event::DayStarted { date } = event {
+            day_starts += 1;
+            let snapshot: HallSnapshot = before.day_start_snapshot(*date, *at);
+            let mut after = before.clone();
+            after.evolve(event, *at);
+            let mut restored = Hall::from_snapshot(&snapshot);
+            prop_assert!(
+                restored == after,
+                "the snapshot of the day start at event {index} restores another hall"
+            );
+            for (at, event) in &run.log[index + 1..] {
+                restored.evolve(event, *at);
+            }
+            prop_assert!(
+                restored == run.hall,
+                "the hall restored from the day start at event {index} and folded forward \
+                 differs from the live hall"
+            );
+        }
+        before.evolve(event, *at);
+    }
+    Ok(day_starts)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("regressions"))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn a_day_start_snapshot_folds_forward_to_the_hall_of_the_whole_log(
+        ops in prop::collection::vec(op(), 1..300),
+        extra_days in 1..4u32,
+    ) {
+        let mut run = Run::start()?;
+        for op in &ops {
+            run.step(op)?;
+        }
+        // A few more days (with an admin change on each) so every case spans several.
+        for day in 0..extra_days {
+            run.step(&Op::NextDay { minutes: 30, tick: day % 2 == 0 })?;
+            run.step(&Op::Reprefix { service: day as usize % 3, letter: day as u8 })?;
+            run.step(&Op::Open { window: 1 })?;
+            run.step(&Op::Issue { service: 0, green_channel: false, key: None, reuse_token: false })?;
+            run.step(&Op::CallNext { window: 1 })?;
+        }
+        let day_starts = check_day_start_snapshots(&run)?;
+        prop_assert!(day_starts > usize::try_from(extra_days).unwrap());
+    }
 }
 
 proptest! {

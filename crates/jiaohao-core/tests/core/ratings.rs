@@ -32,22 +32,14 @@ fn num(text: &str) -> TicketNumber {
 fn hall() -> (Hall, Vec<(Event, Millis)>) {
     let mut hall = Hall::new();
     let mut log = Vec::new();
-    let service = Service {
-        code: ServiceCode::parse("id_card").unwrap(),
-        name_zh: "身份证".into(),
-        name_en: "ID card".into(),
-        prefix: Prefix::parse("B").unwrap(),
-        wait_target_min: 20,
-        handling_target_min: 10,
-        handling_estimate_min: 6,
-        daily_cap: None,
-        hours: None,
-        documents_zh: Vec::new(),
-        documents_en: Vec::new(),
-        fee_note_zh: String::new(),
-        fee_note_en: String::new(),
-        enabled: true,
-    };
+    let service = Service::new(
+        ServiceCode::parse("id_card").unwrap(),
+        Prefix::parse("B").unwrap(),
+        "身份证",
+        "ID card",
+    )
+    .with_targets(20, 10)
+    .with_handling_estimate(6);
     let mut commands = vec![(Command::AddService(service), 0)];
     for n in 1..=2 {
         commands.push((

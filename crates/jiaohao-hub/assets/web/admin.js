@@ -57,7 +57,7 @@
     document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.getAttribute("data-tab") === tab));
     document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.id !== "tab-" + tab; });
     if (location.hash !== "#" + tab) history.replaceState(null, "", "#" + tab);
-    ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices,
+    ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices, calendar: renderCalendar,
       people: renderPeople, reports: renderReports, audit: renderAudit })[tab]();
   }
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.getAttribute("data-tab"))));
@@ -78,7 +78,7 @@
     }, (name) => { if (name === "ticket_finished" || name === "window_changed") refreshToday(); });
     await refreshTodayNow();
     const tab = location.hash.slice(1);
-    show(["live", "services", "windows", "notices", "people", "reports", "audit"].includes(tab) ? tab : "live");
+    show(["live", "services", "windows", "notices", "calendar", "people", "reports", "audit"].includes(tab) ? tab : "live");
   }
 
   async function refreshTodayNow() {
@@ -334,6 +334,50 @@
       const answer = await api("PUT", "/api/hall/notices", { notices_zh: lines(zh.value), notices_en: lines(en.value) });
       if (!answer.ok) return toast(answer.message, "error");
       toast(["公告已保存，综合屏将立即显示。", "Notices saved; the wall display shows them now."]);
+    });
+    box.append(form);
+  }
+
+  // ----- the hall calendar (工作日历) -----
+  const WEEKDAYS = [["monday", "星期一", "Monday"], ["tuesday", "星期二", "Tuesday"], ["wednesday", "星期三", "Wednesday"],
+    ["thursday", "星期四", "Thursday"], ["friday", "星期五", "Friday"], ["saturday", "星期六", "Saturday"], ["sunday", "星期日", "Sunday"]];
+  async function renderCalendar() {
+    const box = clear($("#tab-calendar"));
+    const answer = await api("GET", "/api/calendar");
+    if (!answer.ok) return toast(answer.message, "error");
+    const calendar = answer.data;
+    const days = WEEKDAYS.map(([key, zh, en]) => {
+      const input = el("input", { type: "checkbox", id: "weekday-" + key, checked: calendar.working_weekdays.includes(key) });
+      return { key, input, label: el("label", { class: "check" }, input, " ", t(zh, en)) };
+    });
+    const holidays = el("textarea", { id: "calendar-holidays", rows: 10 }, calendar.holidays.join("\n"));
+    const working = el("textarea", { id: "calendar-working-days", rows: 10 }, calendar.working_days.join("\n"));
+    const today = hall && !hall.open_today
+      ? el("p", { class: "notice error" }, t("今日不办公", "The hall is closed today"),
+          hall.next_opening ? [" · ", t("下次办公：", "Next opening: "), hall.next_opening.date, " ", hall.next_opening.time] : [])
+      : null;
+    const form = el("form", { class: "card" },
+      el("h2", {}, t("工作日历", "Hall calendar")),
+      el("p", { class: "muted" }, t("办公日不办公的日子不取号。法定节假日不办公；调休上班日即使是周末也照常办公。日期每行一个，格式 2026-10-01。",
+        "No tickets are issued on a closed day. Public holidays are closed; working days that replace them (调休) are open even on a weekend. One date a line, as 2026-10-01.")),
+      today,
+      el("fieldset", {}, el("legend", {}, t("每周办公日", "Working weekdays")), days.map((d) => d.label)),
+      el("div", { class: "grid2" },
+        field("calendar-holidays", "法定节假日（不办公）", "Public holidays (closed)", holidays),
+        field("calendar-working-days", "调休上班日（照常办公）", "Working days instead (open)", working)),
+      el("p", {}, el("button", { class: "btn", type: "submit", id: "save-calendar" }, t("保存工作日历", "Save the calendar"))));
+    const lines = (text) => text.split("\n").map((x) => x.trim()).filter(Boolean);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const body = {
+        working_weekdays: days.filter((d) => d.input.checked).map((d) => d.key),
+        holidays: lines(holidays.value),
+        working_days: lines(working.value),
+      };
+      const saved = await api("PUT", "/api/calendar", body);
+      if (!saved.ok) return toast(saved.message, "error");
+      toast(["工作日历已保存，取号机与综合屏立即按新日历显示。", "Calendar saved; the kiosks and displays follow it now."]);
+      renderCalendar();
     });
     box.append(form);
   }

@@ -10,6 +10,9 @@ pub enum EngineError {
     /// The log could not be written (disk full, read-only, I/O error): nothing was changed.
     #[error("the log cannot be written now; nothing was changed")]
     Unavailable,
+    /// The hub follows another hall's log (a standby) and takes no commands.
+    #[error("this hub follows another hall's log and takes no commands")]
+    Following,
     /// The writer has stopped, or stops before it answers.
     #[error("the writer is stopping")]
     Stopping,

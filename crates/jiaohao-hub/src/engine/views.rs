@@ -6,11 +6,11 @@ use jiaohao_core::{
     Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget, Window,
     WindowNumber, WindowState,
 };
-use jiaohao_store::codec;
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 
 use crate::clock::rfc3339;
+use crate::codec;
 
 /// Everything a view is built from: the state, its projection, the moment and the zone.
 pub struct ViewContext<'a> {
@@ -26,6 +26,11 @@ fn minutes_up(ms: i64) -> u32 {
 }
 
 impl ViewContext<'_> {
+    /// The hall's day: its date, which never goes back with the clock.
+    fn today(&self) -> jiaohao_core::LocalDate {
+        self.hall.date().unwrap_or(self.now.date).max(self.now.date)
+    }
+
     fn time(&self, at: Millis) -> String {
         rfc3339(at, self.zone)
     }
@@ -57,12 +62,25 @@ impl ViewContext<'_> {
                     recall: call.recall,
                 })
                 .collect(),
+            open_today: hall.is_open_on(self.today()),
+            closed_reason: hall
+                .calendar()
+                .map(|calendar| calendar.day_kind(self.today()))
+                .filter(|kind| !kind.is_open())
+                .map(|kind| kind.as_str().to_owned()),
+            next_opening: hall.next_opening(self.now).map(|opening| wire::Opening {
+                date: opening.date.to_string(),
+                time: opening.time.to_string(),
+                weekday: opening.date.weekday().as_str().to_owned(),
+            }),
         }
     }
 
     /// Why a ticket of this service cannot be taken now, if it cannot.
     fn unavailable_reason(&self, service: &Service) -> Option<&'static str> {
-        if !service.enabled {
+        if !self.hall.is_open_on(self.today()) {
+            Some("hall_closed")
+        } else if !service.enabled {
             Some("disabled")
         } else if !service.issues_at(self.now.time) {
             Some("not_open")
@@ -299,7 +317,7 @@ pub fn ticket_detail(ticket: &Ticket, zone: &TimeZone) -> wire::TicketDetail {
 pub fn change_name(kind: &str) -> &'static str {
     match kind {
         "day_started" => "day_started",
-        "hall_configured" => "hall_configured",
+        "hall_configured" | "calendar_configured" => "hall_configured",
         "service_defined" | "service_removed" => "service_changed",
         "window_defined" | "window_removed" | "window_opened" | "window_closed"
         | "window_paused" | "window_resumed" => "window_changed",
@@ -326,7 +344,8 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
         Event::DayStarted { date } => wire::Change::DayStarted {
             date: date.to_string(),
         },
-        Event::HallConfigured(_) => wire::Change::HallConfigured,
+        // A new calendar is a change of the hall's configuration to every reader.
+        Event::HallConfigured(_) | Event::CalendarConfigured(_) => wire::Change::HallConfigured,
         Event::ServiceDefined(service) => wire::Change::ServiceChanged {
             code: service.code.to_string(),
             removed: false,
@@ -484,7 +503,7 @@ mod tests {
             }
         }
         // Every public kind was tried (ratings are never public).
-        assert_eq!(kinds.len(), 15, "{kinds:?}");
+        assert_eq!(kinds.len(), 16, "{kinds:?}");
         assert_eq!(change_name("a_kind_from_a_newer_hub"), "change");
     }
 }

@@ -16,14 +16,16 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiaohao_core::{
-    Command, Event, Hall, Millis, Now, Projection, ServiceCode, TicketId, WindowNumber,
+    Command, Event, Hall, HallSnapshot, Millis, Now, Projection, ServiceCode, TicketId,
+    WindowNumber,
 };
-use jiaohao_store::{NewRecord, Store, StoreError, codec};
+use jiaohao_store::{NewRecord, Record, SnapshotLookup, Store, StoreError};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use crate::clock::{Clock, core_now, time_zone};
+use crate::codec;
 use crate::engine::error::EngineError;
 use crate::engine::stream::{StreamItem, frame};
 use crate::engine::syncer::{Delivery, Outcome, Syncer};
@@ -100,6 +102,22 @@ pub enum Request {
     },
     Store(StoreJob),
     Read(ReadJob),
+    /// Records numbered elsewhere, to append in order (follow mode only).
+    Follow {
+        records: Vec<Record>,
+        reply: oneshot::Sender<Result<u64, FollowError>>,
+    },
+}
+
+/// Why records to follow were not appended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FollowError {
+    #[error("record {found} does not follow this log, which expects record {expected} next")]
+    OutOfOrder { expected: u64, found: u64 },
+    #[error("this hub runs its own hall; it follows no other log")]
+    NotFollowing,
+    #[error("the records cannot be stored now")]
+    Unavailable,
 }
 
 /// The hall as last published: its sequence number, its view, and that view as JSON (made
@@ -172,6 +190,18 @@ impl WriterHandle {
             reply,
         })
         .await?
+    }
+
+    /// Appends records numbered elsewhere (another hub's log), which must continue this log
+    /// without a gap; answers the sequence number of the last record now held, once the
+    /// records are durable. Only a writer started with [`start_following`] takes them.
+    pub async fn follow(&self, records: Vec<Record>) -> Result<u64, FollowError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request::Follow { records, reply })
+            .await
+            .map_err(|_| FollowError::Unavailable)?;
+        answer.await.map_err(|_| FollowError::Unavailable)?
     }
 
     /// Runs `job` on the writing connection in the writer's turn (users, sessions, tokens,
@@ -254,6 +284,9 @@ struct Writer {
     /// Makes each turn's writes durable, then delivers its outcome (absent while seeding).
     syncer: Option<Syncer>,
     metrics: Arc<crate::engine::metrics::Metrics>,
+    /// Follow mode: the log is numbered elsewhere and arrives through [`Request::Follow`];
+    /// no commands, no day rollover by the clock.
+    following: bool,
     /// A copy of the hall as of event `base_seq`. A failed commit goes back to it and folds
     /// only the events logged since, not the whole history (which grows by thousands of events
     /// a day and would hold up the writer, and the reads it answers, for seconds).
@@ -276,19 +309,83 @@ fn take_queued(rx: &mut mpsc::Receiver<Request>, batch: &mut Vec<Request>) {
     }
 }
 
-/// The hall as the log says it is: `base` (the hall as of event `after`) with every event
-/// logged after `after` folded in; and the sequence number of the log's last event.
-fn fold(store: &Store, base: Hall, after: u64) -> Result<(Hall, u64), StoreError> {
+/// The hall as the log says it is, and where the log stands.
+struct Folded {
+    hall: Hall,
+    /// The sequence number of the log's last event.
+    seq: u64,
+    /// The last day start folded, with the snapshot of the hall right after it.
+    day_start: Option<(u64, HallSnapshot)>,
+}
+
+/// `base` (the hall as of event `after`) with every event logged after `after` folded in.
+fn fold(store: &Store, base: Hall, after: u64) -> Result<Folded, StoreError> {
     let mut hall = base;
-    store.for_each_record_after(after, |record| hall.evolve(&record.event, record.at))?;
-    Ok((hall, store.last_seq()?))
+    let mut day_start = None;
+    store.for_each_record_after(after, |record| {
+        if let Event::DayStarted { date } = record.event {
+            // Costs a copy of the configuration, once a day of the log.
+            day_start = Some((record.seq, hall.day_start_snapshot(date, record.at)));
+        }
+        hall.evolve(&record.event, record.at);
+    })?;
+    Ok(Folded {
+        hall,
+        seq: store.last_seq()?,
+        day_start,
+    })
+}
+
+/// The hall as the log says it is, folded from the snapshot of the latest day start (only
+/// the day so far is read), or from the whole log when there is no snapshot this version can
+/// use; then the snapshot of the latest day start folded is saved for the next start.
+fn load(store: &Store) -> Result<(Hall, u64), StoreError> {
+    let (base, after) = match store.latest_hall_snapshot()? {
+        SnapshotLookup::Found { seq, snapshot } => (Hall::from_snapshot(&snapshot), seq),
+        SnapshotLookup::Missing => (Hall::new(), 0),
+        SnapshotLookup::Ignored { seq, reason } => {
+            tracing::info!(seq, %reason, "hall snapshot ignored; folding the whole log");
+            (Hall::new(), 0)
+        }
+    };
+    let folded = fold(store, base, after)?;
+    if let Some((seq, snapshot)) = &folded.day_start {
+        save_snapshot(store, *seq, snapshot);
+    }
+    Ok((folded.hall, folded.seq))
+}
+
+/// Saves the snapshot of a day start. A failure costs only the next start-up's time, so it
+/// is logged, not raised.
+fn save_snapshot(store: &Store, seq: u64, snapshot: &HallSnapshot) {
+    match store.save_hall_snapshot(seq, snapshot) {
+        Ok(()) => tracing::debug!(seq, date = %snapshot.date, "hall snapshot saved"),
+        Err(error) => tracing::warn!(%error, seq, "cannot save the hall snapshot"),
+    }
 }
 
 /// Opens the database, folds the log into the hall, seeds an empty log with `seed` commands,
 /// and starts the writer thread.
 pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
+    start_writer(db, seed, clock, false)
+}
+
+/// Starts the writer in follow mode, for a standby: it folds the log it has and then only
+/// appends records numbered elsewhere ([`WriterHandle::follow`]), in order. Nothing seeds it,
+/// it refuses commands, and its clock never starts a day: the followed log does. Its views,
+/// stream and reads work as a running hall's.
+pub fn start_following(db: PathBuf, clock: Arc<dyn Clock>) -> anyhow::Result<Outputs> {
+    start_writer(db, Vec::new(), clock, true)
+}
+
+fn start_writer(
+    db: PathBuf,
+    seed: Vec<Command>,
+    clock: Arc<dyn Clock>,
+    following: bool,
+) -> anyhow::Result<Outputs> {
     let store = Store::open(&db)?;
-    let (hall, seq) = fold(&store, Hall::new(), 0)?;
+    let (hall, seq) = load(&store)?;
     if let Err(broken) = hall.check_invariants() {
         tracing::error!(%broken, "the folded log breaks an invariant");
     }
@@ -312,6 +409,7 @@ pub fn start(db: PathBuf, seed: Vec<Command>, clock: Arc<dyn Clock>) -> anyhow::
         stream: stream.clone(),
         syncer: None,
         metrics: crate::engine::metrics::Metrics::new(),
+        following,
         base: Hall::new(),
         base_seq: 0,
     };
@@ -375,7 +473,7 @@ impl Writer {
                 }
                 _ = tick.tick() => {
                     let now = self.now();
-                    if self.hall.date().is_none_or(|today| now.date > today) {
+                    if !self.following && self.hall.date().is_none_or(|today| now.date > today) {
                         let (reply, _) = oneshot::channel();
                         self.handle_batch(vec![Request::Command {
                             command: Command::Tick,
@@ -437,6 +535,7 @@ impl Writer {
     /// Applies the seed commands of a hall file to an empty log as one transaction.
     fn seed(&mut self, commands: Vec<Command>) -> anyhow::Result<()> {
         let now = self.now();
+        let day_start = self.day_start_ahead(now);
         let mut records = Vec::new();
         for command in &commands {
             let events = self
@@ -446,8 +545,87 @@ impl Writer {
             records.extend(self.records_for(events, now, "hall-file"));
         }
         self.commit(&records)?;
+        self.save_day_start(day_start, &records);
         self.follow_time_zone();
         Ok(())
+    }
+
+    /// The snapshot of the hall as a day start on this batch's date would leave it, when the
+    /// batch's first accepted command will start a day: taken before the batch (which a
+    /// refused command leaves unchanged), since the day start's own state is gone once the
+    /// command's other events are folded.
+    fn day_start_ahead(&self, now: Now) -> Option<HallSnapshot> {
+        self.hall
+            .date()
+            .is_none_or(|today| now.date > today)
+            .then(|| self.hall.day_start_snapshot(now.date, now.at))
+    }
+
+    /// After a commit: saves the snapshot taken ahead if the batch started a day.
+    fn save_day_start(&self, snapshot: Option<HallSnapshot>, committed: &[Prepared]) {
+        let Some(snapshot) = snapshot else { return };
+        let day_start = committed
+            .iter()
+            .find(|p| matches!(p.event, Event::DayStarted { date } if date == snapshot.date));
+        if let Some(day_start) = day_start {
+            save_snapshot(&self.store, day_start.seq, &snapshot);
+        }
+    }
+
+    /// Folds records numbered elsewhere and prepares them for the log and the stream; all of
+    /// them or, when they do not continue the log, none. A day start among them gets its
+    /// snapshot, as when this writer starts a day itself.
+    fn follow(
+        &mut self,
+        records: Vec<Record>,
+        prepared: &mut Vec<Prepared>,
+        day_start: &mut Option<HallSnapshot>,
+    ) -> Result<u64, FollowError> {
+        if !self.following {
+            return Err(FollowError::NotFollowing);
+        }
+        for (offset, record) in records.iter().enumerate() {
+            let expected = self.seq + 1 + offset as u64;
+            if record.seq != expected {
+                return Err(FollowError::OutOfOrder {
+                    expected,
+                    found: record.seq,
+                });
+            }
+        }
+        for record in records {
+            if let Event::DayStarted { date } = record.event {
+                *day_start = Some(self.hall.day_start_snapshot(date, record.at));
+            }
+            self.hall.evolve(&record.event, record.at);
+            self.seq = record.seq;
+            let public = self.public_message(record.seq, record.at, &record.event);
+            prepared.push(Prepared {
+                seq: record.seq,
+                at: record.at,
+                actor: record.actor,
+                event: record.event,
+                public,
+            });
+        }
+        Ok(self.seq)
+    }
+
+    /// The stream message of a followed event, as [`Writer::records_for`] makes it.
+    fn public_message(
+        &self,
+        seq: u64,
+        at: Millis,
+        event: &Event,
+    ) -> Option<(&'static str, String)> {
+        let change = views::change(&self.hall, event)?;
+        let name = change.name();
+        let message = wire::ChangeMessage {
+            id: seq,
+            at: crate::clock::rfc3339(at, &self.zone),
+            change,
+        };
+        Some((name, serde_json::to_string(&message).unwrap_or_default()))
     }
 
     /// Numbers events and prepares them for the log and the stream.
@@ -502,6 +680,12 @@ impl Writer {
             return;
         }
         let now = self.now();
+        let mut day_start = if self.following {
+            None
+        } else {
+            self.day_start_ahead(now)
+        };
+        let mut followed = Vec::new();
         let mut prepared = Vec::new();
         let mut replies = Vec::new();
         let mut queries = Vec::new();
@@ -512,6 +696,15 @@ impl Writer {
         let changes_before = self.store.total_changes();
         for request in batch {
             match request {
+                Request::Follow { records, reply } => {
+                    let result = self.follow(records, &mut prepared, &mut day_start);
+                    followed.push((reply, result));
+                }
+                Request::Command { reply, .. } | Request::CommandFrom { reply, .. }
+                    if self.following =>
+                {
+                    replies.push((reply, Err(EngineError::Following)));
+                }
                 Request::CommandFrom {
                     build,
                     actor,
@@ -553,6 +746,7 @@ impl Writer {
             self.reload();
         }
         if committed && !prepared.is_empty() {
+            self.save_day_start(day_start, &prepared);
             self.follow_time_zone();
             self.rebase_if_due();
         }
@@ -595,6 +789,15 @@ impl Writer {
             };
             outcome.deliveries.push(Box::new(move || {
                 let _ = reply.send(answer);
+            }));
+        }
+        for (reply, result) in followed {
+            let result = match result {
+                Ok(_) if !committed => Err(FollowError::Unavailable),
+                result => result,
+            };
+            outcome.deliveries.push(Box::new(move || {
+                let _ = reply.send(result);
             }));
         }
         for (token, reply) in queries {
@@ -677,12 +880,15 @@ impl Writer {
             Command::ConfigureHall(_) => Pending::Settings,
             Command::RemoveService(_)
             | Command::RemoveWindow(_)
+            | Command::SetCalendar(_)
             | Command::Tick
             | Command::RateTicket { .. } => Pending::Done,
         }
     }
 
-    /// After a failed commit: the in-memory state ran ahead of the log, so fold it again.
+    /// After a failed commit: the in-memory state ran ahead of the log, so fold it again, from
+    /// the kept copy (never older than the day start's snapshot: it is renewed at each day
+    /// start, so it never holds more than a day's tickets either).
     fn reload(&mut self) {
         let folded = match fold(&self.store, self.base.clone(), self.base_seq) {
             Ok(folded) => Ok(folded),
@@ -696,9 +902,9 @@ impl Writer {
                 })
             }
         };
-        if let Ok((hall, seq)) = folded {
-            self.hall = hall;
-            self.seq = seq;
+        if let Ok(folded) = folded {
+            self.hall = folded.hall;
+            self.seq = folded.seq;
         }
     }
 
@@ -855,7 +1061,11 @@ mod tests {
         let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
         let logged = log_a_morning(&mut store);
         assert!(logged.len() > 80, "{} events", logged.len());
-        let (whole, last) = fold(&store, Hall::new(), 0).unwrap();
+        let Folded {
+            hall: whole,
+            seq: last,
+            ..
+        } = fold(&store, Hall::new(), 0).unwrap();
         assert_eq!(last, logged.len() as u64);
         assert_eq!(whole.tickets().len(), 40);
         for cut in [
@@ -869,9 +1079,254 @@ mod tests {
             for record in &logged[..cut] {
                 base.evolve(&record.event, record.at);
             }
-            let (hall, seq) = fold(&store, base, cut as u64).unwrap();
+            let Folded { hall, seq, .. } = fold(&store, base, cut as u64).unwrap();
             assert_eq!(seq, last);
             assert!(hall == whole, "folding from event {cut} gives another hall");
         }
+    }
+
+    /// Logs `days` days of the default hall through the core, each with tickets issued,
+    /// called and finished, and an admin change; returns the seq of each day start.
+    fn log_days(store: &mut Store, days: u8) -> Vec<u64> {
+        let mut hall = Hall::new();
+        let mut events = Vec::new();
+        let window = WindowNumber::new(1).unwrap();
+        let mut token = 0u32;
+        for day in 0..days {
+            let mut commands = if day == 0 {
+                crate::hall_file::parse(crate::hall_file::DEFAULT_HALL).unwrap()
+            } else {
+                vec![Command::Tick]
+            };
+            commands.push(Command::Open { window });
+            for i in 0..12u32 {
+                token += 1;
+                commands.push(Command::IssueTicket {
+                    service: ServiceCode::parse(if i % 2 == 0 { "hukou" } else { "id_card" })
+                        .unwrap(),
+                    green_channel: i % 5 == 0,
+                    token: format!("{token:032}"),
+                    idempotency_key: None,
+                });
+                if i % 2 == 0 {
+                    commands.push(Command::CallNext { window });
+                }
+            }
+            let mut settings = hall.settings().clone();
+            settings.notices_zh = vec![format!("第{day}天")];
+            commands.push(Command::ConfigureHall(settings));
+            for (i, command) in commands.iter().enumerate() {
+                let now = Now {
+                    at: Millis(1_800_000_000_000 + 86_400_000 * i64::from(day) + 1_000 * i as i64),
+                    date: LocalDate::new(2026, 12, 2 + day).unwrap(),
+                    time: ClockTime::from_minutes(9 * 60 + i as u16 / 60).unwrap(),
+                };
+                let applied = hall.apply(command, now).unwrap();
+                events.extend(applied.into_iter().map(|event| (now.at, event)));
+            }
+        }
+        let records: Vec<NewRecord<'_>> = events
+            .iter()
+            .enumerate()
+            .map(|(i, (at, event))| NewRecord {
+                seq: i as u64 + 1,
+                at: *at,
+                actor: "test",
+                event,
+                public: None,
+            })
+            .collect();
+        store.append(&records).unwrap();
+        records
+            .iter()
+            .filter(|r| matches!(r.event, Event::DayStarted { .. }))
+            .map(|r| r.seq)
+            .collect()
+    }
+
+    #[test]
+    fn start_up_folds_only_what_follows_the_latest_day_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let day_starts = log_days(&mut store, 3);
+        assert_eq!(day_starts.len(), 3);
+        let whole = fold(&store, Hall::new(), 0).unwrap();
+        assert_eq!(whole.hall.tickets().len(), 12);
+
+        // No snapshot yet: the whole log is folded, and the latest day start's snapshot saved.
+        assert_eq!(
+            store.latest_hall_snapshot().unwrap(),
+            SnapshotLookup::Missing
+        );
+        let (hall, seq) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert_eq!(seq, whole.seq);
+        let SnapshotLookup::Found {
+            seq: snapshot_seq, ..
+        } = store.latest_hall_snapshot().unwrap()
+        else {
+            panic!("no snapshot saved");
+        };
+        assert_eq!(snapshot_seq, day_starts[2]);
+
+        // From now on only what follows it is read: an event before it that cannot be read
+        // no longer matters (folding the whole log would fail on it).
+        let body: String = store
+            .record(2)
+            .map(|record| jiaohao_store::stored::event_to_json(&record.unwrap().event))
+            .unwrap();
+        // Another connection changes the file, as a damaged disk or an older hub would.
+        let db = dir.path().join("hall.db");
+        let execute = |sql: &str, value: &dyn rusqlite::ToSql| {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            conn.execute(sql, [value]).unwrap();
+        };
+        let damage = |body: &str| execute("UPDATE events SET body = ?1 WHERE seq = 2", &body);
+        damage("{}");
+        assert!(fold(&store, Hall::new(), 0).is_err());
+        let (hall, seq) = load(&store).unwrap();
+        assert!(hall == whole.hall, "the hall from the snapshot differs");
+        assert_eq!(seq, whole.seq);
+
+        // A snapshot of an older version is ignored: the whole log is folded again (and here
+        // fails on the damaged event, which shows it was read).
+        execute(
+            "UPDATE hall_snapshots SET version = ?1",
+            &(jiaohao_store::stored::SNAPSHOT_VERSION - 1),
+        );
+        assert!(load(&store).is_err());
+        damage(&body);
+        let (hall, _) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert!(
+            matches!(
+                store.latest_hall_snapshot().unwrap(),
+                SnapshotLookup::Found { seq, .. } if seq == day_starts[2]
+            ),
+            "the snapshot is rebuilt"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_writer_saves_a_snapshot_when_a_day_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hall.db");
+        let start_at: jiff::Timestamp = "2026-12-02T01:00:00Z".parse().unwrap();
+        let clock = Arc::new(crate::clock::ManualClock::new(start_at));
+        let seed = crate::hall_file::parse(crate::hall_file::DEFAULT_HALL).unwrap();
+        let outputs = start(db.clone(), seed, clock.clone()).unwrap();
+        let window = WindowNumber::new(1).unwrap();
+        let issue = |token: u32| Command::IssueTicket {
+            service: ServiceCode::parse("hukou").unwrap(),
+            green_channel: false,
+            token: format!("{token:032}"),
+            idempotency_key: None,
+        };
+        let handle = outputs.handle.clone();
+        handle
+            .command(Command::Open { window }, "test".into())
+            .await
+            .unwrap();
+        for token in 0..3 {
+            handle.command(issue(token), "test".into()).await.unwrap();
+        }
+        handle
+            .command(Command::CallNext { window }, "test".into())
+            .await
+            .unwrap();
+        // The next morning, the first ticket starts the day in the same command.
+        clock.advance(jiff::SignedDuration::from_hours(24));
+        handle.command(issue(3), "test".into()).await.unwrap();
+        drop(handle);
+        drop(outputs.handle);
+        outputs.stopped.await.unwrap();
+
+        let store = Store::open(&db).unwrap();
+        let SnapshotLookup::Found { seq, snapshot } = store.latest_hall_snapshot().unwrap() else {
+            panic!("no snapshot saved at the day start");
+        };
+        assert_eq!(snapshot.date, LocalDate::new(2026, 12, 3).unwrap());
+        assert_eq!(
+            snapshot.next_ticket_id,
+            TicketId(3),
+            "ids go on across days"
+        );
+        assert!(matches!(
+            store.record(seq).unwrap().unwrap().event,
+            Event::DayStarted { .. }
+        ));
+        let whole = fold(&store, Hall::new(), 0).unwrap();
+        let (hall, _) = load(&store).unwrap();
+        assert!(hall == whole.hall);
+        assert_eq!(hall.tickets().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_following_writer_appends_records_numbered_elsewhere_in_order_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut source = Store::open(&dir.path().join("source.db")).unwrap();
+        let day_starts = log_days(&mut source, 2);
+        let mut records = Vec::new();
+        source
+            .for_each_record_after(0, |record| records.push(record))
+            .unwrap();
+        let db = dir.path().join("standby.db");
+        // A clock days after the log: a following writer never starts a day of its own.
+        let clock = Arc::new(crate::clock::ManualClock::new(
+            "2027-06-01T01:00:00Z".parse().unwrap(),
+        ));
+        let outputs = start_following(db.clone(), clock.clone()).unwrap();
+        let handle = outputs.handle.clone();
+        assert_eq!(handle.follow(records[..50].to_vec()).await, Ok(50));
+        assert_eq!(
+            handle.follow(records[60..].to_vec()).await,
+            Err(FollowError::OutOfOrder {
+                expected: 51,
+                found: 61
+            })
+        );
+        assert_eq!(
+            handle.follow(records[50..].to_vec()).await,
+            Ok(records.len() as u64)
+        );
+        let refused = handle
+            .command(
+                Command::Open {
+                    window: WindowNumber::new(1).unwrap(),
+                },
+                "test".into(),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused, EngineError::Following);
+        let date = handle
+            .read(|context: &ViewContext<'_>| context.hall.date())
+            .await
+            .unwrap();
+        assert_eq!(date, Some(LocalDate::new(2026, 12, 3).unwrap()));
+        drop(handle);
+        drop(outputs.handle);
+        outputs.stopped.await.unwrap();
+
+        // The standby's log is the source's, record for record, with the day start snapshot.
+        let standby = Store::open(&db).unwrap();
+        let mut copied = Vec::new();
+        standby
+            .for_each_record_after(0, |record| copied.push(record))
+            .unwrap();
+        assert_eq!(copied, records);
+        assert!(matches!(
+            standby.latest_hall_snapshot().unwrap(),
+            SnapshotLookup::Found { seq, .. } if seq == day_starts[1]
+        ));
+        let (hall, _) = load(&standby).unwrap();
+        assert!(hall == fold(&source, Hall::new(), 0).unwrap().hall);
+
+        // A writer that runs its own hall follows nothing.
+        let own = start(dir.path().join("own.db"), Vec::new(), clock).unwrap();
+        assert_eq!(
+            own.handle.follow(records[..1].to_vec()).await,
+            Err(FollowError::NotFollowing)
+        );
     }
 }

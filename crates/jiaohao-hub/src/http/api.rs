@@ -9,10 +9,11 @@ use axum::response::{IntoResponse, Response};
 use jiaohao_core::{
     Command, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
 };
-use jiaohao_store::{Role, codec};
+use jiaohao_store::Role;
 use jiaohao_wire as wire;
 use serde::de::DeserializeOwned;
 
+use crate::codec;
 use crate::engine::writer::Answer;
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, storage};

@@ -124,32 +124,22 @@ impl Principal {
 
 /// The value of one cookie of a request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
+    let values = headers
         .get_all(header::COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.trim())
+        .filter_map(|value| value.to_str().ok());
+    jiaohao_signin::web::cookie(values, name)
 }
 
 /// Whether a request comes from the hub's own pages: its `Origin`, when sent, names the host
 /// the request was sent to. Browsers send `Origin` with every cross-site POST, PUT and DELETE.
 pub fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return true;
-    };
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return false;
-    };
-    let Ok(origin) = origin.to_str() else {
-        return false;
-    };
-    origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .is_some_and(|rest| rest == host)
+    // An origin that is not text is no origin of ours.
+    let origin = headers
+        .get(header::ORIGIN)
+        .map(|origin| origin.to_str().unwrap_or_default());
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    jiaohao_signin::web::same_origin(origin, host)
 }
 
 fn forgery() -> ApiError {

@@ -94,6 +94,11 @@ impl From<EngineError> for ApiError {
             EngineError::Refused(error) => ApiError::from(error),
             EngineError::Unavailable => ApiError::unavailable(),
             EngineError::Stopping => ApiError::shutting_down(),
+            EngineError::Following => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "following",
+                "this hub follows another hall's log and takes no commands",
+            ),
         }
     }
 }

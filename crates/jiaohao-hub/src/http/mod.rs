@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod calendar;
 pub mod error;
 pub mod events;
 pub mod limits;
@@ -24,6 +25,7 @@ use crate::{people, reports};
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(hall())
+        .merge(calendar::routes())
         .merge(tickets(&state))
         .merge(services())
         .merge(windows(&state))

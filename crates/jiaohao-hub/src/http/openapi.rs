@@ -16,7 +16,7 @@ fn error_responses(codes: &[&str]) -> Value {
             }
             "404" => "Unknown service, window, ticket or token",
             "409" => {
-                "Not possible now: service closed, daily cap reached, window paused or closed, …"
+                "Not possible now: the hall closed today (今日不办公, hall_closed), service closed, daily cap reached, window paused or closed, …"
             }
             "429" => {
                 "Too many requests: this kiosk's ticket limit, or this address's limit on public routes; the message says when to try again"
@@ -112,6 +112,14 @@ fn build() -> Value {
     insert_all(&mut document["components"]["schemas"], more_schemas());
     insert_all(&mut document["paths"], more_paths());
     insert_all(
+        &mut document["components"]["schemas"],
+        crate::http::calendar::openapi_schemas(),
+    );
+    insert_all(
+        &mut document["paths"],
+        crate::http::calendar::openapi_paths(),
+    );
+    insert_all(
         &mut document["components"]["securitySchemes"],
         json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
             "description": "a signed-in browser; changes also need the X-CSRF-Token header from GET /api/me"}}),
@@ -151,7 +159,7 @@ fn build_base() -> Value {
                     "properties": merge(Value::Object(service_properties()), json!({
                         "waiting": {"type": "integer"}, "issued_today": {"type": "integer"},
                         "estimated_wait_min": nullable("integer"), "available": {"type": "boolean"},
-                        "unavailable_reason": {"type": ["string", "null"], "enum": ["disabled", "not_open", "daily_cap_reached", null]}}))},
+                        "unavailable_reason": {"type": ["string", "null"], "enum": ["hall_closed", "disabled", "not_open", "daily_cap_reached", null]}}))},
                 "WindowDef": {"type": "object", "additionalProperties": false, "required": ["number", "name_zh", "name_en"], "properties": {
                     "number": {"type": "integer", "minimum": 1, "maximum": 999}, "name_zh": text(100), "name_en": text(100),
                     "services": {"type": "array", "uniqueItems": true, "items": code()},
@@ -177,7 +185,10 @@ fn build_base() -> Value {
                         "services": {"type": "array", "items": schema_ref("ServiceStatus")},
                         "windows": {"type": "array", "items": schema_ref("WindowStatus")},
                         "recent_calls": {"type": "array", "items": schema_ref("CallInfo")},
-                        "clock": schema_ref("HallClock")}},
+                        "clock": schema_ref("HallClock"),
+                        "open_today": {"type": "boolean"},
+                        "closed_reason": {"type": ["string", "null"], "enum": ["holiday", "rest_day", null]},
+                        "next_opening": {"oneOf": [schema_ref("Opening"), {"type": "null"}]}}},
                 "HallClock": {"type": "object", "required": ["now", "speed"],
                     "description": "The hall's clock when the answer was made (in GET /api/hall and the stream's snapshot, not in hall_changed): a client shows now + speed × the time since it received it",
                     "properties": {

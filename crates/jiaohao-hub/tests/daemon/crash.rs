@@ -14,10 +14,11 @@ use jiaohao_store::Store;
 use jiaohao_wire as wire;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::support::{Events, WAIT, expect_api_error};
+use jiaohao_testkit::{Events, WAIT, expect_api_error};
 
 const BIN: &str = env!("CARGO_BIN_EXE_jiaohao-hub");
-const ALLDAY_HALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/halls/allday.toml");
+/// The all-day hall of the workspace's tests (every service issues at any hour).
+const ALLDAY_HALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/halls/allday.toml");
 
 /// A free port: bind to port 0, note what the system gave, let it go.
 fn free_port() -> u16 {

@@ -1,0 +1,115 @@
+//! Conversions between the core's definitions of the hall (its settings, services and
+//! windows) and their wire form, for the API and hall files. The event log has a form of its
+//! own (`jiaohao_store::stored`), so the API can change without changing the log.
+
+use jiaohao_core::{
+    Break, ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef, WindowNumber,
+};
+use jiaohao_wire as wire;
+
+pub fn service_to_wire(service: &Service) -> wire::ServiceDef {
+    wire::ServiceDef {
+        code: service.code.to_string(),
+        name_zh: service.name_zh.clone(),
+        name_en: service.name_en.clone(),
+        prefix: service.prefix.to_string(),
+        wait_target_min: service.wait_target_min,
+        handling_target_min: service.handling_target_min,
+        handling_estimate_min: service.handling_estimate_min,
+        daily_cap: service.daily_cap,
+        hours: service
+            .hours
+            .map(|(opens, closes)| [opens.to_string(), closes.to_string()]),
+        documents_zh: service.documents_zh.clone(),
+        documents_en: service.documents_en.clone(),
+        fee_note_zh: service.fee_note_zh.clone(),
+        fee_note_en: service.fee_note_en.clone(),
+        enabled: service.enabled,
+    }
+}
+
+pub fn service_from_wire(def: &wire::ServiceDef) -> Result<Service, Error> {
+    let hours = match &def.hours {
+        Some([opens, closes]) => Some((ClockTime::parse(opens)?, ClockTime::parse(closes)?)),
+        None => None,
+    };
+    let service = Service {
+        code: ServiceCode::parse(&def.code)?,
+        name_zh: def.name_zh.trim().to_owned(),
+        name_en: def.name_en.trim().to_owned(),
+        prefix: Prefix::parse(&def.prefix)?,
+        wait_target_min: def.wait_target_min,
+        handling_target_min: def.handling_target_min,
+        handling_estimate_min: def.handling_estimate_min,
+        daily_cap: def.daily_cap,
+        hours,
+        documents_zh: def.documents_zh.clone(),
+        documents_en: def.documents_en.clone(),
+        fee_note_zh: def.fee_note_zh.clone(),
+        fee_note_en: def.fee_note_en.clone(),
+        enabled: def.enabled,
+    };
+    service.validate()?;
+    Ok(service)
+}
+
+pub fn window_to_wire(def: &WindowDef) -> wire::WindowDef {
+    wire::WindowDef {
+        number: def.number.get(),
+        name_zh: def.name_zh.clone(),
+        name_en: def.name_en.clone(),
+        services: def.services.iter().map(ToString::to_string).collect(),
+        breaks: def
+            .breaks
+            .iter()
+            .map(|b| [b.from.to_string(), b.to.to_string()])
+            .collect(),
+    }
+}
+
+pub fn window_from_wire(def: &wire::WindowDef) -> Result<WindowDef, Error> {
+    let window = WindowDef {
+        number: WindowNumber::new(u32::from(def.number))?,
+        name_zh: def.name_zh.trim().to_owned(),
+        name_en: def.name_en.trim().to_owned(),
+        services: def
+            .services
+            .iter()
+            .map(|code| ServiceCode::parse(code))
+            .collect::<Result<_, _>>()?,
+        breaks: def
+            .breaks
+            .iter()
+            .map(|[from, to]| {
+                Ok(Break {
+                    from: ClockTime::parse(from)?,
+                    to: ClockTime::parse(to)?,
+                })
+            })
+            .collect::<Result<_, Error>>()?,
+    };
+    window.validate()?;
+    Ok(window)
+}
+
+pub fn settings_to_wire(settings: &HallSettings) -> wire::HallSettings {
+    wire::HallSettings {
+        name_zh: settings.name_zh.clone(),
+        name_en: settings.name_en.clone(),
+        timezone: settings.timezone.clone(),
+        notices_zh: settings.notices_zh.clone(),
+        notices_en: settings.notices_en.clone(),
+    }
+}
+
+pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings, Error> {
+    let settings = HallSettings {
+        name_zh: settings.name_zh.trim().to_owned(),
+        name_en: settings.name_en.trim().to_owned(),
+        timezone: settings.timezone.trim().to_owned(),
+        notices_zh: settings.notices_zh.clone(),
+        notices_en: settings.notices_en.clone(),
+    };
+    settings.validate()?;
+    Ok(settings)
+}

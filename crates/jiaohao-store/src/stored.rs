@@ -1,0 +1,1034 @@
+//! The stored record: the JSON form of events in the log (and of the hall snapshot), with
+//! types of its own, so that a change of the HTTP API can never change the log.
+//!
+//! This is a contract with every reader of the file (the hub after an upgrade, a standby, the
+//! city service): the bytes written for an existing kind never change, kinds and fields are
+//! only added, and a reader that meets a kind it does not know says so rather than calling
+//! the record damaged. The serde attributes below (field order, defaults, which fields are
+//! left out when empty) are part of the contract; `tests::every_kind_is_stored_byte_for_byte`
+//! pins them.
+
+use jiaohao_core::{
+    Break, ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis,
+    Prefix, Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget,
+    WindowDef, WindowNumber,
+};
+use serde::{Deserialize, Serialize};
+
+/// Every event kind this version reads and writes (the `type` of a stored event).
+pub const KNOWN_KINDS: [&str; 17] = [
+    "day_started",
+    "hall_configured",
+    "calendar_configured",
+    "service_defined",
+    "service_removed",
+    "window_defined",
+    "window_removed",
+    "ticket_issued",
+    "ticket_called",
+    "ticket_finished",
+    "ticket_no_show",
+    "ticket_transferred",
+    "window_opened",
+    "window_closed",
+    "window_paused",
+    "window_resumed",
+    "ticket_rated",
+];
+
+/// Why a stored event cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The record is of a kind this version does not know: a newer jiaohao wrote it.
+    #[error("unknown event kind '{0}'")]
+    UnknownKind(String),
+    /// The record is damaged or does not fit its kind.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The hall calendar as stored: its own plain form (weekday names, `YYYY-MM-DD` dates), not
+/// an API type, so the API can change without changing the log.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredCalendar {
+    working_weekdays: Vec<String>,
+    holidays: Vec<String>,
+    working_days: Vec<String>,
+}
+
+impl StoredCalendar {
+    pub(crate) fn from_core(calendar: &HallCalendar) -> StoredCalendar {
+        let (working_weekdays, holidays, working_days) = calendar.to_parts();
+        StoredCalendar {
+            working_weekdays,
+            holidays,
+            working_days,
+        }
+    }
+
+    pub(crate) fn to_core(&self) -> Result<HallCalendar, Error> {
+        HallCalendar::from_parts(&self.working_weekdays, &self.holidays, &self.working_days)
+    }
+}
+
+/// The hall's settings as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredSettings {
+    name_zh: String,
+    name_en: String,
+    #[serde(default = "default_timezone")]
+    timezone: String,
+    #[serde(default)]
+    notices_zh: Vec<String>,
+    #[serde(default)]
+    notices_en: Vec<String>,
+}
+
+fn default_timezone() -> String {
+    "Asia/Shanghai".to_owned()
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A service's definition as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredService {
+    code: String,
+    name_zh: String,
+    name_en: String,
+    prefix: String,
+    wait_target_min: u32,
+    handling_target_min: u32,
+    handling_estimate_min: u32,
+    #[serde(default)]
+    daily_cap: Option<u32>,
+    #[serde(default)]
+    hours: Option<[String; 2]>,
+    #[serde(default)]
+    documents_zh: Vec<String>,
+    #[serde(default)]
+    documents_en: Vec<String>,
+    #[serde(default)]
+    fee_note_zh: String,
+    #[serde(default)]
+    fee_note_en: String,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+/// A window's definition as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredWindow {
+    number: u16,
+    name_zh: String,
+    name_en: String,
+    #[serde(default)]
+    services: Vec<String>,
+    /// Left out when empty: definitions written before breaks existed look the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    breaks: Vec<[String; 2]>,
+}
+
+impl StoredSettings {
+    pub(crate) fn from_core(settings: &HallSettings) -> StoredSettings {
+        StoredSettings {
+            name_zh: settings.name_zh.clone(),
+            name_en: settings.name_en.clone(),
+            timezone: settings.timezone.clone(),
+            notices_zh: settings.notices_zh.clone(),
+            notices_en: settings.notices_en.clone(),
+        }
+    }
+
+    pub(crate) fn to_core(&self) -> Result<HallSettings, Error> {
+        let settings = HallSettings {
+            name_zh: self.name_zh.trim().to_owned(),
+            name_en: self.name_en.trim().to_owned(),
+            timezone: self.timezone.trim().to_owned(),
+            notices_zh: self.notices_zh.clone(),
+            notices_en: self.notices_en.clone(),
+        };
+        settings.validate()?;
+        Ok(settings)
+    }
+}
+
+impl StoredService {
+    pub(crate) fn from_core(service: &Service) -> StoredService {
+        StoredService {
+            code: service.code.to_string(),
+            name_zh: service.name_zh.clone(),
+            name_en: service.name_en.clone(),
+            prefix: service.prefix.to_string(),
+            wait_target_min: service.wait_target_min,
+            handling_target_min: service.handling_target_min,
+            handling_estimate_min: service.handling_estimate_min,
+            daily_cap: service.daily_cap,
+            hours: service
+                .hours
+                .map(|(opens, closes)| [opens.to_string(), closes.to_string()]),
+            documents_zh: service.documents_zh.clone(),
+            documents_en: service.documents_en.clone(),
+            fee_note_zh: service.fee_note_zh.clone(),
+            fee_note_en: service.fee_note_en.clone(),
+            enabled: service.enabled,
+        }
+    }
+
+    pub(crate) fn to_core(&self) -> Result<Service, Error> {
+        let hours = match &self.hours {
+            Some([opens, closes]) => Some((ClockTime::parse(opens)?, ClockTime::parse(closes)?)),
+            None => None,
+        };
+        let service = Service {
+            code: ServiceCode::parse(&self.code)?,
+            name_zh: self.name_zh.trim().to_owned(),
+            name_en: self.name_en.trim().to_owned(),
+            prefix: Prefix::parse(&self.prefix)?,
+            wait_target_min: self.wait_target_min,
+            handling_target_min: self.handling_target_min,
+            handling_estimate_min: self.handling_estimate_min,
+            daily_cap: self.daily_cap,
+            hours,
+            documents_zh: self.documents_zh.clone(),
+            documents_en: self.documents_en.clone(),
+            fee_note_zh: self.fee_note_zh.clone(),
+            fee_note_en: self.fee_note_en.clone(),
+            enabled: self.enabled,
+        };
+        service.validate()?;
+        Ok(service)
+    }
+}
+
+impl StoredWindow {
+    pub(crate) fn from_core(def: &WindowDef) -> StoredWindow {
+        StoredWindow {
+            number: def.number.get(),
+            name_zh: def.name_zh.clone(),
+            name_en: def.name_en.clone(),
+            services: def.services.iter().map(ToString::to_string).collect(),
+            breaks: def
+                .breaks
+                .iter()
+                .map(|b| [b.from.to_string(), b.to.to_string()])
+                .collect(),
+        }
+    }
+
+    pub(crate) fn to_core(&self) -> Result<WindowDef, Error> {
+        let window = WindowDef {
+            number: window(self.number)?,
+            name_zh: self.name_zh.trim().to_owned(),
+            name_en: self.name_en.trim().to_owned(),
+            services: self
+                .services
+                .iter()
+                .map(|code| ServiceCode::parse(code))
+                .collect::<Result<_, _>>()?,
+            breaks: self
+                .breaks
+                .iter()
+                .map(|[from, to]| {
+                    Ok(Break {
+                        from: ClockTime::parse(from)?,
+                        to: ClockTime::parse(to)?,
+                    })
+                })
+                .collect::<Result<_, Error>>()?,
+        };
+        window.validate()?;
+        Ok(window)
+    }
+}
+
+/// The stored form of an event: one JSON object with a `type`.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum StoredEvent {
+    DayStarted {
+        date: String,
+    },
+    HallConfigured {
+        hall: StoredSettings,
+    },
+    /// Added with the hall calendar.
+    CalendarConfigured {
+        working_weekdays: Vec<String>,
+        holidays: Vec<String>,
+        working_days: Vec<String>,
+    },
+    ServiceDefined {
+        service: StoredService,
+    },
+    ServiceRemoved {
+        code: String,
+    },
+    WindowDefined {
+        window: StoredWindow,
+    },
+    WindowRemoved {
+        number: u16,
+    },
+    TicketIssued {
+        id: u64,
+        number: String,
+        service: String,
+        green_channel: bool,
+        token: String,
+        idempotency_key: Option<String>,
+    },
+    TicketCalled {
+        id: u64,
+        window: u16,
+        recall: bool,
+        out_of_order: Option<String>,
+    },
+    TicketFinished {
+        id: u64,
+        window: u16,
+    },
+    TicketNoShow {
+        id: u64,
+        window: u16,
+    },
+    TicketTransferred {
+        id: u64,
+        window: u16,
+        to_service: Option<String>,
+        to_window: Option<u16>,
+    },
+    WindowOpened {
+        window: u16,
+    },
+    WindowClosed {
+        window: u16,
+    },
+    WindowPaused {
+        window: u16,
+        reason: String,
+    },
+    WindowResumed {
+        window: u16,
+    },
+    TicketRated {
+        id: u64,
+        window: u16,
+        rating: String,
+        reason: Option<String>,
+    },
+}
+
+/// The JSON an event is stored as.
+pub fn event_to_json(event: &Event) -> String {
+    let stored = match event {
+        Event::DayStarted { date } => StoredEvent::DayStarted {
+            date: date.to_string(),
+        },
+        Event::HallConfigured(settings) => StoredEvent::HallConfigured {
+            hall: StoredSettings::from_core(settings),
+        },
+        Event::CalendarConfigured(calendar) => {
+            let (working_weekdays, holidays, working_days) = calendar.to_parts();
+            StoredEvent::CalendarConfigured {
+                working_weekdays,
+                holidays,
+                working_days,
+            }
+        }
+        Event::ServiceDefined(service) => StoredEvent::ServiceDefined {
+            service: StoredService::from_core(service),
+        },
+        Event::ServiceRemoved { code } => StoredEvent::ServiceRemoved {
+            code: code.to_string(),
+        },
+        Event::WindowDefined(def) => StoredEvent::WindowDefined {
+            window: StoredWindow::from_core(def),
+        },
+        Event::WindowRemoved { number } => StoredEvent::WindowRemoved {
+            number: number.get(),
+        },
+        Event::TicketIssued {
+            id,
+            number,
+            service,
+            green_channel,
+            token,
+            idempotency_key,
+        } => StoredEvent::TicketIssued {
+            id: id.0,
+            number: number.to_string(),
+            service: service.to_string(),
+            green_channel: *green_channel,
+            token: token.clone(),
+            idempotency_key: idempotency_key.clone(),
+        },
+        Event::TicketCalled {
+            id,
+            window,
+            recall,
+            out_of_order,
+        } => StoredEvent::TicketCalled {
+            id: id.0,
+            window: window.get(),
+            recall: *recall,
+            out_of_order: out_of_order.clone(),
+        },
+        Event::TicketFinished { id, window } => StoredEvent::TicketFinished {
+            id: id.0,
+            window: window.get(),
+        },
+        Event::TicketNoShow { id, window } => StoredEvent::TicketNoShow {
+            id: id.0,
+            window: window.get(),
+        },
+        Event::TicketTransferred { id, window, to } => {
+            let (to_service, to_window) = match to {
+                TransferTarget::Service(code) => (Some(code.to_string()), None),
+                TransferTarget::Window(number) => (None, Some(number.get())),
+            };
+            StoredEvent::TicketTransferred {
+                id: id.0,
+                window: window.get(),
+                to_service,
+                to_window,
+            }
+        }
+        Event::WindowOpened { window } => StoredEvent::WindowOpened {
+            window: window.get(),
+        },
+        Event::WindowClosed { window } => StoredEvent::WindowClosed {
+            window: window.get(),
+        },
+        Event::WindowPaused { window, reason } => StoredEvent::WindowPaused {
+            window: window.get(),
+            reason: reason.clone(),
+        },
+        Event::WindowResumed { window } => StoredEvent::WindowResumed {
+            window: window.get(),
+        },
+        Event::TicketRated {
+            id,
+            window,
+            rating,
+            reason,
+        } => StoredEvent::TicketRated {
+            id: id.0,
+            window: window.get(),
+            rating: rating.as_str().to_owned(),
+            reason: reason.map(|r| r.as_str().to_owned()),
+        },
+    };
+    serde_json::to_string(&stored).expect("stored events serialize")
+}
+
+fn window(number: u16) -> Result<WindowNumber, Error> {
+    WindowNumber::new(u32::from(number))
+}
+
+/// Just the kind of a stored event, read when the whole does not decode.
+#[derive(Deserialize)]
+struct KindOnly {
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// Reads a stored event back.
+pub fn event_from_json(text: &str) -> Result<Event, DecodeError> {
+    match serde_json::from_str::<StoredEvent>(text) {
+        Ok(stored) => stored_to_event(stored).map_err(|e| DecodeError::Invalid(e.to_string())),
+        Err(error) => {
+            // Only on failure is the kind looked at on its own, so reading a sound log costs
+            // one parse per event.
+            match serde_json::from_str::<KindOnly>(text) {
+                Ok(KindOnly { kind }) if !KNOWN_KINDS.contains(&kind.as_str()) => {
+                    Err(DecodeError::UnknownKind(kind))
+                }
+                _ => Err(DecodeError::Invalid(error.to_string())),
+            }
+        }
+    }
+}
+
+fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
+    let event =
+        match stored {
+            StoredEvent::DayStarted { date } => Event::DayStarted {
+                date: LocalDate::parse(&date)?,
+            },
+            StoredEvent::HallConfigured { hall } => Event::HallConfigured(hall.to_core()?),
+            StoredEvent::CalendarConfigured {
+                working_weekdays,
+                holidays,
+                working_days,
+            } => Event::CalendarConfigured(HallCalendar::from_parts(
+                &working_weekdays,
+                &holidays,
+                &working_days,
+            )?),
+            StoredEvent::ServiceDefined { service } => Event::ServiceDefined(service.to_core()?),
+            StoredEvent::ServiceRemoved { code } => Event::ServiceRemoved {
+                code: ServiceCode::parse(&code)?,
+            },
+            StoredEvent::WindowDefined { window } => Event::WindowDefined(window.to_core()?),
+            StoredEvent::WindowRemoved { number } => Event::WindowRemoved {
+                number: window(number)?,
+            },
+            StoredEvent::TicketIssued {
+                id,
+                number,
+                service,
+                green_channel,
+                token,
+                idempotency_key,
+            } => Event::TicketIssued {
+                id: TicketId(id),
+                number: TicketNumber::parse(&number)?,
+                service: ServiceCode::parse(&service)?,
+                green_channel,
+                token,
+                idempotency_key,
+            },
+            StoredEvent::TicketCalled {
+                id,
+                window: number,
+                recall,
+                out_of_order,
+            } => Event::TicketCalled {
+                id: TicketId(id),
+                window: window(number)?,
+                recall,
+                out_of_order,
+            },
+            StoredEvent::TicketFinished { id, window: number } => Event::TicketFinished {
+                id: TicketId(id),
+                window: window(number)?,
+            },
+            StoredEvent::TicketNoShow { id, window: number } => Event::TicketNoShow {
+                id: TicketId(id),
+                window: window(number)?,
+            },
+            StoredEvent::TicketTransferred {
+                id,
+                window: number,
+                to_service,
+                to_window,
+            } => {
+                let to = match (to_service, to_window) {
+                    (Some(code), None) => TransferTarget::Service(ServiceCode::parse(&code)?),
+                    (None, Some(target)) => TransferTarget::Window(window(target)?),
+                    _ => {
+                        return Err(Error::invalid(
+                            "a transfer names exactly one service or window",
+                        ));
+                    }
+                };
+                Event::TicketTransferred {
+                    id: TicketId(id),
+                    window: window(number)?,
+                    to,
+                }
+            }
+            StoredEvent::WindowOpened { window: number } => Event::WindowOpened {
+                window: window(number)?,
+            },
+            StoredEvent::WindowClosed { window: number } => Event::WindowClosed {
+                window: window(number)?,
+            },
+            StoredEvent::WindowPaused {
+                window: number,
+                reason,
+            } => Event::WindowPaused {
+                window: window(number)?,
+                reason,
+            },
+            StoredEvent::WindowResumed { window: number } => Event::WindowResumed {
+                window: window(number)?,
+            },
+            StoredEvent::TicketRated {
+                id,
+                window: number,
+                rating,
+                reason,
+            } => Event::TicketRated {
+                id: TicketId(id),
+                window: window(number)?,
+                rating: Rating::parse(&rating)
+                    .ok_or_else(|| Error::invalid(format!("'{rating}' is not a rating")))?,
+                reason: match reason {
+                    Some(reason) => Some(RatingReason::parse(&reason).ok_or_else(|| {
+                        Error::invalid(format!("'{reason}' is not a rating reason"))
+                    })?),
+                    None => None,
+                },
+            },
+        };
+    Ok(event)
+}
+
+/// The version of the hall snapshot's stored form. A snapshot of another version is ignored
+/// (the hub folds the log instead and writes a new one), so raise it whenever
+/// [`HallSnapshot`] or the form below changes: a snapshot is a cache, the log is the record.
+pub const SNAPSHOT_VERSION: i64 = 2;
+
+/// The stored form of a [`HallSnapshot`].
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredSnapshot {
+    date: String,
+    day_started_at_ms: i64,
+    next_ticket_id: u64,
+    hall: StoredSettings,
+    #[serde(default)]
+    calendar: Option<StoredCalendar>,
+    services: Vec<StoredService>,
+    windows: Vec<StoredWindow>,
+}
+
+/// The JSON a hall snapshot is stored as (of [`SNAPSHOT_VERSION`]).
+pub fn snapshot_to_json(snapshot: &HallSnapshot) -> String {
+    let stored = StoredSnapshot {
+        date: snapshot.date.to_string(),
+        day_started_at_ms: snapshot.day_started_at.0,
+        next_ticket_id: snapshot.next_ticket_id.0,
+        hall: StoredSettings::from_core(&snapshot.settings),
+        calendar: snapshot.calendar.as_ref().map(StoredCalendar::from_core),
+        services: snapshot
+            .services
+            .iter()
+            .map(StoredService::from_core)
+            .collect(),
+        windows: snapshot
+            .windows
+            .iter()
+            .map(StoredWindow::from_core)
+            .collect(),
+    };
+    serde_json::to_string(&stored).expect("stored snapshots serialize")
+}
+
+/// Reads a hall snapshot of [`SNAPSHOT_VERSION`] back.
+pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
+    let invalid = |error: &dyn std::fmt::Display| DecodeError::Invalid(error.to_string());
+    let stored: StoredSnapshot = serde_json::from_str(text).map_err(|e| invalid(&e))?;
+    let snapshot = HallSnapshot {
+        date: LocalDate::parse(&stored.date).map_err(|e| invalid(&e))?,
+        day_started_at: Millis(stored.day_started_at_ms),
+        next_ticket_id: TicketId(stored.next_ticket_id),
+        settings: stored.hall.to_core().map_err(|e| invalid(&e))?,
+        calendar: stored
+            .calendar
+            .as_ref()
+            .map(StoredCalendar::to_core)
+            .transpose()
+            .map_err(|e| invalid(&e))?,
+        services: stored
+            .services
+            .iter()
+            .map(StoredService::to_core)
+            .collect::<Result<_, _>>()
+            .map_err(|e| invalid(&e))?,
+        windows: stored
+            .windows
+            .iter()
+            .map(StoredWindow::to_core)
+            .collect::<Result<_, _>>()
+            .map_err(|e| invalid(&e))?,
+    };
+    Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> ServiceCode {
+        ServiceCode::parse(text).unwrap()
+    }
+
+    fn number(n: u32) -> WindowNumber {
+        WindowNumber::new(n).unwrap()
+    }
+
+    fn hukou() -> Service {
+        Service {
+            code: code("hukou"),
+            name_zh: "户籍".into(),
+            name_en: "Household registration".into(),
+            prefix: Prefix::parse("A").unwrap(),
+            wait_target_min: 20,
+            handling_target_min: 15,
+            handling_estimate_min: 8,
+            daily_cap: Some(300),
+            hours: Some((
+                ClockTime::parse("08:30").unwrap(),
+                ClockTime::parse("17:00").unwrap(),
+            )),
+            documents_zh: vec!["居民户口簿".into()],
+            documents_en: vec!["Household register".into()],
+            fee_note_zh: "不收费".into(),
+            fee_note_en: "Free".into(),
+            enabled: true,
+        }
+    }
+
+    /// One event of every kind (and the optional parts both present and absent), with the
+    /// exact JSON the log held for it before the store had types of its own (made by the code
+    /// that stored events through the wire types, and never to be edited).
+    fn every_event_with_its_bytes() -> Vec<(Event, &'static str)> {
+        vec![
+            (
+                Event::DayStarted {
+                    date: LocalDate::new(2026, 11, 23).unwrap(),
+                },
+                r#"{"type":"day_started","date":"2026-11-23"}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings::default()),
+                r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[]}}"#,
+            ),
+            (
+                Event::CalendarConfigured(HallCalendar {
+                    holidays: [LocalDate::new(2027, 1, 1).unwrap()].into(),
+                    working_days: [LocalDate::new(2026, 10, 10).unwrap()].into(),
+                    ..HallCalendar::default()
+                }),
+                r#"{"type":"calendar_configured","working_weekdays":["monday","tuesday","wednesday","thursday","friday"],"holidays":["2027-01-01"],"working_days":["2026-10-10"]}"#,
+            ),
+            (
+                Event::ServiceDefined(hukou()),
+                r#"{"type":"service_defined","service":{"code":"hukou","name_zh":"户籍","name_en":"Household registration","prefix":"A","wait_target_min":20,"handling_target_min":15,"handling_estimate_min":8,"daily_cap":300,"hours":["08:30","17:00"],"documents_zh":["居民户口簿"],"documents_en":["Household register"],"fee_note_zh":"不收费","fee_note_en":"Free","enabled":true}}"#,
+            ),
+            (
+                Event::ServiceRemoved {
+                    code: code("vehicle"),
+                },
+                r#"{"type":"service_removed","code":"vehicle"}"#,
+            ),
+            (
+                Event::WindowDefined(WindowDef {
+                    number: number(3),
+                    name_zh: "3号窗口".into(),
+                    name_en: "Window 3".into(),
+                    services: vec![code("hukou"), code("id_card")],
+                    breaks: vec![Break {
+                        from: ClockTime::parse("12:00").unwrap(),
+                        to: ClockTime::parse("13:30").unwrap(),
+                    }],
+                }),
+                r#"{"type":"window_defined","window":{"number":3,"name_zh":"3号窗口","name_en":"Window 3","services":["hukou","id_card"],"breaks":[["12:00","13:30"]]}}"#,
+            ),
+            (
+                Event::WindowRemoved { number: number(9) },
+                r#"{"type":"window_removed","number":9}"#,
+            ),
+            (
+                Event::TicketIssued {
+                    id: TicketId(41),
+                    number: TicketNumber::parse("A1000").unwrap(),
+                    service: code("hukou"),
+                    green_channel: true,
+                    token: "0123456789abcdef0123456789abcdef".into(),
+                    idempotency_key: Some("k-1".into()),
+                },
+                r#"{"type":"ticket_issued","id":41,"number":"A1000","service":"hukou","green_channel":true,"token":"0123456789abcdef0123456789abcdef","idempotency_key":"k-1"}"#,
+            ),
+            (
+                Event::TicketCalled {
+                    id: TicketId(41),
+                    window: number(3),
+                    recall: false,
+                    out_of_order: Some("老人行动不便".into()),
+                },
+                r#"{"type":"ticket_called","id":41,"window":3,"recall":false,"out_of_order":"老人行动不便"}"#,
+            ),
+            (
+                Event::TicketFinished {
+                    id: TicketId(41),
+                    window: number(3),
+                },
+                r#"{"type":"ticket_finished","id":41,"window":3}"#,
+            ),
+            (
+                Event::TicketNoShow {
+                    id: TicketId(42),
+                    window: number(3),
+                },
+                r#"{"type":"ticket_no_show","id":42,"window":3}"#,
+            ),
+            (
+                Event::TicketTransferred {
+                    id: TicketId(43),
+                    window: number(3),
+                    to: TransferTarget::Service(code("id_card")),
+                },
+                r#"{"type":"ticket_transferred","id":43,"window":3,"to_service":"id_card","to_window":null}"#,
+            ),
+            (
+                Event::TicketTransferred {
+                    id: TicketId(44),
+                    window: number(3),
+                    to: TransferTarget::Window(number(5)),
+                },
+                r#"{"type":"ticket_transferred","id":44,"window":3,"to_service":null,"to_window":5}"#,
+            ),
+            (
+                Event::WindowOpened { window: number(3) },
+                r#"{"type":"window_opened","window":3}"#,
+            ),
+            (
+                Event::WindowClosed { window: number(3) },
+                r#"{"type":"window_closed","window":3}"#,
+            ),
+            (
+                Event::WindowPaused {
+                    window: number(3),
+                    reason: "break".into(),
+                },
+                r#"{"type":"window_paused","window":3,"reason":"break"}"#,
+            ),
+            (
+                Event::WindowResumed { window: number(3) },
+                r#"{"type":"window_resumed","window":3}"#,
+            ),
+            (
+                Event::TicketRated {
+                    id: TicketId(41),
+                    window: number(3),
+                    rating: Rating::Dissatisfied,
+                    reason: Some(RatingReason::RequirementsUnclear),
+                },
+                r#"{"type":"ticket_rated","id":41,"window":3,"rating":"dissatisfied","reason":"requirements_unclear"}"#,
+            ),
+            (
+                Event::ServiceDefined(Service {
+                    code: code("vehicle"),
+                    name_zh: "车驾管".into(),
+                    name_en: "Vehicles".into(),
+                    prefix: Prefix::parse("C").unwrap(),
+                    wait_target_min: 30,
+                    handling_target_min: 20,
+                    handling_estimate_min: 10,
+                    daily_cap: None,
+                    hours: None,
+                    documents_zh: vec![],
+                    documents_en: vec![],
+                    fee_note_zh: String::new(),
+                    fee_note_en: String::new(),
+                    enabled: false,
+                }),
+                r#"{"type":"service_defined","service":{"code":"vehicle","name_zh":"车驾管","name_en":"Vehicles","prefix":"C","wait_target_min":30,"handling_target_min":20,"handling_estimate_min":10,"daily_cap":null,"hours":null,"documents_zh":[],"documents_en":[],"fee_note_zh":"","fee_note_en":"","enabled":false}}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings {
+                    name_zh: "某某区公安服务大厅".into(),
+                    name_en: "District \"Hall\"".into(),
+                    timezone: "Asia/Urumqi".into(),
+                    notices_zh: vec!["今日下午\n停电".into()],
+                    notices_en: vec!["Closed at 16:00".into(), "Bring ID".into()],
+                }),
+                r#"{"type":"hall_configured","hall":{"name_zh":"某某区公安服务大厅","name_en":"District \"Hall\"","timezone":"Asia/Urumqi","notices_zh":["今日下午\n停电"],"notices_en":["Closed at 16:00","Bring ID"]}}"#,
+            ),
+            (
+                Event::WindowDefined(WindowDef {
+                    number: number(12),
+                    name_zh: "12号窗口".into(),
+                    name_en: "Window 12".into(),
+                    services: vec![],
+                    breaks: vec![],
+                }),
+                r#"{"type":"window_defined","window":{"number":12,"name_zh":"12号窗口","name_en":"Window 12","services":[]}}"#,
+            ),
+            (
+                Event::TicketIssued {
+                    id: TicketId(0),
+                    number: TicketNumber::parse("B001").unwrap(),
+                    service: code("id_card"),
+                    green_channel: false,
+                    token: "ffffffffffffffffffffffffffffffff".into(),
+                    idempotency_key: None,
+                },
+                r#"{"type":"ticket_issued","id":0,"number":"B001","service":"id_card","green_channel":false,"token":"ffffffffffffffffffffffffffffffff","idempotency_key":null}"#,
+            ),
+            (
+                Event::TicketCalled {
+                    id: TicketId(7),
+                    window: number(999),
+                    recall: true,
+                    out_of_order: None,
+                },
+                r#"{"type":"ticket_called","id":7,"window":999,"recall":true,"out_of_order":null}"#,
+            ),
+            (
+                Event::TicketRated {
+                    id: TicketId(7),
+                    window: number(1),
+                    rating: Rating::VerySatisfied,
+                    reason: None,
+                },
+                r#"{"type":"ticket_rated","id":7,"window":1,"rating":"very_satisfied","reason":null}"#,
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_kind_is_stored_byte_for_byte() {
+        let samples = every_event_with_its_bytes();
+        let kinds: std::collections::BTreeSet<&str> =
+            samples.iter().map(|(event, _)| event.kind()).collect();
+        assert_eq!(
+            kinds,
+            KNOWN_KINDS.into_iter().collect(),
+            "one sample of each event kind, and every kind known to the reader"
+        );
+        for (event, bytes) in &samples {
+            assert_eq!(event_to_json(event), *bytes);
+            assert_eq!(event_from_json(bytes).as_ref(), Ok(event), "{bytes}");
+        }
+    }
+
+    #[test]
+    fn a_calendar_that_breaks_its_rules_is_refused() {
+        for bad in [
+            r#"{"type":"calendar_configured","working_weekdays":["someday"],"holidays":[],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-02-30"],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-01-01"],"working_days":["2027-01-01"]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":["monday","monday"],"holidays":[],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[],"holidays":["2027-01-01","2027-01-01"],"working_days":[]}"#,
+            r#"{"type":"calendar_configured","working_weekdays":[" monday"],"holidays":[],"working_days":[]}"#,
+        ] {
+            assert!(
+                matches!(event_from_json(bad), Err(DecodeError::Invalid(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn records_written_with_fewer_fields_read_as_before() {
+        // Optional parts left out read as their defaults (as the log was read before the store
+        // had its own types), and names are trimmed.
+        for (old, today) in [
+            (
+                r#"{"type":"hall_configured","hall":{"name_zh":" 大厅 ","name_en":"Hall"}}"#,
+                r#"{"type":"hall_configured","hall":{"name_zh":"大厅","name_en":"Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[]}}"#,
+            ),
+            (
+                r#"{"type":"service_defined","service":{"code":"hukou","name_zh":" 户籍 ","name_en":"Hukou","prefix":"A","wait_target_min":20,"handling_target_min":15,"handling_estimate_min":8}}"#,
+                r#"{"type":"service_defined","service":{"code":"hukou","name_zh":"户籍","name_en":"Hukou","prefix":"A","wait_target_min":20,"handling_target_min":15,"handling_estimate_min":8,"daily_cap":null,"hours":null,"documents_zh":[],"documents_en":[],"fee_note_zh":"","fee_note_en":"","enabled":true}}"#,
+            ),
+            (
+                r#"{"type":"window_defined","window":{"number":3,"name_zh":"3号窗口","name_en":" Window 3 "}}"#,
+                r#"{"type":"window_defined","window":{"number":3,"name_zh":"3号窗口","name_en":"Window 3","services":[]}}"#,
+            ),
+            (
+                r#"{"type":"ticket_issued","id":1,"number":"A001","service":"hukou","green_channel":false,"token":"0123456789abcdef0123456789abcdef"}"#,
+                r#"{"type":"ticket_issued","id":1,"number":"A001","service":"hukou","green_channel":false,"token":"0123456789abcdef0123456789abcdef","idempotency_key":null}"#,
+            ),
+            (
+                r#"{"type":"ticket_called","id":1,"window":3,"recall":false}"#,
+                r#"{"type":"ticket_called","id":1,"window":3,"recall":false,"out_of_order":null}"#,
+            ),
+            (
+                r#"{"type":"ticket_rated","id":1,"window":3,"rating":"basic"}"#,
+                r#"{"type":"ticket_rated","id":1,"window":3,"rating":"basic","reason":null}"#,
+            ),
+            (
+                r#"{"type":"ticket_transferred","id":1,"window":3,"to_window":4}"#,
+                r#"{"type":"ticket_transferred","id":1,"window":3,"to_service":null,"to_window":4}"#,
+            ),
+            (
+                r#"{"date":"2026-01-01","type":"day_started"}"#,
+                r#"{"type":"day_started","date":"2026-01-01"}"#,
+            ),
+        ] {
+            let event = event_from_json(old).unwrap_or_else(|e| panic!("{old}: {e}"));
+            assert_eq!(event_to_json(&event), today);
+        }
+    }
+
+    #[test]
+    fn window_definitions_from_before_breaks_still_decode() {
+        let old = r#"{"type":"window_defined","window":{"number":3,"name_zh":"3号窗口","name_en":"Window 3","services":["hukou"]}}"#;
+        let Ok(Event::WindowDefined(def)) = event_from_json(old) else {
+            panic!("{old} does not decode");
+        };
+        assert!(def.breaks.is_empty());
+        // A window without breaks is stored as before.
+        assert!(!event_to_json(&Event::WindowDefined(def)).contains("breaks"));
+        let broken = old.replace(
+            r#""services":["hukou"]"#,
+            r#""services":["hukou"],"breaks":[["13:00","12:00"]]"#,
+        );
+        assert!(event_from_json(&broken).is_err());
+    }
+
+    #[test]
+    fn damaged_events_are_refused_with_a_reason() {
+        for bad in [
+            "",
+            "{}",
+            r#"{"type":"ticket_called","id":1}"#,
+            r#"{"type":"window_opened","window":0}"#,
+            r#"{"type":"ticket_transferred","id":1,"window":2,"to_service":null,"to_window":null}"#,
+            r#"{"type":"day_started","date":"2026-02-30"}"#,
+            r#"{"type":"window_opened","window":1,"extra":true}"#,
+            r#"{"type":"ticket_rated","id":1,"window":2,"rating":"great","reason":null}"#,
+            r#"{"type":17}"#,
+            r#"{"type":"service_defined","service":{"code":"hukou","name_zh":"户籍","name_en":"Hukou","prefix":"A","wait_target_min":20,"handling_target_min":15,"handling_estimate_min":8,"extra":1}}"#,
+        ] {
+            match event_from_json(bad) {
+                Err(DecodeError::Invalid(reason)) => assert!(!reason.is_empty(), "{bad}"),
+                other => panic!("{bad}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_kind_this_version_does_not_know_is_named() {
+        let newer = r#"{"type":"calendar_set","weekdays":[1,2,3,4,5]}"#;
+        assert_eq!(
+            event_from_json(newer),
+            Err(DecodeError::UnknownKind("calendar_set".into()))
+        );
+    }
+
+    #[test]
+    fn a_hall_snapshot_reads_back_as_it_was_written() {
+        let samples = every_event_with_its_bytes();
+        let windows: Vec<WindowDef> = samples
+            .iter()
+            .filter_map(|(event, _)| match event {
+                Event::WindowDefined(def) => Some(def.clone()),
+                _ => None,
+            })
+            .collect();
+        let snapshot = HallSnapshot {
+            date: LocalDate::new(2026, 12, 7).unwrap(),
+            day_started_at: Millis(1_796_572_800_123),
+            next_ticket_id: TicketId(1_234_567),
+            settings: HallSettings {
+                notices_zh: vec!["今日下午停电".into()],
+                ..HallSettings::default()
+            },
+            calendar: Some(HallCalendar {
+                holidays: [LocalDate::new(2027, 1, 1).unwrap()].into(),
+                ..HallCalendar::default()
+            }),
+            services: vec![hukou()],
+            windows,
+        };
+        let json = snapshot_to_json(&snapshot);
+        assert_eq!(snapshot_from_json(&json), Ok(snapshot), "{json}");
+        assert!(matches!(
+            snapshot_from_json(&json.replace("day_started_at_ms", "started")),
+            Err(DecodeError::Invalid(_))
+        ));
+    }
+}
