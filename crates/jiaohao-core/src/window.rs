@@ -36,6 +36,38 @@ pub struct WindowDef {
 }
 
 impl WindowDef {
+    /// A window definition from the plain words every boundary writes it in (the API, the
+    /// stored log): names trimmed, service codes and `HH:MM` break times parsed, the whole
+    /// validated. The one parse both use.
+    pub fn parse(
+        number: u32,
+        name_zh: &str,
+        name_en: &str,
+        services: &[String],
+        breaks: &[[String; 2]],
+    ) -> Result<WindowDef, Error> {
+        let window = WindowDef {
+            number: WindowNumber::new(number)?,
+            name_zh: name_zh.trim().to_owned(),
+            name_en: name_en.trim().to_owned(),
+            services: services
+                .iter()
+                .map(|code| ServiceCode::parse(code))
+                .collect::<Result<_, _>>()?,
+            breaks: breaks
+                .iter()
+                .map(|[from, to]| {
+                    Ok(Break {
+                        from: ClockTime::parse(from)?,
+                        to: ClockTime::parse(to)?,
+                    })
+                })
+                .collect::<Result<_, Error>>()?,
+        };
+        window.validate()?;
+        Ok(window)
+    }
+
     pub fn validate(&self) -> Result<(), Error> {
         if self.name_zh.trim().is_empty() || self.name_en.trim().is_empty() {
             return Err(Error::invalid(format!(

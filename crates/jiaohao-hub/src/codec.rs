@@ -2,9 +2,7 @@
 //! windows) and their wire form, for the API and hall files. The event log has a form of its
 //! own (`jiaohao_store::stored`), so the API can change without changing the log.
 
-use jiaohao_core::{
-    Break, ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef, WindowNumber,
-};
+use jiaohao_core::{ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef};
 use jiaohao_wire as wire;
 
 pub fn service_to_wire(service: &Service) -> wire::ServiceDef {
@@ -68,28 +66,13 @@ pub fn window_to_wire(def: &WindowDef) -> wire::WindowDef {
 }
 
 pub fn window_from_wire(def: &wire::WindowDef) -> Result<WindowDef, Error> {
-    let window = WindowDef {
-        number: WindowNumber::new(u32::from(def.number))?,
-        name_zh: def.name_zh.trim().to_owned(),
-        name_en: def.name_en.trim().to_owned(),
-        services: def
-            .services
-            .iter()
-            .map(|code| ServiceCode::parse(code))
-            .collect::<Result<_, _>>()?,
-        breaks: def
-            .breaks
-            .iter()
-            .map(|[from, to]| {
-                Ok(Break {
-                    from: ClockTime::parse(from)?,
-                    to: ClockTime::parse(to)?,
-                })
-            })
-            .collect::<Result<_, Error>>()?,
-    };
-    window.validate()?;
-    Ok(window)
+    WindowDef::parse(
+        u32::from(def.number),
+        &def.name_zh,
+        &def.name_en,
+        &def.services,
+        &def.breaks,
+    )
 }
 
 pub fn settings_to_wire(settings: &HallSettings) -> wire::HallSettings {

@@ -9,9 +9,9 @@
 //! pins them.
 
 use jiaohao_core::{
-    Break, ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis,
-    Prefix, Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget,
-    WindowDef, WindowNumber,
+    ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Prefix,
+    Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef,
+    WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -223,28 +223,13 @@ impl StoredWindow {
     }
 
     pub(crate) fn to_core(&self) -> Result<WindowDef, Error> {
-        let window = WindowDef {
-            number: window(self.number)?,
-            name_zh: self.name_zh.trim().to_owned(),
-            name_en: self.name_en.trim().to_owned(),
-            services: self
-                .services
-                .iter()
-                .map(|code| ServiceCode::parse(code))
-                .collect::<Result<_, _>>()?,
-            breaks: self
-                .breaks
-                .iter()
-                .map(|[from, to]| {
-                    Ok(Break {
-                        from: ClockTime::parse(from)?,
-                        to: ClockTime::parse(to)?,
-                    })
-                })
-                .collect::<Result<_, Error>>()?,
-        };
-        window.validate()?;
-        Ok(window)
+        WindowDef::parse(
+            u32::from(self.number),
+            &self.name_zh,
+            &self.name_en,
+            &self.services,
+            &self.breaks,
+        )
     }
 }
 
@@ -647,6 +632,7 @@ pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jiaohao_core::Break;
 
     fn code(text: &str) -> ServiceCode {
         ServiceCode::parse(text).unwrap()
