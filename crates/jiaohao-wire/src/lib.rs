@@ -685,6 +685,43 @@ pub struct AuditPage {
     pub truncated: bool,
 }
 
+/// One line of `GET /api/replication?after=SEQ&side_after=SEQ` (`application/x-ndjson`: one
+/// JSON object per line, in order). A standby (`replica` token) receives every kind; the city
+/// (`ingest` token) receives `record` and `heartbeat` lines only, with secrets stripped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ReplicationLine {
+    /// One record of the event log as stored: its own sequence number, the term it was
+    /// written in, and the stored JSON text of its event verbatim in `body` (for an `ingest`
+    /// reader, a ticket's page token and idempotency key are blanked: `""` and `null`).
+    /// `public` is the stored public stream message (`null` for `ingest`).
+    Record {
+        seq: u64,
+        term: u64,
+        at_ms: i64,
+        actor: String,
+        kind: String,
+        body: String,
+        public: Option<String>,
+    },
+    /// A change to a row kept outside the event log (device tokens, users, password hashes,
+    /// sessions, device problems), numbered in a change log of its own (`replica` only).
+    Side {
+        seq: u64,
+        table: String,
+        op: String,
+        row: serde_json::Value,
+    },
+    /// Sent when the stream is idle (every 5 s at most): the writer's last sequence numbers
+    /// and term, so a reader knows its lag and that the link is alive.
+    Heartbeat {
+        last_seq: u64,
+        last_side_seq: u64,
+        term: u64,
+        at_ms: i64,
+    },
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -721,5 +758,39 @@ mod tests {
         assert!(err.is_err());
         let ok: IssueTicketRequest = serde_json::from_str(r#"{"service":"hukou"}"#).unwrap();
         assert!(!ok.green_channel);
+    }
+
+    #[test]
+    fn replication_lines_are_tagged_by_type() {
+        let line = ReplicationLine::Record {
+            seq: 7,
+            term: 1,
+            at_ms: 1_700_000_000_000,
+            actor: "kiosk:1".into(),
+            kind: "ticket_issued".into(),
+            body: r#"{"type":"ticket_issued"}"#.into(),
+            public: None,
+        };
+        let text = serde_json::to_string(&line).unwrap();
+        assert!(
+            text.starts_with(r#"{"type":"record","seq":7,"term":1"#),
+            "{text}"
+        );
+        assert_eq!(
+            serde_json::from_str::<ReplicationLine>(&text).unwrap(),
+            line
+        );
+        let beat: ReplicationLine = serde_json::from_str(
+            r#"{"type":"heartbeat","last_seq":9,"last_side_seq":0,"term":2,"at_ms":5}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            beat,
+            ReplicationLine::Heartbeat {
+                last_seq: 9,
+                term: 2,
+                ..
+            }
+        ));
     }
 }
