@@ -3,5 +3,6 @@
 
 mod commands;
 mod history;
+mod identity;
 mod properties;
 mod ratings;
