@@ -13,8 +13,9 @@
 //!    crowded service with well-staffed ones thus helps where it is needed most, and nobody is
 //!    passed by a ticket more than [`NEAR_TIE_MS`] younger.
 //!
-//! "Oldest" is the issue time, which a transfer keeps. Within one service and class the order
-//! is strictly the arrival order; every rule is work-conserving (a window with a ticket it may
+//! "Oldest" is the queue time: a walk-in's issue time, a checked-in booking's slot start (or
+//! its check-in time if it came late); a transfer keeps it. Within one service and class the
+//! order is strictly queue-time order; every rule is work-conserving (a window with a ticket it may
 //! serve waiting always gets one).
 //!
 //! Measured in the simulator on common random numbers (`jiaohao-sim bench`, 300 days each of
@@ -52,7 +53,8 @@ type Class = fn(&ServiceQueue) -> &BTreeSet<QueueKey>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEntry {
     pub id: TicketId,
-    pub issued_at: Millis,
+    /// The ticket's queue time: its issue time, or a checked-in booking's slot start.
+    pub queued_at: Millis,
     pub service: ServiceCode,
     pub green_channel: bool,
     pub pinned_window: Option<WindowNumber>,
@@ -60,7 +62,7 @@ pub struct QueueEntry {
 
 impl QueueEntry {
     fn key(&self) -> QueueKey {
-        (self.issued_at, self.id)
+        (self.queued_at, self.id)
     }
 }
 
@@ -364,7 +366,7 @@ mod tests {
     fn entry(id: u64, minute: i64, service: &str, green: bool) -> QueueEntry {
         QueueEntry {
             id: TicketId(id),
-            issued_at: Millis(minute * Millis::MINUTE),
+            queued_at: Millis(minute * Millis::MINUTE),
             service: code(service),
             green_channel: green,
             pinned_window: None,

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::booking::BookingCode;
 use crate::calendar::{DayKind, Opening};
 use crate::ids::{ServiceCode, TicketNumber, WindowNumber};
 use crate::time::{ClockTime, LocalDate};
@@ -70,6 +71,14 @@ pub enum Error {
         window: WindowNumber,
         ticket: TicketNumber,
     },
+    UnknownBooking(BookingCode),
+    /// A booking, its cancelling or its check-in is refused by the booking rules; `code` says
+    /// which rule (`slot_full`, `already_booked`, `booking_barred`, …), `message` says it in
+    /// Chinese and English.
+    BookingRefused {
+        code: &'static str,
+        message: String,
+    },
 }
 
 /// The broad class of an error, for callers that map errors to statuses.
@@ -85,12 +94,20 @@ impl Error {
         Error::Invalid(message.into())
     }
 
+    pub fn booking(code: &'static str, message: impl Into<String>) -> Error {
+        Error::BookingRefused {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Invalid(_) | Error::TransferToSelf => ErrorKind::Invalid,
-            Error::UnknownService(_) | Error::UnknownWindow(_) | Error::UnknownTicket(_) => {
-                ErrorKind::NotFound
-            }
+            Error::UnknownService(_)
+            | Error::UnknownWindow(_)
+            | Error::UnknownTicket(_)
+            | Error::UnknownBooking(_) => ErrorKind::NotFound,
             _ => ErrorKind::Conflict,
         }
     }
@@ -125,6 +142,8 @@ impl Error {
             Error::TransferToSelf => "transfer_to_self",
             Error::AlreadyRated(_) => "already_rated",
             Error::NotRatable { .. } => "not_ratable",
+            Error::UnknownBooking(_) => "unknown_booking",
+            Error::BookingRefused { code, .. } => code,
         }
     }
 }
@@ -204,6 +223,10 @@ impl fmt::Display for Error {
                 f.write_str("a ticket cannot be transferred to where it already is")
             }
             Error::AlreadyRated(number) => write!(f, "ticket {number} has been rated already"),
+            Error::UnknownBooking(code) => {
+                write!(f, "没有预约号 {code}；there is no booking {code}")
+            }
+            Error::BookingRefused { message, .. } => f.write_str(message),
             Error::NotRatable { window, ticket } => write!(
                 f,
                 "ticket {ticket} is not the ticket just finished at window {window}, or its time to rate is over"

@@ -231,7 +231,7 @@ impl<'a> Setting<'a> {
     fn new_ticket_call_at(&self, service: &ServiceCode) -> Option<Millis> {
         let probe = QueueEntry {
             id: PROBE_ID,
-            issued_at: self.now,
+            queued_at: self.now,
             service: service.clone(),
             green_channel: false,
             pinned_window: None,
@@ -296,7 +296,7 @@ impl<'a> Setting<'a> {
                 while forecast.next_at <= at && forecast.next_at <= horizon {
                     let entry = QueueEntry {
                         id: TicketId(next_expected_id),
-                        issued_at: forecast.next_at,
+                        queued_at: forecast.next_at,
                         service: forecast.service.clone(),
                         green_channel: true,
                         pinned_window: None,

@@ -1,12 +1,14 @@
 //! What callers ask of the hall ([`Command`]) and what happened as a result ([`Event`]).
 //! Events are the record: the hub stores them, and the state is their fold.
 
+use crate::booking::{BookingCode, BookingSettings};
 use crate::calendar::HallCalendar;
 use crate::hall::HallSettings;
+use crate::identity::PersonKey;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::rating::{Rating, RatingReason};
 use crate::service::Service;
-use crate::time::LocalDate;
+use crate::time::{ClockTime, LocalDate, Millis};
 use crate::window::WindowDef;
 
 /// Where a clerk sends a ticket (换人接待).
@@ -88,6 +90,37 @@ pub enum Command {
         rating: Rating,
         reason: Option<RatingReason>,
     },
+    /// Sets how a service takes bookings (预约); `None` stops taking new ones.
+    ConfigureBooking {
+        service: ServiceCode,
+        settings: Option<BookingSettings>,
+    },
+    /// Books a slot for a person; unverified until [`Command::VerifyBooking`].
+    Book {
+        /// 8 random characters chosen by the caller.
+        code: BookingCode,
+        service: ServiceCode,
+        date: LocalDate,
+        start: ClockTime,
+        /// The slot's start as an instant, by the hall's time zone (which the caller knows).
+        starts_at: Millis,
+        person: PersonKey,
+        masked_id: String,
+    },
+    /// The person entered the SMS code sent to the booking's phone.
+    VerifyBooking {
+        code: BookingCode,
+    },
+    CancelBooking {
+        code: BookingCode,
+    },
+    /// The booked person arrived: issues their ticket, queued by its slot start.
+    CheckIn {
+        code: BookingCode,
+        green_channel: bool,
+        /// The ticket page's token, as for [`Command::IssueTicket`].
+        token: String,
+    },
 }
 
 /// A change to the hall. The time it happened is stored beside it, not in it.
@@ -156,6 +189,33 @@ pub enum Event {
         rating: Rating,
         reason: Option<RatingReason>,
     },
+    BookingConfigured {
+        service: ServiceCode,
+        settings: Option<BookingSettings>,
+    },
+    BookingMade {
+        code: BookingCode,
+        service: ServiceCode,
+        date: LocalDate,
+        start: ClockTime,
+        end: ClockTime,
+        starts_at: Millis,
+        person: PersonKey,
+        masked_id: String,
+    },
+    BookingVerified {
+        code: BookingCode,
+    },
+    BookingCancelled {
+        code: BookingCode,
+    },
+    /// Follows the [`Event::TicketIssued`] of a booking's check-in: the ticket is the
+    /// booking's and queues by `queue_time` (its slot start if it came early, else now).
+    BookingCheckedIn {
+        code: BookingCode,
+        ticket: TicketId,
+        queue_time: Millis,
+    },
 }
 
 impl Event {
@@ -179,6 +239,11 @@ impl Event {
             Event::WindowPaused { .. } => "window_paused",
             Event::WindowResumed { .. } => "window_resumed",
             Event::TicketRated { .. } => "ticket_rated",
+            Event::BookingConfigured { .. } => "booking_configured",
+            Event::BookingMade { .. } => "booking_made",
+            Event::BookingVerified { .. } => "booking_verified",
+            Event::BookingCancelled { .. } => "booking_cancelled",
+            Event::BookingCheckedIn { .. } => "booking_checked_in",
         }
     }
 
@@ -192,6 +257,7 @@ impl Event {
                 | Event::ServiceRemoved { .. }
                 | Event::WindowDefined(_)
                 | Event::WindowRemoved { .. }
+                | Event::BookingConfigured { .. }
         )
     }
 }

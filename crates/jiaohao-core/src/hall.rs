@@ -4,15 +4,29 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use crate::booking::{
+    Booking, BookingCode, BookingSettings, BookingStatus, Registry, Slot, bookable_days, slots_of,
+};
 use crate::calendar::{HallCalendar, Opening};
 use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
+use crate::identity::{PersonKey, parse_masked};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::rating::{RATING_WINDOW_MS, TicketRating};
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
 use crate::time::{ClockTime, LocalDate, Millis, Now};
+
+/// One slot of a service's day as a citizen choosing it sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotState {
+    pub slot: Slot,
+    pub capacity: u32,
+    pub remaining: u32,
+    /// The slot's check-in closed already (its start plus the check-in time is past).
+    pub past: bool,
+}
 use crate::window::{Window, WindowDef, WindowState};
 
 /// How many of the latest calls the hall remembers for the wall display.
@@ -109,6 +123,8 @@ pub struct HallSnapshot {
     pub services: Vec<Service>,
     /// Ordered by number.
     pub windows: Vec<WindowDef>,
+    /// The state that outlives the day (bookings), as it stands at the day start.
+    pub registry: Registry,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -139,6 +155,12 @@ pub struct Hall {
     /// it, so the hub always folds its log into [`Policy::Hub`] and only the simulator sets
     /// another.
     policy: Policy,
+    /// The state that outlives the day: booking settings and bookings. Not cleared by a day
+    /// start (only pruned of old bookings); carried in the day-start snapshot.
+    registry: Registry,
+    /// Tickets issued today by a booking's check-in, per booked service: they do not count
+    /// against the walk-ins' share of the daily cap.
+    checked_in_today: BTreeMap<ServiceCode, u32>,
 }
 
 impl Hall {
@@ -157,6 +179,7 @@ impl Hall {
             calendar,
             services,
             windows,
+            registry,
         } = snapshot;
         let mut hall = Hall {
             settings: settings.clone(),
@@ -190,6 +213,8 @@ impl Hall {
             handling: BTreeMap::new(),
             last_finished: BTreeMap::new(),
             policy: Policy::default(),
+            registry: registry.clone(),
+            checked_in_today: BTreeMap::new(),
         };
         hall.refresh_loads();
         hall
@@ -199,6 +224,8 @@ impl Hall {
     /// `DayStarted { date }` at `at` into it makes), without changing or copying today's
     /// tickets: the hub takes it just before the command that starts a day.
     pub fn day_start_snapshot(&self, date: LocalDate, at: Millis) -> HallSnapshot {
+        let mut registry = self.registry.clone();
+        registry.start_day(at);
         HallSnapshot {
             date,
             day_started_at: at,
@@ -211,6 +238,7 @@ impl Hall {
                 .values()
                 .map(|window| window.def.clone())
                 .collect(),
+            registry,
         }
     }
 
@@ -320,6 +348,60 @@ impl Hall {
         &self.queues
     }
 
+    /// The state that outlives the day: booking settings and bookings.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// A service's slots on `date` with the places left at `now`, or why the day cannot be
+    /// booked (not a working day within the booking horizon, or the service takes none).
+    pub fn booking_slots(
+        &self,
+        code: &ServiceCode,
+        date: LocalDate,
+        now: Now,
+    ) -> Result<Vec<SlotState>, Error> {
+        let (service, settings) = self.bookable(code)?;
+        self.check_bookable_day(settings, date, now)?;
+        let slots = slots_of(service, settings.slot_min)?;
+        Ok(slots
+            .into_iter()
+            .enumerate()
+            .map(|(index, slot)| {
+                let capacity = settings.capacities.get(index).copied().unwrap_or(0);
+                let held = self.registry.held(code, date, slot.start, now.at);
+                SlotState {
+                    slot,
+                    capacity,
+                    remaining: capacity.saturating_sub(held),
+                    past: false,
+                }
+            })
+            .collect())
+    }
+
+    /// The working days a service may be booked for from `now`'s day.
+    pub fn bookable_days(&self, code: &ServiceCode, now: Now) -> Result<Vec<LocalDate>, Error> {
+        let (_, settings) = self.bookable(code)?;
+        Ok(self.booking_days(settings, now))
+    }
+
+    /// How many walk-in tickets a service may still issue today, if it has a cap: the cap
+    /// less the places its booking slots reserve, less the walk-ins issued.
+    pub fn walk_in_cap(&self, code: &ServiceCode) -> Option<u32> {
+        let cap = self.services.get(code)?.daily_cap?;
+        let reserved = self
+            .registry
+            .settings(code)
+            .map_or(0, BookingSettings::booked_capacity);
+        Some(cap.saturating_sub(reserved))
+    }
+
+    fn walk_ins_today(&self, code: &ServiceCode) -> u32 {
+        self.issued_today(code)
+            .saturating_sub(self.checked_in_today.get(code).copied().unwrap_or(0))
+    }
+
     /// The latest calls, newest first.
     pub fn recent_calls(&self) -> impl Iterator<Item = &Call> {
         self.recent_calls.iter()
@@ -347,7 +429,7 @@ impl Hall {
     pub fn queue_entry(&self, ticket: &Ticket) -> Option<QueueEntry> {
         ticket.status.is_queued().then(|| QueueEntry {
             id: ticket.id,
-            issued_at: ticket.issued_at,
+            queued_at: ticket.queue_time,
             service: ticket.service.clone(),
             green_channel: ticket.green_channel,
             pinned_window: ticket.pinned_window,
@@ -505,7 +587,7 @@ impl Hall {
                 green_channel,
                 token,
                 idempotency_key,
-            } => self.decide_issue(service, *green_channel, token, idempotency_key, now),
+            } => self.decide_issue(service, *green_channel, token, idempotency_key, now, false),
             Command::CallNext { window } => {
                 let (window, mut events) = self.start_call(*window)?;
                 let choice = self.policy.choose(&self.queues, self.caller(window));
@@ -643,6 +725,70 @@ impl Hall {
                 WindowState::Paused { .. } => Ok(vec![Event::WindowResumed { window: *window }]),
                 _ => Err(Error::WindowNotPaused(*window)),
             },
+            Command::ConfigureBooking { service, settings } => {
+                let found = self.known_service(service)?;
+                if let Some(settings) = settings {
+                    settings.validate(found)?;
+                }
+                Ok(vec![Event::BookingConfigured {
+                    service: service.clone(),
+                    settings: settings.clone(),
+                }])
+            }
+            Command::Book {
+                code,
+                service,
+                date,
+                start,
+                starts_at,
+                person,
+                masked_id,
+            } => self.decide_book(
+                code, service, *date, *start, *starts_at, person, masked_id, now,
+            ),
+            Command::VerifyBooking { code } => {
+                let booking = self.known_booking(code)?;
+                match self.registry.status(booking, now.at) {
+                    BookingStatus::Booked => {
+                        Ok(vec![Event::BookingVerified { code: code.clone() }])
+                    }
+                    BookingStatus::Verified => Ok(Vec::new()),
+                    BookingStatus::Lapsed => Err(Error::booking(
+                        "booking_lapsed",
+                        "预约未在 10 分钟内验证，已失效，请重新预约；the booking was not verified within 10 minutes and has lapsed: please book again",
+                    )),
+                    status => Err(not_active(code, status)),
+                }
+            }
+            Command::CancelBooking { code } => {
+                let booking = self.known_booking(code)?;
+                let status = self.registry.status(booking, now.at);
+                if !matches!(status, BookingStatus::Booked | BookingStatus::Verified) {
+                    return Err(not_active(code, status));
+                }
+                let before = self
+                    .registry
+                    .settings(&booking.service)
+                    .map_or(120, |s| s.cancel_before_min);
+                if now.at
+                    > booking
+                        .starts_at
+                        .plus_ms(-i64::from(before) * Millis::MINUTE)
+                {
+                    return Err(Error::booking(
+                        "cancel_too_late",
+                        format!(
+                            "预约须在开始前 {before} 分钟以前取消，现在已不能取消；a booking can be cancelled up to {before} minutes before its slot, which has passed"
+                        ),
+                    ));
+                }
+                Ok(vec![Event::BookingCancelled { code: code.clone() }])
+            }
+            Command::CheckIn {
+                code,
+                green_channel,
+                token,
+            } => self.decide_check_in(code, *green_channel, token, now),
             Command::RateTicket {
                 window,
                 number,
@@ -695,6 +841,7 @@ impl Hall {
         token: &str,
         idempotency_key: &Option<String>,
         now: Now,
+        booked: bool,
     ) -> Result<Vec<Event>, Error> {
         if let Some(key) = idempotency_key {
             if key.is_empty() || key.len() > 200 {
@@ -734,8 +881,11 @@ impl Hall {
         if !service.enabled {
             return Err(Error::ServiceDisabled(code.clone()));
         }
+        // A booking's check-in keeps to its slot's check-in times and places, not to the
+        // walk-in hours and share of the cap.
         if let Some((opens, closes)) = service.hours
             && !service.issues_at(now.time)
+            && !booked
         {
             return Err(Error::ServiceNotOpen {
                 service: code.clone(),
@@ -743,8 +893,9 @@ impl Hall {
                 closes,
             });
         }
-        if let Some(cap) = service.daily_cap
-            && self.issued_today(code) >= cap
+        if let Some(cap) = self.walk_in_cap(code)
+            && self.walk_ins_today(code) >= cap
+            && !booked
         {
             return Err(Error::DailyCapReached {
                 service: code.clone(),
@@ -768,6 +919,201 @@ impl Hall {
             token: token.to_owned(),
             idempotency_key: idempotency_key.clone(),
         }])
+    }
+
+    /// A service that takes bookings, with its booking settings.
+    fn bookable(&self, code: &ServiceCode) -> Result<(&Service, &BookingSettings), Error> {
+        let service = self.known_service(code)?;
+        let settings = self.registry.settings(code).ok_or_else(|| {
+            Error::booking(
+                "booking_closed",
+                format!(
+                    "{}不接受预约；service '{code}' takes no bookings",
+                    service.name_zh
+                ),
+            )
+        })?;
+        if !service.enabled {
+            return Err(Error::ServiceDisabled(code.clone()));
+        }
+        Ok((service, settings))
+    }
+
+    fn booking_days(&self, settings: &BookingSettings, now: Now) -> Vec<LocalDate> {
+        let every_day = HallCalendar::every_day();
+        let calendar = self.calendar.as_ref().unwrap_or(&every_day);
+        let today = self.date.unwrap_or(now.date).max(now.date);
+        bookable_days(calendar, today, settings.days_ahead)
+    }
+
+    fn check_bookable_day(
+        &self,
+        settings: &BookingSettings,
+        date: LocalDate,
+        now: Now,
+    ) -> Result<(), Error> {
+        if self.booking_days(settings, now).contains(&date) {
+            return Ok(());
+        }
+        let why = if !self.is_open_on(date) {
+            let kind = self.calendar.as_ref().map(|c| c.day_kind(date));
+            if kind == Some(crate::calendar::DayKind::Holiday) {
+                ("法定节假日不办公", "it is a public holiday")
+            } else {
+                ("当日不办公", "the hall is closed that day")
+            }
+        } else {
+            (
+                "不在可预约的日期内",
+                "it is not within the days open for booking",
+            )
+        };
+        Err(Error::booking(
+            "booking_day_closed",
+            format!(
+                "{date} 不能预约：{}，可预约今后 {} 个工作日；{date} cannot be booked: {}; bookings open for the next {} working days",
+                why.0, settings.days_ahead, why.1, settings.days_ahead
+            ),
+        ))
+    }
+
+    fn known_booking(&self, code: &BookingCode) -> Result<&Booking, Error> {
+        self.registry
+            .booking(code)
+            .ok_or_else(|| Error::UnknownBooking(code.clone()))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn decide_book(
+        &self,
+        code: &BookingCode,
+        service: &ServiceCode,
+        date: LocalDate,
+        start: ClockTime,
+        starts_at: Millis,
+        person: &PersonKey,
+        masked_id: &str,
+        now: Now,
+    ) -> Result<Vec<Event>, Error> {
+        parse_masked(masked_id)?;
+        let (found, settings) = self.bookable(service)?;
+        let slots = slots_of(found, settings.slot_min)?;
+        let (index, slot) = slots
+            .iter()
+            .enumerate()
+            .find(|(_, slot)| slot.start == start)
+            .ok_or_else(|| {
+                Error::invalid(format!(
+                    "没有 {start} 开始的预约时段；no slot of service '{service}' starts at {start}"
+                ))
+            })?;
+        self.check_bookable_day(settings, date, now)?;
+        if self.registry.bookings.contains_key(code) {
+            return Err(Error::booking(
+                "booking_code_taken",
+                "the booking code is taken: choose another",
+            ));
+        }
+        if self.registry.barred_until(person, now.at).is_some() {
+            return Err(Error::booking(
+                "booking_barred",
+                "180 天内已有 3 次预约未到，30 天内不能预约，可现场取号；three booked appointments were missed within 180 days, so booking is barred for 30 days: walk-in tickets are still possible",
+            ));
+        }
+        if self
+            .registry
+            .booking_of(person, Some(service), date, now.at)
+            .is_some()
+        {
+            return Err(Error::booking(
+                "already_booked",
+                format!(
+                    "您当天已预约该业务，每人每天每项业务限约一次；you already have a booking of this service on {date}: one per person, service and day"
+                ),
+            ));
+        }
+        let capacity = settings.capacities.get(index).copied().unwrap_or(0);
+        if self.registry.held(service, date, start, now.at) >= capacity {
+            return Err(Error::booking(
+                "slot_full",
+                format!(
+                    "{date} {start} 时段已约满，请选择其他时段；the slot at {start} on {date} is full: please choose another"
+                ),
+            ));
+        }
+        Ok(vec![Event::BookingMade {
+            code: code.clone(),
+            service: service.clone(),
+            date,
+            start: slot.start,
+            end: slot.end,
+            starts_at,
+            person: person.clone(),
+            masked_id: masked_id.to_owned(),
+        }])
+    }
+
+    fn decide_check_in(
+        &self,
+        code: &BookingCode,
+        green_channel: bool,
+        token: &str,
+        now: Now,
+    ) -> Result<Vec<Event>, Error> {
+        let booking = self.known_booking(code)?;
+        let today = self.date.unwrap_or(now.date).max(now.date);
+        let status = self.registry.status(booking, now.at);
+        if booking.date != today {
+            return Err(Error::booking(
+                "check_in_other_day",
+                format!(
+                    "该预约是 {} 的，不是今天的；the booking is for {}, not today",
+                    booking.date, booking.date
+                ),
+            ));
+        }
+        let settings = self.registry.settings(&booking.service);
+        let before = settings.map_or(30, |s| s.check_in_before_min);
+        let after = settings.map_or(15, |s| s.check_in_after_min);
+        let opens = booking
+            .starts_at
+            .plus_ms(-i64::from(before) * Millis::MINUTE);
+        if status == BookingStatus::Verified && now.at < opens {
+            let minutes = booking.start.minutes().saturating_sub(before as u16);
+            let at = ClockTime::from_minutes(minutes).unwrap_or(ClockTime::MIDNIGHT);
+            return Err(Error::booking(
+                "check_in_too_early",
+                format!(
+                    "签到时间未到，请于 {at} 以后签到；check-in for this booking opens at {at}"
+                ),
+            ));
+        }
+        if status == BookingStatus::NoShow {
+            return Err(Error::booking(
+                "check_in_too_late",
+                format!(
+                    "已超过签到时间（时段开始后 {after} 分钟），请现场取号；check-in closed {after} minutes after the slot's start: please take a walk-in ticket"
+                ),
+            ));
+        }
+        if status != BookingStatus::Verified {
+            return Err(not_active(code, status));
+        }
+        let mut events =
+            self.decide_issue(&booking.service, green_channel, token, &None, now, true)?;
+        let ticket = events
+            .iter()
+            .find_map(|event| match event {
+                Event::TicketIssued { id, .. } => Some(*id),
+                _ => None,
+            })
+            .expect("an issue that holds makes a ticket");
+        events.push(Event::BookingCheckedIn {
+            code: code.clone(),
+            ticket,
+            queue_time: booking.starts_at.max(now.at),
+        });
+        Ok(events)
     }
 
     fn known_service(&self, code: &ServiceCode) -> Result<&Service, Error> {
@@ -893,6 +1239,7 @@ impl Hall {
             }
             Event::ServiceRemoved { code } => {
                 self.services.remove(code);
+                self.registry.service_removed(code);
             }
             Event::WindowDefined(def) => {
                 self.windows
@@ -936,6 +1283,8 @@ impl Hall {
                     recalls: 0,
                     idempotency_key: idempotency_key.clone(),
                     rating: None,
+                    queue_time: at,
+                    booking: None,
                 };
                 if let Some(entry) = self.queue_entry(&ticket) {
                     self.queues.push(&entry);
@@ -986,6 +1335,84 @@ impl Hall {
                     });
                 }
             }
+            Event::BookingConfigured { service, settings } => match settings {
+                Some(settings) => {
+                    self.registry
+                        .booking
+                        .insert(service.clone(), settings.clone());
+                }
+                None => {
+                    self.registry.booking.remove(service);
+                }
+            },
+            Event::BookingMade {
+                code,
+                service,
+                date,
+                start,
+                end,
+                starts_at,
+                person,
+                masked_id,
+            } => {
+                let booking = Booking {
+                    code: code.clone(),
+                    service: service.clone(),
+                    date: *date,
+                    start: *start,
+                    end: *end,
+                    starts_at: *starts_at,
+                    person: person.clone(),
+                    masked_id: masked_id.clone(),
+                    booked_at: at,
+                    verified_at: None,
+                    cancelled_at: None,
+                    ticket: None,
+                    checked_in_at: None,
+                    served: false,
+                };
+                self.registry.bookings.insert(code.clone(), booking);
+            }
+            Event::BookingVerified { code } => {
+                if let Some(booking) = self.registry.bookings.get_mut(code) {
+                    booking.verified_at = Some(at);
+                }
+            }
+            Event::BookingCancelled { code } => {
+                if let Some(booking) = self.registry.bookings.get_mut(code) {
+                    booking.cancelled_at = Some(at);
+                }
+            }
+            Event::BookingCheckedIn {
+                code,
+                ticket,
+                queue_time,
+            } => self.checked_in(code, *ticket, *queue_time, at),
+        }
+    }
+
+    fn checked_in(&mut self, code: &BookingCode, id: TicketId, queue_time: Millis, at: Millis) {
+        let Some(booking) = self.registry.bookings.get_mut(code) else {
+            return;
+        };
+        booking.ticket = Some(id);
+        booking.checked_in_at = Some(at);
+        let service = booking.service.clone();
+        *self.checked_in_today.entry(service).or_insert(0) += 1;
+        let Some(ticket) = self.ticket(id) else {
+            return;
+        };
+        if let Some(entry) = self.queue_entry(ticket) {
+            self.queues.remove(&entry);
+        }
+        let Some(ticket) = self.ticket_mut(id) else {
+            return;
+        };
+        ticket.queue_time = queue_time;
+        ticket.booking = Some(code.clone());
+        let ticket = ticket.clone();
+        if let Some(entry) = self.queue_entry(&ticket) {
+            self.queues.push(&entry);
         }
     }
 
@@ -1002,6 +1429,8 @@ impl Hall {
         self.recent_calls.clear();
         self.handling.clear();
         self.last_finished.clear();
+        self.checked_in_today.clear();
+        self.registry.start_day(at);
         for window in self.windows.values_mut() {
             window.state = WindowState::Closed;
             window.consecutive_green = 0;
@@ -1086,6 +1515,10 @@ impl Hall {
         if status == TicketStatus::Done {
             self.count_handling(id, at);
             self.last_finished.insert(window, id);
+            let booking = self.ticket(id).and_then(|ticket| ticket.booking.clone());
+            if let Some(booking) = booking.and_then(|code| self.registry.bookings.get_mut(&code)) {
+                booking.served = true;
+            }
         }
         if let Some(ticket) = self.ticket_mut(id) {
             ticket.status = status;
@@ -1177,4 +1610,23 @@ impl Hall {
         }
         Ok(())
     }
+}
+
+/// The refusal of a booking that is no longer active (lapsed, cancelled, checked in, …).
+fn not_active(code: &BookingCode, status: BookingStatus) -> Error {
+    let zh = match status {
+        BookingStatus::Lapsed => "已失效",
+        BookingStatus::Cancelled => "已取消",
+        BookingStatus::CheckedIn | BookingStatus::Served => "已签到",
+        BookingStatus::NoShow => "已过期",
+        BookingStatus::Booked => "尚未验证",
+        BookingStatus::Verified => "有效",
+    };
+    Error::booking(
+        "booking_not_active",
+        format!(
+            "预约 {code} {zh}；booking {code} is {}",
+            status.as_str().replace('_', " ")
+        ),
+    )
 }

@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use crate::booking::BookingCode;
 use crate::event::{Event, TransferTarget};
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
@@ -112,6 +113,11 @@ pub struct TicketLife {
     pub id: TicketId,
     pub number: TicketNumber,
     pub issued_at: Millis,
+    /// What its queue ordered it by: the issue time, or a checked-in booking's slot start
+    /// (or its check-in, if late).
+    pub queue_time: Millis,
+    /// The booking whose check-in issued it.
+    pub booking: Option<BookingCode>,
     pub green_channel: bool,
     /// The service the ticket was issued for.
     pub issued_service: ServiceCode,
@@ -132,11 +138,12 @@ pub struct TicketLife {
 }
 
 impl TicketLife {
-    /// How long the ticket waited from its issue to its first call.
+    /// How long the ticket waited from its queue time to its first call: a walk-in from its
+    /// issue, a booking from the later of its slot start and its check-in.
     pub fn wait_ms(&self) -> Option<i64> {
         self.first_call
             .as_ref()
-            .map(|call| call.at.since(self.issued_at).max(0))
+            .map(|call| call.at.since(self.queue_time).max(0))
     }
 
     /// The issued service's wait target when the ticket was issued.
@@ -307,6 +314,8 @@ impl History {
                     id: *id,
                     number: *number,
                     issued_at: at,
+                    queue_time: at,
+                    booking: None,
                     green_channel: *green_channel,
                     issued_service: service.clone(),
                     issued_definition: self.definitions.services.get(service).cloned(),
@@ -379,6 +388,22 @@ impl History {
             Event::WindowOpened { window } | Event::WindowResumed { window } => {
                 self.enter(*window, Activity::Open, at, &mut on)
             }
+            Event::BookingCheckedIn {
+                code,
+                ticket,
+                queue_time,
+            } => {
+                let Some(&i) = self.index.get(ticket) else {
+                    return;
+                };
+                self.tickets[i].queue_time = *queue_time;
+                self.tickets[i].booking = Some(code.clone());
+            }
+            // Bookings live in the hall's registry; a report meets them through their tickets.
+            Event::BookingConfigured { .. }
+            | Event::BookingMade { .. }
+            | Event::BookingVerified { .. }
+            | Event::BookingCancelled { .. } => {}
             Event::WindowClosed { window } => self.enter(*window, Activity::Closed, at, &mut on),
             Event::WindowPaused { window, reason } => {
                 let activity = Activity::Paused {

@@ -16,8 +16,8 @@ const CHECK: &[u8; 11] = b"10X98765432";
 /// municipalities of GB/T 2260, Taiwan (71), Hong Kong (81), Macao (82) and the residence
 /// permits of Hong Kong, Macao and Taiwan residents (83).
 const PROVINCES: [u8; 35] = [
-    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51,
-    52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
+    11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46, 50, 51, 52,
+    53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83,
 ];
 
 /// Why a text is not a resident ID number, said so a citizen can correct it.
@@ -223,7 +223,11 @@ mod tests {
         );
         assert!(!format!("{number:?}").contains("19491231"));
         // Other published examples.
-        for valid in ["440524188001010014", "11010119900307803X", "110101199003074477"] {
+        for valid in [
+            "440524188001010014",
+            "11010119900307803X",
+            "110101199003074477",
+        ] {
             assert!(IdNumber::parse(valid).is_ok(), "{valid}");
         }
     }

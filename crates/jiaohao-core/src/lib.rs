@@ -11,6 +11,7 @@
 //! once more, into how the past went: [`History`].
 
 pub mod advice;
+pub mod booking;
 pub mod calendar;
 pub mod dispatch;
 pub mod error;
@@ -27,6 +28,7 @@ pub mod time;
 pub mod window;
 
 pub use advice::{Suggestion, advise};
+pub use booking::{Booking, BookingCode, BookingSettings, BookingStatus, Registry, Slot};
 pub use calendar::{DayKind, HallCalendar, Opening, Weekday};
 pub use dispatch::{Policy, Queues};
 pub use error::Error;

@@ -1,5 +1,6 @@
 //! A ticket and its life: `waiting → called → done | no_show | transferred | expired`.
 
+use crate::booking::BookingCode;
 use crate::event::TransferTarget;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::rating::TicketRating;
@@ -64,6 +65,11 @@ pub struct Ticket {
     pub service: ServiceCode,
     pub green_channel: bool,
     pub issued_at: Millis,
+    /// What orders the ticket in its queue: a walk-in's issue time; a checked-in booking's
+    /// slot start if it checked in before it, else its check-in time.
+    pub queue_time: Millis,
+    /// The booking whose check-in issued the ticket (预约).
+    pub booking: Option<BookingCode>,
     pub first_called_at: Option<Millis>,
     pub called_at: Option<Millis>,
     pub finished_at: Option<Millis>,
@@ -80,9 +86,9 @@ pub struct Ticket {
 }
 
 impl Ticket {
-    /// The key that orders a queue: earlier issue first, then earlier id. A transfer keeps the
-    /// issue time, so a transferred ticket keeps its place.
+    /// The key that orders a queue: earlier queue time first, then earlier id. A transfer
+    /// keeps the queue time, so a transferred ticket keeps its place.
     pub fn queue_key(&self) -> (Millis, TicketId) {
-        (self.issued_at, self.id)
+        (self.queue_time, self.id)
     }
 }

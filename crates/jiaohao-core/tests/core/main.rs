@@ -1,6 +1,7 @@
 //! The core's tests, in one binary: each command and error, and properties of random command
 //! sequences.
 
+mod bookings;
 mod commands;
 mod history;
 mod identity;

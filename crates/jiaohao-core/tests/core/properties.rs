@@ -11,9 +11,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use jiaohao_core::dispatch::{self, Caller, GREEN_STREAK_LIMIT, NEAR_TIE_MS};
 use jiaohao_core::history::Activity;
 use jiaohao_core::{
-    ClockTime, Command, Event, Hall, HallSnapshot, History, LocalDate, Millis, Now, Prefix,
-    Projection, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef,
-    WindowNumber, WindowState,
+    BookingCode, BookingSettings, ClockTime, Command, Event, Hall, HallSnapshot, History,
+    LocalDate, Millis, Now, PersonKey, Prefix, Projection, Service, ServiceCode, TicketId,
+    TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
@@ -129,6 +129,24 @@ enum Op {
         minutes: u32,
         tick: bool,
     },
+    /// Books an id_card slot (by index, perhaps one that does not exist) on one of the
+    /// bookable days, for one of a few people.
+    Book {
+        day: usize,
+        slot: usize,
+        person: u8,
+    },
+    /// Verifies, cancels or checks in one of the bookings made.
+    Verify {
+        pick: usize,
+    },
+    Cancel {
+        pick: usize,
+    },
+    CheckIn {
+        pick: usize,
+        green_channel: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -178,6 +196,12 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (0..=20u32).prop_map(|minutes| Op::Wait { minutes }),
         1 => (30..=240u32).prop_map(|minutes| Op::Wait { minutes }),
         1 => (0..=120u32, any::<bool>()).prop_map(|(minutes, tick)| Op::NextDay { minutes, tick }),
+        2 => (0..3usize, 0..5usize, 0..4u8)
+            .prop_map(|(day, slot, person)| Op::Book { day, slot, person }),
+        2 => any::<usize>().prop_map(|pick| Op::Verify { pick }),
+        1 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
+        3 => (any::<usize>(), prop::bool::weighted(0.2))
+            .prop_map(|(pick, green_channel)| Op::CheckIn { pick, green_channel }),
     ]
 }
 
@@ -206,6 +230,18 @@ impl Clock {
         }
     }
 
+    /// The instant of a local time on a date on or after the clock's.
+    fn instant(&self, date: LocalDate, minute: u16) -> Millis {
+        let mut day = self.day;
+        let mut walk = self.date;
+        while walk < date {
+            walk = next_date(walk);
+            day += 1;
+        }
+        let minutes = i64::from(day * MINUTES_PER_DAY + u32::from(minute));
+        Millis(DAY_ZERO_MIDNIGHT_MS + minutes * Millis::MINUTE)
+    }
+
     fn now(&self) -> Now {
         let minutes = i64::from(self.day * MINUTES_PER_DAY + self.minute);
         Now {
@@ -214,6 +250,11 @@ impl Clock {
             time: ClockTime::from_minutes(self.minute as u16).unwrap(),
         }
     }
+}
+
+/// The code of the `n`th booking of a run.
+fn booking_code(n: u64) -> BookingCode {
+    BookingCode::from_random(n.to_le_bytes())
 }
 
 fn next_date(date: LocalDate) -> LocalDate {
@@ -233,6 +274,7 @@ struct Run {
     log: Vec<(Millis, Event)>,
     clock: Clock,
     tokens: u64,
+    bookings: u64,
     numbers: HashMap<LocalDate, HashSet<TicketNumber>>,
 }
 
@@ -247,6 +289,7 @@ impl Run {
             log: Vec::new(),
             clock: Clock::start(),
             tokens: 0,
+            bookings: 0,
             numbers: HashMap::new(),
         };
         let mut id_card = service("id_card", "B");
@@ -267,6 +310,17 @@ impl Run {
         setup.extend((1..=3).map(|number| Command::Open {
             window: win(number),
         }));
+        setup.push(Command::ConfigureBooking {
+            service: code("id_card"),
+            settings: Some(BookingSettings {
+                slot_min: 60,
+                capacities: vec![2, 1, 2, 0],
+                days_ahead: 2,
+                cancel_before_min: 120,
+                check_in_before_min: 30,
+                check_in_after_min: 15,
+            }),
+        });
         for command in setup {
             let result = run.apply(&command)?;
             prop_assert!(result.is_ok(), "setup {command:?} failed: {result:?}");
@@ -384,6 +438,39 @@ impl Run {
                 }
                 Command::Tick
             }
+            Op::Book { day, slot, person } => {
+                let id_card = code("id_card");
+                let days = self
+                    .hall
+                    .bookable_days(&id_card, self.clock.now())
+                    .unwrap_or_default();
+                let date = days.get(day).copied().unwrap_or(self.clock.date);
+                let start = ClockTime::from_minutes(8 * 60 + 60 * slot as u16).unwrap();
+                self.bookings += 1;
+                Command::Book {
+                    code: booking_code(self.bookings),
+                    service: id_card,
+                    date,
+                    start,
+                    starts_at: self.clock.instant(date, start.minutes()),
+                    person: PersonKey::parse(&format!("{person:02x}").repeat(16)).unwrap(),
+                    masked_id: "1101**********002X".into(),
+                }
+            }
+            Op::Verify { pick } => Command::VerifyBooking {
+                code: booking_code(pick as u64 % (self.bookings + 1)),
+            },
+            Op::Cancel { pick } => Command::CancelBooking {
+                code: booking_code(pick as u64 % (self.bookings + 1)),
+            },
+            Op::CheckIn {
+                pick,
+                green_channel,
+            } => Command::CheckIn {
+                code: booking_code(pick as u64 % (self.bookings + 1)),
+                green_channel,
+                token: self.new_token(),
+            },
         };
         Some(command)
     }
@@ -511,6 +598,8 @@ fn check_history(hall: &Hall, history: &History) -> Result<(), TestCaseError> {
         };
         prop_assert_eq!(life.number, ticket.number);
         prop_assert_eq!(life.issued_at, ticket.issued_at);
+        prop_assert_eq!(life.queue_time, ticket.queue_time);
+        prop_assert_eq!(&life.booking, &ticket.booking);
         prop_assert_eq!(
             &life.service,
             &ticket.service,
@@ -615,7 +704,7 @@ fn check_hub_bounds(hall: &Hall, id: TicketId, window: WindowNumber) -> Result<(
         );
     } else {
         prop_assert!(
-            ticket.issued_at.since(longest_normal.0) <= NEAR_TIE_MS,
+            ticket.queue_time.since(longest_normal.0) <= NEAR_TIE_MS,
             "window {window} called {} more than the near-tie bound after the longest wait",
             ticket.number
         );
@@ -775,7 +864,13 @@ proptest! {
         }
         // A few more days (with an admin change on each) so every case spans several.
         for day in 0..extra_days {
+            // A booking made today and checked in on its day crosses a day start.
+            run.step(&Op::Book { day: 0, slot: 2, person: 9 + day as u8 })?;
+            run.step(&Op::Verify { pick: run.bookings as usize })?;
+            let booked = run.bookings as usize;
             run.step(&Op::NextDay { minutes: 30, tick: day % 2 == 0 })?;
+            run.step(&Op::Wait { minutes: 120 })?;
+            run.step(&Op::CheckIn { pick: booked, green_channel: false })?;
             run.step(&Op::Reprefix { service: day as usize % 3, letter: day as u8 })?;
             run.step(&Op::Open { window: 1 })?;
             run.step(&Op::Issue { service: 0, green_channel: false, key: None, reuse_token: false })?;

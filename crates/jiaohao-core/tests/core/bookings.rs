@@ -1,0 +1,379 @@
+//! Appointments (预约) through the hall's commands: slots and their places, one booking per
+//! person, service and day, verifying and lapsing, cancelling, the check-in window, queue
+//! time, the no-show bar, the walk-ins' share of the cap and the registry across day starts.
+
+use jiaohao_core::booking::{LAPSE_MS, slots_of};
+use jiaohao_core::{
+    BookingCode, BookingSettings, BookingStatus, ClockTime, Command, Error, Event, Hall, LocalDate,
+    Millis, Now, PersonKey, Prefix, Service, ServiceCode, WindowDef, WindowNumber,
+};
+
+/// Midnight starting Monday 2026-03-02 in Asia/Shanghai.
+const MONDAY_MIDNIGHT_MS: i64 = 1_772_380_800_000;
+const DAY_MS: i64 = 24 * 60 * Millis::MINUTE;
+
+fn code(text: &str) -> ServiceCode {
+    ServiceCode::parse(text).unwrap()
+}
+
+fn date(day: i64) -> LocalDate {
+    let mut date = LocalDate::new(2026, 3, 2).unwrap();
+    for _ in 0..day {
+        date = date.next_day().unwrap();
+    }
+    date
+}
+
+/// `day` days after Monday 2026-03-02 at `hh:mm`.
+fn at(day: i64, time: &str) -> Now {
+    let time = ClockTime::parse(time).unwrap();
+    Now {
+        at: Millis(MONDAY_MIDNIGHT_MS + day * DAY_MS + i64::from(time.minutes()) * Millis::MINUTE),
+        date: date(day),
+        time,
+    }
+}
+
+fn person(n: u8) -> PersonKey {
+    PersonKey::parse(&format!("{n:02x}").repeat(32)).unwrap()
+}
+
+fn booking(n: u8) -> BookingCode {
+    BookingCode::from_random([n; 8])
+}
+
+fn exit_entry() -> Service {
+    Service::new(
+        code("exit_entry"),
+        Prefix::parse("C").unwrap(),
+        "出入境",
+        "Exit-entry",
+    )
+    .with_hours(
+        ClockTime::parse("09:00").unwrap(),
+        ClockTime::parse("11:00").unwrap(),
+    )
+    .with_daily_cap(10)
+}
+
+/// A hall with exit-entry (09:00–11:00, cap 10) taking bookings in hour slots of 2 places,
+/// and window 1 serving it, open from Monday 08:00.
+fn hall() -> Hall {
+    let mut hall = Hall::new();
+    let settings = BookingSettings {
+        capacities: vec![2, 2],
+        ..BookingSettings::from_share(&exit_entry(), 60, 40).unwrap()
+    };
+    for command in [
+        Command::AddService(exit_entry()),
+        Command::AddWindow(WindowDef {
+            number: WindowNumber::new(1).unwrap(),
+            name_zh: "1号窗口".into(),
+            name_en: "Window 1".into(),
+            services: vec![code("exit_entry")],
+            breaks: Vec::new(),
+        }),
+        Command::ConfigureBooking {
+            service: code("exit_entry"),
+            settings: Some(settings),
+        },
+    ] {
+        hall.apply(&command, at(0, "08:00")).unwrap();
+    }
+    hall
+}
+
+fn book(
+    hall: &mut Hall,
+    n: u8,
+    who: u8,
+    day: i64,
+    start: &str,
+    now: Now,
+) -> Result<Vec<Event>, Error> {
+    let start_time = ClockTime::parse(start).unwrap();
+    hall.apply(
+        &Command::Book {
+            code: booking(n),
+            service: code("exit_entry"),
+            date: date(day),
+            start: start_time,
+            starts_at: at(day, start).at,
+            person: person(who),
+            masked_id: "1101**********002X".into(),
+        },
+        now,
+    )
+}
+
+fn verify(hall: &mut Hall, n: u8, now: Now) {
+    hall.apply(&Command::VerifyBooking { code: booking(n) }, now)
+        .unwrap();
+}
+
+fn check_in(hall: &mut Hall, n: u8, now: Now) -> Result<Vec<Event>, Error> {
+    hall.apply(
+        &Command::CheckIn {
+            code: booking(n),
+            green_channel: false,
+            token: format!("booking-token-{n:04}-xxxxxxxx"),
+        },
+        now,
+    )
+}
+
+fn refusal(result: Result<Vec<Event>, Error>) -> &'static str {
+    match result {
+        Err(error) => error.code(),
+        Ok(events) => panic!("expected a refusal, got {events:?}"),
+    }
+}
+
+#[test]
+fn slots_hold_their_places_and_one_booking_per_person_and_day() {
+    let mut hall = hall();
+    let now = at(0, "08:30");
+    book(&mut hall, 1, 1, 1, "09:00", now).unwrap();
+    assert_eq!(
+        refusal(book(&mut hall, 2, 1, 1, "10:00", now)),
+        "already_booked"
+    );
+    book(&mut hall, 3, 2, 1, "09:00", now).unwrap();
+    assert_eq!(refusal(book(&mut hall, 4, 3, 1, "09:00", now)), "slot_full");
+    assert_eq!(refusal(book(&mut hall, 4, 3, 1, "09:30", now)), "invalid");
+    assert_eq!(
+        refusal(book(&mut hall, 1, 3, 1, "10:00", now)),
+        "booking_code_taken"
+    );
+    // Today and past the horizon are closed; Saturday is a working day without a calendar.
+    assert_eq!(
+        refusal(book(&mut hall, 5, 3, 0, "10:00", now)),
+        "booking_day_closed"
+    );
+    assert_eq!(
+        refusal(book(&mut hall, 5, 3, 6, "10:00", now)),
+        "booking_day_closed"
+    );
+    book(&mut hall, 5, 3, 5, "10:00", now).unwrap();
+    let slots = hall
+        .booking_slots(&code("exit_entry"), date(1), now)
+        .unwrap();
+    let remaining: Vec<u32> = slots.iter().map(|s| s.remaining).collect();
+    assert_eq!(remaining, vec![0, 2]);
+    // An unverified booking lapses after 10 minutes and frees its place.
+    let later = Now {
+        at: now.at.plus_ms(LAPSE_MS),
+        ..now
+    };
+    let slots = hall
+        .booking_slots(&code("exit_entry"), date(1), later)
+        .unwrap();
+    assert_eq!(slots[0].remaining, 2);
+    assert_eq!(
+        refusal(hall.apply(&Command::VerifyBooking { code: booking(1) }, later)),
+        "booking_lapsed"
+    );
+    book(&mut hall, 6, 1, 1, "10:00", later).unwrap();
+}
+
+#[test]
+fn a_share_of_the_cap_is_kept_for_bookings() {
+    let service = exit_entry();
+    assert_eq!(slots_of(&service, 30).unwrap().len(), 4);
+    let mut hall = hall();
+    // Cap 10, 4 places booked: 6 walk-ins.
+    assert_eq!(hall.walk_in_cap(&code("exit_entry")), Some(6));
+    for n in 0..6 {
+        hall.apply(
+            &Command::IssueTicket {
+                service: code("exit_entry"),
+                green_channel: false,
+                token: format!("walk-in-token-{n:08}"),
+                idempotency_key: None,
+            },
+            at(0, "09:10"),
+        )
+        .unwrap();
+    }
+    let refused = hall.apply(
+        &Command::IssueTicket {
+            service: code("exit_entry"),
+            green_channel: false,
+            token: "walk-in-token-99999".into(),
+            idempotency_key: None,
+        },
+        at(0, "09:11"),
+    );
+    assert_eq!(refusal(refused), "daily_cap_reached");
+}
+
+#[test]
+fn check_in_opens_30_minutes_before_and_closes_15_after_the_start() {
+    let mut hall = hall();
+    book(&mut hall, 1, 1, 1, "10:00", at(0, "12:00")).unwrap();
+    assert_eq!(
+        refusal(check_in(&mut hall, 1, at(1, "09:40"))),
+        "booking_not_active"
+    );
+    verify(&mut hall, 1, at(0, "12:01"));
+    assert_eq!(
+        refusal(check_in(&mut hall, 1, at(1, "09:29"))),
+        "check_in_too_early"
+    );
+    let events = check_in(&mut hall, 1, at(1, "09:30")).unwrap();
+    let [
+        Event::DayStarted { .. },
+        Event::TicketIssued { id, .. },
+        Event::BookingCheckedIn { queue_time, .. },
+    ] = &events[..]
+    else {
+        panic!("{events:?}");
+    };
+    assert_eq!(
+        *queue_time,
+        at(1, "10:00").at,
+        "an early check-in queues at its slot start"
+    );
+    assert_eq!(hall.ticket(*id).unwrap().queue_time, at(1, "10:00").at);
+    assert_eq!(
+        refusal(check_in(&mut hall, 1, at(1, "09:31"))),
+        "booking_not_active"
+    );
+
+    book(&mut hall, 2, 2, 2, "10:00", at(1, "12:00")).unwrap();
+    verify(&mut hall, 2, at(1, "12:00"));
+    assert_eq!(
+        refusal(check_in(&mut hall, 2, at(2, "10:16"))),
+        "check_in_too_late"
+    );
+    book(&mut hall, 3, 3, 2, "09:00", at(1, "12:00")).unwrap();
+    verify(&mut hall, 3, at(1, "12:00"));
+    let events = check_in(&mut hall, 3, at(2, "09:10")).unwrap();
+    assert!(events.iter().any(|e| matches!(e, Event::BookingCheckedIn { queue_time, .. } if *queue_time == at(2, "09:10").at)),
+        "a late check-in queues at its check-in");
+}
+
+#[test]
+fn tickets_are_called_in_queue_time_order() {
+    let mut hall = hall();
+    book(&mut hall, 1, 1, 1, "10:00", at(0, "12:00")).unwrap();
+    verify(&mut hall, 1, at(0, "12:00"));
+    let window = WindowNumber::new(1).unwrap();
+    hall.apply(&Command::Open { window }, at(1, "09:00"))
+        .unwrap();
+    let issue = |hall: &mut Hall, n: u8, time: &str| {
+        hall.apply(
+            &Command::IssueTicket {
+                service: code("exit_entry"),
+                green_channel: false,
+                token: format!("walk-in-token-{n:08}"),
+                idempotency_key: None,
+            },
+            at(1, time),
+        )
+        .unwrap();
+    };
+    issue(&mut hall, 1, "09:35");
+    check_in(&mut hall, 1, at(1, "09:40")).unwrap();
+    issue(&mut hall, 2, "09:50");
+    issue(&mut hall, 3, "10:05");
+    let mut called = Vec::new();
+    for time in ["10:06", "10:07", "10:08", "10:09"] {
+        let events = hall
+            .apply(&Command::CallNext { window }, at(1, time))
+            .unwrap();
+        for event in events {
+            if let Event::TicketCalled { id, .. } = event {
+                called.push(hall.ticket(id).unwrap().number.to_string());
+            }
+        }
+    }
+    // C001 (09:35), C003 (09:50), the booking C002 (slot 10:00), C004 (10:05).
+    assert_eq!(called, ["C001", "C003", "C002", "C004"]);
+    assert_eq!(
+        hall.registry().status(
+            hall.registry().booking(&booking(1)).unwrap(),
+            at(1, "10:09").at
+        ),
+        BookingStatus::Served,
+        "the next call finished the booking's ticket"
+    );
+    hall.apply(&Command::Finish { window }, at(1, "10:10"))
+        .unwrap();
+    // An early booking is called before its slot when nobody with an earlier queue time waits.
+    let mut early = hall.clone();
+    book(&mut early, 2, 2, 2, "10:00", at(1, "10:11")).unwrap();
+    verify(&mut early, 2, at(1, "10:11"));
+    early
+        .apply(&Command::Open { window }, at(2, "09:00"))
+        .unwrap();
+    check_in(&mut early, 2, at(2, "09:31")).unwrap();
+    let events = early
+        .apply(&Command::CallNext { window }, at(2, "09:32"))
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, Event::TicketCalled { .. }))
+    );
+}
+
+#[test]
+fn cancelling_closes_two_hours_before_the_slot() {
+    let mut hall = hall();
+    book(&mut hall, 1, 1, 1, "10:00", at(0, "12:00")).unwrap();
+    verify(&mut hall, 1, at(0, "12:00"));
+    assert_eq!(
+        refusal(hall.apply(&Command::CancelBooking { code: booking(1) }, at(1, "08:01"))),
+        "cancel_too_late"
+    );
+    hall.apply(&Command::CancelBooking { code: booking(1) }, at(1, "08:00"))
+        .unwrap();
+    assert_eq!(
+        refusal(hall.apply(&Command::CancelBooking { code: booking(1) }, at(1, "08:00"))),
+        "booking_not_active"
+    );
+    assert_eq!(
+        refusal(hall.apply(&Command::CancelBooking { code: booking(9) }, at(1, "08:00"))),
+        "unknown_booking"
+    );
+}
+
+#[test]
+fn three_missed_bookings_in_180_days_bar_booking_for_30_days() {
+    let mut hall = hall();
+    // Misses on days 1, 3 and 5 (each booked the day before, verified, never checked in).
+    for (n, day) in [(1u8, 1i64), (2, 3), (3, 5)] {
+        book(&mut hall, n, 7, day, "09:00", at(day - 1, "12:00")).unwrap();
+        verify(&mut hall, n, at(day - 1, "12:00"));
+    }
+    let after = at(5, "09:16");
+    assert!(hall.registry().barred_until(&person(7), after.at).is_some());
+    assert_eq!(
+        refusal(book(&mut hall, 4, 7, 6, "09:00", after)),
+        "booking_barred"
+    );
+    // Another person books as before; walking in stays possible.
+    book(&mut hall, 5, 8, 6, "09:00", after).unwrap();
+    // 30 days after the third miss the bar is over.
+    let later = at(35, "09:16");
+    assert!(hall.registry().barred_until(&person(7), later.at).is_none());
+    book(&mut hall, 6, 7, 36, "09:00", later).unwrap();
+}
+
+#[test]
+fn the_registry_outlives_the_day_and_rides_in_the_snapshot() {
+    let mut hall = hall();
+    book(&mut hall, 1, 1, 2, "10:00", at(0, "12:00")).unwrap();
+    verify(&mut hall, 1, at(0, "12:00"));
+    let snapshot = hall.day_start_snapshot(date(1), at(1, "00:00").at);
+    assert!(snapshot.registry.booking(&booking(1)).is_some());
+    let mut restored = Hall::from_snapshot(&snapshot);
+    hall.apply(&Command::Tick, at(1, "00:00")).unwrap();
+    assert_eq!(restored, hall);
+    check_in(&mut restored, 1, at(2, "09:45")).unwrap();
+    // Bookings older than the bar needs are dropped at a day start.
+    restored.apply(&Command::Tick, at(400, "00:00")).unwrap();
+    assert!(restored.registry().bookings.is_empty());
+    assert!(restored.registry().settings(&code("exit_entry")).is_some());
+}
