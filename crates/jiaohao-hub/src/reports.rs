@@ -788,6 +788,37 @@ pub fn audit_entries(
                     None => rating.as_str().to_owned(),
                 };
             }
+            Event::BookingConfigured { service, settings } => {
+                entry.service = Some(service.to_string());
+                entry.detail = match settings {
+                    Some(s) => format!(
+                        "bookings in {} min slots, {} places a day, {} working days ahead",
+                        s.slot_min,
+                        s.booked_capacity(),
+                        s.days_ahead
+                    ),
+                    None => "no bookings".into(),
+                };
+            }
+            Event::BookingMade {
+                code,
+                service,
+                date,
+                start,
+                masked_id,
+                ..
+            } => {
+                entry.service = Some(service.to_string());
+                entry.detail = format!("booking {code} for {date} {start}, {masked_id}");
+            }
+            Event::BookingVerified { code } => entry.detail = format!("booking {code} verified"),
+            Event::BookingCancelled { code } => entry.detail = format!("booking {code} cancelled"),
+            Event::BookingCheckedIn {
+                code, ticket: id, ..
+            } => {
+                ticket(id, &mut entry);
+                entry.detail = format!("booking {code} checked in");
+            }
         }
         history.fold(event, record.at, &record.actor, |_| {});
         entries.push(entry);

@@ -109,6 +109,7 @@ mod tests {
             calendar: None,
             services: Vec::new(),
             windows: Vec::new(),
+            registry: Default::default(),
         }
     }
 

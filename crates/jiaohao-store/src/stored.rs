@@ -8,15 +8,16 @@
 //! left out when empty) are part of the contract; `tests::every_kind_is_stored_byte_for_byte`
 //! pins them.
 
+use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
-    ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Prefix,
-    Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef,
-    WindowNumber,
+    Booking, BookingCode, BookingSettings, ClockTime, Error, Event, HallCalendar, HallSettings,
+    HallSnapshot, LocalDate, Millis, PersonKey, Prefix, Rating, RatingReason, Registry, Service,
+    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
 /// Every event kind this version reads and writes (the `type` of a stored event).
-pub const KNOWN_KINDS: [&str; 17] = [
+pub const KNOWN_KINDS: [&str; 22] = [
     "day_started",
     "hall_configured",
     "calendar_configured",
@@ -34,6 +35,11 @@ pub const KNOWN_KINDS: [&str; 17] = [
     "window_paused",
     "window_resumed",
     "ticket_rated",
+    "booking_configured",
+    "booking_made",
+    "booking_verified",
+    "booking_cancelled",
+    "booking_checked_in",
 ];
 
 /// Why a stored event cannot be read.
@@ -69,6 +75,143 @@ impl StoredCalendar {
 
     pub(crate) fn to_core(&self) -> Result<HallCalendar, Error> {
         HallCalendar::from_parts(&self.working_weekdays, &self.holidays, &self.working_days)
+    }
+}
+
+/// How a service takes bookings, as stored.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredBookingSettings {
+    slot_min: u16,
+    capacities: Vec<u32>,
+    days_ahead: u8,
+    cancel_before_min: u32,
+    check_in_before_min: u32,
+    check_in_after_min: u32,
+}
+
+impl StoredBookingSettings {
+    fn from_core(settings: &BookingSettings) -> StoredBookingSettings {
+        StoredBookingSettings {
+            slot_min: settings.slot_min,
+            capacities: settings.capacities.clone(),
+            days_ahead: settings.days_ahead,
+            cancel_before_min: settings.cancel_before_min,
+            check_in_before_min: settings.check_in_before_min,
+            check_in_after_min: settings.check_in_after_min,
+        }
+    }
+
+    fn to_core(&self) -> BookingSettings {
+        BookingSettings {
+            slot_min: self.slot_min,
+            capacities: self.capacities.clone(),
+            days_ahead: self.days_ahead,
+            cancel_before_min: self.cancel_before_min,
+            check_in_before_min: self.check_in_before_min,
+            check_in_after_min: self.check_in_after_min,
+        }
+    }
+}
+
+/// A service's booking settings in the snapshot's registry.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredServiceBooking {
+    service: String,
+    settings: StoredBookingSettings,
+}
+
+/// A booking in the snapshot's registry (the log has its events instead).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredBooking {
+    code: String,
+    service: String,
+    date: String,
+    start: String,
+    end: String,
+    starts_at_ms: i64,
+    person: String,
+    masked_id: String,
+    booked_at_ms: i64,
+    verified_at_ms: Option<i64>,
+    cancelled_at_ms: Option<i64>,
+    ticket: Option<u64>,
+    checked_in_at_ms: Option<i64>,
+    served: bool,
+}
+
+/// The state that outlives the day, as the snapshot stores it.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StoredRegistry {
+    booking: Vec<StoredServiceBooking>,
+    bookings: Vec<StoredBooking>,
+}
+
+impl StoredRegistry {
+    fn from_core(registry: &Registry) -> StoredRegistry {
+        StoredRegistry {
+            booking: registry
+                .booking
+                .iter()
+                .map(|(service, settings)| StoredServiceBooking {
+                    service: service.to_string(),
+                    settings: StoredBookingSettings::from_core(settings),
+                })
+                .collect(),
+            bookings: registry
+                .bookings
+                .values()
+                .map(|b| StoredBooking {
+                    code: b.code.to_string(),
+                    service: b.service.to_string(),
+                    date: b.date.to_string(),
+                    start: b.start.to_string(),
+                    end: b.end.to_string(),
+                    starts_at_ms: b.starts_at.0,
+                    person: b.person.as_str().to_owned(),
+                    masked_id: b.masked_id.clone(),
+                    booked_at_ms: b.booked_at.0,
+                    verified_at_ms: b.verified_at.map(|at| at.0),
+                    cancelled_at_ms: b.cancelled_at.map(|at| at.0),
+                    ticket: b.ticket.map(|id| id.0),
+                    checked_in_at_ms: b.checked_in_at.map(|at| at.0),
+                    served: b.served,
+                })
+                .collect(),
+        }
+    }
+
+    fn to_core(&self) -> Result<Registry, Error> {
+        let mut registry = Registry::default();
+        for entry in &self.booking {
+            registry.booking.insert(
+                ServiceCode::parse(&entry.service)?,
+                entry.settings.to_core(),
+            );
+        }
+        for b in &self.bookings {
+            let booking = Booking {
+                code: BookingCode::parse(&b.code)?,
+                service: ServiceCode::parse(&b.service)?,
+                date: LocalDate::parse(&b.date)?,
+                start: ClockTime::parse(&b.start)?,
+                end: ClockTime::parse(&b.end)?,
+                starts_at: Millis(b.starts_at_ms),
+                person: PersonKey::parse(&b.person)?,
+                masked_id: parse_masked(&b.masked_id)?,
+                booked_at: Millis(b.booked_at_ms),
+                verified_at: b.verified_at_ms.map(Millis),
+                cancelled_at: b.cancelled_at_ms.map(Millis),
+                ticket: b.ticket.map(TicketId),
+                checked_in_at: b.checked_in_at_ms.map(Millis),
+                served: b.served,
+            };
+            registry.bookings.insert(booking.code.clone(), booking);
+        }
+        Ok(registry)
     }
 }
 
@@ -308,6 +451,32 @@ enum StoredEvent {
         rating: String,
         reason: Option<String>,
     },
+    /// Added with appointments (预约), as are the kinds below.
+    BookingConfigured {
+        service: String,
+        settings: Option<StoredBookingSettings>,
+    },
+    BookingMade {
+        code: String,
+        service: String,
+        date: String,
+        start: String,
+        end: String,
+        starts_at_ms: i64,
+        person: String,
+        masked_id: String,
+    },
+    BookingVerified {
+        code: String,
+    },
+    BookingCancelled {
+        code: String,
+    },
+    BookingCheckedIn {
+        code: String,
+        ticket: u64,
+        queue_time_ms: i64,
+    },
 }
 
 /// The JSON an event is stored as.
@@ -408,6 +577,44 @@ pub fn event_to_json(event: &Event) -> String {
             window: window.get(),
             rating: rating.as_str().to_owned(),
             reason: reason.map(|r| r.as_str().to_owned()),
+        },
+        Event::BookingConfigured { service, settings } => StoredEvent::BookingConfigured {
+            service: service.to_string(),
+            settings: settings.as_ref().map(StoredBookingSettings::from_core),
+        },
+        Event::BookingMade {
+            code,
+            service,
+            date,
+            start,
+            end,
+            starts_at,
+            person,
+            masked_id,
+        } => StoredEvent::BookingMade {
+            code: code.to_string(),
+            service: service.to_string(),
+            date: date.to_string(),
+            start: start.to_string(),
+            end: end.to_string(),
+            starts_at_ms: starts_at.0,
+            person: person.as_str().to_owned(),
+            masked_id: masked_id.clone(),
+        },
+        Event::BookingVerified { code } => StoredEvent::BookingVerified {
+            code: code.to_string(),
+        },
+        Event::BookingCancelled { code } => StoredEvent::BookingCancelled {
+            code: code.to_string(),
+        },
+        Event::BookingCheckedIn {
+            code,
+            ticket,
+            queue_time,
+        } => StoredEvent::BookingCheckedIn {
+            code: code.to_string(),
+            ticket: ticket.0,
+            queue_time_ms: queue_time.0,
         },
     };
     serde_json::to_string(&stored).expect("stored events serialize")
@@ -553,6 +760,44 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
                     None => None,
                 },
             },
+            StoredEvent::BookingConfigured { service, settings } => Event::BookingConfigured {
+                service: ServiceCode::parse(&service)?,
+                settings: settings.as_ref().map(StoredBookingSettings::to_core),
+            },
+            StoredEvent::BookingMade {
+                code,
+                service,
+                date,
+                start,
+                end,
+                starts_at_ms,
+                person,
+                masked_id,
+            } => Event::BookingMade {
+                code: BookingCode::parse(&code)?,
+                service: ServiceCode::parse(&service)?,
+                date: LocalDate::parse(&date)?,
+                start: ClockTime::parse(&start)?,
+                end: ClockTime::parse(&end)?,
+                starts_at: Millis(starts_at_ms),
+                person: PersonKey::parse(&person)?,
+                masked_id: parse_masked(&masked_id)?,
+            },
+            StoredEvent::BookingVerified { code } => Event::BookingVerified {
+                code: BookingCode::parse(&code)?,
+            },
+            StoredEvent::BookingCancelled { code } => Event::BookingCancelled {
+                code: BookingCode::parse(&code)?,
+            },
+            StoredEvent::BookingCheckedIn {
+                code,
+                ticket,
+                queue_time_ms,
+            } => Event::BookingCheckedIn {
+                code: BookingCode::parse(&code)?,
+                ticket: TicketId(ticket),
+                queue_time: Millis(queue_time_ms),
+            },
         };
     Ok(event)
 }
@@ -560,7 +805,7 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
 /// The version of the hall snapshot's stored form. A snapshot of another version is ignored
 /// (the hub folds the log instead and writes a new one), so raise it whenever
 /// [`HallSnapshot`] or the form below changes: a snapshot is a cache, the log is the record.
-pub const SNAPSHOT_VERSION: i64 = 2;
+pub const SNAPSHOT_VERSION: i64 = 3;
 
 /// The stored form of a [`HallSnapshot`].
 #[derive(Serialize, Deserialize)]
@@ -574,6 +819,8 @@ struct StoredSnapshot {
     calendar: Option<StoredCalendar>,
     services: Vec<StoredService>,
     windows: Vec<StoredWindow>,
+    /// The state that outlives the day (version 3 on).
+    registry: StoredRegistry,
 }
 
 /// The JSON a hall snapshot is stored as (of [`SNAPSHOT_VERSION`]).
@@ -594,6 +841,7 @@ pub fn snapshot_to_json(snapshot: &HallSnapshot) -> String {
             .iter()
             .map(StoredWindow::from_core)
             .collect(),
+        registry: StoredRegistry::from_core(&snapshot.registry),
     };
     serde_json::to_string(&stored).expect("stored snapshots serialize")
 }
@@ -625,6 +873,7 @@ pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
             .map(StoredWindow::to_core)
             .collect::<Result<_, _>>()
             .map_err(|e| invalid(&e))?,
+        registry: stored.registry.to_core().map_err(|e| invalid(&e))?,
     };
     Ok(snapshot)
 }
@@ -860,6 +1109,53 @@ mod tests {
                 },
                 r#"{"type":"ticket_rated","id":7,"window":1,"rating":"very_satisfied","reason":null}"#,
             ),
+            (
+                Event::BookingConfigured {
+                    service: code("exit_entry"),
+                    settings: Some(BookingSettings {
+                        slot_min: 30,
+                        capacities: vec![4, 3],
+                        days_ahead: 5,
+                        cancel_before_min: 120,
+                        check_in_before_min: 30,
+                        check_in_after_min: 15,
+                    }),
+                },
+                r#"{"type":"booking_configured","service":"exit_entry","settings":{"slot_min":30,"capacities":[4,3],"days_ahead":5,"cancel_before_min":120,"check_in_before_min":30,"check_in_after_min":15}}"#,
+            ),
+            (
+                Event::BookingMade {
+                    code: BookingCode::parse("ABCD2345").unwrap(),
+                    service: code("exit_entry"),
+                    date: LocalDate::new(2026, 12, 8).unwrap(),
+                    start: ClockTime::parse("09:30").unwrap(),
+                    end: ClockTime::parse("10:00").unwrap(),
+                    starts_at: Millis(1_796_693_400_000),
+                    person: PersonKey::parse(&"0a".repeat(32)).unwrap(),
+                    masked_id: "1101**********002X".into(),
+                },
+                r#"{"type":"booking_made","code":"ABCD2345","service":"exit_entry","date":"2026-12-08","start":"09:30","end":"10:00","starts_at_ms":1796693400000,"person":"0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a","masked_id":"1101**********002X"}"#,
+            ),
+            (
+                Event::BookingVerified {
+                    code: BookingCode::parse("ABCD2345").unwrap(),
+                },
+                r#"{"type":"booking_verified","code":"ABCD2345"}"#,
+            ),
+            (
+                Event::BookingCancelled {
+                    code: BookingCode::parse("ABCD2345").unwrap(),
+                },
+                r#"{"type":"booking_cancelled","code":"ABCD2345"}"#,
+            ),
+            (
+                Event::BookingCheckedIn {
+                    code: BookingCode::parse("ABCD2345").unwrap(),
+                    ticket: TicketId(12),
+                    queue_time: Millis(1_796_693_400_000),
+                },
+                r#"{"type":"booking_checked_in","code":"ABCD2345","ticket":12,"queue_time_ms":1796693400000}"#,
+            ),
         ]
     }
 
@@ -985,6 +1281,22 @@ mod tests {
         );
     }
 
+    /// The registry the sample events make.
+    fn registry_of(samples: &[(Event, &str)]) -> Registry {
+        let mut hall = jiaohao_core::Hall::new();
+        for (event, _) in samples {
+            if matches!(
+                event,
+                Event::BookingConfigured { .. }
+                    | Event::BookingMade { .. }
+                    | Event::BookingVerified { .. }
+            ) {
+                hall.evolve(event, Millis(1_796_600_000_000));
+            }
+        }
+        hall.registry().clone()
+    }
+
     #[test]
     fn a_hall_snapshot_reads_back_as_it_was_written() {
         let samples = every_event_with_its_bytes();
@@ -1009,7 +1321,9 @@ mod tests {
             }),
             services: vec![hukou()],
             windows,
+            registry: registry_of(&samples),
         };
+        assert_eq!(snapshot.registry.bookings.len(), 1);
         let json = snapshot_to_json(&snapshot);
         assert_eq!(snapshot_from_json(&json), Ok(snapshot), "{json}");
         assert!(matches!(

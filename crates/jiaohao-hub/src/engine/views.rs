@@ -416,6 +416,13 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
         }
         // Ratings are not public: the stream is read by every display in the hall.
         Event::TicketRated { .. } => return None,
+        // Bookings are personal and not the hall's traffic; a check-in's ticket is announced
+        // by its own `TicketIssued`.
+        Event::BookingConfigured { .. }
+        | Event::BookingMade { .. }
+        | Event::BookingVerified { .. }
+        | Event::BookingCancelled { .. }
+        | Event::BookingCheckedIn { .. } => return None,
     };
     Some(change)
 }

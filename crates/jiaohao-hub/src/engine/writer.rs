@@ -858,6 +858,13 @@ impl Writer {
                     None => Pending::Done,
                 }
             }
+            Command::CheckIn { .. } => match events.iter().find_map(|event| match event {
+                Event::TicketIssued { id, .. } => Some(*id),
+                _ => None,
+            }) {
+                Some(id) => Pending::Issued(id),
+                None => Pending::Done,
+            },
             Command::CallNext { .. } | Command::CallTicket { .. } => {
                 Pending::Ticket(events.iter().find_map(|event| match event {
                     Event::TicketCalled { id, .. } => Some(*id),
@@ -882,7 +889,11 @@ impl Writer {
             | Command::RemoveWindow(_)
             | Command::SetCalendar(_)
             | Command::Tick
-            | Command::RateTicket { .. } => Pending::Done,
+            | Command::RateTicket { .. }
+            | Command::ConfigureBooking { .. }
+            | Command::Book { .. }
+            | Command::VerifyBooking { .. }
+            | Command::CancelBooking { .. } => Pending::Done,
         }
     }
 
