@@ -11,6 +11,7 @@
 //! newer version is refused rather than misread.
 
 mod account_changes;
+mod contacts;
 mod devices;
 mod snapshots;
 pub mod stored;
@@ -23,6 +24,7 @@ use jiaohao_core::{Event, Millis};
 use rusqlite::{Connection, OpenFlags, params};
 
 pub use account_changes::AccountChange;
+pub use contacts::BookingContact;
 pub use devices::DeviceProblem;
 pub use snapshots::SnapshotLookup;
 pub use tokens::{ApiToken, Role};
@@ -131,6 +133,18 @@ const MIGRATIONS: &[&str] = &[
         version  INTEGER NOT NULL,
         body     TEXT NOT NULL
     );",
+    // 6: the names and phone numbers of bookings (预约), outside the event log so they can be
+    // erased (see `contacts`); the SMS code and cancel token as SHA-256 hex.
+    "CREATE TABLE booking_contacts (
+        code              TEXT PRIMARY KEY,
+        name              TEXT,
+        phone             TEXT,
+        sms_code_sha256   TEXT NOT NULL,
+        cancel_sha256     TEXT NOT NULL,
+        sms_sent_ms       INTEGER NOT NULL,
+        erase_after_ms    INTEGER NOT NULL
+    );
+    CREATE INDEX booking_contacts_erase ON booking_contacts (erase_after_ms);",
 ];
 
 /// The write-ahead log SQLite keeps beside the database file `db`.
