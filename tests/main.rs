@@ -6,6 +6,7 @@ mod support;
 
 mod abuse;
 mod api;
+mod bookings;
 mod calendar;
 mod events;
 mod faults;

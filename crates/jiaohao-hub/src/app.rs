@@ -28,6 +28,10 @@ pub struct HubConfig {
     pub limits: LimitConfig,
     /// Where and how many automatic daily backups to keep; `None`: no automatic backups.
     pub backup: Option<DailyBackup>,
+    /// The identity key file (HMAC of ID numbers); `None`: `identity.key` beside the database.
+    pub identity_key: Option<PathBuf>,
+    /// Where booking SMS go; with none, bookings are refused.
+    pub sms: crate::sms::SmsSender,
 }
 
 impl HubConfig {
@@ -38,6 +42,8 @@ impl HubConfig {
             clock: Arc::new(SystemClock),
             limits: LimitConfig::default(),
             backup: None,
+            identity_key: None,
+            sms: crate::sms::SmsSender::None,
         }
     }
 }
@@ -56,6 +62,11 @@ impl Hub {
     /// Opens the database, folds the log and starts the writer.
     pub fn open(config: HubConfig) -> anyhow::Result<Hub> {
         let clock = config.clock.clone();
+        let key_path = config
+            .identity_key
+            .clone()
+            .unwrap_or_else(|| crate::identity::IdentityKey::default_path(&config.db));
+        let key = crate::identity::IdentityKey::load_or_create(&key_path)?;
         let outputs = writer::start(config.db.clone(), config.seed, config.clock)?;
         let reader = Store::open_read_only(&config.db)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -68,6 +79,7 @@ impl Hub {
             clock,
             metrics: outputs.metrics,
             limits: Arc::new(Limits::new(config.limits)),
+            bookings: Arc::new(crate::http::bookings::BookingDesk::new(key, config.sms)),
         };
         Ok(Hub {
             state,
@@ -96,6 +108,7 @@ impl Hub {
             backup,
         } = self;
         tracing::info!(address = %listener.local_addr()?, db = %db.display(), "hub serving");
+        let erasing = tokio::spawn(crate::http::bookings::erase_contacts(state.clone()));
         let backups =
             backup.map(|backup| tokio::spawn(backups::daily(db.clone(), backup, state.clone())));
         let mut fatal = failed.clone();
@@ -117,6 +130,8 @@ impl Hub {
             // It stops at the shutdown signal; a backup being written finishes first.
             let _ = backups.await;
         }
+        erasing.abort();
+        let _ = erasing.await;
         // The router, and with it every writer handle, is gone: the writer drains and stops.
         let _ = stopped.await;
         match failed.borrow().clone() {

@@ -57,6 +57,25 @@ enum Top {
         /// rating, sign-in): a rate and a burst (`600/min,120`), or `off`.
         #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LIMIT", default_value = "600/min,120")]
         public_limit: String,
+        /// The identity key file: the HMAC key that turns ID numbers into the hashes bookings
+        /// know people by. Created (mode 0600) on first start; never in the database or its
+        /// backups. Default: `identity.key` beside the database.
+        #[arg(long, env = "JIAOHAO_HUB_IDENTITY_KEY", value_name = "FILE")]
+        identity_key: Option<PathBuf>,
+        /// Append each booking SMS to this file as one line (phone, a tab, the text) instead
+        /// of sending it: for the demo and tests.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_SMS_SINK",
+            value_name = "FILE",
+            conflicts_with = "sms_command"
+        )]
+        sms_sink: Option<PathBuf>,
+        /// Send each booking SMS by running this program with the phone number and the text as
+        /// its two arguments (the hall's gateway script). With neither this nor --sms-sink,
+        /// the hub takes no bookings.
+        #[arg(long, env = "JIAOHAO_HUB_SMS_COMMAND", value_name = "PROGRAM")]
+        sms_command: Option<PathBuf>,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -166,6 +185,9 @@ pub fn main() -> anyhow::Result<()> {
             backup_keep,
             ticket_limit,
             public_limit,
+            identity_key,
+            sms_sink,
+            sms_command,
             config: _,
             log_format,
         } => {
@@ -188,6 +210,12 @@ pub fn main() -> anyhow::Result<()> {
                     dir,
                     keep: backup_keep as usize,
                 }),
+                identity_key,
+                sms: match (sms_sink, sms_command) {
+                    (Some(file), _) => crate::sms::SmsSender::File(file),
+                    (None, Some(program)) => crate::sms::SmsSender::Command(program),
+                    (None, None) => crate::sms::SmsSender::None,
+                },
                 ..HubConfig::new(db)
             };
             let runtime = tokio::runtime::Runtime::new()?;

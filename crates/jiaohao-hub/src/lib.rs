@@ -12,9 +12,11 @@ pub mod codec;
 pub mod engine;
 pub mod hall_file;
 pub mod http;
+pub mod identity;
 pub mod people;
 pub mod reports;
 pub mod secret;
+pub mod sms;
 
 // The paths other crates name (limits in their hub configs, the routes the OpenAPI test checks).
 pub use http::{limits, openapi};

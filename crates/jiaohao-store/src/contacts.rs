@@ -90,7 +90,10 @@ mod tests {
             erase_after: Millis(5_000),
         };
         store.put_booking_contact(&contact).unwrap();
-        assert_eq!(store.booking_contact("ABCD2345").unwrap(), Some(contact.clone()));
+        assert_eq!(
+            store.booking_contact("ABCD2345").unwrap(),
+            Some(contact.clone())
+        );
         assert_eq!(store.erase_booking_contacts(Millis(4_999)).unwrap(), 0);
         assert_eq!(store.erase_booking_contacts(Millis(5_000)).unwrap(), 1);
         let erased = store.booking_contact("ABCD2345").unwrap().unwrap();

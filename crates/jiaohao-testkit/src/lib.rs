@@ -192,6 +192,16 @@ impl TestHub {
         format!("http://{}", self.addr)
     }
 
+    /// The SMS code last sent to `phone` (the only run of six digits in its message).
+    pub fn sms_code(&self, phone: &str) -> Option<String> {
+        let text = std::fs::read_to_string(sms_sink(&self.db)).unwrap_or_default();
+        text.lines()
+            .filter_map(|line| line.split_once('\t'))
+            .filter(|(to, _)| *to == phone)
+            .filter_map(|(_, message)| six_digits(message))
+            .last()
+    }
+
     /// Moves the hub's clock to an instant such as `2026-11-23T17:30:00+08:00`.
     pub fn set_time(&self, instant: &str) {
         self.clock.set(at(instant));
@@ -233,6 +243,11 @@ impl TestHub {
     }
 }
 
+/// The file a test hub over `db` writes its booking SMS to.
+pub fn sms_sink(db: &std::path::Path) -> PathBuf {
+    db.with_file_name("sms.txt")
+}
+
 /// Starts a hub on the default hall over `db`. The port of a hub that just stopped is free at
 /// once (SO_REUSEADDR), but a moment is allowed.
 async fn spawn(
@@ -246,6 +261,7 @@ async fn spawn(
             seed: hall_file::parse(hall_file::DEFAULT_HALL).expect("the default hall parses"),
             clock: clock.clone(),
             limits: test_limits(),
+            sms: jiaohao_hub::sms::SmsSender::File(sms_sink(db)),
             ..HubConfig::new(db)
         };
         adjust(&mut config);
@@ -262,4 +278,16 @@ async fn spawn(
             Err(error) => panic!("the hub does not start on {listen}: {error}"),
         }
     }
+}
+
+/// The only run of exactly six digits in a message, if there is one.
+pub fn six_digits(message: &str) -> Option<String> {
+    let runs: Vec<String> = message
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|run| !run.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let six: Vec<&String> = runs.iter().filter(|run| run.len() == 6).collect();
+    (six.len() == 1 && runs.iter().all(|run| run.len() < 6 || run.len() == 6))
+        .then(|| six[0].clone())
 }

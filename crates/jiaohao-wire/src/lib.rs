@@ -4,6 +4,11 @@
 //! a deployed kiosk keeps working. The hub converts to and from the core explicitly.
 //! Times are RFC 3339 strings; ticket numbers are strings such as `A012`.
 
+mod booking;
+pub use booking::{
+    BookingCreated, BookingEntry, BookingRequest, BookingSettingsDef, BookingSlot, BookingSlots,
+    CheckInById, CheckedIn, VerifyBooking,
+};
 use serde::{Deserialize, Serialize};
 
 /// The body of every error answer: what is wrong, and a stable code.

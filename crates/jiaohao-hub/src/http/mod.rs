@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod bookings;
 pub mod calendar;
 pub mod error;
 pub mod events;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(hall())
         .merge(calendar::routes())
+        .merge(bookings::routes(&state))
         .merge(tickets(&state))
         .merge(services())
         .merge(windows(&state))

@@ -27,6 +27,8 @@ pub struct AppState {
     pub metrics: Arc<crate::engine::metrics::Metrics>,
     /// Rate limits (`limits.rs`).
     pub limits: Arc<Limits>,
+    /// The identity key, the SMS sender and what bookings answered (`bookings.rs`).
+    pub bookings: Arc<crate::http::bookings::BookingDesk>,
 }
 
 impl AppState {

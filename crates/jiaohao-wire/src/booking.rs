@@ -1,0 +1,127 @@
+//! The JSON of appointments (预约): slots, booking, verifying, cancelling, checking in, the
+//! admin's list and a service's booking settings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::IssuedTicket;
+
+/// `GET /api/bookings/slots`: a service's slots on a day, or why the day cannot be booked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingSlots {
+    pub service: String,
+    pub date: String,
+    /// Whether the day can be booked at all.
+    pub bookable: bool,
+    /// Why not, in Chinese and English, when it cannot.
+    pub reason: Option<String>,
+    pub slots: Vec<BookingSlot>,
+    /// The days that can be booked now (`YYYY-MM-DD`).
+    pub days: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingSlot {
+    pub start: String,
+    pub end: String,
+    pub capacity: u32,
+    pub remaining: u32,
+}
+
+/// `POST /api/bookings`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingRequest {
+    pub service: String,
+    pub date: String,
+    pub start: String,
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+}
+
+/// The answer to `POST /api/bookings` (201).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingCreated {
+    /// 8 characters without 0/O/1/I.
+    pub code: String,
+    pub service: String,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    /// Needed to cancel; shown to the citizen only.
+    pub cancel_token: String,
+    /// The booking's page.
+    pub url: String,
+    pub verified: bool,
+}
+
+/// `POST /api/bookings/{code}/verify`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBooking {
+    pub sms_code: String,
+}
+
+/// `POST /api/bookings/check-in`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInById {
+    pub id_number: String,
+}
+
+/// The answer to a check-in: the ticket as `POST /api/tickets` answers it, and the booking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckedIn {
+    #[serde(flatten)]
+    pub ticket: IssuedTicket,
+    pub booking: String,
+}
+
+/// One booking as staff see it (`GET /api/bookings`): the ID number masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BookingEntry {
+    pub code: String,
+    pub service: String,
+    pub date: String,
+    pub start: String,
+    pub end: String,
+    /// `booked`, `lapsed`, `verified`, `cancelled`, `checked_in`, `served` or `no_show`.
+    pub status: String,
+    pub masked_id: String,
+    pub booked_at: String,
+    /// The ticket its check-in issued, today.
+    pub ticket: Option<String>,
+}
+
+/// A service's booking settings (`GET`/`PUT /api/services/{code}/booking`). On `PUT`, leave
+/// out `capacities` and give `share_pct` to spread that share of the daily cap over the slots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookingSettingsDef {
+    pub slot_min: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_pct: Option<u8>,
+    #[serde(default)]
+    pub capacities: Vec<u32>,
+    #[serde(default = "five")]
+    pub days_ahead: u8,
+    #[serde(default = "minutes_120")]
+    pub cancel_before_min: u32,
+    #[serde(default = "minutes_30")]
+    pub check_in_before_min: u32,
+    #[serde(default = "minutes_15")]
+    pub check_in_after_min: u32,
+}
+
+fn five() -> u8 {
+    5
+}
+fn minutes_120() -> u32 {
+    120
+}
+fn minutes_30() -> u32 {
+    30
+}
+fn minutes_15() -> u32 {
+    15
+}

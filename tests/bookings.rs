@@ -1,0 +1,339 @@
+//! Appointments (预约) over HTTP: settings, slots, booking from a phone with the SMS code,
+//! checking in at the kiosk (by code and by ID number) inside its window, cancelling, the
+//! no-show bar, 50 bookings at once for 5 places, the admin's list with masked ID numbers,
+//! the erasure of names and phones, and no ID number in clear anywhere in the database.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{TestHub, send, send_json};
+use jiaohao_core::identity::check_character;
+use jiaohao_wire as wire;
+
+/// A valid ID number, different for each `n` below 1000.
+fn id_number(n: u32) -> String {
+    let first17 = format!("11010519900{:01}{:02}{:03}", 1 + n % 9, 1 + n % 28, n);
+    let check = char::from(check_character(first17.as_bytes()));
+    format!("{first17}{check}")
+}
+
+fn phone(n: u32) -> String {
+    format!("138{n:08}")
+}
+
+/// Exit-entry takes bookings: 16 half-hour slots of `places` each.
+async fn take_bookings(hub: &TestHub, places: u32) {
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"slot_min": 30, "capacities": vec![places; 16]}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+async fn book(hub: &TestHub, n: u32, date: &str, start: &str) -> crate::support::Reply {
+    send_json(
+        &hub.public,
+        Method::POST,
+        "/api/bookings",
+        json!({"service": "exit_entry", "date": date, "start": start, "name": "张三",
+            "id_number": id_number(n), "phone": phone(n)}),
+    )
+    .await
+}
+
+async fn verify(hub: &TestHub, n: u32, code: &str) {
+    let sms = hub.sms_code(&phone(n)).expect("an SMS code was sent");
+    let reply = send_json(
+        &hub.public,
+        Method::POST,
+        &format!("/api/bookings/{code}/verify"),
+        json!({"sms_code": sms}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+}
+
+async fn booked(hub: &TestHub, n: u32, date: &str, start: &str) -> wire::BookingCreated {
+    let reply = book(hub, n, date, start).await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let created: wire::BookingCreated = reply.json();
+    verify(hub, n, &created.code).await;
+    created
+}
+
+#[tokio::test]
+async fn a_citizen_books_verifies_and_checks_in_inside_the_window() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let reply = send(hub.public.request(
+        Method::GET,
+        "/api/bookings/slots?service=exit_entry&date=2026-11-24",
+    ))
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let slots: wire::BookingSlots = reply.json();
+    assert!(slots.bookable);
+    assert_eq!(slots.slots.len(), 16);
+    assert_eq!(slots.slots[0].start, "08:30");
+    assert_eq!(
+        slots.days.len(),
+        5,
+        "five working days ahead: {:?}",
+        slots.days
+    );
+    assert!(
+        !slots.days.contains(&"2026-11-28".to_owned()),
+        "Saturday is closed"
+    );
+    // Saturday cannot be booked, and says why.
+    let saturday: wire::BookingSlots = send(hub.public.request(
+        Method::GET,
+        "/api/bookings/slots?service=exit_entry&date=2026-11-28",
+    ))
+    .await
+    .json();
+    assert!(!saturday.bookable && saturday.reason.is_some());
+
+    // A wrong check character is a 400 that says so in both languages.
+    let mut wrong = id_number(1);
+    wrong.replace_range(17.., if wrong.ends_with('1') { "2" } else { "1" });
+    let reply = send_json(
+        &hub.public,
+        Method::POST,
+        "/api/bookings",
+        json!({"service": "exit_entry", "date": "2026-11-24", "start": "09:00", "name": "张三",
+            "id_number": wrong, "phone": phone(1)}),
+    )
+    .await;
+    reply.expect_error(400, "id_number_check");
+    assert!(reply.body.contains("校验位") && reply.body.contains("check character"));
+
+    let reply = book(&hub, 1, "2026-11-24", "09:00").await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let created: wire::BookingCreated = reply.json();
+    assert_eq!(created.code.len(), 8);
+    assert!(!created.verified);
+    assert_eq!(created.end, "09:30");
+    book(&hub, 1, "2026-11-24", "10:00")
+        .await
+        .expect_error(409, "already_booked");
+    let wrong_code = send_json(
+        &hub.public,
+        Method::POST,
+        &format!("/api/bookings/{}/verify", created.code),
+        json!({"sms_code": "000000x"}),
+    )
+    .await;
+    wrong_code.expect_error(400, "wrong_sms_code");
+    verify(&hub, 1, &created.code).await;
+
+    // The admin's list shows the ID number masked.
+    let reply = send(
+        hub.admin
+            .request(Method::GET, "/api/bookings?date=2026-11-24"),
+    )
+    .await;
+    let list: Vec<wire::BookingEntry> = reply.json();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].status, "verified");
+    assert_eq!(
+        list[0].masked_id,
+        format!("1101**********{}", &id_number(1)[14..])
+    );
+    send(
+        hub.public
+            .request(Method::GET, "/api/bookings?date=2026-11-24"),
+    )
+    .await
+    .expect_error(401, "unauthorized");
+
+    // Tuesday 08:29: too early; 08:31: checked in, queued by its slot start.
+    hub.set_time("2026-11-24T08:29:00+08:00");
+    let path = format!("/api/bookings/{}/check-in", created.code);
+    let early = send(hub.kiosk.request(Method::POST, &path)).await;
+    early.expect_error(409, "check_in_too_early");
+    assert!(early.body.contains("08:30"), "{early:?}");
+    hub.set_time("2026-11-24T08:31:00+08:00");
+    let reply = send_json(
+        &hub.kiosk,
+        Method::POST,
+        "/api/bookings/check-in",
+        json!({"id_number": id_number(1)}),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let checked: wire::CheckedIn = reply.json();
+    assert_eq!(checked.booking, created.code);
+    assert!(checked.ticket.number.starts_with('E'), "{checked:?}");
+    send(hub.kiosk.request(Method::POST, &path))
+        .await
+        .expect_error(409, "booking_not_active");
+    send_json(
+        &hub.kiosk,
+        Method::POST,
+        "/api/bookings/check-in",
+        json!({"id_number": id_number(2)}),
+    )
+    .await
+    .expect_error(404, "no_booking_today");
+
+    // Another, checked in too late, is offered a walk-in ticket.
+    hub.set_time("2026-11-24T10:00:00+08:00");
+    let late = booked(&hub, 3, "2026-11-25", "09:00").await;
+    hub.set_time("2026-11-25T09:16:00+08:00");
+    let reply = send(hub.kiosk.request(
+        Method::POST,
+        &format!("/api/bookings/{}/check-in", late.code),
+    ))
+    .await;
+    reply.expect_error(409, "check_in_too_late");
+    assert!(reply.body.contains("现场取号"), "{reply:?}");
+
+    // No ID number in clear anywhere in the file.
+    let mut hub = hub;
+    hub.halt().await;
+    let mut bytes = std::fs::read(&hub.db).unwrap();
+    bytes.extend(std::fs::read(jiaohao_store::wal_path(&hub.db)).unwrap_or_default());
+    for n in [1, 3] {
+        let id = id_number(n);
+        assert!(
+            !bytes.windows(18).any(|w| w == id.as_bytes()),
+            "the database holds {id} in clear"
+        );
+    }
+}
+
+#[tokio::test]
+async fn cancelling_needs_the_token_and_closes_two_hours_before() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let created = booked(&hub, 1, "2026-11-24", "09:00").await;
+    let path = |token: &str| format!("/api/bookings/{}?cancel_token={token}", created.code);
+    send(hub.public.request(Method::DELETE, &path("nope")))
+        .await
+        .expect_error(403, "wrong_cancel_token");
+    hub.set_time("2026-11-24T07:01:00+08:00");
+    send(
+        hub.public
+            .request(Method::DELETE, &path(&created.cancel_token)),
+    )
+    .await
+    .expect_error(409, "cancel_too_late");
+    hub.set_time("2026-11-24T07:00:00+08:00");
+    let reply = send(
+        hub.public
+            .request(Method::DELETE, &path(&created.cancel_token)),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // The place is free again, and the person may book again that day.
+    let slots: wire::BookingSlots = send(hub.public.request(
+        Method::GET,
+        "/api/bookings/slots?service=exit_entry&date=2026-11-25",
+    ))
+    .await
+    .json();
+    assert_eq!(slots.slots[1].remaining, 2);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn three_missed_bookings_bar_booking_for_30_days() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    // Booked on Monday for Tuesday, Wednesday and Thursday; never came.
+    for date in ["2026-11-24", "2026-11-25", "2026-11-26"] {
+        booked(&hub, 7, date, "09:00").await;
+    }
+    hub.set_time("2026-11-26T09:16:00+08:00");
+    book(&hub, 7, "2026-11-27", "09:00")
+        .await
+        .expect_error(409, "booking_barred");
+    // Another person books as before.
+    assert_eq!(book(&hub, 8, "2026-11-27", "09:00").await.status, 201);
+    // 30 days after the third miss the bar is over.
+    hub.set_time("2026-12-28T09:00:00+08:00");
+    assert_eq!(book(&hub, 7, "2026-12-29", "09:00").await.status, 201);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn fifty_bookings_at_once_for_five_places_give_exactly_five() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 5).await;
+    let answers =
+        futures_util::future::join_all((100..150).map(|n| book(&hub, n, "2026-11-24", "09:00")))
+            .await;
+    let created = answers.iter().filter(|r| r.status == 201).count();
+    let full = answers
+        .iter()
+        .filter(|r| r.status == 409 && r.body.contains("slot_full"))
+        .count();
+    assert_eq!(
+        (created, full),
+        (5, 45),
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    // After a restart the log agrees.
+    let hub = hub.restart().await;
+    let slots: wire::BookingSlots = send(hub.public.request(
+        Method::GET,
+        "/api/bookings/slots?service=exit_entry&date=2026-11-24",
+    ))
+    .await
+    .json();
+    assert_eq!(slots.slots[1].start, "09:00");
+    assert_eq!(slots.slots[1].remaining, 0);
+    let list: Vec<wire::BookingEntry> = send(
+        hub.admin
+            .request(Method::GET, "/api/bookings?date=2026-11-24"),
+    )
+    .await
+    .json();
+    assert_eq!(list.len(), 5);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn names_and_phones_are_erased_30_days_after_the_booking() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let created = booked(&hub, 1, "2026-11-24", "09:00").await;
+    let row = |db: &std::path::Path| -> (Option<String>, Option<String>) {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.query_row(
+            "SELECT name, phone FROM booking_contacts WHERE code = ?1",
+            [&created.code],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap()
+    };
+    hub.set_time("2026-12-24T10:00:00+08:00");
+    let hub = hub.restart().await;
+    assert_eq!(
+        row(&hub.db),
+        (Some("张三".into()), Some(phone(1))),
+        "kept 30 days"
+    );
+    hub.set_time("2026-12-26T10:00:00+08:00");
+    // The job runs at start and every hour.
+    let hub = hub.restart().await;
+    let deadline = std::time::Instant::now() + crate::support::WAIT;
+    while row(&hub.db) != (None, None) {
+        assert!(std::time::Instant::now() < deadline, "not erased");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The booking itself stays in the log with its masked ID.
+    let list: Vec<wire::BookingEntry> = send(
+        hub.admin
+            .request(Method::GET, "/api/bookings?date=2026-11-24"),
+    )
+    .await
+    .json();
+    assert_eq!(list.len(), 1);
+    hub.stop().await;
+}
