@@ -388,6 +388,35 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
             Kiosk,
             json!({"kind": "printer", "message": "paper end"}),
         ),
+        (
+            "PUT",
+            "/api/services/{code}/booking",
+            "/api/services/exit_entry/booking",
+            Admin,
+            json!({"slot_min": 30, "share_pct": 20}),
+        ),
+        (
+            "POST",
+            "/api/bookings",
+            "/api/bookings",
+            Public,
+            json!({"service": "exit_entry", "date": "2026-11-24", "start": "09:00", "name": "张三",
+                "id_number": "11010519491231002X", "phone": "13800138000"}),
+        ),
+        (
+            "POST",
+            "/api/bookings/{code}/verify",
+            "/api/bookings/ABCD2345/verify",
+            Public,
+            json!({"sms_code": "123456"}),
+        ),
+        (
+            "POST",
+            "/api/bookings/check-in",
+            "/api/bookings/check-in",
+            Kiosk,
+            json!({"id_number": "11010519491231002X"}),
+        ),
         // Last: a mutated calendar may close the hall for the routes after it.
         (
             "PUT",
