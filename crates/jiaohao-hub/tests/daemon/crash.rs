@@ -69,6 +69,8 @@ impl HubProcess {
             // One kiosk issues tickets as fast as the hub answers and the test then reads
             // every ticket back from one address: no rate limits here.
             .args(["--ticket-limit", "off", "--public-limit", "off"])
+            .arg("--sms-sink")
+            .arg(db.with_file_name("sms.txt"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -414,4 +416,113 @@ async fn a_backup_taken_while_serving_restores_the_hall() {
     let kiosk = public.with_token(create_token(&restored, "kiosk"));
     let next = kiosk.issue_ticket("hukou", false, None).await.unwrap();
     assert_eq!(next.number, "A021");
+}
+
+/// A valid ID number, different for each `n` below 1000.
+fn id_number(n: u32) -> String {
+    let first17 = format!("11010519900{:01}{:02}{:03}", 1 + n % 9, 1 + n % 28, n);
+    let check = char::from(jiaohao_core::identity::check_character(first17.as_bytes()));
+    format!("{first17}{check}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_bookings_survive_kill_9_and_never_overfill_a_slot() {
+    use reqwest::Method;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let admin_token = create_token(&db, "admin");
+    let mut hub = HubProcess::start(&db, dir.path().join("first.log"));
+    hub.ready().await;
+    let admin = Client::new(&hub.url).with_token(&admin_token);
+    // Exit-entry gets hours and a cap, then slots of 5 places.
+    let mut service: serde_json::Value = jiaohao_testkit::send(
+        admin.request(Method::GET, "/api/services/exit_entry"),
+    )
+    .await
+    .json();
+    service["hours"] = serde_json::json!(["08:00", "18:00"]);
+    service["daily_cap"] = serde_json::json!(500);
+    let reply =
+        jiaohao_testkit::send_json(&admin, Method::PUT, "/api/services/exit_entry", service).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let reply = jiaohao_testkit::send_json(
+        &admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        serde_json::json!({"slot_min": 60, "capacities": vec![5; 10]}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let slots: wire::BookingSlots = jiaohao_testkit::send(
+        admin.request(Method::GET, "/api/bookings/slots?service=exit_entry&date=2000-01-01"),
+    )
+    .await
+    .json();
+    let date = slots.days.first().expect("a bookable day").clone();
+
+    // 50 phones book the 08:00 slot at once; the hub dies after the first answers.
+    let public = Client::new(&hub.url);
+    let (answers_tx, mut answers) = mpsc::unbounded_channel();
+    for n in 0..50u32 {
+        let (public, answers_tx, date) = (public.clone(), answers_tx.clone(), date.clone());
+        tokio::spawn(async move {
+            let body = serde_json::json!({"service": "exit_entry", "date": date, "start": "08:00",
+                "name": "张三", "id_number": id_number(n), "phone": format!("139{n:08}")});
+            let sent = public.request(Method::POST, "/api/bookings").json(&body).send().await;
+            if let Ok(response) = sent {
+                let status = response.status().as_u16();
+                let text = response.text().await.unwrap_or_default();
+                let _ = answers_tx.send((status, text));
+            }
+        });
+    }
+    drop(answers_tx);
+    let mut acknowledged = Vec::new();
+    let mut refused = 0;
+    while let Some((status, text)) = tokio::time::timeout(WAIT, answers.recv()).await.unwrap() {
+        match status {
+            201 => {
+                let created: wire::BookingCreated = serde_json::from_str(&text).unwrap();
+                acknowledged.push(created.code);
+            }
+            409 => refused += 1,
+            other => panic!("unexpected answer {other}: {text}"),
+        }
+        if acknowledged.len() + refused >= 8 {
+            break;
+        }
+    }
+    hub.signal("KILL");
+    assert!(hub.exit_within(WAIT).await.is_some(), "the hub dies");
+    assert!(acknowledged.len() <= 5);
+
+    // The log holds every acknowledged booking, and at most 5 for the slot.
+    let store = Store::open_read_only(&db).expect("the log opens");
+    let mut logged = BTreeSet::new();
+    store
+        .for_each_record_after(0, |record| {
+            if let Event::BookingMade { code, .. } = record.event {
+                logged.insert(code.to_string());
+            }
+        })
+        .expect("the log reads back");
+    drop(store);
+    assert!(logged.len() <= 5, "{logged:?}");
+    for code in &acknowledged {
+        assert!(logged.contains(code), "acknowledged booking {code} is lost");
+    }
+    // Started again, the hub agrees with its log.
+    let mut again = HubProcess::start(&db, dir.path().join("second.log"));
+    again.ready().await;
+    let admin = Client::new(&again.url).with_token(&admin_token);
+    let slots: wire::BookingSlots = jiaohao_testkit::send(admin.request(
+        Method::GET,
+        &format!("/api/bookings/slots?service=exit_entry&date={date}"),
+    ))
+    .await
+    .json();
+    let held = slots.slots[0].capacity - slots.slots[0].remaining;
+    assert_eq!(held as usize, logged.len());
+    again.signal("TERM");
+    assert!(again.exit_within(WAIT).await.is_some());
 }
