@@ -92,6 +92,7 @@ fn residence_permit() -> wire::ServiceDef {
         fee_note_zh: "免费".into(),
         fee_note_en: "Free of charge".into(),
         enabled: true,
+        identity: None,
     }
 }
 

@@ -337,3 +337,62 @@ async fn names_and_phones_are_erased_30_days_after_the_booking() {
     assert_eq!(list.len(), 1);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_service_that_needs_the_id_issues_one_ticket_per_person_and_day() {
+    let hub = TestHub::start_with(|config| config.green_channel_age = Some(70)).await;
+    let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
+        .await
+        .json();
+    hukou["identity"] = json!("required");
+    let reply = send_json(&hub.admin, Method::PUT, "/api/services/hukou", hukou).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let saved: wire::ServiceDef = reply.json();
+    assert_eq!(saved.identity.as_deref(), Some("required"));
+    send_json(
+        &hub.kiosk,
+        Method::POST,
+        "/api/tickets",
+        json!({"service": "hukou"}),
+    )
+    .await
+    .expect_error(409, "identity_required");
+    let ticket = |id: String| {
+        let kiosk = hub.kiosk.clone();
+        async move {
+            let reply = send_json(
+                &kiosk,
+                Method::POST,
+                "/api/tickets",
+                json!({"service": "hukou", "id_number": id}),
+            )
+            .await;
+            assert_eq!(reply.status, 201, "{reply:?}");
+            reply.json::<wire::IssuedTicket>()
+        }
+    };
+    let first = ticket(id_number(1)).await;
+    let again = ticket(id_number(1)).await;
+    assert_eq!(
+        (first.number.as_str(), again.number.as_str()),
+        ("A001", "A001")
+    );
+    assert_eq!(
+        first.token, again.token,
+        "a second request reprints the first ticket"
+    );
+    assert!(!first.green_channel, "born 1990: no green channel by age");
+    // Born 31 December 1949: 76 on 23 November 2026, green by age.
+    let elder = ticket("11010519491231002X".into()).await;
+    assert_eq!(elder.number, "A002");
+    assert!(elder.green_channel);
+    send_json(
+        &hub.kiosk,
+        Method::POST,
+        "/api/tickets",
+        json!({"service": "hukou", "id_number": "110105194912310021"}),
+    )
+    .await
+    .expect_error(400, "id_number_check");
+    hub.stop().await;
+}

@@ -152,6 +152,7 @@ impl LogBuilder {
                 fee_note_zh: String::new(),
                 fee_note_en: String::new(),
                 enabled: true,
+                identity_required: false,
             }));
         }
         for (index, services) in WINDOWS.iter().enumerate() {

@@ -169,6 +169,7 @@ impl Client {
                 .json(&wire::IssueTicketRequest {
                     service: service.to_owned(),
                     green_channel,
+                    id_number: None,
                 });
         if let Some(key) = idempotency_key {
             builder = builder.header("Idempotency-Key", key);

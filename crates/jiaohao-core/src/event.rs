@@ -47,6 +47,16 @@ pub enum Command {
         /// A retry with the same key returns the same ticket instead of a second one.
         idempotency_key: Option<String>,
     },
+    /// Issues a ticket to a known person (the kiosk read or was given their ID number): one
+    /// per person, service and day; a second request issues nothing and the caller reprints
+    /// the first ([`crate::Hall::ticket_of`]).
+    IssueForPerson {
+        service: ServiceCode,
+        green_channel: bool,
+        token: String,
+        idempotency_key: Option<String>,
+        person: PersonKey,
+    },
     CallNext {
         window: WindowNumber,
     },
@@ -193,6 +203,12 @@ pub enum Event {
         service: ServiceCode,
         settings: Option<BookingSettings>,
     },
+    /// Follows the [`Event::TicketIssued`] of a ticket issued to a known person (a booking's
+    /// check-in, or a kiosk that read the ID card).
+    TicketHolder {
+        ticket: TicketId,
+        person: PersonKey,
+    },
     BookingMade {
         code: BookingCode,
         service: ServiceCode,
@@ -240,6 +256,7 @@ impl Event {
             Event::WindowResumed { .. } => "window_resumed",
             Event::TicketRated { .. } => "ticket_rated",
             Event::BookingConfigured { .. } => "booking_configured",
+            Event::TicketHolder { .. } => "ticket_holder",
             Event::BookingMade { .. } => "booking_made",
             Event::BookingVerified { .. } => "booking_verified",
             Event::BookingCancelled { .. } => "booking_cancelled",

@@ -161,6 +161,8 @@ pub struct Hall {
     /// Tickets issued today by a booking's check-in, per booked service: they do not count
     /// against the walk-ins' share of the daily cap.
     checked_in_today: BTreeMap<ServiceCode, u32>,
+    /// Today's ticket of each known person per service.
+    holders: HashMap<(PersonKey, ServiceCode), TicketId>,
 }
 
 impl Hall {
@@ -215,6 +217,7 @@ impl Hall {
             policy: Policy::default(),
             registry: registry.clone(),
             checked_in_today: BTreeMap::new(),
+            holders: HashMap::new(),
         };
         hall.refresh_loads();
         hall
@@ -395,6 +398,11 @@ impl Hall {
             .settings(code)
             .map_or(0, BookingSettings::booked_capacity);
         Some(cap.saturating_sub(reserved))
+    }
+
+    /// A known person's ticket of a service today (the one a second request reprints).
+    pub fn ticket_of(&self, person: &PersonKey, service: &ServiceCode) -> Option<&Ticket> {
+        self.ticket(*self.holders.get(&(person.clone(), service.clone()))?)
     }
 
     fn walk_ins_today(&self, code: &ServiceCode) -> u32 {
@@ -587,7 +595,39 @@ impl Hall {
                 green_channel,
                 token,
                 idempotency_key,
-            } => self.decide_issue(service, *green_channel, token, idempotency_key, now, false),
+            } => {
+                if self
+                    .services
+                    .get(service)
+                    .is_some_and(|s| s.identity_required)
+                {
+                    return Err(Error::booking(
+                        "identity_required",
+                        "该业务需凭身份证取号，请刷身份证或输入身份证号码；this service issues tickets only with an ID card: lay it on the reader or type its number",
+                    ));
+                }
+                self.decide_issue(service, *green_channel, token, idempotency_key, now, false)
+            }
+            Command::IssueForPerson {
+                service,
+                green_channel,
+                token,
+                idempotency_key,
+                person,
+            } => {
+                if self.ticket_of(person, service).is_some() {
+                    return Ok(Vec::new());
+                }
+                let mut events =
+                    self.decide_issue(service, *green_channel, token, idempotency_key, now, false)?;
+                if let Some(ticket) = issued_id(&events) {
+                    events.push(Event::TicketHolder {
+                        ticket,
+                        person: person.clone(),
+                    });
+                }
+                Ok(events)
+            }
             Command::CallNext { window } => {
                 let (window, mut events) = self.start_call(*window)?;
                 let choice = self.policy.choose(&self.queues, self.caller(window));
@@ -1101,13 +1141,11 @@ impl Hall {
         }
         let mut events =
             self.decide_issue(&booking.service, green_channel, token, &None, now, true)?;
-        let ticket = events
-            .iter()
-            .find_map(|event| match event {
-                Event::TicketIssued { id, .. } => Some(*id),
-                _ => None,
-            })
-            .expect("an issue that holds makes a ticket");
+        let ticket = issued_id(&events).expect("an issue that holds makes a ticket");
+        events.push(Event::TicketHolder {
+            ticket,
+            person: booking.person.clone(),
+        });
         events.push(Event::BookingCheckedIn {
             code: code.clone(),
             ticket,
@@ -1345,6 +1383,12 @@ impl Hall {
                     self.registry.booking.remove(service);
                 }
             },
+            Event::TicketHolder { ticket, person } => {
+                if let Some(found) = self.ticket(*ticket) {
+                    let key = (person.clone(), found.service.clone());
+                    self.holders.insert(key, *ticket);
+                }
+            }
             Event::BookingMade {
                 code,
                 service,
@@ -1430,6 +1474,7 @@ impl Hall {
         self.handling.clear();
         self.last_finished.clear();
         self.checked_in_today.clear();
+        self.holders.clear();
         self.registry.start_day(at);
         for window in self.windows.values_mut() {
             window.state = WindowState::Closed;
@@ -1629,4 +1674,12 @@ fn not_active(code: &BookingCode, status: BookingStatus) -> Error {
             status.as_str().replace('_', " ")
         ),
     )
+}
+
+/// The ticket an issue's events issued.
+fn issued_id(events: &[Event]) -> Option<TicketId> {
+    events.iter().find_map(|event| match event {
+        Event::TicketIssued { id, .. } => Some(*id),
+        _ => None,
+    })
 }

@@ -401,6 +401,7 @@ impl History {
             }
             // Bookings live in the hall's registry; a report meets them through their tickets.
             Event::BookingConfigured { .. }
+            | Event::TicketHolder { .. }
             | Event::BookingMade { .. }
             | Event::BookingVerified { .. }
             | Event::BookingCancelled { .. } => {}

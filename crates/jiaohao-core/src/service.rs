@@ -27,6 +27,9 @@ pub struct Service {
     pub fee_note_zh: String,
     pub fee_note_en: String,
     pub enabled: bool,
+    /// Tickets only with the citizen's ID number (`identity = "required"`): one ticket per
+    /// person a day, a second request reprints the first (against ticket hoarding, 号贩子).
+    pub identity_required: bool,
 }
 
 impl Service {
@@ -54,6 +57,7 @@ impl Service {
             fee_note_zh: String::new(),
             fee_note_en: String::new(),
             enabled: true,
+            identity_required: false,
         }
     }
 
@@ -91,6 +95,12 @@ impl Service {
     pub fn with_fee_note(mut self, zh: impl Into<String>, en: impl Into<String>) -> Service {
         self.fee_note_zh = zh.into();
         self.fee_note_en = en.into();
+        self
+    }
+
+    /// Whether tickets need the citizen's ID number.
+    pub fn with_identity_required(mut self, required: bool) -> Service {
+        self.identity_required = required;
         self
     }
 

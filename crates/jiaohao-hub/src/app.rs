@@ -32,6 +32,9 @@ pub struct HubConfig {
     pub identity_key: Option<PathBuf>,
     /// Where booking SMS go; with none, bookings are refused.
     pub sms: crate::sms::SmsSender,
+    /// Citizens at least this old by their ID number get the green channel without asking
+    /// (when the kiosk sends the ID number); `None`: off.
+    pub green_channel_age: Option<u8>,
 }
 
 impl HubConfig {
@@ -44,6 +47,7 @@ impl HubConfig {
             backup: None,
             identity_key: None,
             sms: crate::sms::SmsSender::None,
+            green_channel_age: None,
         }
     }
 }
@@ -79,7 +83,11 @@ impl Hub {
             clock,
             metrics: outputs.metrics,
             limits: Arc::new(Limits::new(config.limits)),
-            bookings: Arc::new(crate::http::bookings::BookingDesk::new(key, config.sms)),
+            bookings: Arc::new(crate::http::bookings::BookingDesk::new(
+                key,
+                config.sms,
+                config.green_channel_age,
+            )),
         };
         Ok(Hub {
             state,

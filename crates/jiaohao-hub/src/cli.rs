@@ -76,6 +76,10 @@ enum Top {
         /// the hub takes no bookings.
         #[arg(long, env = "JIAOHAO_HUB_SMS_COMMAND", value_name = "PROGRAM")]
         sms_command: Option<PathBuf>,
+        /// Citizens at least this old by the ID number the kiosk sends get the green channel
+        /// without asking (e.g. 70); off when not given.
+        #[arg(long, env = "JIAOHAO_HUB_GREEN_CHANNEL_AGE", value_parser = clap::value_parser!(u8).range(1..=150))]
+        green_channel_age: Option<u8>,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -188,6 +192,7 @@ pub fn main() -> anyhow::Result<()> {
             identity_key,
             sms_sink,
             sms_command,
+            green_channel_age,
             config: _,
             log_format,
         } => {
@@ -211,6 +216,7 @@ pub fn main() -> anyhow::Result<()> {
                     keep: backup_keep as usize,
                 }),
                 identity_key,
+                green_channel_age,
                 sms: match (sms_sink, sms_command) {
                     (Some(file), _) => crate::sms::SmsSender::File(file),
                     (None, Some(program)) => crate::sms::SmsSender::Command(program),

@@ -23,6 +23,7 @@ pub fn service_to_wire(service: &Service) -> wire::ServiceDef {
         fee_note_zh: service.fee_note_zh.clone(),
         fee_note_en: service.fee_note_en.clone(),
         enabled: service.enabled,
+        identity: service.identity_required.then(|| "required".to_owned()),
     }
 }
 
@@ -46,6 +47,15 @@ pub fn service_from_wire(def: &wire::ServiceDef) -> Result<Service, Error> {
         fee_note_zh: def.fee_note_zh.clone(),
         fee_note_en: def.fee_note_en.clone(),
         enabled: def.enabled,
+        identity_required: match def.identity.as_deref() {
+            None | Some("none") => false,
+            Some("required") => true,
+            Some(other) => {
+                return Err(Error::invalid(format!(
+                    "identity is 'required' or 'none', not '{other}'"
+                )));
+            }
+        },
     };
     service.validate()?;
     Ok(service)

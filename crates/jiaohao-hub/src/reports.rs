@@ -812,6 +812,10 @@ pub fn audit_entries(
                 entry.detail = format!("booking {code} for {date} {start}, {masked_id}");
             }
             Event::BookingVerified { code } => entry.detail = format!("booking {code} verified"),
+            Event::TicketHolder { ticket: id, .. } => {
+                ticket(id, &mut entry);
+                entry.detail = "issued to a known person (ID number)".into();
+            }
             Event::BookingCancelled { code } => entry.detail = format!("booking {code} cancelled"),
             Event::BookingCheckedIn {
                 code, ticket: id, ..

@@ -17,7 +17,7 @@ use jiaohao_core::{
 use serde::{Deserialize, Serialize};
 
 /// Every event kind this version reads and writes (the `type` of a stored event).
-pub const KNOWN_KINDS: [&str; 22] = [
+pub const KNOWN_KINDS: [&str; 23] = [
     "day_started",
     "hall_configured",
     "calendar_configured",
@@ -36,6 +36,7 @@ pub const KNOWN_KINDS: [&str; 22] = [
     "window_resumed",
     "ticket_rated",
     "booking_configured",
+    "ticket_holder",
     "booking_made",
     "booking_verified",
     "booking_cancelled",
@@ -237,6 +238,10 @@ fn yes() -> bool {
     true
 }
 
+fn is_false(value: &bool) -> bool {
+    !*value
+}
+
 /// A service's definition as stored.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -262,6 +267,9 @@ pub(crate) struct StoredService {
     fee_note_en: String,
     #[serde(default = "yes")]
     enabled: bool,
+    /// Left out when false: services defined before it existed look the same.
+    #[serde(default, skip_serializing_if = "is_false")]
+    identity_required: bool,
 }
 
 /// A window's definition as stored.
@@ -321,6 +329,7 @@ impl StoredService {
             fee_note_zh: service.fee_note_zh.clone(),
             fee_note_en: service.fee_note_en.clone(),
             enabled: service.enabled,
+            identity_required: service.identity_required,
         }
     }
 
@@ -344,6 +353,7 @@ impl StoredService {
             fee_note_zh: self.fee_note_zh.clone(),
             fee_note_en: self.fee_note_en.clone(),
             enabled: self.enabled,
+            identity_required: self.identity_required,
         };
         service.validate()?;
         Ok(service)
@@ -455,6 +465,10 @@ enum StoredEvent {
     BookingConfigured {
         service: String,
         settings: Option<StoredBookingSettings>,
+    },
+    TicketHolder {
+        ticket: u64,
+        person: String,
     },
     BookingMade {
         code: String,
@@ -600,6 +614,10 @@ pub fn event_to_json(event: &Event) -> String {
             starts_at_ms: starts_at.0,
             person: person.as_str().to_owned(),
             masked_id: masked_id.clone(),
+        },
+        Event::TicketHolder { ticket, person } => StoredEvent::TicketHolder {
+            ticket: ticket.0,
+            person: person.as_str().to_owned(),
         },
         Event::BookingVerified { code } => StoredEvent::BookingVerified {
             code: code.to_string(),
@@ -783,6 +801,10 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
                 person: PersonKey::parse(&person)?,
                 masked_id: parse_masked(&masked_id)?,
             },
+            StoredEvent::TicketHolder { ticket, person } => Event::TicketHolder {
+                ticket: TicketId(ticket),
+                person: PersonKey::parse(&person)?,
+            },
             StoredEvent::BookingVerified { code } => Event::BookingVerified {
                 code: BookingCode::parse(&code)?,
             },
@@ -910,6 +932,7 @@ mod tests {
             fee_note_zh: "不收费".into(),
             fee_note_en: "Free".into(),
             enabled: true,
+            identity_required: false,
         }
     }
 
@@ -1057,6 +1080,7 @@ mod tests {
                     fee_note_zh: String::new(),
                     fee_note_en: String::new(),
                     enabled: false,
+                    identity_required: false,
                 }),
                 r#"{"type":"service_defined","service":{"code":"vehicle","name_zh":"车驾管","name_en":"Vehicles","prefix":"C","wait_target_min":30,"handling_target_min":20,"handling_estimate_min":10,"daily_cap":null,"hours":null,"documents_zh":[],"documents_en":[],"fee_note_zh":"","fee_note_en":"","enabled":false}}"#,
             ),
@@ -1135,6 +1159,13 @@ mod tests {
                     masked_id: "1101**********002X".into(),
                 },
                 r#"{"type":"booking_made","code":"ABCD2345","service":"exit_entry","date":"2026-12-08","start":"09:30","end":"10:00","starts_at_ms":1796693400000,"person":"0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a","masked_id":"1101**********002X"}"#,
+            ),
+            (
+                Event::TicketHolder {
+                    ticket: TicketId(12),
+                    person: PersonKey::parse(&"0a".repeat(32)).unwrap(),
+                },
+                r#"{"type":"ticket_holder","ticket":12,"person":"0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a"}"#,
             ),
             (
                 Event::BookingVerified {

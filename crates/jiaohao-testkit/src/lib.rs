@@ -196,10 +196,10 @@ impl TestHub {
     pub fn sms_code(&self, phone: &str) -> Option<String> {
         let text = std::fs::read_to_string(sms_sink(&self.db)).unwrap_or_default();
         text.lines()
+            .rev()
             .filter_map(|line| line.split_once('\t'))
             .filter(|(to, _)| *to == phone)
-            .filter_map(|(_, message)| six_digits(message))
-            .last()
+            .find_map(|(_, message)| six_digits(message))
     }
 
     /// Moves the hub's clock to an instant such as `2026-11-23T17:30:00+08:00`.

@@ -71,6 +71,10 @@ pub struct ServiceDef {
     pub fee_note_en: String,
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// `required`: tickets only with the citizen's ID number (one per person a day); left out
+    /// (or `none`) when not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
 }
 
 /// A window's definition, as in a `[[window]]` table of a hall file and the admin API.
@@ -249,6 +253,10 @@ pub struct IssueTicketRequest {
     pub service: String,
     #[serde(default)]
     pub green_channel: bool,
+    /// The citizen's ID number (read from the card or typed): required by a service with
+    /// `identity = "required"`, where a second request reprints the person's first ticket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_number: Option<String>,
 }
 
 /// The answer to `POST /api/tickets`: everything the kiosk shows and prints.

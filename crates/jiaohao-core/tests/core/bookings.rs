@@ -224,6 +224,7 @@ fn check_in_opens_30_minutes_before_and_closes_15_after_the_start() {
     let [
         Event::DayStarted { .. },
         Event::TicketIssued { id, .. },
+        Event::TicketHolder { .. },
         Event::BookingCheckedIn { queue_time, .. },
     ] = &events[..]
     else {
@@ -376,4 +377,60 @@ fn the_registry_outlives_the_day_and_rides_in_the_snapshot() {
     restored.apply(&Command::Tick, at(400, "00:00")).unwrap();
     assert!(restored.registry().bookings.is_empty());
     assert!(restored.registry().settings(&code("exit_entry")).is_some());
+}
+
+#[test]
+fn a_service_that_needs_the_id_issues_one_ticket_per_person_and_day() {
+    let mut hall = hall();
+    let hukou = Service::new(
+        code("hukou"),
+        Prefix::parse("A").unwrap(),
+        "户籍",
+        "Household",
+    )
+    .with_identity_required(true);
+    hall.apply(&Command::AddService(hukou), at(0, "08:00"))
+        .unwrap();
+    let plain = hall.apply(
+        &Command::IssueTicket {
+            service: code("hukou"),
+            green_channel: false,
+            token: "walk-in-token-00000001".into(),
+            idempotency_key: None,
+        },
+        at(0, "09:00"),
+    );
+    assert_eq!(refusal(plain), "identity_required");
+    let issue = |hall: &mut Hall, who: u8, n: u32| {
+        hall.apply(
+            &Command::IssueForPerson {
+                service: code("hukou"),
+                green_channel: false,
+                token: format!("person-token-{n:08}"),
+                idempotency_key: None,
+                person: person(who),
+            },
+            at(0, "09:01"),
+        )
+        .unwrap()
+    };
+    let first = issue(&mut hall, 1, 1);
+    assert!(matches!(
+        first[..],
+        [Event::TicketIssued { .. }, Event::TicketHolder { .. }]
+    ));
+    assert!(
+        issue(&mut hall, 1, 2).is_empty(),
+        "a second request issues nothing"
+    );
+    let reprint = hall.ticket_of(&person(1), &code("hukou")).unwrap();
+    assert_eq!(reprint.number.to_string(), "A001");
+    assert_eq!(
+        issue(&mut hall, 2, 3).len(),
+        2,
+        "another person gets a ticket"
+    );
+    // The next day the person may take one again.
+    hall.apply(&Command::Tick, at(1, "00:00")).unwrap();
+    assert!(hall.ticket_of(&person(1), &code("hukou")).is_none());
 }

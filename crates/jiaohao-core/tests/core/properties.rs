@@ -140,6 +140,11 @@ enum Op {
     Verify {
         pick: usize,
     },
+    /// Issues a ticket to one of a few known people.
+    IssueAs {
+        service: usize,
+        person: u8,
+    },
     Cancel {
         pick: usize,
     },
@@ -199,6 +204,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (0..3usize, 0..5usize, 0..4u8)
             .prop_map(|(day, slot, person)| Op::Book { day, slot, person }),
         2 => any::<usize>().prop_map(|pick| Op::Verify { pick }),
+        2 => (service(), 0..4u8).prop_map(|(service, person)| Op::IssueAs { service, person }),
         1 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
         3 => (any::<usize>(), prop::bool::weighted(0.2))
             .prop_map(|(pick, green_channel)| Op::CheckIn { pick, green_channel }),
@@ -457,6 +463,13 @@ impl Run {
                     masked_id: "1101**********002X".into(),
                 }
             }
+            Op::IssueAs { service, person } => Command::IssueForPerson {
+                service: code(SERVICES[service]),
+                green_channel: false,
+                token: self.new_token(),
+                idempotency_key: None,
+                person: PersonKey::parse(&format!("{person:02x}").repeat(16)).unwrap(),
+            },
             Op::Verify { pick } => Command::VerifyBooking {
                 code: booking_code(pick as u64 % (self.bookings + 1)),
             },

@@ -419,6 +419,7 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
         // Bookings are personal and not the hall's traffic; a check-in's ticket is announced
         // by its own `TicketIssued`.
         Event::BookingConfigured { .. }
+        | Event::TicketHolder { .. }
         | Event::BookingMade { .. }
         | Event::BookingVerified { .. }
         | Event::BookingCancelled { .. }

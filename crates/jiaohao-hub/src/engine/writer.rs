@@ -858,6 +858,18 @@ impl Writer {
                     None => Pending::Done,
                 }
             }
+            Command::IssueForPerson {
+                service, person, ..
+            } => {
+                let issued = events.iter().find_map(|event| match event {
+                    Event::TicketIssued { id, .. } => Some(*id),
+                    _ => None,
+                });
+                match issued.or_else(|| self.hall.ticket_of(person, service).map(|t| t.id)) {
+                    Some(id) => Pending::Issued(id),
+                    None => Pending::Done,
+                }
+            }
             Command::CheckIn { .. } => match events.iter().find_map(|event| match event {
                 Event::TicketIssued { id, .. } => Some(*id),
                 _ => None,

@@ -175,11 +175,25 @@ pub async fn issue_ticket(
         ),
         None => None,
     };
-    let command = Command::IssueTicket {
-        service: ServiceCode::parse(&request.service)?,
-        green_channel: request.green_channel,
-        token: crate::secret::ticket_token(),
-        idempotency_key,
+    let service = ServiceCode::parse(&request.service)?;
+    let command = match &request.id_number {
+        None => Command::IssueTicket {
+            service,
+            green_channel: request.green_channel,
+            token: crate::secret::ticket_token(),
+            idempotency_key,
+        },
+        Some(text) => {
+            let id = crate::http::bookings::id_number(text)?;
+            let desk = &state.bookings;
+            Command::IssueForPerson {
+                service,
+                green_channel: request.green_channel || desk.green_by_age(&id, &state),
+                token: crate::secret::ticket_token(),
+                idempotency_key,
+                person: desk.key.person(&id),
+            }
+        }
     };
     let answer = run(&state, &who, command).await?;
     Ok(respond(answer, StatusCode::CREATED))

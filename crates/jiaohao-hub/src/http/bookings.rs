@@ -43,16 +43,27 @@ const KEEP_CONTACT_MS: i64 = 30 * 24 * 60 * Millis::MINUTE;
 pub struct BookingDesk {
     pub key: IdentityKey,
     pub sms: SmsSender,
+    /// Citizens this old by their ID number get the green channel without asking.
+    pub green_channel_age: Option<u8>,
     answered: Mutex<HashMap<String, (Instant, wire::BookingRequest, wire::BookingCreated)>>,
 }
 
 impl BookingDesk {
-    pub fn new(key: IdentityKey, sms: SmsSender) -> BookingDesk {
+    pub fn new(key: IdentityKey, sms: SmsSender, green_channel_age: Option<u8>) -> BookingDesk {
         BookingDesk {
             key,
             sms,
+            green_channel_age,
             answered: Mutex::new(HashMap::new()),
         }
+    }
+}
+
+impl BookingDesk {
+    /// Whether the ID number shows the green channel's age today (by the hall's clock).
+    pub fn green_by_age(&self, id: &IdNumber, state: &AppState) -> bool {
+        self.green_channel_age
+            .is_some_and(|age| id.age_on(core_now(state).date) >= u32::from(age))
     }
 }
 
@@ -89,7 +100,7 @@ fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     (status, axum::Json(value)).into_response()
 }
 
-fn id_number(text: &str) -> Result<IdNumber, ApiError> {
+pub fn id_number(text: &str) -> Result<IdNumber, ApiError> {
     IdNumber::parse(text)
         .map_err(|error| ApiError::new(StatusCode::BAD_REQUEST, error.code(), error.to_string()))
 }
@@ -431,10 +442,11 @@ async fn check_in(
     state: &AppState,
     who: &Principal,
     code: BookingCode,
+    green_channel: bool,
 ) -> Result<Response, ApiError> {
     let command = Command::CheckIn {
         code: code.clone(),
-        green_channel: false,
+        green_channel,
         token: crate::secret::ticket_token(),
     };
     match state.writer.command(command, who.actor()).await? {
@@ -456,7 +468,7 @@ async fn check_in_by_code(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Kiosk, Role::Admin])?;
     let code = booking_code(&code)?;
-    check_in(&state, &who, code).await
+    check_in(&state, &who, code, false).await
 }
 
 async fn check_in_by_id(
@@ -482,7 +494,10 @@ async fn check_in_by_id(
         })
         .await?;
     match found {
-        Some(code) => check_in(&state, &who, code).await,
+        Some(code) => {
+            let green = state.bookings.green_by_age(&id, &state);
+            check_in(&state, &who, code, green).await
+        }
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "no_booking_today",

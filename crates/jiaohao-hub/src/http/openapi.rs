@@ -99,6 +99,8 @@ fn service_properties() -> serde_json::Map<String, Value> {
         "hours": {"type": ["array", "null"], "items": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}, "minItems": 2, "maxItems": 2},
         "documents_zh": strings, "documents_en": strings,
         "fee_note_zh": {"type": "string", "maxLength": 500}, "fee_note_en": {"type": "string", "maxLength": 500},
+        "identity": {"type": "string", "enum": ["none", "required"],
+            "description": "required: tickets only with the citizen's ID number, one per person a day (a second request reprints the first)"},
         "enabled": {"type": "boolean"}
     });
     match properties {
@@ -203,7 +205,8 @@ fn build_base() -> Value {
                         "now": {"type": "string", "description": "RFC 3339 with the hall's offset"},
                         "speed": {"type": "number", "minimum": 0, "description": "hall seconds per real second: 1 for a real hall, more for a simulated day, 0 for a clock that stands still"}}},
                 "IssueTicketRequest": {"type": "object", "additionalProperties": false, "required": ["service"], "properties": {
-                    "service": code(), "green_channel": {"type": "boolean"}}},
+                    "service": code(), "green_channel": {"type": "boolean"},
+                    "id_number": {"type": "string", "description": "The citizen's 18-character ID number: needed where a service requires identity; one ticket per person a day"}}},
                 "IssuedTicket": {"type": "object",
                     "required": ["number", "service", "service_name_zh", "service_name_en", "green_channel", "token", "ahead", "estimated_wait_min", "issued_at", "url", "documents", "documents_en", "fee_note_zh", "fee_note_en"],
                     "properties": {

@@ -435,11 +435,10 @@ async fn acknowledged_bookings_survive_kill_9_and_never_overfill_a_slot() {
     hub.ready().await;
     let admin = Client::new(&hub.url).with_token(&admin_token);
     // Exit-entry gets hours and a cap, then slots of 5 places.
-    let mut service: serde_json::Value = jiaohao_testkit::send(
-        admin.request(Method::GET, "/api/services/exit_entry"),
-    )
-    .await
-    .json();
+    let mut service: serde_json::Value =
+        jiaohao_testkit::send(admin.request(Method::GET, "/api/services/exit_entry"))
+            .await
+            .json();
     service["hours"] = serde_json::json!(["08:00", "18:00"]);
     service["daily_cap"] = serde_json::json!(500);
     let reply =
@@ -453,9 +452,10 @@ async fn acknowledged_bookings_survive_kill_9_and_never_overfill_a_slot() {
     )
     .await;
     assert_eq!(reply.status, 200, "{reply:?}");
-    let slots: wire::BookingSlots = jiaohao_testkit::send(
-        admin.request(Method::GET, "/api/bookings/slots?service=exit_entry&date=2000-01-01"),
-    )
+    let slots: wire::BookingSlots = jiaohao_testkit::send(admin.request(
+        Method::GET,
+        "/api/bookings/slots?service=exit_entry&date=2000-01-01",
+    ))
     .await
     .json();
     let date = slots.days.first().expect("a bookable day").clone();
@@ -468,7 +468,11 @@ async fn acknowledged_bookings_survive_kill_9_and_never_overfill_a_slot() {
         tokio::spawn(async move {
             let body = serde_json::json!({"service": "exit_entry", "date": date, "start": "08:00",
                 "name": "张三", "id_number": id_number(n), "phone": format!("139{n:08}")});
-            let sent = public.request(Method::POST, "/api/bookings").json(&body).send().await;
+            let sent = public
+                .request(Method::POST, "/api/bookings")
+                .json(&body)
+                .send()
+                .await;
             if let Ok(response) = sent {
                 let status = response.status().as_u16();
                 let text = response.text().await.unwrap_or_default();
