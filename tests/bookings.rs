@@ -396,3 +396,52 @@ async fn a_service_that_needs_the_id_issues_one_ticket_per_person_and_day() {
     .expect_error(400, "id_number_check");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_booking_page_its_qr_code_and_its_calendar_entry_are_served() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let page = send(hub.public.request(Method::GET, "/book")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/assets/book.js"), "{page:?}");
+    let created = booked(&hub, 1, "2026-11-24", "09:00").await;
+    let page = send(
+        hub.public
+            .request(Method::GET, &format!("/book/{}", created.code)),
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    let qr = send(
+        hub.public
+            .request(Method::GET, &format!("/book/{}/qr.svg", created.code)),
+    )
+    .await;
+    assert_eq!(qr.status, 200);
+    assert!(qr.content_type.starts_with("image/svg+xml") && qr.body.starts_with("<svg"));
+    let ics = send(
+        hub.public
+            .request(Method::GET, &format!("/book/{}/calendar.ics", created.code)),
+    )
+    .await;
+    assert_eq!(ics.status, 200);
+    assert!(
+        ics.body
+            .contains("DTSTART;TZID=Asia/Shanghai:20261124T090000"),
+        "{}",
+        ics.body
+    );
+    assert!(
+        ics.body
+            .contains("DTEND;TZID=Asia/Shanghai:20261124T093000")
+    );
+    assert!(!ics.body.contains("张三"), "no name in the calendar entry");
+    let script = send(hub.public.request(Method::GET, "/assets/book.js")).await;
+    assert_eq!(script.status, 200);
+    assert_eq!(
+        send(hub.public.request(Method::GET, "/book/NOTACODE0"))
+            .await
+            .status,
+        404
+    );
+    hub.stop().await;
+}

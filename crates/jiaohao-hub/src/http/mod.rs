@@ -165,6 +165,16 @@ fn pages_routes(state: &AppState) -> Router<AppState> {
         .route("/admin", get(pages::admin))
         .route("/rate/{n}", get(pages::rate))
         .route("/t/{token}", get(pages::ticket).layer(limited!(state)))
+        .route("/book", get(pages::book))
+        .route("/book/{code}", get(pages::book_code).layer(limited!(state)))
+        .route(
+            "/book/{code}/qr.svg",
+            get(pages::booking_qr).layer(limited!(state)),
+        )
+        .route(
+            "/book/{code}/calendar.ics",
+            get(pages::booking_ics).layer(limited!(state)),
+        )
         .route("/assets/{name}", get(pages::asset))
 }
 

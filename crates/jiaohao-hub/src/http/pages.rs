@@ -20,6 +20,7 @@ const COUNTER_HTML: &str = include_str!("../../assets/web/counter.html");
 const ADMIN_HTML: &str = include_str!("../../assets/web/admin.html");
 const RATE_HTML: &str = include_str!("../../assets/web/rate.html");
 const TICKET_HTML: &str = include_str!("../../assets/web/ticket.html");
+const BOOK_HTML: &str = include_str!("../../assets/web/book.html");
 const MESSAGE_HTML: &str = include_str!("../../assets/web/message.html");
 
 /// The embedded files under `/assets/`: name, content type, content.
@@ -53,6 +54,11 @@ const ASSETS: &[(&str, &str, &str)] = &[
         "ticket.js",
         "text/javascript; charset=utf-8",
         include_str!("../../assets/web/ticket.js"),
+    ),
+    (
+        "book.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/web/book.js"),
     ),
     (
         "favicon.svg",
@@ -350,4 +356,97 @@ pub async fn not_found(uri: Uri) -> Response {
     } else {
         not_found_page()
     }
+}
+
+/// The booking page (`/book`, and `/book/{code}` for a booking this phone made).
+pub async fn book(State(state): State<AppState>) -> Response {
+    html(StatusCode::OK, with_hall(BOOK_HTML, &state))
+}
+
+pub async fn book_code(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    if jiaohao_core::BookingCode::parse(&code).is_err() {
+        return not_found_page();
+    }
+    html(StatusCode::OK, with_hall(BOOK_HTML, &state))
+}
+
+/// A booking code as a QR code (SVG), for the kiosk's scanner or the citizen's screenshot.
+pub async fn booking_qr(Path(code): Path<String>) -> Response {
+    let Ok(code) = jiaohao_core::BookingCode::parse(&code) else {
+        return not_found_page();
+    };
+    let Ok(qr) = qrcode::QrCode::new(code.as_str().as_bytes()) else {
+        return not_found_page();
+    };
+    let width = qr.width();
+    let colors = qr.to_colors();
+    let quiet = 4;
+    let size = width + 2 * quiet;
+    let mut svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" shape-rendering=\"crispEdges\"><rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path fill=\"#000\" d=\""
+    );
+    for (index, color) in colors.iter().enumerate() {
+        if *color == qrcode::Color::Dark {
+            let (x, y) = (index % width + quiet, index / width + quiet);
+            svg.push_str(&format!("M{x} {y}h1v1h-1z"));
+        }
+    }
+    svg.push_str("\"/></svg>");
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        svg,
+    )
+        .into_response()
+}
+
+/// A booking as an iCalendar event, to add to the phone's calendar.
+pub async fn booking_ics(State(state): State<AppState>, Path(code): Path<String>) -> Response {
+    let Ok(code) = jiaohao_core::BookingCode::parse(&code) else {
+        return not_found_page();
+    };
+    let found = state
+        .writer
+        .read(move |context| {
+            let booking = context.hall.registry().booking(&code)?.clone();
+            let service = context.hall.service(&booking.service)?;
+            let name = format!("{} {}", service.name_zh, service.name_en);
+            Some((booking, name, context.hall.settings().clone()))
+        })
+        .await;
+    let Ok(Some((booking, service, hall))) = found else {
+        return not_found_page();
+    };
+    let stamp = |time: jiaohao_core::ClockTime| {
+        format!(
+            "{:04}{:02}{:02}T{:02}{:02}00",
+            booking.date.year,
+            booking.date.month,
+            booking.date.day,
+            time.minutes() / 60,
+            time.minutes() % 60
+        )
+    };
+    let clean = |text: &str| text.replace(['\n', '\r', ',', ';'], " ");
+    let body = format!(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//jiaohao//booking//ZH\r\nBEGIN:VEVENT\r\nUID:{code}@jiaohao\r\nDTSTAMP:{start}\r\nDTSTART;TZID={zone}:{start}\r\nDTEND;TZID={zone}:{end}\r\nSUMMARY:预约 {service} ({code})\r\nLOCATION:{hall}\r\nDESCRIPTION:请提前到取号机签到 / Check in at the kiosk: {code}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+        code = booking.code,
+        start = stamp(booking.start),
+        end = stamp(booking.end),
+        zone = clean(&hall.timezone),
+        service = clean(&service),
+        hall = clean(&hall.name_zh),
+    );
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
 }
