@@ -281,6 +281,15 @@ async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
     phone.quit().await?;
     outcome?;
 
+    // A citizen books exit-entry on a phone, from the service to the booking code.
+    let phone = driver.browser("book", 390, 844).await?;
+    let outcome = booking_page(&phone, &hub, &base, &shots).await;
+    if outcome.is_err() {
+        let _ = shot(&phone, &shots, "failed-book").await;
+    }
+    phone.quit().await?;
+    outcome?;
+
     // The load-balancing advice on the live hall, applied with one click.
     let browser = driver.browser("advice", 1920, 1080).await?;
     let outcome = advice_panel(&browser, &hub, &base, &shots).await;
@@ -526,5 +535,53 @@ async fn advice_panel(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Pa
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     shot(browser, shots, "17-admin-advice-applied").await?;
+    Ok(())
+}
+
+/// The phone booking page: service, day, slot, who (a wrong check character said at once),
+/// the SMS code from the hub's SMS sink, and the booking code with its QR code.
+async fn booking_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> Result {
+    let reply = support::send_json(
+        &hub.admin,
+        reqwest::Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"slot_min": 30, "share_pct": 30}),
+    )
+    .await;
+    if reply.status != 200 {
+        return Err(format!("booking settings: {reply:?}").into());
+    }
+    phone.goto(format!("{base}/book")).await?;
+    wait_for(phone, "[data-service=exit_entry]").await?;
+    shot(phone, shots, "20-book-service").await?;
+    phone.find(By::Css("[data-service=exit_entry]")).await?.click().await?;
+    wait_for(phone, "[data-day='2026-11-24']").await?;
+    shot(phone, shots, "21-book-day").await?;
+    phone.find(By::Css("[data-day='2026-11-24']")).await?.click().await?;
+    wait_text(phone, "[data-slot='09:00']", "剩余").await?;
+    shot(phone, shots, "22-book-slot").await?;
+    phone.find(By::Css("[data-slot='09:00']")).await?.click().await?;
+    wait_for(phone, "#id-number").await?;
+    phone.find(By::Id("name")).await?.send_keys("张三").await?;
+    let id = phone.find(By::Id("id-number")).await?;
+    id.send_keys("110105194912310021").await?;
+    wait_text(phone, "#id-note", "校验位不对").await?;
+    id.clear().await?;
+    id.send_keys("11010519491231002X").await?;
+    wait_text(phone, "#id-note", "号码格式正确").await?;
+    phone.find(By::Id("phone")).await?.send_keys("13800138000").await?;
+    shot(phone, shots, "23-book-who").await?;
+    phone.find(By::Id("send")).await?.click().await?;
+    wait_for(phone, "#sms-code").await?;
+    let code = hub
+        .sms_code("13800138000")
+        .ok_or("no SMS code was sent to 13800138000")?;
+    phone.find(By::Id("sms-code")).await?.send_keys(&code).await?;
+    shot(phone, shots, "24-book-code").await?;
+    phone.find(By::Id("verify")).await?.click().await?;
+    wait_for(phone, "#booking-code").await?;
+    wait_text(phone, "#slot", "2026-11-24 09:00").await?;
+    wait_for(phone, "#ics").await?;
+    shot(phone, shots, "25-book-done").await?;
     Ok(())
 }

@@ -39,7 +39,7 @@
 
   function step(title, ...children) {
     clear(box);
-    box.append(el("h2", {}, title), ...children);
+    box.append(el("h2", {}, title), ...children.filter((child) => child !== null && child !== undefined));
   }
 
   function back(to) {
@@ -175,7 +175,7 @@
     const tick = () => {
       const left = Math.ceil((state.resendAt - Date.now()) / 1000);
       clear(countdown);
-      if (left > 0) { countdown.append(t(left + " 秒后可重新预约获取验证码", "A new code can be asked for in " + left + " s")); setTimeout(tick, 1000); }
+      if (left > 0) { countdown.append(t(left + " 秒后可重新获取验证码", "A new code can be asked for in " + left + " s")); setTimeout(tick, 1000); }
       else countdown.append(el("button", { class: "btn secondary small", type: "button", onclick: () => who() },
         t("没收到？重新填写", "No SMS? Fill in again")));
     };
@@ -210,7 +210,7 @@
     } }, t("取消预约", "Cancel the booking"));
     step(t("预约成功", "You are booked"),
       el("div", { class: "status muted" }, t("您的预约号", "Your booking code")),
-      el("div", { class: "tnum num", id: "booking-code" }, b.code),
+      el("div", { class: "tnum num bcode", id: "booking-code" }, b.code),
       el("img", { class: "qr", src: "/book/" + b.code + "/qr.svg", alt: "QR " + b.code, width: "220", height: "220" }),
       el("div", { class: "tservice" }, t(service.name_zh, service.name_en)),
       el("div", { class: "status", id: "slot" }, b.date + " " + b.start + "–" + b.end),
