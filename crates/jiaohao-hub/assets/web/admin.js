@@ -57,7 +57,7 @@
     document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.getAttribute("data-tab") === tab));
     document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.id !== "tab-" + tab; });
     if (location.hash !== "#" + tab) history.replaceState(null, "", "#" + tab);
-    ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices, calendar: renderCalendar,
+    ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices, calendar: renderCalendar, bookings: renderBookings,
       people: renderPeople, reports: renderReports, audit: renderAudit })[tab]();
   }
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.getAttribute("data-tab"))));
@@ -78,7 +78,7 @@
     }, (name) => { if (name === "ticket_finished" || name === "window_changed") refreshToday(); });
     await refreshTodayNow();
     const tab = location.hash.slice(1);
-    show(["live", "services", "windows", "notices", "calendar", "people", "reports", "audit"].includes(tab) ? tab : "live");
+    show(["live", "services", "windows", "notices", "calendar", "bookings", "people", "reports", "audit"].includes(tab) ? tab : "live");
   }
 
   async function refreshTodayNow() {
@@ -380,6 +380,89 @@
       renderCalendar();
     });
     box.append(form);
+  }
+
+  // ----- bookings (预约): settings per service and a day's bookings -----
+  const BOOKING_STATES = {
+    booked: ["待验证", "Not verified"], lapsed: ["已失效", "Lapsed"], verified: ["已预约", "Booked"],
+    cancelled: ["已取消", "Cancelled"], checked_in: ["已签到", "Checked in"], served: ["已办结", "Served"], no_show: ["未到", "No-show"],
+  };
+  let bookingDate = null;
+  async function renderBookings() {
+    const box = clear($("#tab-bookings"));
+    const services = await api("GET", "/api/services");
+    if (!services.ok) return toast(services.message, "error");
+    const rows = [];
+    for (const service of services.data) {
+      const answer = await api("GET", "/api/services/" + encodeURIComponent(service.code) + "/booking");
+      rows.push({ service, settings: answer.ok ? answer.data : null });
+    }
+    const isAdmin = me && me.role === "admin";
+    const settingsTable = el("table", { id: "booking-settings" },
+      el("thead", {}, el("tr", {}, el("th", {}, t("业务", "Service")), el("th", {}, t("时段", "Slot")),
+        el("th", { class: "n" }, t("每日预约名额", "Booked places a day")), el("th", { class: "n" }, t("每日上限", "Daily cap")),
+        el("th", {}, t("可预约天数", "Days ahead")), el("th", {}, ""))),
+      el("tbody", {}, rows.map(({ service, settings }) => {
+        const slot = el("select", { "aria-label": "slot" },
+          el("option", { value: "30", selected: !settings || settings.slot_min === 30 }, "30 min"),
+          el("option", { value: "60", selected: settings && settings.slot_min === 60 }, "60 min"));
+        const share = el("input", { type: "number", min: "0", max: "100", value: "30", style: "width:6em", "aria-label": "share" });
+        const days = el("input", { type: "number", min: "1", max: "5", value: settings ? settings.days_ahead : 5, style: "width:5em", "aria-label": "days" });
+        const save = el("button", { class: "btn small", type: "button", "data-book-service": service.code, onclick: async () => {
+          const answer = await api("PUT", "/api/services/" + encodeURIComponent(service.code) + "/booking",
+            { slot_min: Number(slot.value), share_pct: Number(share.value), days_ahead: Number(days.value) });
+          if (!answer.ok) return toast(answer.message, "error");
+          toast(["预约设置已保存。", "Booking settings saved."]);
+          renderBookings();
+        } }, t("按比例设置", "Set by share %"));
+        const stop = settings ? el("button", { class: "btn danger small", type: "button", onclick: async () => {
+          const answer = await api("DELETE", "/api/services/" + encodeURIComponent(service.code) + "/booking");
+          if (!answer.ok) return toast(answer.message, "error");
+          renderBookings();
+        } }, t("停止预约", "Stop bookings")) : null;
+        const booked = settings ? settings.capacities.reduce((a, b) => a + b, 0) : 0;
+        return el("tr", {},
+          el("td", {}, t(service.name_zh, service.name_en)),
+          el("td", {}, settings ? settings.slot_min + " min" : t("不接受预约", "No bookings")),
+          el("td", { class: "n" }, settings ? String(booked) : "—"),
+          el("td", { class: "n" }, service.daily_cap === null || service.daily_cap === undefined ? "—" : String(service.daily_cap)),
+          el("td", {}, settings ? String(settings.days_ahead) : "—"),
+          el("td", {}, isAdmin && service.hours && service.daily_cap ? [slot, " ", share, "% ", days, " ", save, " ", stop] : null));
+      })));
+    const date = el("input", { type: "date", id: "booking-date", value: bookingDate || (hall && hall.date) || "" });
+    const list = el("div", { class: "scroll" });
+    const load = async () => {
+      bookingDate = date.value;
+      const answer = await api("GET", "/api/bookings?date=" + encodeURIComponent(date.value));
+      clear(list);
+      if (!answer.ok) return list.append(el("div", { class: "notice error" }, t(answer.message[0], answer.message[1])));
+      const names = Object.fromEntries(services.data.map((s) => [s.code, [s.name_zh, s.name_en]]));
+      const missed = answer.data.filter((b) => b.status === "no_show").length;
+      list.append(
+        el("p", { class: "muted" }, t("共 " + answer.data.length + " 个预约，未到 " + missed + " 个。",
+          answer.data.length + " bookings, " + missed + " no-shows.")),
+        el("table", { id: "booking-list" },
+          el("thead", {}, el("tr", {}, ["预约号|Code", "业务|Service", "时段|Slot", "状态|Status", "身份证号|ID number", "号票|Ticket"]
+            .map((h) => el("th", {}, t(h.split("|")[0], h.split("|")[1]))))),
+          el("tbody", {}, answer.data.map((b) => {
+            const state = BOOKING_STATES[b.status] || [b.status, b.status];
+            const name = names[b.service] || [b.service, b.service];
+            return el("tr", {}, el("td", { class: "num" }, b.code), el("td", {}, t(name[0], name[1])),
+              el("td", { class: "num" }, b.start + "–" + b.end),
+              el("td", {}, el("span", { class: "badge " + (b.status === "no_show" ? "red" : b.status === "verified" ? "blue" : "grey") }, t(state[0], state[1]))),
+              el("td", { class: "num" }, b.masked_id), el("td", { class: "num" }, b.ticket || "—"));
+          }))));
+    };
+    date.addEventListener("change", load);
+    box.append(
+      el("div", { class: "card" }, el("h2", {}, t("预约设置", "Booking settings")),
+        el("p", { class: "muted" }, t("预约名额从业务的每日上限中划出，其余留给现场取号。需先为业务设置办理时间和每日上限。",
+          "Booked places come out of the service's daily cap; walk-ins get the rest. A service needs hours and a daily cap first.")),
+        settingsTable),
+      el("div", { class: "card" }, el("h2", {}, t("当日预约", "Bookings of a day")),
+        el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "booking-date" }, t("日期", "Date")), date)),
+        list));
+    if (date.value) load();
   }
 
   // ----- users and device tokens -----
