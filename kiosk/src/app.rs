@@ -26,6 +26,8 @@ use screens::documents_of;
 const SCREEN_GUARD: f64 = 0.4;
 /// Taps closer together than this count as one.
 const TAP_DEBOUNCE: f64 = 0.3;
+/// Keypad taps closer together than this count as one.
+const KEY_DEBOUNCE: f64 = 0.08;
 /// After a ticket tap, further ticket taps are ignored this long (and while it is in flight).
 const TAKE_DEBOUNCE: f64 = 1.5;
 /// The hub has this long to answer at start-up before the kiosk says ticketing is paused.
@@ -61,6 +63,13 @@ enum Action {
     /// In the elderly mode, show the ticket's documents (or the ticket again).
     TicketDocuments(bool),
     Wake,
+    /// The welcome screen's 预约签到 button.
+    CheckIn,
+    /// A key of the check-in keypad.
+    Key(char),
+    DeleteKey,
+    /// Checks the entry in (the keypad's 签到, or a reader's Enter).
+    SubmitCheckIn,
 }
 
 /// The screen shown.
@@ -70,6 +79,8 @@ pub enum Screen {
     /// The service step: confirm, with the green-channel choice.
     Service(String),
     Ticket(Box<Shown>),
+    /// 预约签到: the keypad for an ID number or booking code.
+    CheckIn,
     Idle,
 }
 
@@ -166,6 +177,7 @@ struct Attempt {
 struct Shared {
     issued: Vec<(String, Result<IssuedTicket, ClientError>)>,
     printed: Vec<(String, Result<(), String>)>,
+    checked_in: Vec<Result<jiaohao_wire::CheckedIn, ClientError>>,
     /// The last health probe: `None` before the first answer.
     reachable: Option<bool>,
 }
@@ -220,6 +232,14 @@ pub struct KioskApp {
     actions: Vec<Action>,
     /// Every ticket this kiosk was given, oldest first (for tests and the log).
     issued: Vec<IssuedTicket>,
+    /// What is typed on the check-in keypad.
+    entry: String,
+    /// A check-in is on its way to the hub.
+    checking: bool,
+    /// Why the last check-in failed, in the citizen's language.
+    check_in_error: Option<String>,
+    /// Characters typed by a keyboard-mode ID-card reader (or a scanner) since its last Enter.
+    reader_line: String,
 }
 
 impl KioskApp {
@@ -267,6 +287,10 @@ impl KioskApp {
             hall: None,
             actions: Vec::new(),
             issued: Vec::new(),
+            entry: String::new(),
+            checking: false,
+            check_in_error: None,
+            reader_line: String::new(),
         })
     }
 
@@ -372,6 +396,7 @@ impl KioskApp {
         // The kiosk reads the hall from snapshots; the individual changes are not needed.
         let _ = self.link.take_changes();
         self.collect();
+        self.read_keyboard(ui);
         if ui.input(|i| i.pointer.any_pressed()) {
             self.last_touch = self.now;
         }
@@ -394,6 +419,7 @@ impl KioskApp {
             Screen::Welcome => self.welcome(ui, content, state),
             Screen::Service(code) => self.service_step(ui, content, state, &code),
             Screen::Ticket(shown) => self.ticket(ui, content, &shown),
+            Screen::CheckIn => self.check_in_screen(ui, content),
             Screen::Idle => self.idle(ui, content),
         }
         for action in std::mem::take(&mut self.actions) {
@@ -404,13 +430,28 @@ impl KioskApp {
 
     /// Takes the outcomes of requests and printing.
     fn collect(&mut self) {
-        let (issued, printed) = {
+        let (issued, printed, checked_in) = {
             let mut shared = self.lock();
             (
                 std::mem::take(&mut shared.issued),
                 std::mem::take(&mut shared.printed),
+                std::mem::take(&mut shared.checked_in),
             )
         };
+        for result in checked_in {
+            self.checking = false;
+            match result {
+                Ok(checked) => {
+                    tracing::info!(booking = %checked.booking, "booking checked in");
+                    self.entry.clear();
+                    self.show_ticket(checked.ticket);
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the booking was not checked in");
+                    self.check_in_error = Some(self.check_in_words(&error));
+                }
+            }
+        }
         for (key, result) in issued {
             let current = self.attempt.as_ref().is_some_and(|a| a.key == key);
             if current {
@@ -457,6 +498,9 @@ impl KioskApp {
             Screen::Service(_) if !self.pending && untouched >= SERVICE_STEP_TIMEOUT => {
                 self.go(Screen::Welcome);
             }
+            Screen::CheckIn if !self.checking && untouched >= SERVICE_STEP_TIMEOUT => {
+                self.go(Screen::Welcome);
+            }
             Screen::Ticket(shown)
                 if self.now - shown.since.max(self.last_touch)
                     >= self.options.return_after.as_secs_f64() =>
@@ -480,7 +524,7 @@ impl KioskApp {
         }
         match &self.screen {
             Screen::Welcome => at(self.options.idle_after.as_secs_f64() - untouched),
-            Screen::Service(_) => at(SERVICE_STEP_TIMEOUT - untouched),
+            Screen::Service(_) | Screen::CheckIn => at(SERVICE_STEP_TIMEOUT - untouched),
             Screen::Ticket(shown) => {
                 // The countdown shows whole seconds.
                 let elapsed = self.now - shown.since.max(self.last_touch);
@@ -516,8 +560,13 @@ impl KioskApp {
             Screen::Welcome => "welcome".to_owned(),
             Screen::Service(code) => format!("service {code}"),
             Screen::Ticket(shown) => format!("ticket {}", shown.ticket.number),
+            Screen::CheckIn => "check-in".to_owned(),
             Screen::Idle => "idle".to_owned(),
         };
+        if screen != Screen::CheckIn {
+            self.entry.clear();
+        }
+        self.check_in_error = None;
         tracing::info!(screen = %name, "screen");
         self.screen = screen;
         self.screen_since = self.now;
@@ -529,6 +578,19 @@ impl KioskApp {
             return false;
         }
         if self.now - self.screen_since < SCREEN_GUARD || self.now - self.last_tap < TAP_DEBOUNCE {
+            return false;
+        }
+        self.last_tap = self.now;
+        true
+    }
+
+    /// As [`Self::tapped`], for keypad keys, which are pressed in quick succession: only
+    /// taps closer than [`KEY_DEBOUNCE`] count as one.
+    fn tapped_key(&mut self, response: &egui::Response) -> bool {
+        if !response.clicked() {
+            return false;
+        }
+        if self.now - self.screen_since < SCREEN_GUARD || self.now - self.last_tap < KEY_DEBOUNCE {
             return false;
         }
         self.last_tap = self.now;
@@ -547,6 +609,18 @@ impl KioskApp {
                 }
             }
             Action::Take { green } => self.take(green),
+            Action::CheckIn => self.go(Screen::CheckIn),
+            Action::Key(key) => {
+                if self.entry.chars().count() < 18 && !self.checking {
+                    self.entry.push(key);
+                    self.check_in_error = None;
+                }
+            }
+            Action::DeleteKey => {
+                self.entry.pop();
+                self.check_in_error = None;
+            }
+            Action::SubmitCheckIn => self.submit_check_in(),
             Action::Language => {
                 self.lang = self.lang.other();
                 tracing::info!(lang = ?self.lang, "language");
@@ -611,6 +685,80 @@ impl KioskApp {
                 .push((attempt.key, result));
             waker.wake();
         });
+    }
+
+    /// Sends the entry (an ID number or a booking code) to the hub as a check-in.
+    fn submit_check_in(&mut self) {
+        let entry = self.entry.trim().to_ascii_uppercase();
+        if self.checking || !(entry.len() == 8 || entry.len() == 18) {
+            return;
+        }
+        self.checking = true;
+        self.check_in_error = None;
+        let client = self.client.clone();
+        let shared = self.shared.clone();
+        let waker = self.waker.clone();
+        self.link.spawn(async move {
+            let result = client.check_in(&entry).await;
+            shared
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .checked_in
+                .push(result);
+            waker.wake();
+        });
+    }
+
+    /// The hub's words for a refused check-in, in the citizen's language (the hub says each
+    /// in Chinese, then English, split by `；`).
+    fn check_in_words(&self, error: &ClientError) -> String {
+        match error {
+            ClientError::Api { body, .. } => {
+                let mut parts = body.error.splitn(2, '；');
+                let zh = parts.next().unwrap_or_default().trim();
+                let en = parts.next().unwrap_or(zh).trim();
+                self.lang.pick(zh, en).to_owned()
+            }
+            ClientError::Http(_) => self.words().paused.to_owned(),
+            _ => self.words().check_in_failed.to_owned(),
+        }
+    }
+
+    /// A keyboard-mode ID-card reader (or a QR scanner) types its number and presses Enter:
+    /// on the welcome and check-in screens, such a line checks the booking in.
+    fn read_keyboard(&mut self, ui: &Ui) {
+        if !matches!(self.screen, Screen::Welcome | Screen::CheckIn) {
+            self.reader_line.clear();
+            return;
+        }
+        let events = ui.input(|i| i.events.clone());
+        for event in events {
+            match event {
+                egui::Event::Text(text) => {
+                    for c in text.chars().filter(char::is_ascii_alphanumeric) {
+                        if self.reader_line.len() < 32 {
+                            self.reader_line.push(c.to_ascii_uppercase());
+                        }
+                    }
+                }
+                egui::Event::Key {
+                    key: egui::Key::Enter,
+                    pressed: true,
+                    ..
+                } => {
+                    let line = std::mem::take(&mut self.reader_line);
+                    if line.len() == 18 || line.len() == 8 {
+                        self.last_touch = self.now;
+                        if self.screen != Screen::CheckIn {
+                            self.go(Screen::CheckIn);
+                        }
+                        self.entry = line;
+                        self.submit_check_in();
+                    }
+                }
+                _ => {}
+            }
+        }
     }
 
     fn show_ticket(&mut self, ticket: IssuedTicket) {

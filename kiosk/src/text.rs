@@ -169,6 +169,13 @@ words! {
     print_fault: "打印机故障，请拍照或扫码保存", "Printer fault: please photograph or scan the code";
     no_printer: "请拍照或扫码保存号码", "Please photograph or scan the code";
     done: "完成", "Done";
+    /// The welcome screen's button and the check-in screen's title.
+    check_in: "预约签到", "Booking check-in";
+    check_in_prompt: "请刷身份证，或输入身份证号码、预约号", "Lay your ID card on the reader, or type your ID number or booking code";
+    check_in_submit: "签到", "Check in";
+    key_delete: "删除", "Delete";
+    checking_in: "正在签到，请稍候…", "Checking in, please wait…";
+    check_in_failed: "签到没有成功，请到咨询台。", "The check-in did not work: please ask at the information desk.";
     returning: "{n} 秒后返回首页", "Back to the start in {n} s";
     paused: "暂停取号，请到咨询台", "Ticketing paused, please ask at the information desk";
     paused_detail: "网络连接中断，正在自动重新连接…", "The connection to the hall system is lost; reconnecting automatically…";

@@ -560,13 +560,25 @@ async fn booking_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path
     phone.goto(format!("{base}/book")).await?;
     wait_for(phone, "[data-service=exit_entry]").await?;
     shot(phone, shots, "20-book-service").await?;
-    phone.find(By::Css("[data-service=exit_entry]")).await?.click().await?;
+    phone
+        .find(By::Css("[data-service=exit_entry]"))
+        .await?
+        .click()
+        .await?;
     wait_for(phone, "[data-day='2026-11-24']").await?;
     shot(phone, shots, "21-book-day").await?;
-    phone.find(By::Css("[data-day='2026-11-24']")).await?.click().await?;
+    phone
+        .find(By::Css("[data-day='2026-11-24']"))
+        .await?
+        .click()
+        .await?;
     wait_text(phone, "[data-slot='09:00']", "剩余").await?;
     shot(phone, shots, "22-book-slot").await?;
-    phone.find(By::Css("[data-slot='09:00']")).await?.click().await?;
+    phone
+        .find(By::Css("[data-slot='09:00']"))
+        .await?
+        .click()
+        .await?;
     wait_for(phone, "#id-number").await?;
     phone.find(By::Id("name")).await?.send_keys("张三").await?;
     let id = phone.find(By::Id("id-number")).await?;
@@ -575,14 +587,22 @@ async fn booking_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path
     id.clear().await?;
     id.send_keys("11010519491231002X").await?;
     wait_text(phone, "#id-note", "号码格式正确").await?;
-    phone.find(By::Id("phone")).await?.send_keys("13800138000").await?;
+    phone
+        .find(By::Id("phone"))
+        .await?
+        .send_keys("13800138000")
+        .await?;
     shot(phone, shots, "23-book-who").await?;
     phone.find(By::Id("send")).await?.click().await?;
     wait_for(phone, "#sms-code").await?;
     let code = hub
         .sms_code("13800138000")
         .ok_or("no SMS code was sent to 13800138000")?;
-    phone.find(By::Id("sms-code")).await?.send_keys(&code).await?;
+    phone
+        .find(By::Id("sms-code"))
+        .await?
+        .send_keys(&code)
+        .await?;
     shot(phone, shots, "24-book-code").await?;
     phone.find(By::Id("verify")).await?.click().await?;
     wait_for(phone, "#booking-code").await?;

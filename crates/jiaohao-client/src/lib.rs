@@ -177,6 +177,24 @@ impl Client {
         self.expect(builder).await
     }
 
+    /// Checks a booking in (预约签到) by its booking code or, for 18 characters, by the ID
+    /// number; answers the booking's ticket.
+    pub async fn check_in(&self, code_or_id: &str) -> Result<wire::CheckedIn> {
+        let entry = code_or_id.trim();
+        let builder = if entry.len() == 18 {
+            self.request(Method::POST, "/api/bookings/check-in")
+                .json(&wire::CheckInById {
+                    id_number: entry.to_owned(),
+                })
+        } else {
+            self.request(
+                Method::POST,
+                &format!("/api/bookings/{}/check-in", entry.to_ascii_uppercase()),
+            )
+        };
+        self.expect(builder).await
+    }
+
     pub async fn ticket(&self, token: &str) -> Result<wire::TicketStatus> {
         self.expect(self.request(Method::GET, &format!("/api/tickets/{token}")))
             .await

@@ -74,6 +74,7 @@ impl KioskApp {
         let mut left = rect.left() + pad;
         let step_button = match &self.screen {
             Screen::Service(_) if !self.pending => Some((words.back, Action::Back)),
+            Screen::CheckIn if !self.checking => Some((words.back, Action::Back)),
             Screen::Ticket(_) => Some((words.done, Action::Done)),
             _ => None,
         };
@@ -138,7 +139,36 @@ impl KioskApp {
             true,
             ink,
         );
-        let area = Rect::from_min_max(pos2(content.left(), top + 24.0 * s), content.max);
+        // The bottom bar: 预约签到, for citizens who booked.
+        let bar = 120.0 * s;
+        let check_in = Rect::from_min_max(
+            pos2(content.right() - 520.0 * s, content.bottom() - bar),
+            content.max,
+        );
+        let (response, ink_check_in) = draw::button(
+            ui,
+            Id::unique("check-in"),
+            check_in,
+            words.check_in,
+            Kind::Outline,
+            self.elderly,
+        );
+        let laid = draw::galley(
+            ui,
+            words.check_in,
+            44.0 * s,
+            true,
+            ink_check_in.text,
+            check_in.width(),
+        );
+        draw::paint_centred(ui, check_in, laid, ink_check_in.text);
+        if self.tapped(&response) {
+            self.actions.push(Action::CheckIn);
+        }
+        let area = Rect::from_min_max(
+            pos2(content.left(), top + 24.0 * s),
+            pos2(content.right(), content.bottom() - bar - 20.0 * s),
+        );
         let services = self
             .hall
             .as_ref()
@@ -209,6 +239,143 @@ impl KioskApp {
             if self.service_button(ui, rect, service) {
                 self.actions.push(Action::Open(service.def.code.clone()));
             }
+        }
+    }
+
+    /// 预约签到: the entry (masked but its last four), a keypad of digits, X and delete with
+    /// keys of at least 120×120 px, and 签到; a keyboard-mode card reader types here too.
+    pub(super) fn check_in_screen(&mut self, ui: &mut Ui, content: Rect) {
+        let s = self.scale();
+        let words = self.words();
+        let ink = self.ink();
+        let top = draw::text_line(
+            ui,
+            content.left(),
+            content.top(),
+            content.width(),
+            words.check_in_prompt,
+            40.0 * s,
+            true,
+            ink,
+        );
+        let count = self.entry.chars().count();
+        let shown: String = self
+            .entry
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i + 4 < count { '*' } else { c })
+            .collect();
+        let entry_rect = Rect::from_min_size(
+            pos2(content.left(), top + 20.0 * s),
+            vec2(content.width().min(900.0 * s), 110.0 * s),
+        );
+        draw::card(ui, entry_rect, theme::POLICE_BLUE, 3.0);
+        let laid = draw::galley(ui, &shown, 64.0 * s, true, ink, entry_rect.width());
+        draw::paint_centred(ui, entry_rect, laid, ink);
+        ui.interact(
+            entry_rect,
+            Id::unique("check-in-entry"),
+            egui::Sense::hover(),
+        )
+        .widget_info(|| {
+            egui::WidgetInfo::labeled(egui::Role::TextInput, true, format!("entry {shown}"))
+        });
+        let mut y = entry_rect.bottom() + 24.0 * s;
+        if let Some(error) = self.check_in_error.clone() {
+            y = draw::text_line(
+                ui,
+                content.left(),
+                y,
+                content.width(),
+                &error,
+                34.0 * s,
+                true,
+                draw::WARNING_TEXT,
+            ) + 16.0 * s;
+        } else if self.checking {
+            y = draw::text_line(
+                ui,
+                content.left(),
+                y,
+                content.width(),
+                words.checking_in,
+                34.0 * s,
+                false,
+                self.muted(),
+            ) + 16.0 * s;
+        }
+        // The keypad: 1–9, X, 0, delete; then 签到.
+        let key = (140.0 * s).max(120.0);
+        let gap = 16.0 * s;
+        let keys = [
+            "1",
+            "2",
+            "3",
+            "4",
+            "5",
+            "6",
+            "7",
+            "8",
+            "9",
+            "X",
+            "0",
+            words.key_delete,
+        ];
+        for (index, label) in keys.iter().enumerate() {
+            let (row, column) = (index / 3, index % 3);
+            let rect = Rect::from_min_size(
+                pos2(
+                    content.left() + column as f32 * (key + gap),
+                    y + row as f32 * (key + gap),
+                ),
+                vec2(key, key),
+            );
+            let (response, ink_key) = draw::button(
+                ui,
+                Id::unique(("key", index)),
+                rect,
+                label,
+                Kind::Outline,
+                self.elderly,
+            );
+            let size = if label.len() == 1 { 60.0 } else { 34.0 } * s;
+            let laid = draw::galley(ui, label, size, true, ink_key.text, rect.width());
+            draw::paint_centred(ui, rect, laid, ink_key.text);
+            if self.tapped_key(&response) {
+                self.actions.push(match label.chars().next() {
+                    Some(c) if label.len() == 1 => Action::Key(c),
+                    _ => Action::DeleteKey,
+                });
+            }
+        }
+        let submit = Rect::from_min_size(
+            pos2(content.left() + 3.0 * (key + gap) + gap, y),
+            vec2(
+                (content.width() - 3.0 * (key + gap) - gap).clamp(300.0, 560.0 * s),
+                2.0 * key + gap,
+            ),
+        );
+        let ready = (count == 8 || count == 18) && !self.checking;
+        let kind = if ready { Kind::Primary } else { Kind::Closed };
+        let (response, ink_submit) = draw::button(
+            ui,
+            Id::unique("check-in-submit"),
+            submit,
+            words.check_in_submit,
+            kind,
+            self.elderly,
+        );
+        let laid = draw::galley(
+            ui,
+            words.check_in_submit,
+            60.0 * s,
+            true,
+            ink_submit.text,
+            submit.width(),
+        );
+        draw::paint_centred(ui, submit, laid, ink_submit.text);
+        if ready && self.tapped(&response) {
+            self.actions.push(Action::SubmitCheckIn);
         }
     }
 

@@ -1,0 +1,93 @@
+//! 预约签到 at the kiosk against a real hub: a citizen who booked types the ID number on the
+//! keypad (shown masked but the last four) and gets the booking's ticket; a keyboard-mode card
+//! reader's line on the welcome screen does the same; a refusal is said in words.
+
+use jiaohao_kiosk::Screen;
+use jiaohao_testkit::{send_json, six_digits};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::*;
+
+/// Exit-entry takes bookings; `id` books Tuesday's slot at `start` and verifies it.
+fn booked(hub: &TestHub, id: &str, phone: &str, start: &str) {
+    hub.block_on(async {
+        let reply = send_json(
+            &hub.admin,
+            Method::PUT,
+            "/api/services/exit_entry/booking",
+            json!({"slot_min": 30, "capacities": vec![2; 16]}),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+        let reply = send_json(
+            &hub.public,
+            Method::POST,
+            "/api/bookings",
+            json!({"service": "exit_entry", "date": "2026-11-24", "start": start, "name": "张三",
+                "id_number": id, "phone": phone}),
+        )
+        .await;
+        assert_eq!(reply.status, 201, "{reply:?}");
+        let created: jiaohao_wire::BookingCreated = reply.json();
+        let code = hub.sms_code(phone).expect("an SMS was sent");
+        assert!(six_digits(&code).is_some());
+        let reply = send_json(
+            &hub.public,
+            Method::POST,
+            &format!("/api/bookings/{}/verify", created.code),
+            json!({"sms_code": code}),
+        )
+        .await;
+        assert_eq!(reply.status, 200, "{reply:?}");
+    });
+}
+
+#[test]
+fn a_booked_citizen_types_the_id_number_and_gets_the_ticket() {
+    let hub = TestHub::start();
+    booked(&hub, "11010519491231002X", "13800138000", "09:00");
+    // Tuesday 08:40: inside the check-in window of the 09:00 slot.
+    hub.set_time("2026-11-24T08:40:00+08:00");
+    let mut kiosk = kiosk(&hub, |_| {});
+    wait_for_label(&mut kiosk, "预约签到");
+    pass(&mut kiosk, 0.6);
+    tap(&mut kiosk, "预约签到");
+    wait_for_label(&mut kiosk, "请刷身份证，或输入身份证号码、预约号");
+    assert_eq!(kiosk.state().screen(), &Screen::CheckIn);
+    for key in "11010519491231002X".chars() {
+        tap(&mut kiosk, &key.to_string());
+    }
+    assert!(
+        shows(&kiosk, "entry **************002X"),
+        "the number is masked but its last four: {:?}",
+        on_screen(&kiosk)
+    );
+    tap(&mut kiosk, "签到");
+    wait_for_label(&mut kiosk, "E001");
+    let issued = kiosk.state().issued().to_vec();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].service, "exit_entry");
+}
+
+#[test]
+fn a_keyboard_mode_reader_checks_in_from_the_welcome_screen() {
+    let hub = TestHub::start();
+    booked(&hub, "440524188001010014", "13900139000", "10:00");
+    hub.set_time("2026-11-24T09:00:00+08:00");
+    let mut kiosk = kiosk(&hub, |_| {});
+    wait_for_welcome(&mut kiosk);
+    // Too early: check-in opens at 09:30; the kiosk says so.
+    kiosk.event(egui::Event::Text("440524188001010014".into()));
+    kiosk.key_press(egui::Key::Enter);
+    wait_for(&mut kiosk, "the refusal", |k| {
+        on_screen(k).iter().any(|text| text.contains("09:30"))
+    });
+    assert_eq!(kiosk.state().screen(), &Screen::CheckIn);
+    tap(&mut kiosk, "◀ 返回");
+    wait_for_welcome(&mut kiosk);
+    hub.set_time("2026-11-24T09:35:00+08:00");
+    kiosk.event(egui::Event::Text("440524188001010014".into()));
+    kiosk.key_press(egui::Key::Enter);
+    wait_for_label(&mut kiosk, "E001");
+}
