@@ -178,6 +178,7 @@ struct Shared {
     issued: Vec<(String, Result<IssuedTicket, ClientError>)>,
     printed: Vec<(String, Result<(), String>)>,
     checked_in: Vec<Result<jiaohao_wire::CheckedIn, ClientError>>,
+    reader: Vec<crate::reader::ReaderEvent>,
     /// The last health probe: `None` before the first answer.
     reachable: Option<bool>,
 }
@@ -240,6 +241,8 @@ pub struct KioskApp {
     check_in_error: Option<String>,
     /// Characters typed by a keyboard-mode ID-card reader (or a scanner) since its last Enter.
     reader_line: String,
+    /// The serial ID-card reader is configured but not connected.
+    reader_unplugged: bool,
 }
 
 impl KioskApp {
@@ -255,6 +258,19 @@ impl KioskApp {
             HubLink::start(base, move || waker.wake())?
         };
         let shared = Arc::new(Mutex::new(Shared::default()));
+        if let Some(device) = options.id_reader.clone() {
+            let (shared, waker) = (Arc::downgrade(&shared), waker.clone());
+            crate::reader::spawn(device, move |event| {
+                if let Some(shared) = shared.upgrade() {
+                    shared
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .reader
+                        .push(event);
+                    waker.wake();
+                }
+            });
+        }
         link.spawn(watch_health(
             client.clone(),
             Arc::downgrade(&shared),
@@ -291,6 +307,7 @@ impl KioskApp {
             checking: false,
             check_in_error: None,
             reader_line: String::new(),
+            reader_unplugged: false,
         })
     }
 
@@ -430,14 +447,18 @@ impl KioskApp {
 
     /// Takes the outcomes of requests and printing.
     fn collect(&mut self) {
-        let (issued, printed, checked_in) = {
+        let (issued, printed, checked_in, reader) = {
             let mut shared = self.lock();
             (
                 std::mem::take(&mut shared.issued),
                 std::mem::take(&mut shared.printed),
                 std::mem::take(&mut shared.checked_in),
+                std::mem::take(&mut shared.reader),
             )
         };
+        for event in reader {
+            self.reader_event(event);
+        }
         for result in checked_in {
             self.checking = false;
             match result {
@@ -685,6 +706,35 @@ impl KioskApp {
                 .push((attempt.key, result));
             waker.wake();
         });
+    }
+
+    /// A line of the serial card reader: an ID number checks in from the welcome and
+    /// check-in screens; garbage or an unplugged reader is said on the check-in screen.
+    fn reader_event(&mut self, event: crate::reader::ReaderEvent) {
+        use crate::reader::ReaderEvent;
+        match event {
+            ReaderEvent::IdNumber(number) => {
+                if matches!(
+                    self.screen,
+                    Screen::Welcome | Screen::CheckIn | Screen::Idle
+                ) {
+                    self.last_touch = self.now;
+                    if self.screen != Screen::CheckIn {
+                        self.go(Screen::CheckIn);
+                    }
+                    self.entry = number;
+                    self.submit_check_in();
+                }
+            }
+            ReaderEvent::Garbage => {
+                tracing::warn!("the ID-card reader sent a line that is no ID number");
+                if self.screen == Screen::CheckIn {
+                    self.check_in_error = Some(self.words().reader_garbage.to_owned());
+                }
+            }
+            ReaderEvent::Unplugged => self.reader_unplugged = true,
+            ReaderEvent::Connected => self.reader_unplugged = false,
+        }
     }
 
     /// Sends the entry (an ID number or a booking code) to the hub as a check-in.

@@ -9,6 +9,7 @@ mod app;
 pub mod draw;
 pub mod icons;
 pub mod qr;
+pub mod reader;
 pub mod slip;
 pub mod text;
 
@@ -43,6 +44,8 @@ pub struct Options {
     pub request_timeout: Duration,
     /// The longest each step of printing (connect, write) may take.
     pub printer_timeout: Duration,
+    /// An ID-card reader in serial mode (a tty sending 18-character lines).
+    pub id_reader: Option<std::path::PathBuf>,
 }
 
 impl Options {
@@ -59,6 +62,7 @@ impl Options {
             idle_after: Duration::from_secs(90),
             request_timeout: Duration::from_millis(1500),
             printer_timeout: Duration::from_secs(3),
+            id_reader: None,
         }
     }
 }
@@ -105,6 +109,10 @@ pub struct Args {
         value_name = "SECONDS"
     )]
     pub idle_after: u64,
+    /// An ID-card reader in serial mode, such as /dev/ttyUSB0 (the kiosk's user needs the
+    /// `dialout` group). A reader in keyboard mode needs no setting.
+    #[arg(long, env = "JIAOHAO_KIOSK_ID_READER", value_name = "DEVICE")]
+    pub id_reader: Option<std::path::PathBuf>,
     /// The window's size when not fullscreen.
     #[arg(long, env = "JIAOHAO_KIOSK_SIZE", default_value = "1920x1080", value_name = "WxH", value_parser = parse_size)]
     pub size: (f32, f32),
@@ -144,6 +152,7 @@ impl Args {
             public_url: self.public_url.clone(),
             return_after: Duration::from_secs(self.return_after.max(5)),
             idle_after: Duration::from_secs(self.idle_after.max(10)),
+            id_reader: self.id_reader.clone(),
             ..Options::new(self.hub.clone(), self.token.clone())
         }
     }

@@ -175,6 +175,8 @@ words! {
     check_in_submit: "签到", "Check in";
     key_delete: "删除", "Delete";
     checking_in: "正在签到，请稍候…", "Checking in, please wait…";
+    reader_garbage: "读卡失败，请重新刷卡或手动输入", "The card could not be read: lay it on the reader again, or type the number";
+    reader_unplugged: "读卡器未连接，请手动输入", "The card reader is not connected: please type the number";
     check_in_failed: "签到没有成功，请到咨询台。", "The check-in did not work: please ask at the information desk.";
     returning: "{n} 秒后返回首页", "Back to the start in {n} s";
     paused: "暂停取号，请到咨询台", "Ticketing paused, please ask at the information desk";

@@ -91,3 +91,31 @@ fn a_keyboard_mode_reader_checks_in_from_the_welcome_screen() {
     kiosk.key_press(egui::Key::Enter);
     wait_for_label(&mut kiosk, "E001");
 }
+
+/// A pseudo-terminal stands in for a serial reader: the kiosk reads the slave side as its
+/// `--id-reader` device; the test writes card lines into the master side.
+#[test]
+fn a_serial_reader_on_a_pty_checks_in_and_garbage_is_said() {
+    use std::io::Write;
+    let hub = TestHub::start();
+    booked(&hub, "11010519491231002X", "13800138000", "09:00");
+    hub.set_time("2026-11-24T08:40:00+08:00");
+    let pty = nix::pty::openpty(
+        None::<&nix::pty::Winsize>,
+        None::<&nix::sys::termios::Termios>,
+    )
+    .expect("a pseudo-terminal");
+    let device = nix::unistd::ttyname(&pty.slave).expect("the slave's name");
+    let mut reader = std::fs::File::from(pty.master);
+    let mut kiosk = kiosk(&hub, |options| options.id_reader = Some(device));
+    wait_for_welcome(&mut kiosk);
+    // Garbage first: the kiosk stays usable; on the check-in screen it says so.
+    tap(&mut kiosk, "预约签到");
+    reader.write_all(b"\x02#garbage#\r\n").unwrap();
+    wait_for_label(&mut kiosk, "读卡失败，请重新刷卡或手动输入");
+    tap(&mut kiosk, "1");
+    assert!(shows(&kiosk, "entry 1"), "typed entry still works");
+    reader.write_all(b"11010519491231002X\r\n").unwrap();
+    wait_for_label(&mut kiosk, "E001");
+    drop(pty.slave);
+}

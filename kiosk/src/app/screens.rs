@@ -258,6 +258,20 @@ impl KioskApp {
             true,
             ink,
         );
+        let top = if self.reader_unplugged {
+            draw::text_line(
+                ui,
+                content.left(),
+                top + 8.0 * s,
+                content.width(),
+                words.reader_unplugged,
+                30.0 * s,
+                false,
+                self.muted(),
+            )
+        } else {
+            top
+        };
         let count = self.entry.chars().count();
         let shown: String = self
             .entry
