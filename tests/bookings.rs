@@ -445,3 +445,52 @@ async fn the_booking_page_its_qr_code_and_its_calendar_entry_are_served() {
     );
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn reports_split_booked_and_walk_in_tickets() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let created = booked(&hub, 1, "2026-11-24", "09:00").await;
+    hub.set_time("2026-11-24T08:50:00+08:00");
+    let reply = send(hub.kiosk.request(
+        Method::POST,
+        &format!("/api/bookings/{}/check-in", created.code),
+    ))
+    .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    hub.set_time("2026-11-24T09:05:00+08:00");
+    hub.issue("exit_entry").await;
+    hub.open(2).await;
+    hub.set_time("2026-11-24T09:10:00+08:00");
+    // The booking queued at 09:00, before the walk-in of 09:05: called first.
+    let first = hub.call_next(2).await;
+    assert_eq!(first.number, "E001");
+    let second = hub.call_next(2).await;
+    assert_eq!(second.number, "E002");
+    let report: wire::Report = send(
+        hub.admin
+            .request(Method::GET, "/api/reports?from=2026-11-24&to=2026-11-24"),
+    )
+    .await
+    .json();
+    let row = |key: &str| {
+        report
+            .arrivals
+            .iter()
+            .find(|r| r.key == key)
+            .unwrap()
+            .clone()
+    };
+    let (booked, walk_in) = (row("booked"), row("walk_in"));
+    assert_eq!((booked.called, walk_in.called), (1, 1));
+    // Booked wait: 09:10 less the slot start 09:00; walk-in: 09:10 less 09:05.
+    assert_eq!(booked.mean_wait_min, Some(10.0));
+    assert_eq!(walk_in.mean_wait_min, Some(5.0));
+    let csv = send(hub.admin.request(
+        Method::GET,
+        "/api/reports/csv?from=2026-11-24&to=2026-11-24",
+    ))
+    .await;
+    assert!(csv.body.contains("arrival,booked,预约"), "{}", csv.body);
+    hub.stop().await;
+}

@@ -272,6 +272,9 @@ struct Tally {
     windows: BTreeMap<u16, Acc>,
     clerks: BTreeMap<String, Acc>,
     hours: Vec<(u32, Vec<i64>)>,
+    /// The hall's tickets by how they came: booked (checked in) and walk-in.
+    booked: Acc,
+    walk_in: Acc,
 }
 
 /// The local hour (0–23) of an instant.
@@ -295,6 +298,8 @@ impl Tally {
             windows: BTreeMap::new(),
             clerks: BTreeMap::new(),
             hours: (0..24).map(|_| (0, Vec::new())).collect(),
+            booked: Acc::default(),
+            walk_in: Acc::default(),
         }
     }
 
@@ -315,6 +320,15 @@ impl Tally {
         }
         if let Some(clerk) = clerk {
             add(self.clerks.entry(clerk.to_owned()).or_default());
+        }
+    }
+
+    /// The booked or the walk-in sums, by how the ticket came.
+    fn arrival(&mut self, ticket: &TicketLife) -> &mut Acc {
+        if ticket.booking.is_some() {
+            &mut self.booked
+        } else {
+            &mut self.walk_in
         }
     }
 
@@ -344,14 +358,16 @@ impl Tally {
                         .wait_target_min()
                         .map(|target| wait <= i64::from(target) * Millis::MINUTE);
                     let service = &ticket.issued_service;
-                    self.each(Some(service), Some(window), Some(&clerk), |acc| {
+                    let count = |acc: &mut Acc| {
                         acc.called += 1;
                         acc.waits_ms.push(wait);
                         if let Some(within) = within {
                             acc.judged += 1;
                             acc.within += u32::from(within);
                         }
-                    });
+                    };
+                    self.each(Some(service), Some(window), Some(&clerk), count);
+                    count(self.arrival(ticket));
                     self.hours[hour_of(ticket.issued_at, zone)].1.push(wait);
                 }
                 if out_of_order.is_some() {
@@ -371,15 +387,17 @@ impl Tally {
                 let service = Some(&ticket.service);
                 match how {
                     Departure::Finished => {
-                        self.each(service, window, caller(ticket).as_deref(), |acc| {
+                        let count = |acc: &mut Acc| {
                             acc.served += 1;
                             acc.handling_ms.extend(handled_ms);
-                        })
+                        };
+                        self.each(service, window, caller(ticket).as_deref(), count);
+                        count(self.arrival(ticket));
                     }
                     Departure::NoShow => {
-                        self.each(service, window, caller(ticket).as_deref(), |acc| {
-                            acc.no_shows += 1
-                        })
+                        let count = |acc: &mut Acc| acc.no_shows += 1;
+                        self.each(service, window, caller(ticket).as_deref(), count);
+                        count(self.arrival(ticket));
                     }
                     Departure::Transferred(_) => {
                         self.each(service, window, Some(&clerk_key(actor)), |acc| {
@@ -525,6 +543,22 @@ pub fn compute(
         windows,
         clerks,
         hours,
+        arrivals: vec![
+            tally.booked.row(
+                "booked".into(),
+                "预约".into(),
+                "Booked".into(),
+                false,
+                false,
+            ),
+            tally.walk_in.row(
+                "walk_in".into(),
+                "现场取号".into(),
+                "Walk-in".into(),
+                false,
+                false,
+            ),
+        ],
     }
 }
 
@@ -579,7 +613,8 @@ pub fn csv(report: &wire::Report) -> String {
     let rows = std::iter::once(("hall", &report.total))
         .chain(report.services.iter().map(|r| ("service", r)))
         .chain(report.windows.iter().map(|r| ("window", r)))
-        .chain(report.clerks.iter().map(|r| ("clerk", r)));
+        .chain(report.clerks.iter().map(|r| ("clerk", r)))
+        .chain(report.arrivals.iter().map(|r| ("arrival", r)));
     for (scope, row) in rows {
         let r = &row.ratings;
         let p = &row.pause_min;

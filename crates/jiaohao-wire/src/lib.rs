@@ -667,6 +667,10 @@ pub struct Report {
     pub windows: Vec<ReportRow>,
     pub clerks: Vec<ReportRow>,
     pub hours: Vec<HourRow>,
+    /// The hall's tickets split by how they came: `booked` (a booking's check-in; its wait
+    /// counts from the later of its slot start and its check-in) and `walk_in`.
+    #[serde(default)]
+    pub arrivals: Vec<ReportRow>,
 }
 
 /// One event of the log as the audit page lists it, or a change to a user or token.

@@ -386,7 +386,8 @@ fn more_schemas() -> Value {
         "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours"], "properties": {
             "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "total": schema_ref("ReportRow"),
             "services": {"type": "array", "items": schema_ref("ReportRow")}, "windows": {"type": "array", "items": schema_ref("ReportRow")},
-            "clerks": {"type": "array", "items": schema_ref("ReportRow")}, "hours": {"type": "array", "items": schema_ref("HourRow")}}},
+            "clerks": {"type": "array", "items": schema_ref("ReportRow")}, "hours": {"type": "array", "items": schema_ref("HourRow")},
+            "arrivals": {"type": "array", "items": schema_ref("ReportRow"), "description": "booked (checked-in bookings, waits from the later of slot start and check-in) and walk_in"}}},
         "AuditEntry": {"type": "object", "required": ["seq", "at", "actor", "kind", "number", "service", "window", "detail", "out_of_order", "configuration"], "properties": {
             "seq": {"type": "integer"}, "at": time(), "actor": {"type": "string"}, "kind": {"type": "string"},
             "number": nullable("string"), "service": nullable("string"), "window": nullable("integer"), "detail": {"type": "string"},
