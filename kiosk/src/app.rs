@@ -92,6 +92,8 @@ pub struct Shown {
     pub url: String,
     pub qr: Option<QrMatrix>,
     pub print: PrintState,
+    /// The booking whose check-in issued the ticket (预约).
+    pub booking: Option<String>,
     since: f64,
 }
 
@@ -466,6 +468,9 @@ impl KioskApp {
                     tracing::info!(booking = %checked.booking, "booking checked in");
                     self.entry.clear();
                     self.show_ticket(checked.ticket);
+                    if let Screen::Ticket(shown) = &mut self.screen {
+                        shown.booking = Some(checked.booking);
+                    }
                 }
                 Err(error) => {
                     tracing::warn!(%error, "the booking was not checked in");
@@ -858,6 +863,7 @@ impl KioskApp {
             url,
             qr,
             print,
+            booking: None,
             since: self.now,
         })));
     }

@@ -65,6 +65,15 @@ fn a_booked_citizen_types_the_id_number_and_gets_the_ticket() {
     );
     tap(&mut kiosk, "签到");
     wait_for_label(&mut kiosk, "E001");
+    let Screen::Ticket(shown) = kiosk.state().screen() else {
+        panic!("not on the ticket screen");
+    };
+    let code = shown.booking.clone().expect("the ticket says it is booked");
+    assert!(
+        shows(&kiosk, &format!("预约 {code}")),
+        "{:?}",
+        on_screen(&kiosk)
+    );
     let issued = kiosk.state().issued().to_vec();
     assert_eq!(issued.len(), 1);
     assert_eq!(issued[0].service, "exit_entry");

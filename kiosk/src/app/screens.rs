@@ -834,6 +834,14 @@ impl KioskApp {
             draw::put(ui, badge.min + vec2(18.0, 8.0) * s, laid);
             y = badge.bottom() + 10.0 * s;
         }
+        if let Some(code) = &shown.booking {
+            let mark = fill(words.booked_mark, &[("code", code)]);
+            let laid = draw::galley(ui, &mark, 32.0 * s, true, theme::PAPER, width);
+            let badge = Rect::from_min_size(pos2(left, y), laid.size() + vec2(36.0, 16.0) * s);
+            ui.painter().rect_filled(badge, 10.0, theme::POLICE_BLUE);
+            draw::put(ui, badge.min + vec2(18.0, 8.0) * s, laid);
+            y = badge.bottom() + 10.0 * s;
+        }
         y = draw::text_line(ui, left, y + 6.0 * s, width, &ahead, 44.0 * s, true, ink);
         y = draw::text_line(ui, left, y + 4.0 * s, width, &wait, 44.0 * s, false, ink);
         if !self.elderly {
