@@ -147,12 +147,14 @@ impl Agent<'_> {
     }
 }
 
-/// A stream of expected green-channel arrivals of one service.
+/// A stream of expected arrivals of one service: green-channel tickets the last hour
+/// suggests, or one booking expected at its slot start (`every_ms` of `i64::MAX`: once).
 #[derive(Debug, Clone)]
 struct Forecast {
     service: ServiceCode,
     next_at: Millis,
     every_ms: i64,
+    green_channel: bool,
 }
 
 /// What a projection starts from: the working windows and the expected arrivals.
@@ -223,7 +225,10 @@ impl<'a> Setting<'a> {
             hall,
             now: now.at,
             agents,
-            forecasts: green_forecasts(hall, now.at),
+            forecasts: green_forecasts(hall, now.at)
+                .into_iter()
+                .chain(booking_forecasts(hall, now.at))
+                .collect(),
         }
     }
 
@@ -298,7 +303,7 @@ impl<'a> Setting<'a> {
                         id: TicketId(next_expected_id),
                         queued_at: forecast.next_at,
                         service: forecast.service.clone(),
-                        green_channel: true,
+                        green_channel: forecast.green_channel,
                         pinned_window: None,
                     };
                     next_expected_id -= 1;
@@ -380,7 +385,31 @@ fn green_forecasts(hall: &Hall, now: Millis) -> Vec<Forecast> {
                 service: service.clone(),
                 next_at: now.plus_ms(every_ms / 2),
                 every_ms,
+                green_channel: true,
             }
+        })
+        .collect()
+}
+
+/// Today's verified bookings not yet checked in, each expected once at its slot start (or now,
+/// if that has passed and check-in is still open): they queue by their slot start.
+fn booking_forecasts(hall: &Hall, now: Millis) -> Vec<Forecast> {
+    let Some(today) = hall.date() else {
+        return Vec::new();
+    };
+    let registry = hall.registry();
+    registry
+        .bookings_on(today, None)
+        .into_iter()
+        .filter(|booking| {
+            registry.status(booking, now) == crate::booking::BookingStatus::Verified
+                && hall.service(&booking.service).is_some()
+        })
+        .map(|booking| Forecast {
+            service: booking.service.clone(),
+            next_at: booking.starts_at.max(now),
+            every_ms: i64::MAX,
+            green_channel: false,
         })
         .collect()
 }
