@@ -85,6 +85,11 @@ fn parse_speed(text: &str) -> Result<f64, String> {
 /// Names of the tokens the demo makes; the ones of an earlier run are revoked.
 const DEMO_PREFIX: &str = "demo ";
 
+/// Where the demo hall's booking SMS go (beside its database).
+fn demo_sms_sink(db: &std::path::Path) -> std::path::PathBuf {
+    db.with_file_name("demo-sms.txt")
+}
+
 fn demo_tokens(db: &std::path::Path, windows: &[u16]) -> anyhow::Result<Vec<(String, String)>> {
     let store = Store::open(db)?;
     for token in store.list_tokens()? {
@@ -210,6 +215,8 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         config.clock = clock.clone();
         // One kiosk issues every simulated ticket, faster than a person could at a high speed.
         config.limits.tickets = None;
+        // Simulated citizens book exit-entry and read their SMS codes from this file.
+        config.sms = jiaohao_hub::sms::SmsSender::File(demo_sms_sink(&db));
         Some((first_day, clock))
     } else {
         None
@@ -285,6 +292,11 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
                         .collect(),
                     first_day,
                     day,
+                    bookings: Some(simulate::Booking {
+                        admin_token: token("admin"),
+                        sms_sink: demo_sms_sink(&db),
+                        per_day: 6,
+                    }),
                 };
                 Some(tokio::spawn(simulate::run(simulation, clock, stop.clone())))
             }

@@ -86,6 +86,19 @@ pub struct Simulation {
     pub first_day: jiff::ZonedDateTime,
     /// Which day of the arrival model to draw first (each further day draws the next).
     pub day: u32,
+    /// Some citizens book exit-entry (预约) a day ahead, verify with the SMS code the hub
+    /// wrote to this sink, and check in at the kiosk before their slot; `None`: nobody books.
+    pub bookings: Option<Booking>,
+}
+
+/// What the simulated bookings need: an admin token (to open exit-entry for bookings) and the
+/// hub's SMS sink (`serve --sms-sink`), where the codes are read.
+#[derive(Debug, Clone)]
+pub struct Booking {
+    pub admin_token: String,
+    pub sms_sink: std::path::PathBuf,
+    /// How many citizens book for each working day.
+    pub per_day: u32,
 }
 
 /// What the simulated people did.
@@ -97,18 +110,23 @@ pub struct Tally {
     pub called: AtomicU64,
     pub finished: AtomicU64,
     pub no_shows: AtomicU64,
+    /// Bookings made and verified, and checked in at the kiosk.
+    pub booked: AtomicU64,
+    pub checked_in: AtomicU64,
 }
 
 impl Tally {
     pub fn summary(&self) -> String {
         let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "{} tickets issued ({} refused), {} called, {} finished, {} no-shows",
+            "{} tickets issued ({} refused), {} called, {} finished, {} no-shows; {} booked, {} checked in",
             n(&self.issued),
             n(&self.refused),
             n(&self.called),
             n(&self.finished),
-            n(&self.no_shows)
+            n(&self.no_shows),
+            n(&self.booked),
+            n(&self.checked_in)
         )
     }
 }
@@ -166,6 +184,15 @@ pub async fn run(
     for (window, token) in simulation.clerks.clone() {
         let clerk = Client::new(&simulation.hub).with_token(token);
         tasks.spawn(clerk_at(window, clerk, shared.clone(), stop.clone()));
+    }
+    if let Some(booking) = simulation.bookings.clone() {
+        tasks.spawn(bookers(
+            simulation.clone(),
+            booking,
+            opens,
+            shared.clone(),
+            stop.clone(),
+        ));
     }
     tasks.spawn(citizens(
         simulation,
@@ -248,6 +275,181 @@ async fn citizens(
         }
         if !closed {
             day += 1;
+        }
+        midnight = match midnight.tomorrow() {
+            Ok(next) => next,
+            Err(_) => return,
+        };
+    }
+}
+
+/// A valid resident ID number for the `n`th simulated person who books.
+fn simulated_id(n: u64) -> String {
+    let first17 = format!(
+        "1101051980{:02}{:02}{:03}",
+        1 + n % 12,
+        1 + n % 28,
+        n % 1000
+    );
+    let check = char::from(jiaohao_core::identity::check_character(first17.as_bytes()));
+    format!("{first17}{check}")
+}
+
+/// The code the SMS sink last holds for `phone` (the only run of six digits of its line).
+fn sms_code(sink: &std::path::Path, phone: &str) -> Option<String> {
+    let text = std::fs::read_to_string(sink).ok()?;
+    text.lines().rev().find_map(|line| {
+        let (to, message) = line.split_once('\t')?;
+        (to == phone).then(|| {
+            message
+                .split(|c: char| !c.is_ascii_digit())
+                .find(|run| run.len() == 6)
+                .map(str::to_owned)
+        })?
+    })
+}
+
+/// Citizens who book: an hour after each opening, `per_day` of them book exit-entry for the
+/// next bookable day and verify with their SMS code; on each day, those booked for it check in
+/// at the kiosk ten minutes before their slot, and the clerks serve them as any ticket.
+async fn bookers(
+    simulation: Simulation,
+    booking: Booking,
+    opens: jiaohao_core::ClockTime,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let admin = Client::new(&simulation.hub).with_token(&booking.admin_token);
+    let kiosk = Client::new(&simulation.hub).with_token(&simulation.kiosk_token);
+    let public = Client::new(&simulation.hub);
+    let service = "exit_entry";
+    let settings = serde_json::json!({"slot_min": 60, "share_pct": 20});
+    let opened = admin
+        .request(
+            reqwest::Method::PUT,
+            &format!("/api/services/{service}/booking"),
+        )
+        .json(&settings)
+        .send()
+        .await;
+    if !opened.is_ok_and(|r| r.status().is_success()) {
+        tracing::warn!("the simulation cannot open exit-entry for bookings");
+        return;
+    }
+    let open = SignedDuration::from_mins(i64::from(opens.minutes()));
+    let mut midnight = simulation.first_day.clone();
+    let mut people = 0u64;
+    // Booked: (date, slot start, code).
+    let mut booked: Vec<(String, String, String)> = Vec::new();
+    loop {
+        let today = midnight.date().to_string();
+        // Today's bookings check in ten minutes before their slots.
+        for (_, start, code) in booked.iter().filter(|(date, ..)| *date == today) {
+            let Ok(time) = jiaohao_core::ClockTime::parse(start) else {
+                continue;
+            };
+            let at = midnight
+                .timestamp()
+                .checked_add(SignedDuration::from_mins(i64::from(time.minutes()) - 10))
+                .unwrap_or(midnight.timestamp());
+            let (kiosk, shared, code, mut stop) =
+                (kiosk.clone(), shared.clone(), code.clone(), stop.clone());
+            tokio::spawn(async move {
+                if !pause(&mut stop, shared.clock.real_until(at)).await {
+                    return;
+                }
+                match kiosk.check_in(&code).await {
+                    Ok(checked) => {
+                        let needs = Needs {
+                            handling: SignedDuration::from_mins(8),
+                            no_show: false,
+                        };
+                        shared
+                            .needs
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .insert(checked.ticket.number, needs);
+                        shared.tally.checked_in.fetch_add(1, Ordering::Relaxed);
+                        shared.issued.notify_waiters();
+                    }
+                    Err(error) => tracing::debug!(%error, "a simulated booking did not check in"),
+                }
+            });
+        }
+        booked.retain(|(date, ..)| *date > today);
+        let booking_time = midnight
+            .timestamp()
+            .checked_add(open + SignedDuration::from_hours(1))
+            .unwrap_or(midnight.timestamp());
+        if !pause(&mut stop, shared.clock.real_until(booking_time)).await {
+            return;
+        }
+        let slots: Option<jiaohao_wire::BookingSlots> = match public
+            .request(
+                reqwest::Method::GET,
+                &format!("/api/bookings/slots?service={service}&date={today}"),
+            )
+            .send()
+            .await
+        {
+            Ok(answer) => answer.json().await.ok(),
+            Err(_) => None,
+        };
+        let day = slots.and_then(|s| s.days.first().cloned());
+        if let Some(day) = day {
+            let slots: Option<jiaohao_wire::BookingSlots> = match public
+                .request(
+                    reqwest::Method::GET,
+                    &format!("/api/bookings/slots?service={service}&date={day}"),
+                )
+                .send()
+                .await
+            {
+                Ok(answer) => answer.json().await.ok(),
+                Err(_) => None,
+            };
+            let open_slots: Vec<String> = slots
+                .map(|s| {
+                    s.slots
+                        .into_iter()
+                        .filter(|slot| slot.remaining > 0)
+                        .map(|slot| slot.start)
+                        .collect()
+                })
+                .unwrap_or_default();
+            for index in 0..booking.per_day as usize {
+                let Some(start) = open_slots.get(index % open_slots.len().max(1)).cloned() else {
+                    break;
+                };
+                people += 1;
+                let phone = format!("139{:08}", people % 100_000_000);
+                let body = serde_json::json!({"service": service, "date": day, "start": start,
+                    "name": "模拟群众", "id_number": simulated_id(people), "phone": phone});
+                let made = public
+                    .request(reqwest::Method::POST, "/api/bookings")
+                    .json(&body)
+                    .send()
+                    .await;
+                let Ok(made) = made else { continue };
+                let Ok(created) = made.json::<jiaohao_wire::BookingCreated>().await else {
+                    continue;
+                };
+                let Some(code) = sms_code(&booking.sms_sink, &phone) else {
+                    continue;
+                };
+                let verified = public
+                    .request(
+                        reqwest::Method::POST,
+                        &format!("/api/bookings/{}/verify", created.code),
+                    )
+                    .json(&serde_json::json!({"sms_code": code}))
+                    .send()
+                    .await;
+                if verified.is_ok_and(|r| r.status().is_success()) {
+                    shared.tally.booked.fetch_add(1, Ordering::Relaxed);
+                    booked.push((day.clone(), start, created.code));
+                }
+            }
         }
         midnight = match midnight.tomorrow() {
             Ok(next) => next,

@@ -46,6 +46,7 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         clerks,
         first_day,
         day: 7,
+        bookings: None,
     };
     let (stop_tx, stop) = watch::channel(false);
     let running = tokio::spawn(simulate::run(simulation, clock, stop));
@@ -133,4 +134,78 @@ async fn the_demo_clock_starts_shortly_before_the_next_opening_by_the_calendar()
             .to_string(),
         "2099-01-05 08:28"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simulated_citizens_book_verify_and_check_in_the_next_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let sms_sink = dir.path().join("sms.txt");
+    let token = |role, window, name: &str| {
+        jiaohao_hub::cli::create_token(&db, role, window, name).expect("a token")
+    };
+    let kiosk_token = token(Role::Kiosk, None, "kiosk");
+    let admin_token = token(Role::Admin, None, "admin");
+    let clerks: Vec<(u16, String)> = (1..=10)
+        .map(|w| (w, token(Role::Clerk, Some(w), &format!("clerk {w}"))))
+        .collect();
+    // A hundred virtual minutes a second: Monday morning to Tuesday morning in about 15 s.
+    let clock = Arc::new(SimClock::new(at("2026-11-23T08:59:00+08:00"), 6000.0));
+    let config = HubConfig {
+        seed: hall_file::parse(hall_file::DEFAULT_HALL).unwrap(),
+        clock: clock.clone(),
+        limits: jiaohao_hub::limits::LimitConfig {
+            tickets: None,
+            public: None,
+        },
+        sms: jiaohao_hub::sms::SmsSender::File(sms_sink.clone()),
+        ..HubConfig::new(db.clone())
+    };
+    let hub = jiaohao_hub::spawn("127.0.0.1:0", config).await.unwrap();
+    let first_day = at("2026-11-23T00:00:00+08:00")
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap());
+    let simulation = Simulation {
+        hub: hub.url(),
+        kiosk_token,
+        clerks,
+        first_day,
+        day: 7,
+        bookings: Some(simulate::Booking {
+            admin_token,
+            sms_sink,
+            per_day: 3,
+        }),
+    };
+    let (stop_tx, stop) = watch::channel(false);
+    let running = tokio::spawn(simulate::run(simulation, clock.clone(), stop));
+    // Until Tuesday 10:45: the three booked for Tuesday morning have checked in.
+    let until = at("2026-11-24T10:45:00+08:00");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
+    while jiaohao_hub::Clock::now(&*clock) < until {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the simulated day does not pass"
+        );
+    }
+    stop_tx.send(true).unwrap();
+    let tally = tokio::time::timeout(WAIT, running)
+        .await
+        .expect("the simulation stops in time")
+        .unwrap()
+        .expect("the simulation ran");
+    // Three booked on Monday for Tuesday, three on Tuesday for Wednesday.
+    assert_eq!(
+        tally.booked.load(Ordering::Relaxed),
+        6,
+        "{}",
+        tally.summary()
+    );
+    assert_eq!(
+        tally.checked_in.load(Ordering::Relaxed),
+        3,
+        "{}",
+        tally.summary()
+    );
+    hub.stop().await.unwrap();
 }
