@@ -462,6 +462,16 @@ async fn reports_split_booked_and_walk_in_tickets() {
     hub.issue("exit_entry").await;
     hub.open(2).await;
     hub.set_time("2026-11-24T09:10:00+08:00");
+    // The counter page's queue marks the booked ticket, first in line.
+    let queue: wire::WindowQueue = send(hub.admin.request(Method::GET, "/api/windows/2/queue"))
+        .await
+        .json();
+    let marks: Vec<(&str, bool, bool)> = queue
+        .waiting
+        .iter()
+        .map(|t| (t.number.as_str(), t.booked, t.next))
+        .collect();
+    assert_eq!(marks, [("E001", true, true), ("E002", false, false)]);
     // The booking queued at 09:00, before the walk-in of 09:05: called first.
     let first = hub.call_next(2).await;
     assert_eq!(first.number, "E001");

@@ -557,6 +557,9 @@ pub struct QueuedTicket {
     pub transferred: bool,
     /// The ticket call-next would call now.
     pub next: bool,
+    /// Issued by a booking's check-in (预约): it queues by its slot start.
+    #[serde(default)]
+    pub booked: bool,
 }
 
 /// `GET /api/windows/{n}/queue`: what the counter page shows besides the hall.

@@ -142,6 +142,7 @@
         el("td", {},
           ticket.next ? el("span", { class: "badge blue" }, t("下一位", "Next")) : null,
           ticket.green_channel ? el("span", { class: "badge green" }, t("绿色通道", "Green")) : null,
+          ticket.booked ? el("span", { class: "badge amber" }, t("预约", "Booked")) : null,
           ticket.pinned ? el("span", { class: "badge grey" }, t("转本窗口", "To this window")) : null)));
     }
   }

@@ -269,6 +269,7 @@ impl ViewContext<'_> {
                     pinned: t.pinned_window.is_some(),
                     transferred: t.status == TicketStatus::Transferred,
                     next: Some(t.id) == next,
+                    booked: t.booking.is_some(),
                 })
                 .collect(),
         })

@@ -367,7 +367,8 @@ fn more_schemas() -> Value {
             "called_at": {"type": ["string", "null"], "format": "date-time"}, "recalls": count(), "transfers": count()}},
         "QueuedTicket": {"type": "object", "required": ["number", "service", "green_channel", "issued_at", "waited_min", "pinned", "transferred", "next"], "properties": {
             "number": {"type": "string"}, "service": {"type": "string"}, "green_channel": {"type": "boolean"}, "issued_at": time(),
-            "waited_min": count(), "pinned": {"type": "boolean"}, "transferred": {"type": "boolean"}, "next": {"type": "boolean"}}},
+            "waited_min": count(), "pinned": {"type": "boolean"}, "transferred": {"type": "boolean"}, "next": {"type": "boolean"},
+            "booked": {"type": "boolean", "description": "issued by a booking's check-in (预约); it queues by its slot start"}}},
         "WindowQueue": {"type": "object", "required": ["window", "now", "state", "serving", "waiting"], "properties": {
             "window": {"type": "integer"}, "now": time(), "state": {"type": "string", "enum": ["closed", "open", "paused", "serving"]},
             "serving": {"oneOf": [{"type": "null"}, schema_ref("ServingTicket")]},
