@@ -64,7 +64,8 @@ CREATE TABLE tickets (
     rated_at        timestamptz,
     PRIMARY KEY (hall, ticket)
 );
-CREATE INDEX tickets_day ON tickets (day, hall);
+CREATE INDEX tickets_day ON tickets (day);
+CREATE INDEX tickets_hall_day ON tickets (hall, day);
 CREATE INDEX tickets_bad_ratings ON tickets (rated_at) WHERE rating <= 2;
 
 CREATE TABLE users (

@@ -398,3 +398,15 @@ async fn write_folded(
 pub fn elapsed_ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
+
+impl HallIngest {
+    /// Takes a fold loaded elsewhere, if none is held (it is checked against PostgreSQL's
+    /// `last_seq` before the next batch anyway).
+    pub fn adopt(&mut self, fold: HallFold) -> bool {
+        if self.fold.is_some() {
+            return false;
+        }
+        self.fold = Some(fold);
+        true
+    }
+}
