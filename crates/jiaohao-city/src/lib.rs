@@ -11,6 +11,7 @@ pub mod halls;
 pub mod ingest;
 pub mod keyfile;
 pub mod reports;
+pub mod serve;
 pub mod users;
 pub mod web;
 

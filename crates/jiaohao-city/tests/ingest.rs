@@ -50,6 +50,7 @@ async fn traffic(hub: &TestHub) {
 
 #[tokio::test]
 async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
+    let _cluster = crate::support::shared_cluster().await;
     let Some((_url, mut client)) = database("report_equality").await else {
         return;
     };

@@ -2,5 +2,6 @@
 //! `scripts/pg-throwaway.sh`) and real hubs on 127.0.0.1. Without PostgreSQL every test says
 //! SKIPPED; under `CI=true` it fails instead.
 
+mod faults;
 mod ingest;
 mod support;

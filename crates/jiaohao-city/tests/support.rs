@@ -62,3 +62,14 @@ pub async fn add_hall(client: &Client, name: &str, url: &str, token: &str) -> (i
         .unwrap();
     (id, dir, std::sync::Arc::new(key))
 }
+
+/// Tests share the cluster; the one that restarts it has it alone.
+static CLUSTER: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+pub async fn shared_cluster() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    CLUSTER.read().await
+}
+
+pub async fn whole_cluster() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    CLUSTER.write().await
+}

@@ -171,6 +171,11 @@ struct Engine<'a> {
     issued: Vec<Issued>,
     called: Vec<Option<Called>>,
     first_ticket_id: u64,
+    /// The hall's date, and the instant of its local midnight (ms since the epoch).
+    date: LocalDate,
+    midnight_ms: i64,
+    /// Every event made, when asked for.
+    log: Option<Vec<(Millis, Event)>>,
     calls: u64,
     done: usize,
     last_ms: i64,
@@ -189,6 +194,46 @@ pub fn simulate_day(
     engine.set_up()?;
     engine.run()?;
     engine.finish()
+}
+
+/// A simulated day that goes on from a hall of earlier days, with every event it made.
+#[derive(Debug, Clone)]
+pub struct LoggedDay {
+    pub record: DayRecord,
+    /// The hall at the end of the day, to go on from the next day.
+    pub hall: Hall,
+    /// Every event of the day in order, with its instant.
+    pub events: Vec<(Millis, Event)>,
+}
+
+/// Simulates one day like [`simulate_day`], but on the real `date` whose local midnight is
+/// `midnight`, going on from `hall` (its services and windows, its ticket ids; a fresh
+/// [`Hall::new`] for the first day), and keeps every event the core made: a log as a hub
+/// would have written it, for the city's bench (a day starts with `DayStarted`).
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_logged_day(
+    hall: Hall,
+    date: LocalDate,
+    midnight: Millis,
+    scenario: &Scenario,
+    citizens: &[Citizen],
+    policy: BenchPolicy,
+    day: u32,
+    options: Options,
+) -> Result<LoggedDay, SimError> {
+    let mut engine = Engine::new(scenario, citizens, policy, day, options);
+    engine.hall = hall.with_policy(policy.rule());
+    engine.date = date;
+    engine.midnight_ms = midnight.0;
+    engine.log = Some(Vec::new());
+    engine.set_up()?;
+    engine.run()?;
+    let record = engine.finish()?;
+    Ok(LoggedDay {
+        record,
+        events: engine.log.take().unwrap_or_default(),
+        hall: std::mem::take(&mut engine.hall),
+    })
 }
 
 impl<'a> Engine<'a> {
@@ -234,6 +279,9 @@ impl<'a> Engine<'a> {
             issued: Vec::with_capacity(citizens.len()),
             called: vec![None; citizens.len()],
             first_ticket_id: 0,
+            date: SIM_DATE,
+            midnight_ms: 0,
+            log: None,
             calls: 0,
             done: 0,
             last_ms: 0,
@@ -241,11 +289,11 @@ impl<'a> Engine<'a> {
     }
 
     fn now(&self, at_ms: i64) -> Now {
-        let at = self.origin_ms + at_ms;
-        let minute_of_day = (at / Millis::MINUTE).rem_euclid(24 * 60);
+        let local = self.origin_ms + at_ms;
+        let minute_of_day = (local / Millis::MINUTE).rem_euclid(24 * 60);
         Now {
-            at: Millis(at),
-            date: SIM_DATE,
+            at: Millis(self.midnight_ms + local),
+            date: self.date,
             // Always in range: the remainder is below a day.
             time: ClockTime::from_minutes(minute_of_day as u16).unwrap_or(self.scenario.open),
         }
@@ -277,6 +325,9 @@ impl<'a> Engine<'a> {
                 command: format!("{command:?}"),
                 error,
             })?;
+        if let Some(log) = &mut self.log {
+            log.extend(events.iter().map(|event| (now.at, event.clone())));
+        }
         if self.options.check
             && let Err(message) = self.hall.check_invariants()
         {
@@ -297,7 +348,10 @@ impl<'a> Engine<'a> {
             )
             .with_targets(target, round_minutes(spec.mean_min * 3.0))
             .with_handling_estimate(round_minutes(spec.mean_min));
-            self.apply(Command::AddService(service))?;
+            // A hall going on from earlier days has its services already.
+            if self.hall.service(&service.code).is_none() {
+                self.apply(Command::AddService(service))?;
+            }
         }
         for spec in &scenario.windows {
             let def = WindowDef {
@@ -311,7 +365,9 @@ impl<'a> Engine<'a> {
                     .into_iter()
                     .collect(),
             };
-            self.apply(Command::AddWindow(def))?;
+            if self.hall.window(def.number).is_none() {
+                self.apply(Command::AddWindow(def))?;
+            }
         }
         for slot in 0..self.numbers.len() {
             let window = self.numbers[slot];
@@ -601,7 +657,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<DayRecord, SimError> {
+    fn finish(&mut self) -> Result<DayRecord, SimError> {
         let end_ms = self.last_ms.max(self.horizon_ms());
         self.advance_to(end_ms);
         let mut tickets = Vec::with_capacity(self.issued.len());
@@ -626,7 +682,7 @@ impl<'a> Engine<'a> {
         }
         Ok(DayRecord {
             tickets,
-            windows: self.windows,
+            windows: std::mem::take(&mut self.windows),
             measured_from_ms: self.measured_from_ms,
             end_ms,
         })
