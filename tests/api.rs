@@ -20,6 +20,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/calendar"),
     ("PUT", "/api/calendar"),
     ("GET", "/api/events"),
+    ("GET", "/api/replication"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),
     ("GET", "/api/services"),

@@ -11,6 +11,7 @@ mod events;
 mod faults;
 mod hall_clock;
 mod ops;
+mod replication;
 mod rollover;
 mod simulate;
 mod web;

@@ -256,6 +256,8 @@ enum Rule {
     AdminPage,
     /// A public page.
     PublicPage,
+    /// Replication readers only (`replica` and `ingest` tokens): not even an admin.
+    Replication,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +300,7 @@ fn expect(rule: Rule, who: Who) -> Expect {
         (AdminPage, Who::Supervisor | Who::Admin) => Page,
         (CounterPage | AdminPage, _) => Forbidden,
         (_, Who::Nobody) => Unauthorized,
+        (Replication, _) => Forbidden,
         (_, Who::Admin) => Allowed,
         (SignedIn, _) => Allowed,
         (ClerkOrAdmin, Who::Clerk3 | Who::Clerk4 | Who::Clerk3Token) => Allowed,
@@ -323,6 +326,13 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
     use Rule::*;
     vec![
         ("GET", "/api/health", Public, p("/api/health"), None),
+        (
+            "GET",
+            "/api/replication",
+            Replication,
+            p("/api/replication?after=0"),
+            None,
+        ),
         (
             "GET",
             "/api/openapi.json",

@@ -15,7 +15,7 @@ pub enum ClientError {
     Api { status: u16, body: wire::ErrorBody },
     #[error("the hub answered {status} with a body that is not an error: {text}")]
     Unexpected { status: u16, text: String },
-    #[error("the event stream went silent for longer than {} s", STREAM_SILENCE.as_secs())]
+    #[error("the hub's stream went silent for longer than its heartbeat allows")]
     Stalled,
 }
 
@@ -297,6 +297,77 @@ impl Client {
             response,
             buffer: Vec::new(),
         })
+    }
+}
+
+impl Client {
+    /// Opens the replication stream (`GET /api/replication`) after record `after` and side
+    /// change `side_after` (a `replica` or `ingest` token). An error answer (403, 409, …) is
+    /// returned as the API error it is.
+    pub async fn replication(&self, after: u64, side_after: u64) -> Result<ReplicationStream> {
+        let response = self
+            .untimed_request(
+                Method::GET,
+                &format!("/api/replication?after={after}&side_after={side_after}"),
+            )
+            .send()
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            return Err(match serde_json::from_str::<wire::ErrorBody>(&text) {
+                Ok(body) => ClientError::Api {
+                    status: status.as_u16(),
+                    body,
+                },
+                Err(_) => ClientError::Unexpected {
+                    status: status.as_u16(),
+                    text,
+                },
+            });
+        }
+        Ok(ReplicationStream {
+            response,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+/// How long the replication stream may stay silent (the hub's heartbeat comes every 5 s).
+pub const REPLICATION_SILENCE: Duration = Duration::from_secs(15);
+
+/// The hub's replication stream, parsed line by line.
+pub struct ReplicationStream {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+}
+
+impl ReplicationStream {
+    /// The next line; `None` when the hub closed the stream. A line that is not a
+    /// `ReplicationLine` is an error (`Unexpected`): the reader must not skip history.
+    pub async fn next(&mut self) -> Result<Option<wire::ReplicationLine>> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                let text = String::from_utf8_lossy(&line[..end]);
+                if text.trim().is_empty() {
+                    continue;
+                }
+                return serde_json::from_str(&text).map(Some).map_err(|_| {
+                    ClientError::Unexpected {
+                        status: 200,
+                        text: text.into_owned(),
+                    }
+                });
+            }
+            let chunk = tokio::time::timeout(REPLICATION_SILENCE, self.response.chunk())
+                .await
+                .map_err(|_| ClientError::Stalled)??;
+            match chunk {
+                Some(chunk) => self.buffer.extend_from_slice(&chunk),
+                None => return Ok(None),
+            }
+        }
     }
 }
 

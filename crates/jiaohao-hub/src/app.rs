@@ -68,6 +68,7 @@ impl Hub {
             clock,
             metrics: outputs.metrics,
             limits: Arc::new(Limits::new(config.limits)),
+            marks: outputs.marks,
         };
         Ok(Hub {
             state,

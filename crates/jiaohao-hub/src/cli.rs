@@ -103,7 +103,7 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         db: PathBuf,
-        /// admin, clerk, kiosk or display.
+        /// admin, clerk, kiosk, display, replica (a standby hub) or ingest (the city).
         #[arg(long)]
         role: String,
         /// For a clerk: the one window it may act for.
@@ -247,7 +247,7 @@ pub fn main() -> anyhow::Result<()> {
                 let role = Role::parse(&role)
                     .filter(|r| *r != Role::Supervisor)
                     .with_context(|| {
-                        format!("unknown role '{role}': use admin, clerk, kiosk or display")
+                        format!("unknown role '{role}': use admin, clerk, kiosk, display, replica or ingest")
                     })?;
                 if window.is_some() && role != Role::Clerk {
                     anyhow::bail!("--window is for clerk tokens only");

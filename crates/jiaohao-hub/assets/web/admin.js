@@ -450,7 +450,7 @@
 
   function tokenForm() {
     const name = el("input", { required: true, maxlength: 100 });
-    const role = el("select", {}, ["kiosk", "display", "clerk", "admin"].map((r) => el("option", { value: r }, JH.ROLES[r][0] + " · " + JH.ROLES[r][1])));
+    const role = el("select", {}, ["kiosk", "display", "clerk", "admin", "replica", "ingest"].map((r) => el("option", { value: r }, JH.ROLES[r][0] + " · " + JH.ROLES[r][1])));
     const windowInput = el("input", { type: "number", min: 1, max: 999 });
     const out = el("div");
     const form = el("form", {}, el("h3", {}, t("新建设备令牌", "Create a device token")),

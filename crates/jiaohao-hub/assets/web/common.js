@@ -214,6 +214,7 @@ const JH = (() => {
   const ROLES = {
     admin: ["管理员", "Administrator"], supervisor: ["值班长", "Supervisor"], clerk: ["窗口人员", "Clerk"],
     kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"],
+    replica: ["备用中心机", "Standby hub"], ingest: ["市局汇总", "City ingest"],
   };
   const PAUSE = {
     break: ["休息", "Break"], meeting: ["会议", "Meeting"], system_fault: ["系统故障", "System fault"],

@@ -142,6 +142,16 @@ impl Published {
     }
 }
 
+/// Where the durable log stands: the last record and side change made durable, and the term.
+/// The replication stream sends what lies up to here (and never what a power cut could still
+/// take back); it is published after each write turn's sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Marks {
+    pub seq: u64,
+    pub side_seq: u64,
+    pub term: u64,
+}
+
 /// A cheap, cloneable way to talk to the writer.
 #[derive(Clone)]
 pub struct WriterHandle {
@@ -260,6 +270,8 @@ pub struct Outputs {
     pub metrics: Arc<crate::engine::metrics::Metrics>,
     /// Says when a sync failed: the hub must stop (`crate::engine::syncer`).
     pub failed: crate::engine::syncer::Failed,
+    /// Where the durable log stands, after each write turn (the replication stream's cue).
+    pub marks: watch::Receiver<Marks>,
 }
 
 struct Writer {
@@ -292,6 +304,8 @@ struct Writer {
     /// a day and would hold up the writer, and the reads it answers, for seconds).
     base: Hall,
     base_seq: u64,
+    /// Where the durable log stands, published after each write turn's sync.
+    marks: Arc<watch::Sender<Marks>>,
 }
 
 /// The copy of the hall a failed commit goes back to is renewed after this many events (and
@@ -412,6 +426,7 @@ fn start_writer(
         following,
         base: Hall::new(),
         base_seq: 0,
+        marks: Arc::new(watch::Sender::new(Marks::default())),
     };
     let metrics = writer.metrics.clone();
     if seq == 0 && !seed.is_empty() {
@@ -423,6 +438,8 @@ fn start_writer(
     let published = writer.view(now);
     writer.published_json = published.json.clone();
     let (hall_tx, hall_rx) = watch::channel(published);
+    writer.marks.send_replace(writer.marks_now());
+    let marks = writer.marks.subscribe();
     writer.store.defer_syncs()?;
     let (syncer, failed) = Syncer::start(
         jiaohao_store::wal_path(&writer.db),
@@ -454,6 +471,7 @@ fn start_writer(
         stopped,
         metrics,
         failed,
+        marks,
     })
 }
 
@@ -523,6 +541,18 @@ impl Writer {
 
     fn now(&self) -> Now {
         core_now(self.clock.now(), &self.zone)
+    }
+
+    /// Where the log stands now (committed; durable once this turn's sync is done).
+    fn marks_now(&self) -> Marks {
+        Marks {
+            seq: self.seq,
+            side_seq: self.store.last_side_seq().unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the side log's position");
+                self.marks.borrow().side_seq
+            }),
+            term: self.store.term(),
+        }
     }
 
     /// Hands a turn's outcome to the syncer, which delivers it once it is durable.
@@ -762,6 +792,16 @@ impl Writer {
             self.reproject(now);
         }
         outcome.wrote = !prepared.is_empty() || self.store.total_changes() != changes_before;
+        if outcome.wrote {
+            // First among the deliveries: the replication stream may send it once it is durable.
+            let (marks, sender) = (self.marks_now(), self.marks.clone());
+            outcome.deliveries.insert(
+                0,
+                Box::new(move || {
+                    sender.send_replace(marks);
+                }),
+            );
+        }
         // Published before the answers (the syncer keeps this order): whoever is told of a
         // change finds it in every read.
         if changed {

@@ -500,7 +500,11 @@ pub async fn create_token(
     who.require(&[Role::Admin])?;
     let role = Role::parse(&request.role)
         .filter(|role| *role != Role::Supervisor)
-        .ok_or_else(|| ApiError::bad_request("role must be one of admin, clerk, kiosk, display"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "role must be one of admin, clerk, kiosk, display, replica, ingest",
+            )
+        })?;
     if let Some(window) = request.window {
         WindowNumber::new(u32::from(window))?;
     }

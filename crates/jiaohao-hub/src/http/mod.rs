@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod replication;
 pub mod state;
 
 use axum::Router;
@@ -58,6 +59,7 @@ fn hall() -> Router<AppState> {
         )
         .route("/api/hall/notices", put(api::put_notices))
         .route("/api/events", get(events::stream))
+        .route("/api/replication", get(replication::stream))
         .route("/api/advice", get(api::advice))
         .route("/metrics", get(metrics::metrics))
 }

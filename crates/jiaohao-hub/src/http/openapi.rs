@@ -229,7 +229,7 @@ fn build_base() -> Value {
                 "CallTicketRequest": {"type": "object", "additionalProperties": false, "required": ["number", "reason"], "properties": {
                     "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"}, "reason": text(200)}},
                 "CreateTokenRequest": {"type": "object", "additionalProperties": false, "required": ["role", "name"], "properties": {
-                    "role": {"type": "string", "enum": ["admin", "clerk", "kiosk", "display"]},
+                    "role": {"type": "string", "enum": ["admin", "clerk", "kiosk", "display", "replica", "ingest"]},
                     "window": {"type": ["integer", "null"], "minimum": 1, "maximum": 999}, "name": text(100)}},
                 "CreatedToken": {"type": "object", "required": ["id", "token", "role", "window", "name"], "properties": {
                     "id": {"type": "integer"}, "token": {"type": "string"}, "role": {"type": "string"},
@@ -251,6 +251,12 @@ fn build_base() -> Value {
             "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot (a HallView with its clock), then one event per change; Last-Event-ID resumes; a last `shutdown` event when the hub stops",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}],
                 "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
+            "/api/replication": {"get": {"summary": "The hub's history as NDJSON lines (ReplicationLine: record, side, heartbeat), for a standby (replica token: everything) or the city (ingest token: records without secrets, heartbeats); resumes after the given sequence numbers and stays open for what comes next",
+                "security": admin(),
+                "parameters": [
+                    {"name": "after", "in": "query", "required": false, "description": "the last record the reader holds (0: from the start)", "schema": {"type": "string", "pattern": "^[0-9]+$"}},
+                    {"name": "side_after", "in": "query", "required": false, "description": "the last side change the reader holds (replica only)", "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
+                "responses": merge(json!({"200": {"description": "application/x-ndjson: one ReplicationLine per line", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}), error_responses(&["400", "401", "403", "409", "503"]))}},
             "/api/tickets": {"post": {"summary": "Issue a ticket (kiosk)", "security": admin(),
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "description": "a retry with the same key returns the same ticket", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                 "requestBody": body("IssueTicketRequest"),
@@ -336,7 +342,7 @@ fn more_schemas() -> Value {
             "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes()}});
     json!({
         "Me": {"type": "object", "required": ["name", "role", "window", "via", "csrf_token", "expires_at"], "properties": {
-            "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display"]},
+            "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display", "replica", "ingest"]},
             "window": nullable("integer"), "via": {"type": "string", "enum": ["session", "token"]},
             "csrf_token": nullable("string"), "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
         "ChooseWindow": {"type": "object", "additionalProperties": false, "required": ["window"], "properties": {

@@ -27,6 +27,8 @@ pub struct AppState {
     pub metrics: Arc<crate::engine::metrics::Metrics>,
     /// Rate limits (`limits.rs`).
     pub limits: Arc<Limits>,
+    /// Where the durable log stands (the replication stream's cue).
+    pub marks: watch::Receiver<crate::engine::writer::Marks>,
 }
 
 impl AppState {
