@@ -3,5 +3,6 @@
 //! SKIPPED; under `CI=true` it fails instead.
 
 mod faults;
+mod follow;
 mod ingest;
 mod support;
