@@ -28,11 +28,18 @@ start)
   chmod 700 "$dir"
   as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
-  # A free port: ask the kernel for one, then let PostgreSQL take it.
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  # A free port: try random ones until PostgreSQL can listen on one.
+  started=
+  for _ in $(seq 1 20); do
+    port=$((20000 + RANDOM % 40000))
+    if as_pg "$bin/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1" \
+      -l "$dir/log" -w -t 30 start >/dev/null 2>&1; then
+      started=1
+      break
+    fi
+  done
+  [ -n "$started" ] || { cat "$dir/log" >&2; exit 1; }
   echo "$port" >"$dir/port"
-  as_pg "$bin/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=on" \
-    -l "$dir/log" -w start >/dev/null
   echo "PostgreSQL 15 running in $dir on 127.0.0.1:$port" >&2
   echo "JIAOHAO_PG_DIR=$dir"
   echo "JIAOHAO_TEST_POSTGRES=postgres://postgres@127.0.0.1:$port/postgres"
