@@ -62,11 +62,48 @@ CREATE TABLE tickets (
     rating          smallint,
     rating_reason   text,
     rated_at        timestamptz,
+    -- The wait in tenths of a minute, rounded as the hall's reports round it (for p90).
+    wait_bin        integer,
     PRIMARY KEY (hall, ticket)
 );
 CREATE INDEX tickets_day ON tickets (day);
 CREATE INDEX tickets_hall_day ON tickets (hall, day);
 CREATE INDEX tickets_bad_ratings ON tickets (rated_at) WHERE rating <= 2;
+
+-- Per hall and day, the ticket rows added up (rewritten with the rows in the ingest's
+-- transaction), so a report across halls for a month reads a few thousand rows, not a million.
+CREATE TABLE hall_days (
+    hall          integer NOT NULL REFERENCES halls (id),
+    day           date NOT NULL,
+    issued        bigint NOT NULL,
+    called        bigint NOT NULL,
+    served        bigint NOT NULL,
+    no_shows      bigint NOT NULL,
+    transfers     bigint NOT NULL,
+    wait_sum      bigint NOT NULL,
+    handling_sum  bigint NOT NULL,
+    handled       bigint NOT NULL,
+    judged        bigint NOT NULL,
+    within_target bigint NOT NULL,
+    rated_5       bigint NOT NULL,
+    rated_4       bigint NOT NULL,
+    rated_3       bigint NOT NULL,
+    rated_2       bigint NOT NULL,
+    rated_1       bigint NOT NULL,
+    PRIMARY KEY (hall, day)
+);
+CREATE INDEX hall_days_day ON hall_days (day);
+
+-- Per hall and day, how many first calls waited each tenth of a minute: the exact p90 by
+-- nearest rank over any range, as the hall's reports compute it.
+CREATE TABLE wait_bins (
+    hall  integer NOT NULL REFERENCES halls (id),
+    day   date NOT NULL,
+    bin   integer NOT NULL,
+    n     bigint NOT NULL,
+    PRIMARY KEY (hall, day, bin)
+);
+CREATE INDEX wait_bins_day ON wait_bins (day);
 
 CREATE TABLE users (
     name          text PRIMARY KEY,

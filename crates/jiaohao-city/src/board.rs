@@ -169,8 +169,8 @@ pub async fn board(
                     to_char(h.state_since AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
                     to_char(h.last_record_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
                     h.last_seq,
-                    coalesce((SELECT count(*) FROM tickets t WHERE t.hall = h.id
-                              AND t.day = (SELECT max(day) FROM tickets m WHERE m.hall = h.id)), 0)
+                    coalesce((SELECT d.issued FROM hall_days d WHERE d.hall = h.id
+                              ORDER BY d.day DESC LIMIT 1), 0)
              FROM halls h ORDER BY h.name",
             &[],
         )

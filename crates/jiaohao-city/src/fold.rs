@@ -75,6 +75,14 @@ pub struct TicketRow {
     pub rating: Option<i16>,
     pub rating_reason: Option<String>,
     pub rated_at: Option<Millis>,
+    /// The wait in tenths of a minute, rounded exactly as the hall's reports round minutes.
+    pub wait_bin: Option<i32>,
+}
+
+/// A wait in tenths of a minute, by the very arithmetic of the hub's reports (`minutes`), so
+/// the p90 found from these bins is the one the hall's report prints.
+pub fn wait_bin(wait_ms: i64) -> i32 {
+    (wait_ms as f64 / Millis::MINUTE as f64 * 10.0).round() as i32
 }
 
 /// A rating of a ticket the fold no longer holds (issued on an earlier day).
@@ -324,5 +332,6 @@ fn row(life: &TicketLife, extra: &TicketExtra, day: LocalDate) -> TicketRow {
         rating: life.rating.map(|r: Rating| i16::from(r.score())),
         rating_reason: extra.rating_reason.map(|r| r.as_str().to_owned()),
         rated_at: extra.rated_at,
+        wait_bin: wait_ms.map(wait_bin),
     }
 }

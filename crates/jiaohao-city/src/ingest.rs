@@ -317,22 +317,23 @@ async fn write_folded(
         let rating: Vec<Option<i16>> = rows.iter().map(|r| r.rating).collect();
         let reason: Vec<Option<&str>> = rows.iter().map(|r| r.rating_reason.as_deref()).collect();
         let rated_at: Vec<Option<i64>> = rows.iter().map(|r| ms(r.rated_at)).collect();
+        let wait_bin: Vec<Option<i32>> = rows.iter().map(|r| r.wait_bin).collect();
         let instant = |c: &str| format!("timestamptz 'epoch' + {c} * interval '1 millisecond'");
         let sql = format!(
             "INSERT INTO tickets (hall, ticket, day, number, issued_service, service, green_channel,
                 issued_at, first_called_at, wait_ms, wait_target_min, within_target, called_window,
                 clerk, finished_at, handling_ms, outcome, no_shows, transfers, out_of_order,
-                rating, rating_reason, rated_at)
+                rating, rating_reason, rated_at, wait_bin)
              SELECT $1, ticket, day::date, number, issued_service, service, green,
                 {}, {}, wait_ms, target, within, win, clerk, {}, handling, outcome, no_shows,
-                transfers, out_of_order, rating, reason, {}
+                transfers, out_of_order, rating, reason, {}, wait_bin
              FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bool[],
                 $8::bigint[], $9::bigint[], $10::bigint[], $11::int[], $12::bool[], $13::int[],
                 $14::text[], $15::bigint[], $16::bigint[], $17::text[], $18::int[], $19::int[],
-                $20::int[], $21::smallint[], $22::text[], $23::bigint[])
+                $20::int[], $21::smallint[], $22::text[], $23::bigint[], $24::int[])
                AS r(ticket, day, number, issued_service, service, green, issued_ms, called_ms,
                 wait_ms, target, within, win, clerk, finished_ms, handling, outcome, no_shows,
-                transfers, out_of_order, rating, reason, rated_ms)
+                transfers, out_of_order, rating, reason, rated_ms, wait_bin)
              ON CONFLICT (hall, ticket) DO UPDATE SET
                 day = excluded.day, number = excluded.number,
                 issued_service = excluded.issued_service, service = excluded.service,
@@ -344,7 +345,7 @@ async fn write_folded(
                 outcome = excluded.outcome, no_shows = excluded.no_shows,
                 transfers = excluded.transfers, out_of_order = excluded.out_of_order,
                 rating = excluded.rating, rating_reason = excluded.rating_reason,
-                rated_at = excluded.rated_at",
+                rated_at = excluded.rated_at, wait_bin = excluded.wait_bin",
             instant("issued_ms"),
             instant("called_ms"),
             instant("finished_ms"),
@@ -376,21 +377,71 @@ async fn write_folded(
                 &rating,
                 &reason,
                 &rated_at,
+                &wait_bin,
             ],
         )
         .await?;
     }
+    let mut days: Vec<String> = folded.rows.iter().map(|r| r.day.to_string()).collect();
     for late in &folded.late_ratings {
-        tx.execute(
-            &format!(
-                "UPDATE tickets SET rating = $3, rating_reason = $4, rated_at = {}
-                 WHERE hall = $1 AND ticket = $2 AND rating IS NULL",
-                at_sql("$5")
-            ),
-            &[&hall, &late.ticket, &late.rating, &late.reason, &late.at.0],
-        )
-        .await?;
+        let changed = tx
+            .query(
+                &format!(
+                    "UPDATE tickets SET rating = $3, rating_reason = $4, rated_at = {}
+                     WHERE hall = $1 AND ticket = $2 AND rating IS NULL RETURNING day::text",
+                    at_sql("$5")
+                ),
+                &[&hall, &late.ticket, &late.rating, &late.reason, &late.at.0],
+            )
+            .await?;
+        days.extend(changed.iter().map(|row| row.get::<_, String>(0)));
     }
+    days.sort();
+    days.dedup();
+    if !days.is_empty() {
+        refresh_days(tx, hall, &days).await?;
+    }
+    Ok(())
+}
+
+/// Adds up a hall's ticket rows of some days again (`hall_days`, `wait_bins`).
+async fn refresh_days(
+    tx: &tokio_postgres::Transaction<'_>,
+    hall: i32,
+    days: &[String],
+) -> Result<(), CityError> {
+    tx.execute(
+        "DELETE FROM hall_days WHERE hall = $1 AND day = ANY($2::text[]::date[])",
+        &[&hall, &days],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO hall_days
+         SELECT hall, day, count(*), count(wait_ms), count(*) FILTER (WHERE outcome = 'finished'),
+                sum(no_shows), sum(transfers), coalesce(sum(wait_ms), 0),
+                coalesce(sum(handling_ms) FILTER (WHERE outcome = 'finished'), 0),
+                count(handling_ms) FILTER (WHERE outcome = 'finished'),
+                count(within_target), count(*) FILTER (WHERE within_target),
+                count(*) FILTER (WHERE rating = 5), count(*) FILTER (WHERE rating = 4),
+                count(*) FILTER (WHERE rating = 3), count(*) FILTER (WHERE rating = 2),
+                count(*) FILTER (WHERE rating = 1)
+         FROM tickets WHERE hall = $1 AND day = ANY($2::text[]::date[]) GROUP BY hall, day",
+        &[&hall, &days],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM wait_bins WHERE hall = $1 AND day = ANY($2::text[]::date[])",
+        &[&hall, &days],
+    )
+    .await?;
+    tx.execute(
+        "INSERT INTO wait_bins
+         SELECT hall, day, wait_bin, count(*) FROM tickets
+         WHERE hall = $1 AND day = ANY($2::text[]::date[]) AND wait_bin IS NOT NULL
+         GROUP BY hall, day, wait_bin",
+        &[&hall, &days],
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Reports across halls for a range of days, from the per-ticket rows (one query), and the bad
 //! ratings across halls. The figures are computed as the hall's own reports compute them
 //! (`jiaohao-hub`'s `reports.rs`): means in minutes to one decimal, the 90th percentile by
-//! nearest rank (`percentile_disc(0.9)`), the share within target over the tickets judged.
+//! nearest rank (from per-day bins of tenths of a minute, exact), the share within target over the tickets judged.
 //! A ticket counts on the day it was issued, so a late rating changes that day.
 
 use jiaohao_core::{LocalDate, Millis};
@@ -60,23 +60,34 @@ pub async fn across_halls(
     from: LocalDate,
     to: LocalDate,
 ) -> Result<Vec<HallFigures>, CityError> {
+    // The sums per hall and day, and the p90 from the wait bins: the smallest bin whose
+    // running count reaches the nearest rank, ceil(0.9 n), i.e. 10 * running >= 9 * n.
     let rows = client
         .query(
-            "SELECT h.name,
-                    count(t.ticket), count(t.wait_ms),
-                    count(*) FILTER (WHERE t.outcome = 'finished'),
-                    coalesce(sum(t.no_shows), 0)::bigint, coalesce(sum(t.transfers), 0)::bigint,
-                    sum(t.wait_ms)::bigint,
-                    percentile_disc(0.9) WITHIN GROUP (ORDER BY t.wait_ms),
-                    sum(t.handling_ms) FILTER (WHERE t.outcome = 'finished')::bigint,
-                    count(t.handling_ms) FILTER (WHERE t.outcome = 'finished'),
-                    count(t.within_target), count(*) FILTER (WHERE t.within_target),
-                    count(*) FILTER (WHERE t.rating = 5), count(*) FILTER (WHERE t.rating = 4),
-                    count(*) FILTER (WHERE t.rating = 3), count(*) FILTER (WHERE t.rating = 2),
-                    count(*) FILTER (WHERE t.rating = 1)
-             FROM halls h
-             LEFT JOIN tickets t ON t.hall = h.id AND t.day BETWEEN $1::text::date AND $2::text::date
-             GROUP BY h.id, h.name ORDER BY h.name",
+            "WITH sums AS (
+                SELECT hall, sum(issued)::bigint AS issued, sum(called)::bigint AS called,
+                       sum(served)::bigint AS served, sum(no_shows)::bigint AS no_shows,
+                       sum(transfers)::bigint AS transfers, sum(wait_sum)::bigint AS wait_sum,
+                       sum(handling_sum)::bigint AS handling_sum, sum(handled)::bigint AS handled,
+                       sum(judged)::bigint AS judged, sum(within_target)::bigint AS within_target,
+                       sum(rated_5)::bigint AS r5, sum(rated_4)::bigint AS r4,
+                       sum(rated_3)::bigint AS r3, sum(rated_2)::bigint AS r2,
+                       sum(rated_1)::bigint AS r1
+                FROM hall_days WHERE day BETWEEN $1::text::date AND $2::text::date GROUP BY hall),
+             bins AS (
+                SELECT hall, bin, sum(n) AS n FROM wait_bins
+                WHERE day BETWEEN $1::text::date AND $2::text::date GROUP BY hall, bin),
+             running AS (
+                SELECT hall, bin, sum(n) OVER (PARTITION BY hall ORDER BY bin) AS upto,
+                       sum(n) OVER (PARTITION BY hall) AS total FROM bins),
+             p90 AS (SELECT hall, min(bin) AS bin FROM running WHERE 10 * upto >= 9 * total GROUP BY hall)
+             SELECT h.name, coalesce(s.issued, 0), coalesce(s.called, 0), coalesce(s.served, 0),
+                    coalesce(s.no_shows, 0), coalesce(s.transfers, 0), s.wait_sum, p.bin,
+                    s.handling_sum, coalesce(s.handled, 0), coalesce(s.judged, 0),
+                    coalesce(s.within_target, 0), coalesce(s.r5, 0), coalesce(s.r4, 0),
+                    coalesce(s.r3, 0), coalesce(s.r2, 0), coalesce(s.r1, 0)
+             FROM halls h LEFT JOIN sums s ON s.hall = h.id LEFT JOIN p90 p ON p.hall = h.id
+             ORDER BY h.name",
             &[&from.to_string(), &to.to_string()],
         )
         .await?;
@@ -85,7 +96,7 @@ pub async fn across_halls(
         .map(|r| {
             let called: i64 = r.get(2);
             let wait_sum: Option<i64> = r.get(6);
-            let p90: Option<i64> = r.get(7);
+            let p90_bin: Option<i32> = r.get(7);
             let handling_sum: Option<i64> = r.get(8);
             let handled: i64 = r.get(9);
             let judged: i64 = r.get(10);
@@ -106,7 +117,7 @@ pub async fn across_halls(
                 transfers: r.get(5),
                 mean_wait_min: (called > 0)
                     .then(|| minutes(wait_sum.unwrap_or(0) as f64 / called as f64)),
-                p90_wait_min: p90.map(|v| minutes(v as f64)),
+                p90_wait_min: p90_bin.map(|bin| f64::from(bin) / 10.0),
                 mean_handling_min: (handled > 0)
                     .then(|| minutes(handling_sum.unwrap_or(0) as f64 / handled as f64)),
                 within_target_pct: (judged > 0)

@@ -72,6 +72,27 @@ async fn the_bench_path_writes_three_halls_for_three_days_completely() {
         .unwrap()
         .get(0);
     assert_eq!(days, 3);
+    // The sums per day give what the ticket rows give directly, p90 included.
+    let (from, to) = jiaohao_city::reports::parse_range("2026-01-05", "2026-01-07").unwrap();
+    let report = jiaohao_city::reports::across_halls(&client, from, to).await.unwrap();
+    let direct = client
+        .query(
+            "SELECT h.name, count(*), count(t.wait_ms), percentile_disc(0.9) WITHIN GROUP (ORDER BY t.wait_ms),
+                    count(*) FILTER (WHERE t.outcome = 'finished')
+             FROM tickets t JOIN halls h ON h.id = t.hall GROUP BY h.name ORDER BY h.name",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.len(), direct.len());
+    for (row, direct) in report.iter().zip(&direct) {
+        assert_eq!(row.hall, direct.get::<_, String>(0));
+        assert_eq!(row.issued, direct.get::<_, i64>(1));
+        assert_eq!(row.called, direct.get::<_, i64>(2));
+        let p90 = jiaohao_city::fold::wait_bin(direct.get::<_, i64>(3));
+        assert_eq!(row.p90_wait_min, Some(f64::from(p90) / 10.0));
+        assert_eq!(row.served, direct.get::<_, i64>(4));
+    }
 }
 
 #[tokio::test]

@@ -163,3 +163,103 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
     assert!(ingest.fold().is_none(), "the refused gap dropped the fold");
     hub.stop().await;
 }
+
+/// A rating logged on a later day (after the ticket's day has ended) changes the ticket's own
+/// day in the city, not the day it arrived.
+#[tokio::test]
+async fn a_late_rating_changes_the_past_day_it_belongs_to() {
+    use jiaohao_core::{Event, Hall, LocalDate, Millis, Rating, RatingReason};
+    let _cluster = crate::support::shared_cluster().await;
+    let Some((_url, mut client)) = database("late_rating").await else {
+        return;
+    };
+    let scenario = jiaohao_sim::Scenario::parse(include_str!(
+        "../../jiaohao-sim/scenarios/county-hall.toml"
+    ))
+    .unwrap();
+    let options = jiaohao_sim::Options {
+        check: false,
+        estimates: false,
+    };
+    let day = |n: u8| LocalDate::new(2026, 3, n).unwrap();
+    // Midnight in Asia/Shanghai of 2026-03-02 and the day after.
+    let midnight = |n: i64| Millis(1_772_380_800_000 + (n - 2) * 86_400_000);
+    let first = jiaohao_sim::simulate_logged_day(
+        Hall::new(),
+        day(2),
+        midnight(2),
+        &scenario,
+        &jiaohao_sim::draw_day(&scenario, 0),
+        jiaohao_sim::BenchPolicy::Hub,
+        0,
+        options,
+    )
+    .unwrap();
+    let (rated_id, rated_window) = first
+        .events
+        .iter()
+        .find_map(|(_, e)| match e {
+            Event::TicketFinished { id, window } => Some((*id, *window)),
+            _ => None,
+        })
+        .unwrap();
+    let second = jiaohao_sim::simulate_logged_day(
+        first.hall.clone(),
+        day(3),
+        midnight(3),
+        &scenario,
+        &jiaohao_sim::draw_day(&scenario, 1),
+        jiaohao_sim::BenchPolicy::Hub,
+        1,
+        options,
+    )
+    .unwrap();
+    let mut events = first.events.clone();
+    let mut rest = second.events.clone();
+    assert!(matches!(rest[0].1, Event::DayStarted { .. }));
+    let at = rest[0].0;
+    rest.insert(
+        1,
+        (
+            at,
+            Event::TicketRated {
+                id: rated_id,
+                window: rated_window,
+                rating: Rating::VeryDissatisfied,
+                reason: Some(RatingReason::Attitude),
+            },
+        ),
+    );
+    events.extend(rest);
+    let records: Vec<jiaohao_city::Incoming> = events
+        .iter()
+        .enumerate()
+        .map(|(i, (at, e))| jiaohao_city::Incoming::from_event(i as u64 + 1, *at, "sim", e))
+        .collect();
+    let (hall, _dir, _key) = add_hall(&client, "西城区", "http://127.0.0.1:9", "t").await;
+    let mut ingest = HallIngest::new(hall);
+    for batch in records.chunks(500) {
+        ingest.ingest(&mut client, batch).await.unwrap();
+    }
+    let row = client
+        .query_one(
+            "SELECT day::text, rating, rating_reason FROM tickets WHERE hall = $1 AND ticket = $2",
+            &[&hall, &(rated_id.0 as i64)],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, String>(0), "2026-03-02");
+    assert_eq!(row.get::<_, Option<i16>>(1), Some(1));
+    assert_eq!(row.get::<_, Option<String>>(2).as_deref(), Some("attitude"));
+    let report = |from: &str| {
+        let (f, t) = jiaohao_city::reports::parse_range(from, from).unwrap();
+        (f, t)
+    };
+    let (f, t) = report("2026-03-02");
+    let first_day = jiaohao_city::reports::across_halls(&client, f, t).await.unwrap();
+    assert_eq!(first_day[0].ratings[4], 1);
+    let (f, t) = report("2026-03-03");
+    let second_day = jiaohao_city::reports::across_halls(&client, f, t).await.unwrap();
+    assert_eq!(second_day[0].ratings[4], 0);
+    assert!(second_day[0].issued > 0);
+}
