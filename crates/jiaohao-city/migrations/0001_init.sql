@@ -100,7 +100,7 @@ CREATE TABLE wait_bins (
     hall  integer NOT NULL REFERENCES halls (id),
     day   date NOT NULL,
     bin   integer NOT NULL,
-    n     bigint NOT NULL,
+    n     integer NOT NULL,
     PRIMARY KEY (hall, day, bin)
 );
 CREATE INDEX wait_bins_day ON wait_bins (day);

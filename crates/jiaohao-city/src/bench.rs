@@ -181,7 +181,12 @@ async fn one_hall(
 }
 
 /// Runs the bench on the database at `postgres` (best an empty one).
-pub async fn run(postgres: &str, halls: u32, days: u32, print: bool) -> Result<BenchReport, CityError> {
+pub async fn run(
+    postgres: &str,
+    halls: u32,
+    days: u32,
+    print: bool,
+) -> Result<BenchReport, CityError> {
     let scenario = Scenario::parse(SCENARIO)
         .map_err(|e| CityError::Invalid(format!("the bench's scenario: {e}")))?;
     let client = crate::db::open(postgres).await?;
@@ -202,14 +207,25 @@ pub async fn run(postgres: &str, halls: u32, days: u32, print: bool) -> Result<B
         // At most a few writers at once: two cores here.
         if tasks.len() >= writers {
             let first = tasks.remove(0);
-            spent += first
+            let (records, time) = first
                 .await
-                .map_err(|e| CityError::Invalid(e.to_string()))??
-                .1;
+                .map_err(|e| CityError::Invalid(e.to_string()))??;
+            spent += time;
+            if print {
+                eprintln!(
+                    "hall {} of {} done: {records} records, {:.0} s so far",
+                    index + 1 - writers + 1,
+                    ids.len(),
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
     }
     for task in tasks {
-        spent += task.await.map_err(|e| CityError::Invalid(e.to_string()))??.1;
+        spent += task
+            .await
+            .map_err(|e| CityError::Invalid(e.to_string()))??
+            .1;
     }
     let wall = started.elapsed();
     // A new connection: the first one may have ended meanwhile (PostgreSQL restarted).

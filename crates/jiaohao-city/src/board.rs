@@ -116,7 +116,11 @@ impl LiveHall {
             hall_now_ms: at_ms,
             date: hall.date().map(|d| d.to_string()),
             open_windows: windows.iter().filter(|w| w.state != "closed").count(),
-            waiting: hall.tickets().iter().filter(|t| t.status.is_queued()).count(),
+            waiting: hall
+                .tickets()
+                .iter()
+                .filter(|t| t.status.is_queued())
+                .count(),
             pressure: longest.map(|l| (l.0 * 100.0).round() / 100.0),
             longest_wait_min: longest.map(|l| l.1),
             longest_target_min: longest.map(|l| l.2),

@@ -45,8 +45,11 @@ pub async fn migrate(client: &mut Client) -> Result<i32, CityError> {
     }
     for (number, sql) in MIGRATIONS.iter().filter(|(n, _)| *n > current) {
         tx.batch_execute(sql).await?;
-        tx.execute("INSERT INTO schema_version (version) VALUES ($1)", &[number])
-            .await?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES ($1)",
+            &[number],
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(newest)

@@ -202,7 +202,8 @@ impl HallFold {
                 self.history.fold(event, record.at, record.actor, |_| {});
                 folded.rows.extend(self.rows_of(&touched));
                 touched.clear();
-                folded.snapshot = Some((record.seq, self.hall.day_start_snapshot(*date, record.at)));
+                folded.snapshot =
+                    Some((record.seq, self.hall.day_start_snapshot(*date, record.at)));
                 self.hall.evolve(event, record.at);
                 self.day = Some(*date);
                 self.extras.clear();
@@ -226,55 +227,44 @@ impl HallFold {
                 });
             }
             let extras = &mut self.extras;
+            let reason = match event {
+                Event::TicketRated { reason, .. } => *reason,
+                _ => None,
+            };
             self.history.fold(event, record.at, record.actor, |fact| {
-                let (id, change): (TicketId, Box<dyn FnOnce(&mut TicketExtra)>) = match fact {
-                    Fact::Issued(ticket) => (ticket.id, Box::new(|_| {})),
-                    Fact::Called { ticket, .. } => (
-                        ticket.id,
-                        Box::new(|extra| extra.outcome = Outcome::Called),
-                    ),
-                    Fact::Departed {
-                        ticket,
-                        how,
-                        handled_ms,
-                        ..
-                    } => {
-                        let how = how.clone();
-                        (
-                            ticket.id,
-                            Box::new(move |extra| match how {
-                                Departure::Finished => {
-                                    extra.outcome = Outcome::Finished;
-                                    extra.handling_ms = handled_ms;
-                                    extra.finished_at = Some(record.at);
-                                }
-                                Departure::NoShow => {
-                                    extra.outcome = Outcome::NoShow;
-                                    extra.no_shows += 1;
-                                }
-                                Departure::Transferred(_) => {
-                                    extra.outcome = Outcome::Transferred;
-                                    extra.transfers += 1;
-                                }
-                            }),
-                        )
-                    }
-                    Fact::Rated { ticket, .. } => {
-                        let reason = match event {
-                            Event::TicketRated { reason, .. } => *reason,
-                            _ => None,
-                        };
-                        (
-                            ticket.id,
-                            Box::new(move |extra| {
-                                extra.rated_at = Some(record.at);
-                                extra.rating_reason = reason;
-                            }),
-                        )
-                    }
+                let id = match &fact {
+                    Fact::Issued(ticket) => ticket.id,
+                    Fact::Called { ticket, .. }
+                    | Fact::Departed { ticket, .. }
+                    | Fact::Rated { ticket, .. } => ticket.id,
                     _ => return,
                 };
-                change(extras.entry(id).or_default());
+                let extra = extras.entry(id).or_default();
+                match fact {
+                    Fact::Called { .. } => extra.outcome = Outcome::Called,
+                    Fact::Departed {
+                        how, handled_ms, ..
+                    } => match how {
+                        Departure::Finished => {
+                            extra.outcome = Outcome::Finished;
+                            extra.handling_ms = handled_ms;
+                            extra.finished_at = Some(record.at);
+                        }
+                        Departure::NoShow => {
+                            extra.outcome = Outcome::NoShow;
+                            extra.no_shows += 1;
+                        }
+                        Departure::Transferred(_) => {
+                            extra.outcome = Outcome::Transferred;
+                            extra.transfers += 1;
+                        }
+                    },
+                    Fact::Rated { .. } => {
+                        extra.rated_at = Some(record.at);
+                        extra.rating_reason = reason;
+                    }
+                    _ => {}
+                }
                 touched.insert(id);
             });
             self.hall.evolve(event, record.at);
@@ -318,10 +308,7 @@ fn row(life: &TicketLife, extra: &TicketExtra, day: LocalDate) -> TicketRow {
         wait_ms,
         wait_target_min: wait_target_min.map(|m| m as i32),
         within_target,
-        called_window: life
-            .last_call
-            .as_ref()
-            .map(|c| i32::from(c.window.get())),
+        called_window: life.last_call.as_ref().map(|c| i32::from(c.window.get())),
         clerk: life.last_call.as_ref().map(|c| clerk_key(&c.actor)),
         finished_at: extra.finished_at,
         handling_ms: extra.handling_ms,

@@ -128,7 +128,9 @@ async fn session(
         let chunk = match tokio::time::timeout(SILENCE, body.next()).await {
             Err(_) => return Ended::Unreachable("the hall fell silent".into()),
             Ok(None) => return Ended::Unreachable("the hall ended the stream".into()),
-            Ok(Some(Err(error))) => return Ended::Unreachable(format!("the stream broke: {error}")),
+            Ok(Some(Err(error))) => {
+                return Ended::Unreachable(format!("the stream broke: {error}"));
+            }
             Ok(Some(Ok(chunk))) => chunk,
         };
         pending.extend_from_slice(&chunk);
@@ -179,7 +181,9 @@ async fn session(
             }
             batch.clear();
         }
-        if beat && let Err(error) = halls::set_state(&client, hall.id, LinkState::Connected, "").await {
+        if beat
+            && let Err(error) = halls::set_state(&client, hall.id, LinkState::Connected, "").await
+        {
             return Ended::Postgres(error);
         }
         if ingest.fold().is_none() {

@@ -67,7 +67,9 @@ pub async fn add(
         )));
     }
     if token.trim().is_empty() {
-        return Err(CityError::Invalid("the hall's ingest token is empty".into()));
+        return Err(CityError::Invalid(
+            "the hall's ingest token is empty".into(),
+        ));
     }
     let sealed = key.seal(name, token.trim())?;
     let row = client
@@ -103,7 +105,10 @@ pub async fn set_token(
 
 pub async fn list(client: &impl GenericClient) -> Result<Vec<HallEntry>, CityError> {
     let rows = client
-        .query("SELECT id, name, url, token_sealed FROM halls ORDER BY id", &[])
+        .query(
+            "SELECT id, name, url, token_sealed FROM halls ORDER BY id",
+            &[],
+        )
         .await?;
     Ok(rows
         .into_iter()

@@ -120,8 +120,7 @@ impl HallIngest {
         let start = records.partition_point(|r| r.seq <= last_seq);
         let (old, new) = (&records[..start], &records[start..]);
         let events = &events[start..];
-        let mut expected = last_seq + 1;
-        for record in new {
+        for (expected, record) in (last_seq + 1..).zip(new) {
             if record.seq != expected {
                 return Err(CityError::Gap {
                     hall: self.hall,
@@ -129,7 +128,6 @@ impl HallIngest {
                     got: record.seq,
                 });
             }
-            expected += 1;
         }
         if new.is_empty() {
             return Ok(Written {
@@ -184,7 +182,10 @@ impl HallIngest {
         hall: i32,
     ) -> Result<u64, CityError> {
         let row = tx
-            .query_opt("SELECT last_seq FROM halls WHERE id = $1 FOR UPDATE", &[&hall])
+            .query_opt(
+                "SELECT last_seq FROM halls WHERE id = $1 FOR UPDATE",
+                &[&hall],
+            )
             .await?
             .ok_or(CityError::NoSuchHall(hall))?;
         Ok(row.get::<_, i64>(0) as u64)
@@ -215,12 +216,7 @@ pub async fn load_fold(
     let snapshot: Option<String> = row.get(0);
     let snapshot_seq: i64 = row.get(1);
     let read = |sql: &'static str, from: i64, to: i64| async move {
-        let rows = client
-            .query(
-                sql,
-                &[&hall, &from, &to],
-            )
-            .await?;
+        let rows = client.query(sql, &[&hall, &from, &to]).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let seq: i64 = row.get(0);
@@ -236,13 +232,12 @@ pub async fn load_fold(
     const ALL: &str = "SELECT seq, (extract(epoch FROM at) * 1000)::bigint, actor, kind, body FROM records WHERE hall = $1 AND seq > $2 AND seq <= $3 ORDER BY seq";
     let mut fold = match snapshot {
         Some(text) => {
-            let snapshot = stored::snapshot_from_json(&text).map_err(|error| {
-                CityError::Undecodable {
+            let snapshot =
+                stored::snapshot_from_json(&text).map_err(|error| CityError::Undecodable {
                     seq: snapshot_seq as u64,
                     kind: "snapshot".into(),
                     error: error.to_string(),
-                }
-            })?;
+                })?;
             let configuration = read(CONFIGURATION, 0, snapshot_seq)
                 .await?
                 .into_iter()
@@ -302,7 +297,8 @@ async fn write_folded(
         let service: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
         let green: Vec<bool> = rows.iter().map(|r| r.green_channel).collect();
         let issued_at: Vec<i64> = rows.iter().map(|r| r.issued_at.0).collect();
-        let first_called_at: Vec<Option<i64>> = rows.iter().map(|r| ms(r.first_called_at)).collect();
+        let first_called_at: Vec<Option<i64>> =
+            rows.iter().map(|r| ms(r.first_called_at)).collect();
         let wait_ms: Vec<Option<i64>> = rows.iter().map(|r| r.wait_ms).collect();
         let target: Vec<Option<i32>> = rows.iter().map(|r| r.wait_target_min).collect();
         let within: Vec<Option<bool>> = rows.iter().map(|r| r.within_target).collect();
@@ -436,7 +432,7 @@ async fn refresh_days(
     .await?;
     tx.execute(
         "INSERT INTO wait_bins
-         SELECT hall, day, wait_bin, count(*) FROM tickets
+         SELECT hall, day, wait_bin, count(*)::integer FROM tickets
          WHERE hall = $1 AND day = ANY($2::text[]::date[]) AND wait_bin IS NOT NULL
          GROUP BY hall, day, wait_bin",
         &[&hall, &days],

@@ -21,7 +21,9 @@ pub struct KeyFile {
 
 impl std::fmt::Debug for KeyFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyFile").field("path", &self.path).finish_non_exhaustive()
+        f.debug_struct("KeyFile")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
     }
 }
 

@@ -24,14 +24,20 @@ pub use keyfile::KeyFile;
 pub enum CityError {
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
-    #[error("the database's schema is version {current}, newer than this program's {newest}: run a newer jiaohao-city")]
+    #[error(
+        "the database's schema is version {current}, newer than this program's {newest}: run a newer jiaohao-city"
+    )]
     NewerSchema { current: i32, newest: i32 },
     #[error("no hall with id {0}")]
     NoSuchHall(i32),
     #[error("hall {hall}: expected record {expected} next, got {got}")]
     Gap { hall: i32, expected: u64, got: u64 },
     #[error("record {seq} ({kind}) cannot be read: {error} (a hall running a newer jiaohao?)")]
-    Undecodable { seq: u64, kind: String, error: String },
+    Undecodable {
+        seq: u64,
+        kind: String,
+        error: String,
+    },
     #[error("key file {path}: {message}")]
     KeyFile { path: String, message: String },
     #[error("{0}")]

@@ -9,7 +9,10 @@ use jiaohao_city::users::CityRole;
 use jiaohao_city::{KeyFile, halls, users};
 
 #[derive(Parser)]
-#[command(name = "jiaohao-city", about = "The city bureau's service (市局平台): every hall's log in PostgreSQL, a live city board, reports across halls")]
+#[command(
+    name = "jiaohao-city",
+    about = "The city bureau's service (市局平台): every hall's log in PostgreSQL, a live city board, reports across halls"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,7 +29,11 @@ struct Pg {
 struct Key {
     /// The key file that seals the halls' ingest tokens (created with mode 0600 if absent);
     /// keep it outside PostgreSQL and its backups.
-    #[arg(long, env = "JIAOHAO_CITY_KEY_FILE", default_value = "jiaohao-city.key")]
+    #[arg(
+        long,
+        env = "JIAOHAO_CITY_KEY_FILE",
+        default_value = "jiaohao-city.key"
+    )]
     key_file: PathBuf,
 }
 
@@ -124,8 +131,9 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {listen}"))?;
             println!("jiaohao-city: pages on http://{}/", listener.local_addr()?);
             let shutdown = async {
-                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("a SIGTERM handler");
+                let mut term =
+                    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                        .expect("a SIGTERM handler");
                 tokio::select! {
                     _ = tokio::signal::ctrl_c() => {}
                     _ = term.recv() => {}
@@ -135,20 +143,37 @@ async fn main() -> anyhow::Result<()> {
             println!("jiaohao-city stopped");
         }
         Command::Hall { command } => match command {
-            HallCommand::Add { pg, key, name, url, token } => {
+            HallCommand::Add {
+                pg,
+                key,
+                name,
+                url,
+                token,
+            } => {
                 let key = KeyFile::open_or_create(&key.key_file)?;
                 let client = jiaohao_city::db::open(&pg.postgres).await?;
                 let id = halls::add(&client, &key, &name, &url, &token).await?;
-                println!("hall {name} registered (id {id}); its token is stored sealed and will not be shown again");
+                println!(
+                    "hall {name} registered (id {id}); its token is stored sealed and will not be shown again"
+                );
             }
-            HallCommand::Token { pg, key, name, token } => {
+            HallCommand::Token {
+                pg,
+                key,
+                name,
+                token,
+            } => {
                 let key = KeyFile::open(&key.key_file)?;
                 let client = jiaohao_city::db::open(&pg.postgres).await?;
                 halls::set_token(&client, &key, &name, &token).await?;
-                println!("hall {name}: new token stored; a running service uses it after a restart");
+                println!(
+                    "hall {name}: new token stored; a running service uses it after a restart"
+                );
             }
         },
-        Command::User { command: UserCommand::Add { pg, name, role } } => {
+        Command::User {
+            command: UserCommand::Add { pg, name, role },
+        } => {
             let role = CityRole::parse(&role).context("the role is city_admin or viewer")?;
             let client = jiaohao_city::db::open(&pg.postgres).await?;
             users::add(&client, &name, role, &password()?).await?;
@@ -161,4 +186,3 @@ async fn main() -> anyhow::Result<()> {
     }
     Ok(())
 }
-

@@ -49,7 +49,9 @@ pub fn parse_range(from: &str, to: &str) -> Result<(LocalDate, LocalDate), CityE
         .map(|s| s.get_days())
         .unwrap_or(i32::MAX);
     if span > 366 {
-        return Err(CityError::Invalid("a report covers at most 366 days".into()));
+        return Err(CityError::Invalid(
+            "a report covers at most 366 days".into(),
+        ));
     }
     Ok((from, to))
 }
@@ -75,11 +77,11 @@ pub async fn across_halls(
                        sum(rated_1)::bigint AS r1
                 FROM hall_days WHERE day BETWEEN $1::text::date AND $2::text::date GROUP BY hall),
              bins AS (
-                SELECT hall, bin, sum(n) AS n FROM wait_bins
+                SELECT hall, bin, sum(n)::bigint AS n FROM wait_bins
                 WHERE day BETWEEN $1::text::date AND $2::text::date GROUP BY hall, bin),
              running AS (
-                SELECT hall, bin, sum(n) OVER (PARTITION BY hall ORDER BY bin) AS upto,
-                       sum(n) OVER (PARTITION BY hall) AS total FROM bins),
+                SELECT hall, bin, sum(n) OVER (PARTITION BY hall ORDER BY bin)::bigint AS upto,
+                       sum(n) OVER (PARTITION BY hall)::bigint AS total FROM bins),
              p90 AS (SELECT hall, min(bin) AS bin FROM running WHERE 10 * upto >= 9 * total GROUP BY hall)
              SELECT h.name, coalesce(s.issued, 0), coalesce(s.called, 0), coalesce(s.served, 0),
                     coalesce(s.no_shows, 0), coalesce(s.transfers, 0), s.wait_sum, p.bin,

@@ -135,7 +135,11 @@ fn page(
     refresh: bool,
     body: &str,
 ) -> Response {
-    let lang = if english(headers) { " class=\"lang-en\"" } else { "" };
+    let lang = if english(headers) {
+        " class=\"lang-en\""
+    } else {
+        ""
+    };
     let refresh = if refresh {
         r#"<meta http-equiv="refresh" content="10">"#
     } else {
@@ -401,7 +405,10 @@ async fn logout(
         StatusCode::SEE_OTHER,
         [
             (header::LOCATION, "/login".to_owned()),
-            (header::SET_COOKIE, jiaohao_signin::web::clear_cookie(COOKIE)),
+            (
+                header::SET_COOKIE,
+                jiaohao_signin::web::clear_cookie(COOKIE),
+            ),
         ],
     )
         .into_response()
@@ -430,15 +437,26 @@ async fn set_lang(Query(query): Query<LangQuery>) -> Response {
 fn link_badge(row: &board::BoardRow) -> String {
     match row.link.as_str() {
         "connected" => match row.live.as_ref().and_then(|l| l.pressure) {
-            Some(p) if p > 1.0 => format!(r#"<span class="badge red">{}</span>"#, t("超时限", "Over target")),
-            Some(p) if p > 0.7 => format!(r#"<span class="badge amber">{}</span>"#, t("繁忙", "Busy")),
-            _ => format!(r#"<span class="badge green">{}</span>"#, t("正常", "Normal")),
+            Some(p) if p > 1.0 => format!(
+                r#"<span class="badge red">{}</span>"#,
+                t("超时限", "Over target")
+            ),
+            Some(p) if p > 0.7 => {
+                format!(r#"<span class="badge amber">{}</span>"#, t("繁忙", "Busy"))
+            }
+            _ => format!(
+                r#"<span class="badge green">{}</span>"#,
+                t("正常", "Normal")
+            ),
         },
         "token_refused" => format!(
             r#"<span class="badge red">{}</span>"#,
             t("令牌被拒绝（已吊销？）", "Token refused (revoked?)")
         ),
-        "never" => format!(r#"<span class="badge grey">{}</span>"#, t("尚未连接", "Never connected")),
+        "never" => format!(
+            r#"<span class="badge grey">{}</span>"#,
+            t("尚未连接", "Never connected")
+        ),
         _ => format!(
             r#"<span class="badge red">{}</span>"#,
             t(
@@ -632,11 +650,17 @@ struct RangeQuery {
     to: Option<String>,
 }
 
-fn range_of(query: &RangeQuery) -> Result<(jiaohao_core::LocalDate, jiaohao_core::LocalDate), CityError> {
+fn range_of(
+    query: &RangeQuery,
+) -> Result<(jiaohao_core::LocalDate, jiaohao_core::LocalDate), CityError> {
     let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
     let today = zone.to_datetime(jiff::Timestamp::now()).date();
     let default_from = today.first_of_month().to_string();
-    let from = query.from.clone().filter(|s| !s.is_empty()).unwrap_or(default_from);
+    let from = query
+        .from
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or(default_from);
     let to = query
         .to
         .clone()
@@ -709,7 +733,14 @@ async fn reports_page(
         ));
     }
     body.push_str("</tbody></table>");
-    page(&headers, Some(&who), "reports", ("跨厅报表", "Reports across halls"), false, &body)
+    page(
+        &headers,
+        Some(&who),
+        "reports",
+        ("跨厅报表", "Reports across halls"),
+        false,
+        &body,
+    )
 }
 
 async fn reports_csv(
@@ -807,7 +838,14 @@ async fn ratings_page(
             t("该时段内没有差评。", "No bad ratings in this range.")
         ));
     }
-    page(&headers, Some(&who), "ratings", ("差评", "Bad ratings"), false, &body)
+    page(
+        &headers,
+        Some(&who),
+        "ratings",
+        ("差评", "Bad ratings"),
+        false,
+        &body,
+    )
 }
 
 async fn admin_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
@@ -818,7 +856,12 @@ async fn admin_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
     admin_view(&state, &headers, &who, "").await
 }
 
-async fn admin_view(state: &WebState, headers: &HeaderMap, who: &SignedIn, notice: &str) -> Response {
+async fn admin_view(
+    state: &WebState,
+    headers: &HeaderMap,
+    who: &SignedIn,
+    notice: &str,
+) -> Response {
     if who.role != CityRole::Admin {
         let mut response = page(
             headers,
@@ -826,7 +869,13 @@ async fn admin_view(state: &WebState, headers: &HeaderMap, who: &SignedIn, notic
             "admin",
             ("大厅接入", "Halls"),
             false,
-            &format!(r#"<div class="notice error">{}</div>"#, t("仅市局管理员可管理大厅接入。", "Only a city admin manages the halls.")),
+            &format!(
+                r#"<div class="notice error">{}</div>"#,
+                t(
+                    "仅市局管理员可管理大厅接入。",
+                    "Only a city admin manages the halls."
+                )
+            ),
         );
         *response.status_mut() = StatusCode::FORBIDDEN;
         return response;
@@ -839,13 +888,21 @@ async fn admin_view(state: &WebState, headers: &HeaderMap, who: &SignedIn, notic
         Ok(list) => list,
         Err(error) => return failure(headers, &error),
     };
-    let mut body = format!("{notice}<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>", t("大厅", "Hall"), t("地址", "Address"), t("接入令牌", "Ingest token"));
+    let mut body = format!(
+        "{notice}<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        t("大厅", "Hall"),
+        t("地址", "Address"),
+        t("接入令牌", "Ingest token")
+    );
     for hall in &list {
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(&hall.name),
             escape(&hall.url),
-            t("已加密保存，不再显示", "Stored encrypted, never shown again")
+            t(
+                "已加密保存，不再显示",
+                "Stored encrypted, never shown again"
+            )
         ));
     }
     body.push_str(&format!(
@@ -865,7 +922,14 @@ async fn admin_view(state: &WebState, headers: &HeaderMap, who: &SignedIn, notic
         t("大厅的 ingest 令牌（保存后不再显示）", "The hall's ingest token (never shown again)"),
         t("添加", "Add"),
     ));
-    page(headers, Some(who), "admin", ("大厅接入", "Halls"), false, &body)
+    page(
+        headers,
+        Some(who),
+        "admin",
+        ("大厅接入", "Halls"),
+        false,
+        &body,
+    )
 }
 
 #[derive(Deserialize)]
@@ -902,11 +966,17 @@ async fn add_hall(
             {
                 (state.on_hall_added)(entry);
             }
-            let notice = format!(r#"<div class="notice ok">{}</div>"#, t("已添加，正在连接。", "Added; connecting."));
+            let notice = format!(
+                r#"<div class="notice ok">{}</div>"#,
+                t("已添加，正在连接。", "Added; connecting.")
+            );
             admin_view(&state, &headers, &who, &notice).await
         }
         Err(CityError::Invalid(message)) => {
-            let notice = format!(r#"<div class="notice error">{}</div>"#, t("无法添加：", "Not added: ") + &escape(&message));
+            let notice = format!(
+                r#"<div class="notice error">{}</div>"#,
+                t("无法添加：", "Not added: ") + &escape(&message)
+            );
             admin_view(&state, &headers, &who, &notice).await
         }
         Err(error) => failure(&headers, &error),

@@ -58,7 +58,10 @@ async fn the_bench_path_writes_three_halls_for_three_days_completely() {
     assert_eq!(rows.len(), 3);
     assert_complete(&rows);
     let issued: i64 = client
-        .query_one("SELECT count(*) FROM records WHERE kind = 'ticket_issued'", &[])
+        .query_one(
+            "SELECT count(*) FROM records WHERE kind = 'ticket_issued'",
+            &[],
+        )
         .await
         .unwrap()
         .get(0);
@@ -74,7 +77,9 @@ async fn the_bench_path_writes_three_halls_for_three_days_completely() {
     assert_eq!(days, 3);
     // The sums per day give what the ticket rows give directly, p90 included.
     let (from, to) = jiaohao_city::reports::parse_range("2026-01-05", "2026-01-07").unwrap();
-    let report = jiaohao_city::reports::across_halls(&client, from, to).await.unwrap();
+    let report = jiaohao_city::reports::across_halls(&client, from, to)
+        .await
+        .unwrap();
     let direct = client
         .query(
             "SELECT h.name, count(*), count(t.wait_ms), percentile_disc(0.9) WITHIN GROUP (ORDER BY t.wait_ms),
@@ -159,7 +164,9 @@ async fn postgres_restarted_under_ingest_loses_nothing() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("JIAOHAO_PG_DIR is not set under CI=true");
         }
-        eprintln!("\n*** SKIPPED postgres_restarted_under_ingest: JIAOHAO_PG_DIR not set (scripts/pg-throwaway.sh) ***\n");
+        eprintln!(
+            "\n*** SKIPPED postgres_restarted_under_ingest: JIAOHAO_PG_DIR not set (scripts/pg-throwaway.sh) ***\n"
+        );
         return;
     };
     let Some((reference_url, reference)) = database("pg_restart_reference").await else {
@@ -182,7 +189,10 @@ async fn postgres_restarted_under_ingest_loses_nothing() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     drop(watcher);
-    assert!(!run.is_finished(), "the ingest is still running when PostgreSQL restarts");
+    assert!(
+        !run.is_finished(),
+        "the ingest is still running when PostgreSQL restarts"
+    );
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pg-throwaway.sh");
     let status = Command::new("bash")
         .args([script, "restart", &dir])

@@ -70,9 +70,11 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
     }
     hub.call_next(1).await;
     let target = hub_last_seq(&hub) as i64;
-    wait_until("the city to hold every record", Duration::from_secs(10), || async {
-        state_of(&client, hall).await == ("connected".into(), target)
-    })
+    wait_until(
+        "the city to hold every record",
+        Duration::from_secs(10),
+        || async { state_of(&client, hall).await == ("connected".into(), target) },
+    )
     .await;
     // The live state is the hall's own: the same waiting count, window 1 serving.
     let view = hub.hall().await;
@@ -82,15 +84,25 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
     .await;
     let now = live.get(hall).unwrap();
     assert_eq!(now.open_windows, 1);
-    assert!(now.windows.iter().any(|w| w.number == 1 && w.state == "serving"));
-    assert!(now.services.iter().any(|s| s.code == "hukou" && s.waiting >= 1));
+    assert!(
+        now.windows
+            .iter()
+            .any(|w| w.number == 1 && w.state == "serving")
+    );
+    assert!(
+        now.services
+            .iter()
+            .any(|s| s.code == "hukou" && s.waiting >= 1)
+    );
     assert!(!view.services.is_empty());
 
     // The hall goes away; the board says so; it comes back with more records, which arrive.
     hub.halt().await;
-    wait_until("the hall to show as unreachable", Duration::from_secs(30), || async {
-        state_of(&client, hall).await.0 == "unreachable"
-    })
+    wait_until(
+        "the hall to show as unreachable",
+        Duration::from_secs(30),
+        || async { state_of(&client, hall).await.0 == "unreachable" },
+    )
     .await;
     hub.start_again().await;
     hub.issue("vehicle").await;
@@ -102,7 +114,10 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
     .await;
     let (count, max): (i64, i64) = {
         let row = client
-            .query_one("SELECT count(*), max(seq) FROM records WHERE hall = $1", &[&hall])
+            .query_one(
+                "SELECT count(*), max(seq) FROM records WHERE hall = $1",
+                &[&hall],
+            )
             .await
             .unwrap();
         (row.get(0), row.get(1))
@@ -121,9 +136,14 @@ async fn a_revoked_token_shows_on_the_city_board() {
     };
     let mut hub = TestHub::start().await;
     let (hall, _dir, key) = add_hall(&client, "东城分局", &hub.url(), &ingest_token(&hub)).await;
-    jiaohao_city::users::add(&client, "chief", jiaohao_city::users::CityRole::Viewer, "a-long-password-1")
-        .await
-        .unwrap();
+    jiaohao_city::users::add(
+        &client,
+        "chief",
+        jiaohao_city::users::CityRole::Viewer,
+        "a-long-password-1",
+    )
+    .await
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop_tx, mut stop) = watch::channel(false);
@@ -161,9 +181,11 @@ async fn a_revoked_token_shows_on_the_city_board() {
     assert!(response.status().is_success());
     hub.halt().await;
     hub.start_again().await;
-    wait_until("the refused token on the board", Duration::from_secs(30), || async {
-        state_of(&client, hall).await.0 == "token_refused"
-    })
+    wait_until(
+        "the refused token on the board",
+        Duration::from_secs(30),
+        || async { state_of(&client, hall).await.0 == "token_refused" },
+    )
     .await;
 
     // The board's page, signed in, says so in words.
@@ -220,7 +242,11 @@ async fn a_revoked_token_shows_on_the_city_board() {
         .await
         .unwrap();
     assert_eq!(admin.status(), 403);
-    for path in ["/reports?from=2026-11-23&to=2026-11-23", "/ratings", "/reports.csv?from=2026-11-23&to=2026-11-23"] {
+    for path in [
+        "/reports?from=2026-11-23&to=2026-11-23",
+        "/ratings",
+        "/reports.csv?from=2026-11-23&to=2026-11-23",
+    ] {
         let response = web
             .get(format!("{base}{path}"))
             .header("cookie", &cookie)

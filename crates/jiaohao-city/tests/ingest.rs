@@ -16,7 +16,8 @@ async fn traffic(hub: &TestHub) {
     let minute = |m: u32| format!("2026-11-23T09:{m:02}:00+08:00");
     for i in 0..12u32 {
         hub.set_time(&minute(i));
-        hub.issue(["hukou", "id_card", "vehicle"][(i % 3) as usize]).await;
+        hub.issue(["hukou", "id_card", "vehicle"][(i % 3) as usize])
+            .await;
     }
     let mut m = 12;
     for round in 0..4u32 {
@@ -27,7 +28,11 @@ async fn traffic(hub: &TestHub) {
                 continue;
             }
             hub.set_time(&minute((m + 2).min(59)));
-            let action = if round == 1 && window == 2 { "no-show" } else { "finish" };
+            let action = if round == 1 && window == 2 {
+                "no-show"
+            } else {
+                "finish"
+            };
             let done = hub.admin.ticket_action(window, action).await.unwrap();
             if action == "finish" {
                 let rating = ["very_satisfied", "dissatisfied", "basic"][window as usize - 1];
@@ -42,7 +47,11 @@ async fn traffic(hub: &TestHub) {
                     .send()
                     .await
                     .unwrap();
-                assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+                assert!(
+                    response.status().is_success(),
+                    "{}",
+                    response.text().await.unwrap()
+                );
             }
         }
     }
@@ -65,7 +74,11 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
     let mut written = 0;
     for start in (0usize..records.len()).step_by(7) {
         let end = (start + 7).min(records.len());
-        written += ingest.ingest(&mut client, &records[start..end]).await.unwrap().records;
+        written += ingest
+            .ingest(&mut client, &records[start..end])
+            .await
+            .unwrap()
+            .records;
         let again = ingest
             .ingest(&mut client, &records[start.saturating_sub(3)..end])
             .await
@@ -108,7 +121,9 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
         .unwrap();
     let total = &report["total"];
     let (from, to) = jiaohao_city::reports::parse_range("2026-11-23", "2026-11-23").unwrap();
-    let city = jiaohao_city::reports::across_halls(&client, from, to).await.unwrap();
+    let city = jiaohao_city::reports::across_halls(&client, from, to)
+        .await
+        .unwrap();
     assert_eq!(city.len(), 1);
     let city = serde_json::to_value(&city[0]).unwrap();
     for field in [
@@ -123,7 +138,10 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
         "within_target_pct",
         "rating_mean",
     ] {
-        assert_eq!(city[field], total[field], "{field}: city {city} hall {total}");
+        assert_eq!(
+            city[field], total[field],
+            "{field}: city {city} hall {total}"
+        );
     }
     let r = &total["ratings"];
     assert_eq!(
@@ -138,9 +156,14 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
     );
     assert!(total["p90_wait_min"].as_f64().unwrap() > 0.0);
     assert_eq!(total["no_shows"], 1);
-    let bad = jiaohao_city::reports::bad_ratings(&client, from, to).await.unwrap();
+    let bad = jiaohao_city::reports::bad_ratings(&client, from, to)
+        .await
+        .unwrap();
     assert!(!bad.is_empty());
-    assert!(bad.iter().all(|b| b.rating <= 2 && b.reason.as_deref() == Some("waiting")));
+    assert!(
+        bad.iter()
+            .all(|b| b.rating <= 2 && b.reason.as_deref() == Some("waiting"))
+    );
 
     // A fold rebuilt from PostgreSQL (a restarted city) equals the one kept in memory.
     let rebuilt = jiaohao_city::ingest::load_fold(&client, hall, last_seq as u64)
@@ -151,14 +174,18 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
         .map(|r| jiaohao_store::stored::event_from_json(&r.body).unwrap())
         .collect();
     let mut whole = jiaohao_city::HallFold::new();
-    let _ = whole.fold(records.iter().zip(&events).map(|(r, event)| {
-        jiaohao_city::fold::FoldRecord {
-            seq: r.seq,
-            at: jiaohao_core::Millis(r.at_ms),
-            actor: &r.actor,
-            event,
-        }
-    }));
+    let _ =
+        whole.fold(
+            records
+                .iter()
+                .zip(&events)
+                .map(|(r, event)| jiaohao_city::fold::FoldRecord {
+                    seq: r.seq,
+                    at: jiaohao_core::Millis(r.at_ms),
+                    actor: &r.actor,
+                    event,
+                }),
+        );
     assert_eq!(rebuilt.hall(), whole.hall());
     assert!(ingest.fold().is_none(), "the refused gap dropped the fold");
     hub.stop().await;
@@ -173,10 +200,9 @@ async fn a_late_rating_changes_the_past_day_it_belongs_to() {
     let Some((_url, mut client)) = database("late_rating").await else {
         return;
     };
-    let scenario = jiaohao_sim::Scenario::parse(include_str!(
-        "../../jiaohao-sim/scenarios/county-hall.toml"
-    ))
-    .unwrap();
+    let scenario =
+        jiaohao_sim::Scenario::parse(include_str!("../../jiaohao-sim/scenarios/county-hall.toml"))
+            .unwrap();
     let options = jiaohao_sim::Options {
         check: false,
         estimates: false,
@@ -256,10 +282,14 @@ async fn a_late_rating_changes_the_past_day_it_belongs_to() {
         (f, t)
     };
     let (f, t) = report("2026-03-02");
-    let first_day = jiaohao_city::reports::across_halls(&client, f, t).await.unwrap();
+    let first_day = jiaohao_city::reports::across_halls(&client, f, t)
+        .await
+        .unwrap();
     assert_eq!(first_day[0].ratings[4], 1);
     let (f, t) = report("2026-03-03");
-    let second_day = jiaohao_city::reports::across_halls(&client, f, t).await.unwrap();
+    let second_day = jiaohao_city::reports::across_halls(&client, f, t)
+        .await
+        .unwrap();
     assert_eq!(second_day[0].ratings[4], 0);
     assert!(second_day[0].issued > 0);
 }

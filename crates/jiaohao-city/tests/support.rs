@@ -9,7 +9,9 @@ use tokio_postgres::Client;
 pub async fn database(test: &str) -> Option<(String, Client)> {
     let Ok(base) = std::env::var("JIAOHAO_TEST_POSTGRES") else {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{test}: JIAOHAO_TEST_POSTGRES is not set under CI=true; start scripts/pg-throwaway.sh");
+            panic!(
+                "{test}: JIAOHAO_TEST_POSTGRES is not set under CI=true; start scripts/pg-throwaway.sh"
+            );
         }
         eprintln!(
             "\n*** SKIPPED {test}: no PostgreSQL (set JIAOHAO_TEST_POSTGRES, see scripts/pg-throwaway.sh) ***\n"
@@ -54,7 +56,16 @@ pub fn hub_records(db: &std::path::Path, after: u64) -> Vec<Incoming> {
 }
 
 /// Registers a hall with a throwaway key.
-pub async fn add_hall(client: &Client, name: &str, url: &str, token: &str) -> (i32, tempfile::TempDir, std::sync::Arc<jiaohao_city::KeyFile>) {
+pub async fn add_hall(
+    client: &Client,
+    name: &str,
+    url: &str,
+    token: &str,
+) -> (
+    i32,
+    tempfile::TempDir,
+    std::sync::Arc<jiaohao_city::KeyFile>,
+) {
     let dir = tempfile::tempdir().unwrap();
     let key = jiaohao_city::KeyFile::open_or_create(&dir.path().join("city.key")).unwrap();
     let id = jiaohao_city::halls::add(client, &key, name, url, token)
