@@ -632,6 +632,10 @@ async fn hall_page(
             )
         )),
     }
+    match recent_days(&client, id).await {
+        Ok(days) => body.push_str(&days),
+        Err(error) => return failure(&headers, &error),
+    }
     page(
         &headers,
         Some(&who),
@@ -640,6 +644,59 @@ async fn hall_page(
         true,
         &body,
     )
+}
+
+/// The hall's last 14 days with tickets, from the per-day sums.
+async fn recent_days(client: &Client, hall: i32) -> Result<String, CityError> {
+    let rows = client
+        .query(
+            "SELECT day::text, issued, called, served, no_shows, wait_sum, judged, within_target,
+                    rated_5 * 5 + rated_4 * 4 + rated_3 * 3 + rated_2 * 2 + rated_1,
+                    rated_5 + rated_4 + rated_3 + rated_2 + rated_1, rated_2 + rated_1
+             FROM hall_days WHERE hall = $1 ORDER BY day DESC LIMIT 14",
+            &[&hall],
+        )
+        .await?;
+    let mut out = format!(
+        r#"<h3>{}</h3><table><thead><tr><th>{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
+        t("近 14 个办公日", "The last 14 days open"),
+        t("日期", "Day"),
+        t("取号", "Issued"),
+        t("叫号", "Called"),
+        t("办结", "Served"),
+        t("过号", "No-shows"),
+        t("平均等待（分钟）", "Mean wait (min)"),
+        t("时限内 %", "Within target %"),
+        t("满意度", "Rating mean"),
+        t("差评", "Bad ratings"),
+    );
+    for r in &rows {
+        let called: i64 = r.get(2);
+        let wait_sum: i64 = r.get(5);
+        let judged: i64 = r.get(6);
+        let within: i64 = r.get(7);
+        let score: i64 = r.get(8);
+        let rated: i64 = r.get(9);
+        let bad: i64 = r.get(10);
+        out.push_str(&format!(
+            r#"<tr><td class="num">{}</td><td class="n num">{}</td><td class="n num">{called}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{bad}</td></tr>"#,
+            r.get::<_, String>(0),
+            r.get::<_, i64>(1),
+            r.get::<_, i64>(3),
+            r.get::<_, i64>(4),
+            opt_min((called > 0).then(|| {
+                (wait_sum as f64 / called as f64 / 60_000.0 * 10.0).round() / 10.0
+            })),
+            opt_min((judged > 0).then(|| (1000.0 * within as f64 / judged as f64).round() / 10.0)),
+            if rated > 0 {
+                format!("{:.2}", score as f64 / rated as f64)
+            } else {
+                "—".into()
+            },
+        ));
+    }
+    out.push_str("</tbody></table>");
+    Ok(out)
 }
 
 #[derive(Deserialize)]
