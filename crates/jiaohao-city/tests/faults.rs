@@ -164,8 +164,8 @@ async fn postgres_restarted_under_ingest_loses_nothing() {
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("JIAOHAO_PG_DIR is not set under CI=true");
         }
-        eprintln!(
-            "\n*** SKIPPED postgres_restarted_under_ingest: JIAOHAO_PG_DIR not set (scripts/pg-throwaway.sh) ***\n"
+        crate::support::skipped(
+            "postgres_restarted_under_ingest: JIAOHAO_PG_DIR not set (scripts/pg-throwaway.sh)",
         );
         return;
     };

@@ -13,9 +13,9 @@ pub async fn database(test: &str) -> Option<(String, Client)> {
                 "{test}: JIAOHAO_TEST_POSTGRES is not set under CI=true; start scripts/pg-throwaway.sh"
             );
         }
-        eprintln!(
-            "\n*** SKIPPED {test}: no PostgreSQL (set JIAOHAO_TEST_POSTGRES, see scripts/pg-throwaway.sh) ***\n"
-        );
+        skipped(&format!(
+            "{test}: no PostgreSQL (set JIAOHAO_TEST_POSTGRES, see scripts/pg-throwaway.sh)"
+        ));
         return None;
     };
     let admin = jiaohao_city::db::connect(&base)
@@ -83,4 +83,11 @@ pub async fn shared_cluster() -> tokio::sync::RwLockReadGuard<'static, ()> {
 
 pub async fn whole_cluster() -> tokio::sync::RwLockWriteGuard<'static, ()> {
     CLUSTER.write().await
+}
+
+/// Says a test skipped on the real stderr, past the test harness's capture, so it shows in a
+/// plain `cargo test`.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {why} ***");
 }
