@@ -4,6 +4,8 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::FutureExt;
+
 use jiaohao_city::board::LiveHalls;
 use jiaohao_city::halls;
 use jiaohao_store::Role;
@@ -257,5 +259,101 @@ async fn a_revoked_token_shows_on_the_city_board() {
     }
     stop_tx.send(true).unwrap();
     service.await.unwrap().unwrap();
+    hub.stop().await;
+}
+
+/// `kill -9` of `jiaohao-city serve` while it catches up with a hall's log, then a restart:
+/// the hall's sequence in PostgreSQL ends complete, nothing twice.
+#[tokio::test]
+async fn a_city_service_killed_while_catching_up_resumes_complete() {
+    let _cluster = shared_cluster().await;
+    let Some((url, client)) = database("serve_kill9").await else {
+        return;
+    };
+    let hub = TestHub::start().await;
+    hub.open(1).await;
+    // A log of a couple of thousand records: tickets up to the services' caps, and pauses.
+    let mut requests = Vec::new();
+    for (service, count) in [("hukou", 300), ("id_card", 400), ("vehicle", 250)] {
+        for _ in 0..count {
+            requests.push(hub.kiosk.issue_ticket(service, false, None).boxed());
+        }
+    }
+    while !requests.is_empty() {
+        let chunk: Vec<_> = requests.drain(..requests.len().min(25)).collect();
+        for result in futures_util::future::join_all(chunk).await {
+            result.unwrap();
+        }
+    }
+    drop(requests);
+    for _ in 0..400 {
+        hub.admin.pause(1, "休息").await.unwrap();
+        hub.admin.window_action(1, "resume").await.unwrap();
+    }
+    let target = hub_last_seq(&hub) as i64;
+    assert!(target > 1500, "{target} records");
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = dir.path().join("city.key");
+    let key = jiaohao_city::KeyFile::open_or_create(&key_path).unwrap();
+    let hall = halls::add(&client, &key, "清河县", &hub.url(), &ingest_token(&hub))
+        .await
+        .unwrap();
+    let serve = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_jiaohao-city"))
+            .args([
+                "serve",
+                "--postgres",
+                &url,
+                "--listen",
+                "127.0.0.1:0",
+                "--key-file",
+            ])
+            .arg(&key_path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut city = serve();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut at_kill = 0;
+    while Instant::now() < deadline {
+        at_kill = state_of(&client, hall).await.1;
+        if at_kill > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    city.kill().unwrap(); // SIGKILL
+    city.wait().unwrap();
+    let after_kill = state_of(&client, hall).await.1;
+    assert!(
+        at_kill > 0 && after_kill < target,
+        "killed with {at_kill}..{after_kill} of {target} records in PostgreSQL: not midway"
+    );
+    let mut city = serve();
+    wait_until(
+        "the restarted city to catch up",
+        Duration::from_secs(30),
+        || async { state_of(&client, hall).await.1 == target },
+    )
+    .await;
+    city.kill().unwrap();
+    city.wait().unwrap();
+    let row = client
+        .query_one(
+            "SELECT count(*), max(seq), count(DISTINCT seq) FROM records WHERE hall = $1",
+            &[&hall],
+        )
+        .await
+        .unwrap();
+    let (count, max, distinct): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((count, max, distinct), (target, target, target));
+    let tickets: i64 = client
+        .query_one("SELECT count(*) FROM tickets WHERE hall = $1", &[&hall])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(tickets, 950);
     hub.stop().await;
 }
