@@ -57,6 +57,33 @@ enum Top {
         /// rating, sign-in): a rate and a burst (`600/min,120`), or `off`.
         #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LIMIT", default_value = "600/min,120")]
         public_limit: String,
+        /// Connections one client address may hold at once, or `off`. A hall's phones may
+        /// share one address behind its Wi-Fi: allow one or two per phone.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_CONNECTIONS_PER_ADDRESS",
+            default_value = "480"
+        )]
+        connections_per_address: String,
+        /// Live-stream subscriptions one client address may hold at once (one per open
+        /// ticket page), or `off`.
+        #[arg(long, env = "JIAOHAO_HUB_STREAMS_PER_ADDRESS", default_value = "400")]
+        streams_per_address: String,
+        /// Connections kept for devices (addresses that showed a token or a session lately):
+        /// strangers together may hold the hub's capacity less these.
+        #[arg(long, env = "JIAOHAO_HUB_DEVICE_RESERVE", default_value_t = crate::http::limits::DEFAULT_DEVICE_RESERVE)]
+        device_reserve: u32,
+        /// Addresses of reverse proxies whose X-Forwarded-For / X-Real-IP is believed
+        /// (comma-separated; in the file a list).
+        #[arg(long, env = "JIAOHAO_HUB_TRUSTED_PROXY", value_delimiter = ',')]
+        trusted_proxy: Vec<std::net::IpAddr>,
+        /// Seconds a client may take to send a request's head; a kept-alive connection idle
+        /// this long is closed too.
+        #[arg(long, env = "JIAOHAO_HUB_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds a client may take to send a request's body (then `408`).
+        #[arg(long, env = "JIAOHAO_HUB_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: u64,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -166,6 +193,12 @@ pub fn main() -> anyhow::Result<()> {
             backup_keep,
             ticket_limit,
             public_limit,
+            connections_per_address,
+            streams_per_address,
+            device_reserve,
+            trusted_proxy,
+            header_timeout,
+            body_timeout,
             config: _,
             log_format,
         } => {
@@ -178,11 +211,33 @@ pub fn main() -> anyhow::Result<()> {
                 "off" => Ok(None),
                 text => crate::http::limits::Rate::parse(text).map(Some),
             };
+            let cap = |name: &str, text: &str| match text {
+                "off" => Ok(None),
+                text => match text.parse::<u32>() {
+                    Ok(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(anyhow::anyhow!(
+                        "--{name}: '{text}' is not a number of at least 1 or off"
+                    )),
+                },
+            };
             let config = HubConfig {
                 seed,
                 limits: crate::http::limits::LimitConfig {
                     tickets: rate(&ticket_limit).map_err(anyhow::Error::msg)?,
                     public: rate(&public_limit).map_err(anyhow::Error::msg)?,
+                },
+                caps: crate::http::limits::Caps {
+                    connections_per_address: cap(
+                        "connections-per-address",
+                        &connections_per_address,
+                    )?,
+                    streams_per_address: cap("streams-per-address", &streams_per_address)?,
+                    device_reserve,
+                    trusted_proxies: trusted_proxy,
+                },
+                timeouts: crate::http::conn::Timeouts {
+                    header_read: std::time::Duration::from_secs(header_timeout),
+                    body_read: std::time::Duration::from_secs(body_timeout),
                 },
                 backup: backup_dir.map(|dir| crate::backups::DailyBackup {
                     dir,

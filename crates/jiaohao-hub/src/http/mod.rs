@@ -1,11 +1,12 @@
-//! The http layer: the router (one per resource, merged here), the handlers, who may ask
-//! (`auth`), rate limits (`limits`), the one API error type (`error`), and the shared state
+//! The http layer: the accept loop (`conn`), the router (one per resource, merged here), the
+//! handlers, who may ask (`auth`), rate limits and caps (`limits`), the one API error type (`error`), and the shared state
 //! (`state`). It turns requests into engine requests and engine answers into JSON; the engine
 //! knows nothing of it.
 
 pub mod api;
 pub mod auth;
 pub mod calendar;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod limits;
