@@ -5,6 +5,7 @@
 //! [`BlockingHub`], which owns its runtime.
 
 mod blocking;
+pub mod flood;
 mod http;
 mod metrics;
 mod web;
