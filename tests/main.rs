@@ -10,6 +10,7 @@ mod calendar;
 mod events;
 mod faults;
 mod hall_clock;
+mod network;
 mod ops;
 mod rollover;
 mod simulate;

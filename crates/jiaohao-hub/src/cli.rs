@@ -73,6 +73,9 @@ enum Top {
         /// strangers together may hold the hub's capacity less these.
         #[arg(long, env = "JIAOHAO_HUB_DEVICE_RESERVE", default_value_t = crate::http::limits::DEFAULT_DEVICE_RESERVE)]
         device_reserve: u32,
+        /// Connections the hub may hold at once (default: its open-file limit less 64).
+        #[arg(long, env = "JIAOHAO_HUB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(16..))]
+        max_connections: Option<u32>,
         /// Addresses of reverse proxies whose X-Forwarded-For / X-Real-IP is believed
         /// (comma-separated; in the file a list).
         #[arg(long, env = "JIAOHAO_HUB_TRUSTED_PROXY", value_delimiter = ',')]
@@ -196,6 +199,7 @@ pub fn main() -> anyhow::Result<()> {
             connections_per_address,
             streams_per_address,
             device_reserve,
+            max_connections,
             trusted_proxy,
             header_timeout,
             body_timeout,
@@ -234,6 +238,7 @@ pub fn main() -> anyhow::Result<()> {
                     streams_per_address: cap("streams-per-address", &streams_per_address)?,
                     device_reserve,
                     trusted_proxies: trusted_proxy,
+                    max_connections,
                 },
                 timeouts: crate::http::conn::Timeouts {
                     header_read: std::time::Duration::from_secs(header_timeout),

@@ -90,11 +90,15 @@ pub struct Caps {
     /// proxy's own connections are not capped per address (it carries many clients), but
     /// count among the strangers'.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Connections the hub may hold at once; `None`: its open-file limit less the files it
+    /// needs itself (a figure given here is also held to that).
+    pub max_connections: Option<u32>,
 }
 
 impl Default for Caps {
     fn default() -> Caps {
         Caps {
+            max_connections: None,
             connections_per_address: Some(DEFAULT_CONNECTIONS_PER_ADDRESS),
             streams_per_address: Some(DEFAULT_STREAMS_PER_ADDRESS),
             device_reserve: DEFAULT_DEVICE_RESERVE,
@@ -328,6 +332,9 @@ fn too_many(what: &str, wait: Duration) -> TooMany {
 impl Limits {
     /// Limits for a hub that may hold `capacity` connections at once.
     pub fn new(config: LimitConfig, caps: Caps, capacity: u32) -> Limits {
+        let capacity = caps
+            .max_connections
+            .map_or(capacity, |max| max.min(capacity));
         Limits {
             origin: Instant::now(),
             tickets: config.tickets.map(Buckets::new),
