@@ -14,4 +14,5 @@ mod network;
 mod ops;
 mod rollover;
 mod simulate;
+mod tls_proxy;
 mod web;

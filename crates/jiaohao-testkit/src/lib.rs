@@ -8,6 +8,7 @@ mod blocking;
 pub mod flood;
 mod http;
 mod metrics;
+pub mod tls_proxy;
 mod web;
 
 use std::net::SocketAddr;
