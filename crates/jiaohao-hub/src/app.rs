@@ -66,8 +66,6 @@ impl Hub {
     pub fn open(config: HubConfig) -> anyhow::Result<Hub> {
         let files = crate::files::raise_open_file_limit();
         tracing::info!(
-            soft = files.soft,
-            hard = files.hard,
             raised_from = files.was,
             connections = files.connection_capacity(),
             "open files: soft limit {}, hard limit {}",
