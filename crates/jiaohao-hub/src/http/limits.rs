@@ -409,8 +409,9 @@ impl Limits {
     /// Admits one connection from `peer`, or says why not.
     pub fn admit(self: &std::sync::Arc<Self>, peer: IpAddr) -> Result<ConnectionGuard, Refused> {
         let key = client_key(peer);
-        let device = self.is_device(peer);
         let proxy = self.is_trusted_proxy(peer);
+        // A proxy's connections carry strangers, even if someone once signed in through it.
+        let device = !proxy && self.is_device(peer);
         let mut held = self.held();
         if held.total >= self.capacity {
             return Err(Refused::Capacity);
