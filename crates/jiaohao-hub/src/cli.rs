@@ -403,6 +403,48 @@ mod tests {
     }
 
     #[test]
+    fn the_network_settings_come_from_the_file_with_their_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(
+            &file,
+            "db = \"a.db\"\ntrusted-proxy = [\"127.0.0.1\", \"::1\"]\nstreams-per-address = \"off\"\nheader-timeout = 5\n",
+        )
+        .unwrap();
+        let args = ["jiaohao-hub", "serve", "--config", file.to_str().unwrap()];
+        let cli: Cli = jiaohao_config::try_parse_with_env(args, &|_: &OsStr| None).unwrap();
+        let Top::Serve {
+            trusted_proxy,
+            streams_per_address,
+            connections_per_address,
+            header_timeout,
+            body_timeout,
+            device_reserve,
+            max_connections,
+            ..
+        } = cli.command
+        else {
+            panic!("serve")
+        };
+        assert_eq!(
+            trusted_proxy,
+            vec![
+                "127.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            (
+                streams_per_address.as_str(),
+                connections_per_address.as_str()
+            ),
+            ("off", "480")
+        );
+        assert_eq!((header_timeout, body_timeout), (5, 30));
+        assert_eq!((device_reserve, max_connections), (128, None));
+    }
+
+    #[test]
     fn serve_settings_come_from_flags_then_environment_then_file_then_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("hub.toml");

@@ -594,6 +594,113 @@ mod tests {
         assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
     }
 
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
+        let limits = Limits::new(
+            LimitConfig::off(),
+            Caps {
+                trusted_proxies: vec![ip("10.0.0.1")],
+                ..Caps::default()
+            },
+            100,
+        );
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        headers.insert("x-real-ip", "192.0.2.1".parse().unwrap());
+        // The proxy's own entry is the last one; a client can write the others.
+        assert_eq!(
+            limits.client_address(ip("10.0.0.1"), &headers),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            limits.client_address(ip("::ffff:10.0.0.1"), &headers),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            limits.client_address(ip("10.0.0.2"), &headers),
+            ip("10.0.0.2")
+        );
+        headers.remove("x-forwarded-for");
+        assert_eq!(
+            limits.client_address(ip("10.0.0.1"), &headers),
+            ip("192.0.2.1")
+        );
+        headers.insert("x-real-ip", "not an address".parse().unwrap());
+        assert_eq!(
+            limits.client_address(ip("10.0.0.1"), &headers),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn connections_are_capped_per_address_and_strangers_leave_the_reserve() {
+        let limits = std::sync::Arc::new(Limits::new(
+            LimitConfig::off(),
+            Caps {
+                connections_per_address: Some(3),
+                device_reserve: 4,
+                trusted_proxies: vec![ip("10.0.0.1")],
+                ..Caps::default()
+            },
+            10,
+        ));
+        let mut held: Vec<_> = (0..3)
+            .map(|_| limits.admit(ip("10.0.0.5")).unwrap())
+            .collect();
+        assert_eq!(
+            limits.admit(ip("10.0.0.5")).err(),
+            Some(Refused::PerAddress)
+        );
+        // A proxy is not capped per address, but counts among the strangers.
+        held.extend((0..3).map(|_| limits.admit(ip("10.0.0.1")).unwrap()));
+        assert_eq!(limits.admit(ip("10.0.0.6")).err(), Some(Refused::Capacity));
+        assert_eq!(limits.connections_held(), (6, 6));
+        // A device takes from the reserve, up to the whole capacity.
+        limits.saw_device(ip("10.0.0.9"));
+        held.extend((0..4).map(|_| limits.admit(ip("10.0.0.9")).unwrap()));
+        assert_eq!(limits.admit(ip("10.0.0.9")).err(), Some(Refused::Capacity));
+        // A proxy stays a stranger even after credentials came through it.
+        limits.saw_device(ip("10.0.0.1"));
+        held.truncate(3);
+        assert_eq!(limits.connections_held(), (3, 3));
+        assert_eq!(
+            limits.admit(ip("10.0.0.5")).err(),
+            Some(Refused::PerAddress)
+        );
+        assert!(limits.admit(ip("10.0.0.1")).is_ok());
+        drop(held);
+        assert_eq!(limits.connections_held(), (0, 0));
+    }
+
+    #[test]
+    fn streams_are_capped_per_address_but_not_for_a_device() {
+        let limits = std::sync::Arc::new(Limits::new(
+            LimitConfig::off(),
+            Caps {
+                streams_per_address: Some(1),
+                ..Caps::default()
+            },
+            100,
+        ));
+        let first = limits.stream(ip("10.0.0.5")).unwrap();
+        let refused = limits.stream(ip("10.0.0.5")).err().unwrap();
+        assert_eq!(refused.error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.retry_after_s, RETRY_AFTER_S);
+        drop(first);
+        let _again = limits.stream(ip("10.0.0.5")).unwrap();
+        limits.saw_device(ip("10.0.0.9"));
+        let _displays: Vec<_> = (0..5)
+            .map(|_| limits.stream(ip("10.0.0.9")).unwrap())
+            .collect();
+    }
+
     #[test]
     fn rates_parse_from_the_command_line() {
         assert_eq!(
