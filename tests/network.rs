@@ -96,10 +96,8 @@ async fn an_idle_kept_alive_connection_is_closed_and_counted() {
     let started = Instant::now();
     read_to_close(&mut stream).await;
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(
-        metric(&hub, "jiaohao_slow_clients_total{cut=\"idle\"}").await,
-        1.0
-    );
+    // At least this one (the test's own clients' pooled connections may idle out too).
+    assert!(metric(&hub, "jiaohao_slow_clients_total{cut=\"idle\"}").await >= 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
