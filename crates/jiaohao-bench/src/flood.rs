@@ -31,6 +31,7 @@ pub async fn run(
         flooded: Duration::from_secs(seconds),
         recover_within: Duration::from_secs(15),
         after: Duration::from_secs(seconds.min(5)),
+        health_within: Duration::from_secs(1),
     };
     let report = flood::run(&process, &plan).await?;
     print!("{report}");

@@ -48,6 +48,9 @@ async fn one_address_flooding_a_hub_at_1024_open_files_does_not_stop_the_devices
         flooded: Duration::from_secs(12),
         recover_within: Duration::from_secs(15),
         after: Duration::from_secs(2),
+        // Answered at all, on a CI machine that runs other tests beside this one (the bench
+        // holds health to 1 s).
+        health_within: Duration::from_secs(5),
     };
     let report = flood::run(&hub, &plan).await.unwrap();
     println!("{report}");
