@@ -274,3 +274,91 @@ async fn strangers_cannot_take_the_room_kept_for_devices() {
         refused as f64
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_listener_serves_a_phone_and_nothing_of_the_staff() {
+    use jiaohao_hub::{HubConfig, ManualClock, hall_file};
+    use jiaohao_store::Role;
+
+    use crate::support::{MORNING, at};
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    let kiosk_token = jiaohao_hub::cli::create_token(&db, Role::Kiosk, None, "kiosk").unwrap();
+    let admin_token = jiaohao_hub::cli::create_token(&db, Role::Admin, None, "admin").unwrap();
+    let config = HubConfig {
+        seed: hall_file::parse(hall_file::DEFAULT_HALL).unwrap(),
+        clock: std::sync::Arc::new(ManualClock::new(at(MORNING))),
+        ..HubConfig::new(db.clone())
+    };
+    let staff = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (staff_addr, public_addr) = (staff.local_addr().unwrap(), public.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let hub = jiaohao_hub::Hub::open(config).unwrap();
+    let served = tokio::spawn(hub.serve_with_public(staff, Some(public), async move {
+        let _ = stopped.await;
+    }));
+    let staff = jiaohao_client::Client::new(format!("http://{staff_addr}"));
+    let ticket = staff
+        .with_token(&kiosk_token)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+
+    let phone = reqwest::Client::new();
+    let get = async |path: &str| {
+        phone
+            .get(format!("http://{public_addr}{path}"))
+            .header("Authorization", format!("Bearer {admin_token}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    for path in [
+        ticket.url.clone(),
+        format!("/api/tickets/{}", ticket.token),
+        "/api/health".to_owned(),
+        "/assets/ticket.js".to_owned(),
+        "/assets/app.css".to_owned(),
+    ] {
+        assert_eq!(get(&path).await, 200, "{path} on the public listener");
+    }
+    let (_stream, head) = open_stream("127.0.0.1", public_addr, "").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    for path in [
+        "/api/hall",
+        "/api/windows",
+        "/admin",
+        "/counter",
+        "/login",
+        "/metrics",
+        "/assets/admin.js",
+    ] {
+        assert_eq!(
+            get(path).await,
+            404,
+            "{path} must not answer on the public listener"
+        );
+    }
+    let issue = phone
+        .post(format!("http://{public_addr}/api/tickets"))
+        .header("Authorization", format!("Bearer {kiosk_token}"))
+        .json(&serde_json::json!({"service": "hukou", "green_channel": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(issue.status().as_u16(), 404);
+    // The staff listener serves everything as before.
+    assert!(staff.hall().await.is_ok());
+
+    drop(_stream);
+    let _ = stop.send(());
+    tokio::time::timeout(BOUND, served)
+        .await
+        .expect("both listeners stop")
+        .unwrap()
+        .unwrap();
+}

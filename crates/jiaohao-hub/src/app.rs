@@ -109,6 +109,18 @@ impl Hub {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        self.serve_with_public(listener, None, shutdown).await
+    }
+
+    /// As [`Hub::serve`], and also on `public` (if given) with only the routes a citizen's
+    /// phone needs (`http::public_router`): a separate port for the hall's Wi-Fi, with its
+    /// own accept queue, under the same limits.
+    pub async fn serve_with_public(
+        self,
+        listener: TcpListener,
+        public: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Hub {
             state,
             shutdown_tx,
@@ -131,7 +143,40 @@ impl Hub {
             let _ = shutdown_tx.send(true);
         };
         let (limits, metrics) = (state.limits.clone(), state.metrics.clone());
-        crate::http::conn::serve(listener, router(state), limits, metrics, timeouts, signal).await;
+        // One signal for both accept loops.
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            signal.await;
+            let _ = stop_tx.send(true);
+        });
+        let on_stop = |mut stop: watch::Receiver<bool>| async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        };
+        let public = public.map(|public| {
+            if let Ok(address) = public.local_addr() {
+                tracing::info!(%address, "public side serving (ticket pages, their stream)");
+            }
+            tokio::spawn(crate::http::conn::serve(
+                public,
+                crate::http::public_router(state.clone()),
+                limits.clone(),
+                metrics.clone(),
+                timeouts,
+                on_stop(stop_rx.clone()),
+            ))
+        });
+        crate::http::conn::serve(
+            listener,
+            router(state),
+            limits,
+            metrics,
+            timeouts,
+            on_stop(stop_rx),
+        )
+        .await;
+        if let Some(public) = public {
+            let _ = public.await;
+        }
         if let Some(backups) = backups {
             // It stops at the shutdown signal; a backup being written finishes first.
             let _ = backups.await;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 pub use jiaohao_config::LogFormat;
 use jiaohao_store::{Role, Store};
 
-use crate::app::{HubConfig, run};
+use crate::app::{Hub, HubConfig};
 use crate::clock::millis;
 use crate::hall_file;
 
@@ -33,6 +33,10 @@ enum Top {
         /// Address to listen on.
         #[arg(long, env = "JIAOHAO_HUB_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// A second address serving only what a citizen's phone needs (ticket page, its status
+        /// and live stream, the page's assets, health): the port for the hall's Wi-Fi.
+        #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LISTEN")]
+        public_listen: Option<String>,
         /// A hall file that seeds an empty database (default: the built-in county hall).
         #[arg(long, env = "JIAOHAO_HUB_HALL")]
         hall: Option<PathBuf>,
@@ -191,6 +195,7 @@ pub fn main() -> anyhow::Result<()> {
         Top::Serve {
             db,
             listen,
+            public_listen,
             hall,
             backup_dir,
             backup_keep,
@@ -255,7 +260,17 @@ pub fn main() -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen on {listen}"))?;
-                run(listener, config, shutdown_signal()).await
+                let public = match &public_listen {
+                    Some(address) => Some(
+                        tokio::net::TcpListener::bind(address)
+                            .await
+                            .with_context(|| format!("cannot listen on {address}"))?,
+                    ),
+                    None => None,
+                };
+                Hub::open(config)?
+                    .serve_with_public(listener, public, shutdown_signal())
+                    .await
             })
         }
         Top::Backup { db, out } => {
