@@ -24,6 +24,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of `Serve`'s many settings costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Top {
     /// Serve the hall's API and live stream.
     Serve {
