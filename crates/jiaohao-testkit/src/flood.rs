@@ -384,6 +384,13 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
     phase.store(3, Ordering::Relaxed);
     let flood_stop = Arc::new(AtomicBool::new(false));
     let counts = Arc::new(FloodCounts::default());
+    // The flood runs on a runtime of its own: its thousands of tasks must not delay the
+    // timers and answers of the clients that measure (they would measure this process).
+    let flood_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("flood")
+        .enable_all()
+        .build()?;
     let mut slots = Vec::new();
     for n in 0..plan.half_open + plan.streams {
         let kind = if n < plan.streams {
@@ -392,7 +399,7 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
             Slot::HalfOpen
         };
         let (from, to, stop, counts) = (plan.from, hub.addr, flood_stop.clone(), counts.clone());
-        slots.push(tokio::spawn(async move {
+        slots.push(flood_runtime.spawn(async move {
             // Spread the first connections over about a second.
             tokio::time::sleep(Duration::from_micros(150 * n as u64)).await;
             slot(kind, from, to, &stop, &counts).await;
@@ -407,6 +414,8 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
     for slot in slots {
         slot.abort();
     }
+    // Its sockets close with its tasks.
+    flood_runtime.shutdown_background();
     let stopped = Instant::now();
 
     // Recovery: health answers, the flood's address may follow the stream again, and a
