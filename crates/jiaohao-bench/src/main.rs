@@ -3,6 +3,7 @@
 //! database of its own; nothing is timed inside unit tests.
 
 mod crash_loop;
+mod flood;
 mod history;
 mod hub_process;
 mod lean_kiosk;
@@ -46,6 +47,25 @@ enum Top {
         cycles: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// One address floods the hub (started at `--nofile` open files) with half-open
+    /// connections and unread event streams while kiosks issue and a display follows the
+    /// stream: kiosk p50/p99 quiet vs flooded, display misses, health, time to recover.
+    Flood {
+        #[arg(long)]
+        hub: Option<PathBuf>,
+        #[arg(long, default_value_t = 5000)]
+        half_open: usize,
+        #[arg(long, default_value_t = 2000)]
+        streams: usize,
+        #[arg(long, default_value_t = 10)]
+        kiosks: usize,
+        /// The hub's open-file limit, soft and hard (`prlimit --nofile=N:N`).
+        #[arg(long, default_value_t = 1024)]
+        nofile: u64,
+        /// Seconds of each measured phase (quiet, flooded).
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
     },
     /// Start-up time and memory of the hub on a long history (about `--events` events, built
     /// through the core) beside one day's database.
@@ -93,6 +113,21 @@ fn main() -> anyhow::Result<()> {
         Top::CrashLoop { hub, cycles, seed } => {
             runtime.block_on(crash_loop::run(hub_binary(hub)?, cycles, seed))
         }
+        Top::Flood {
+            hub,
+            half_open,
+            streams,
+            kiosks,
+            nofile,
+            seconds,
+        } => runtime.block_on(flood::run(
+            hub_binary(hub)?,
+            half_open,
+            streams,
+            kiosks,
+            nofile,
+            seconds,
+        )),
         Top::History {
             hub,
             events,

@@ -14,7 +14,8 @@ use tokio::sync::watch;
 use crate::backups::{self, DailyBackup};
 use crate::clock::{Clock, SystemClock};
 use crate::engine::writer;
-use crate::http::limits::{LimitConfig, Limits};
+use crate::http::conn::Timeouts;
+use crate::http::limits::{Caps, LimitConfig, Limits};
 use crate::http::{AppState, router};
 
 /// How a hub is started.
@@ -26,6 +27,11 @@ pub struct HubConfig {
     pub clock: Arc<dyn Clock>,
     /// Rate limits on ticket issuing (per kiosk) and on the public endpoints (per address).
     pub limits: LimitConfig,
+    /// Caps on connections and event streams per address, room kept for devices, trusted
+    /// proxies.
+    pub caps: Caps,
+    /// How long a client may take to send a request's head and body.
+    pub timeouts: Timeouts,
     /// Where and how many automatic daily backups to keep; `None`: no automatic backups.
     pub backup: Option<DailyBackup>,
 }
@@ -37,6 +43,8 @@ impl HubConfig {
             seed: Vec::new(),
             clock: Arc::new(SystemClock),
             limits: LimitConfig::default(),
+            caps: Caps::default(),
+            timeouts: Timeouts::default(),
             backup: None,
         }
     }
@@ -50,11 +58,20 @@ pub struct Hub {
     failed: crate::engine::syncer::Failed,
     db: PathBuf,
     backup: Option<DailyBackup>,
+    timeouts: Timeouts,
 }
 
 impl Hub {
     /// Opens the database, folds the log and starts the writer.
     pub fn open(config: HubConfig) -> anyhow::Result<Hub> {
+        let files = crate::files::raise_open_file_limit();
+        tracing::info!(
+            raised_from = files.was,
+            connections = files.connection_capacity(),
+            "open files: soft limit {}, hard limit {}",
+            files.soft,
+            files.hard
+        );
         let clock = config.clock.clone();
         let outputs = writer::start(config.db.clone(), config.seed, config.clock)?;
         let reader = Store::open_read_only(&config.db)?;
@@ -67,7 +84,11 @@ impl Hub {
             shutdown: shutdown_rx,
             clock,
             metrics: outputs.metrics,
-            limits: Arc::new(Limits::new(config.limits)),
+            limits: Arc::new(Limits::new(
+                config.limits,
+                config.caps,
+                files.connection_capacity(),
+            )),
             marks: outputs.marks,
         };
         Ok(Hub {
@@ -77,6 +98,7 @@ impl Hub {
             failed: outputs.failed,
             db: config.db,
             backup: config.backup,
+            timeouts: config.timeouts,
         })
     }
 
@@ -88,6 +110,18 @@ impl Hub {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        self.serve_with_public(listener, None, shutdown).await
+    }
+
+    /// As [`Hub::serve`], and also on `public` (if given) with only the routes a citizen's
+    /// phone needs (`http::public_router`): a separate port for the hall's Wi-Fi, with its
+    /// own accept queue, under the same limits.
+    pub async fn serve_with_public(
+        self,
+        listener: TcpListener,
+        public: Option<TcpListener>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let Hub {
             state,
             shutdown_tx,
@@ -95,6 +129,7 @@ impl Hub {
             failed,
             db,
             backup,
+            timeouts,
         } = self;
         tracing::info!(address = %listener.local_addr()?, db = %db.display(), "hub serving");
         let backups =
@@ -108,12 +143,41 @@ impl Hub {
             // Tell the event streams first: they would otherwise hold the server open.
             let _ = shutdown_tx.send(true);
         };
-        axum::serve(
+        let (limits, metrics) = (state.limits.clone(), state.metrics.clone());
+        // One signal for both accept loops.
+        let (stop_tx, stop_rx) = watch::channel(false);
+        tokio::spawn(async move {
+            signal.await;
+            let _ = stop_tx.send(true);
+        });
+        let on_stop = |mut stop: watch::Receiver<bool>| async move {
+            let _ = stop.wait_for(|stop| *stop).await;
+        };
+        let public = public.map(|public| {
+            if let Ok(address) = public.local_addr() {
+                tracing::info!(%address, "public side serving (ticket pages, their stream)");
+            }
+            tokio::spawn(crate::http::conn::serve(
+                public,
+                crate::http::public_router(state.clone()),
+                limits.clone(),
+                metrics.clone(),
+                timeouts,
+                on_stop(stop_rx.clone()),
+            ))
+        });
+        crate::http::conn::serve(
             listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+            router(state),
+            limits,
+            metrics,
+            timeouts,
+            on_stop(stop_rx),
         )
-        .with_graceful_shutdown(signal)
-        .await?;
+        .await;
+        if let Some(public) = public {
+            let _ = public.await;
+        }
         if let Some(backups) = backups {
             // It stops at the shutdown signal; a backup being written finishes first.
             let _ = backups.await;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 pub use jiaohao_config::LogFormat;
 use jiaohao_store::{Role, Store};
 
-use crate::app::{HubConfig, run};
+use crate::app::{Hub, HubConfig};
 use crate::clock::millis;
 use crate::hall_file;
 
@@ -24,6 +24,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of `Serve`'s many settings costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Top {
     /// Serve the hall's API and live stream.
     Serve {
@@ -33,6 +35,10 @@ enum Top {
         /// Address to listen on.
         #[arg(long, env = "JIAOHAO_HUB_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// A second address serving only what a citizen's phone needs (ticket page, its status
+        /// and live stream, the page's assets, health): the port for the hall's Wi-Fi.
+        #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LISTEN")]
+        public_listen: Option<String>,
         /// A hall file that seeds an empty database (default: the built-in county hall).
         #[arg(long, env = "JIAOHAO_HUB_HALL")]
         hall: Option<PathBuf>,
@@ -57,6 +63,36 @@ enum Top {
         /// rating, sign-in): a rate and a burst (`600/min,120`), or `off`.
         #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LIMIT", default_value = "600/min,120")]
         public_limit: String,
+        /// Connections one client address may hold at once, or `off`. A hall's phones may
+        /// share one address behind its Wi-Fi: allow one or two per phone.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_CONNECTIONS_PER_ADDRESS",
+            default_value = "480"
+        )]
+        connections_per_address: String,
+        /// Live-stream subscriptions one client address may hold at once (one per open
+        /// ticket page), or `off`.
+        #[arg(long, env = "JIAOHAO_HUB_STREAMS_PER_ADDRESS", default_value = "400")]
+        streams_per_address: String,
+        /// Connections kept for devices (addresses that showed a token or a session lately):
+        /// strangers together may hold the hub's capacity less these.
+        #[arg(long, env = "JIAOHAO_HUB_DEVICE_RESERVE", default_value_t = crate::http::limits::DEFAULT_DEVICE_RESERVE)]
+        device_reserve: u32,
+        /// Connections the hub may hold at once (default: its open-file limit less 64).
+        #[arg(long, env = "JIAOHAO_HUB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(16..))]
+        max_connections: Option<u32>,
+        /// Addresses of reverse proxies whose X-Forwarded-For / X-Real-IP is believed
+        /// (comma-separated; in the file a list).
+        #[arg(long, env = "JIAOHAO_HUB_TRUSTED_PROXY", value_delimiter = ',')]
+        trusted_proxy: Vec<std::net::IpAddr>,
+        /// Seconds a client may take to send a request's head; a kept-alive connection idle
+        /// this long is closed too.
+        #[arg(long, env = "JIAOHAO_HUB_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds a client may take to send a request's body (then `408`).
+        #[arg(long, env = "JIAOHAO_HUB_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: u64,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -161,11 +197,19 @@ pub fn main() -> anyhow::Result<()> {
         Top::Serve {
             db,
             listen,
+            public_listen,
             hall,
             backup_dir,
             backup_keep,
             ticket_limit,
             public_limit,
+            connections_per_address,
+            streams_per_address,
+            device_reserve,
+            max_connections,
+            trusted_proxy,
+            header_timeout,
+            body_timeout,
             config: _,
             log_format,
         } => {
@@ -178,11 +222,34 @@ pub fn main() -> anyhow::Result<()> {
                 "off" => Ok(None),
                 text => crate::http::limits::Rate::parse(text).map(Some),
             };
+            let cap = |name: &str, text: &str| match text {
+                "off" => Ok(None),
+                text => match text.parse::<u32>() {
+                    Ok(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(anyhow::anyhow!(
+                        "--{name}: '{text}' is not a number of at least 1 or off"
+                    )),
+                },
+            };
             let config = HubConfig {
                 seed,
                 limits: crate::http::limits::LimitConfig {
                     tickets: rate(&ticket_limit).map_err(anyhow::Error::msg)?,
                     public: rate(&public_limit).map_err(anyhow::Error::msg)?,
+                },
+                caps: crate::http::limits::Caps {
+                    connections_per_address: cap(
+                        "connections-per-address",
+                        &connections_per_address,
+                    )?,
+                    streams_per_address: cap("streams-per-address", &streams_per_address)?,
+                    device_reserve,
+                    trusted_proxies: trusted_proxy,
+                    max_connections,
+                },
+                timeouts: crate::http::conn::Timeouts {
+                    header_read: std::time::Duration::from_secs(header_timeout),
+                    body_read: std::time::Duration::from_secs(body_timeout),
                 },
                 backup: backup_dir.map(|dir| crate::backups::DailyBackup {
                     dir,
@@ -195,7 +262,17 @@ pub fn main() -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen on {listen}"))?;
-                run(listener, config, shutdown_signal()).await
+                let public = match &public_listen {
+                    Some(address) => Some(
+                        tokio::net::TcpListener::bind(address)
+                            .await
+                            .with_context(|| format!("cannot listen on {address}"))?,
+                    ),
+                    None => None,
+                };
+                Hub::open(config)?
+                    .serve_with_public(listener, public, shutdown_signal())
+                    .await
             })
         }
         Top::Backup { db, out } => {
@@ -340,6 +417,48 @@ mod tests {
             } => (listen, db, log_format),
             _ => panic!("serve"),
         }
+    }
+
+    #[test]
+    fn the_network_settings_come_from_the_file_with_their_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(
+            &file,
+            "db = \"a.db\"\ntrusted-proxy = [\"127.0.0.1\", \"::1\"]\nstreams-per-address = \"off\"\nheader-timeout = 5\n",
+        )
+        .unwrap();
+        let args = ["jiaohao-hub", "serve", "--config", file.to_str().unwrap()];
+        let cli: Cli = jiaohao_config::try_parse_with_env(args, &|_: &OsStr| None).unwrap();
+        let Top::Serve {
+            trusted_proxy,
+            streams_per_address,
+            connections_per_address,
+            header_timeout,
+            body_timeout,
+            device_reserve,
+            max_connections,
+            ..
+        } = cli.command
+        else {
+            panic!("serve")
+        };
+        assert_eq!(
+            trusted_proxy,
+            vec![
+                "127.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            (
+                streams_per_address.as_str(),
+                connections_per_address.as_str()
+            ),
+            ("off", "480")
+        );
+        assert_eq!((header_timeout, body_timeout), (5, 30));
+        assert_eq!((device_reserve, max_connections), (128, None));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod codec;
 pub mod engine;
+pub mod files;
 pub mod hall_file;
 pub mod http;
 pub mod people;

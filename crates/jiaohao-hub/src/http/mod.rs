@@ -1,11 +1,12 @@
-//! The http layer: the router (one per resource, merged here), the handlers, who may ask
-//! (`auth`), rate limits (`limits`), the one API error type (`error`), and the shared state
+//! The http layer: the accept loop (`conn`), the router (one per resource, merged here), the
+//! handlers, who may ask (`auth`), rate limits and caps (`limits`), the one API error type (`error`), and the shared state
 //! (`state`). It turns requests into engine requests and engine answers into JSON; the engine
 //! knows nothing of it.
 
 pub mod api;
 pub mod auth;
 pub mod calendar;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod limits;
@@ -37,6 +38,49 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// The same surface for the public listener (`--public-listen`): only what a citizen's phone
+/// needs (the ticket page, its status, the live stream, the page's assets, health); every
+/// other path is not found there, whatever credentials come with it.
+pub fn public_router(state: AppState) -> Router {
+    router(state).layer(axum::middleware::from_fn(public_only))
+}
+
+/// Whether a phone may reach `method path` on the public listener.
+pub fn is_public_route(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    if method != Method::GET && method != Method::HEAD {
+        return false;
+    }
+    let token = |rest: &str| {
+        !rest.is_empty()
+            && rest.len() <= 64
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    match path {
+        "/api/events" | "/api/health" => true,
+        "/assets/app.css" | "/assets/common.js" | "/assets/ticket.js" | "/assets/favicon.svg" => {
+            true
+        }
+        _ => {
+            path.strip_prefix("/t/").is_some_and(token)
+                || path.strip_prefix("/api/tickets/").is_some_and(token)
+        }
+    }
+}
+
+async fn public_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if is_public_route(request.method(), request.uri().path()) {
+        next.run(request).await
+    } else {
+        pages::not_found(request.uri().clone()).await
+    }
 }
 
 /// The routes a stranger can reach are limited per client address (`limits::public`).

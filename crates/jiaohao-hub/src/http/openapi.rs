@@ -250,7 +250,7 @@ fn build_base() -> Value {
                     "responses": merge(ok("200", "Saved", schema_ref("HallSettings")), error_responses(&["400", "401", "403", "503"]))}},
             "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot (a HallView with its clock), then one event per change; Last-Event-ID resumes; a last `shutdown` event when the hub stops",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
+                "responses": merge(json!({"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}), error_responses(&["503"]))}},
             "/api/replication": {"get": {"summary": "The hub's history as NDJSON lines (ReplicationLine: record, side, heartbeat), for a standby (replica token: everything) or the city (ingest token: records without secrets, heartbeats); resumes after the given sequence numbers and stays open for what comes next",
                 "security": admin(),
                 "parameters": [
