@@ -21,6 +21,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/calendar"),
     ("GET", "/api/events"),
     ("GET", "/api/replication"),
+    ("POST", "/api/promote"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),
     ("GET", "/api/services"),

@@ -14,4 +14,5 @@ mod ops;
 mod replication;
 mod rollover;
 mod simulate;
+mod standby;
 mod web;

@@ -326,6 +326,7 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
     use Rule::*;
     vec![
         ("GET", "/api/health", Public, p("/api/health"), None),
+        ("POST", "/api/promote", Admin, p("/api/promote"), None),
         (
             "GET",
             "/api/replication",

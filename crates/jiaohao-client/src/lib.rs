@@ -144,6 +144,12 @@ impl Client {
         self.expect(self.request(Method::GET, "/api/health")).await
     }
 
+    /// Asks a standby to become the primary (`POST /api/promote`, an admin token).
+    pub async fn promote(&self) -> Result<wire::Promoted> {
+        self.expect(self.request(Method::POST, "/api/promote"))
+            .await
+    }
+
     pub async fn hall(&self) -> Result<wire::HallView> {
         self.expect(self.request(Method::GET, "/api/hall")).await
     }
@@ -347,18 +353,8 @@ impl ReplicationStream {
     /// `ReplicationLine` is an error (`Unexpected`): the reader must not skip history.
     pub async fn next(&mut self) -> Result<Option<wire::ReplicationLine>> {
         loop {
-            if let Some(end) = self.buffer.iter().position(|b| *b == b'\n') {
-                let line: Vec<u8> = self.buffer.drain(..=end).collect();
-                let text = String::from_utf8_lossy(&line[..end]);
-                if text.trim().is_empty() {
-                    continue;
-                }
-                return serde_json::from_str(&text).map(Some).map_err(|_| {
-                    ClientError::Unexpected {
-                        status: 200,
-                        text: text.into_owned(),
-                    }
-                });
+            if let Some(line) = self.buffered() {
+                return line.map(Some);
             }
             let chunk = tokio::time::timeout(REPLICATION_SILENCE, self.response.chunk())
                 .await
@@ -367,6 +363,27 @@ impl ReplicationStream {
                 Some(chunk) => self.buffer.extend_from_slice(&chunk),
                 None => return Ok(None),
             }
+        }
+    }
+}
+
+impl ReplicationStream {
+    /// The next line if it has arrived already (nothing is read from the network): a reader
+    /// takes what is there in one batch.
+    pub fn buffered(&mut self) -> Option<Result<wire::ReplicationLine>> {
+        loop {
+            let end = self.buffer.iter().position(|b| *b == b'\n')?;
+            let line: Vec<u8> = self.buffer.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line[..end]);
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Some(
+                serde_json::from_str(&text).map_err(|_| ClientError::Unexpected {
+                    status: 200,
+                    text: text.into_owned(),
+                }),
+            );
         }
     }
 }

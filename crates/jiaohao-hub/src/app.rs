@@ -16,6 +16,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::engine::writer;
 use crate::http::limits::{LimitConfig, Limits};
 use crate::http::{AppState, router};
+use crate::standby::{self, Diverged, FollowConfig, Part, Role};
 
 /// How a hub is started.
 pub struct HubConfig {
@@ -28,6 +29,8 @@ pub struct HubConfig {
     pub limits: LimitConfig,
     /// Where and how many automatic daily backups to keep; `None`: no automatic backups.
     pub backup: Option<DailyBackup>,
+    /// Run as a standby of this primary: follow its log, take no changes (`seed` is unused).
+    pub follow: Option<FollowConfig>,
 }
 
 impl HubConfig {
@@ -38,6 +41,7 @@ impl HubConfig {
             clock: Arc::new(SystemClock),
             limits: LimitConfig::default(),
             backup: None,
+            follow: None,
         }
     }
 }
@@ -50,13 +54,25 @@ pub struct Hub {
     failed: crate::engine::syncer::Failed,
     db: PathBuf,
     backup: Option<DailyBackup>,
+    follow: Option<FollowConfig>,
 }
 
 impl Hub {
     /// Opens the database, folds the log and starts the writer.
     pub fn open(config: HubConfig) -> anyhow::Result<Hub> {
         let clock = config.clock.clone();
-        let outputs = writer::start(config.db.clone(), config.seed, config.clock)?;
+        let (outputs, part) = match &config.follow {
+            Some(follow) => (
+                writer::start_following(config.db.clone(), config.clock)?,
+                Part::Standby {
+                    primary: follow.primary.clone(),
+                },
+            ),
+            None => (
+                writer::start(config.db.clone(), config.seed, config.clock)?,
+                Part::Primary,
+            ),
+        };
         let reader = Store::open_read_only(&config.db)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = AppState {
@@ -69,6 +85,7 @@ impl Hub {
             metrics: outputs.metrics,
             limits: Arc::new(Limits::new(config.limits)),
             marks: outputs.marks,
+            role: Arc::new(Role::new(part)),
         };
         Ok(Hub {
             state,
@@ -77,6 +94,7 @@ impl Hub {
             failed: outputs.failed,
             db: config.db,
             backup: config.backup,
+            follow: config.follow,
         })
     }
 
@@ -95,15 +113,29 @@ impl Hub {
             failed,
             db,
             backup,
+            follow,
         } = self;
         tracing::info!(address = %listener.local_addr()?, db = %db.display(), "hub serving");
         let backups =
             backup.map(|backup| tokio::spawn(backups::daily(db.clone(), backup, state.clone())));
         let mut fatal = failed.clone();
+        // A standby follows its primary until the hub stops or is promoted; if it finds
+        // another history, the hub stops with that error.
+        let (diverged_tx, mut diverged) = watch::channel(None::<Arc<Diverged>>);
+        if let Some(follow) = follow {
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(error) = standby::follow(state, follow).await {
+                    diverged_tx.send_replace(Some(Arc::new(error)));
+                }
+            });
+        }
+        let stopped_following = diverged.clone();
         let signal = async move {
             tokio::select! {
                 () = shutdown => {}
                 _ = fatal.wait_for(Option::is_some) => {}
+                _ = diverged.wait_for(Option::is_some) => {}
             }
             // Tell the event streams first: they would otherwise hold the server open.
             let _ = shutdown_tx.send(true);
@@ -120,6 +152,9 @@ impl Hub {
         }
         // The router, and with it every writer handle, is gone: the writer drains and stops.
         let _ = stopped.await;
+        if let Some(error) = stopped_following.borrow().clone() {
+            return Err(anyhow::anyhow!("{error}"));
+        }
         match failed.borrow().clone() {
             Some(error) => Err(anyhow::Error::new(SyncError(error))),
             None => Ok(()),

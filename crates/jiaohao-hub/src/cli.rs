@@ -57,6 +57,28 @@ enum Top {
         /// rating, sign-in): a rate and a burst (`600/min,120`), or `off`.
         #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LIMIT", default_value = "600/min,120")]
         public_limit: String,
+        /// Run as a standby of the primary hub at this address (`http://HOST:PORT`): follow
+        /// its log into `--db`, serve reads, refuse changes until promoted. No hall file.
+        #[arg(long, env = "JIAOHAO_HUB_FOLLOW", value_name = "URL")]
+        follow: Option<String>,
+        /// A `replica` token of the primary, for `--follow`.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_FOLLOW_TOKEN",
+            value_name = "TOKEN",
+            requires = "follow"
+        )]
+        follow_token: Option<String>,
+    },
+    /// Make a running standby the primary (it stops following and takes changes). First make
+    /// sure the old primary is off.
+    Promote {
+        /// The standby's address.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// An admin token (the primary's admin tokens work on its standby).
+        #[arg(long, env = "JIAOHAO_ADMIN_TOKEN", value_name = "TOKEN")]
+        token: String,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -168,8 +190,20 @@ pub fn main() -> anyhow::Result<()> {
             public_limit,
             config: _,
             log_format,
+            follow,
+            follow_token,
         } => {
             init_logging(log_format);
+            let follow = match (follow, follow_token) {
+                (Some(primary), Some(token)) => Some(crate::standby::FollowConfig {
+                    primary: primary.trim_end_matches('/').to_owned(),
+                    token,
+                }),
+                (Some(_), None) => {
+                    anyhow::bail!("--follow needs --follow-token: a replica token of the primary")
+                }
+                _ => None,
+            };
             let seed = match hall {
                 Some(path) => hall_file::load(&path).map_err(anyhow::Error::msg)?,
                 None => hall_file::parse(hall_file::DEFAULT_HALL).map_err(anyhow::Error::msg)?,
@@ -188,6 +222,7 @@ pub fn main() -> anyhow::Result<()> {
                     dir,
                     keep: backup_keep as usize,
                 }),
+                follow,
                 ..HubConfig::new(db)
             };
             let runtime = tokio::runtime::Runtime::new()?;
@@ -197,6 +232,23 @@ pub fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("cannot listen on {listen}"))?;
                 run(listener, config, shutdown_signal()).await
             })
+        }
+        Top::Promote { url, token } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let promoted = runtime.block_on(async move {
+                let client = jiaohao_client::Client::new(url.clone()).with_token(token);
+                client
+                    .promote()
+                    .await
+                    .with_context(|| format!("promoting the standby at {url}"))
+            })?;
+            writeln!(
+                std::io::stdout(),
+                "promoted: term {}, record {}",
+                promoted.term,
+                promoted.seq
+            )?;
+            Ok(())
         }
         Top::Backup { db, out } => {
             if !db.exists() {

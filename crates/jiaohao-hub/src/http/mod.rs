@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod replication;
+pub mod standby;
 pub mod state;
 
 use axum::Router;
@@ -35,6 +36,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages_routes(&state))
         .fallback(pages::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            standby::guard,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -50,7 +55,8 @@ macro_rules! limited {
 /// description and the metrics.
 fn hall() -> Router<AppState> {
     Router::new()
-        .route("/api/health", get(api::health))
+        .route("/api/health", get(standby::health))
+        .route("/api/promote", post(standby::promote))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/hall", get(api::hall))
         .route(

@@ -29,6 +29,9 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Where the durable log stands (the replication stream's cue).
     pub marks: watch::Receiver<crate::engine::writer::Marks>,
+    /// The part the hub plays (primary, standby, fenced) and what a standby knows of its
+    /// primary.
+    pub role: Arc<crate::standby::Role>,
 }
 
 impl AppState {

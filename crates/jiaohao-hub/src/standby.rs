@@ -1,0 +1,364 @@
+//! Two hubs in a hall: the role a hub plays (primary, standby, fenced), and the standby's
+//! follower, which reads its primary's replication stream (`GET /api/replication` with a
+//! `replica` token) and hands it to the writer running in follow mode.
+//!
+//! The follower appends each record as the primary stored it (same number, term and bytes,
+//! through `WriterHandle::follow`) and applies each side change (users, sessions, token hashes,
+//! device problems) in the writer's turn, so only the writer writes the file. When the link
+//! breaks it reconnects with a growing pause (up to [`MAX_BACKOFF`]) and resumes after the last
+//! record and side change it holds. It resumes one record early and compares that record with
+//! its own: a primary that holds other bytes under a number the standby has (or fewer records
+//! than it) follows another history, and the standby stops with that error instead of serving
+//! it.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use jiaohao_client::{Client, ClientError, ReplicationStream};
+use jiaohao_store::{RawRecord, SideChange};
+use jiaohao_wire::ReplicationLine;
+use tokio::sync::watch;
+
+use crate::engine::writer::FollowError;
+use crate::http::state::AppState;
+
+/// The longest pause between two attempts to reach the primary.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// At most this many records (or side changes) are handed to the writer at once.
+const BATCH: usize = 1000;
+
+/// Where a standby follows from.
+#[derive(Debug, Clone)]
+pub struct FollowConfig {
+    /// The primary's address, such as `http://192.168.1.10:8080`.
+    pub primary: String,
+    /// A `replica` token of the primary.
+    pub token: String,
+}
+
+/// The part a hub plays now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Part {
+    Primary,
+    /// Follows `primary` and takes no changes.
+    Standby {
+        primary: String,
+    },
+    /// A former primary whose peer holds a newer term: it takes no changes until it rejoins.
+    Fenced {
+        peer: String,
+        term: u64,
+    },
+}
+
+/// The hub's part and what the standby knows of its primary, shared by the follower and the
+/// http layer (which refuses changes unless the hub is the primary).
+pub struct Role {
+    part: watch::Sender<Part>,
+    /// The primary's last record, as its latest heartbeat or record said.
+    primary_last_seq: AtomicU64,
+    /// Why the standby stopped following (another history), if it did.
+    stopped: Mutex<Option<String>>,
+}
+
+impl Role {
+    pub fn new(part: Part) -> Role {
+        Role {
+            part: watch::Sender::new(part),
+            primary_last_seq: AtomicU64::new(0),
+            stopped: Mutex::new(None),
+        }
+    }
+
+    pub fn part(&self) -> Part {
+        self.part.borrow().clone()
+    }
+
+    pub fn set(&self, part: Part) {
+        self.part.send_replace(part);
+    }
+
+    pub fn watch(&self) -> watch::Receiver<Part> {
+        self.part.subscribe()
+    }
+
+    pub fn primary_last_seq(&self) -> u64 {
+        self.primary_last_seq.load(Ordering::Relaxed)
+    }
+
+    fn saw_primary_at(&self, seq: u64) {
+        self.primary_last_seq.fetch_max(seq, Ordering::Relaxed);
+    }
+
+    /// Why the follower stopped, if it did.
+    pub fn stopped(&self) -> Option<String> {
+        self.stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Why following cannot go on.
+#[derive(Debug, thiserror::Error)]
+#[error("the standby stopped following {primary}: {reason}")]
+pub struct Diverged {
+    pub primary: String,
+    pub reason: String,
+}
+
+/// How one connection to the primary ended.
+enum Ended {
+    /// The link broke, or the primary closed the stream: reconnect.
+    Reconnect,
+    /// The hub stops, or was promoted: follow no more.
+    Stop,
+}
+
+/// Follows the primary until the hub stops or is promoted; an error means the primary's
+/// history is not this file's (the hub must stop).
+pub async fn follow(state: AppState, config: FollowConfig) -> Result<(), Diverged> {
+    let client = Client::new(config.primary.clone()).with_token(config.token);
+    let diverged = |reason: String| Diverged {
+        primary: config.primary.clone(),
+        reason,
+    };
+    let mut part = state.role.watch();
+    let mut shutdown = state.shutdown.clone();
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        if !matches!(*part.borrow_and_update(), Part::Standby { .. }) || *shutdown.borrow() {
+            return Ok(());
+        }
+        let marks = *state.marks.borrow();
+        // One record early: it must be the one this file holds.
+        let after = marks.seq.saturating_sub(1);
+        let opened = tokio::select! {
+            opened = client.replication(after, marks.side_seq) => opened,
+            _ = part.changed() => continue,
+            _ = shutdown.wait_for(|stopping| *stopping) => return Ok(()),
+        };
+        let ended = match opened {
+            Ok(stream) => {
+                backoff = Duration::from_millis(100);
+                tracing::info!(primary = %config.primary, after = marks.seq, "following the primary");
+                let result = run(&state, stream, marks.seq, &mut part, &mut shutdown).await;
+                match result {
+                    Ok(ended) => ended,
+                    Err(reason) => {
+                        let error = diverged(reason);
+                        tracing::error!(%error, "the standby stops");
+                        *state.role.stopped.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(error.to_string());
+                        return Err(error);
+                    }
+                }
+            }
+            Err(error) if error.code() == Some("ahead_of_log") => {
+                let error = diverged(format!(
+                    "the primary holds less than this standby ({error}); this file follows another history"
+                ));
+                tracing::error!(%error, "the standby stops");
+                *state.role.stopped.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(error.to_string());
+                return Err(error);
+            }
+            Err(error) => {
+                warn_unreachable(&config.primary, &error);
+                Ended::Reconnect
+            }
+        };
+        if let Ended::Stop = ended {
+            return Ok(());
+        }
+        tokio::select! {
+            () = tokio::time::sleep(backoff) => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return Ok(()),
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+fn warn_unreachable(primary: &str, error: &ClientError) {
+    match error.status() {
+        Some(401 | 403) => tracing::error!(
+            %primary, %error,
+            "the primary refuses the follow token: give a replica token of the primary (--follow-token)"
+        ),
+        _ => tracing::warn!(%primary, %error, "cannot reach the primary; trying again"),
+    }
+}
+
+/// Reads one connection's lines and hands them to the writer in batches: whatever has arrived
+/// goes together. `held` is the last record this file held when the stream was opened (the
+/// stream starts one before it). An error is a divergence.
+async fn run(
+    state: &AppState,
+    mut stream: ReplicationStream,
+    held: u64,
+    part: &mut watch::Receiver<Part>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<Ended, String> {
+    loop {
+        let line = tokio::select! {
+            line = stream.next() => line,
+            _ = part.changed() => return Ok(Ended::Stop),
+            _ = shutdown.wait_for(|stopping| *stopping) => return Ok(Ended::Stop),
+        };
+        let mut line = match line {
+            Ok(Some(line)) => line,
+            Ok(None) => return Ok(Ended::Reconnect),
+            Err(error) => {
+                tracing::warn!(%error, "the replication stream broke; reconnecting");
+                return Ok(Ended::Reconnect);
+            }
+        };
+        let mut records = Vec::new();
+        let mut sides = Vec::new();
+        loop {
+            match line {
+                ReplicationLine::Heartbeat { last_seq, .. } => {
+                    if last_seq < held {
+                        return Err(format!(
+                            "the primary's log ends at record {last_seq}, this standby holds {held}"
+                        ));
+                    }
+                    state.role.saw_primary_at(last_seq);
+                }
+                ReplicationLine::Record {
+                    seq,
+                    term,
+                    at_ms,
+                    actor,
+                    kind,
+                    body,
+                    public,
+                } => {
+                    let record = RawRecord {
+                        seq,
+                        term,
+                        at: jiaohao_core::Millis(at_ms),
+                        actor,
+                        kind,
+                        body,
+                        public,
+                    };
+                    state.role.saw_primary_at(seq);
+                    if seq <= held {
+                        check_same(state, record).await?;
+                    } else {
+                        records.push(record);
+                    }
+                }
+                ReplicationLine::Side {
+                    seq,
+                    table,
+                    op,
+                    row,
+                } => sides.push(SideChange {
+                    seq,
+                    table,
+                    op,
+                    row: row.to_string(),
+                }),
+            }
+            if records.len() >= BATCH || sides.len() >= BATCH {
+                break;
+            }
+            match stream.buffered() {
+                Some(Ok(next)) => line = next,
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "an unreadable line from the primary; reconnecting");
+                    return Ok(Ended::Reconnect);
+                }
+                None => break,
+            }
+        }
+        if !records.is_empty() {
+            match state.writer.follow(records).await {
+                Ok(_) => {}
+                Err(FollowError::Unreadable { seq, message }) => {
+                    return Err(format!(
+                        "record {seq} cannot be read by this version ({message}): upgrade this hub to the primary's version"
+                    ));
+                }
+                Err(FollowError::NotFollowing) => return Ok(Ended::Stop),
+                Err(error) => {
+                    tracing::warn!(%error, "records not appended; reconnecting");
+                    return Ok(Ended::Reconnect);
+                }
+            }
+        }
+        if !sides.is_empty() {
+            let applied = state
+                .writer
+                .store(move |store, _| Ok::<_, Applied>(store.apply_side_changes(&sides)))
+                .await;
+            match applied {
+                Ok(Ok(_)) => {}
+                Ok(Err(jiaohao_store::ApplyError::Diverged { seq, reason })) => {
+                    return Err(format!(
+                        "side change {seq} does not fit this file: {reason}"
+                    ));
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "side changes not applied; reconnecting");
+                    return Ok(Ended::Reconnect);
+                }
+                Err(_) => return Ok(Ended::Stop),
+            }
+        }
+    }
+}
+
+/// The error of a store job that cannot fail by itself (only the writer's stopping).
+#[derive(Debug)]
+struct Applied;
+
+impl From<crate::engine::EngineError> for Applied {
+    fn from(_: crate::engine::EngineError) -> Applied {
+        Applied
+    }
+}
+
+/// A record the standby holds already must be the one it holds, byte for byte.
+async fn check_same(state: &AppState, record: RawRecord) -> Result<(), String> {
+    let seq = record.seq;
+    let mine = state
+        .read(move |store| store.raw_record(seq))
+        .await
+        .map_err(|error| format!("cannot read record {seq} back: {}", error.message))?;
+    match mine {
+        Some(mine)
+            if mine.term == record.term
+                && mine.at == record.at
+                && mine.actor == record.actor
+                && mine.kind == record.kind
+                && mine.body == record.body =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(format!(
+            "record {seq} differs between the primary and this standby: the two logs have diverged"
+        )),
+        None => Err(format!("record {seq} is missing here")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standby_knows_the_furthest_the_primary_has_said() {
+        let role = Role::new(Part::Standby {
+            primary: "http://p".into(),
+        });
+        role.saw_primary_at(7);
+        role.saw_primary_at(5);
+        assert_eq!(role.primary_last_seq(), 7);
+        role.set(Part::Primary);
+        assert_eq!(role.part(), Part::Primary);
+    }
+}
