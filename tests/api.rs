@@ -22,6 +22,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/events"),
     ("GET", "/api/replication"),
     ("POST", "/api/promote"),
+    ("POST", "/api/replication/ack"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),
     ("GET", "/api/services"),

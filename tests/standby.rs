@@ -27,6 +27,16 @@ async fn standby(primary: &TestHub, via: &str, db: &Path) -> RunningHub {
 }
 
 async fn standby_with(primary: &TestHub, via: &str, db: &Path, token: String) -> RunningHub {
+    standby_on("127.0.0.1:0", primary, via, db, token).await
+}
+
+async fn standby_on(
+    listen: &str,
+    primary: &TestHub,
+    via: &str,
+    db: &Path,
+    token: String,
+) -> RunningHub {
     let config = HubConfig {
         clock: primary.clock.clone(),
         limits: test_limits(),
@@ -36,7 +46,7 @@ async fn standby_with(primary: &TestHub, via: &str, db: &Path, token: String) ->
         }),
         ..HubConfig::new(db)
     };
-    jiaohao_hub::spawn("127.0.0.1:0", config)
+    jiaohao_hub::spawn(listen, config)
         .await
         .expect("the standby starts")
 }
@@ -52,8 +62,7 @@ async fn caught_up(primary: &TestHub, standby: &Client, db: &Path) -> wire::Heal
     let deadline = Instant::now() + WAIT * 2;
     loop {
         let health = health(standby).await;
-        if health.last_seq == Some(target) && health.lag == Some(0) && side_log(db).len() == side
-        {
+        if health.last_seq == Some(target) && health.lag == Some(0) && side_log(db).len() == side {
             return health;
         }
         assert!(
@@ -358,5 +367,117 @@ async fn a_promoted_standby_takes_over_with_the_halls_tokens_users_and_sessions(
         .collect();
     assert!(!new_term.is_empty() && new_term.iter().all(|term| *term == 2));
     let _ = send_json(&admin, Method::GET, "/api/hall", json!({})).await;
+    running.stop().await.unwrap();
+}
+
+/// A free loopback port, for a hub that must be named before it starts.
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_old_primary_restarted_after_a_promotion_takes_no_change() {
+    let standby_addr = free_port();
+    let peer = format!("http://{standby_addr}");
+    let mut primary = TestHub::start_with(move |config| config.peer = Some(peer.clone())).await;
+    primary.issue("hukou").await;
+    let db = standby_db(&primary);
+    let token =
+        jiaohao_hub::cli::create_token(&primary.db, Role::Replica, None, "standby").unwrap();
+    let running = standby_on(
+        &standby_addr.to_string(),
+        &primary,
+        &primary.url(),
+        &db,
+        token,
+    )
+    .await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    // While the standby follows (term 1, like the primary's), the primary takes changes.
+    primary.issue("hukou").await;
+    caught_up(&primary, &public, &db).await;
+
+    primary.halt().await;
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    primary.start_again().await;
+    let health = health(&primary.public).await;
+    assert_eq!(health.role.as_deref(), Some("fenced"), "{health:?}");
+    let refused = primary
+        .kiosk
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(503), Some("fenced"))
+    );
+    assert!(
+        refused.to_string().contains("--follow"),
+        "it says how to rejoin: {refused}"
+    );
+    // The new primary takes them.
+    let ticket = public
+        .with_token(&primary.tokens.kiosk)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(ticket.number, "A003");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sync_standby_an_answer_waits_for_the_standby_or_says_the_hub_is_alone() {
+    let primary = TestHub::start_with(|config| {
+        config.sync_standby = Some(Duration::from_millis(400));
+    })
+    .await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    assert_eq!(health(&primary.public).await.alone, Some(false));
+
+    // Each acknowledged ticket is on the standby's disk when the kiosk hears of it.
+    for _ in 0..5 {
+        let ticket = primary.issue("hukou").await;
+        let held = log(&db);
+        assert!(
+            held.iter().any(|r| r.body.contains(&ticket.token)),
+            "{} answered before the standby held it",
+            ticket.number
+        );
+    }
+
+    // The standby goes away: one change waits out the setting, then the hub answers alone.
+    running.stop().await.unwrap();
+    let started = Instant::now();
+    primary.issue("hukou").await;
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let alone = health(&primary.public).await;
+    assert_eq!(alone.alone, Some(true));
+    let figures = crate::support::scrape(&primary.public).await;
+    assert_eq!(figures["jiaohao_sync_standby_alone"], 1.0);
+    let started = Instant::now();
+    primary.issue("hukou").await;
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "alone, answers no longer wait"
+    );
+
+    // A standby catches up: changes wait for it again.
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    let ticket = primary.issue("hukou").await;
+    assert!(log(&db).iter().any(|r| r.body.contains(&ticket.token)));
+    assert_eq!(health(&primary.public).await.alone, Some(false));
     running.stop().await.unwrap();
 }

@@ -144,6 +144,17 @@ impl Client {
         self.expect(self.request(Method::GET, "/api/health")).await
     }
 
+    /// Tells the primary that this standby holds every record up to `seq` durably
+    /// (`POST /api/replication/ack`, a `replica` token).
+    pub async fn acknowledge(&self, seq: u64) -> Result<()> {
+        self.send::<serde_json::Value>(
+            self.request(Method::POST, "/api/replication/ack")
+                .json(&wire::ReplicationAck { seq }),
+        )
+        .await
+        .map(|_| ())
+    }
+
     /// Asks a standby to become the primary (`POST /api/promote`, an admin token).
     pub async fn promote(&self) -> Result<wire::Promoted> {
         self.expect(self.request(Method::POST, "/api/promote"))

@@ -31,6 +31,11 @@ pub struct HubConfig {
     pub backup: Option<DailyBackup>,
     /// Run as a standby of this primary: follow its log, take no changes (`seed` is unused).
     pub follow: Option<FollowConfig>,
+    /// The other hub of the hall: if it holds a newer term, this hub takes no changes.
+    pub peer: Option<String>,
+    /// Answer a change only once a standby has acknowledged it, waiting at most this long
+    /// (then answer alone); `None`: answer once it is durable here.
+    pub sync_standby: Option<std::time::Duration>,
 }
 
 impl HubConfig {
@@ -42,6 +47,8 @@ impl HubConfig {
             limits: LimitConfig::default(),
             backup: None,
             follow: None,
+            peer: None,
+            sync_standby: None,
         }
     }
 }
@@ -55,6 +62,7 @@ pub struct Hub {
     db: PathBuf,
     backup: Option<DailyBackup>,
     follow: Option<FollowConfig>,
+    peer: Option<String>,
 }
 
 impl Hub {
@@ -86,6 +94,9 @@ impl Hub {
             limits: Arc::new(Limits::new(config.limits)),
             marks: outputs.marks,
             role: Arc::new(Role::new(part)),
+            sync: config
+                .sync_standby
+                .map(|wait| Arc::new(standby::SyncStandby::new(wait))),
         };
         Ok(Hub {
             state,
@@ -95,6 +106,7 @@ impl Hub {
             db: config.db,
             backup: config.backup,
             follow: config.follow,
+            peer: config.peer,
         })
     }
 
@@ -114,7 +126,14 @@ impl Hub {
             db,
             backup,
             follow,
+            peer,
         } = self;
+        if let Some(peer) = peer {
+            // Before the first change is taken: a hub taken over while it was away refuses
+            // changes from the start.
+            standby::check_peer(&state, &peer).await;
+            tokio::spawn(standby::watch_peer(state.clone(), peer));
+        }
         tracing::info!(address = %listener.local_addr()?, db = %db.display(), "hub serving");
         let backups =
             backup.map(|backup| tokio::spawn(backups::daily(db.clone(), backup, state.clone())));

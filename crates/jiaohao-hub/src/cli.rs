@@ -69,6 +69,22 @@ enum Top {
             requires = "follow"
         )]
         follow_token: Option<String>,
+        /// The hall's other hub: if it holds a newer term (it was promoted while this one was
+        /// away), this hub takes no changes and says how to rejoin.
+        #[arg(long, env = "JIAOHAO_HUB_PEER", value_name = "URL")]
+        peer: Option<String>,
+        /// Answer a change only once a connected standby has acknowledged it (at most
+        /// `--sync-standby-wait`; then answer alone until a standby catches up).
+        #[arg(long, env = "JIAOHAO_HUB_SYNC_STANDBY")]
+        sync_standby: bool,
+        /// How long a change waits for a standby's acknowledgement, in milliseconds.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_SYNC_STANDBY_WAIT",
+            default_value_t = 2000,
+            value_name = "MS"
+        )]
+        sync_standby_wait: u64,
     },
     /// Make a running standby the primary (it stops following and takes changes). First make
     /// sure the old primary is off.
@@ -192,6 +208,9 @@ pub fn main() -> anyhow::Result<()> {
             log_format,
             follow,
             follow_token,
+            peer,
+            sync_standby,
+            sync_standby_wait,
         } => {
             init_logging(log_format);
             let follow = match (follow, follow_token) {
@@ -223,6 +242,9 @@ pub fn main() -> anyhow::Result<()> {
                     keep: backup_keep as usize,
                 }),
                 follow,
+                peer: peer.map(|peer| peer.trim_end_matches('/').to_owned()),
+                sync_standby: sync_standby
+                    .then(|| std::time::Duration::from_millis(sync_standby_wait)),
                 ..HubConfig::new(db)
             };
             let runtime = tokio::runtime::Runtime::new()?;

@@ -143,7 +143,8 @@ pub async fn follow(state: AppState, config: FollowConfig) -> Result<(), Diverge
             Ok(stream) => {
                 backoff = Duration::from_millis(100);
                 tracing::info!(primary = %config.primary, after = marks.seq, "following the primary");
-                let result = run(&state, stream, marks.seq, &mut part, &mut shutdown).await;
+                let result =
+                    run(&state, &client, stream, marks.seq, &mut part, &mut shutdown).await;
                 match result {
                     Ok(ended) => ended,
                     Err(reason) => {
@@ -195,6 +196,7 @@ fn warn_unreachable(primary: &str, error: &ClientError) {
 /// stream starts one before it). An error is a divergence.
 async fn run(
     state: &AppState,
+    client: &Client,
     mut stream: ReplicationStream,
     held: u64,
     part: &mut watch::Receiver<Part>,
@@ -277,7 +279,13 @@ async fn run(
         }
         if !records.is_empty() {
             match state.writer.follow(records).await {
-                Ok(_) => {}
+                Ok(seq) => {
+                    // Durable here: tell the primary (it may be waiting to answer a change).
+                    let acker = client.with_timeout(Duration::from_secs(1));
+                    if let Err(error) = acker.acknowledge(seq).await {
+                        tracing::debug!(%error, "the acknowledgement did not reach the primary");
+                    }
+                }
                 Err(FollowError::Unreadable { seq, message }) => {
                     return Err(format!(
                         "record {seq} cannot be read by this version ({message}): upgrade this hub to the primary's version"
@@ -345,6 +353,103 @@ async fn check_same(state: &AppState, record: RawRecord) -> Result<(), String> {
         None => Err(format!("record {seq} is missing here")),
     }
 }
+
+/// `serve --sync-standby`: a change's answer waits until a connected standby has
+/// acknowledged the record it wrote (the standby posts the last record it has made durable to
+/// `POST /api/replication/ack` after each batch), for at most `wait`. When none has in time,
+/// the hub answers anyway and runs alone (no more waiting, said in `/api/health` and
+/// `/metrics`) until a standby's acknowledgement reaches its last record again.
+pub struct SyncStandby {
+    wait: Duration,
+    acked: watch::Sender<u64>,
+    alone: std::sync::atomic::AtomicBool,
+}
+
+impl SyncStandby {
+    pub fn new(wait: Duration) -> SyncStandby {
+        SyncStandby {
+            wait,
+            acked: watch::Sender::new(0),
+            alone: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    pub fn alone(&self) -> bool {
+        self.alone.load(Ordering::Relaxed)
+    }
+
+    /// A standby holds every record up to `seq` durably; `last` is this hub's last record.
+    pub fn acknowledged(&self, seq: u64, last: u64) {
+        self.acked.send_if_modified(|acked| {
+            let newer = seq > *acked;
+            *acked = (*acked).max(seq);
+            newer
+        });
+        if seq >= last && self.alone.swap(false, Ordering::Relaxed) {
+            tracing::info!(seq, "a standby caught up: changes wait for it again");
+        }
+    }
+
+    /// Waits until a standby has acknowledged record `seq`, or the time is up (then the hub
+    /// runs alone). Returns at once while alone.
+    pub async fn wait_for(&self, seq: u64) {
+        if self.alone() {
+            return;
+        }
+        let mut acked = self.acked.subscribe();
+        let waited = tokio::time::timeout(self.wait, acked.wait_for(|acked| *acked >= seq)).await;
+        if waited.is_err() && !self.alone.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                seq,
+                "no standby acknowledged in time: answering alone until one catches up"
+            );
+        }
+    }
+}
+
+/// `serve --peer URL`: asks the other hub of the hall for its term; if it holds a newer one
+/// and is the primary, this hub was taken over while it was away and takes no more changes.
+/// Returns whether this hub is fenced now. An unreachable peer changes nothing.
+pub async fn check_peer(state: &AppState, peer: &str) -> bool {
+    let client = Client::new(peer.to_owned()).with_timeout(Duration::from_secs(2));
+    let Ok(health) = client.health().await else {
+        return matches!(state.role.part(), Part::Fenced { .. });
+    };
+    let own = state.marks.borrow().term;
+    match (health.role.as_deref(), health.term) {
+        (Some("primary"), Some(term)) if term > own => {
+            if !matches!(state.role.part(), Part::Fenced { .. }) {
+                tracing::error!(
+                    %peer, term, own,
+                    "the peer holds a newer term: this hub was taken over and takes no changes; rejoin it as a standby"
+                );
+            }
+            state.role.set(Part::Fenced {
+                peer: peer.to_owned(),
+                term,
+            });
+            true
+        }
+        _ => matches!(state.role.part(), Part::Fenced { .. }),
+    }
+}
+
+/// Checks the peer every [`PEER_CHECK`] until the hub stops.
+pub async fn watch_peer(state: AppState, peer: String) {
+    let mut shutdown = state.shutdown.clone();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(PEER_CHECK) => {}
+            _ = shutdown.wait_for(|stopping| *stopping) => return,
+        }
+        if matches!(state.role.part(), Part::Primary) {
+            check_peer(&state, &peer).await;
+        }
+    }
+}
+
+/// How often a hub started with `--peer` asks its peer for its term.
+pub const PEER_CHECK: Duration = Duration::from_secs(1);
 
 #[cfg(test)]
 mod tests {

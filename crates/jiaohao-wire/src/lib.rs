@@ -37,6 +37,13 @@ pub struct Health {
     pub alone: Option<bool>,
 }
 
+/// The body of `POST /api/replication/ack`: a standby holds every record up to `seq` durably.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationAck {
+    pub seq: u64,
+}
+
 /// The answer of `POST /api/promote`: the `promoted` record that opened the new term.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Promoted {

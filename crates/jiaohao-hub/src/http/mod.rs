@@ -38,6 +38,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            standby::wait_for_standby,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             standby::guard,
         ))
         .layer(axum::middleware::map_response(security_headers))
@@ -66,6 +70,7 @@ fn hall() -> Router<AppState> {
         .route("/api/hall/notices", put(api::put_notices))
         .route("/api/events", get(events::stream))
         .route("/api/replication", get(replication::stream))
+        .route("/api/replication/ack", post(replication::acknowledge))
         .route("/api/advice", get(api::advice))
         .route("/metrics", get(metrics::metrics))
 }

@@ -116,6 +116,20 @@ pub async fn stream(
         .into_response())
 }
 
+/// `POST /api/replication/ack` (replica): the standby holds every record up to `seq`
+/// durably; a primary started with `--sync-standby` answers the changes waiting for it.
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    who: Principal,
+    crate::http::api::Body(ack): crate::http::api::Body<jiaohao_wire::ReplicationAck>,
+) -> Result<StatusCode, ApiError> {
+    who.require(&[Role::Replica])?;
+    if let Some(sync) = &state.sync {
+        sync.acknowledged(ack.seq, state.marks.borrow().seq);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// One reader of the stream, from its opening heartbeat until it goes away or the hub stops.
 struct Reader {
     state: AppState,

@@ -36,7 +36,7 @@ pub async fn health(State(state): State<AppState>) -> Json<wire::Health> {
         last_seq: Some(marks.seq),
         primary,
         lag,
-        alone: None,
+        alone: state.sync.as_ref().map(|sync| sync.alone()),
     })
 }
 
@@ -69,6 +69,32 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         )
         .into_response(),
     }
+}
+
+/// With `--sync-standby`: a change's answer goes out once a standby has acknowledged the
+/// records it wrote (at most the set wait; then the hub answers alone, see `SyncStandby`).
+pub async fn wait_for_standby(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(sync) = state.sync.clone() else {
+        return next.run(request).await;
+    };
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let before = state.marks.borrow().seq;
+    let response = next.run(request).await;
+    // The answer is made once its records are durable here, and the marks before it.
+    let after = state.marks.borrow().seq;
+    if after > before {
+        sync.wait_for(after).await;
+    }
+    response
 }
 
 /// `POST /api/promote` (admin): the standby stops following, records `promoted` with the next
@@ -111,7 +137,9 @@ pub fn openapi_schemas() -> serde_json::Value {
             "last_seq": {"type": "integer"}, "primary": {"type": "string"}, "lag": {"type": "integer"},
             "alone": {"type": "boolean"}}},
         "Promoted": {"type": "object", "required": ["seq", "term"], "properties": {
-            "seq": {"type": "integer"}, "term": {"type": "integer"}}}
+            "seq": {"type": "integer"}, "term": {"type": "integer"}}},
+        "ReplicationAck": {"type": "object", "additionalProperties": false, "required": ["seq"], "properties": {
+            "seq": {"type": "integer", "minimum": 0}}}
     })
 }
 
@@ -129,6 +157,11 @@ pub fn openapi_paths() -> serde_json::Value {
             "responses": {"200": answer("Promoted", "Promoted"), "401": error("No token or session"),
                 "403": error("Not an admin"), "409": error("This hub is not a standby (not_standby)"),
                 "503": error("The promotion cannot be recorded now")}}},
+        "/api/replication/ack": {"post": {"summary": "A standby (replica token) holds every record up to seq durably: a primary with --sync-standby answers the changes that wait for it",
+            "security": [{"bearer": []}],
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReplicationAck"}}}},
+            "responses": {"204": {"description": "Noted"}, "400": error("Malformed input"), "401": error("No token"),
+                "403": error("Not a replica token"), "503": error("The hub is stopping")}}},
         "/api/replication": {"get": {"summary": "The hub's history as NDJSON lines (ReplicationLine: record, side, heartbeat), for a standby (replica token: everything) or the city (ingest token: records without secrets, heartbeats); resumes after the given sequence numbers and stays open for what comes next",
             "security": [{"bearer": []}],
             "parameters": [position("after", "the last record the reader holds (0: from the start)"),

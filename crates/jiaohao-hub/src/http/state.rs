@@ -32,6 +32,8 @@ pub struct AppState {
     /// The part the hub plays (primary, standby, fenced) and what a standby knows of its
     /// primary.
     pub role: Arc<crate::standby::Role>,
+    /// `--sync-standby`: changes wait for a standby's acknowledgement (`None`: they do not).
+    pub sync: Option<Arc<crate::standby::SyncStandby>>,
 }
 
 impl AppState {
