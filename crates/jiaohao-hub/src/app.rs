@@ -154,7 +154,9 @@ impl Hub {
             tokio::select! {
                 () = shutdown => {}
                 _ = fatal.wait_for(Option::is_some) => {}
-                _ = diverged.wait_for(Option::is_some) => {}
+                // Only an error stops the hub: a follower that ends because the standby was
+                // promoted drops its sender, and that is no reason to stop.
+                Ok(_) = diverged.wait_for(Option::is_some) => {}
             }
             // Tell the event streams first: they would otherwise hold the server open.
             let _ = shutdown_tx.send(true);

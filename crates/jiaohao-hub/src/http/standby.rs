@@ -81,10 +81,12 @@ pub async fn wait_for_standby(
     let Some(sync) = state.sync.clone() else {
         return next.run(request).await;
     };
+    // The standby's acknowledgement itself never waits (it is what the others wait for).
     if matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    ) {
+    ) || request.uri().path() == "/api/replication/ack"
+    {
         return next.run(request).await;
     }
     let before = state.marks.borrow().seq;
