@@ -337,9 +337,9 @@ async fn a_promoted_standby_takes_over_with_the_halls_tokens_users_and_sessions(
         (again.status(), again.code()),
         (Some(409), Some("not_standby"))
     );
-    let health = health(&public).await;
+    let now = health(&public).await;
     assert_eq!(
-        (health.role.as_deref(), health.term, health.lag),
+        (now.role.as_deref(), now.term, now.lag),
         (Some("primary"), Some(2), None)
     );
 
@@ -368,6 +368,18 @@ async fn a_promoted_standby_takes_over_with_the_halls_tokens_users_and_sessions(
     assert!(!new_term.is_empty() && new_term.iter().all(|term| *term == 2));
     let _ = send_json(&admin, Method::GET, "/api/hall", json!({})).await;
     running.stop().await.unwrap();
+
+    // Restarted with its settings unchanged (`--follow` still there), it stays the primary.
+    let again = standby_with(&primary, &primary.url(), &db, "unused".into()).await;
+    let public = Client::new(again.url());
+    assert_eq!(health(&public).await.role.as_deref(), Some("primary"));
+    let after = public
+        .with_token(&primary.tokens.kiosk)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(after.number, "A005");
+    again.stop().await.unwrap();
 }
 
 /// A free loopback port, for a hub that must be named before it starts.

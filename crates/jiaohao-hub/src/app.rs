@@ -69,6 +69,18 @@ impl Hub {
     /// Opens the database, folds the log and starts the writer.
     pub fn open(config: HubConfig) -> anyhow::Result<Hub> {
         let clock = config.clock.clone();
+        let mut config = config;
+        if config.follow.is_some()
+            && let Some(term) = Store::open(&config.db)?.promoted_here()?
+        {
+            // The operator promoted this hub and its settings still say `--follow`: following
+            // the old primary again would refuse the hall's changes (or stop on its history).
+            tracing::warn!(
+                term,
+                "this hub was promoted (term {term}); it serves as the primary and ignores --follow: remove follow from its settings"
+            );
+            config.follow = None;
+        }
         let (outputs, part) = match &config.follow {
             Some(follow) => (
                 writer::start_following(config.db.clone(), config.clock)?,

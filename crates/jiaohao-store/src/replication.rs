@@ -227,7 +227,27 @@ impl Store {
             kind: PROMOTED_KIND.to_owned(),
             body: promoted_body(term),
             public: None,
-        }])
+        }])?;
+        // Kept beside the log, not replicated: this file's hub was promoted, so it never
+        // follows another again (a restart with `--follow` still in its settings would).
+        self.conn().execute(
+            "INSERT OR REPLACE INTO promotions_here (seq, term) VALUES (?1, ?2)",
+            params![seq as i64, term as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The term of the latest promotion this file's own hub made, if it made one.
+    pub fn promoted_here(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT term FROM promotions_here ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|term| term as u64))
     }
 
     /// The number of the last side change, 0 when there is none.
@@ -458,8 +478,10 @@ mod tests {
             public: Some("{}".into()),
         };
         store.append_raw(std::slice::from_ref(&record)).unwrap();
+        assert_eq!(store.promoted_here().unwrap(), None);
         store.append_promoted(2, Millis(8), "admin:li", 2).unwrap();
         assert_eq!(store.term(), 2);
+        assert_eq!(store.promoted_here().unwrap(), Some(2));
         assert_eq!(store.raw_record(1).unwrap().unwrap(), record);
         let all = store.raw_records_after(0, u64::MAX, 10).unwrap();
         assert_eq!(all[1].body, r#"{"type":"promoted","term":2}"#);
