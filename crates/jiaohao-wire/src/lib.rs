@@ -727,7 +727,9 @@ pub enum ReplicationLine {
     /// One record of the event log as stored: its own sequence number, the term it was
     /// written in, and the stored JSON text of its event verbatim in `body` (for an `ingest`
     /// reader, a ticket's page token and idempotency key are blanked: `""` and `null`).
-    /// `public` is the stored public stream message (`null` for `ingest`).
+    /// `public` is the stored public stream message (`null` for `ingest`). A record of kind
+    /// `promoted` (body `{"type":"promoted","term":N}`) is the store's record of a promotion
+    /// that opened term N, not a hall event: a reader skips it (its number stays taken).
     Record {
         seq: u64,
         term: u64,
