@@ -7,6 +7,7 @@ mod history;
 mod hub_process;
 mod lean_kiosk;
 mod perf;
+mod standby;
 mod stats;
 
 use std::path::PathBuf;
@@ -46,6 +47,15 @@ enum Top {
         cycles: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Two hubs: issuance p50/p99 of 50 kiosks on a lone primary, a primary with a standby and
+    /// one with `--sync-standby`, and the replication lag p50/p99.
+    Standby {
+        #[arg(long)]
+        hub: Option<PathBuf>,
+        /// Seconds of load per setup.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
     },
     /// Start-up time and memory of the hub on a long history (about `--events` events, built
     /// through the core) beside one day's database.
@@ -90,6 +100,7 @@ fn main() -> anyhow::Result<()> {
             seconds,
             subscribers,
         } => runtime.block_on(perf::run(hub_binary(hub)?, seconds, subscribers)),
+        Top::Standby { hub, seconds } => runtime.block_on(standby::run(hub_binary(hub)?, seconds)),
         Top::CrashLoop { hub, cycles, seed } => {
             runtime.block_on(crash_loop::run(hub_binary(hub)?, cycles, seed))
         }

@@ -100,6 +100,7 @@ impl Hub {
             hall: outputs.hall,
             stream: outputs.stream,
             reader: Arc::new(Mutex::new(reader)),
+            db: Arc::new(config.db.clone()),
             shutdown: shutdown_rx,
             clock,
             metrics: outputs.metrics,

@@ -280,11 +280,15 @@ async fn run(
         if !records.is_empty() {
             match state.writer.follow(records).await {
                 Ok(seq) => {
-                    // Durable here: tell the primary (it may be waiting to answer a change).
+                    // Durable here: tell the primary (it may be waiting to answer a change),
+                    // without waiting for its answer: the next batch is read meanwhile, and
+                    // the primary keeps the highest number it was told.
                     let acker = client.with_timeout(Duration::from_secs(1));
-                    if let Err(error) = acker.acknowledge(seq).await {
-                        tracing::debug!(%error, "the acknowledgement did not reach the primary");
-                    }
+                    tokio::spawn(async move {
+                        if let Err(error) = acker.acknowledge(seq).await {
+                            tracing::debug!(%error, "the acknowledgement did not reach the primary");
+                        }
+                    });
                 }
                 Err(FollowError::Unreadable { seq, message }) => {
                     return Err(format!(

@@ -32,6 +32,9 @@ pub struct AppState {
     /// The part the hub plays (primary, standby, fenced) and what a standby knows of its
     /// primary.
     pub role: Arc<crate::standby::Role>,
+    /// The database file, for readers that open a connection of their own (a replication
+    /// stream reads long runs of the log without holding up the shared reader).
+    pub db: Arc<std::path::PathBuf>,
     /// `--sync-standby`: changes wait for a standby's acknowledgement (`None`: they do not).
     pub sync: Option<Arc<crate::standby::SyncStandby>>,
 }
