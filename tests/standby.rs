@@ -493,3 +493,74 @@ async fn with_sync_standby_an_answer_waits_for_the_standby_or_says_the_hub_is_al
     assert_eq!(health(&primary.public).await.alone, Some(false));
     running.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
+    // The primary (A) and its standby (B) are cut apart; A takes tickets B never sees, B is
+    // promoted and takes its own.
+    let mut a = TestHub::start().await;
+    a.issue("hukou").await;
+    let mut proxy = Proxy::start(a.addr).await;
+    let b_db = standby_db(&a);
+    let b = standby(&a, &proxy.url(), &b_db).await;
+    let b_public = Client::new(b.url());
+    caught_up(&a, &b_public, &b_db).await;
+    proxy.kill().await;
+    let lost = a.issue("hukou").await;
+    a.halt().await;
+    b_public
+        .with_token(&a.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    let kept = b_public
+        .with_token(&a.tokens.kiosk)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.number, lost.number,
+        "the same number, given on both sides"
+    );
+
+    // A rejoins with a replica token of B (made on B, the primary now): its records up to
+    // the split stay, the rest are set aside for the audit.
+    let aside = a.db.with_file_name("set-aside.jsonl");
+    let replica_of_b = b_public
+        .with_token(&a.tokens.admin)
+        .request(Method::POST, "/api/tokens")
+        .json(&json!({"role": "replica", "name": "a rejoins"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = jiaohao_hub::standby::rejoin(&a.db, &b.url(), &replica_of_b, &aside)
+        .await
+        .expect("A rejoins");
+    assert!(done.set_aside >= 1);
+    let set_aside = std::fs::read_to_string(&aside).unwrap();
+    assert!(
+        set_aside.contains(&lost.token),
+        "the lost ticket is kept for the audit"
+    );
+
+    // Started as B's standby, A holds B's history.
+    let again = standby_with(&a, &b.url(), &a.db, replica_of_b).await;
+    let target = health(&b_public).await.last_seq;
+    let deadline = Instant::now() + WAIT * 2;
+    while health(&Client::new(again.url())).await.last_seq != target {
+        assert!(Instant::now() < deadline, "A does not catch up with B");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(log(&a.db), log(&b_db));
+    let a_now = Client::new(again.url());
+    assert_eq!(health(&a_now).await.role.as_deref(), Some("standby"));
+    assert_eq!(a_now.ticket(&kept.token).await.unwrap().number, kept.number);
+    again.stop().await.unwrap();
+    b.stop().await.unwrap();
+}

@@ -86,6 +86,22 @@ enum Top {
         )]
         sync_standby_wait: u64,
     },
+    /// Make a stopped former primary a standby of the new one: keep its records up to the
+    /// point the two logs agree, set the rest aside in a file for the audit, and empty the
+    /// rows beside the log (the new primary's replace them). Then start it with `--follow`.
+    Rejoin {
+        #[arg(long)]
+        db: PathBuf,
+        /// The new primary's address.
+        #[arg(long, value_name = "URL")]
+        primary: String,
+        /// A `replica` token of the new primary.
+        #[arg(long, env = "JIAOHAO_HUB_FOLLOW_TOKEN", value_name = "TOKEN")]
+        follow_token: String,
+        /// Where the records set aside go (JSON lines); it must not exist.
+        #[arg(long, value_name = "FILE")]
+        set_aside: PathBuf,
+    },
     /// Make a running standby the primary (it stops following and takes changes). First make
     /// sure the old primary is off.
     Promote {
@@ -254,6 +270,29 @@ pub fn main() -> anyhow::Result<()> {
                     .with_context(|| format!("cannot listen on {listen}"))?;
                 run(listener, config, shutdown_signal()).await
             })
+        }
+        Top::Rejoin {
+            db,
+            primary,
+            follow_token,
+            set_aside,
+        } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let primary = primary.trim_end_matches('/').to_owned();
+            let done = runtime.block_on(crate::standby::rejoin(
+                &db,
+                &primary,
+                &follow_token,
+                &set_aside,
+            ))?;
+            writeln!(
+                std::io::stdout(),
+                "kept records 1 to {}; set {} aside in {}; now start it with --follow {primary}",
+                done.agreed,
+                done.set_aside,
+                done.file.display()
+            )?;
+            Ok(())
         }
         Top::Promote { url, token } => {
             let runtime = tokio::runtime::Runtime::new()?;

@@ -471,3 +471,110 @@ mod tests {
         assert_eq!(role.part(), Part::Primary);
     }
 }
+
+/// What `jiaohao-hub rejoin` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejoined {
+    /// The last record both logs hold alike; this file keeps the records up to it.
+    pub agreed: u64,
+    /// How many records were set aside, and where.
+    pub set_aside: usize,
+    pub file: std::path::PathBuf,
+}
+
+/// Turns a stopped former primary's file at `db` into a standby's of `primary` (reached with
+/// a `replica` token of it): finds the last record the two logs hold alike, writes every
+/// record after it to `set_aside` (one `ReplicationLine` record per line, for the audit; the
+/// file must not exist), and removes them and the rows beside the log from the file, which
+/// the new primary's side log fills again. Then `serve --follow PRIMARY` goes on from there.
+pub async fn rejoin(
+    db: &std::path::Path,
+    primary: &str,
+    token: &str,
+    set_aside: &std::path::Path,
+) -> anyhow::Result<Rejoined> {
+    use anyhow::Context;
+    anyhow::ensure!(
+        !set_aside.exists(),
+        "{} exists already; name a new file for the records set aside",
+        set_aside.display()
+    );
+    let mut store =
+        jiaohao_store::Store::open(db).with_context(|| format!("opening {}", db.display()))?;
+    let client = Client::new(primary.to_owned()).with_token(token.to_owned());
+    // The primary's record `seq`, or `None` past its end.
+    async fn theirs(client: &Client, seq: u64) -> anyhow::Result<Option<RawRecord>> {
+        let mut stream = client.replication(seq - 1, 0).await?;
+        loop {
+            match stream.next().await? {
+                Some(ReplicationLine::Heartbeat { last_seq, .. }) if last_seq < seq => {
+                    return Ok(None);
+                }
+                Some(ReplicationLine::Record {
+                    seq,
+                    term,
+                    at_ms,
+                    actor,
+                    kind,
+                    body,
+                    public,
+                }) => {
+                    return Ok(Some(RawRecord {
+                        seq,
+                        term,
+                        at: jiaohao_core::Millis(at_ms),
+                        actor,
+                        kind,
+                        body,
+                        public,
+                    }));
+                }
+                Some(_) => {}
+                None => anyhow::bail!("the primary closed the stream"),
+            }
+        }
+    }
+    let same = |mine: &RawRecord, theirs: &RawRecord| {
+        (mine.term, mine.at, &mine.actor, &mine.kind, &mine.body)
+            == (
+                theirs.term,
+                theirs.at,
+                &theirs.actor,
+                &theirs.kind,
+                &theirs.body,
+            )
+    };
+    // The logs agree up to some record and differ after it: search for it.
+    let (mut agreed, mut differs) = (0u64, store.last_seq()? + 1);
+    while differs - agreed > 1 {
+        let probe = agreed + (differs - agreed) / 2;
+        let mine = store
+            .raw_record(probe)?
+            .with_context(|| format!("record {probe} is missing from {}", db.display()))?;
+        match theirs(&client, probe).await? {
+            Some(theirs) if same(&mine, &theirs) => agreed = probe,
+            _ => differs = probe,
+        }
+    }
+    let aside = store.rejoin(agreed)?;
+    let mut text = String::new();
+    for record in &aside.records {
+        let line = ReplicationLine::Record {
+            seq: record.seq,
+            term: record.term,
+            at_ms: record.at.0,
+            actor: record.actor.clone(),
+            kind: record.kind.clone(),
+            body: record.body.clone(),
+            public: record.public.clone(),
+        };
+        text.push_str(&serde_json::to_string(&line)?);
+        text.push('\n');
+    }
+    std::fs::write(set_aside, text).with_context(|| format!("writing {}", set_aside.display()))?;
+    Ok(Rejoined {
+        agreed,
+        set_aside: aside.records.len(),
+        file: set_aside.to_owned(),
+    })
+}

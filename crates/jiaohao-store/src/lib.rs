@@ -25,7 +25,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use account_changes::AccountChange;
 pub use devices::DeviceProblem;
-pub use replication::{ApplyError, PROMOTED_KIND, RawRecord, SideChange, promoted_body};
+pub use replication::{ApplyError, PROMOTED_KIND, RawRecord, SetAside, SideChange, promoted_body};
 pub use snapshots::SnapshotLookup;
 pub use tokens::{ApiToken, Role};
 pub use users::{Session, User};

@@ -346,6 +346,35 @@ impl Store {
     }
 }
 
+/// What [`Store::rejoin`] set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// The records after the point the two logs agree to, as they were stored here.
+    pub records: Vec<RawRecord>,
+}
+
+impl Store {
+    /// Turns this file (a former primary's) into one that can follow the new primary: the
+    /// records after `agreed` (the last one both logs hold alike) are removed and returned,
+    /// with the day-start snapshots after it; the rows beside the log are emptied with their
+    /// change log, to be followed again from the new primary's (its users, sessions and token
+    /// hashes are the hall's now); the mark of a promotion made here is removed. One
+    /// transaction: all of it or nothing.
+    pub fn rejoin(&mut self, agreed: u64) -> Result<SetAside> {
+        let records = self.raw_records_after(agreed, u64::MAX, usize::MAX >> 1)?;
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM events WHERE seq > ?1", [agreed as i64])?;
+        tx.execute("DELETE FROM hall_snapshots WHERE seq > ?1", [agreed as i64])?;
+        tx.execute_batch(
+            "DELETE FROM sessions; DELETE FROM users; DELETE FROM api_tokens;
+             DELETE FROM device_problems; DELETE FROM side_changes; DELETE FROM promotions_here;",
+        )?;
+        tx.commit()?;
+        self.term = self.read_term()?;
+        Ok(SetAside { records })
+    }
+}
+
 /// The stored body of a promotion record.
 pub fn promoted_body(term: u64) -> String {
     format!(r#"{{"type":"{PROMOTED_KIND}","term":{term}}}"#)
@@ -462,6 +491,45 @@ mod tests {
             changes[0].row
         );
         assert_eq!(store.term(), 1);
+    }
+
+    #[test]
+    fn rejoining_sets_the_records_after_the_agreed_one_aside_and_empties_the_side_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let records: Vec<RawRecord> = (1..=5)
+            .map(|seq| RawRecord {
+                seq,
+                term: 1,
+                at: Millis(seq as i64),
+                actor: "t".into(),
+                kind: "window_opened".into(),
+                body: r#"{"type":"window_opened","window":1}"#.into(),
+                public: None,
+            })
+            .collect();
+        store.append_raw(&records).unwrap();
+        store.append_promoted(6, Millis(6), "admin:li", 2).unwrap();
+        store
+            .add_token(
+                "s3cret-s3cret-s3cret",
+                Role::Kiosk,
+                None,
+                "k",
+                Millis(1),
+                "cli",
+            )
+            .unwrap();
+        let aside = store.rejoin(3).unwrap();
+        assert_eq!(
+            aside.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            [4, 5, 6]
+        );
+        assert_eq!(store.last_seq().unwrap(), 3);
+        assert_eq!(store.term(), 1);
+        assert_eq!(store.last_side_seq().unwrap(), 0);
+        assert!(store.list_tokens().unwrap().is_empty());
+        assert_eq!(store.promoted_here().unwrap(), None);
     }
 
     #[test]
