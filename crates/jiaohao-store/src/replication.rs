@@ -481,7 +481,8 @@ mod tests {
         for migration in &crate::MIGRATIONS[..before] {
             conn.execute_batch(migration).unwrap();
         }
-        conn.pragma_update(None, "user_version", before as i64).unwrap();
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
         conn.execute(
             "INSERT INTO api_tokens (token_hash, role, name, created_ms) VALUES (x'00ff', 'admin', 'a', 1)",
             [],

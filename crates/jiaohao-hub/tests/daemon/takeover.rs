@@ -39,17 +39,29 @@ async fn caught_up(primary: &Client, standby: &Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_sync_standby_no_acknowledged_ticket_is_lost_with_the_primarys_disk() {
+    let lost = lose_the_primary(true).await;
+    assert_eq!(lost, 0);
+}
+
+/// Without `--sync-standby` the same loss can cost the tickets the standby had not received:
+/// measured and printed (it depends on the machine's load), never more than were answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_sync_standby_the_loss_is_the_lag_at_the_kill() {
+    let lost = lose_the_primary(false).await;
+    eprintln!("without --sync-standby: {lost} acknowledged tickets lost with the primary's disk");
+}
+
+/// Runs the scenario; returns how many acknowledged tickets the new primary lacks (with
+/// `sync`, it asserts there are none as it goes).
+async fn lose_the_primary(sync: bool) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let primary_db = dir.path().join("primary.sqlite");
     let standby_db = dir.path().join("standby.sqlite");
     let kiosk_token = create_token(&primary_db, "kiosk");
     let admin_token = create_token(&primary_db, "admin");
     let replica_token = create_token(&primary_db, "replica");
-    let mut primary = HubProcess::start_with(
-        &primary_db,
-        dir.path().join("primary.log"),
-        &["--sync-standby"],
-    );
+    let args: &[&str] = if sync { &["--sync-standby"] } else { &[] };
+    let mut primary = HubProcess::start_with(&primary_db, dir.path().join("primary.log"), args);
     primary.ready().await;
     let mut standby = HubProcess::start_with(
         &standby_db,
@@ -112,7 +124,12 @@ async fn with_sync_standby_no_acknowledged_ticket_is_lost_with_the_primarys_disk
     // Every acknowledged ticket is on the new primary, under the number it was given.
     let public = Client::new(&standby.url);
     let mut numbers: BTreeMap<char, BTreeSet<u32>> = BTreeMap::new();
+    let mut lost = 0;
     for ticket in &acknowledged {
+        if !sync && public.ticket(&ticket.token).await.is_err() {
+            lost += 1;
+            continue;
+        }
         let page = public.ticket(&ticket.token).await.unwrap_or_else(|e| {
             panic!(
                 "acknowledged ticket {} is lost with the primary: {e:?}\n{}",
@@ -133,8 +150,9 @@ async fn with_sync_standby_no_acknowledged_ticket_is_lost_with_the_primarys_disk
     let kiosk = Client::new(&standby.url).with_token(&kiosk_token);
     let next = kiosk.issue_ticket("hukou", false, None).await.unwrap();
     let (prefix, seq) = split(&next.number);
+    // Without `--sync-standby` a lost ticket's number can be given again: that is the loss.
     assert!(
-        !numbers.get(&prefix).is_some_and(|seqs| seqs.contains(&seq)),
+        lost > 0 || !numbers.get(&prefix).is_some_and(|seqs| seqs.contains(&seq)),
         "{} was given before",
         next.number
     );
@@ -168,4 +186,5 @@ async fn with_sync_standby_no_acknowledged_ticket_is_lost_with_the_primarys_disk
     }
     standby.signal("TERM");
     standby.exit_within(WAIT).await;
+    lost
 }
