@@ -564,3 +564,35 @@ async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
     again.stop().await.unwrap();
     b.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_of_both_hubs_moves_to_the_promoted_one_and_never_back_to_a_lower_term() {
+    let mut primary = TestHub::start().await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+
+    // A kiosk given both addresses, the primary's first.
+    let kiosk = Client::new(format!("{},{}", primary.url(), running.url()))
+        .with_token(&primary.tokens.kiosk);
+    assert!(!kiosk.find_primary().await, "the primary is in use already");
+    kiosk.issue_ticket("hukou", false, None).await.unwrap();
+
+    primary.halt().await;
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    assert!(kiosk.find_primary().await);
+    assert_eq!(kiosk.base(), running.url());
+    let next = kiosk.issue_ticket("hukou", false, None).await.unwrap();
+    assert_eq!(next.number, "A002");
+
+    // The old primary back (no --peer): it calls itself primary, of term 1; the kiosk stays.
+    primary.start_again().await;
+    assert!(!kiosk.find_primary().await);
+    assert_eq!(kiosk.base(), running.url());
+    running.stop().await.unwrap();
+}

@@ -46,18 +46,42 @@ pub const STREAM_SILENCE: Duration = Duration::from_secs(40);
 
 #[derive(Clone)]
 pub struct Client {
-    base: String,
+    /// The hall's hubs and the one in use: shared by every clone (and `with_token`,
+    /// `with_timeout`), so a move to a new primary moves them all.
+    hubs: std::sync::Arc<Hubs>,
     token: Option<String>,
     /// The longest a request may take; never applied to the event stream, which lives on.
     timeout: Option<Duration>,
     http: reqwest::Client,
 }
 
+/// The hubs a client knows (`--hub URL1,URL2`), the one it uses, and the highest term it has
+/// seen: it never moves to a hub of a lower term.
+#[derive(Debug)]
+struct Hubs {
+    all: Vec<String>,
+    current: std::sync::RwLock<String>,
+    term: std::sync::atomic::AtomicU64,
+}
+
 impl Client {
-    /// A client for the hub at `base`, such as `http://127.0.0.1:8080`.
+    /// A client for the hub at `base`, such as `http://127.0.0.1:8080`, or for the hall's two
+    /// hubs, `http://10.0.0.10:8080,http://10.0.0.11:8080` (it uses the first until
+    /// [`Client::find_primary`] finds another).
     pub fn new(base: impl Into<String>) -> Client {
+        let all: Vec<String> = base
+            .into()
+            .split(',')
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty())
+            .collect();
+        let first = all.first().cloned().unwrap_or_default();
         Client {
-            base: base.into().trim_end_matches('/').to_owned(),
+            hubs: std::sync::Arc::new(Hubs {
+                all,
+                current: std::sync::RwLock::new(first),
+                term: std::sync::atomic::AtomicU64::new(0),
+            }),
             token: None,
             timeout: None,
             http: reqwest::Client::new(),
@@ -81,8 +105,51 @@ impl Client {
         }
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
+    /// The hub in use now.
+    pub fn base(&self) -> String {
+        self.hubs
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// With several hubs (`--hub URL1,URL2`): asks each for its part and term and moves to
+    /// the primary of the highest term, never to one of a lower term than any seen before
+    /// (a former primary that came back must not take changes). Returns whether it moved.
+    /// With one hub it does nothing.
+    pub async fn find_primary(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.hubs.all.len() < 2 {
+            return false;
+        }
+        let asks = self.hubs.all.iter().map(|url| {
+            let probe = Client::new(url.clone()).with_timeout(Duration::from_secs(1));
+            async move { (url.clone(), probe.health().await.ok()) }
+        });
+        let answers = futures_util::future::join_all(asks).await;
+        let best = answers
+            .into_iter()
+            .filter_map(|(url, health)| {
+                let health = health?;
+                // A hub of a version before terms is a primary of term 1.
+                let primary = health.role.as_deref().is_none_or(|role| role == "primary");
+                primary.then(|| (health.term.unwrap_or(1), url))
+            })
+            .max_by_key(|(term, _)| *term);
+        let Some((term, url)) = best else {
+            return false;
+        };
+        if term < self.hubs.term.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.hubs.term.fetch_max(term, Ordering::Relaxed);
+        let mut current = self.hubs.current.write().unwrap_or_else(|e| e.into_inner());
+        if *current == url {
+            return false;
+        }
+        *current = url;
+        true
     }
 
     /// A request to `path` with the client's token and timeout.
@@ -95,7 +162,7 @@ impl Client {
     }
 
     fn untimed_request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let builder = self.http.request(method, format!("{}{path}", self.base));
+        let builder = self.http.request(method, format!("{}{path}", self.base()));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
