@@ -267,6 +267,8 @@ enum Sender {
     Kiosk,
     Public,
     Session,
+    /// A standby hub's `replica` token.
+    Replica,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -388,6 +390,13 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
             Kiosk,
             json!({"kind": "printer", "message": "paper end"}),
         ),
+        (
+            "POST",
+            "/api/replication/ack",
+            "/api/replication/ack",
+            Replica,
+            json!({"seq": 1}),
+        ),
         // Last: a mutated calendar may close the hall for the routes after it.
         (
             "PUT",
@@ -417,8 +426,12 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
         .collect();
     assert_eq!(covered, with_body, "every route with a JSON body is fuzzed");
 
+    let replica = hub.public.with_token(
+        jiaohao_hub::cli::create_token(&hub.db, Role::Replica, None, "standby").unwrap(),
+    );
     let client = |sender: &Sender| -> Client {
         match sender {
+            Replica => replica.clone(),
             Admin => hub.admin.clone(),
             Kiosk => hub.kiosk.clone(),
             Public | Session => hub.public.clone(),

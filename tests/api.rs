@@ -21,6 +21,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/calendar"),
     ("GET", "/api/events"),
     ("GET", "/api/replication"),
+    ("POST", "/api/promote"),
+    ("POST", "/api/replication/ack"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),
     ("GET", "/api/services"),

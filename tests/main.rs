@@ -15,5 +15,6 @@ mod ops;
 mod replication;
 mod rollover;
 mod simulate;
+mod standby;
 mod tls_proxy;
 mod web;

@@ -326,6 +326,14 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
     use Rule::*;
     vec![
         ("GET", "/api/health", Public, p("/api/health"), None),
+        ("POST", "/api/promote", Admin, p("/api/promote"), None),
+        (
+            "POST",
+            "/api/replication/ack",
+            Replication,
+            p("/api/replication/ack"),
+            Some(json!({"seq": 0})),
+        ),
         (
             "GET",
             "/api/replication",

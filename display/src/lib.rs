@@ -35,7 +35,8 @@ pub use voice::Voice;
     about = "The wall display of a jiaohao service hall: calls in large type, heard in Mandarin"
 )]
 pub struct Args {
-    /// The hub, such as http://127.0.0.1:8080.
+    /// The hub, such as http://127.0.0.1:8080; with two hubs in the hall, both (`URL1,URL2`):
+    /// the display follows the primary of the highest term and moves on a promotion.
     #[arg(long, env = "JIAOHAO_DISPLAY_HUB")]
     pub hub: String,
     /// A display token (the event stream is public; a hall may still issue one per screen).

@@ -290,6 +290,28 @@ async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
     browser.quit().await?;
     outcome?;
     hub.stop().await;
+
+    // A primary with --sync-standby and no standby runs alone after its first change, and the
+    // admin console says so.
+    let lone = TestHub::start_with(|config| {
+        config.sync_standby = Some(Duration::from_millis(200));
+    })
+    .await;
+    lone.add_user("li", Role::Admin);
+    lone.issue("hukou").await;
+    let browser = driver.browser("alone", 1920, 1080).await?;
+    let outcome = async {
+        sign_in(&browser, &lone.url(), "/admin", "li", None).await?;
+        wait_text(&browser, "#hubstate", "单独运行").await?;
+        shot(&browser, &shots, "admin-alone").await
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = shot(&browser, &shots, "failed-alone").await;
+    }
+    browser.quit().await?;
+    outcome?;
+    lone.stop().await;
     Ok(())
 }
 

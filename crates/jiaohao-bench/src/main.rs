@@ -8,6 +8,7 @@ mod history;
 mod hub_process;
 mod lean_kiosk;
 mod perf;
+mod standby;
 mod stats;
 
 use std::path::PathBuf;
@@ -67,6 +68,15 @@ enum Top {
         #[arg(long, default_value_t = 15)]
         seconds: u64,
     },
+    /// Two hubs: issuance p50/p99 of 50 kiosks on a lone primary, a primary with a standby and
+    /// one with `--sync-standby`, and the replication lag p50/p99.
+    Standby {
+        #[arg(long)]
+        hub: Option<PathBuf>,
+        /// Seconds of load per setup.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+    },
     /// Start-up time and memory of the hub on a long history (about `--events` events, built
     /// through the core) beside one day's database.
     History {
@@ -110,6 +120,7 @@ fn main() -> anyhow::Result<()> {
             seconds,
             subscribers,
         } => runtime.block_on(perf::run(hub_binary(hub)?, seconds, subscribers)),
+        Top::Standby { hub, seconds } => runtime.block_on(standby::run(hub_binary(hub)?, seconds)),
         Top::CrashLoop { hub, cycles, seed } => {
             runtime.block_on(crash_loop::run(hub_binary(hub)?, cycles, seed))
         }

@@ -171,6 +171,12 @@ impl HallFold {
         self.last_seq
     }
 
+    /// Counts the records up to `seq` as folded: those that carry no hall event (`promoted`)
+    /// are passed over, not folded.
+    pub fn pass_to(&mut self, seq: u64) {
+        self.last_seq = self.last_seq.max(seq);
+    }
+
     /// The time of the last folded record.
     pub fn last_at(&self) -> Option<Millis> {
         self.last_at

@@ -107,13 +107,7 @@ impl HallIngest {
     ) -> Result<Written, CityError> {
         let mut events = Vec::with_capacity(records.len());
         for record in records {
-            events.push(stored::event_from_json(&record.body).map_err(|error| {
-                CityError::Undecodable {
-                    seq: record.seq,
-                    kind: record.kind.clone(),
-                    error: error.to_string(),
-                }
-            })?);
+            events.push(decode(record.seq as i64, &record.kind, &record.body)?);
         }
         let tx = client.transaction().await?;
         let last_seq = HallIngest::locked_last_seq(&tx, self.hall).await?;
@@ -140,15 +134,18 @@ impl HallIngest {
             self.fold = Some(load_fold(&tx, self.hall, last_seq).await?);
         }
         let fold = self.fold.as_mut().expect("loaded above");
-        let folded = fold.fold(new.iter().zip(events).map(|(record, event)| FoldRecord {
-            seq: record.seq,
-            at: Millis(record.at_ms),
-            actor: &record.actor,
-            event,
+        let folded = fold.fold(new.iter().zip(events).filter_map(|(record, event)| {
+            Some(FoldRecord {
+                seq: record.seq,
+                at: Millis(record.at_ms),
+                actor: &record.actor,
+                event: event.as_ref()?,
+            })
         }));
+        let new_last = new.last().map_or(last_seq, |r| r.seq);
+        fold.pass_to(new_last);
         insert_records(&tx, self.hall, new, events).await?;
         write_folded(&tx, self.hall, &folded).await?;
-        let new_last = new.last().map_or(last_seq, |r| r.seq);
         let last_at = new.last().map_or(0, |r| r.at_ms);
         tx.execute(
             &format!(
@@ -192,12 +189,19 @@ impl HallIngest {
     }
 }
 
-fn decode(seq: i64, kind: &str, body: &str) -> Result<Event, CityError> {
-    stored::event_from_json(body).map_err(|error| CityError::Undecodable {
-        seq: seq as u64,
-        kind: kind.to_owned(),
-        error: error.to_string(),
-    })
+/// A record's hall event, or `None` for a store record that is none (`promoted`: a standby
+/// of the hall took over; it is kept with its number, and the fold skips it as the hub's does).
+fn decode(seq: i64, kind: &str, body: &str) -> Result<Option<Event>, CityError> {
+    if kind == jiaohao_store::PROMOTED_KIND {
+        return Ok(None);
+    }
+    stored::event_from_json(body)
+        .map(Some)
+        .map_err(|error| CityError::Undecodable {
+            seq: seq as u64,
+            kind: kind.to_owned(),
+            error: error.to_string(),
+        })
 }
 
 /// Rebuilds a hall's fold from PostgreSQL: the latest day-start snapshot, the configuration
@@ -224,7 +228,9 @@ pub async fn load_fold(
             let actor: String = row.get(2);
             let kind: String = row.get(3);
             let body: String = row.get(4);
-            out.push((seq as u64, Millis(at), actor, decode(seq, &kind, &body)?));
+            if let Some(event) = decode(seq, &kind, &body)? {
+                out.push((seq as u64, Millis(at), actor, event));
+            }
         }
         Ok::<_, CityError>(out)
     };
@@ -255,6 +261,7 @@ pub async fn load_fold(
         actor,
         event,
     }));
+    fold.pass_to(last_seq);
     Ok(fold)
 }
 
@@ -262,14 +269,17 @@ async fn insert_records(
     tx: &tokio_postgres::Transaction<'_>,
     hall: i32,
     records: &[Incoming],
-    events: &[Event],
+    events: &[Option<Event>],
 ) -> Result<(), CityError> {
     let seqs: Vec<i64> = records.iter().map(|r| r.seq as i64).collect();
     let terms: Vec<i64> = records.iter().map(|r| r.term as i64).collect();
     let ats: Vec<i64> = records.iter().map(|r| r.at_ms).collect();
     let actors: Vec<&str> = records.iter().map(|r| r.actor.as_str()).collect();
     let kinds: Vec<&str> = records.iter().map(|r| r.kind.as_str()).collect();
-    let configuration: Vec<bool> = events.iter().map(Event::is_configuration).collect();
+    let configuration: Vec<bool> = events
+        .iter()
+        .map(|event| event.as_ref().is_some_and(Event::is_configuration))
+        .collect();
     let bodies: Vec<&str> = records.iter().map(|r| r.body.as_str()).collect();
     tx.execute(
         "INSERT INTO records (hall, seq, term, at, actor, kind, configuration, body)

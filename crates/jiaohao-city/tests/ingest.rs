@@ -293,3 +293,46 @@ async fn a_late_rating_changes_the_past_day_it_belongs_to() {
     assert_eq!(second_day[0].ratings[4], 0);
     assert!(second_day[0].issued > 0);
 }
+
+/// A hall whose standby took over logs a `promoted` record (a store record, no hall event):
+/// the city keeps it under its number, and its fold, from memory or rebuilt from PostgreSQL,
+/// skips it as the hub's does, so the records after it keep coming.
+#[tokio::test]
+async fn a_take_over_in_the_hall_is_kept_and_skipped_by_the_fold() {
+    let _cluster = crate::support::shared_cluster().await;
+    let Some((_url, mut client)) = database("take_over").await else {
+        return;
+    };
+    let hub = TestHub::start().await;
+    traffic(&hub).await;
+    let mut records = hub_records(&hub.db, 0);
+    let (hall, _dir, _key) = add_hall(&client, "清河县", &hub.url(), "token").await;
+    let last = records.last().unwrap().clone();
+    records.push(jiaohao_city::Incoming {
+        seq: last.seq + 1,
+        term: 2,
+        kind: jiaohao_store::PROMOTED_KIND.to_owned(),
+        body: jiaohao_store::promoted_body(2),
+        ..last
+    });
+    let mut ingest = HallIngest::new(hall);
+    let written = ingest.ingest(&mut client, &records).await.unwrap();
+    assert_eq!(written.records, records.len());
+    assert_eq!(written.last_seq, last.seq + 1);
+    let kept: String = client
+        .query_one(
+            "SELECT kind FROM records WHERE hall = $1 AND seq = $2",
+            &[&hall, &((last.seq + 1) as i64)],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, "promoted");
+    let in_memory = ingest.fold().expect("the fold after the batch").last_seq();
+    let rebuilt = jiaohao_city::ingest::load_fold(&client, hall, last.seq + 1)
+        .await
+        .expect("a fold rebuilt from PostgreSQL across the promotion");
+    assert_eq!(in_memory, last.seq + 1);
+    assert_eq!(rebuilt.last_seq(), in_memory);
+    hub.stop().await;
+}

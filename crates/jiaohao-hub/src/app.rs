@@ -17,6 +17,7 @@ use crate::engine::writer;
 use crate::http::conn::Timeouts;
 use crate::http::limits::{Caps, LimitConfig, Limits};
 use crate::http::{AppState, router};
+use crate::standby::{self, Diverged, FollowConfig, Part, Role};
 
 /// How a hub is started.
 pub struct HubConfig {
@@ -34,6 +35,13 @@ pub struct HubConfig {
     pub timeouts: Timeouts,
     /// Where and how many automatic daily backups to keep; `None`: no automatic backups.
     pub backup: Option<DailyBackup>,
+    /// Run as a standby of this primary: follow its log, take no changes (`seed` is unused).
+    pub follow: Option<FollowConfig>,
+    /// The other hub of the hall: if it holds a newer term, this hub takes no changes.
+    pub peer: Option<String>,
+    /// Answer a change only once a standby has acknowledged it, waiting at most this long
+    /// (then answer alone); `None`: answer once it is durable here.
+    pub sync_standby: Option<std::time::Duration>,
 }
 
 impl HubConfig {
@@ -46,6 +54,9 @@ impl HubConfig {
             caps: Caps::default(),
             timeouts: Timeouts::default(),
             backup: None,
+            follow: None,
+            peer: None,
+            sync_standby: None,
         }
     }
 }
@@ -59,6 +70,8 @@ pub struct Hub {
     db: PathBuf,
     backup: Option<DailyBackup>,
     timeouts: Timeouts,
+    follow: Option<FollowConfig>,
+    peer: Option<String>,
 }
 
 impl Hub {
@@ -73,7 +86,30 @@ impl Hub {
             files.hard
         );
         let clock = config.clock.clone();
-        let outputs = writer::start(config.db.clone(), config.seed, config.clock)?;
+        let mut config = config;
+        if config.follow.is_some()
+            && let Some(term) = Store::open(&config.db)?.promoted_here()?
+        {
+            // The operator promoted this hub and its settings still say `--follow`: following
+            // the old primary again would refuse the hall's changes (or stop on its history).
+            tracing::warn!(
+                term,
+                "this hub was promoted (term {term}); it serves as the primary and ignores --follow: remove follow from its settings"
+            );
+            config.follow = None;
+        }
+        let (outputs, part) = match &config.follow {
+            Some(follow) => (
+                writer::start_following(config.db.clone(), config.clock)?,
+                Part::Standby {
+                    primary: follow.primary.clone(),
+                },
+            ),
+            None => (
+                writer::start(config.db.clone(), config.seed, config.clock)?,
+                Part::Primary,
+            ),
+        };
         let reader = Store::open_read_only(&config.db)?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
         let state = AppState {
@@ -81,6 +117,7 @@ impl Hub {
             hall: outputs.hall,
             stream: outputs.stream,
             reader: Arc::new(Mutex::new(reader)),
+            db: Arc::new(config.db.clone()),
             shutdown: shutdown_rx,
             clock,
             metrics: outputs.metrics,
@@ -90,6 +127,10 @@ impl Hub {
                 files.connection_capacity(),
             )),
             marks: outputs.marks,
+            role: Arc::new(Role::new(part)),
+            sync: config
+                .sync_standby
+                .map(|wait| Arc::new(standby::SyncStandby::new(wait))),
         };
         Ok(Hub {
             state,
@@ -99,6 +140,8 @@ impl Hub {
             db: config.db,
             backup: config.backup,
             timeouts: config.timeouts,
+            follow: config.follow,
+            peer: config.peer,
         })
     }
 
@@ -130,15 +173,38 @@ impl Hub {
             db,
             backup,
             timeouts,
+            follow,
+            peer,
         } = self;
+        if let Some(peer) = peer {
+            // Before the first change is taken: a hub taken over while it was away refuses
+            // changes from the start.
+            standby::check_peer(&state, &peer).await;
+            tokio::spawn(standby::watch_peer(state.clone(), peer));
+        }
         tracing::info!(address = %listener.local_addr()?, db = %db.display(), "hub serving");
         let backups =
             backup.map(|backup| tokio::spawn(backups::daily(db.clone(), backup, state.clone())));
         let mut fatal = failed.clone();
+        // A standby follows its primary until the hub stops or is promoted; if it finds
+        // another history, the hub stops with that error.
+        let (diverged_tx, mut diverged) = watch::channel(None::<Arc<Diverged>>);
+        if let Some(follow) = follow {
+            let state = state.clone();
+            tokio::spawn(async move {
+                if let Err(error) = standby::follow(state, follow).await {
+                    diverged_tx.send_replace(Some(Arc::new(error)));
+                }
+            });
+        }
+        let stopped_following = diverged.clone();
         let signal = async move {
             tokio::select! {
                 () = shutdown => {}
                 _ = fatal.wait_for(Option::is_some) => {}
+                // Only an error stops the hub: a follower that ends because the standby was
+                // promoted drops its sender, and that is no reason to stop.
+                Ok(_) = diverged.wait_for(Option::is_some) => {}
             }
             // Tell the event streams first: they would otherwise hold the server open.
             let _ = shutdown_tx.send(true);
@@ -184,6 +250,9 @@ impl Hub {
         }
         // The router, and with it every writer handle, is gone: the writer drains and stops.
         let _ = stopped.await;
+        if let Some(error) = stopped_following.borrow().clone() {
+            return Err(anyhow::anyhow!("{error}"));
+        }
         match failed.borrow().clone() {
             Some(error) => Err(anyhow::Error::new(SyncError(error))),
             None => Ok(()),

@@ -93,6 +93,60 @@ enum Top {
         /// Seconds a client may take to send a request's body (then `408`).
         #[arg(long, env = "JIAOHAO_HUB_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         body_timeout: u64,
+        /// Run as a standby of the primary hub at this address (`http://HOST:PORT`): follow
+        /// its log into `--db`, serve reads, refuse changes until promoted. No hall file.
+        #[arg(long, env = "JIAOHAO_HUB_FOLLOW", value_name = "URL")]
+        follow: Option<String>,
+        /// A `replica` token of the primary, for `--follow`.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_FOLLOW_TOKEN",
+            value_name = "TOKEN",
+            requires = "follow"
+        )]
+        follow_token: Option<String>,
+        /// The hall's other hub: if it holds a newer term (it was promoted while this one was
+        /// away), this hub takes no changes and says how to rejoin.
+        #[arg(long, env = "JIAOHAO_HUB_PEER", value_name = "URL")]
+        peer: Option<String>,
+        /// Answer a change only once a connected standby has acknowledged it (at most
+        /// `--sync-standby-wait`; then answer alone until a standby catches up).
+        #[arg(long, env = "JIAOHAO_HUB_SYNC_STANDBY")]
+        sync_standby: bool,
+        /// How long a change waits for a standby's acknowledgement, in milliseconds.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_SYNC_STANDBY_WAIT",
+            default_value_t = 2000,
+            value_name = "MS"
+        )]
+        sync_standby_wait: u64,
+    },
+    /// Make a stopped former primary a standby of the new one: keep its records up to the
+    /// point the two logs agree, set the rest aside in a file for the audit, and empty the
+    /// rows beside the log (the new primary's replace them). Then start it with `--follow`.
+    Rejoin {
+        #[arg(long)]
+        db: PathBuf,
+        /// The new primary's address.
+        #[arg(long, value_name = "URL")]
+        primary: String,
+        /// A `replica` token of the new primary.
+        #[arg(long, env = "JIAOHAO_HUB_FOLLOW_TOKEN", value_name = "TOKEN")]
+        follow_token: String,
+        /// Where the records set aside go (JSON lines); it must not exist.
+        #[arg(long, value_name = "FILE")]
+        set_aside: PathBuf,
+    },
+    /// Make a running standby the primary (it stops following and takes changes). First make
+    /// sure the old primary is off.
+    Promote {
+        /// The standby's address.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// An admin token (the primary's admin tokens work on its standby).
+        #[arg(long, env = "JIAOHAO_ADMIN_TOKEN", value_name = "TOKEN")]
+        token: String,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -212,8 +266,23 @@ pub fn main() -> anyhow::Result<()> {
             body_timeout,
             config: _,
             log_format,
+            follow,
+            follow_token,
+            peer,
+            sync_standby,
+            sync_standby_wait,
         } => {
             init_logging(log_format);
+            let follow = match (follow, follow_token) {
+                (Some(primary), Some(token)) => Some(crate::standby::FollowConfig {
+                    primary: primary.trim_end_matches('/').to_owned(),
+                    token,
+                }),
+                (Some(_), None) => {
+                    anyhow::bail!("--follow needs --follow-token: a replica token of the primary")
+                }
+                _ => None,
+            };
             let seed = match hall {
                 Some(path) => hall_file::load(&path).map_err(anyhow::Error::msg)?,
                 None => hall_file::parse(hall_file::DEFAULT_HALL).map_err(anyhow::Error::msg)?,
@@ -255,6 +324,10 @@ pub fn main() -> anyhow::Result<()> {
                     dir,
                     keep: backup_keep as usize,
                 }),
+                follow,
+                peer: peer.map(|peer| peer.trim_end_matches('/').to_owned()),
+                sync_standby: sync_standby
+                    .then(|| std::time::Duration::from_millis(sync_standby_wait)),
                 ..HubConfig::new(db)
             };
             let runtime = tokio::runtime::Runtime::new()?;
@@ -274,6 +347,46 @@ pub fn main() -> anyhow::Result<()> {
                     .serve_with_public(listener, public, shutdown_signal())
                     .await
             })
+        }
+        Top::Rejoin {
+            db,
+            primary,
+            follow_token,
+            set_aside,
+        } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let primary = primary.trim_end_matches('/').to_owned();
+            let done = runtime.block_on(crate::standby::rejoin(
+                &db,
+                &primary,
+                &follow_token,
+                &set_aside,
+            ))?;
+            writeln!(
+                std::io::stdout(),
+                "kept records 1 to {}; set {} aside in {}; now start it with --follow {primary}",
+                done.agreed,
+                done.set_aside,
+                done.file.display()
+            )?;
+            Ok(())
+        }
+        Top::Promote { url, token } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let promoted = runtime.block_on(async move {
+                let client = jiaohao_client::Client::new(url.clone()).with_token(token);
+                client
+                    .promote()
+                    .await
+                    .with_context(|| format!("promoting the standby at {url}"))
+            })?;
+            writeln!(
+                std::io::stdout(),
+                "promoted: term {}, record {}",
+                promoted.term,
+                promoted.seq
+            )?;
+            Ok(())
         }
         Top::Backup { db, out } => {
             if !db.exists() {

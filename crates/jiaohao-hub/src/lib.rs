@@ -16,6 +16,7 @@ pub mod http;
 pub mod people;
 pub mod reports;
 pub mod secret;
+pub mod standby;
 
 // The paths other crates name (limits in their hub configs, the routes the OpenAPI test checks).
 pub use http::{limits, openapi};

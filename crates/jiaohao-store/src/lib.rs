@@ -25,7 +25,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 pub use account_changes::AccountChange;
 pub use devices::DeviceProblem;
-pub use replication::{ApplyError, PROMOTED_KIND, RawRecord, SideChange, promoted_body};
+pub use replication::{ApplyError, PROMOTED_KIND, RawRecord, SetAside, SideChange, promoted_body};
 pub use snapshots::SnapshotLookup;
 pub use tokens::{ApiToken, Role};
 pub use users::{Session, User};
@@ -139,8 +139,13 @@ const MIGRATIONS: &[&str] = &[
     // by `side_changes.seq` and written by triggers in the same transaction as the row
     // change, so no writer can forget it; the rows already there are logged once, here, in an
     // order their references allow (users before sessions). A row is logged as JSON of all its
-    // columns, blobs (token hashes) in hex; see `side`.
+    // columns, blobs (token hashes) in hex; see `replication`. `promotions_here` names the
+    // promotions this file's own hub made (not replicated): such a hub never follows again.
     "ALTER TABLE events ADD COLUMN term INTEGER NOT NULL DEFAULT 1;
+    CREATE TABLE promotions_here (
+        seq    INTEGER PRIMARY KEY,
+        term   INTEGER NOT NULL
+    );
     CREATE TABLE side_changes (
         seq    INTEGER PRIMARY KEY,
         tbl    TEXT NOT NULL,

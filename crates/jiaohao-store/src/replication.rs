@@ -227,7 +227,27 @@ impl Store {
             kind: PROMOTED_KIND.to_owned(),
             body: promoted_body(term),
             public: None,
-        }])
+        }])?;
+        // Kept beside the log, not replicated: this file's hub was promoted, so it never
+        // follows another again (a restart with `--follow` still in its settings would).
+        self.conn().execute(
+            "INSERT OR REPLACE INTO promotions_here (seq, term) VALUES (?1, ?2)",
+            params![seq as i64, term as i64],
+        )?;
+        Ok(())
+    }
+
+    /// The term of the latest promotion this file's own hub made, if it made one.
+    pub fn promoted_here(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT term FROM promotions_here ORDER BY seq DESC LIMIT 1",
+                [],
+                |row| row.get::<_, i64>(0),
+            )
+            .optional()?
+            .map(|term| term as u64))
     }
 
     /// The number of the last side change, 0 when there is none.
@@ -265,8 +285,10 @@ impl Store {
     /// Applies side changes from the primary, in order, in one transaction: each writes its
     /// row, whose trigger logs it here under the same number. Refuses them all when one does
     /// not continue this file's side log or does not fit its rows.
-    pub fn apply_side_changes(&mut self, changes: &[SideChange]) -> Result<u64, ApplyError> {
-        let tx = self.conn.transaction()?;
+    pub fn apply_side_changes(&self, changes: &[SideChange]) -> Result<u64, ApplyError> {
+        // `&self`: the hub's writer runs it as a store job; nothing else uses the connection
+        // meanwhile (the writer is its one user).
+        let tx = self.conn.unchecked_transaction()?;
         let mut last: u64 = tx
             .query_row("SELECT MAX(seq) FROM side_changes", [], |row| {
                 row.get::<_, Option<i64>>(0)
@@ -321,6 +343,35 @@ impl Store {
         }
         tx.commit()?;
         Ok(last)
+    }
+}
+
+/// What [`Store::rejoin`] set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetAside {
+    /// The records after the point the two logs agree to, as they were stored here.
+    pub records: Vec<RawRecord>,
+}
+
+impl Store {
+    /// Turns this file (a former primary's) into one that can follow the new primary: the
+    /// records after `agreed` (the last one both logs hold alike) are removed and returned,
+    /// with the day-start snapshots after it; the rows beside the log are emptied with their
+    /// change log, to be followed again from the new primary's (its users, sessions and token
+    /// hashes are the hall's now); the mark of a promotion made here is removed. One
+    /// transaction: all of it or nothing.
+    pub fn rejoin(&mut self, agreed: u64) -> Result<SetAside> {
+        let records = self.raw_records_after(agreed, u64::MAX, usize::MAX >> 1)?;
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM events WHERE seq > ?1", [agreed as i64])?;
+        tx.execute("DELETE FROM hall_snapshots WHERE seq > ?1", [agreed as i64])?;
+        tx.execute_batch(
+            "DELETE FROM sessions; DELETE FROM users; DELETE FROM api_tokens;
+             DELETE FROM device_problems; DELETE FROM side_changes; DELETE FROM promotions_here;",
+        )?;
+        tx.commit()?;
+        self.term = self.read_term()?;
+        Ok(SetAside { records })
     }
 }
 
@@ -387,7 +438,7 @@ mod tests {
         );
         assert!(!changes[2].row.contains("s3cret"), "only the hash travels");
 
-        let mut standby = Store::open(&dir.path().join("standby.db")).unwrap();
+        let standby = Store::open(&dir.path().join("standby.db")).unwrap();
         assert_eq!(standby.apply_side_changes(&changes[..2]).unwrap(), 2);
         assert!(matches!(
             standby.apply_side_changes(&changes[3..]),
@@ -420,11 +471,18 @@ mod tests {
     fn rows_written_before_the_side_log_existed_are_logged_by_the_migration() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
+        // The schema just before the side log's migration (found by what it makes, so the
+        // test holds wherever the migration is numbered).
+        let before = crate::MIGRATIONS
+            .iter()
+            .position(|m| m.contains("CREATE TABLE side_changes"))
+            .unwrap();
         let conn = rusqlite::Connection::open(&path).unwrap();
-        for migration in &crate::MIGRATIONS[..5] {
+        for migration in &crate::MIGRATIONS[..before] {
             conn.execute_batch(migration).unwrap();
         }
-        conn.pragma_update(None, "user_version", 5).unwrap();
+        conn.pragma_update(None, "user_version", before as i64)
+            .unwrap();
         conn.execute(
             "INSERT INTO api_tokens (token_hash, role, name, created_ms) VALUES (x'00ff', 'admin', 'a', 1)",
             [],
@@ -443,6 +501,45 @@ mod tests {
     }
 
     #[test]
+    fn rejoining_sets_the_records_after_the_agreed_one_aside_and_empties_the_side_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
+        let records: Vec<RawRecord> = (1..=5)
+            .map(|seq| RawRecord {
+                seq,
+                term: 1,
+                at: Millis(seq as i64),
+                actor: "t".into(),
+                kind: "window_opened".into(),
+                body: r#"{"type":"window_opened","window":1}"#.into(),
+                public: None,
+            })
+            .collect();
+        store.append_raw(&records).unwrap();
+        store.append_promoted(6, Millis(6), "admin:li", 2).unwrap();
+        store
+            .add_token(
+                "s3cret-s3cret-s3cret",
+                Role::Kiosk,
+                None,
+                "k",
+                Millis(1),
+                "cli",
+            )
+            .unwrap();
+        let aside = store.rejoin(3).unwrap();
+        assert_eq!(
+            aside.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            [4, 5, 6]
+        );
+        assert_eq!(store.last_seq().unwrap(), 3);
+        assert_eq!(store.term(), 1);
+        assert_eq!(store.last_side_seq().unwrap(), 0);
+        assert!(store.list_tokens().unwrap().is_empty());
+        assert_eq!(store.promoted_here().unwrap(), None);
+    }
+
+    #[test]
     fn records_keep_their_term_and_bytes_and_a_promotion_opens_the_next_term() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::open(&dir.path().join("hall.db")).unwrap();
@@ -456,8 +553,10 @@ mod tests {
             public: Some("{}".into()),
         };
         store.append_raw(std::slice::from_ref(&record)).unwrap();
+        assert_eq!(store.promoted_here().unwrap(), None);
         store.append_promoted(2, Millis(8), "admin:li", 2).unwrap();
         assert_eq!(store.term(), 2);
+        assert_eq!(store.promoted_here().unwrap(), Some(2));
         assert_eq!(store.raw_record(1).unwrap().unwrap(), record);
         let all = store.raw_records_after(0, u64::MAX, 10).unwrap();
         assert_eq!(all[1].body, r#"{"type":"promoted","term":2}"#);

@@ -13,9 +13,42 @@ pub struct ErrorBody {
     pub code: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     pub status: String,
+    /// `primary` (takes changes), `standby` (follows `primary`, read-only) or `fenced` (a
+    /// former primary that found a newer term at its peer and takes no changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The term of the hub's log (1 until the first promotion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<u64>,
+    /// The last record the hub holds (durable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
+    /// A standby: the primary it follows, and how many records behind its last word it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<u64>,
+    /// A primary started with `--sync-standby`: true while no standby has acknowledged its
+    /// changes in time, so it answers alone (an acknowledged change may be on this disk only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alone: Option<bool>,
+}
+
+/// The body of `POST /api/replication/ack`: a standby holds every record up to `seq` durably.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationAck {
+    pub seq: u64,
+}
+
+/// The answer of `POST /api/promote`: the `promoted` record that opened the new term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promoted {
+    pub seq: u64,
+    pub term: u64,
 }
 
 /// The hall's names, time zone and public notices, as in the `[hall]` table of a hall file.
@@ -694,7 +727,9 @@ pub enum ReplicationLine {
     /// One record of the event log as stored: its own sequence number, the term it was
     /// written in, and the stored JSON text of its event verbatim in `body` (for an `ingest`
     /// reader, a ticket's page token and idempotency key are blanked: `""` and `null`).
-    /// `public` is the stored public stream message (`null` for `ingest`).
+    /// `public` is the stored public stream message (`null` for `ingest`). A record of kind
+    /// `promoted` (body `{"type":"promoted","term":N}`) is the store's record of a promotion
+    /// that opened term N, not a hall event: a reader skips it (its number stays taken).
     Record {
         seq: u64,
         term: u64,

@@ -77,9 +77,34 @@
       if (current === "windows") renderWindows(true);
     }, (name) => { if (name === "ticket_finished" || name === "window_changed") refreshToday(); });
     await refreshTodayNow();
+    await refreshHubState();
     const tab = location.hash.slice(1);
     show(["live", "services", "windows", "notices", "calendar", "people", "reports", "audit"].includes(tab) ? tab : "live");
   }
+
+  // Two hubs in a hall: say when this hub is a standby (read-only), was taken over, or runs
+  // alone because no standby acknowledges its changes (GET /api/health).
+  async function refreshHubState() {
+    const answer = await api("GET", "/api/health");
+    const box = $("#hubstate");
+    if (!answer.ok || !box) return;
+    const h = answer.data;
+    let words = null;
+    if (h.role === "standby") {
+      words = t("本机是备用中心机，只读；主中心机：" + h.primary + "，落后 " + fmt(h.lag) + " 条记录",
+        "This is the standby hub, read-only; primary: " + h.primary + ", " + fmt(h.lag) + " records behind");
+    } else if (h.role === "fenced") {
+      words = t("本机已被接替，不再接受操作；请按说明把它重新加入为备用中心机",
+        "This hub was taken over and takes no changes; rejoin it as a standby (see the README)");
+    } else if (h.alone) {
+      words = t("备用中心机未确认：本机单独运行，主机磁盘损坏会丢失最近的号票",
+        "No standby acknowledges: this hub runs alone; losing its disk would lose the latest tickets");
+    }
+    box.hidden = !words;
+    clear(box);
+    if (words) box.append(words);
+  }
+  setInterval(refreshHubState, 10000);
 
   async function refreshTodayNow() {
     const answer = await api("GET", "/api/reports");

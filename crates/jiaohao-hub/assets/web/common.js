@@ -48,6 +48,8 @@ const JH = (() => {
 
   // Errors in words: what happened and what to do, never a status or a code.
   const WORDS = {
+    standby: ["本机是备用中心机，只读，请到主中心机操作。", "This is the standby hub, read-only: use the primary."],
+    fenced: ["本机已被接替，不再接受操作，请到新的主中心机操作。", "This hub was taken over: use the new primary."],
     window_closed: ["窗口尚未开放，请先点“开窗”。", "The window is closed: open it first."],
     window_paused: ["窗口已暂停，请先点“恢复”。", "The window is paused: resume it first."],
     window_not_serving: ["当前没有正在办理的号。", "No ticket is being served at this window."],

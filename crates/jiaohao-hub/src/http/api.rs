@@ -107,12 +107,6 @@ async fn run(state: &AppState, who: &Principal, command: Command) -> Result<Answ
     Ok(state.writer.command(command, who.actor()).await?)
 }
 
-pub async fn health() -> Json<wire::Health> {
-    Json(wire::Health {
-        status: "ok".into(),
-    })
-}
-
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],

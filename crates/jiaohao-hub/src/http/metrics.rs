@@ -88,7 +88,8 @@ pub async fn metrics(
         strangers,
         capacity: state.limits.capacity(),
     };
-    let body = exposition(&services, &state.metrics, seq, held);
+    let mut body = exposition(&services, &state.metrics, seq, held);
+    standby_figures(&state, &mut body);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -97,6 +98,34 @@ pub async fn metrics(
         body,
     )
         .into_response())
+}
+
+/// The hub's part and, on a standby, its lag; with `--sync-standby`, whether it runs alone.
+fn standby_figures(state: &AppState, out: &mut String) {
+    let marks = *state.marks.borrow();
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_term The term of the hub's log (1 until the first promotion)."
+    );
+    let _ = writeln!(out, "# TYPE jiaohao_term gauge");
+    let _ = writeln!(out, "jiaohao_term {}", marks.term);
+    if let crate::standby::Part::Standby { .. } = state.role.part() {
+        let lag = state.role.primary_last_seq().saturating_sub(marks.seq);
+        let _ = writeln!(
+            out,
+            "# HELP jiaohao_standby_lag_records Records the primary holds that this standby does not yet."
+        );
+        let _ = writeln!(out, "# TYPE jiaohao_standby_lag_records gauge");
+        let _ = writeln!(out, "jiaohao_standby_lag_records {lag}");
+    }
+    if let Some(sync) = &state.sync {
+        let _ = writeln!(
+            out,
+            "# HELP jiaohao_sync_standby_alone 1 while no standby acknowledges changes in time (--sync-standby): answers do not wait for one."
+        );
+        let _ = writeln!(out, "# TYPE jiaohao_sync_standby_alone gauge");
+        let _ = writeln!(out, "jiaohao_sync_standby_alone {}", u8::from(sync.alone()));
+    }
 }
 
 /// A label value with `\`, `"` and line breaks escaped, as the format asks.

@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod replication;
+pub mod standby;
 pub mod state;
 
 use axum::Router;
@@ -36,6 +37,14 @@ pub fn router(state: AppState) -> Router {
         .merge(pages_routes(&state))
         .fallback(pages::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            standby::wait_for_standby,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            standby::guard,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
 }
@@ -94,7 +103,8 @@ macro_rules! limited {
 /// description and the metrics.
 fn hall() -> Router<AppState> {
     Router::new()
-        .route("/api/health", get(api::health))
+        .route("/api/health", get(standby::health))
+        .route("/api/promote", post(standby::promote))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/hall", get(api::hall))
         .route(
@@ -104,6 +114,7 @@ fn hall() -> Router<AppState> {
         .route("/api/hall/notices", put(api::put_notices))
         .route("/api/events", get(events::stream))
         .route("/api/replication", get(replication::stream))
+        .route("/api/replication/ack", post(replication::acknowledge))
         .route("/api/advice", get(api::advice))
         .route("/metrics", get(metrics::metrics))
 }

@@ -120,6 +120,14 @@ fn build() -> Value {
         crate::http::calendar::openapi_paths(),
     );
     insert_all(
+        &mut document["components"]["schemas"],
+        crate::http::standby::openapi_schemas(),
+    );
+    insert_all(
+        &mut document["paths"],
+        crate::http::standby::openapi_paths(),
+    );
+    insert_all(
         &mut document["components"]["securitySchemes"],
         json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
             "description": "a signed-in browser; changes also need the X-CSRF-Token header from GET /api/me"}}),
@@ -251,12 +259,6 @@ fn build_base() -> Value {
             "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot (a HallView with its clock), then one event per change; Last-Event-ID resumes; a last `shutdown` event when the hub stops",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}],
                 "responses": merge(json!({"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}), error_responses(&["503"]))}},
-            "/api/replication": {"get": {"summary": "The hub's history as NDJSON lines (ReplicationLine: record, side, heartbeat), for a standby (replica token: everything) or the city (ingest token: records without secrets, heartbeats); resumes after the given sequence numbers and stays open for what comes next",
-                "security": admin(),
-                "parameters": [
-                    {"name": "after", "in": "query", "required": false, "description": "the last record the reader holds (0: from the start)", "schema": {"type": "string", "pattern": "^[0-9]+$"}},
-                    {"name": "side_after", "in": "query", "required": false, "description": "the last side change the reader holds (replica only)", "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
-                "responses": merge(json!({"200": {"description": "application/x-ndjson: one ReplicationLine per line", "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}}), error_responses(&["400", "401", "403", "409", "503"]))}},
             "/api/tickets": {"post": {"summary": "Issue a ticket (kiosk)", "security": admin(),
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "description": "a retry with the same key returns the same ticket", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                 "requestBody": body("IssueTicketRequest"),

@@ -22,7 +22,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiaohao_store::{RawRecord, Role, SideChange, stored};
+use std::sync::{Arc, Mutex};
+
+use jiaohao_store::{RawRecord, Role, SideChange, Store, stored};
 use jiaohao_wire::ReplicationLine;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -89,7 +91,18 @@ pub async fn stream(
             ),
         ));
     }
+    // A connection of its own: a catch-up reads long runs of the log, and the shared reader
+    // checks every request's token.
+    let db = state.db.clone();
+    let connection = tokio::task::spawn_blocking(move || Store::open_read_only(&db))
+        .await
+        .map_err(|_| ApiError::shutting_down())?
+        .map_err(|error| {
+            tracing::error!(%error, "cannot open a reader for the replication stream");
+            ApiError::unavailable()
+        })?;
     let reader = Reader {
+        connection: Arc::new(Mutex::new(connection)),
         marks: state.marks.clone(),
         shutdown: state.shutdown.clone(),
         state,
@@ -116,9 +129,24 @@ pub async fn stream(
         .into_response())
 }
 
+/// `POST /api/replication/ack` (replica): the standby holds every record up to `seq`
+/// durably; a primary started with `--sync-standby` answers the changes waiting for it.
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    who: Principal,
+    crate::http::api::Body(ack): crate::http::api::Body<jiaohao_wire::ReplicationAck>,
+) -> Result<StatusCode, ApiError> {
+    who.require(&[Role::Replica])?;
+    if let Some(sync) = &state.sync {
+        sync.acknowledged(ack.seq, state.marks.borrow().seq);
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// One reader of the stream, from its opening heartbeat until it goes away or the hub stops.
 struct Reader {
     state: AppState,
+    connection: Arc<Mutex<Store>>,
     marks: watch::Receiver<Marks>,
     shutdown: watch::Receiver<bool>,
     ingest: bool,
@@ -145,7 +173,6 @@ impl Reader {
             if self.after < marks.seq {
                 let (after, upto) = (self.after, marks.seq);
                 let read = self
-                    .state
                     .read(move |store| store.raw_records_after(after, upto, CHUNK))
                     .await;
                 let Ok(records) = read else {
@@ -163,7 +190,6 @@ impl Reader {
             if !self.ingest && self.side_after < marks.side_seq {
                 let (after, upto) = (self.side_after, marks.side_seq);
                 let read = self
-                    .state
                     .read(move |store| store.side_changes_after(after, upto, CHUNK))
                     .await;
                 let Ok(changes) = read else {
@@ -191,6 +217,21 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// Runs a read on this stream's own connection, off the async workers.
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&Store) -> jiaohao_store::Result<T> + Send + 'static,
+    ) -> Result<T, ()> {
+        let connection = self.connection.clone();
+        tokio::task::spawn_blocking(move || {
+            let store = connection.lock().unwrap_or_else(|e| e.into_inner());
+            read(&store)
+        })
+        .await
+        .map_err(|_| ())?
+        .map_err(|error| tracing::warn!(%error, "the replication stream cannot read the log"))
     }
 
     fn heartbeat(&mut self) -> Bytes {

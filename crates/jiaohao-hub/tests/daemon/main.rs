@@ -5,3 +5,4 @@
 mod binary;
 mod crash;
 mod flood;
+mod takeover;
