@@ -13,4 +13,5 @@ mod hall_clock;
 mod ops;
 mod rollover;
 mod simulate;
+mod supervision;
 mod web;

@@ -369,7 +369,18 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
         .click()
         .await?;
     browser.find(By::Id("pause")).await?; // present
+    // Finish (key 4) asks how the visit ended with one more key: 2, documents missing
+    // (补正), then the missing document is ticked from the service's list.
     press(browser, "4").await?;
+    wait_for(browser, "[data-outcome='documents_missing']").await?;
+    shot(browser, shots, "06a-counter-outcome").await?;
+    press(browser, "2").await?;
+    wait_for(browser, "input[data-doc='1']")
+        .await?
+        .click()
+        .await?;
+    shot(browser, shots, "06b-counter-documents-missing").await?;
+    browser.find(By::Id("dialog-ok")).await?.click().await?;
     wait_text(browser, "#current", "请点“叫号”").await?;
     shot(browser, shots, "06-counter-after-finish").await?;
 

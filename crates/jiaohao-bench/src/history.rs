@@ -206,7 +206,7 @@ impl LogBuilder {
                 for number in 1..=3 {
                     let window = window(number);
                     if i == lunch {
-                        self.apply(Command::Finish { window });
+                        self.apply(Command::finish(window));
                         self.apply(Command::Pause {
                             window,
                             reason: "午休".into(),
@@ -269,7 +269,7 @@ impl LogBuilder {
         self.minute_ms = (17 * 60) * Millis::MINUTE;
         for number in 1..=WINDOWS.len() {
             let window = window(number);
-            self.apply(Command::Finish { window });
+            self.apply(Command::finish(window));
             self.apply(Command::Resume { window });
             self.apply(Command::Close { window });
         }

@@ -199,6 +199,19 @@ impl Client {
             .await
     }
 
+    /// Finishes the ticket the window is serving with how the visit ended.
+    pub async fn finish(
+        &self,
+        window: u16,
+        outcome: &wire::FinishRequest,
+    ) -> Result<wire::TicketDetail> {
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/finish"))
+                .json(outcome),
+        )
+        .await
+    }
+
     pub async fn pause(&self, window: u16, reason: &str) -> Result<wire::WindowStatus> {
         let body = wire::PauseRequest {
             reason: reason.to_owned(),

@@ -4,6 +4,7 @@
 use crate::calendar::HallCalendar;
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::outcome::Outcome;
 use crate::rating::{Rating, RatingReason};
 use crate::service::Service;
 use crate::time::LocalDate;
@@ -60,8 +61,10 @@ pub enum Command {
     NoShow {
         window: WindowNumber,
     },
+    /// Ends the ticket the window is serving, with how the visit ended.
     Finish {
         window: WindowNumber,
+        outcome: Outcome,
     },
     Transfer {
         window: WindowNumber,
@@ -127,6 +130,8 @@ pub enum Event {
     TicketFinished {
         id: TicketId,
         window: WindowNumber,
+        /// How the visit ended; `Done` when a call of the next ticket finished it.
+        outcome: Outcome,
     },
     TicketNoShow {
         id: TicketId,
@@ -156,6 +161,16 @@ pub enum Event {
         rating: Rating,
         reason: Option<RatingReason>,
     },
+}
+
+impl Command {
+    /// Finishes the ticket the window is serving as done (办结).
+    pub fn finish(window: WindowNumber) -> Command {
+        Command::Finish {
+            window,
+            outcome: Outcome::Done,
+        }
+    }
 }
 
 impl Event {

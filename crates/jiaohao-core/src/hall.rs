@@ -9,6 +9,7 @@ use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::outcome::Outcome;
 use crate::rating::{RATING_WINDOW_MS, TicketRating};
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
@@ -575,11 +576,15 @@ impl Hall {
                     window,
                 }])
             }
-            Command::Finish { window } => {
+            Command::Finish { window, outcome } => {
                 let (window, ticket) = self.serving(*window)?;
+                if !outcome.is_done() {
+                    outcome.check(self.known_service(&ticket.service)?)?;
+                }
                 Ok(vec![Event::TicketFinished {
                     id: ticket.id,
                     window,
+                    outcome: outcome.clone(),
                 }])
             }
             Command::Transfer { window, to } => {
@@ -835,6 +840,7 @@ impl Hall {
                 vec![Event::TicketFinished {
                     id: *ticket,
                     window: number,
+                    outcome: Outcome::Done,
                 }],
             )),
         }
@@ -956,7 +962,7 @@ impl Hall {
                 recall,
                 out_of_order: _,
             } => self.called(*id, *window, *recall, at),
-            Event::TicketFinished { id, window } => {
+            Event::TicketFinished { id, window, .. } => {
                 self.end_service(*id, *window, TicketStatus::Done, at)
             }
             Event::TicketNoShow { id, window } => {

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use crate::event::{Event, TransferTarget};
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::outcome::Outcome;
 use crate::rating::Rating;
 use crate::service::Service;
 use crate::time::Millis;
@@ -93,7 +94,8 @@ pub struct CallMark {
 /// How a ticket left a window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Departure {
-    Finished,
+    /// Finished, with how the visit ended.
+    Finished(Outcome),
     NoShow,
     Transferred(TransferTarget),
 }
@@ -354,8 +356,13 @@ impl History {
                     out_of_order: out_of_order.as_deref(),
                 });
             }
-            Event::TicketFinished { id, window } => {
-                self.depart(*id, *window, Departure::Finished, at, actor, on)
+            Event::TicketFinished {
+                id,
+                window,
+                outcome,
+            } => {
+                let how = Departure::Finished(outcome.clone());
+                self.depart(*id, *window, how, at, actor, on)
             }
             Event::TicketNoShow { id, window } => {
                 self.depart(*id, *window, Departure::NoShow, at, actor, on)

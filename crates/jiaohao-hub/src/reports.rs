@@ -370,7 +370,7 @@ impl Tally {
                 let window = Some(window.get());
                 let service = Some(&ticket.service);
                 match how {
-                    Departure::Finished => {
+                    Departure::Finished(_) => {
                         self.each(service, window, caller(ticket).as_deref(), |acc| {
                             acc.served += 1;
                             acc.handling_ms.extend(handled_ms);
@@ -756,7 +756,7 @@ pub fn audit_entries(
                     entry.detail = reason.clone();
                 }
             }
-            Event::TicketFinished { id, window } | Event::TicketNoShow { id, window } => {
+            Event::TicketFinished { id, window, .. } | Event::TicketNoShow { id, window } => {
                 ticket(id, &mut entry);
                 entry.window = Some(window.get());
             }

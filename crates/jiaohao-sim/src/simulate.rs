@@ -476,7 +476,7 @@ impl<'a> Engine<'a> {
         if self.citizens[citizen].no_show {
             self.apply(Command::NoShow { window })?;
         } else {
-            self.apply(Command::Finish { window })?;
+            self.apply(Command::finish(window))?;
         }
         self.done += 1;
         if std::mem::take(&mut self.break_pending[slot]) {

@@ -9,9 +9,9 @@
 //! pins them.
 
 use jiaohao_core::{
-    ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Prefix,
-    Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef,
-    WindowNumber,
+    ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome,
+    Prefix, Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget,
+    WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -275,9 +275,19 @@ enum StoredEvent {
         recall: bool,
         out_of_order: Option<String>,
     },
+    /// The outcome was added with 办理结果; a record without one (all before it, and every
+    /// `done` since) is done, so a done finish keeps its old bytes.
     TicketFinished {
         id: u64,
         window: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        office: Option<String>,
     },
     TicketNoShow {
         id: u64,
@@ -365,10 +375,26 @@ pub fn event_to_json(event: &Event) -> String {
             recall: *recall,
             out_of_order: out_of_order.clone(),
         },
-        Event::TicketFinished { id, window } => StoredEvent::TicketFinished {
-            id: id.0,
-            window: window.get(),
-        },
+        Event::TicketFinished {
+            id,
+            window,
+            outcome,
+        } => {
+            let (documents, reason, office) = match outcome {
+                Outcome::Done => (Vec::new(), None, None),
+                Outcome::DocumentsMissing(documents) => (documents.clone(), None, None),
+                Outcome::Refused(reason) => (Vec::new(), Some(reason.clone()), None),
+                Outcome::Referred(office) => (Vec::new(), None, Some(office.clone())),
+            };
+            StoredEvent::TicketFinished {
+                id: id.0,
+                window: window.get(),
+                outcome: (!outcome.is_done()).then(|| outcome.kind().to_owned()),
+                documents,
+                reason,
+                office,
+            }
+        }
         Event::TicketNoShow { id, window } => StoredEvent::TicketNoShow {
             id: id.0,
             window: window.get(),
@@ -491,9 +517,22 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
                 recall,
                 out_of_order,
             },
-            StoredEvent::TicketFinished { id, window: number } => Event::TicketFinished {
+            StoredEvent::TicketFinished {
+                id,
+                window: number,
+                outcome,
+                documents,
+                reason,
+                office,
+            } => Event::TicketFinished {
                 id: TicketId(id),
                 window: window(number)?,
+                outcome: Outcome::parse(
+                    outcome.as_deref().unwrap_or("done"),
+                    documents,
+                    reason.as_deref(),
+                    office.as_deref(),
+                )?,
             },
             StoredEvent::TicketNoShow { id, window: number } => Event::TicketNoShow {
                 id: TicketId(id),
@@ -738,8 +777,33 @@ mod tests {
                 Event::TicketFinished {
                     id: TicketId(41),
                     window: number(3),
+                    outcome: Outcome::Done,
                 },
                 r#"{"type":"ticket_finished","id":41,"window":3}"#,
+            ),
+            (
+                Event::TicketFinished {
+                    id: TicketId(42),
+                    window: number(3),
+                    outcome: Outcome::DocumentsMissing(vec!["户口簿".into(), "近期照片".into()]),
+                },
+                r#"{"type":"ticket_finished","id":42,"window":3,"outcome":"documents_missing","documents":["户口簿","近期照片"]}"#,
+            ),
+            (
+                Event::TicketFinished {
+                    id: TicketId(43),
+                    window: number(3),
+                    outcome: Outcome::Refused("不属于本辖区".into()),
+                },
+                r#"{"type":"ticket_finished","id":43,"window":3,"outcome":"refused","reason":"不属于本辖区"}"#,
+            ),
+            (
+                Event::TicketFinished {
+                    id: TicketId(44),
+                    window: number(3),
+                    outcome: Outcome::Referred("区出入境管理大队".into()),
+                },
+                r#"{"type":"ticket_finished","id":44,"window":3,"outcome":"referred","office":"区出入境管理大队"}"#,
             ),
             (
                 Event::TicketNoShow {
@@ -930,6 +994,10 @@ mod tests {
                 r#"{"type":"ticket_transferred","id":1,"window":3,"to_service":null,"to_window":4}"#,
             ),
             (
+                r#"{"type":"ticket_finished","id":1,"window":3,"outcome":"done"}"#,
+                r#"{"type":"ticket_finished","id":1,"window":3}"#,
+            ),
+            (
                 r#"{"date":"2026-01-01","type":"day_started"}"#,
                 r#"{"type":"day_started","date":"2026-01-01"}"#,
             ),
@@ -966,6 +1034,10 @@ mod tests {
             r#"{"type":"day_started","date":"2026-02-30"}"#,
             r#"{"type":"window_opened","window":1,"extra":true}"#,
             r#"{"type":"ticket_rated","id":1,"window":2,"rating":"great","reason":null}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"lost"}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"refused"}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"documents_missing","documents":[]}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"reason":"x"}"#,
             r#"{"type":17}"#,
             r#"{"type":"service_defined","service":{"code":"hukou","name_zh":"户籍","name_en":"Hukou","prefix":"A","wait_target_min":20,"handling_target_min":15,"handling_estimate_min":8,"extra":1}}"#,
         ] {

@@ -309,6 +309,23 @@ pub struct PauseRequest {
     pub reason: String,
 }
 
+/// The body of `POST /api/windows/{n}/finish`, which may be left out (then the visit is
+/// `done`): how the visit ended. `documents` (for `documents_missing`) are picked from the
+/// service's documents to bring, by their Chinese names; `refused` needs a `reason`,
+/// `referred` the `office` the citizen is sent to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinishRequest {
+    /// `done`, `documents_missing`, `refused` or `referred`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
+}
+
 /// The body of `POST /api/windows/{n}/transfer`: exactly one of the two.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -362,6 +379,10 @@ pub enum Change {
         number: String,
         service: String,
         window: u16,
+        /// How the visit ended: `done`, `documents_missing`, `refused` or `referred` (only
+        /// the kind: the stream is public). Missing from streams of before it: `done`.
+        #[serde(default = "outcome_done")]
+        outcome: String,
     },
     TicketNoShow {
         number: String,
@@ -374,6 +395,10 @@ pub enum Change {
         to_service: Option<String>,
         to_window: Option<u16>,
     },
+}
+
+fn outcome_done() -> String {
+    "done".to_owned()
 }
 
 impl Change {

@@ -3,5 +3,6 @@
 
 mod commands;
 mod history;
+mod outcomes;
 mod properties;
 mod ratings;

@@ -323,9 +323,7 @@ impl Run {
             Op::NoShow { window } => Command::NoShow {
                 window: win(window),
             },
-            Op::Finish { window } => Command::Finish {
-                window: win(window),
-            },
+            Op::Finish { window } => Command::finish(win(window)),
             Op::TransferToService { window, service } => Command::Transfer {
                 window: win(window),
                 to: TransferTarget::Service(code(SERVICES[service])),

@@ -67,7 +67,7 @@ fn hall() -> (Hall, Vec<(Event, Millis)>) {
     }
     commands.push((Command::CallNext { window: win(1) }, 2));
     commands.push((Command::CallNext { window: win(2) }, 3));
-    commands.push((Command::Finish { window: win(1) }, 10));
+    commands.push((Command::finish(win(1)), 10));
     for (command, minutes) in commands {
         let now = at(minutes);
         for event in hall.apply(&command, now).unwrap() {
@@ -160,8 +160,7 @@ fn only_the_last_ticket_finished_at_that_window_and_only_for_a_while() {
         "not_ratable"
     );
     // Once window 2 finishes B002 it is B002 there that may be rated.
-    hall.apply(&Command::Finish { window: win(2) }, at(12))
-        .unwrap();
+    hall.apply(&Command::finish(win(2)), at(12)).unwrap();
     hall.apply(&rate(2, "B002", Rating::Basic, None), at(13))
         .unwrap();
 }

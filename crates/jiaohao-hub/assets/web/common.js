@@ -226,10 +226,15 @@ const JH = (() => {
     attitude: ["服务态度", "Attitude"], waiting: ["等候时间长", "Long wait"],
     requirements_unclear: ["办事要求不清楚", "Requirements unclear"], other: ["其他", "Other"],
   };
+  // How a visit ended (办理结果), in the order the counter offers them.
+  const OUTCOMES = [
+    ["done", "办结", "Done"], ["documents_missing", "补正（缺材料）", "Documents missing"],
+    ["refused", "不予受理", "Refused"], ["referred", "转办", "Referred elsewhere"],
+  ];
   const STATES = {
     closed: ["未开放", "Closed"], open: ["空闲", "Open, idle"], paused: ["暂停服务", "Paused"], serving: ["办理中", "Serving"],
   };
 
   return { el, t, clear, $, api, toast, live, debounce, hhmm, clock, mmss, me, setCsrf, lang, setLang,
-    ROLES, PAUSE, RATINGS, REASONS, STATES, words };
+    ROLES, PAUSE, RATINGS, REASONS, OUTCOMES, STATES, words };
 })();

@@ -385,12 +385,17 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
                 out_of_order: out_of_order.is_some(),
             }
         }
-        Event::TicketFinished { id, window } => {
+        Event::TicketFinished {
+            id,
+            window,
+            outcome,
+        } => {
             let ticket = ticket(*id)?;
             wire::Change::TicketFinished {
                 number: ticket.number.to_string(),
                 service: ticket.service.to_string(),
                 window: window.get(),
+                outcome: outcome.kind().to_owned(),
             }
         }
         Event::TicketNoShow { id, window } => {
@@ -476,7 +481,7 @@ mod tests {
                 to: TransferTarget::Service(service("id_card")),
             },
             Command::CallNext { window: window(2) },
-            Command::Finish { window: window(2) },
+            Command::finish(window(2)),
             Command::Pause {
                 window: window(2),
                 reason: "break".into(),

@@ -1022,7 +1022,7 @@ mod tests {
             });
             if i % 3 == 0 {
                 commands.push(Command::CallNext { window });
-                commands.push(Command::Finish { window });
+                commands.push(Command::finish(window));
             }
         }
         let mut hall = Hall::new();

@@ -7,7 +7,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::{
-    Command, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
+    Command, Outcome, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
 };
 use jiaohao_store::Role;
 use jiaohao_wire as wire;
@@ -54,6 +54,41 @@ fn inner(rejection: &JsonRejection) -> String {
         source = next;
     }
     source.to_string()
+}
+
+/// A JSON body that may be left out: `None` when the request has no body at all.
+pub struct OptionalBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.trim_start().starts_with("application/json"));
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::bad_request(format!(
+                    "the body cannot be read: {}",
+                    rejection.body_text()
+                ))
+            })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalBody(None));
+        }
+        if !is_json {
+            return Err(ApiError::bad_request(
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(value)) => Ok(OptionalBody(Some(value))),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
 }
 
 /// Query parameters whose rejection is a 400 with our error body.
@@ -409,8 +444,22 @@ pub async fn finish(
     State(state): State<AppState>,
     who: Principal,
     Path(n): Path<String>,
+    OptionalBody(body): OptionalBody<wire::FinishRequest>,
 ) -> Result<Response, ApiError> {
-    window_action(&state, &who, &n, |window| Command::Finish { window }).await
+    let outcome = match body {
+        None => Outcome::Done,
+        Some(body) => Outcome::parse(
+            &body.outcome,
+            body.documents,
+            body.reason.as_deref(),
+            body.office.as_deref(),
+        )?,
+    };
+    window_action(&state, &who, &n, |window| Command::Finish {
+        window,
+        outcome,
+    })
+    .await
 }
 
 pub async fn transfer(

@@ -75,6 +75,12 @@ fn window_action(summary: &str, request: Option<&str>, answer: Value, extra: &[&
     json!({ "post": operation })
 }
 
+/// Marks an operation's request body as one that may be left out.
+fn optional_body(mut path: Value) -> Value {
+    path["post"]["requestBody"]["required"] = json!(false);
+    path
+}
+
 /// A service code as `ServiceCode::parse` accepts it.
 fn code() -> Value {
     json!({"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"})
@@ -222,6 +228,10 @@ fn build_base() -> Value {
                         "called_at": {"type": ["string", "null"], "format": "date-time"},
                         "finished_at": {"type": ["string", "null"], "format": "date-time"},
                         "recalls": {"type": "integer"}, "transfers": {"type": "integer"}}},
+                "FinishRequest": {"type": "object", "additionalProperties": false, "required": ["outcome"], "properties": {
+                    "outcome": {"type": "string", "enum": ["done", "documents_missing", "refused", "referred"]},
+                    "documents": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 500}, "description": "for documents_missing: the missing ones, by the Chinese names of the service's documents"},
+                    "reason": text(200), "office": text(200)}},
                 "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {"reason": text(200)}},
                 "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
                     {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
@@ -290,7 +300,7 @@ fn build_base() -> Value {
             "/api/windows/{n}/call": window_action("Call one ticket out of order (选号), with a reason that is recorded", Some("CallTicketRequest"), ticket_detail(), &[]),
             "/api/windows/{n}/recall": window_action("Call the current ticket again", None, ticket_detail(), &[]),
             "/api/windows/{n}/no-show": window_action("The citizen did not come", None, ticket_detail(), &[]),
-            "/api/windows/{n}/finish": window_action("The current ticket is done", None, ticket_detail(), &[]),
+            "/api/windows/{n}/finish": optional_body(window_action("Finish the current ticket with how the visit ended (办理结果); no body means done", Some("FinishRequest"), ticket_detail(), &[])),
             "/api/windows/{n}/transfer": window_action("Send the current ticket to another service or window, keeping its place", Some("TransferRequest"), ticket_detail(), &[]),
             "/api/windows/{n}/open": window_action("Open the window", None, window_status(), &[]),
             "/api/windows/{n}/close": window_action("Close the window", None, window_status(), &[]),

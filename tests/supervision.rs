@@ -1,0 +1,89 @@
+//! Supervision (督办): how each visit ended (办理结果) through the finish route, with the
+//! body left out as before, and the reports computed from it.
+
+use jiaohao_wire as wire;
+use reqwest::Method;
+use serde_json::json;
+
+use crate::support::{TestHub, send, send_json};
+
+const HUKOU_DOCUMENT: &str = "居民户口簿原件";
+
+fn outcome(kind: &str) -> wire::FinishRequest {
+    wire::FinishRequest {
+        outcome: kind.into(),
+        documents: Vec::new(),
+        reason: None,
+        office: None,
+    }
+}
+
+#[tokio::test]
+async fn a_finish_records_how_the_visit_ended() {
+    let hub = TestHub::start().await;
+    let clerk = &hub.clerk3;
+    clerk.window_action(3, "open").await.unwrap();
+    let mut events = hub.events(None).await;
+    for _ in 0..6 {
+        hub.issue("hukou").await;
+    }
+
+    // No body at all: done, as every client before outcomes finishes.
+    clerk.call_next(3).await.unwrap().unwrap();
+    let reply = send(clerk.request(Method::POST, "/api/windows/3/finish")).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+
+    clerk.call_next(3).await.unwrap().unwrap();
+    let missing = wire::FinishRequest {
+        documents: vec![HUKOU_DOCUMENT.into()],
+        ..outcome("documents_missing")
+    };
+    let done = clerk.finish(3, &missing).await.unwrap();
+    assert_eq!(done.status, "done");
+
+    clerk.call_next(3).await.unwrap().unwrap();
+    for (body, words) in [
+        (
+            json!({"outcome": "documents_missing", "documents": ["结婚证"]}),
+            "not one of the documents",
+        ),
+        (
+            json!({"outcome": "documents_missing", "documents": []}),
+            "at least one",
+        ),
+        (json!({"outcome": "refused"}), "reason"),
+        (
+            json!({"outcome": "referred", "reason": "x"}),
+            "takes no reason",
+        ),
+        (json!({"outcome": "lost"}), "not an outcome"),
+        (json!({"outcome": "done", "extra": 1}), "unknown field"),
+    ] {
+        let reply = send_json(clerk, Method::POST, "/api/windows/3/finish", body.clone()).await;
+        reply.expect_error(400, "invalid");
+        assert!(reply.body.contains(words), "{body}: {reply:?}");
+    }
+    let refused = wire::FinishRequest {
+        reason: Some("非本辖区户籍".into()),
+        ..outcome("refused")
+    };
+    clerk.finish(3, &refused).await.unwrap();
+    clerk.call_next(3).await.unwrap().unwrap();
+    let referred = wire::FinishRequest {
+        office: Some("区出入境管理大队".into()),
+        ..outcome("referred")
+    };
+    clerk.finish(3, &referred).await.unwrap();
+
+    // The stream tells the kind of each outcome, nothing more.
+    let mut told = Vec::new();
+    while told.len() < 4 {
+        let event = events.until("ticket_finished").await;
+        let message: wire::ChangeMessage = event.json().unwrap();
+        if let wire::Change::TicketFinished { outcome, .. } = message.change {
+            told.push(outcome);
+        }
+    }
+    assert_eq!(told, ["done", "documents_missing", "refused", "referred"]);
+    hub.stop().await;
+}
