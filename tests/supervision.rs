@@ -2,6 +2,7 @@
 //! body left out as before, and the reports computed from it.
 
 use jiaohao_wire as wire;
+use jiff::SignedDuration;
 use reqwest::Method;
 use serde_json::json;
 
@@ -69,6 +70,8 @@ async fn a_finish_records_how_the_visit_ended() {
     };
     clerk.finish(3, &refused).await.unwrap();
     clerk.call_next(3).await.unwrap().unwrap();
+    // Past the 15-minute handling limit of hukou (限时办结).
+    hub.clock.advance(SignedDuration::from_mins(16));
     let referred = wire::FinishRequest {
         office: Some("区出入境管理大队".into()),
         ..outcome("referred")
@@ -85,5 +88,41 @@ async fn a_finish_records_how_the_visit_ended() {
         }
     }
     assert_eq!(told, ["done", "documents_missing", "refused", "referred"]);
+
+    // The report counts them per service, window and clerk.
+    let report: wire::Report = hub
+        .admin
+        .send(hub.admin.request(Method::GET, "/api/reports"))
+        .await
+        .unwrap()
+        .unwrap();
+    let window = report.windows.iter().find(|r| r.key == "3").unwrap();
+    let hukou = report.services.iter().find(|r| r.key == "hukou").unwrap();
+    let clerk_row = report.clerks.iter().find(|r| r.served > 0).unwrap();
+    for row in [window, hukou, clerk_row, &report.total] {
+        assert_eq!(
+            row.outcomes,
+            wire::OutcomeCounts {
+                done: 1,
+                documents_missing: 1,
+                refused: 1,
+                referred: 1
+            },
+            "{row:?}"
+        );
+        assert_eq!(row.served, 4);
+        assert_eq!(row.done_pct, Some(25.0));
+        assert_eq!((row.over_limit, row.within_limit_pct), (1, Some(75.0)));
+    }
+    assert_eq!(
+        report.missing_documents,
+        [wire::MissingDocument {
+            service: "hukou".into(),
+            document: HUKOU_DOCUMENT.into(),
+            count: 1,
+        }]
+    );
+    let csv = send(hub.admin.request(Method::GET, "/api/reports/csv")).await;
+    assert!(csv.body.contains(",done_pct,"), "{}", csv.body);
     hub.stop().await;
 }

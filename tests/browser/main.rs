@@ -464,6 +464,37 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     browser.find(By::Id("audit-run")).await?.click().await?;
     wait_text(browser, "#audit-table tr.flag-config", "li").await?;
     shot(browser, shots, "12-admin-audit-configuration").await?;
+    // The report names the document found missing at the counter (补正).
+    browser
+        .find(By::Css("button[data-tab='reports']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#report-missing tr[data-service='id_card']", "1").await?;
+    // A ticket handled past its service's time limit is listed live (超时办理): window 2
+    // calls a household ticket and 16 minutes pass (its limit is 15).
+    hub.admin
+        .window_action(2, "open")
+        .await
+        .map_err(|e| format!("opening window 2: {e}"))?;
+    hub.issue("hukou").await;
+    hub.admin
+        .call_next(2)
+        .await
+        .map_err(|e| format!("calling at window 2: {e}"))?;
+    hub.clock.advance(SignedDuration::from_mins(16));
+    hub.issue("exit_entry").await;
+    browser
+        .find(By::Css("button[data-tab='live']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#over-limit tr[data-window='2']", "16").await?;
+    shot(browser, shots, "12b-admin-over-limit").await?;
+    hub.admin
+        .ticket_action(2, "finish")
+        .await
+        .map_err(|e| format!("finishing at window 2: {e}"))?;
     for tab in ["services", "notices", "calendar", "people"] {
         browser
             .find(By::Css(format!("button[data-tab='{tab}']")))

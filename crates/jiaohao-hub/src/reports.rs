@@ -1,14 +1,15 @@
 //! Reports and the audit trail, both computed from the event log (the one record): per day or
 //! range of days, per service, window and clerk, and every event with who did it and when.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife};
 use jiaohao_core::{
-    Event, Fact, History, LocalDate, Millis, ServiceCode, TicketId, TransferTarget, WindowNumber,
+    Event, Fact, History, LocalDate, Millis, Outcome, ServiceCode, TicketId, TransferTarget,
+    WindowNumber,
 };
 use jiaohao_store::{AccountChange, Record, Role};
 use jiaohao_wire as wire;
@@ -178,6 +179,10 @@ struct Acc {
     pause_ms: [i64; 4],
     staffed_ms: i64,
     busy_ms: i64,
+    outcomes: wire::OutcomeCounts,
+    /// Finished tickets with a handling time judged against a limit, and those within it.
+    limit_judged: u32,
+    limit_within: u32,
 }
 
 fn minutes(ms: f64) -> f64 {
@@ -216,6 +221,22 @@ impl Acc {
         }
     }
 
+    fn finish(&mut self, outcome: &Outcome, handled_ms: Option<i64>, limit_min: Option<u32>) {
+        self.served += 1;
+        self.handling_ms.extend(handled_ms);
+        let counts = &mut self.outcomes;
+        match outcome {
+            Outcome::Done => counts.done += 1,
+            Outcome::DocumentsMissing(_) => counts.documents_missing += 1,
+            Outcome::Refused(_) => counts.refused += 1,
+            Outcome::Referred(_) => counts.referred += 1,
+        }
+        if let (Some(handled), Some(limit)) = (handled_ms, limit_min) {
+            self.limit_judged += 1;
+            self.limit_within += u32::from(handled <= i64::from(limit) * Millis::MINUTE);
+        }
+    }
+
     fn row(
         &self,
         key: String,
@@ -232,6 +253,9 @@ impl Acc {
             + 2 * r.dissatisfied
             + r.very_dissatisfied;
         let pause = |slot: usize| minutes(self.pause_ms[slot] as f64);
+        let share = |part: u32, whole: u32| {
+            (whole > 0).then(|| one_decimal(100.0 * f64::from(part) / f64::from(whole)))
+        };
         wire::ReportRow {
             key,
             name_zh,
@@ -259,6 +283,11 @@ impl Acc {
             staffed_min: window.then(|| minutes(self.staffed_ms as f64)),
             busy_pct: (window && self.staffed_ms > 0)
                 .then(|| one_decimal(100.0 * self.busy_ms as f64 / self.staffed_ms as f64)),
+            outcomes: self.outcomes.clone(),
+            done_pct: share(self.outcomes.done, self.served),
+            within_limit_pct: share(self.limit_within, self.limit_judged),
+            over_limit: self.limit_judged - self.limit_within,
+            satisfied_pct: share(r.very_satisfied + r.satisfied + r.basic, rated),
         }
     }
 }
@@ -272,6 +301,10 @@ struct Tally {
     windows: BTreeMap<u16, Acc>,
     clerks: BTreeMap<String, Acc>,
     hours: Vec<(u32, Vec<i64>)>,
+    /// Each service's handling time limit (限时办结) as last defined, in minutes.
+    limits: HashMap<ServiceCode, u32>,
+    /// How often each document of each service was missing.
+    missing: BTreeMap<ServiceCode, BTreeMap<String, u32>>,
 }
 
 /// The local hour (0–23) of an instant.
@@ -295,6 +328,11 @@ impl Tally {
             windows: BTreeMap::new(),
             clerks: BTreeMap::new(),
             hours: (0..24).map(|_| (0, Vec::new())).collect(),
+            limits: definitions
+                .services()
+                .map(|s| (s.code.clone(), s.handling_target_min))
+                .collect(),
+            missing: BTreeMap::new(),
         }
     }
 
@@ -324,6 +362,8 @@ impl Tally {
         match fact {
             Fact::ServiceDefined(service) => {
                 self.seen_live.insert(service.code.clone());
+                self.limits
+                    .insert(service.code.clone(), service.handling_target_min);
             }
             Fact::Issued(ticket) => {
                 self.each(Some(&ticket.issued_service), None, None, |acc| {
@@ -370,11 +410,17 @@ impl Tally {
                 let window = Some(window.get());
                 let service = Some(&ticket.service);
                 match how {
-                    Departure::Finished(_) => {
+                    Departure::Finished(outcome) => {
+                        let limit = self.limits.get(&ticket.service).copied();
                         self.each(service, window, caller(ticket).as_deref(), |acc| {
-                            acc.served += 1;
-                            acc.handling_ms.extend(handled_ms);
-                        })
+                            acc.finish(outcome, handled_ms, limit)
+                        });
+                        if let Outcome::DocumentsMissing(documents) = outcome {
+                            let counts = self.missing.entry(ticket.service.clone()).or_default();
+                            for document in documents {
+                                *counts.entry(document.clone()).or_default() += 1;
+                            }
+                        }
                     }
                     Departure::NoShow => {
                         self.each(service, window, caller(ticket).as_deref(), |acc| {
@@ -511,6 +557,24 @@ pub fn compute(
             mean_wait_min: mean(waits),
         })
         .collect();
+    let mut missing_documents = Vec::new();
+    for row in &services {
+        let Ok(code) = ServiceCode::parse(&row.key) else {
+            continue;
+        };
+        let Some(counts) = tally.missing.get(&code) else {
+            continue;
+        };
+        let mut counts: Vec<(&String, &u32)> = counts.iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        missing_documents.extend(counts.into_iter().map(|(document, count)| {
+            wire::MissingDocument {
+                service: row.key.clone(),
+                document: document.clone(),
+                count: *count,
+            }
+        }));
+    }
     wire::Report {
         from: from.to_string(),
         to: to.to_string(),
@@ -525,6 +589,7 @@ pub fn compute(
         windows,
         clerks,
         hours,
+        missing_documents,
     }
 }
 
@@ -575,7 +640,7 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 /// The report as CSV: one line per row, a `scope` column saying which table it is from.
 pub fn csv(report: &wire::Report) -> String {
     let mut out = String::from('\u{feff}');
-    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct\r\n");
+    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct,outcome_done,outcome_documents_missing,outcome_refused,outcome_referred,done_pct,within_limit_pct,over_limit,satisfied_pct\r\n");
     let rows = std::iter::once(("hall", &report.total))
         .chain(report.services.iter().map(|r| ("service", r)))
         .chain(report.windows.iter().map(|r| ("window", r)))
@@ -610,12 +675,20 @@ pub fn csv(report: &wire::Report) -> String {
             row.out_of_order.to_string(),
             opt(row.staffed_min),
             opt(row.busy_pct),
+            row.outcomes.done.to_string(),
+            row.outcomes.documents_missing.to_string(),
+            row.outcomes.refused.to_string(),
+            row.outcomes.referred.to_string(),
+            opt(row.done_pct),
+            opt(row.within_limit_pct),
+            row.over_limit.to_string(),
+            opt(row.satisfied_pct),
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }
     for hour in &report.hours {
-        let mut fields = vec![String::new(); 26];
+        let mut fields = vec![String::new(); 34];
         fields[0] = "hour".into();
         fields[1] = format!("{:02}", hour.hour);
         fields[2] = format!("{:02}:00–{:02}:00", hour.hour, hour.hour + 1);
@@ -756,7 +829,23 @@ pub fn audit_entries(
                     entry.detail = reason.clone();
                 }
             }
-            Event::TicketFinished { id, window, .. } | Event::TicketNoShow { id, window } => {
+            Event::TicketFinished {
+                id,
+                window,
+                outcome,
+            } => {
+                ticket(id, &mut entry);
+                entry.window = Some(window.get());
+                entry.detail = match outcome {
+                    Outcome::Done => String::new(),
+                    Outcome::DocumentsMissing(documents) => {
+                        format!("documents_missing: {}", documents.join("；"))
+                    }
+                    Outcome::Refused(reason) => format!("refused: {reason}"),
+                    Outcome::Referred(office) => format!("referred: {office}"),
+                };
+            }
+            Event::TicketNoShow { id, window } => {
                 ticket(id, &mut entry);
                 entry.window = Some(window.get());
             }

@@ -621,6 +621,23 @@ pub struct RatingCounts {
     pub very_dissatisfied: u32,
 }
 
+/// Finished tickets counted by how the visit ended (办理结果).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    pub done: u32,
+    pub documents_missing: u32,
+    pub refused: u32,
+    pub referred: u32,
+}
+
+/// How often one of a service's documents was missing (补正) over a report's days.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingDocument {
+    pub service: String,
+    pub document: String,
+    pub count: u32,
+}
+
 /// Pause minutes by reason.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PauseMinutes {
@@ -658,6 +675,22 @@ pub struct ReportRow {
     /// Windows: minutes open or serving, and the share of them spent serving.
     pub staffed_min: Option<f64>,
     pub busy_pct: Option<f64>,
+    /// How the finished tickets ended (`served` is their sum).
+    #[serde(default)]
+    pub outcomes: OutcomeCounts,
+    /// 一次办结率: of the finished tickets, the share that ended `done`.
+    #[serde(default)]
+    pub done_pct: Option<f64>,
+    /// 限时办结: of the finished tickets, the share handled (from the last call to the finish)
+    /// within their service's handling time limit as it was defined then.
+    #[serde(default)]
+    pub within_limit_pct: Option<f64>,
+    /// Finished tickets handled longer than their service's limit.
+    #[serde(default)]
+    pub over_limit: u32,
+    /// 满意率: of the ratings, the share of 好评 (非常满意, 满意, 基本满意).
+    #[serde(default)]
+    pub satisfied_pct: Option<f64>,
 }
 
 /// Arrivals and waits by hour of the day.
@@ -679,6 +712,10 @@ pub struct Report {
     pub windows: Vec<ReportRow>,
     pub clerks: Vec<ReportRow>,
     pub hours: Vec<HourRow>,
+    /// The documents found missing (补正), most often first within each service, services in
+    /// the order of `services`.
+    #[serde(default)]
+    pub missing_documents: Vec<MissingDocument>,
 }
 
 /// One event of the log as the audit page lists it, or a change to a user or token.

@@ -57,6 +57,7 @@
     document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.getAttribute("data-tab") === tab));
     document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.id !== "tab-" + tab; });
     if (location.hash !== "#" + tab) history.replaceState(null, "", "#" + tab);
+    if (tab === "live") syncClock();
     ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices, calendar: renderCalendar,
       people: renderPeople, reports: renderReports, audit: renderAudit })[tab]();
   }
@@ -79,6 +80,15 @@
     await refreshTodayNow();
     const tab = location.hash.slice(1);
     show(["live", "services", "windows", "notices", "calendar", "people", "reports", "audit"].includes(tab) ? tab : "live");
+  }
+
+  // The hall's time, read again when the live hall is shown (it judges handling times).
+  async function syncClock() {
+    const answer = await api("GET", "/api/hall");
+    if (!answer.ok) return;
+    hall = answer.data;
+    if (answer.data.clock) JH.clock.sync(answer.data.clock.now, answer.data.clock.speed);
+    if (current === "live") renderLive();
   }
 
   async function refreshTodayNow() {
@@ -176,6 +186,27 @@
     // The advice sits right under the queues it is about.
     if (advice) box.append(renderAdvice());
     box.append(el("div", { class: "card" }, el("h2", {}, t("各窗口状态", "Windows")), windows));
+    box.append(renderOverLimit());
+  }
+
+  // The tickets being handled longer than their service's time limit (限时办结) right now.
+  function renderOverLimit() {
+    const now = JH.clock.now();
+    const rows = hall.windows.filter((w) => w.state === "serving" && w.current_service).map((w) => {
+      const s = hall.services.find((x) => x.code === w.current_service);
+      const minutes = Math.floor((now - Date.parse(w.state_since)) / 60000);
+      return { w, s, minutes };
+    }).filter((r) => r.s && r.minutes >= r.s.handling_target_min);
+    return el("div", { class: "card", id: "over-limit" }, el("h2", {}, t("超时办理（当前）", "Over the time limit now")),
+      rows.length
+        ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, t("窗口", "Window")), el("th", {}, t("号码", "Number")),
+            el("th", {}, t("业务", "Service")), el("th", { class: "n" }, t("已办理", "Handling")), el("th", { class: "n" }, t("时限", "Limit")))),
+          el("tbody", {}, rows.map((r) => el("tr", { "data-window": r.w.number },
+            el("td", {}, t(r.w.name_zh, r.w.name_en)), el("td", { class: "num" }, r.w.current_ticket),
+            el("td", {}, t(r.s.name_zh, r.s.name_en)),
+            el("td", { class: "n num" }, el("span", { class: "badge red" }, t(r.minutes + " 分钟", r.minutes + " min"))),
+            el("td", { class: "n" }, t(r.s.handling_target_min + " 分钟", r.s.handling_target_min + " min"))))))
+        : el("p", { class: "muted" }, t("目前没有超时办理的号。", "No ticket is over its time limit now.")));
   }
 
   // ----- services -----
@@ -501,6 +532,8 @@
     ["ratings", "评价 满意/不满意", "Ratings good/bad"], ["rating_mean", "评价均分", "Mean rating"],
     ["pause", "暂停(分) 休息/会议/故障/其他", "Paused (min) break/meeting/fault/other"], ["out_of_order", "选号", "Out of order"],
     ["busy_pct", "忙碌%", "Busy %"],
+    ["done_pct", "一次办结率%", "Done first time %"], ["outcomes", "补正/不予受理/转办", "Missing/refused/referred"],
+    ["within_limit_pct", "限时办结%", "% within time limit"], ["over_limit", "超时办理", "Over limit"],
   ];
 
   function cell(row, key) {
@@ -514,6 +547,11 @@
       const p = row.pause_min;
       return el("td", { class: "n" }, [p.break, p.meeting, p.system_fault, p.other].join(" / "));
     }
+    if (key === "outcomes") {
+      const o = row.outcomes;
+      return el("td", { class: "n" }, [o.documents_missing, o.refused, o.referred].join(" / "));
+    }
+    if (key === "over_limit") return el("td", { class: "n" }, row.over_limit ? el("span", { class: "badge red" }, row.over_limit) : "0");
     if (key === "out_of_order") return el("td", { class: "n" }, row.out_of_order ? el("span", { class: "badge amber" }, row.out_of_order) : "0");
     return el("td", { class: "n num" }, fmt(row[key]));
   }
@@ -532,7 +570,8 @@
     out.append(el("div", { class: "figures", id: "report-figures" },
       figure(fmt(total.issued), "取号", "Issued"), figure(total.served, "办结", "Served"), figure(total.no_shows, "过号", "No-shows"),
       figure(fmt(total.mean_wait_min), "平均等候（分钟）", "Mean wait (min)"), figure(fmt(total.within_target_pct, "%"), "等候达标率", "Within wait target"),
-      figure(rated ? (total.rating_mean + " / 5") : "—", "评价均分（" + rated + " 条）", "Mean rating (" + rated + ")")));
+      figure(rated ? (total.rating_mean + " / 5") : "—", "评价均分（" + rated + " 条）", "Mean rating (" + rated + ")"),
+      figure(fmt(total.done_pct, "%"), "一次办结率", "Done first time"), figure(fmt(total.within_limit_pct, "%"), "限时办结率", "Within time limit")));
     const hours = report.hours.filter((h) => h.hour >= 7 && h.hour <= 19);
     out.append(el("div", { class: "grid2" },
       el("div", { class: "card" }, el("h3", {}, t("各时段取号人数", "Arrivals by hour")), bars(hours.map((h) => [h.hour, h.arrivals]), "#0B4EA2", "")),
@@ -541,6 +580,16 @@
     out.append(table("report-windows", "按窗口", "By window", report.windows, (row) => t(row.name_zh, row.name_en)));
     out.append(table("report-clerks", "按工作人员", "By clerk", report.clerks, (row) => actorLabel(row.key)));
     out.append(table("report-total", "全厅合计", "Whole hall", [total], () => t("全厅", "Whole hall")));
+    const names = {};
+    for (const row of report.services) names[row.key] = row;
+    out.append(el("div", { class: "card scroll" }, el("h3", {}, t("补正：最常缺少的材料", "Documents most often missing")),
+      report.missing_documents.length
+        ? el("table", { id: "report-missing" },
+          el("thead", {}, el("tr", {}, el("th", {}, t("业务", "Service")), el("th", {}, t("材料", "Document")), el("th", { class: "n" }, t("次数", "Times")))),
+          el("tbody", {}, report.missing_documents.map((m) => el("tr", { "data-service": m.service },
+            el("td", {}, names[m.service] ? t(names[m.service].name_zh, names[m.service].name_en) : m.service),
+            el("td", {}, m.document), el("td", { class: "n num" }, m.count)))))
+        : el("p", { class: "muted" }, t("没有登记补正。", "No documents recorded as missing."))));
   }
 
   /** A bar chart in SVG: [[hour, value], …]. */

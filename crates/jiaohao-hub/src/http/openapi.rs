@@ -333,7 +333,8 @@ fn more_schemas() -> Value {
     let count = || json!({"type": "integer", "minimum": 0});
     let row = json!({"type": "object",
         "required": ["key", "name_zh", "name_en", "issued", "called", "served", "no_shows", "transfers", "mean_wait_min", "p90_wait_min",
-            "mean_handling_min", "within_target_pct", "ratings", "rating_mean", "pause_min", "out_of_order", "staffed_min", "busy_pct"],
+            "mean_handling_min", "within_target_pct", "ratings", "rating_mean", "pause_min", "out_of_order", "staffed_min", "busy_pct",
+            "outcomes", "done_pct", "within_limit_pct", "over_limit", "satisfied_pct"],
         "properties": {
             "key": {"type": "string"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
             "issued": nullable("integer"), "called": count(), "served": count(), "no_shows": count(), "transfers": count(),
@@ -343,7 +344,10 @@ fn more_schemas() -> Value {
             "rating_mean": minutes(),
             "pause_min": {"type": "object", "required": ["break", "meeting", "system_fault", "other"], "properties": {
                 "break": {"type": "number"}, "meeting": {"type": "number"}, "system_fault": {"type": "number"}, "other": {"type": "number"}}},
-            "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes()}});
+            "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes(),
+            "outcomes": {"type": "object", "required": ["done", "documents_missing", "refused", "referred"], "properties": {
+                "done": count(), "documents_missing": count(), "refused": count(), "referred": count()}},
+            "done_pct": minutes(), "within_limit_pct": minutes(), "over_limit": count(), "satisfied_pct": minutes()}});
     json!({
         "Me": {"type": "object", "required": ["name", "role", "window", "via", "csrf_token", "expires_at"], "properties": {
             "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display"]},
@@ -382,7 +386,9 @@ fn more_schemas() -> Value {
         "ReportRow": row,
         "HourRow": {"type": "object", "required": ["hour", "arrivals", "mean_wait_min"], "properties": {
             "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "arrivals": count(), "mean_wait_min": minutes()}},
-        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours"], "properties": {
+        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours", "missing_documents"], "properties": {
+            "missing_documents": {"type": "array", "items": {"type": "object", "required": ["service", "document", "count"], "properties": {
+                "service": {"type": "string"}, "document": {"type": "string"}, "count": count()}}},
             "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "total": schema_ref("ReportRow"),
             "services": {"type": "array", "items": schema_ref("ReportRow")}, "windows": {"type": "array", "items": schema_ref("ReportRow")},
             "clerks": {"type": "array", "items": schema_ref("ReportRow")}, "hours": {"type": "array", "items": schema_ref("HourRow")}}},
