@@ -126,3 +126,64 @@ async fn a_finish_records_how_the_visit_ended() {
     assert!(csv.body.contains(",done_pct,"), "{}", csv.body);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn pauses_and_closes_take_a_reason_class_and_reports_group_by_it() {
+    let hub = TestHub::start().await;
+    let clerk = &hub.clerk3;
+    clerk.window_action(3, "open").await.unwrap();
+
+    // A pause: a class and, optionally, words.
+    let paused = send_json(
+        clerk,
+        Method::POST,
+        "/api/windows/3/pause",
+        json!({"reason": "training", "note": "新系统上线培训"}),
+    )
+    .await;
+    assert_eq!(paused.status, 200, "{paused:?}");
+    let paused: wire::WindowStatus = paused.json();
+    assert_eq!(paused.pause_reason.as_deref(), Some("training"));
+    assert_eq!(paused.pause_note.as_deref(), Some("新系统上线培训"));
+    for body in [
+        json!({"reason": "nap", "note": "x"}),
+        json!({"reason": "   "}),
+        json!({"reason": "other", "note": "字".repeat(201)}),
+    ] {
+        send_json(clerk, Method::POST, "/api/windows/3/pause", body)
+            .await
+            .expect_error(400, "invalid");
+    }
+    hub.clock.advance(SignedDuration::from_mins(20));
+    clerk.window_action(3, "resume").await.unwrap();
+
+    // A close: a class, or no body at all from a client of before reasons.
+    for body in [json!({"reason": "nap"}), json!({"reason": "other", "x": 1})] {
+        send_json(clerk, Method::POST, "/api/windows/3/close", body)
+            .await
+            .expect_error(400, "invalid");
+    }
+    let closed = clerk.close(3, "meeting", Some("局务会")).await.unwrap();
+    assert_eq!(closed.state, "closed");
+    clerk.window_action(3, "open").await.unwrap();
+    let reply = send(clerk.request(Method::POST, "/api/windows/3/close")).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+
+    let report: wire::Report = hub
+        .admin
+        .send(hub.admin.request(Method::GET, "/api/reports"))
+        .await
+        .unwrap()
+        .unwrap();
+    let window = report.windows.iter().find(|r| r.key == "3").unwrap();
+    assert_eq!(window.pause_min.training, 20.0);
+    assert_eq!((window.closes.meeting, window.closes.none), (1, 1));
+    assert_eq!(
+        (report.total.closes.meeting, report.total.closes.none),
+        (1, 1)
+    );
+    let audit = send(hub.admin.request(Method::GET, "/api/audit")).await;
+    assert!(audit.body.contains("meeting: 局务会"), "{}", audit.body);
+    assert!(audit.body.contains("training: 新系统上线培训"));
+    hub.stop().await;
+}

@@ -383,6 +383,28 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     browser.find(By::Id("dialog-ok")).await?.click().await?;
     wait_text(browser, "#current", "请点“叫号”").await?;
     shot(browser, shots, "06-counter-after-finish").await?;
+    // A pause (key 6) and a close ask why: a class, with optional words typed first.
+    press(browser, "6").await?;
+    wait_for(browser, "#reason-note")
+        .await?
+        .send_keys("新系统")
+        .await?;
+    shot(browser, shots, "06c-counter-pause-reason").await?;
+    browser
+        .find(By::Css("[data-reason='training']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#state", "培训：新系统").await?;
+    press(browser, "6").await?;
+    wait_enabled(browser, "#close").await?.click().await?;
+    wait_for(browser, "[data-reason='off_duty']")
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#state", "未开放").await?;
+    wait_enabled(browser, "#open").await?.click().await?;
+    wait_enabled(browser, "#call-next").await?;
 
     // The rating tablet of window 3: 不满意, because of the wait.
     browser.goto(format!("{base}/rate/3")).await?;

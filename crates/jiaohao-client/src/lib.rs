@@ -212,9 +212,28 @@ impl Client {
         .await
     }
 
+    /// Closes the window with the class of the reason and, optionally, words.
+    pub async fn close(
+        &self,
+        window: u16,
+        reason: &str,
+        note: Option<&str>,
+    ) -> Result<wire::WindowStatus> {
+        let body = wire::CloseRequest {
+            reason: reason.to_owned(),
+            note: note.map(str::to_owned),
+        };
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/close"))
+                .json(&body),
+        )
+        .await
+    }
+
     pub async fn pause(&self, window: u16, reason: &str) -> Result<wire::WindowStatus> {
         let body = wire::PauseRequest {
             reason: reason.to_owned(),
+            note: None,
         };
         self.expect(
             self.request(Method::POST, &format!("/api/windows/{window}/pause"))

@@ -1,6 +1,7 @@
 //! What callers ask of the hall ([`Command`]) and what happened as a result ([`Event`]).
 //! Events are the record: the hub stores them, and the state is their fold.
 
+use crate::absence::Absence;
 use crate::calendar::HallCalendar;
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
@@ -73,12 +74,14 @@ pub enum Command {
     Open {
         window: WindowNumber,
     },
+    /// Closes the window; the reason is `None` only from a client of before reasons.
     Close {
         window: WindowNumber,
+        reason: Option<Absence>,
     },
     Pause {
         window: WindowNumber,
-        reason: String,
+        reason: Absence,
     },
     Resume {
         window: WindowNumber,
@@ -145,12 +148,15 @@ pub enum Event {
     WindowOpened {
         window: WindowNumber,
     },
+    /// A close by a clerk or admin, with the reason given (none from a client of before
+    /// reasons). The close of every window at a day start is no event of its own.
     WindowClosed {
         window: WindowNumber,
+        reason: Option<Absence>,
     },
     WindowPaused {
         window: WindowNumber,
-        reason: String,
+        reason: Absence,
     },
     WindowResumed {
         window: WindowNumber,

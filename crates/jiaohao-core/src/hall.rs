@@ -616,23 +616,24 @@ impl Hall {
                     Err(Error::WindowAlreadyOpen(*window))
                 }
             },
-            Command::Close { window } => {
+            Command::Close { window, reason } => {
+                if let Some(reason) = reason {
+                    reason.validate()?;
+                }
                 let found = self.known_window(*window)?;
                 match &found.state {
                     WindowState::Closed => Err(Error::WindowAlreadyClosed(*window)),
                     WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
                     WindowState::Open | WindowState::Paused { .. } => {
-                        Ok(vec![Event::WindowClosed { window: *window }])
+                        Ok(vec![Event::WindowClosed {
+                            window: *window,
+                            reason: reason.clone(),
+                        }])
                     }
                 }
             }
             Command::Pause { window, reason } => {
-                let reason = reason.trim();
-                if reason.is_empty() || reason.chars().count() > 200 {
-                    return Err(Error::invalid(
-                        "pausing a window needs a reason of at most 200 characters",
-                    ));
-                }
+                reason.validate()?;
                 let found = self.known_window(*window)?;
                 match &found.state {
                     WindowState::Closed => Err(Error::WindowClosed(*window)),
@@ -640,7 +641,7 @@ impl Hall {
                     WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
                     WindowState::Open => Ok(vec![Event::WindowPaused {
                         window: *window,
-                        reason: reason.to_owned(),
+                        reason: reason.clone(),
                     }]),
                 }
             }
@@ -970,7 +971,7 @@ impl Hall {
             }
             Event::TicketTransferred { id, window, to } => self.transferred(*id, *window, to, at),
             Event::WindowOpened { window } => self.set_window_state(*window, WindowState::Open, at),
-            Event::WindowClosed { window } => {
+            Event::WindowClosed { window, .. } => {
                 self.set_window_state(*window, WindowState::Closed, at)
             }
             Event::WindowPaused { window, reason } => {

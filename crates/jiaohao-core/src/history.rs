@@ -16,6 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use crate::absence::Absence;
 use crate::event::{Event, TransferTarget};
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
@@ -152,13 +153,17 @@ impl TicketLife {
 /// What a window was doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Activity {
-    Closed,
+    /// Closed: by a clerk or admin with the reason given (`None`: none given, or closed by
+    /// the day's start or before the window first opened).
+    Closed {
+        reason: Option<Absence>,
+    },
     /// Open and idle.
     Open,
     Serving,
     /// Paused, with the reason given and who paused it.
     Paused {
-        reason: String,
+        reason: Absence,
         actor: String,
     },
 }
@@ -386,7 +391,12 @@ impl History {
             Event::WindowOpened { window } | Event::WindowResumed { window } => {
                 self.enter(*window, Activity::Open, at, &mut on)
             }
-            Event::WindowClosed { window } => self.enter(*window, Activity::Closed, at, &mut on),
+            Event::WindowClosed { window, reason } => {
+                let activity = Activity::Closed {
+                    reason: reason.clone(),
+                };
+                self.enter(*window, activity, at, &mut on)
+            }
             Event::WindowPaused { window, reason } => {
                 let activity = Activity::Paused {
                     reason: reason.clone(),
@@ -402,7 +412,7 @@ impl History {
     pub fn close_windows(&mut self, at: Millis, mut on: impl FnMut(Fact<'_>)) {
         let windows: Vec<WindowNumber> = self.windows.keys().copied().collect();
         for window in windows {
-            self.enter(window, Activity::Closed, at, &mut on);
+            self.enter(window, Activity::Closed { reason: None }, at, &mut on);
         }
     }
 

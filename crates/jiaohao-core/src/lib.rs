@@ -10,6 +10,7 @@
 //! restart is the fold of the log. The read side (reports, audit, replay) folds the same log
 //! once more, into how the past went: [`History`].
 
+pub mod absence;
 pub mod advice;
 pub mod calendar;
 pub mod dispatch;
@@ -26,6 +27,7 @@ pub mod ticket;
 pub mod time;
 pub mod window;
 
+pub use absence::{Absence, AbsenceClass};
 pub use advice::{Suggestion, advise};
 pub use calendar::{DayKind, HallCalendar, Opening, Weekday};
 pub use dispatch::{Policy, Queues};

@@ -8,8 +8,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife};
 use jiaohao_core::{
-    Event, Fact, History, LocalDate, Millis, Outcome, ServiceCode, TicketId, TransferTarget,
-    WindowNumber,
+    Absence, Event, Fact, History, LocalDate, Millis, Outcome, ServiceCode, TicketId,
+    TransferTarget, WindowNumber,
 };
 use jiaohao_store::{AccountChange, Record, Role};
 use jiaohao_wire as wire;
@@ -153,13 +153,12 @@ pub fn clerk_key(actor: &str) -> String {
     }
 }
 
-/// The pause reasons the counter page offers, and the rest.
-fn pause_slot(reason: &str) -> usize {
-    match reason.trim() {
-        "break" | "休息" => 0,
-        "meeting" | "会议" => 1,
-        "system_fault" | "系统故障" => 2,
-        _ => 3,
+/// A reason's words for the audit trail: its class, and the clerk's words after it.
+fn absence_detail(reason: &Absence) -> String {
+    if reason.note.is_empty() {
+        reason.class.as_str().to_owned()
+    } else {
+        format!("{}: {}", reason.class.as_str(), reason.note)
     }
 }
 
@@ -176,7 +175,10 @@ struct Acc {
     handling_ms: Vec<i64>,
     ratings: wire::RatingCounts,
     out_of_order: u32,
-    pause_ms: [i64; 4],
+    /// Pause time by the class of its reason (the order of `AbsenceClass::ALL`).
+    pause_ms: [i64; 6],
+    /// Closes by the class of their reason, and last those without one.
+    closes: [u32; 7],
     staffed_ms: i64,
     busy_ms: i64,
     outcomes: wire::OutcomeCounts,
@@ -277,7 +279,9 @@ impl Acc {
                 break_: pause(0),
                 meeting: pause(1),
                 system_fault: pause(2),
-                other: pause(3),
+                training: pause(3),
+                off_duty: pause(4),
+                other: pause(5),
             },
             out_of_order: self.out_of_order,
             staffed_min: window.then(|| minutes(self.staffed_ms as f64)),
@@ -288,6 +292,15 @@ impl Acc {
             within_limit_pct: share(self.limit_within, self.limit_judged),
             over_limit: self.limit_judged - self.limit_within,
             satisfied_pct: share(r.very_satisfied + r.satisfied + r.basic, rated),
+            closes: wire::CloseCounts {
+                break_: self.closes[0],
+                meeting: self.closes[1],
+                system_fault: self.closes[2],
+                training: self.closes[3],
+                off_duty: self.closes[4],
+                other: self.closes[5],
+                none: self.closes[6],
+            },
         }
     }
 }
@@ -454,13 +467,13 @@ impl Tally {
                         acc.busy_ms += spent;
                     }
                     Activity::Paused { reason, actor } => {
-                        let slot = pause_slot(reason);
+                        let slot = reason.class.index();
                         acc.pause_ms[slot] += spent;
                         self.total.pause_ms[slot] += spent;
                         let clerk = self.clerks.entry(clerk_key(actor)).or_default();
                         clerk.pause_ms[slot] += spent;
                     }
-                    Activity::Closed => {}
+                    Activity::Closed { .. } => {}
                 }
             }
             Fact::WindowEntered { .. } => {}
@@ -492,6 +505,13 @@ pub fn compute(
         history.fold(&record.event, record.at, &record.actor, |fact| {
             tally.add(fact, zone)
         });
+        if let Event::WindowClosed { window, reason } = &record.event {
+            let slot = reason.as_ref().map_or(6, |r| r.class.index());
+            let clerk = clerk_key(&record.actor);
+            tally.each(None, Some(window.get()), Some(&clerk), |acc| {
+                acc.closes[slot] += 1
+            });
+        }
     }
     history.close_windows(until, |fact| tally.add(fact, zone));
     let definitions = history.definitions();
@@ -537,7 +557,8 @@ pub fn compute(
         .iter()
         .filter(|(key, acc)| {
             !matches!(key.as_str(), "clock" | "hall-file")
-                && (acc.called + acc.transfers + acc.pause_ms.iter().sum::<i64>() as u32 > 0)
+                && (acc.called + acc.transfers + acc.closes.iter().sum::<u32>() > 0
+                    || acc.pause_ms.iter().sum::<i64>() > 0)
         })
         .map(|(key, acc)| {
             let name = key
@@ -857,12 +878,16 @@ pub fn audit_entries(
                     TransferTarget::Window(n) => format!("to window {n}"),
                 };
             }
-            Event::WindowOpened { window }
-            | Event::WindowClosed { window }
-            | Event::WindowResumed { window } => entry.window = Some(window.get()),
+            Event::WindowOpened { window } | Event::WindowResumed { window } => {
+                entry.window = Some(window.get())
+            }
+            Event::WindowClosed { window, reason } => {
+                entry.window = Some(window.get());
+                entry.detail = reason.as_ref().map(absence_detail).unwrap_or_default();
+            }
             Event::WindowPaused { window, reason } => {
                 entry.window = Some(window.get());
-                entry.detail = reason.clone();
+                entry.detail = absence_detail(reason);
             }
             Event::TicketRated {
                 id,

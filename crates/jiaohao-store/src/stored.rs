@@ -9,9 +9,9 @@
 //! pins them.
 
 use jiaohao_core::{
-    ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome,
-    Prefix, Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber, TransferTarget,
-    WindowDef, WindowNumber,
+    Absence, ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis,
+    Outcome, Prefix, Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber,
+    TransferTarget, WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -302,12 +302,21 @@ enum StoredEvent {
     WindowOpened {
         window: u16,
     },
+    /// The reason was added with reason classes: none in a close of before them.
     WindowClosed {
         window: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
+    /// `reason` is a class name since reason classes; before them it was the clerk's words,
+    /// which read as their class (a class name) or as `other` with those words.
     WindowPaused {
         window: u16,
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     WindowResumed {
         window: u16,
@@ -414,12 +423,18 @@ pub fn event_to_json(event: &Event) -> String {
         Event::WindowOpened { window } => StoredEvent::WindowOpened {
             window: window.get(),
         },
-        Event::WindowClosed { window } => StoredEvent::WindowClosed {
+        Event::WindowClosed { window, reason } => StoredEvent::WindowClosed {
             window: window.get(),
+            reason: reason.as_ref().map(|r| r.class.as_str().to_owned()),
+            note: reason
+                .as_ref()
+                .filter(|r| !r.note.is_empty())
+                .map(|r| r.note.clone()),
         },
         Event::WindowPaused { window, reason } => StoredEvent::WindowPaused {
             window: window.get(),
-            reason: reason.clone(),
+            reason: reason.class.as_str().to_owned(),
+            note: (!reason.note.is_empty()).then(|| reason.note.clone()),
         },
         Event::WindowResumed { window } => StoredEvent::WindowResumed {
             window: window.get(),
@@ -562,15 +577,30 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
             StoredEvent::WindowOpened { window: number } => Event::WindowOpened {
                 window: window(number)?,
             },
-            StoredEvent::WindowClosed { window: number } => Event::WindowClosed {
+            StoredEvent::WindowClosed {
+                window: number,
+                reason,
+                note,
+            } => Event::WindowClosed {
                 window: window(number)?,
+                reason: match reason {
+                    Some(class) => Some(Absence::parse(&class, note.as_deref())?),
+                    None if note.is_some() => {
+                        return Err(Error::invalid("a close's note needs its reason class"));
+                    }
+                    None => None,
+                },
             },
             StoredEvent::WindowPaused {
                 window: number,
                 reason,
+                note,
             } => Event::WindowPaused {
                 window: window(number)?,
-                reason,
+                reason: match note {
+                    Some(note) => Absence::parse(&reason, Some(&note))?,
+                    None => Absence::from_words(&reason),
+                },
             },
             StoredEvent::WindowResumed { window: number } => Event::WindowResumed {
                 window: window(number)?,
@@ -671,7 +701,7 @@ pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiaohao_core::Break;
+    use jiaohao_core::{AbsenceClass, Break};
 
     fn code(text: &str) -> ServiceCode {
         ServiceCode::parse(text).unwrap()
@@ -833,15 +863,45 @@ mod tests {
                 r#"{"type":"window_opened","window":3}"#,
             ),
             (
-                Event::WindowClosed { window: number(3) },
+                Event::WindowClosed {
+                    window: number(3),
+                    reason: None,
+                },
                 r#"{"type":"window_closed","window":3}"#,
+            ),
+            (
+                Event::WindowClosed {
+                    window: number(4),
+                    reason: Some(Absence::new(AbsenceClass::OffDuty)),
+                },
+                r#"{"type":"window_closed","window":4,"reason":"off_duty"}"#,
+            ),
+            (
+                Event::WindowClosed {
+                    window: number(5),
+                    reason: Some(Absence {
+                        class: AbsenceClass::Training,
+                        note: "新系统培训".into(),
+                    }),
+                },
+                r#"{"type":"window_closed","window":5,"reason":"training","note":"新系统培训"}"#,
             ),
             (
                 Event::WindowPaused {
                     window: number(3),
-                    reason: "break".into(),
+                    reason: Absence::new(AbsenceClass::Break),
                 },
                 r#"{"type":"window_paused","window":3,"reason":"break"}"#,
+            ),
+            (
+                Event::WindowPaused {
+                    window: number(4),
+                    reason: Absence {
+                        class: AbsenceClass::Other,
+                        note: "取材料".into(),
+                    },
+                },
+                r#"{"type":"window_paused","window":4,"reason":"other","note":"取材料"}"#,
             ),
             (
                 Event::WindowResumed { window: number(3) },
@@ -994,6 +1054,18 @@ mod tests {
                 r#"{"type":"ticket_transferred","id":1,"window":3,"to_service":null,"to_window":4}"#,
             ),
             (
+                r#"{"type":"window_paused","window":3,"reason":"系统维护"}"#,
+                r#"{"type":"window_paused","window":3,"reason":"other","note":"系统维护"}"#,
+            ),
+            (
+                r#"{"type":"window_paused","window":3,"reason":"system_fault"}"#,
+                r#"{"type":"window_paused","window":3,"reason":"system_fault"}"#,
+            ),
+            (
+                r#"{"type":"window_paused","window":3,"reason":"会议"}"#,
+                r#"{"type":"window_paused","window":3,"reason":"meeting"}"#,
+            ),
+            (
                 r#"{"type":"ticket_finished","id":1,"window":3,"outcome":"done"}"#,
                 r#"{"type":"ticket_finished","id":1,"window":3}"#,
             ),
@@ -1038,6 +1110,9 @@ mod tests {
             r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"refused"}"#,
             r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"documents_missing","documents":[]}"#,
             r#"{"type":"ticket_finished","id":1,"window":2,"reason":"x"}"#,
+            r#"{"type":"window_closed","window":2,"reason":"nap"}"#,
+            r#"{"type":"window_closed","window":2,"note":"x"}"#,
+            r#"{"type":"window_paused","window":2,"reason":"nap","note":"x"}"#,
             r#"{"type":17}"#,
             r#"{"type":"service_defined","service":{"code":"hukou","name_zh":"户籍","name_en":"Hukou","prefix":"A","wait_target_min":20,"handling_target_min":15,"handling_estimate_min":8,"extra":1}}"#,
         ] {

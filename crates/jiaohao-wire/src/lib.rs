@@ -130,7 +130,12 @@ pub struct WindowStatus {
     pub services: Vec<String>,
     /// `closed`, `open`, `paused` or `serving`.
     pub state: String,
+    /// The class of the pause's reason: `break`, `meeting`, `system_fault`, `training`,
+    /// `off_duty` or `other`.
     pub pause_reason: Option<String>,
+    /// The clerk's own words about the pause, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_note: Option<String>,
     pub state_since: String,
     pub current_ticket: Option<String>,
     pub current_service: Option<String>,
@@ -306,7 +311,23 @@ pub struct TicketDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PauseRequest {
+    /// The class: `break` (休息), `meeting` (会议), `system_fault` (故障), `training` (培训),
+    /// `off_duty` (下班) or `other` (其他). Other words, as clients before classes sent, are
+    /// taken as `other` with those words.
     pub reason: String,
+    /// Free text beside the class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The body of `POST /api/windows/{n}/close`, which a client of before reasons leaves out:
+/// why the window closes, as for a pause (but only the classes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// The body of `POST /api/windows/{n}/finish`, which may be left out (then the visit is
@@ -361,6 +382,8 @@ pub enum Change {
         window: u16,
         /// `defined`, `removed`, `opened`, `closed`, `paused` or `resumed`.
         action: String,
+        /// For `paused` and `closed`: the class of the reason (no free text: the stream is
+        /// public); `null` for a close without one.
         reason: Option<String>,
     },
     TicketIssued {
@@ -638,14 +661,32 @@ pub struct MissingDocument {
     pub count: u32,
 }
 
-/// Pause minutes by reason.
+/// Pause minutes by the class of their reason.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PauseMinutes {
     #[serde(rename = "break")]
     pub break_: f64,
     pub meeting: f64,
     pub system_fault: f64,
+    /// Added with 培训 and 下班 as classes.
+    #[serde(default)]
+    pub training: f64,
+    #[serde(default)]
+    pub off_duty: f64,
     pub other: f64,
+}
+
+/// Closes of windows by the class of their reason; `none` for closes without one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseCounts {
+    #[serde(rename = "break")]
+    pub break_: u32,
+    pub meeting: u32,
+    pub system_fault: u32,
+    pub training: u32,
+    pub off_duty: u32,
+    pub other: u32,
+    pub none: u32,
 }
 
 /// The figures of one service, window or clerk (or the whole hall) over a report's days.
@@ -691,6 +732,9 @@ pub struct ReportRow {
     /// 满意率: of the ratings, the share of 好评 (非常满意, 满意, 基本满意).
     #[serde(default)]
     pub satisfied_pct: Option<f64>,
+    /// Windows closed by a clerk or admin, by the class of the reason given.
+    #[serde(default)]
+    pub closes: CloseCounts,
 }
 
 /// Arrivals and waits by hour of the day.

@@ -214,7 +214,14 @@ fn window_spans_cover_open_serving_paused_and_closed_time() {
     };
     log.run("clerk:li@1", pause, 30);
     log.run("clerk:li@1", Command::Resume { window: win(1) }, 45);
-    log.run("clerk:li@1", Command::Close { window: win(1) }, 50);
+    log.run(
+        "clerk:li@1",
+        Command::Close {
+            window: win(1),
+            reason: None,
+        },
+        50,
+    );
     let (history, _, spans) = log.fold();
 
     let shape: Vec<(Activity, i64, i64)> = spans
@@ -248,7 +255,10 @@ fn window_spans_cover_open_serving_paused_and_closed_time() {
         .map(|s| s.length_ms())
         .sum();
     assert_eq!(staffed, 35 * MINUTE);
-    assert_eq!(history.activity(win(1)), Some((&Activity::Closed, ms(50))));
+    assert_eq!(
+        history.activity(win(1)),
+        Some((&Activity::Closed { reason: None }, ms(50)))
+    );
     assert_eq!(
         history.activity(win(2)),
         None,
@@ -348,7 +358,7 @@ fn a_new_day_closes_the_windows_and_definitions_outlive_removal() {
     );
     assert_eq!(
         history.activity(win(1)).map(|(a, _)| a),
-        Some(&Activity::Closed)
+        Some(&Activity::Closed { reason: None })
     );
     let definitions = history.definitions();
     assert!(!definitions.is_live(&code("id_card")));
@@ -391,7 +401,7 @@ fn a_log_read_from_its_middle_moves_windows_but_tells_nothing_of_unseen_tickets(
             "window 1 was Serving",
             "window 1 Open",
             "window 1 was Open",
-            "window 1 Closed",
+            "window 1 Closed { reason: None }",
         ]
     );
 }

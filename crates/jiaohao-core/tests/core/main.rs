@@ -6,3 +6,4 @@ mod history;
 mod outcomes;
 mod properties;
 mod ratings;
+mod reasons;

@@ -530,7 +530,8 @@
     ["transfers", "转移", "Transfers"], ["mean_wait_min", "平均等候(分)", "Mean wait (min)"], ["p90_wait_min", "90%等候(分)", "p90 wait (min)"],
     ["mean_handling_min", "平均办理(分)", "Mean handling (min)"], ["within_target_pct", "等候达标%", "% within target"],
     ["ratings", "评价 满意/不满意", "Ratings good/bad"], ["rating_mean", "评价均分", "Mean rating"],
-    ["pause", "暂停(分) 休息/会议/故障/其他", "Paused (min) break/meeting/fault/other"], ["out_of_order", "选号", "Out of order"],
+    ["pause", "暂停(分) 休息/会议/故障/培训/下班/其他", "Paused (min) break/meeting/fault/training/off duty/other"],
+    ["closes", "关窗 休息/会议/故障/培训/下班/其他/未说明", "Closes break/meeting/fault/training/off duty/other/none"], ["out_of_order", "选号", "Out of order"],
     ["busy_pct", "忙碌%", "Busy %"],
     ["done_pct", "一次办结率%", "Done first time %"], ["outcomes", "补正/不予受理/转办", "Missing/refused/referred"],
     ["within_limit_pct", "限时办结%", "% within time limit"], ["over_limit", "超时办理", "Over limit"],
@@ -545,7 +546,12 @@
     }
     if (key === "pause") {
       const p = row.pause_min;
-      return el("td", { class: "n" }, [p.break, p.meeting, p.system_fault, p.other].join(" / "));
+      return el("td", { class: "n" }, [p.break, p.meeting, p.system_fault, p.training, p.off_duty, p.other].join(" / "));
+    }
+    if (key === "closes") {
+      const c = row.closes;
+      return el("td", { class: "n" }, [c.break, c.meeting, c.system_fault, c.training, c.off_duty, c.other].join(" / "), " / ",
+        c.none ? el("span", { class: "badge amber" }, c.none) : "0");
     }
     if (key === "outcomes") {
       const o = row.outcomes;

@@ -215,8 +215,10 @@ const JH = (() => {
     admin: ["管理员", "Administrator"], supervisor: ["值班长", "Supervisor"], clerk: ["窗口人员", "Clerk"],
     kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"],
   };
+  // The classes of a reason for a pause or a close, in the order the counter offers them.
   const PAUSE = {
-    break: ["休息", "Break"], meeting: ["会议", "Meeting"], system_fault: ["系统故障", "System fault"],
+    break: ["休息", "Break"], meeting: ["会议", "Meeting"], system_fault: ["故障", "Fault"],
+    training: ["培训", "Training"], off_duty: ["下班", "Off duty"], other: ["其他", "Other"],
   };
   const RATINGS = {
     very_satisfied: ["非常满意", "Very satisfied"], satisfied: ["满意", "Satisfied"], basic: ["基本满意", "Fairly satisfied"],

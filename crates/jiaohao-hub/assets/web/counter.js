@@ -76,7 +76,7 @@
     stateNode.append(t(names[0], names[1]));
     if (state === "paused" && w && w.pause_reason) {
       const reason = JH.PAUSE[w.pause_reason] || [w.pause_reason, w.pause_reason];
-      stateNode.append("（", t(reason[0], reason[1]), "）");
+      stateNode.append("（", t(reason[0], reason[1]), w.pause_note ? "：" + w.pause_note : "", "）");
     }
     clear($("#state-since")).append(w ? t("自 " + hhmm(w.state_since), "since " + hhmm(w.state_since)) : "");
     if (w) {
@@ -198,7 +198,7 @@
   };
   for (const id of Object.keys(actions)) $("#" + id).addEventListener("click", () => actions[id]());
   $("#open").addEventListener("click", () => act("open", undefined, () => toast(["窗口已开放", "Window open"])));
-  $("#close").addEventListener("click", () => act("close", undefined, () => toast(["窗口已关闭", "Window closed"])));
+  $("#close").addEventListener("click", () => reasonDialog("close", t("关窗的原因", "Why close the window?"), ["窗口已关闭", "Window closed"]));
   $("#change-window").addEventListener("click", () => { queue = null; showPicker(); });
 
   // Dialogs: one at a time; Esc closes.
@@ -218,12 +218,24 @@
   }
   function close() { if (dialog) { dialog.remove(); dialog = null; } }
 
+  // A pause or a close asks why: one key for the class (1–6), optional words beside it.
+  function reasonDialog(path, title, words) {
+    const note = el("input", { id: "reason-note", maxlength: 200, autocomplete: "off" });
+    const choices = el("div", { class: "choices" }, Object.entries(JH.PAUSE).map(([code, names], i) =>
+      el("button", { class: "btn secondary", type: "button", "data-reason": code, "data-key": String(i + 1),
+        onclick: () => {
+          const body = { reason: code };
+          if (note.value.trim()) body.note = note.value.trim();
+          close();
+          act(path, body, () => toast(words));
+        } },
+        el("span", { class: "key" }, String(i + 1)), t(names[0], names[1]))));
+    open(title, el("div", {}, choices,
+      el("label", { for: "reason-note" }, t("说明（可选，先填写再选原因）", "Note (optional; type it before choosing)")), note), null);
+  }
+
   function pauseDialog() {
-    const choices = el("div", { class: "choices" }, Object.entries(JH.PAUSE).map(([code, words]) =>
-      el("button", { class: "btn secondary", type: "button", "data-reason": code,
-        onclick: () => { close(); act("pause", { reason: code }, () => toast(["已暂停服务", "Paused"])); } },
-        t(words[0], words[1]))));
-    open(t("暂停服务的原因", "Why pause?"), choices, null);
+    reasonDialog("pause", t("暂停服务的原因", "Why pause?"), ["已暂停服务", "Paused"]);
   }
 
   // How the visit ended (办理结果): one keypress after 4 — 1 办结 (or Enter), 2 补正, 3 不予受理,

@@ -3,8 +3,8 @@
 use jiaohao_core::dispatch::Caller;
 use jiaohao_core::rating::RATING_WINDOW_MS;
 use jiaohao_core::{
-    Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget, Window,
-    WindowNumber, WindowState,
+    Absence, Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget,
+    Window, WindowNumber, WindowState,
 };
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
@@ -131,7 +131,13 @@ impl ViewContext<'_> {
                 .collect(),
             state: window.state.as_str().to_owned(),
             pause_reason: match &window.state {
-                WindowState::Paused { reason } => Some(reason.clone()),
+                WindowState::Paused { reason } => Some(reason.class.as_str().to_owned()),
+                _ => None,
+            },
+            pause_note: match &window.state {
+                WindowState::Paused { reason } if !reason.note.is_empty() => {
+                    Some(reason.note.clone())
+                }
                 _ => None,
             },
             state_since: self.time(window.state_since),
@@ -333,11 +339,11 @@ pub fn change_name(kind: &str) -> &'static str {
 pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
     let ticket = |id| hall.ticket(id);
     let window_change =
-        |window: jiaohao_core::WindowNumber, action: &str, reason: Option<&String>| {
+        |window: jiaohao_core::WindowNumber, action: &str, reason: Option<&Absence>| {
             wire::Change::WindowChanged {
                 window: window.get(),
                 action: action.to_owned(),
-                reason: reason.cloned(),
+                reason: reason.map(|r| r.class.as_str().to_owned()),
             }
         };
     let change = match event {
@@ -357,7 +363,7 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
         Event::WindowDefined(def) => window_change(def.number, "defined", None),
         Event::WindowRemoved { number } => window_change(*number, "removed", None),
         Event::WindowOpened { window } => window_change(*window, "opened", None),
-        Event::WindowClosed { window } => window_change(*window, "closed", None),
+        Event::WindowClosed { window, reason } => window_change(*window, "closed", reason.as_ref()),
         Event::WindowPaused { window, reason } => window_change(*window, "paused", Some(reason)),
         Event::WindowResumed { window } => window_change(*window, "resumed", None),
         Event::TicketIssued {
@@ -487,7 +493,10 @@ mod tests {
                 reason: "break".into(),
             },
             Command::Resume { window: window(2) },
-            Command::Close { window: window(2) },
+            Command::Close {
+                window: window(2),
+                reason: None,
+            },
         ]);
         let now = Now {
             at: Millis(1_800_000_000_000),

@@ -869,7 +869,7 @@ impl Writer {
             | Command::Finish { .. }
             | Command::Transfer { .. } => Pending::Ticket(last_ticket),
             Command::Open { window }
-            | Command::Close { window }
+            | Command::Close { window, .. }
             | Command::Pause { window, .. }
             | Command::Resume { window } => Pending::Window(*window),
             Command::AddWindow(def) | Command::UpdateWindow(def) => Pending::Window(def.number),

@@ -7,7 +7,8 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::{
-    Command, Outcome, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
+    Absence, AbsenceClass, Command, Outcome, Rating, RatingReason, ServiceCode, TicketNumber,
+    TransferTarget, WindowNumber,
 };
 use jiaohao_store::Role;
 use jiaohao_wire as wire;
@@ -492,8 +493,13 @@ pub async fn close(
     State(state): State<AppState>,
     who: Principal,
     Path(n): Path<String>,
+    OptionalBody(body): OptionalBody<wire::CloseRequest>,
 ) -> Result<Response, ApiError> {
-    window_action(&state, &who, &n, |window| Command::Close { window }).await
+    let reason = match body {
+        Some(body) => Some(Absence::parse(&body.reason, body.note.as_deref())?),
+        None => None,
+    };
+    window_action(&state, &who, &n, |window| Command::Close { window, reason }).await
 }
 
 pub async fn pause(
@@ -502,11 +508,13 @@ pub async fn pause(
     Path(n): Path<String>,
     Body(body): Body<wire::PauseRequest>,
 ) -> Result<Response, ApiError> {
-    window_action(&state, &who, &n, |window| Command::Pause {
-        window,
-        reason: body.reason,
-    })
-    .await
+    let reason = match (AbsenceClass::parse(&body.reason), body.note) {
+        (Some(_), note) => Absence::parse(&body.reason, note.as_deref())?,
+        (None, None) if !body.reason.trim().is_empty() => Absence::from_words(&body.reason),
+        (None, _) => Absence::parse(&body.reason, None)?,
+    };
+    reason.validate()?;
+    window_action(&state, &who, &n, |window| Command::Pause { window, reason }).await
 }
 
 pub async fn resume(

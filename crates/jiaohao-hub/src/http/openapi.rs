@@ -178,7 +178,7 @@ fn build_base() -> Value {
                     "properties": {
                         "number": {"type": "integer"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"}, "services": strings(),
                         "state": {"type": "string", "enum": ["closed", "open", "paused", "serving"]},
-                        "pause_reason": nullable("string"), "state_since": {"type": "string", "format": "date-time"},
+                        "pause_reason": nullable("string"), "pause_note": {"type": "string"}, "state_since": {"type": "string", "format": "date-time"},
                         "current_ticket": nullable("string"), "current_service": nullable("string"), "waiting": {"type": "integer"}}},
                 "CallInfo": {"type": "object", "required": ["number", "service", "window", "at", "recall"], "properties": {
                     "number": {"type": "string"}, "service": {"type": "string"}, "window": {"type": "integer"},
@@ -232,7 +232,12 @@ fn build_base() -> Value {
                     "outcome": {"type": "string", "enum": ["done", "documents_missing", "refused", "referred"]},
                     "documents": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 500}, "description": "for documents_missing: the missing ones, by the Chinese names of the service's documents"},
                     "reason": text(200), "office": text(200)}},
-                "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {"reason": text(200)}},
+                "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
+                    "reason": {"type": "string", "description": "break, meeting, system_fault, training, off_duty or other; other words are taken as other with those words", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                    "note": {"type": "string", "maxLength": 200}}},
+                "CloseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
+                    "reason": {"type": "string", "enum": ["break", "meeting", "system_fault", "training", "off_duty", "other", "休息", "会议", "故障", "系统故障", "培训", "下班", "其他"]},
+                    "note": {"type": "string", "maxLength": 200}}},
                 "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
                     {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
                     {"type": "object", "additionalProperties": false, "required": ["to_window"], "properties": {"to_window": {"type": "integer", "minimum": 1, "maximum": 999}}}]},
@@ -303,7 +308,7 @@ fn build_base() -> Value {
             "/api/windows/{n}/finish": optional_body(window_action("Finish the current ticket with how the visit ended (办理结果); no body means done", Some("FinishRequest"), ticket_detail(), &[])),
             "/api/windows/{n}/transfer": window_action("Send the current ticket to another service or window, keeping its place", Some("TransferRequest"), ticket_detail(), &[]),
             "/api/windows/{n}/open": window_action("Open the window", None, window_status(), &[]),
-            "/api/windows/{n}/close": window_action("Close the window", None, window_status(), &[]),
+            "/api/windows/{n}/close": optional_body(window_action("Close the window with the class of the reason (the body may be left out by clients of before reasons)", Some("CloseRequest"), window_status(), &[])),
             "/api/windows/{n}/pause": window_action("Pause the window with a reason", Some("PauseRequest"), window_status(), &[]),
             "/api/windows/{n}/resume": window_action("Resume a paused window", None, window_status(), &[]),
             "/api/tokens": {
@@ -334,7 +339,7 @@ fn more_schemas() -> Value {
     let row = json!({"type": "object",
         "required": ["key", "name_zh", "name_en", "issued", "called", "served", "no_shows", "transfers", "mean_wait_min", "p90_wait_min",
             "mean_handling_min", "within_target_pct", "ratings", "rating_mean", "pause_min", "out_of_order", "staffed_min", "busy_pct",
-            "outcomes", "done_pct", "within_limit_pct", "over_limit", "satisfied_pct"],
+            "outcomes", "done_pct", "within_limit_pct", "over_limit", "satisfied_pct", "closes"],
         "properties": {
             "key": {"type": "string"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
             "issued": nullable("integer"), "called": count(), "served": count(), "no_shows": count(), "transfers": count(),
@@ -342,8 +347,11 @@ fn more_schemas() -> Value {
             "ratings": {"type": "object", "required": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"], "properties": {
                 "very_satisfied": count(), "satisfied": count(), "basic": count(), "dissatisfied": count(), "very_dissatisfied": count()}},
             "rating_mean": minutes(),
-            "pause_min": {"type": "object", "required": ["break", "meeting", "system_fault", "other"], "properties": {
-                "break": {"type": "number"}, "meeting": {"type": "number"}, "system_fault": {"type": "number"}, "other": {"type": "number"}}},
+            "pause_min": {"type": "object", "required": ["break", "meeting", "system_fault", "training", "off_duty", "other"], "properties": {
+                "break": {"type": "number"}, "meeting": {"type": "number"}, "system_fault": {"type": "number"},
+                "training": {"type": "number"}, "off_duty": {"type": "number"}, "other": {"type": "number"}}},
+            "closes": {"type": "object", "required": ["break", "meeting", "system_fault", "training", "off_duty", "other", "none"], "properties": {
+                "break": count(), "meeting": count(), "system_fault": count(), "training": count(), "off_duty": count(), "other": count(), "none": count()}},
             "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes(),
             "outcomes": {"type": "object", "required": ["done", "documents_missing", "refused", "referred"], "properties": {
                 "done": count(), "documents_missing": count(), "refused": count(), "referred": count()}},
