@@ -19,6 +19,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/hall/settings"),
     ("GET", "/api/calendar"),
     ("PUT", "/api/calendar"),
+    ("GET", "/api/rota"),
+    ("PUT", "/api/rota"),
     ("GET", "/api/events"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),

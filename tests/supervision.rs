@@ -187,3 +187,142 @@ async fn pauses_and_closes_take_a_reason_class_and_reports_group_by_it() {
     assert!(audit.body.contains("training: 新系统上线培训"));
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_rota_is_set_and_reports_time_off_it() {
+    let hub = TestHub::start().await;
+    let clerk = &hub.clerk3;
+    let mut shifts: Vec<serde_json::Value> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|day| json!({"window": 3, "weekday": day, "from": "09:00", "to": "12:00"}))
+    .collect();
+    let today = hub.hall().await.date.unwrap();
+    let weekday = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+        .into_iter()
+        .find(|day| {
+            let date = jiaohao_core::LocalDate::parse(&today).unwrap();
+            date.weekday().as_str() == *day
+        })
+        .expect("the test hall starts on a weekday");
+    shifts.push(json!({"window": 4, "weekday": weekday, "from": "09:00", "to": "10:00"}));
+    for bad in [
+        json!({"shifts": [{"window": 3, "weekday": "monday", "from": "12:00", "to": "09:00"}]}),
+        json!({"shifts": [{"window": 3, "weekday": "someday", "from": "09:00", "to": "12:00"}]}),
+        json!({"shifts": [
+            {"window": 3, "weekday": "monday", "from": "09:00", "to": "12:00"},
+            {"window": 3, "weekday": "monday", "from": "11:00", "to": "13:00"}]}),
+    ] {
+        send_json(&hub.admin, Method::PUT, "/api/rota", bad)
+            .await
+            .expect_error(400, "invalid");
+    }
+    send_json(clerk, Method::PUT, "/api/rota", json!({"shifts": []}))
+        .await
+        .expect_error(403, "forbidden");
+    let saved = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/rota",
+        json!({"shifts": shifts}),
+    )
+    .await;
+    assert_eq!(saved.status, 200, "{saved:?}");
+    let rota: wire::Rota = hub
+        .admin
+        .send(hub.admin.request(Method::GET, "/api/rota"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rota.shifts.len(), 8);
+    assert_eq!(rota.shifts[0].weekday, "monday");
+    // Saving the hall's settings keeps the rota.
+    let settings: wire::HallSettings = hub
+        .admin
+        .send(hub.admin.request(Method::GET, "/api/hall/settings"))
+        .await
+        .unwrap()
+        .unwrap();
+    send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/hall/settings",
+        serde_json::to_value(&settings).unwrap(),
+    )
+    .await;
+
+    // 09:10 opens (10 minutes late), 09:30–09:40 away for 其他 (absent), 09:50–10:00 休息
+    // (excused), 10:30 下班 (90 minutes early); window 4 never opens (60 minutes absent).
+    let minute = |n| SignedDuration::from_mins(n);
+    hub.clock.advance(minute(10));
+    clerk.window_action(3, "open").await.unwrap();
+    hub.clock.advance(minute(20));
+    send_json(
+        clerk,
+        Method::POST,
+        "/api/windows/3/pause",
+        json!({"reason": "other", "note": "取快递"}),
+    )
+    .await;
+    hub.clock.advance(minute(10));
+    clerk.window_action(3, "resume").await.unwrap();
+    hub.clock.advance(minute(10));
+    clerk.pause(3, "break").await.unwrap();
+    hub.clock.advance(minute(10));
+    clerk.window_action(3, "resume").await.unwrap();
+    hub.clock.advance(minute(30));
+    clerk.close(3, "off_duty", None).await.unwrap();
+    hub.clock.advance(minute(120));
+
+    let report: wire::Report = hub
+        .admin
+        .send(hub.admin.request(Method::GET, "/api/reports"))
+        .await
+        .unwrap()
+        .unwrap();
+    let off = |key: &str| {
+        report
+            .windows
+            .iter()
+            .find(|r| r.key == key)
+            .map(|r| r.off_rota_min.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        off("3"),
+        wire::OffRotaMinutes {
+            late_open: 10.0,
+            early_close: 90.0,
+            absent: 10.0
+        }
+    );
+    assert_eq!(
+        off("4"),
+        wire::OffRotaMinutes {
+            late_open: 0.0,
+            early_close: 0.0,
+            absent: 60.0
+        }
+    );
+    let clerk_row = report
+        .clerks
+        .iter()
+        .find(|r| r.off_rota_min.early_close > 0.0)
+        .unwrap();
+    assert_eq!(
+        clerk_row.off_rota_min,
+        wire::OffRotaMinutes {
+            late_open: 10.0,
+            early_close: 90.0,
+            absent: 10.0
+        }
+    );
+    hub.stop().await;
+}

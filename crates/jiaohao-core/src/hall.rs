@@ -11,6 +11,7 @@ use crate::event::{Command, Event, TransferTarget};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::outcome::Outcome;
 use crate::rating::{RATING_WINDOW_MS, TicketRating};
+use crate::rota::Rota;
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
 use crate::time::{ClockTime, LocalDate, Millis, Now};
@@ -32,6 +33,8 @@ pub struct HallSettings {
     pub timezone: String,
     pub notices_zh: Vec<String>,
     pub notices_en: Vec<String>,
+    /// When each window is expected to be open (排班); empty when none is set.
+    pub rota: Rota,
 }
 
 impl Default for HallSettings {
@@ -42,6 +45,7 @@ impl Default for HallSettings {
             timezone: "Asia/Shanghai".into(),
             notices_zh: Vec::new(),
             notices_en: Vec::new(),
+            rota: Rota::default(),
         }
     }
 }

@@ -298,6 +298,10 @@ impl History {
             Event::WindowDefined(def) => {
                 self.definitions.windows.insert(def.number, def.clone());
                 self.definitions.live_windows.insert(def.number);
+                // A new window starts closed.
+                if !self.windows.contains_key(&def.number) {
+                    self.enter(def.number, Activity::Closed { reason: None }, at, &mut on);
+                }
             }
             Event::WindowRemoved { number } => {
                 self.definitions.live_windows.remove(number);
@@ -410,7 +414,14 @@ impl History {
     /// Closes every window at `at`, ending what each was doing: what a new day does, and what
     /// a reader does at the end of the stretch it reads.
     pub fn close_windows(&mut self, at: Millis, mut on: impl FnMut(Fact<'_>)) {
-        let windows: Vec<WindowNumber> = self.windows.keys().copied().collect();
+        // Every window doing something, and every defined window too: a window the history
+        // has not seen act yet (it read from the middle of the log) is closed from here on.
+        let windows: BTreeSet<WindowNumber> = self
+            .windows
+            .keys()
+            .chain(&self.definitions.live_windows)
+            .copied()
+            .collect();
         for window in windows {
             self.enter(window, Activity::Closed { reason: None }, at, &mut on);
         }

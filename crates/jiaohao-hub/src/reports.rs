@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife};
+use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife, WindowSpan};
 use jiaohao_core::{
-    Absence, Event, Fact, History, LocalDate, Millis, Outcome, ServiceCode, TicketId,
-    TransferTarget, WindowNumber,
+    Absence, AbsenceClass, ClockTime, Event, Fact, HallCalendar, History, LocalDate, Millis,
+    Outcome, Rota, ServiceCode, TicketId, TransferTarget, WindowNumber,
 };
 use jiaohao_store::{AccountChange, Record, Role};
 use jiaohao_wire as wire;
@@ -179,6 +179,8 @@ struct Acc {
     pause_ms: [i64; 6],
     /// Closes by the class of their reason, and last those without one.
     closes: [u32; 7],
+    /// Off the rota: late opening, early closing, absence.
+    off_rota_ms: [i64; 3],
     staffed_ms: i64,
     busy_ms: i64,
     outcomes: wire::OutcomeCounts,
@@ -301,6 +303,11 @@ impl Acc {
                 other: self.closes[5],
                 none: self.closes[6],
             },
+            off_rota_min: wire::OffRotaMinutes {
+                late_open: minutes(self.off_rota_ms[0] as f64),
+                early_close: minutes(self.off_rota_ms[1] as f64),
+                absent: minutes(self.off_rota_ms[2] as f64),
+            },
         }
     }
 }
@@ -318,6 +325,86 @@ struct Tally {
     limits: HashMap<ServiceCode, u32>,
     /// How often each document of each service was missing.
     missing: BTreeMap<ServiceCode, BTreeMap<String, u32>>,
+    /// What judges a window's day against the rota.
+    duty: Duty,
+}
+
+/// What the report needs to judge windows against the rota (排班) while it folds: the rota
+/// and calendar in force, and for each window whether it opened today and who closed it last.
+#[derive(Default)]
+struct Duty {
+    rota: Rota,
+    calendar: Option<HallCalendar>,
+    opened_today: BTreeSet<WindowNumber>,
+    last_closer: HashMap<WindowNumber, String>,
+    /// Who did the event being folded.
+    actor: String,
+    /// Whether the spans told now end with the day (a day start, or the end of the report).
+    day_ends: bool,
+}
+
+/// Whether a reason excuses a window's time off the rota.
+fn excuses(reason: &Absence) -> bool {
+    matches!(
+        reason.class,
+        AbsenceClass::Break
+            | AbsenceClass::Meeting
+            | AbsenceClass::SystemFault
+            | AbsenceClass::Training
+    )
+}
+
+/// The local date of an instant.
+fn local_date(at: Millis, zone: &TimeZone) -> Option<LocalDate> {
+    let date = jiff::Timestamp::from_millisecond(at.0)
+        .ok()
+        .map(|t| zone.to_datetime(t).date())?;
+    LocalDate::new(date.year(), date.month() as u8, date.day() as u8).ok()
+}
+
+/// The instant a local date and time fall on.
+fn instant(date: LocalDate, time: ClockTime, zone: &TimeZone) -> Option<Millis> {
+    let minutes = time.minutes();
+    let civil = jiff::civil::date(date.year, date.month as i8, date.day as i8).at(
+        (minutes / 60) as i8,
+        (minutes % 60) as i8,
+        0,
+        0,
+    );
+    zone.to_timestamp(civil).ok().map(crate::clock::millis)
+}
+
+impl Duty {
+    /// How much of `[from, to)` the rota expected the window open.
+    fn rostered_ms(&self, window: WindowNumber, from: Millis, to: Millis, zone: &TimeZone) -> i64 {
+        if self.rota.is_empty() || to <= from {
+            return 0;
+        }
+        let (Some(mut date), Some(last)) =
+            (local_date(from, zone), local_date(Millis(to.0 - 1), zone))
+        else {
+            return 0;
+        };
+        let mut total = 0;
+        loop {
+            for shift in self.rota.on(date, self.calendar.as_ref()) {
+                if shift.window != window {
+                    continue;
+                }
+                if let (Some(start), Some(end)) = (
+                    instant(date, shift.from, zone),
+                    instant(date, shift.to, zone),
+                ) {
+                    total += (end.0.min(to.0) - start.0.max(from.0)).max(0);
+                }
+            }
+            match date.next_day() {
+                Some(next) if date < last => date = next,
+                _ => break,
+            }
+        }
+        total
+    }
 }
 
 /// The local hour (0–23) of an instant.
@@ -346,6 +433,10 @@ impl Tally {
                 .map(|s| (s.code.clone(), s.handling_target_min))
                 .collect(),
             missing: BTreeMap::new(),
+            duty: Duty {
+                rota: definitions.settings().rota.clone(),
+                ..Duty::default()
+            },
         }
     }
 
@@ -458,6 +549,7 @@ impl Tally {
                 |acc| acc.rate(rating),
             ),
             Fact::WindowSpan(span) => {
+                self.off_rota(span, zone);
                 let spent = span.length_ms();
                 let acc = self.windows.entry(span.window.get()).or_default();
                 match &span.activity {
@@ -481,6 +573,72 @@ impl Tally {
     }
 }
 
+impl Tally {
+    /// Adds a window's span to its time off the rota, if the rota expected it open then and
+    /// no excusing reason covers it.
+    fn off_rota(&mut self, span: &WindowSpan, zone: &TimeZone) {
+        let duty = &self.duty;
+        let window = span.window;
+        let opened = duty.opened_today.contains(&window);
+        let (slot, clerk) = match &span.activity {
+            Activity::Open | Activity::Serving => return,
+            Activity::Paused { reason, actor } => {
+                if excuses(reason) {
+                    return;
+                }
+                (2, Some(actor.clone()))
+            }
+            Activity::Closed { reason } => {
+                if reason.as_ref().is_some_and(excuses) {
+                    return;
+                }
+                let closer = duty.last_closer.get(&window).cloned();
+                match (opened, duty.day_ends) {
+                    (false, true) => (2, None),
+                    (false, false) => (0, Some(duty.actor.clone())),
+                    (true, true) => (1, closer),
+                    (true, false) => (2, closer),
+                }
+            }
+        };
+        let ms = duty.rostered_ms(window, span.from, span.to, zone);
+        if ms == 0 {
+            return;
+        }
+        let clerk = clerk.map(|actor| clerk_key(&actor));
+        self.each(None, Some(window.get()), clerk.as_deref(), |acc| {
+            acc.off_rota_ms[slot] += ms
+        });
+    }
+
+    /// Notes what an event means for the rota before and after the history folds it.
+    fn before_fold(&mut self, record: &Record) {
+        let duty = &mut self.duty;
+        duty.actor = record.actor.clone();
+        duty.day_ends = matches!(record.event, Event::DayStarted { .. });
+        match &record.event {
+            Event::HallConfigured(settings) => duty.rota = settings.rota.clone(),
+            Event::CalendarConfigured(calendar) => duty.calendar = Some(calendar.clone()),
+            _ => {}
+        }
+    }
+
+    fn after_fold(&mut self, record: &Record) {
+        let duty = &mut self.duty;
+        match &record.event {
+            Event::DayStarted { .. } => duty.opened_today.clear(),
+            Event::WindowOpened { window } => {
+                duty.opened_today.insert(*window);
+            }
+            Event::WindowClosed { window, .. } => {
+                duty.last_closer.insert(*window, record.actor.clone());
+            }
+            _ => {}
+        }
+        duty.day_ends = false;
+    }
+}
+
 /// Computes a report of a range of days from the configuration events logged before `start`
 /// and then every record of the range (see [`records_with_definitions`]), all in log order,
 /// folded through the core's [`History`]. Tickets are judged against the wait target their
@@ -497,14 +655,28 @@ pub fn compute(
     let mut history = History::new();
     let split = records.partition_point(|record| record.at < start);
     let (before, during) = records.split_at(split);
+    let mut calendar = None;
+    let mut opened_today = BTreeSet::new();
     for record in before {
         history.fold(&record.event, record.at, &record.actor, |_| {});
+        match &record.event {
+            Event::CalendarConfigured(set) => calendar = Some(set.clone()),
+            Event::DayStarted { .. } => opened_today.clear(),
+            Event::WindowOpened { window } => {
+                opened_today.insert(*window);
+            }
+            _ => {}
+        }
     }
     let mut tally = Tally::new(history.definitions());
+    tally.duty.calendar = calendar;
+    tally.duty.opened_today = opened_today;
     for record in during {
+        tally.before_fold(record);
         history.fold(&record.event, record.at, &record.actor, |fact| {
             tally.add(fact, zone)
         });
+        tally.after_fold(record);
         if let Event::WindowClosed { window, reason } = &record.event {
             let slot = reason.as_ref().map_or(6, |r| r.class.index());
             let clerk = clerk_key(&record.actor);
@@ -513,6 +685,7 @@ pub fn compute(
             });
         }
     }
+    tally.duty.day_ends = true;
     history.close_windows(until, |fact| tally.add(fact, zone));
     let definitions = history.definitions();
     let service_name = |code: &ServiceCode| {

@@ -10,8 +10,8 @@
 
 use jiaohao_core::{
     Absence, ClockTime, Error, Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis,
-    Outcome, Prefix, Rating, RatingReason, Service, ServiceCode, TicketId, TicketNumber,
-    TransferTarget, WindowDef, WindowNumber,
+    Outcome, Prefix, Rating, RatingReason, Rota, Service, ServiceCode, Shift, TicketId,
+    TicketNumber, TransferTarget, Weekday, WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -84,6 +84,20 @@ pub(crate) struct StoredSettings {
     notices_zh: Vec<String>,
     #[serde(default)]
     notices_en: Vec<String>,
+    /// Added with the rota (排班); left out when empty, so settings without one keep their
+    /// old bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rota: Vec<StoredShift>,
+}
+
+/// One shift of the rota as stored: a window, a weekday name, `HH:MM` to `HH:MM`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredShift {
+    window: u16,
+    weekday: String,
+    from: String,
+    to: String,
 }
 
 fn default_timezone() -> String {
@@ -143,6 +157,17 @@ impl StoredSettings {
             timezone: settings.timezone.clone(),
             notices_zh: settings.notices_zh.clone(),
             notices_en: settings.notices_en.clone(),
+            rota: settings
+                .rota
+                .shifts()
+                .iter()
+                .map(|s| StoredShift {
+                    window: s.window.get(),
+                    weekday: s.weekday.as_str().to_owned(),
+                    from: s.from.to_string(),
+                    to: s.to.to_string(),
+                })
+                .collect(),
         }
     }
 
@@ -153,6 +178,19 @@ impl StoredSettings {
             timezone: self.timezone.trim().to_owned(),
             notices_zh: self.notices_zh.clone(),
             notices_en: self.notices_en.clone(),
+            rota: Rota::new(
+                self.rota
+                    .iter()
+                    .map(|s| {
+                        Ok(Shift {
+                            window: WindowNumber::new(u32::from(s.window))?,
+                            weekday: Weekday::parse(&s.weekday)?,
+                            from: ClockTime::parse(&s.from)?,
+                            to: ClockTime::parse(&s.to)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?,
+            )?,
         };
         settings.validate()?;
         Ok(settings)
@@ -942,8 +980,30 @@ mod tests {
                     timezone: "Asia/Urumqi".into(),
                     notices_zh: vec!["今日下午\n停电".into()],
                     notices_en: vec!["Closed at 16:00".into(), "Bring ID".into()],
+                    rota: Rota::default(),
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"某某区公安服务大厅","name_en":"District \"Hall\"","timezone":"Asia/Urumqi","notices_zh":["今日下午\n停电"],"notices_en":["Closed at 16:00","Bring ID"]}}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings {
+                    rota: Rota::new(vec![
+                        Shift {
+                            window: number(3),
+                            weekday: Weekday::Saturday,
+                            from: ClockTime::parse("09:00").unwrap(),
+                            to: ClockTime::parse("12:00").unwrap(),
+                        },
+                        Shift {
+                            window: number(1),
+                            weekday: Weekday::Monday,
+                            from: ClockTime::parse("08:30").unwrap(),
+                            to: ClockTime::parse("17:30").unwrap(),
+                        },
+                    ])
+                    .unwrap(),
+                    ..HallSettings::default()
+                }),
+                r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"rota":[{"window":1,"weekday":"monday","from":"08:30","to":"17:30"},{"window":3,"weekday":"saturday","from":"09:00","to":"12:00"}]}}"#,
             ),
             (
                 Event::WindowDefined(WindowDef {

@@ -330,6 +330,25 @@ pub struct CloseRequest {
     pub note: Option<String>,
 }
 
+/// One shift of the rota (排班): a window expected open on a weekday from `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shift {
+    pub window: u16,
+    /// `monday` … `sunday`.
+    pub weekday: String,
+    /// `HH:MM`, local time.
+    pub from: String,
+    pub to: String,
+}
+
+/// `GET`/`PUT /api/rota`: the whole rota, sorted by window, weekday and start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Rota {
+    pub shifts: Vec<Shift>,
+}
+
 /// The body of `POST /api/windows/{n}/finish`, which may be left out (then the visit is
 /// `done`): how the visit ended. `documents` (for `documents_missing`) are picked from the
 /// service's documents to bring, by their Chinese names; `refused` needs a `reason`,
@@ -676,6 +695,18 @@ pub struct PauseMinutes {
     pub other: f64,
 }
 
+/// Minutes a window was expected open by the rota (排班) but was closed, or closed or paused
+/// without an excusing reason (休息, 会议, 故障 and 培训 excuse; 下班, 其他 and none do not).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OffRotaMinutes {
+    /// Before the window's first opening of the day.
+    pub late_open: f64,
+    /// After its last close of the day.
+    pub early_close: f64,
+    /// Between them, and whole rostered days it never opened.
+    pub absent: f64,
+}
+
 /// Closes of windows by the class of their reason; `none` for closes without one.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloseCounts {
@@ -735,6 +766,10 @@ pub struct ReportRow {
     /// Windows closed by a clerk or admin, by the class of the reason given.
     #[serde(default)]
     pub closes: CloseCounts,
+    /// Windows and clerks: time off the rota (see `OffRotaMinutes`). A clerk answers for a
+    /// late opening they opened, and a close or pause they made.
+    #[serde(default)]
+    pub off_rota_min: OffRotaMinutes,
 }
 
 /// Arrivals and waits by hour of the day.

@@ -7,3 +7,4 @@ mod outcomes;
 mod properties;
 mod ratings;
 mod reasons;
+mod rota;

@@ -186,9 +186,19 @@ pub async fn put_settings(
     Body(settings): Body<wire::HallSettings>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let settings = codec::settings_from_wire(&settings)?;
+    let mut settings = codec::settings_from_wire(&settings)?;
     crate::clock::known_time_zone(&settings.timezone).map_err(ApiError::bad_request)?;
-    let answer = run(&state, &who, Command::ConfigureHall(settings)).await?;
+    // The rota is set on its own route; the settings keep it.
+    let answer = state
+        .writer
+        .command_from(
+            move |hall| {
+                settings.rota = hall.settings().rota.clone();
+                Ok(Command::ConfigureHall(settings))
+            },
+            who.actor(),
+        )
+        .await?;
     Ok(respond(answer, StatusCode::OK))
 }
 

@@ -12,6 +12,7 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod rota;
 pub mod state;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(hall())
         .merge(calendar::routes())
+        .merge(rota::routes())
         .merge(tickets(&state))
         .merge(services())
         .merge(windows(&state))

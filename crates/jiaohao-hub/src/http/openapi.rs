@@ -126,6 +126,11 @@ fn build() -> Value {
         crate::http::calendar::openapi_paths(),
     );
     insert_all(
+        &mut document["components"]["schemas"],
+        crate::http::rota::openapi_schemas(),
+    );
+    insert_all(&mut document["paths"], crate::http::rota::openapi_paths());
+    insert_all(
         &mut document["components"]["securitySchemes"],
         json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
             "description": "a signed-in browser; changes also need the X-CSRF-Token header from GET /api/me"}}),
