@@ -526,6 +526,23 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
         wait_for(browser, &format!("#tab-{tab} h2")).await?;
         shot(browser, shots, &format!("13-admin-{tab}")).await?;
     }
+    // The rota (排班) sits under the calendar: window 3 on Mondays, saved from the grid.
+    browser
+        .find(By::Css("button[data-tab='calendar']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, "#rota-3-monday")
+        .await?
+        .send_keys("08:30-12:00, 13:30-17:30")
+        .await?;
+    shot(browser, shots, "13b-admin-rota").await?;
+    browser.find(By::Id("save-rota")).await?.click().await?;
+    wait_text(browser, ".toasts", "排班已保存").await?;
+    let rota: jiaohao_wire::Rota = hub.sign_in("li", None).await.get("/api/rota").await.json();
+    if rota.shifts.len() != 2 || rota.shifts[0].window != 3 {
+        return Err(format!("the rota saved is {rota:?}").into());
+    }
     // Keep the second ticket's token for the phone.
     std::fs::write(shots.join(".phone-token"), &second.token)?;
     Ok(())

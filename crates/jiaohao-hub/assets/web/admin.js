@@ -411,6 +411,53 @@
       renderCalendar();
     });
     box.append(form);
+    box.append(await renderRota());
+  }
+
+  // The rota (排班): per window and weekday, the times the window is expected open, written
+  // as "08:30-12:00, 13:30-17:30"; it applies on the calendar's open days.
+  async function renderRota() {
+    const answer = await api("GET", "/api/rota");
+    if (!answer.ok) return el("p", { class: "muted" }, answer.message);
+    const cells = {};
+    for (const s of answer.data.shifts) {
+      const key = s.window + "-" + s.weekday;
+      cells[key] = (cells[key] ? cells[key] + ", " : "") + s.from + "-" + s.to;
+    }
+    const inputs = [];
+    const rows = (hall ? hall.windows : []).map((w) => el("tr", { "data-window": w.number },
+      el("td", {}, t(w.name_zh, w.name_en)),
+      WEEKDAYS.map(([key]) => {
+        const input = el("input", { id: "rota-" + w.number + "-" + key, class: "rota-cell", value: cells[w.number + "-" + key] || "",
+          placeholder: "—", autocomplete: "off", disabled: !admin() });
+        inputs.push({ window: w.number, weekday: key, input });
+        return el("td", {}, input);
+      })));
+    const form = el("form", { class: "card", id: "rota" },
+      el("h2", {}, t("排班", "Rota")),
+      el("p", { class: "muted" }, t("每个窗口每个工作日应开窗的时段，如 08:30-12:00, 13:30-17:30；按工作日历的办公日执行（调休上班日无排班时按周一）。报表据此统计迟开、早关和无正当理由的离岗时间。",
+        "When each window is expected open on each weekday, such as 08:30-12:00, 13:30-17:30; applies on the calendar's open days (a 调休 working day without its own shifts takes Monday's). Reports count late openings, early closings and unexplained absences against it.")),
+      el("div", { class: "scroll" }, el("table", { id: "rota-table" },
+        el("thead", {}, el("tr", {}, el("th", {}, t("窗口", "Window")), WEEKDAYS.map(([, zh, en]) => el("th", {}, t(zh, en))))),
+        el("tbody", {}, rows))),
+      admin() ? el("p", {}, el("button", { class: "btn", type: "submit", id: "save-rota" }, t("保存排班", "Save the rota"))) : null);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const shifts = [];
+      for (const { window, weekday, input } of inputs) {
+        for (const part of input.value.split(/[,，;；\s]+/).filter(Boolean)) {
+          const m = part.match(/^(\d{1,2}:\d{2})[-–~～](\d{1,2}:\d{2})$/);
+          if (!m) return toast(["无法识别的时段：" + part + "（格式 08:30-12:00）", "Cannot read the times: " + part + " (as 08:30-12:00)"], "error");
+          const pad = (x) => x.padStart(5, "0");
+          shifts.push({ window, weekday, from: pad(m[1]), to: pad(m[2]) });
+        }
+      }
+      const saved = await api("PUT", "/api/rota", { shifts });
+      if (!saved.ok) return toast(saved.message, "error");
+      toast(["排班已保存。", "Rota saved."]);
+      renderCalendar();
+    });
+    return form;
   }
 
   // ----- users and device tokens -----
@@ -535,6 +582,7 @@
     ["busy_pct", "忙碌%", "Busy %"],
     ["done_pct", "一次办结率%", "Done first time %"], ["outcomes", "补正/不予受理/转办", "Missing/refused/referred"],
     ["within_limit_pct", "限时办结%", "% within time limit"], ["over_limit", "超时办理", "Over limit"],
+    ["off_rota", "离岗(分) 迟开/早关/缺岗", "Off rota (min) late/early/absent"],
   ];
 
   function cell(row, key) {
@@ -547,6 +595,11 @@
     if (key === "pause") {
       const p = row.pause_min;
       return el("td", { class: "n" }, [p.break, p.meeting, p.system_fault, p.training, p.off_duty, p.other].join(" / "));
+    }
+    if (key === "off_rota") {
+      const o = row.off_rota_min;
+      const total = o.late_open + o.early_close + o.absent;
+      return el("td", { class: "n" }, total ? el("span", { class: "badge amber" }, [o.late_open, o.early_close, o.absent].join(" / ")) : "0 / 0 / 0");
     }
     if (key === "closes") {
       const c = row.closes;
