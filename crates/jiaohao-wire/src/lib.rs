@@ -179,6 +179,24 @@ pub struct HallView {
     /// time); `null` if no open day is set within a year.
     #[serde(default)]
     pub next_opening: Option<Opening>,
+    /// Today's figures for the public (警务公开); absent from a hub of before them.
+    #[serde(default)]
+    pub today: Option<TodayFigures>,
+}
+
+/// The day's figures a hall shows the public (警务公开), from its tickets of today.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TodayFigures {
+    /// Tickets finished at a window.
+    pub served: u32,
+    /// The mean wait of the tickets called, from issue to first call.
+    pub mean_wait_min: Option<f64>,
+    /// Of the tickets called, the share that waited no longer than their service's target.
+    pub within_target_pct: Option<f64>,
+    /// Ratings given today, and the share of them that were good (满意率: 非常满意, 满意,
+    /// 基本满意).
+    pub rated: u32,
+    pub satisfied_pct: Option<f64>,
 }
 
 fn open_by_default() -> bool {

@@ -73,6 +73,50 @@ impl ViewContext<'_> {
                 time: opening.time.to_string(),
                 weekday: opening.date.weekday().as_str().to_owned(),
             }),
+            today: Some(self.today_figures()),
+        }
+    }
+
+    /// Today's figures for the wall (警务公开): served, waits against their targets, 满意率.
+    fn today_figures(&self) -> wire::TodayFigures {
+        let hall = self.hall;
+        let (mut served, mut called, mut within, mut rated, mut good) =
+            (0u32, 0u32, 0u32, 0u32, 0u32);
+        let mut waited_ms = 0i64;
+        for ticket in hall.tickets() {
+            served += u32::from(ticket.status == TicketStatus::Done);
+            if let Some(first) = ticket.first_called_at {
+                let wait = first.since(ticket.issued_at).max(0);
+                called += 1;
+                waited_ms += wait;
+                // Judged against the service it was issued for, before any transfer.
+                let issued = ticket
+                    .transfers
+                    .first()
+                    .map_or(&ticket.service, |t| &t.from_service);
+                if hall
+                    .service(issued)
+                    .is_some_and(|s| wait <= i64::from(s.wait_target_min) * Millis::MINUTE)
+                {
+                    within += 1;
+                }
+            }
+            if let Some(rating) = &ticket.rating {
+                rated += 1;
+                good += u32::from(!rating.rating.is_bad());
+            }
+        }
+        let share = |part: u32, whole: u32| {
+            (whole > 0).then(|| (1000.0 * f64::from(part) / f64::from(whole)).round() / 10.0)
+        };
+        wire::TodayFigures {
+            served,
+            mean_wait_min: (called > 0).then(|| {
+                (waited_ms as f64 / f64::from(called) / Millis::MINUTE as f64 * 10.0).round() / 10.0
+            }),
+            within_target_pct: share(within, called),
+            rated,
+            satisfied_pct: share(good, rated),
         }
     }
 
