@@ -231,9 +231,19 @@ impl Client {
     }
 
     pub async fn pause(&self, window: u16, reason: &str) -> Result<wire::WindowStatus> {
+        self.pause_with(window, reason, None).await
+    }
+
+    /// Pauses the window with the class of the reason and, optionally, words.
+    pub async fn pause_with(
+        &self,
+        window: u16,
+        reason: &str,
+        note: Option<&str>,
+    ) -> Result<wire::WindowStatus> {
         let body = wire::PauseRequest {
             reason: reason.to_owned(),
-            note: None,
+            note: note.map(str::to_owned),
         };
         self.expect(
             self.request(Method::POST, &format!("/api/windows/{window}/pause"))
