@@ -397,11 +397,11 @@ async fn step_away(
     shared: &Shared,
     stop: &mut watch::Receiver<bool>,
 ) -> bool {
-    let (closing, reason, note, minutes) = if served % 15 == 0 {
+    let (closing, reason, note, minutes) = if served.is_multiple_of(15) {
         (true, "meeting", Some("科室例会"), 10)
-    } else if served % 9 == 0 {
+    } else if served.is_multiple_of(9) {
         (false, "other", Some("临时离开"), 4)
-    } else if served % 4 == 0 {
+    } else if served.is_multiple_of(4) {
         (false, "break", None, 6)
     } else {
         return true;

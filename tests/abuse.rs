@@ -355,6 +355,27 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
         ),
         (
             "POST",
+            "/api/windows/{n}/finish",
+            "/api/windows/3/finish",
+            Admin,
+            json!({"outcome": "documents_missing", "documents": ["居民户口簿原件"]}),
+        ),
+        (
+            "POST",
+            "/api/windows/{n}/close",
+            "/api/windows/3/close",
+            Admin,
+            json!({"reason": "training", "note": "新系统"}),
+        ),
+        (
+            "PUT",
+            "/api/rota",
+            "/api/rota",
+            Admin,
+            json!({"shifts": [{"window": 3, "weekday": "monday", "from": "08:30", "to": "12:00"}]}),
+        ),
+        (
+            "POST",
             "/api/windows/{n}/rating",
             "/api/windows/3/rating",
             Public,

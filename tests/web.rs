@@ -346,6 +346,16 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             Some(settings),
         ),
         ("GET", "/api/calendar", Public, p("/api/calendar"), None),
+        ("GET", "/api/rota", Reader, p("/api/rota"), None),
+        (
+            "PUT",
+            "/api/rota",
+            Admin,
+            p("/api/rota"),
+            Some(
+                json!({"shifts": [{"window": 3, "weekday": "monday", "from": "08:30", "to": "12:00"}]}),
+            ),
+        ),
         (
             "PUT",
             "/api/calendar",

@@ -111,8 +111,6 @@ pub struct DayRecord {
     pub end_ms: i64,
 }
 
-/// Reason given when a window pauses for its break.
-
 /// The date every simulated day runs on; each day is a fresh hall, so one date serves all.
 const SIM_DATE: LocalDate = LocalDate {
     year: 2026,

@@ -1208,6 +1208,13 @@ mod tests {
             next_ticket_id: TicketId(1_234_567),
             settings: HallSettings {
                 notices_zh: vec!["今日下午停电".into()],
+                rota: Rota::new(vec![Shift {
+                    window: number(3),
+                    weekday: Weekday::Friday,
+                    from: ClockTime::parse("08:30").unwrap(),
+                    to: ClockTime::parse("12:00").unwrap(),
+                }])
+                .unwrap(),
                 ..HallSettings::default()
             },
             calendar: Some(HallCalendar {

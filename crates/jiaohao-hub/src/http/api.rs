@@ -57,7 +57,8 @@ fn inner(rejection: &JsonRejection) -> String {
     source.to_string()
 }
 
-/// A JSON body that may be left out: `None` when the request has no body at all.
+/// A JSON body that may be left out: `None` when the request has no body, or the body is
+/// JSON `null` (as clients of before the body send).
 pub struct OptionalBody<T>(pub Option<T>);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalBody<T> {
@@ -77,7 +78,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalBody<T> {
                     rejection.body_text()
                 ))
             })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
             return Ok(OptionalBody(None));
         }
         if !is_json {
