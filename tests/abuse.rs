@@ -376,6 +376,13 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
         ),
         (
             "POST",
+            "/api/tickets/{token}/rating",
+            "/api/tickets/0123456789abcdef0123456789abcdef/rating",
+            Public,
+            json!({"rating": "dissatisfied", "reason": "waiting"}),
+        ),
+        (
+            "POST",
             "/api/windows/{n}/rating",
             "/api/windows/3/rating",
             Public,

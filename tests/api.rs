@@ -24,6 +24,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/events"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),
+    ("POST", "/api/tickets/{token}/rating"),
     ("GET", "/api/services"),
     ("POST", "/api/services"),
     ("GET", "/api/services/{code}"),

@@ -326,3 +326,66 @@ async fn the_rota_is_set_and_reports_time_off_it() {
     );
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn a_citizen_rates_a_finished_ticket_once_from_its_own_page() {
+    let hub = TestHub::start().await;
+    let clerk = &hub.clerk3;
+    clerk.window_action(3, "open").await.unwrap();
+    let ticket = hub.issue("hukou").await;
+    let path = format!("/api/tickets/{}/rating", ticket.token);
+    let rate = |body: serde_json::Value| send_json(&hub.public, Method::POST, &path, body);
+
+    // Not before it is finished.
+    assert!(!hub.public.ticket(&ticket.token).await.unwrap().can_rate);
+    rate(json!({"rating": "satisfied"}))
+        .await
+        .expect_error(409, "not_finished");
+    clerk.call_next(3).await.unwrap().unwrap();
+    clerk.ticket_action(3, "finish").await.unwrap();
+    assert!(hub.public.ticket(&ticket.token).await.unwrap().can_rate);
+
+    rate(json!({"rating": "dissatisfied"}))
+        .await
+        .expect_error(400, "invalid");
+    rate(json!({"rating": "great"}))
+        .await
+        .expect_error(400, "invalid");
+    let rated = rate(json!({"rating": "very_satisfied"})).await;
+    assert_eq!(rated.status, 200, "{rated:?}");
+    let rated: wire::TicketStatus = rated.json();
+    assert_eq!(
+        (rated.rating.as_deref(), rated.can_rate),
+        (Some("very_satisfied"), false)
+    );
+    // 一次一评: once, from the phone or the window's tablet.
+    rate(json!({"rating": "satisfied"}))
+        .await
+        .expect_error(409, "already_rated");
+    send_json(
+        &hub.public,
+        Method::POST,
+        "/api/windows/3/rating",
+        json!({"number": ticket.number, "rating": "satisfied"}),
+    )
+    .await
+    .expect_error(409, "already_rated");
+    send_json(
+        &hub.public,
+        Method::POST,
+        "/api/tickets/0123456789abcdef0123456789abcdef/rating",
+        json!({"rating": "satisfied"}),
+    )
+    .await
+    .expect_error(404, "unknown_ticket");
+    let report: wire::Report = hub
+        .admin
+        .send(hub.admin.request(Method::GET, "/api/reports"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.total.ratings.very_satisfied, 1);
+    assert_eq!(report.total.satisfied_pct, Some(100.0));
+    assert_eq!(hub.hall().await.today.unwrap().satisfied_pct, Some(100.0));
+    hub.stop().await;
+}

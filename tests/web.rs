@@ -387,6 +387,13 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             p("/api/tickets/0123456789abcdef0123456789abcdef"),
             None,
         ),
+        (
+            "POST",
+            "/api/tickets/{token}/rating",
+            Public,
+            p("/api/tickets/0123456789abcdef0123456789abcdef/rating"),
+            Some(json!({"rating": "satisfied"})),
+        ),
         ("GET", "/api/services", Public, p("/api/services"), None),
         (
             "POST",

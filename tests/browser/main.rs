@@ -561,6 +561,20 @@ async fn phone_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path) 
     }
     wait_text(phone, "#your-turn", "请到 3 号窗口").await?;
     shot(phone, shots, "15-ticket-phone-called").await?;
+    // Finished: the phone may rate it once (一次一评).
+    hub.admin
+        .ticket_action(3, "finish")
+        .await
+        .map_err(|e| format!("finishing B002: {e}"))?;
+    wait_for(phone, "[data-rating='satisfied']").await?;
+    shot(phone, shots, "15b-ticket-phone-rate").await?;
+    phone
+        .find(By::Css("[data-rating='satisfied']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(phone, "#rated", "感谢您的评价").await?;
+    shot(phone, shots, "15c-ticket-phone-rated").await?;
     Ok(())
 }
 

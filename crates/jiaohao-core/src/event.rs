@@ -94,6 +94,13 @@ pub enum Command {
         rating: Rating,
         reason: Option<RatingReason>,
     },
+    /// The citizen rates a finished ticket of today from its own page (the phone, `/t/{token}`):
+    /// the token proves the ticket. One rating per ticket, however given (一次一评).
+    RateOwnTicket {
+        token: String,
+        rating: Rating,
+        reason: Option<RatingReason>,
+    },
 }
 
 /// A change to the hall. The time it happened is stored beside it, not in it.

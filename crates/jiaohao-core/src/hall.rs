@@ -653,23 +653,33 @@ impl Hall {
                 WindowState::Paused { .. } => Ok(vec![Event::WindowResumed { window: *window }]),
                 _ => Err(Error::WindowNotPaused(*window)),
             },
+            Command::RateOwnTicket {
+                token,
+                rating,
+                reason,
+            } => {
+                check_rating_reason(*rating, *reason)?;
+                let ticket = self.ticket_by_token(token).ok_or(Error::UnknownToken)?;
+                if ticket.rating.is_some() {
+                    return Err(Error::AlreadyRated(ticket.number));
+                }
+                let (TicketStatus::Done, Some(window)) = (ticket.status, ticket.window) else {
+                    return Err(Error::NotFinished(ticket.number));
+                };
+                Ok(vec![Event::TicketRated {
+                    id: ticket.id,
+                    window,
+                    rating: *rating,
+                    reason: *reason,
+                }])
+            }
             Command::RateTicket {
                 window,
                 number,
                 rating,
                 reason,
             } => {
-                match (rating.is_bad(), reason) {
-                    (true, None) => {
-                        return Err(Error::invalid(
-                            "a bad rating needs a reason: attitude, waiting, requirements unclear or other",
-                        ));
-                    }
-                    (false, Some(_)) => {
-                        return Err(Error::invalid("only a bad rating takes a reason"));
-                    }
-                    _ => {}
-                }
+                check_rating_reason(*rating, *reason)?;
                 self.known_window(*window)?;
                 let ticket = self
                     .ticket_by_number(*number)
@@ -1187,5 +1197,19 @@ impl Hall {
             }
         }
         Ok(())
+    }
+}
+
+/// A bad rating needs a reason and a good one takes none.
+fn check_rating_reason(
+    rating: crate::rating::Rating,
+    reason: Option<crate::rating::RatingReason>,
+) -> Result<(), Error> {
+    match (rating.is_bad(), reason) {
+        (true, None) => Err(Error::invalid(
+            "a bad rating needs a reason: attitude, waiting, requirements unclear or other",
+        )),
+        (false, Some(_)) => Err(Error::invalid("only a bad rating takes a reason")),
+        _ => Ok(()),
     }
 }

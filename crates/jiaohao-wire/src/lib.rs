@@ -308,6 +308,25 @@ pub struct TicketStatus {
     pub called_at: Option<String>,
     pub documents: Vec<String>,
     pub documents_en: Vec<String>,
+    /// The citizen's rating of the ticket, once given (`very_satisfied` … `very_dissatisfied`).
+    #[serde(default)]
+    pub rating: Option<String>,
+    /// Whether the citizen may rate it now from this page: finished at a window today and not
+    /// rated yet (一次一评).
+    #[serde(default)]
+    pub can_rate: bool,
+}
+
+/// The body of `POST /api/tickets/{token}/rating`: the citizen rates a finished ticket from
+/// its own page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnRatingRequest {
+    /// `very_satisfied`, `satisfied`, `basic`, `dissatisfied` or `very_dissatisfied`.
+    pub rating: String,
+    /// For the two bad ratings: `attitude`, `waiting`, `requirements_unclear` or `other`.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A ticket as a clerk sees it: the answer of the window actions.

@@ -256,6 +256,10 @@ impl ViewContext<'_> {
             called_at: ticket.called_at.map(|at| self.time(at)),
             documents: service.map(|s| s.documents_zh.clone()).unwrap_or_default(),
             documents_en: service.map(|s| s.documents_en.clone()).unwrap_or_default(),
+            rating: ticket.rating.map(|r| r.rating.as_str().to_owned()),
+            can_rate: ticket.status == jiaohao_core::TicketStatus::Done
+                && ticket.window.is_some()
+                && ticket.rating.is_none(),
         }
     }
 }

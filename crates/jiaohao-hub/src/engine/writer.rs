@@ -882,7 +882,8 @@ impl Writer {
             | Command::RemoveWindow(_)
             | Command::SetCalendar(_)
             | Command::Tick
-            | Command::RateTicket { .. } => Pending::Done,
+            | Command::RateTicket { .. }
+            | Command::RateOwnTicket { .. } => Pending::Done,
         }
     }
 

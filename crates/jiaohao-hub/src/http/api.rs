@@ -772,19 +772,7 @@ pub async fn rate(
 ) -> Result<Response, ApiError> {
     let window = window_number(&n)?;
     let number = TicketNumber::parse(&body.number)?;
-    let rating = Rating::parse(&body.rating).ok_or_else(|| {
-        ApiError::bad_request(
-            "rating must be one of very_satisfied, satisfied, basic, dissatisfied, very_dissatisfied",
-        )
-    })?;
-    let reason = match body.reason.as_deref() {
-        None => None,
-        Some(text) => Some(RatingReason::parse(text).ok_or_else(|| {
-            ApiError::bad_request(
-                "reason must be one of attitude, waiting, requirements_unclear, other",
-            )
-        })?),
-    };
+    let (rating, reason) = parse_rating(&body.rating, body.reason.as_deref())?;
     let command = Command::RateTicket {
         window,
         number,
@@ -801,6 +789,50 @@ pub async fn rate(
         .await?
         .ok_or_else(ApiError::unavailable)?;
     Ok(json(StatusCode::OK, &prompt))
+}
+
+/// A rating and its reason from their names, saying what is wrong.
+fn parse_rating(
+    rating: &str,
+    reason: Option<&str>,
+) -> Result<(Rating, Option<RatingReason>), ApiError> {
+    let rating = Rating::parse(rating).ok_or_else(|| {
+        ApiError::bad_request(
+            "rating must be one of very_satisfied, satisfied, basic, dissatisfied, very_dissatisfied",
+        )
+    })?;
+    let reason = match reason {
+        None => None,
+        Some(text) => Some(RatingReason::parse(text).ok_or_else(|| {
+            ApiError::bad_request(
+                "reason must be one of attitude, waiting, requirements_unclear, other",
+            )
+        })?),
+    };
+    Ok((rating, reason))
+}
+
+/// `POST /api/tickets/{token}/rating`: the citizen rates a ticket finished today from its own
+/// page (the phone); the token is the proof. Answers the ticket's page data.
+pub async fn rate_own_ticket(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Body(body): Body<wire::OwnRatingRequest>,
+) -> Result<Response, ApiError> {
+    let (rating, reason) = parse_rating(&body.rating, body.reason.as_deref())?;
+    let command = Command::RateOwnTicket {
+        token: token.clone(),
+        rating,
+        reason,
+    };
+    state
+        .writer
+        .command(command, "citizen@phone".to_owned())
+        .await?;
+    match state.writer.ticket_status(token).await? {
+        Some(status) => Ok(json(StatusCode::OK, &status)),
+        None => Err(ApiError::unavailable()),
+    }
 }
 
 pub async fn no_route() -> ApiError {

@@ -71,6 +71,10 @@ fn tickets(state: &AppState) -> Router<AppState> {
             "/api/tickets/{token}",
             get(api::ticket_status).layer(limited!(state)),
         )
+        .route(
+            "/api/tickets/{token}/rating",
+            post(api::rate_own_ticket).layer(limited!(state)),
+        )
 }
 
 fn services() -> Router<AppState> {

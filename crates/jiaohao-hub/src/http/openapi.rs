@@ -75,6 +75,42 @@ fn window_action(summary: &str, request: Option<&str>, answer: Value, extra: &[&
     json!({ "post": operation })
 }
 
+/// The schemas of supervision (督办): how a visit ended, why a window closes, the day's
+/// figures for the public, a rating from the citizen's own page.
+fn supervision_schemas() -> Value {
+    json!({
+                "FinishRequest": {"type": "object", "additionalProperties": false, "required": ["outcome"], "properties": {
+                    "outcome": {"type": "string", "enum": ["done", "documents_missing", "refused", "referred"]},
+                    "documents": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 500}, "description": "for documents_missing: the missing ones, by the Chinese names of the service's documents"},
+                    "reason": text(200), "office": text(200)}},
+                "CloseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
+                    "reason": {"type": "string", "enum": ["break", "meeting", "system_fault", "training", "off_duty", "other", "休息", "会议", "故障", "系统故障", "培训", "下班", "其他"]},
+                    "note": {"type": "string", "maxLength": 200}}},
+                "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
+                    {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
+                    {"type": "object", "additionalProperties": false, "required": ["to_window"], "properties": {"to_window": {"type": "integer", "minimum": 1, "maximum": 999}}}]},
+                "TodayFigures": {"type": "object", "required": ["served", "mean_wait_min", "within_target_pct", "rated", "satisfied_pct"],
+                    "description": "Today's figures for the public (警务公开)",
+                    "properties": {"served": {"type": "integer", "minimum": 0}, "mean_wait_min": {"type": ["number", "null"]},
+                        "within_target_pct": {"type": ["number", "null"]}, "rated": {"type": "integer", "minimum": 0},
+                        "satisfied_pct": {"type": ["number", "null"]}}},
+                "OwnRatingRequest": {"type": "object", "additionalProperties": false, "required": ["rating"], "properties": {
+                    "rating": {"type": "string", "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]},
+                    "reason": {"type": ["string", "null"], "enum": ["attitude", "waiting", "requirements_unclear", "other", null]}}}
+    })
+}
+
+/// The paths of supervision kept out of the base document (its `json!` is at its recursion
+/// limit).
+fn supervision_paths() -> Value {
+    json!({
+            "/api/tickets/{token}/rating": {"post": {"summary": "The citizen rates a ticket finished today from its own page (一次一评: once per ticket, pad or phone); a bad rating needs a reason",
+                "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": body("OwnRatingRequest"),
+                "responses": merge(ok("200", "The ticket, rated", schema_ref("TicketStatus")), error_responses(&["400", "404", "409", "429", "503"]))}}
+    })
+}
+
 /// Marks an operation's request body as one that may be left out.
 fn optional_body(mut path: Value) -> Value {
     path["post"]["requestBody"]["required"] = json!(false);
@@ -130,6 +166,11 @@ fn build() -> Value {
         crate::http::rota::openapi_schemas(),
     );
     insert_all(&mut document["paths"], crate::http::rota::openapi_paths());
+    insert_all(
+        &mut document["components"]["schemas"],
+        supervision_schemas(),
+    );
+    insert_all(&mut document["paths"], supervision_paths());
     insert_all(
         &mut document["components"]["securitySchemes"],
         json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
@@ -201,11 +242,6 @@ fn build_base() -> Value {
                         "closed_reason": {"type": ["string", "null"], "enum": ["holiday", "rest_day", null]},
                         "next_opening": {"oneOf": [schema_ref("Opening"), {"type": "null"}]},
                         "today": {"oneOf": [{"type": "null"}, schema_ref("TodayFigures")]}}},
-                "TodayFigures": {"type": "object", "required": ["served", "mean_wait_min", "within_target_pct", "rated", "satisfied_pct"],
-                    "description": "Today's figures for the public (警务公开)",
-                    "properties": {"served": {"type": "integer", "minimum": 0}, "mean_wait_min": {"type": ["number", "null"]},
-                        "within_target_pct": {"type": ["number", "null"]}, "rated": {"type": "integer", "minimum": 0},
-                        "satisfied_pct": {"type": ["number", "null"]}}},
                 "HallClock": {"type": "object", "required": ["now", "speed"],
                     "description": "The hall's clock when the answer was made (in GET /api/hall and the stream's snapshot, not in hall_changed): a client shows now + speed × the time since it received it",
                     "properties": {
@@ -228,7 +264,9 @@ fn build_base() -> Value {
                         "status": {"type": "string", "enum": ["waiting", "called", "done", "no_show", "transferred", "expired"]},
                         "green_channel": {"type": "boolean"}, "window": nullable("integer"), "ahead": nullable("integer"),
                         "estimated_wait_min": nullable("integer"), "issued_at": {"type": "string", "format": "date-time"},
-                        "called_at": {"type": ["string", "null"], "format": "date-time"}, "documents": strings(), "documents_en": strings()}},
+                        "called_at": {"type": ["string", "null"], "format": "date-time"}, "documents": strings(), "documents_en": strings(),
+                        "rating": {"type": ["string", "null"], "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied", null]},
+                        "can_rate": {"type": "boolean"}}},
                 "TicketDetail": {"type": "object",
                     "required": ["number", "service", "status", "green_channel", "window", "issued_at", "called_at", "finished_at", "recalls", "transfers"],
                     "properties": {
@@ -239,19 +277,9 @@ fn build_base() -> Value {
                         "called_at": {"type": ["string", "null"], "format": "date-time"},
                         "finished_at": {"type": ["string", "null"], "format": "date-time"},
                         "recalls": {"type": "integer"}, "transfers": {"type": "integer"}}},
-                "FinishRequest": {"type": "object", "additionalProperties": false, "required": ["outcome"], "properties": {
-                    "outcome": {"type": "string", "enum": ["done", "documents_missing", "refused", "referred"]},
-                    "documents": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 500}, "description": "for documents_missing: the missing ones, by the Chinese names of the service's documents"},
-                    "reason": text(200), "office": text(200)}},
                 "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
                     "reason": {"type": "string", "description": "break, meeting, system_fault, training, off_duty or other; other words are taken as other with those words", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
                     "note": {"type": "string", "maxLength": 200}}},
-                "CloseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
-                    "reason": {"type": "string", "enum": ["break", "meeting", "system_fault", "training", "off_duty", "other", "休息", "会议", "故障", "系统故障", "培训", "下班", "其他"]},
-                    "note": {"type": "string", "maxLength": 200}}},
-                "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
-                    {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
-                    {"type": "object", "additionalProperties": false, "required": ["to_window"], "properties": {"to_window": {"type": "integer", "minimum": 1, "maximum": 999}}}]},
                 "CallTicketRequest": {"type": "object", "additionalProperties": false, "required": ["number", "reason"], "properties": {
                     "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"}, "reason": text(200)}},
                 "CreateTokenRequest": {"type": "object", "additionalProperties": false, "required": ["role", "name"], "properties": {
