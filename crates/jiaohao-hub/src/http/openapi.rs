@@ -82,10 +82,10 @@ fn supervision_schemas() -> Value {
                 "FinishRequest": {"type": "object", "additionalProperties": false, "required": ["outcome"], "properties": {
                     "outcome": {"type": "string", "enum": ["done", "documents_missing", "refused", "referred"]},
                     "documents": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 500}, "description": "for documents_missing: the missing ones, by the Chinese names of the service's documents"},
-                    "reason": text(200), "office": text(200)}},
+                    "reason": nullable_text(200), "office": nullable_text(200)}},
                 "CloseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
                     "reason": {"type": "string", "enum": ["break", "meeting", "system_fault", "training", "off_duty", "other", "休息", "会议", "故障", "系统故障", "培训", "下班", "其他"]},
-                    "note": {"type": "string", "maxLength": 200}}},
+                    "note": {"type": ["string", "null"], "maxLength": 200}}},
                 "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
                     {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
                     {"type": "object", "additionalProperties": false, "required": ["to_window"], "properties": {"to_window": {"type": "integer", "minimum": 1, "maximum": 999}}}]},
@@ -109,6 +109,11 @@ fn supervision_paths() -> Value {
                 "requestBody": body("OwnRatingRequest"),
                 "responses": merge(ok("200", "The ticket, rated", schema_ref("TicketStatus")), error_responses(&["400", "404", "409", "429", "503"]))}}
     })
+}
+
+/// As [`text`], or `null`.
+fn nullable_text(max: u32) -> Value {
+    json!({"type": ["string", "null"], "minLength": 1, "maxLength": max, "pattern": "\\S"})
 }
 
 /// Marks an operation's request body as one that may be left out.
@@ -279,7 +284,7 @@ fn build_base() -> Value {
                         "recalls": {"type": "integer"}, "transfers": {"type": "integer"}}},
                 "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
                     "reason": {"type": "string", "description": "break, meeting, system_fault, training, off_duty or other; other words are taken as other with those words", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
-                    "note": {"type": "string", "maxLength": 200}}},
+                    "note": {"type": ["string", "null"], "maxLength": 200}}},
                 "CallTicketRequest": {"type": "object", "additionalProperties": false, "required": ["number", "reason"], "properties": {
                     "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"}, "reason": text(200)}},
                 "CreateTokenRequest": {"type": "object", "additionalProperties": false, "required": ["role", "name"], "properties": {
