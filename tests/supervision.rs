@@ -385,6 +385,17 @@ async fn a_citizen_rates_a_finished_ticket_once_from_its_own_page() {
         .unwrap()
         .unwrap();
     assert_eq!(report.total.ratings.very_satisfied, 1);
+    assert_eq!(
+        report.window_ranking,
+        [wire::RankedWindow {
+            rank: 1,
+            window: 3,
+            name_zh: "3号窗口".into(),
+            name_en: "Window 3".into(),
+            rated: 1,
+            satisfied_pct: 100.0,
+        }]
+    );
     assert_eq!(report.total.satisfied_pct, Some(100.0));
     assert_eq!(hub.hall().await.today.unwrap().satisfied_pct, Some(100.0));
     hub.stop().await;

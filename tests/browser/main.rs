@@ -447,6 +447,7 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     if (row.called, row.served, row.ratings.dissatisfied) != (1, 1, 1) {
         return Err(format!("window 3's report row is {row:?}").into());
     }
+    wait_text(browser, "#report-ranking tr[data-window='3']", "0%").await?;
     shot(browser, shots, "10-admin-reports").await?;
     browser
         .find(By::Css("button[data-tab='audit']"))

@@ -717,7 +717,7 @@ pub fn compute(
         let (zh, en) = service_name(code);
         services.push(acc.row(code.to_string(), zh, en, true, false));
     }
-    let windows = tally
+    let windows: Vec<wire::ReportRow> = tally
         .windows
         .iter()
         .map(|(n, acc)| {
@@ -769,6 +769,7 @@ pub fn compute(
             }
         }));
     }
+    let window_ranking = rank_windows(&windows);
     wire::Report {
         from: from.to_string(),
         to: to.to_string(),
@@ -784,7 +785,46 @@ pub fn compute(
         clerks,
         hours,
         missing_documents,
+        window_ranking,
     }
+}
+
+/// The windows with ratings, ranked by 满意率 (equal share and count share a rank).
+fn rank_windows(windows: &[wire::ReportRow]) -> Vec<wire::RankedWindow> {
+    let mut rated: Vec<wire::RankedWindow> = windows
+        .iter()
+        .filter_map(|row| {
+            let r = &row.ratings;
+            let count =
+                r.very_satisfied + r.satisfied + r.basic + r.dissatisfied + r.very_dissatisfied;
+            Some(wire::RankedWindow {
+                rank: 0,
+                window: row.key.parse().ok()?,
+                name_zh: row.name_zh.clone(),
+                name_en: row.name_en.clone(),
+                rated: count,
+                satisfied_pct: row.satisfied_pct?,
+            })
+        })
+        .collect();
+    rated.sort_by(|a, b| {
+        b.satisfied_pct
+            .total_cmp(&a.satisfied_pct)
+            .then(b.rated.cmp(&a.rated))
+            .then(a.window.cmp(&b.window))
+    });
+    for i in 0..rated.len() {
+        rated[i].rank = match i.checked_sub(1).map(|j| &rated[j]) {
+            Some(before)
+                if before.satisfied_pct == rated[i].satisfied_pct
+                    && before.rated == rated[i].rated =>
+            {
+                before.rank
+            }
+            _ => i as u32 + 1,
+        };
+    }
+    rated
 }
 
 async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Report, ApiError> {
@@ -1141,6 +1181,33 @@ pub async fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_rank_by_satisfaction_then_ratings_and_ties_share_a_rank() {
+        let row = |key: &str, good: u32, bad: u32| {
+            let mut row = wire::ReportRow {
+                key: key.into(),
+                ratings: wire::RatingCounts {
+                    satisfied: good,
+                    dissatisfied: bad,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let rated = good + bad;
+            row.satisfied_pct = (rated > 0).then(|| 100.0 * f64::from(good) / f64::from(rated));
+            row
+        };
+        let ranked = rank_windows(&[
+            row("1", 1, 1),
+            row("2", 4, 0),
+            row("3", 2, 0),
+            row("4", 0, 0),
+            row("5", 2, 0),
+        ]);
+        let places: Vec<(u16, u32)> = ranked.iter().map(|r| (r.window, r.rank)).collect();
+        assert_eq!(places, [(2, 1), (3, 2), (5, 2), (1, 4)]);
+    }
 
     #[test]
     fn clerks_are_the_same_at_any_window() {

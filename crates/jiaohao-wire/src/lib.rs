@@ -832,6 +832,22 @@ pub struct Report {
     /// the order of `services`.
     #[serde(default)]
     pub missing_documents: Vec<MissingDocument>,
+    /// The windows rated in the range, best 满意率 first (then more ratings first, then the
+    /// window number): the ranking local rules hold talks (约谈) on, usually over a month.
+    #[serde(default)]
+    pub window_ranking: Vec<RankedWindow>,
+}
+
+/// One window's place in the ranking by 满意率.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RankedWindow {
+    /// 1 for the best; windows with equal figures share a rank.
+    pub rank: u32,
+    pub window: u16,
+    pub name_zh: String,
+    pub name_en: String,
+    pub rated: u32,
+    pub satisfied_pct: f64,
 }
 
 /// One event of the log as the audit page lists it, or a change to a user or token.

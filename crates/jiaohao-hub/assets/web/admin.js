@@ -568,7 +568,13 @@
     box.append(el("div", { class: "card toolbar" },
       el("div", {}, el("label", { for: "report-from" }, t("从", "From")), from),
       el("div", {}, el("label", { for: "report-to" }, t("到", "To")), to),
-      el("button", { class: "btn", type: "button", id: "report-run", onclick: run }, t("查询", "Show")), csv), out);
+      el("button", { class: "btn", type: "button", id: "report-run", onclick: run }, t("查询", "Show")),
+      el("button", { class: "btn secondary", type: "button", id: "report-month", onclick: () => {
+        // This month so far: the period of the monthly ranking.
+        from.value = day().slice(0, 8) + "01";
+        to.value = day();
+        run();
+      } }, t("本月", "This month")), csv), out);
     run();
   }
 
@@ -639,6 +645,15 @@
     out.append(table("report-windows", "按窗口", "By window", report.windows, (row) => t(row.name_zh, row.name_en)));
     out.append(table("report-clerks", "按工作人员", "By clerk", report.clerks, (row) => actorLabel(row.key)));
     out.append(table("report-total", "全厅合计", "Whole hall", [total], () => t("全厅", "Whole hall")));
+    out.append(el("div", { class: "card scroll" }, el("h3", {}, t("窗口满意率排名", "Windows ranked by satisfaction")),
+      report.window_ranking.length
+        ? el("table", { id: "report-ranking" },
+          el("thead", {}, el("tr", {}, el("th", { class: "n" }, t("名次", "Rank")), el("th", {}, t("窗口", "Window")),
+            el("th", { class: "n" }, t("满意率", "Satisfied")), el("th", { class: "n" }, t("评价数", "Ratings")))),
+          el("tbody", {}, report.window_ranking.map((w) => el("tr", { "data-window": w.window },
+            el("td", { class: "n num" }, w.rank), el("td", {}, t(w.name_zh, w.name_en)),
+            el("td", { class: "n num" }, w.satisfied_pct + "%"), el("td", { class: "n num" }, w.rated)))))
+        : el("p", { class: "muted" }, t("此期间没有评价。", "No ratings in this period."))));
     const names = {};
     for (const row of report.services) names[row.key] = row;
     out.append(el("div", { class: "card scroll" }, el("h3", {}, t("补正：最常缺少的材料", "Documents most often missing")),

@@ -438,7 +438,10 @@ fn more_schemas() -> Value {
         "ReportRow": row,
         "HourRow": {"type": "object", "required": ["hour", "arrivals", "mean_wait_min"], "properties": {
             "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "arrivals": count(), "mean_wait_min": minutes()}},
-        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours", "missing_documents"], "properties": {
+        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours", "missing_documents", "window_ranking"], "properties": {
+            "window_ranking": {"type": "array", "items": {"type": "object", "required": ["rank", "window", "name_zh", "name_en", "rated", "satisfied_pct"], "properties": {
+                "rank": {"type": "integer", "minimum": 1}, "window": {"type": "integer"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
+                "rated": count(), "satisfied_pct": {"type": "number"}}}},
             "missing_documents": {"type": "array", "items": {"type": "object", "required": ["service", "document", "count"], "properties": {
                 "service": {"type": "string"}, "document": {"type": "string"}, "count": count()}}},
             "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "total": schema_ref("ReportRow"),
