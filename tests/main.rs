@@ -16,5 +16,6 @@ mod replication;
 mod rollover;
 mod simulate;
 mod standby;
+mod supervision;
 mod tls_proxy;
 mod web;

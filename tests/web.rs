@@ -364,6 +364,16 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             Some(settings),
         ),
         ("GET", "/api/calendar", Public, p("/api/calendar"), None),
+        ("GET", "/api/rota", Reader, p("/api/rota"), None),
+        (
+            "PUT",
+            "/api/rota",
+            Admin,
+            p("/api/rota"),
+            Some(
+                json!({"shifts": [{"window": 3, "weekday": "monday", "from": "08:30", "to": "12:00"}]}),
+            ),
+        ),
         (
             "PUT",
             "/api/calendar",
@@ -394,6 +404,13 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             Public,
             p("/api/tickets/0123456789abcdef0123456789abcdef"),
             None,
+        ),
+        (
+            "POST",
+            "/api/tickets/{token}/rating",
+            Public,
+            p("/api/tickets/0123456789abcdef0123456789abcdef/rating"),
+            Some(json!({"rating": "satisfied"})),
         ),
         ("GET", "/api/services", Public, p("/api/services"), None),
         (

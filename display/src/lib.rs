@@ -73,6 +73,9 @@ pub struct Args {
         default_value = "auto"
     )]
     pub ticker: TickerMode,
+    /// Leave today's figures (警务公开) out of the notice strip.
+    #[arg(long, env = "JIAOHAO_DISPLAY_NO_FIGURES")]
+    pub no_figures: bool,
     /// The window's size when not fullscreen, such as 1920x1080 or 1080x1920.
     #[arg(long, env = "JIAOHAO_DISPLAY_SIZE", value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
@@ -111,6 +114,7 @@ impl Args {
             audio_out: AudioOut::Speaker,
             voice_dir: None,
             ticker: TickerMode::Auto,
+            no_figures: false,
             size: None,
             config: None,
             log_format: jiaohao_config::LogFormat::Human,
@@ -131,6 +135,7 @@ impl Args {
             audio_out: self.audio_out.clone(),
             voice_dir: self.voice_dir.clone(),
             ticker: self.ticker,
+            figures: !self.no_figures,
         }
     }
 }

@@ -251,7 +251,7 @@ impl HallFold {
                     Fact::Departed {
                         how, handled_ms, ..
                     } => match how {
-                        Departure::Finished => {
+                        Departure::Finished(_) => {
                             extra.outcome = Outcome::Finished;
                             extra.handling_ms = handled_ms;
                             extra.finished_at = Some(record.at);

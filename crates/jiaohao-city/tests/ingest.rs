@@ -225,7 +225,7 @@ async fn a_late_rating_changes_the_past_day_it_belongs_to() {
         .events
         .iter()
         .find_map(|(_, e)| match e {
-            Event::TicketFinished { id, window } => Some((*id, *window)),
+            Event::TicketFinished { id, window, .. } => Some((*id, *window)),
             _ => None,
         })
         .unwrap();

@@ -283,9 +283,51 @@ impl Client {
             .await
     }
 
+    /// Finishes the ticket the window is serving with how the visit ended.
+    pub async fn finish(
+        &self,
+        window: u16,
+        outcome: &wire::FinishRequest,
+    ) -> Result<wire::TicketDetail> {
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/finish"))
+                .json(outcome),
+        )
+        .await
+    }
+
+    /// Closes the window with the class of the reason and, optionally, words.
+    pub async fn close(
+        &self,
+        window: u16,
+        reason: &str,
+        note: Option<&str>,
+    ) -> Result<wire::WindowStatus> {
+        let body = wire::CloseRequest {
+            reason: reason.to_owned(),
+            note: note.map(str::to_owned),
+        };
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/close"))
+                .json(&body),
+        )
+        .await
+    }
+
     pub async fn pause(&self, window: u16, reason: &str) -> Result<wire::WindowStatus> {
+        self.pause_with(window, reason, None).await
+    }
+
+    /// Pauses the window with the class of the reason and, optionally, words.
+    pub async fn pause_with(
+        &self,
+        window: u16,
+        reason: &str,
+        note: Option<&str>,
+    ) -> Result<wire::WindowStatus> {
         let body = wire::PauseRequest {
             reason: reason.to_owned(),
+            note: note.map(str::to_owned),
         };
         self.expect(
             self.request(Method::POST, &format!("/api/windows/{window}/pause"))

@@ -70,6 +70,10 @@ pub enum Error {
         window: WindowNumber,
         ticket: TicketNumber,
     },
+    /// No ticket of today has this token.
+    UnknownToken,
+    /// The ticket has not been finished at a window (yet), so it cannot be rated.
+    NotFinished(TicketNumber),
 }
 
 /// The broad class of an error, for callers that map errors to statuses.
@@ -88,9 +92,10 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::Invalid(_) | Error::TransferToSelf => ErrorKind::Invalid,
-            Error::UnknownService(_) | Error::UnknownWindow(_) | Error::UnknownTicket(_) => {
-                ErrorKind::NotFound
-            }
+            Error::UnknownService(_)
+            | Error::UnknownWindow(_)
+            | Error::UnknownTicket(_)
+            | Error::UnknownToken => ErrorKind::NotFound,
             _ => ErrorKind::Conflict,
         }
     }
@@ -125,6 +130,8 @@ impl Error {
             Error::TransferToSelf => "transfer_to_self",
             Error::AlreadyRated(_) => "already_rated",
             Error::NotRatable { .. } => "not_ratable",
+            Error::UnknownToken => "unknown_ticket",
+            Error::NotFinished(_) => "not_finished",
         }
     }
 }
@@ -208,6 +215,10 @@ impl fmt::Display for Error {
                 f,
                 "ticket {ticket} is not the ticket just finished at window {window}, or its time to rate is over"
             ),
+            Error::UnknownToken => f.write_str("no ticket of today has this token"),
+            Error::NotFinished(number) => {
+                write!(f, "ticket {number} has not been finished at a window")
+            }
         }
     }
 }

@@ -9,7 +9,9 @@ use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::outcome::Outcome;
 use crate::rating::{RATING_WINDOW_MS, TicketRating};
+use crate::rota::Rota;
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
 use crate::time::{ClockTime, LocalDate, Millis, Now};
@@ -31,6 +33,8 @@ pub struct HallSettings {
     pub timezone: String,
     pub notices_zh: Vec<String>,
     pub notices_en: Vec<String>,
+    /// When each window is expected to be open (排班); empty when none is set.
+    pub rota: Rota,
 }
 
 impl Default for HallSettings {
@@ -41,6 +45,7 @@ impl Default for HallSettings {
             timezone: "Asia/Shanghai".into(),
             notices_zh: Vec::new(),
             notices_en: Vec::new(),
+            rota: Rota::default(),
         }
     }
 }
@@ -575,11 +580,15 @@ impl Hall {
                     window,
                 }])
             }
-            Command::Finish { window } => {
+            Command::Finish { window, outcome } => {
                 let (window, ticket) = self.serving(*window)?;
+                if !outcome.is_done() {
+                    outcome.check(self.known_service(&ticket.service)?)?;
+                }
                 Ok(vec![Event::TicketFinished {
                     id: ticket.id,
                     window,
+                    outcome: outcome.clone(),
                 }])
             }
             Command::Transfer { window, to } => {
@@ -611,23 +620,24 @@ impl Hall {
                     Err(Error::WindowAlreadyOpen(*window))
                 }
             },
-            Command::Close { window } => {
+            Command::Close { window, reason } => {
+                if let Some(reason) = reason {
+                    reason.validate()?;
+                }
                 let found = self.known_window(*window)?;
                 match &found.state {
                     WindowState::Closed => Err(Error::WindowAlreadyClosed(*window)),
                     WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
                     WindowState::Open | WindowState::Paused { .. } => {
-                        Ok(vec![Event::WindowClosed { window: *window }])
+                        Ok(vec![Event::WindowClosed {
+                            window: *window,
+                            reason: reason.clone(),
+                        }])
                     }
                 }
             }
             Command::Pause { window, reason } => {
-                let reason = reason.trim();
-                if reason.is_empty() || reason.chars().count() > 200 {
-                    return Err(Error::invalid(
-                        "pausing a window needs a reason of at most 200 characters",
-                    ));
-                }
+                reason.validate()?;
                 let found = self.known_window(*window)?;
                 match &found.state {
                     WindowState::Closed => Err(Error::WindowClosed(*window)),
@@ -635,7 +645,7 @@ impl Hall {
                     WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
                     WindowState::Open => Ok(vec![Event::WindowPaused {
                         window: *window,
-                        reason: reason.to_owned(),
+                        reason: reason.clone(),
                     }]),
                 }
             }
@@ -643,23 +653,33 @@ impl Hall {
                 WindowState::Paused { .. } => Ok(vec![Event::WindowResumed { window: *window }]),
                 _ => Err(Error::WindowNotPaused(*window)),
             },
+            Command::RateOwnTicket {
+                token,
+                rating,
+                reason,
+            } => {
+                check_rating_reason(*rating, *reason)?;
+                let ticket = self.ticket_by_token(token).ok_or(Error::UnknownToken)?;
+                if ticket.rating.is_some() {
+                    return Err(Error::AlreadyRated(ticket.number));
+                }
+                let (TicketStatus::Done, Some(window)) = (ticket.status, ticket.window) else {
+                    return Err(Error::NotFinished(ticket.number));
+                };
+                Ok(vec![Event::TicketRated {
+                    id: ticket.id,
+                    window,
+                    rating: *rating,
+                    reason: *reason,
+                }])
+            }
             Command::RateTicket {
                 window,
                 number,
                 rating,
                 reason,
             } => {
-                match (rating.is_bad(), reason) {
-                    (true, None) => {
-                        return Err(Error::invalid(
-                            "a bad rating needs a reason: attitude, waiting, requirements unclear or other",
-                        ));
-                    }
-                    (false, Some(_)) => {
-                        return Err(Error::invalid("only a bad rating takes a reason"));
-                    }
-                    _ => {}
-                }
+                check_rating_reason(*rating, *reason)?;
                 self.known_window(*window)?;
                 let ticket = self
                     .ticket_by_number(*number)
@@ -835,6 +855,7 @@ impl Hall {
                 vec![Event::TicketFinished {
                     id: *ticket,
                     window: number,
+                    outcome: Outcome::Done,
                 }],
             )),
         }
@@ -956,7 +977,7 @@ impl Hall {
                 recall,
                 out_of_order: _,
             } => self.called(*id, *window, *recall, at),
-            Event::TicketFinished { id, window } => {
+            Event::TicketFinished { id, window, .. } => {
                 self.end_service(*id, *window, TicketStatus::Done, at)
             }
             Event::TicketNoShow { id, window } => {
@@ -964,7 +985,7 @@ impl Hall {
             }
             Event::TicketTransferred { id, window, to } => self.transferred(*id, *window, to, at),
             Event::WindowOpened { window } => self.set_window_state(*window, WindowState::Open, at),
-            Event::WindowClosed { window } => {
+            Event::WindowClosed { window, .. } => {
                 self.set_window_state(*window, WindowState::Closed, at)
             }
             Event::WindowPaused { window, reason } => {
@@ -1176,5 +1197,19 @@ impl Hall {
             }
         }
         Ok(())
+    }
+}
+
+/// A bad rating needs a reason and a good one takes none.
+fn check_rating_reason(
+    rating: crate::rating::Rating,
+    reason: Option<crate::rating::RatingReason>,
+) -> Result<(), Error> {
+    match (rating.is_bad(), reason) {
+        (true, None) => Err(Error::invalid(
+            "a bad rating needs a reason: attitude, waiting, requirements unclear or other",
+        )),
+        (false, Some(_)) => Err(Error::invalid("only a bad rating takes a reason")),
+        _ => Ok(()),
     }
 }

@@ -10,6 +10,7 @@
 //! restart is the fold of the log. The read side (reports, audit, replay) folds the same log
 //! once more, into how the past went: [`History`].
 
+pub mod absence;
 pub mod advice;
 pub mod calendar;
 pub mod dispatch;
@@ -19,12 +20,15 @@ pub mod event;
 pub mod hall;
 pub mod history;
 pub mod ids;
+pub mod outcome;
 pub mod rating;
+pub mod rota;
 pub mod service;
 pub mod ticket;
 pub mod time;
 pub mod window;
 
+pub use absence::{Absence, AbsenceClass};
 pub use advice::{Suggestion, advise};
 pub use calendar::{DayKind, HallCalendar, Opening, Weekday};
 pub use dispatch::{Policy, Queues};
@@ -34,7 +38,9 @@ pub use event::{Command, Event, TransferTarget};
 pub use hall::{Call, Hall, HallSettings, HallSnapshot};
 pub use history::{Fact, History};
 pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+pub use outcome::Outcome;
 pub use rating::{Rating, RatingReason, TicketRating};
+pub use rota::{Rota, Shift};
 pub use service::Service;
 pub use ticket::{Ticket, TicketStatus, Transfer};
 pub use time::{ClockTime, LocalDate, Millis, Now};

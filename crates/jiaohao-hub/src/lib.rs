@@ -4,6 +4,10 @@
 //! `main` is thin: [`cli::main`]. Tests and the demo start a real hub with [`spawn`] or
 //! [`run`] on `127.0.0.1:0`.
 
+// The OpenAPI document is written as `json!` literals; the base one has more schemas than the
+// macro's default recursion allows.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod backups;
 pub mod cli;

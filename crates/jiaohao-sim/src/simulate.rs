@@ -11,8 +11,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use jiaohao_core::{
-    Break, ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Projection, Service, TicketId,
-    Window, WindowDef, WindowNumber, WindowState,
+    Absence, AbsenceClass, Break, ClockTime, Command, Event, Hall, LocalDate, Millis, Now,
+    Projection, Service, TicketId, Window, WindowDef, WindowNumber, WindowState,
 };
 
 use crate::citizens::{Citizen, MINUTE_MS};
@@ -110,9 +110,6 @@ pub struct DayRecord {
     /// When the hall closed: the last ticket done, but not before issuing stopped.
     pub end_ms: i64,
 }
-
-/// Reason given when a window pauses for its break.
-const BREAK_REASON: &str = "休息";
 
 /// The date every simulated day runs on; each day is a fresh hall, so one date serves all.
 const SIM_DATE: LocalDate = LocalDate {
@@ -532,7 +529,7 @@ impl<'a> Engine<'a> {
         if self.citizens[citizen].no_show {
             self.apply(Command::NoShow { window })?;
         } else {
-            self.apply(Command::Finish { window })?;
+            self.apply(Command::finish(window))?;
         }
         self.done += 1;
         if std::mem::take(&mut self.break_pending[slot]) {
@@ -544,7 +541,7 @@ impl<'a> Engine<'a> {
     fn pause(&mut self, window: WindowNumber) -> Result<(), SimError> {
         self.apply(Command::Pause {
             window,
-            reason: BREAK_REASON.into(),
+            reason: Absence::new(AbsenceClass::Break),
         })
         .map(drop)
     }

@@ -3,5 +3,8 @@
 
 mod commands;
 mod history;
+mod outcomes;
 mod properties;
 mod ratings;
+mod reasons;
+mod rota;

@@ -1009,7 +1009,7 @@ impl Writer {
             | Command::Finish { .. }
             | Command::Transfer { .. } => Pending::Ticket(last_ticket),
             Command::Open { window }
-            | Command::Close { window }
+            | Command::Close { window, .. }
             | Command::Pause { window, .. }
             | Command::Resume { window } => Pending::Window(*window),
             Command::AddWindow(def) | Command::UpdateWindow(def) => Pending::Window(def.number),
@@ -1022,7 +1022,8 @@ impl Writer {
             | Command::RemoveWindow(_)
             | Command::SetCalendar(_)
             | Command::Tick
-            | Command::RateTicket { .. } => Pending::Done,
+            | Command::RateTicket { .. }
+            | Command::RateOwnTicket { .. } => Pending::Done,
         }
     }
 
@@ -1162,7 +1163,7 @@ mod tests {
             });
             if i % 3 == 0 {
                 commands.push(Command::CallNext { window });
-                commands.push(Command::Finish { window });
+                commands.push(Command::finish(window));
             }
         }
         let mut hall = Hall::new();

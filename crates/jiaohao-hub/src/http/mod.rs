@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod pages;
 pub mod replication;
+pub mod rota;
 pub mod standby;
 pub mod state;
 
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(hall())
         .merge(calendar::routes())
+        .merge(rota::routes())
         .merge(tickets(&state))
         .merge(services())
         .merge(windows(&state))
@@ -125,6 +127,10 @@ fn tickets(state: &AppState) -> Router<AppState> {
         .route(
             "/api/tickets/{token}",
             get(api::ticket_status).layer(limited!(state)),
+        )
+        .route(
+            "/api/tickets/{token}/rating",
+            post(api::rate_own_ticket).layer(limited!(state)),
         )
 }
 
