@@ -67,7 +67,17 @@ trap 'dpkg --purge jiaohao-hub >/dev/null 2>&1 || true; cleanup' EXIT
 systemd-analyze verify /usr/lib/systemd/system/jiaohao-hub.service
 echo "jiaohao-hub.service: systemd-analyze verify is content"
 port=$(free_port)
-/usr/bin/jiaohao-hub serve --config /etc/jiaohao/hub.toml --listen "127.0.0.1:$port" \
+# Under the unit's open-file limit, as systemd would set it (no systemd runs here): the hub
+# logs that figure at start.
+nofile=$(sed -n 's/^LimitNOFILE=//p' /usr/lib/systemd/system/jiaohao-hub.service)
+test -n "$nofile" || { echo "FAIL: the unit sets no LimitNOFILE" >&2; exit 1; }
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -lt "$nofile" ]; then
+  # A container may not raise its hard limit (no CAP_SYS_RESOURCE): check at its own.
+  echo "note: this machine's hard open-file limit $hard is below the unit's $nofile; checking at $hard"
+  nofile=$hard
+fi
+prlimit --nofile="$nofile:$nofile" -- /usr/bin/jiaohao-hub serve --config /etc/jiaohao/hub.toml --listen "127.0.0.1:$port" \
   --db "$work/installed.db" --backup-dir "$work/backups" >"$work/installed.log" 2>&1 &
 installed=$!
 pids+=("$installed")
@@ -77,6 +87,9 @@ for _ in $(seq 1 50); do
 done
 curl -fsS "http://127.0.0.1:$port/api/hall" | grep -q '"services"' ||
   { cat "$work/installed.log"; echo "FAIL: the installed hub does not serve its hall" >&2; exit 1; }
+grep -q "open files: soft limit $nofile, hard limit $nofile" "$work/installed.log" ||
+  { cat "$work/installed.log"; echo "FAIL: the installed hub does not log its open-file limit $nofile" >&2; exit 1; }
+echo "the installed hub logs its open-file limit: $nofile (the unit's LimitNOFILE)"
 kill -TERM "$installed"
 wait "$installed"
 ls "$work/backups" | grep -q sqlite3 ||

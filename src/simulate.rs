@@ -109,6 +109,8 @@ pub struct Tally {
     pub refused: AtomicU64,
     pub called: AtomicU64,
     pub finished: AtomicU64,
+    /// Finished tickets whose visit did not end done (补正, 不予受理, 转办).
+    pub not_done: AtomicU64,
     pub no_shows: AtomicU64,
     /// Bookings made and verified, and checked in at the kiosk.
     pub booked: AtomicU64,
@@ -119,11 +121,12 @@ impl Tally {
     pub fn summary(&self) -> String {
         let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "{} tickets issued ({} refused), {} called, {} finished, {} no-shows; {} booked, {} checked in",
+            "{} tickets issued ({} refused), {} called, {} finished ({} not done in one visit), {} no-shows; {} booked, {} checked in",
             n(&self.issued),
             n(&self.refused),
             n(&self.called),
             n(&self.finished),
+            n(&self.not_done),
             n(&self.no_shows),
             n(&self.booked),
             n(&self.checked_in)
@@ -141,6 +144,8 @@ struct Needs {
 
 struct Shared {
     clock: Arc<SimClock>,
+    /// Each service's documents to bring (一次性告知), for the visits that end 补正.
+    documents: HashMap<String, Vec<String>>,
     tally: Arc<Tally>,
     needs: Mutex<HashMap<String, Needs>>,
     issued: Notify,
@@ -173,8 +178,14 @@ pub async fn run(
         .min()
         .unwrap_or(scenario.open);
     anyhow::ensure!(!services.is_empty(), "the hall has no service to simulate");
+    let documents = hall
+        .services
+        .iter()
+        .map(|s| (s.def.code.clone(), s.def.documents_zh.clone()))
+        .collect();
     let shared = Arc::new(Shared {
         clock,
+        documents,
         tally: Arc::new(Tally::default()),
         needs: Mutex::new(HashMap::new()),
         issued: Notify::new(),
@@ -474,6 +485,7 @@ async fn clerk_at(
         tracing::warn!(window, %error, "a simulated clerk cannot open the window");
     }
     let idle = SignedDuration::from_secs(60);
+    let mut served_here = 0u64;
     while !*stop.borrow() {
         match clerk.call_next(window).await {
             Ok(Some(ticket)) => {
@@ -488,20 +500,33 @@ async fn clerk_at(
                         handling: SignedDuration::from_mins(6),
                         no_show: false,
                     });
-                let (busy, action) = if needs.no_show {
-                    (shared.no_show_wait, "no-show")
+                let busy = if needs.no_show {
+                    shared.no_show_wait
                 } else {
-                    (needs.handling, "finish")
+                    needs.handling
                 };
                 if !pause(&mut stop, shared.clock.real(busy)).await {
                     return;
                 }
-                match clerk.ticket_action(window, action).await {
+                let outcome = outcome_of(&ticket, &shared.documents);
+                let answer = if needs.no_show {
+                    clerk.ticket_action(window, "no-show").await
+                } else {
+                    clerk.finish(window, &outcome).await
+                };
+                match answer {
                     Ok(_) if needs.no_show => {
                         shared.tally.no_shows.fetch_add(1, Ordering::Relaxed);
                     }
                     Ok(_) => {
                         shared.tally.finished.fetch_add(1, Ordering::Relaxed);
+                        if outcome.outcome != "done" {
+                            shared.tally.not_done.fetch_add(1, Ordering::Relaxed);
+                        }
+                        served_here += 1;
+                        if !step_away(window, &clerk, served_here, &shared, &mut stop).await {
+                            return;
+                        }
                     }
                     Err(error) => tracing::warn!(window, %error, "a simulated clerk failed"),
                 }
@@ -528,6 +553,76 @@ async fn clerk_at(
             }
         }
     }
+}
+
+/// How a simulated visit ends, by its ticket's number so that a replayed day ends the same:
+/// mostly done (办结); about one in seven misses a document of its service (补正), one in
+/// eleven is refused (不予受理), one in thirteen is sent to an office outside the hall (转办).
+fn outcome_of(
+    ticket: &jiaohao_wire::TicketDetail,
+    documents: &HashMap<String, Vec<String>>,
+) -> jiaohao_wire::FinishRequest {
+    let seq: u64 = ticket
+        .number
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .unwrap_or(0);
+    let mut outcome = jiaohao_wire::FinishRequest {
+        outcome: "done".into(),
+        documents: Vec::new(),
+        reason: None,
+        office: None,
+    };
+    let listed = documents.get(&ticket.service).filter(|d| !d.is_empty());
+    if let Some(listed) = listed
+        && seq % 7 == 3
+    {
+        outcome.outcome = "documents_missing".into();
+        outcome.documents = vec![listed[seq as usize % listed.len()].clone()];
+    } else if seq % 11 == 5 {
+        outcome.outcome = "refused".into();
+        outcome.reason = Some("不属于本大厅受理范围".into());
+    } else if seq % 13 == 8 {
+        outcome.outcome = "referred".into();
+        outcome.office = Some("县公安局交通管理大队".into());
+    }
+    outcome
+}
+
+/// A simulated clerk steps away now and then, with a reason: a 休息 pause after every fourth
+/// citizen, a pause without an excusing class (其他) after every ninth, and the window closed
+/// for a 会议 after every fifteenth. Answers `false` when told to stop meanwhile.
+async fn step_away(
+    window: u16,
+    clerk: &Client,
+    served: u64,
+    shared: &Shared,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    let (closing, reason, note, minutes) = if served.is_multiple_of(15) {
+        (true, "meeting", Some("科室例会"), 10)
+    } else if served.is_multiple_of(9) {
+        (false, "other", Some("临时离开"), 4)
+    } else if served.is_multiple_of(4) {
+        (false, "break", None, 6)
+    } else {
+        return true;
+    };
+    let left = if closing {
+        clerk.close(window, reason, note).await
+    } else {
+        clerk.pause_with(window, reason, note).await
+    };
+    if let Err(error) = left {
+        tracing::warn!(window, %error, "a simulated clerk could not step away");
+        return true;
+    }
+    let away = pause(stop, shared.clock.real(SignedDuration::from_mins(minutes))).await;
+    let back = if closing { "open" } else { "resume" };
+    if let Err(error) = clerk.window_action(window, back).await {
+        tracing::debug!(window, %error, "a simulated clerk could not come back");
+    }
+    away
 }
 
 /// The local midnight of the first day to simulate on the database at `db`: today, or the day

@@ -267,6 +267,8 @@ enum Sender {
     Kiosk,
     Public,
     Session,
+    /// A standby hub's `replica` token.
+    Replica,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,6 +357,34 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
         ),
         (
             "POST",
+            "/api/windows/{n}/finish",
+            "/api/windows/3/finish",
+            Admin,
+            json!({"outcome": "documents_missing", "documents": ["居民户口簿原件"]}),
+        ),
+        (
+            "POST",
+            "/api/windows/{n}/close",
+            "/api/windows/3/close",
+            Admin,
+            json!({"reason": "training", "note": "新系统"}),
+        ),
+        (
+            "PUT",
+            "/api/rota",
+            "/api/rota",
+            Admin,
+            json!({"shifts": [{"window": 3, "weekday": "monday", "from": "08:30", "to": "12:00"}]}),
+        ),
+        (
+            "POST",
+            "/api/tickets/{token}/rating",
+            "/api/tickets/0123456789abcdef0123456789abcdef/rating",
+            Public,
+            json!({"rating": "dissatisfied", "reason": "waiting"}),
+        ),
+        (
+            "POST",
             "/api/windows/{n}/rating",
             "/api/windows/3/rating",
             Public,
@@ -417,6 +447,13 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
             Kiosk,
             json!({"id_number": "11010519491231002X"}),
         ),
+        (
+            "POST",
+            "/api/replication/ack",
+            "/api/replication/ack",
+            Replica,
+            json!({"seq": 1}),
+        ),
         // Last: a mutated calendar may close the hall for the routes after it.
         (
             "PUT",
@@ -446,8 +483,12 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
         .collect();
     assert_eq!(covered, with_body, "every route with a JSON body is fuzzed");
 
+    let replica = hub.public.with_token(
+        jiaohao_hub::cli::create_token(&hub.db, Role::Replica, None, "standby").unwrap(),
+    );
     let client = |sender: &Sender| -> Client {
         match sender {
+            Replica => replica.clone(),
             Admin => hub.admin.clone(),
             Kiosk => hub.kiosk.clone(),
             Public | Session => hub.public.clone(),

@@ -29,9 +29,15 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/services/{code}/booking"),
     ("PUT", "/api/services/{code}/booking"),
     ("DELETE", "/api/services/{code}/booking"),
+    ("GET", "/api/rota"),
+    ("PUT", "/api/rota"),
     ("GET", "/api/events"),
+    ("GET", "/api/replication"),
+    ("POST", "/api/promote"),
+    ("POST", "/api/replication/ack"),
     ("POST", "/api/tickets"),
     ("GET", "/api/tickets/{token}"),
+    ("POST", "/api/tickets/{token}/rating"),
     ("GET", "/api/services"),
     ("POST", "/api/services"),
     ("GET", "/api/services/{code}"),
@@ -371,7 +377,9 @@ async fn window_actions_call_recall_and_finish_tickets() {
 
     let paused = clerk.pause(3, "系统维护").await.unwrap();
     assert_eq!(paused.state, "paused");
-    assert_eq!(paused.pause_reason.as_deref(), Some("系统维护"));
+    // Words from before reason classes are kept as `other` with those words.
+    assert_eq!(paused.pause_reason.as_deref(), Some("other"));
+    assert_eq!(paused.pause_note.as_deref(), Some("系统维护"));
     let resumed = clerk.window_action(3, "resume").await.unwrap();
     assert_eq!(resumed.state, "open");
     assert_eq!(resumed.pause_reason, None);

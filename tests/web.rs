@@ -256,6 +256,8 @@ enum Rule {
     AdminPage,
     /// A public page.
     PublicPage,
+    /// Replication readers only (`replica` and `ingest` tokens): not even an admin.
+    Replication,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -298,6 +300,7 @@ fn expect(rule: Rule, who: Who) -> Expect {
         (AdminPage, Who::Supervisor | Who::Admin) => Page,
         (CounterPage | AdminPage, _) => Forbidden,
         (_, Who::Nobody) => Unauthorized,
+        (Replication, _) => Forbidden,
         (_, Who::Admin) => Allowed,
         (SignedIn, _) => Allowed,
         (ClerkOrAdmin, Who::Clerk3 | Who::Clerk4 | Who::Clerk3Token) => Allowed,
@@ -323,6 +326,21 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
     use Rule::*;
     vec![
         ("GET", "/api/health", Public, p("/api/health"), None),
+        ("POST", "/api/promote", Admin, p("/api/promote"), None),
+        (
+            "POST",
+            "/api/replication/ack",
+            Replication,
+            p("/api/replication/ack"),
+            Some(json!({"seq": 0})),
+        ),
+        (
+            "GET",
+            "/api/replication",
+            Replication,
+            p("/api/replication?after=0"),
+            None,
+        ),
         (
             "GET",
             "/api/openapi.json",
@@ -346,6 +364,16 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             Some(settings),
         ),
         ("GET", "/api/calendar", Public, p("/api/calendar"), None),
+        ("GET", "/api/rota", Reader, p("/api/rota"), None),
+        (
+            "PUT",
+            "/api/rota",
+            Admin,
+            p("/api/rota"),
+            Some(
+                json!({"shifts": [{"window": 3, "weekday": "monday", "from": "08:30", "to": "12:00"}]}),
+            ),
+        ),
         (
             "GET",
             "/api/bookings/slots",
@@ -449,6 +477,13 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             Public,
             p("/api/tickets/0123456789abcdef0123456789abcdef"),
             None,
+        ),
+        (
+            "POST",
+            "/api/tickets/{token}/rating",
+            Public,
+            p("/api/tickets/0123456789abcdef0123456789abcdef/rating"),
+            Some(json!({"rating": "satisfied"})),
         ),
         ("GET", "/api/services", Public, p("/api/services"), None),
         (

@@ -120,6 +120,9 @@ pub struct DisplayConfig {
     /// A hall's own recordings, replacing the built-in clips of the same name.
     pub voice_dir: Option<std::path::PathBuf>,
     pub ticker: TickerMode,
+    /// Whether the notice strip leads with today's figures (警务公开: served, mean wait, share
+    /// within target, 满意率).
+    pub figures: bool,
 }
 
 impl DisplayConfig {
@@ -133,6 +136,7 @@ impl DisplayConfig {
             audio_out: AudioOut::Speaker,
             voice_dir: None,
             ticker: TickerMode::Auto,
+            figures: true,
         }
     }
 }
@@ -299,6 +303,7 @@ impl DisplayApp {
             clock: &clock,
             hub: &self.config.hub,
             ticker_scrolls,
+            figures: self.config.figures,
         };
         match self.config.window {
             None => crate::hall::show(ui, &screen, &mut self.ticker),

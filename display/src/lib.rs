@@ -35,7 +35,8 @@ pub use voice::Voice;
     about = "The wall display of a jiaohao service hall: calls in large type, heard in Mandarin"
 )]
 pub struct Args {
-    /// The hub, such as http://127.0.0.1:8080.
+    /// The hub, such as http://127.0.0.1:8080; with two hubs in the hall, both (`URL1,URL2`):
+    /// the display follows the primary of the highest term and moves on a promotion.
     #[arg(long, env = "JIAOHAO_DISPLAY_HUB")]
     pub hub: String,
     /// A display token (the event stream is public; a hall may still issue one per screen).
@@ -72,6 +73,9 @@ pub struct Args {
         default_value = "auto"
     )]
     pub ticker: TickerMode,
+    /// Leave today's figures (警务公开) out of the notice strip.
+    #[arg(long, env = "JIAOHAO_DISPLAY_NO_FIGURES")]
+    pub no_figures: bool,
     /// The window's size when not fullscreen, such as 1920x1080 or 1080x1920.
     #[arg(long, env = "JIAOHAO_DISPLAY_SIZE", value_name = "WxH", value_parser = parse_size)]
     pub size: Option<(u32, u32)>,
@@ -110,6 +114,7 @@ impl Args {
             audio_out: AudioOut::Speaker,
             voice_dir: None,
             ticker: TickerMode::Auto,
+            no_figures: false,
             size: None,
             config: None,
             log_format: jiaohao_config::LogFormat::Human,
@@ -130,6 +135,7 @@ impl Args {
             audio_out: self.audio_out.clone(),
             voice_dir: self.voice_dir.clone(),
             ticker: self.ticker,
+            figures: !self.no_figures,
         }
     }
 }

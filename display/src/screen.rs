@@ -50,6 +50,8 @@ pub struct Screen<'a> {
     pub hub: &'a str,
     /// Whether the notice ticker scrolls (else it turns pages).
     pub ticker_scrolls: bool,
+    /// Whether the notice strip leads with today's figures.
+    pub figures: bool,
 }
 
 impl Screen<'_> {
@@ -239,9 +241,38 @@ fn connection(ui: &mut Ui, rect: Rect, status: &LinkStatus, s: f32) {
     }
 }
 
-/// The notices of the hall, Chinese and English in turn, as one line of text.
-pub fn notice_line(hall: &HallView) -> String {
+/// Today's figures (警务公开) as the notice strip shows them, Chinese then English; nothing
+/// before the hall's first ticket is called or from a hub of before figures.
+pub fn figures_line(hall: &HallView) -> Option<(String, String)> {
+    let today = hall.today.as_ref()?;
+    if today.served == 0 && today.mean_wait_min.is_none() {
+        return None;
+    }
+    let mut zh = vec![format!("今日已办结 {} 件", today.served)];
+    let mut en = vec![format!("Today: {} served", today.served)];
+    if let Some(wait) = today.mean_wait_min {
+        zh.push(format!("平均等候 {wait:.1} 分钟"));
+        en.push(format!("mean wait {wait:.1} min"));
+    }
+    if let Some(share) = today.within_target_pct {
+        zh.push(format!("等候达标率 {share:.1}%"));
+        en.push(format!("{share:.1}% within target"));
+    }
+    if let Some(share) = today.satisfied_pct {
+        zh.push(format!("满意率 {share:.1}%"));
+        en.push(format!("{share:.1}% satisfied"));
+    }
+    Some((zh.join(" · "), en.join(" · ")))
+}
+
+/// The notices of the hall, Chinese and English in turn, as one line of text; led by today's
+/// figures when `figures` is set.
+pub fn notice_line(hall: &HallView, figures: bool) -> String {
     let mut items = Vec::new();
+    if figures && let Some((zh, en)) = figures_line(hall) {
+        items.push(zh);
+        items.push(en);
+    }
     let longest = hall.notices_zh.len().max(hall.notices_en.len());
     for i in 0..longest {
         if let Some(zh) = hall.notices_zh.get(i) {
@@ -278,7 +309,10 @@ pub fn ticker(ui: &mut Ui, rect: Rect, screen: &Screen<'_>, state: &mut Ticker) 
             palette::TEXT,
         ),
     );
-    let line = screen.hall.map(notice_line).unwrap_or_default();
+    let line = screen
+        .hall
+        .map(|hall| notice_line(hall, screen.figures))
+        .unwrap_or_default();
     let lane = rest.shrink2(Vec2::new(16.0 * s, 0.0));
     let galley = painter.layout_no_wrap(line.clone(), regular(size), palette::TEXT);
     let place = state.place(

@@ -4,6 +4,7 @@
 
 mod clock;
 mod config;
+mod figures;
 mod glyphs;
 mod idle;
 mod live;

@@ -822,7 +822,9 @@ impl KioskApp {
             .options
             .public_url
             .clone()
-            .unwrap_or_else(|| self.options.hub.clone());
+            // With two hubs, the one that issued it (set --public-url to the hall's one
+            // address that moves with the primary: a printed slip cannot follow a move).
+            .unwrap_or_else(|| self.link.client().base());
         let url = ticket_url(&public, &ticket);
         let qr = QrMatrix::encode(&url);
         let print = match &self.options.printer {

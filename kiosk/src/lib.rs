@@ -75,7 +75,8 @@ impl Options {
     about = "The touchscreen ticket kiosk of a service hall"
 )]
 pub struct Args {
-    /// The hub's URL, such as http://192.168.1.10:8080.
+    /// The hub's URL, such as http://192.168.1.10:8080; with two hubs in the hall, both
+    /// (`URL1,URL2`): the kiosk uses the primary of the highest term and moves on a promotion.
     #[arg(long, env = "JIAOHAO_KIOSK_HUB")]
     pub hub: String,
     /// The kiosk's token (`jiaohao-hub token create --role kiosk`).

@@ -299,6 +299,28 @@ async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
     browser.quit().await?;
     outcome?;
     hub.stop().await;
+
+    // A primary with --sync-standby and no standby runs alone after its first change, and the
+    // admin console says so.
+    let lone = TestHub::start_with(|config| {
+        config.sync_standby = Some(Duration::from_millis(200));
+    })
+    .await;
+    lone.add_user("li", Role::Admin);
+    lone.issue("hukou").await;
+    let browser = driver.browser("alone", 1920, 1080).await?;
+    let outcome = async {
+        sign_in(&browser, &lone.url(), "/admin", "li", None).await?;
+        wait_text(&browser, "#hubstate", "单独运行").await?;
+        shot(&browser, &shots, "admin-alone").await
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = shot(&browser, &shots, "failed-alone").await;
+    }
+    browser.quit().await?;
+    outcome?;
+    lone.stop().await;
     Ok(())
 }
 
@@ -378,9 +400,42 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
         .click()
         .await?;
     browser.find(By::Id("pause")).await?; // present
+    // Finish (key 4) asks how the visit ended with one more key: 2, documents missing
+    // (补正), then the missing document is ticked from the service's list.
     press(browser, "4").await?;
+    wait_for(browser, "[data-outcome='documents_missing']").await?;
+    shot(browser, shots, "06a-counter-outcome").await?;
+    press(browser, "2").await?;
+    wait_for(browser, "input[data-doc='1']")
+        .await?
+        .click()
+        .await?;
+    shot(browser, shots, "06b-counter-documents-missing").await?;
+    browser.find(By::Id("dialog-ok")).await?.click().await?;
     wait_text(browser, "#current", "请点“叫号”").await?;
     shot(browser, shots, "06-counter-after-finish").await?;
+    // A pause (key 6) and a close ask why: a class, with optional words typed first.
+    press(browser, "6").await?;
+    wait_for(browser, "#reason-note")
+        .await?
+        .send_keys("新系统")
+        .await?;
+    shot(browser, shots, "06c-counter-pause-reason").await?;
+    browser
+        .find(By::Css("[data-reason='training']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#state", "培训：新系统").await?;
+    press(browser, "6").await?;
+    wait_enabled(browser, "#close").await?.click().await?;
+    wait_for(browser, "[data-reason='off_duty']")
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#state", "未开放").await?;
+    wait_enabled(browser, "#open").await?.click().await?;
+    wait_enabled(browser, "#call-next").await?;
 
     // The rating tablet of window 3: 不满意, because of the wait.
     browser.goto(format!("{base}/rate/3")).await?;
@@ -423,6 +478,7 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     if (row.called, row.served, row.ratings.dissatisfied) != (1, 1, 1) {
         return Err(format!("window 3's report row is {row:?}").into());
     }
+    wait_text(browser, "#report-ranking tr[data-window='3']", "0%").await?;
     shot(browser, shots, "10-admin-reports").await?;
     browser
         .find(By::Css("button[data-tab='audit']"))
@@ -462,6 +518,37 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     browser.find(By::Id("audit-run")).await?.click().await?;
     wait_text(browser, "#audit-table tr.flag-config", "li").await?;
     shot(browser, shots, "12-admin-audit-configuration").await?;
+    // The report names the document found missing at the counter (补正).
+    browser
+        .find(By::Css("button[data-tab='reports']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#report-missing tr[data-service='id_card']", "1").await?;
+    // A ticket handled past its service's time limit is listed live (超时办理): window 2
+    // calls a household ticket and 16 minutes pass (its limit is 15).
+    hub.admin
+        .window_action(2, "open")
+        .await
+        .map_err(|e| format!("opening window 2: {e}"))?;
+    hub.issue("hukou").await;
+    hub.admin
+        .call_next(2)
+        .await
+        .map_err(|e| format!("calling at window 2: {e}"))?;
+    hub.clock.advance(SignedDuration::from_mins(16));
+    hub.issue("exit_entry").await;
+    browser
+        .find(By::Css("button[data-tab='live']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(browser, "#over-limit tr[data-window='2']", "16").await?;
+    shot(browser, shots, "12b-admin-over-limit").await?;
+    hub.admin
+        .ticket_action(2, "finish")
+        .await
+        .map_err(|e| format!("finishing at window 2: {e}"))?;
     for tab in ["services", "notices", "calendar", "people", "bookings"] {
         browser
             .find(By::Css(format!("button[data-tab='{tab}']")))
@@ -476,6 +563,23 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
             wait_text(browser, "#booking-list", "1101**********002X").await?;
         }
         shot(browser, shots, &format!("13-admin-{tab}")).await?;
+    }
+    // The rota (排班) sits under the calendar: window 3 on Mondays, saved from the grid.
+    browser
+        .find(By::Css("button[data-tab='calendar']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(browser, "#rota-3-monday")
+        .await?
+        .send_keys("08:30-12:00, 13:30-17:30")
+        .await?;
+    shot(browser, shots, "13b-admin-rota").await?;
+    browser.find(By::Id("save-rota")).await?.click().await?;
+    wait_text(browser, ".toasts", "排班已保存").await?;
+    let rota: jiaohao_wire::Rota = hub.sign_in("li", None).await.get("/api/rota").await.json();
+    if rota.shifts.len() != 2 || rota.shifts[0].window != 3 {
+        return Err(format!("the rota saved is {rota:?}").into());
     }
     // Keep the second ticket's token for the phone.
     std::fs::write(shots.join(".phone-token"), &second.token)?;
@@ -495,6 +599,20 @@ async fn phone_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path) 
     }
     wait_text(phone, "#your-turn", "请到 3 号窗口").await?;
     shot(phone, shots, "15-ticket-phone-called").await?;
+    // Finished: the phone may rate it once (一次一评).
+    hub.admin
+        .ticket_action(3, "finish")
+        .await
+        .map_err(|e| format!("finishing B002: {e}"))?;
+    wait_for(phone, "[data-rating='satisfied']").await?;
+    shot(phone, shots, "15b-ticket-phone-rate").await?;
+    phone
+        .find(By::Css("[data-rating='satisfied']"))
+        .await?
+        .click()
+        .await?;
+    wait_text(phone, "#rated", "感谢您的评价").await?;
+    shot(phone, shots, "15c-ticket-phone-rated").await?;
     Ok(())
 }
 

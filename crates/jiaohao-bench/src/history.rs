@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use jiaohao_core::{
-    ClockTime, Command, Event, Hall, HallSettings, LocalDate, Millis, Now, Prefix, Rating, Service,
-    ServiceCode, TransferTarget, WindowDef, WindowNumber,
+    Absence, AbsenceClass, ClockTime, Command, Event, Hall, HallSettings, LocalDate, Millis, Now,
+    Prefix, Rating, Service, ServiceCode, TransferTarget, WindowDef, WindowNumber,
 };
 use jiaohao_store::{NewRecord, Store};
 use jiff::tz::TimeZone;
@@ -207,10 +207,10 @@ impl LogBuilder {
                 for number in 1..=3 {
                     let window = window(number);
                     if i == lunch {
-                        self.apply(Command::Finish { window });
+                        self.apply(Command::finish(window));
                         self.apply(Command::Pause {
                             window,
-                            reason: "午休".into(),
+                            reason: Absence::new(AbsenceClass::Break),
                         });
                     } else {
                         self.apply(Command::Resume { window });
@@ -270,9 +270,12 @@ impl LogBuilder {
         self.minute_ms = (17 * 60) * Millis::MINUTE;
         for number in 1..=WINDOWS.len() {
             let window = window(number);
-            self.apply(Command::Finish { window });
+            self.apply(Command::finish(window));
             self.apply(Command::Resume { window });
-            self.apply(Command::Close { window });
+            self.apply(Command::Close {
+                window,
+                reason: Some(Absence::new(AbsenceClass::OffDuty)),
+            });
         }
         Ok(())
     }

@@ -36,6 +36,17 @@ impl HubProcess {
         HubProcess::start_within(binary, db, hall, log, Duration::from_secs(10)).await
     }
 
+    /// As [`HubProcess::start`], with more arguments for `serve`.
+    pub async fn start_with(
+        binary: &Path,
+        db: &Path,
+        hall: &Path,
+        log: &Path,
+        extra: &[&str],
+    ) -> anyhow::Result<HubProcess> {
+        HubProcess::launch(binary, db, hall, log, Duration::from_secs(10), extra).await
+    }
+
     /// Starts the hub and waits up to `limit` for it to answer `/api/health`, asking every
     /// 5 ms (so a start-up time measured around this is exact to a few milliseconds).
     pub async fn start_within(
@@ -44,6 +55,17 @@ impl HubProcess {
         hall: &Path,
         log: &Path,
         limit: Duration,
+    ) -> anyhow::Result<HubProcess> {
+        HubProcess::launch(binary, db, hall, log, limit, &[]).await
+    }
+
+    async fn launch(
+        binary: &Path,
+        db: &Path,
+        hall: &Path,
+        log: &Path,
+        limit: Duration,
+        extra: &[&str],
     ) -> anyhow::Result<HubProcess> {
         let listen = format!("127.0.0.1:{}", free_port()?);
         let child = Command::new(binary)
@@ -54,6 +76,7 @@ impl HubProcess {
             .arg(hall)
             // One kiosk token drives thousands of tickets a second here: no rate limits.
             .args(["--ticket-limit", "off", "--public-limit", "off"])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(log)?)

@@ -3,10 +3,12 @@
 //! database of its own; nothing is timed inside unit tests.
 
 mod crash_loop;
+mod flood;
 mod history;
 mod hub_process;
 mod lean_kiosk;
 mod perf;
+mod standby;
 mod stats;
 
 use std::path::PathBuf;
@@ -46,6 +48,34 @@ enum Top {
         cycles: u32,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// One address floods the hub (started at `--nofile` open files) with half-open
+    /// connections and unread event streams while kiosks issue and a display follows the
+    /// stream: kiosk p50/p99 quiet vs flooded, display misses, health, time to recover.
+    Flood {
+        #[arg(long)]
+        hub: Option<PathBuf>,
+        #[arg(long, default_value_t = 5000)]
+        half_open: usize,
+        #[arg(long, default_value_t = 2000)]
+        streams: usize,
+        #[arg(long, default_value_t = 10)]
+        kiosks: usize,
+        /// The hub's open-file limit, soft and hard (`prlimit --nofile=N:N`).
+        #[arg(long, default_value_t = 1024)]
+        nofile: u64,
+        /// Seconds of each measured phase (quiet, flooded).
+        #[arg(long, default_value_t = 15)]
+        seconds: u64,
+    },
+    /// Two hubs: issuance p50/p99 of 50 kiosks on a lone primary, a primary with a standby and
+    /// one with `--sync-standby`, and the replication lag p50/p99.
+    Standby {
+        #[arg(long)]
+        hub: Option<PathBuf>,
+        /// Seconds of load per setup.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
     },
     /// Start-up time and memory of the hub on a long history (about `--events` events, built
     /// through the core) beside one day's database.
@@ -90,9 +120,25 @@ fn main() -> anyhow::Result<()> {
             seconds,
             subscribers,
         } => runtime.block_on(perf::run(hub_binary(hub)?, seconds, subscribers)),
+        Top::Standby { hub, seconds } => runtime.block_on(standby::run(hub_binary(hub)?, seconds)),
         Top::CrashLoop { hub, cycles, seed } => {
             runtime.block_on(crash_loop::run(hub_binary(hub)?, cycles, seed))
         }
+        Top::Flood {
+            hub,
+            half_open,
+            streams,
+            kiosks,
+            nofile,
+            seconds,
+        } => runtime.block_on(flood::run(
+            hub_binary(hub)?,
+            half_open,
+            streams,
+            kiosks,
+            nofile,
+            seconds,
+        )),
         Top::History {
             hub,
             events,

@@ -174,7 +174,7 @@ where
 
 /// `clients` lean kiosks issue tickets for `seconds`, each on its own connection, cycling
 /// through the services; returns what `load` does.
-async fn issue_load(
+pub(crate) async fn issue_load(
     url: &str,
     token: &str,
     clients: usize,

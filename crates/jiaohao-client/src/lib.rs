@@ -15,7 +15,7 @@ pub enum ClientError {
     Api { status: u16, body: wire::ErrorBody },
     #[error("the hub answered {status} with a body that is not an error: {text}")]
     Unexpected { status: u16, text: String },
-    #[error("the event stream went silent for longer than {} s", STREAM_SILENCE.as_secs())]
+    #[error("the hub's stream went silent for longer than its heartbeat allows")]
     Stalled,
 }
 
@@ -46,18 +46,42 @@ pub const STREAM_SILENCE: Duration = Duration::from_secs(40);
 
 #[derive(Clone)]
 pub struct Client {
-    base: String,
+    /// The hall's hubs and the one in use: shared by every clone (and `with_token`,
+    /// `with_timeout`), so a move to a new primary moves them all.
+    hubs: std::sync::Arc<Hubs>,
     token: Option<String>,
     /// The longest a request may take; never applied to the event stream, which lives on.
     timeout: Option<Duration>,
     http: reqwest::Client,
 }
 
+/// The hubs a client knows (`--hub URL1,URL2`), the one it uses, and the highest term it has
+/// seen: it never moves to a hub of a lower term.
+#[derive(Debug)]
+struct Hubs {
+    all: Vec<String>,
+    current: std::sync::RwLock<String>,
+    term: std::sync::atomic::AtomicU64,
+}
+
 impl Client {
-    /// A client for the hub at `base`, such as `http://127.0.0.1:8080`.
+    /// A client for the hub at `base`, such as `http://127.0.0.1:8080`, or for the hall's two
+    /// hubs, `http://10.0.0.10:8080,http://10.0.0.11:8080` (it uses the first until
+    /// [`Client::find_primary`] finds another).
     pub fn new(base: impl Into<String>) -> Client {
+        let all: Vec<String> = base
+            .into()
+            .split(',')
+            .map(|url| url.trim().trim_end_matches('/').to_owned())
+            .filter(|url| !url.is_empty())
+            .collect();
+        let first = all.first().cloned().unwrap_or_default();
         Client {
-            base: base.into().trim_end_matches('/').to_owned(),
+            hubs: std::sync::Arc::new(Hubs {
+                all,
+                current: std::sync::RwLock::new(first),
+                term: std::sync::atomic::AtomicU64::new(0),
+            }),
             token: None,
             timeout: None,
             http: reqwest::Client::new(),
@@ -81,8 +105,51 @@ impl Client {
         }
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
+    /// The hub in use now.
+    pub fn base(&self) -> String {
+        self.hubs
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// With several hubs (`--hub URL1,URL2`): asks each for its part and term and moves to
+    /// the primary of the highest term, never to one of a lower term than any seen before
+    /// (a former primary that came back must not take changes). Returns whether it moved.
+    /// With one hub it does nothing.
+    pub async fn find_primary(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.hubs.all.len() < 2 {
+            return false;
+        }
+        let asks = self.hubs.all.iter().map(|url| {
+            let probe = Client::new(url.clone()).with_timeout(Duration::from_secs(1));
+            async move { (url.clone(), probe.health().await.ok()) }
+        });
+        let answers = futures_util::future::join_all(asks).await;
+        let best = answers
+            .into_iter()
+            .filter_map(|(url, health)| {
+                let health = health?;
+                // A hub of a version before terms is a primary of term 1.
+                let primary = health.role.as_deref().is_none_or(|role| role == "primary");
+                primary.then(|| (health.term.unwrap_or(1), url))
+            })
+            .max_by_key(|(term, _)| *term);
+        let Some((term, url)) = best else {
+            return false;
+        };
+        if term < self.hubs.term.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.hubs.term.fetch_max(term, Ordering::Relaxed);
+        let mut current = self.hubs.current.write().unwrap_or_else(|e| e.into_inner());
+        if *current == url {
+            return false;
+        }
+        *current = url;
+        true
     }
 
     /// A request to `path` with the client's token and timeout.
@@ -95,7 +162,7 @@ impl Client {
     }
 
     fn untimed_request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let builder = self.http.request(method, format!("{}{path}", self.base));
+        let builder = self.http.request(method, format!("{}{path}", self.base()));
         match &self.token {
             Some(token) => builder.bearer_auth(token),
             None => builder,
@@ -142,6 +209,23 @@ impl Client {
 
     pub async fn health(&self) -> Result<wire::Health> {
         self.expect(self.request(Method::GET, "/api/health")).await
+    }
+
+    /// Tells the primary that this standby holds every record up to `seq` durably
+    /// (`POST /api/replication/ack`, a `replica` token).
+    pub async fn acknowledge(&self, seq: u64) -> Result<()> {
+        self.send::<serde_json::Value>(
+            self.request(Method::POST, "/api/replication/ack")
+                .json(&wire::ReplicationAck { seq }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Asks a standby to become the primary (`POST /api/promote`, an admin token).
+    pub async fn promote(&self) -> Result<wire::Promoted> {
+        self.expect(self.request(Method::POST, "/api/promote"))
+            .await
     }
 
     pub async fn hall(&self) -> Result<wire::HallView> {
@@ -218,9 +302,51 @@ impl Client {
             .await
     }
 
+    /// Finishes the ticket the window is serving with how the visit ended.
+    pub async fn finish(
+        &self,
+        window: u16,
+        outcome: &wire::FinishRequest,
+    ) -> Result<wire::TicketDetail> {
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/finish"))
+                .json(outcome),
+        )
+        .await
+    }
+
+    /// Closes the window with the class of the reason and, optionally, words.
+    pub async fn close(
+        &self,
+        window: u16,
+        reason: &str,
+        note: Option<&str>,
+    ) -> Result<wire::WindowStatus> {
+        let body = wire::CloseRequest {
+            reason: reason.to_owned(),
+            note: note.map(str::to_owned),
+        };
+        self.expect(
+            self.request(Method::POST, &format!("/api/windows/{window}/close"))
+                .json(&body),
+        )
+        .await
+    }
+
     pub async fn pause(&self, window: u16, reason: &str) -> Result<wire::WindowStatus> {
+        self.pause_with(window, reason, None).await
+    }
+
+    /// Pauses the window with the class of the reason and, optionally, words.
+    pub async fn pause_with(
+        &self,
+        window: u16,
+        reason: &str,
+        note: Option<&str>,
+    ) -> Result<wire::WindowStatus> {
         let body = wire::PauseRequest {
             reason: reason.to_owned(),
+            note: note.map(str::to_owned),
         };
         self.expect(
             self.request(Method::POST, &format!("/api/windows/{window}/pause"))
@@ -316,6 +442,88 @@ impl Client {
             response,
             buffer: Vec::new(),
         })
+    }
+}
+
+impl Client {
+    /// Opens the replication stream (`GET /api/replication`) after record `after` and side
+    /// change `side_after` (a `replica` or `ingest` token). An error answer (403, 409, …) is
+    /// returned as the API error it is.
+    pub async fn replication(&self, after: u64, side_after: u64) -> Result<ReplicationStream> {
+        let response = self
+            .untimed_request(
+                Method::GET,
+                &format!("/api/replication?after={after}&side_after={side_after}"),
+            )
+            .send()
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            let text = response.text().await.unwrap_or_default();
+            return Err(match serde_json::from_str::<wire::ErrorBody>(&text) {
+                Ok(body) => ClientError::Api {
+                    status: status.as_u16(),
+                    body,
+                },
+                Err(_) => ClientError::Unexpected {
+                    status: status.as_u16(),
+                    text,
+                },
+            });
+        }
+        Ok(ReplicationStream {
+            response,
+            buffer: Vec::new(),
+        })
+    }
+}
+
+/// How long the replication stream may stay silent (the hub's heartbeat comes every 5 s).
+pub const REPLICATION_SILENCE: Duration = Duration::from_secs(15);
+
+/// The hub's replication stream, parsed line by line.
+pub struct ReplicationStream {
+    response: reqwest::Response,
+    buffer: Vec<u8>,
+}
+
+impl ReplicationStream {
+    /// The next line; `None` when the hub closed the stream. A line that is not a
+    /// `ReplicationLine` is an error (`Unexpected`): the reader must not skip history.
+    pub async fn next(&mut self) -> Result<Option<wire::ReplicationLine>> {
+        loop {
+            if let Some(line) = self.buffered() {
+                return line.map(Some);
+            }
+            let chunk = tokio::time::timeout(REPLICATION_SILENCE, self.response.chunk())
+                .await
+                .map_err(|_| ClientError::Stalled)??;
+            match chunk {
+                Some(chunk) => self.buffer.extend_from_slice(&chunk),
+                None => return Ok(None),
+            }
+        }
+    }
+}
+
+impl ReplicationStream {
+    /// The next line if it has arrived already (nothing is read from the network): a reader
+    /// takes what is there in one batch.
+    pub fn buffered(&mut self) -> Option<Result<wire::ReplicationLine>> {
+        loop {
+            let end = self.buffer.iter().position(|b| *b == b'\n')?;
+            let line: Vec<u8> = self.buffer.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line[..end]);
+            if text.trim().is_empty() {
+                continue;
+            }
+            return Some(
+                serde_json::from_str(&text).map_err(|_| ClientError::Unexpected {
+                    status: 200,
+                    text: text.into_owned(),
+                }),
+            );
+        }
     }
 }
 

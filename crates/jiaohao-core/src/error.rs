@@ -79,6 +79,10 @@ pub enum Error {
         code: &'static str,
         message: String,
     },
+    /// No ticket of today has this token.
+    UnknownToken,
+    /// The ticket has not been finished at a window (yet), so it cannot be rated.
+    NotFinished(TicketNumber),
 }
 
 /// The broad class of an error, for callers that map errors to statuses.
@@ -107,7 +111,8 @@ impl Error {
             Error::UnknownService(_)
             | Error::UnknownWindow(_)
             | Error::UnknownTicket(_)
-            | Error::UnknownBooking(_) => ErrorKind::NotFound,
+            | Error::UnknownBooking(_)
+            | Error::UnknownToken => ErrorKind::NotFound,
             _ => ErrorKind::Conflict,
         }
     }
@@ -144,6 +149,8 @@ impl Error {
             Error::NotRatable { .. } => "not_ratable",
             Error::UnknownBooking(_) => "unknown_booking",
             Error::BookingRefused { code, .. } => code,
+            Error::UnknownToken => "unknown_ticket",
+            Error::NotFinished(_) => "not_finished",
         }
     }
 }
@@ -231,6 +238,10 @@ impl fmt::Display for Error {
                 f,
                 "ticket {ticket} is not the ticket just finished at window {window}, or its time to rate is over"
             ),
+            Error::UnknownToken => f.write_str("no ticket of today has this token"),
+            Error::NotFinished(number) => {
+                write!(f, "ticket {number} has not been finished at a window")
+            }
         }
     }
 }

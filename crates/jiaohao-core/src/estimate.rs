@@ -582,7 +582,7 @@ mod tests {
         assert_eq!(projection.wait_ms(first), None);
         assert_eq!(projection.wait_ms(second), Some(65 * Millis::MINUTE));
         // Paused for lunch: back at 13:00, then one ticket ahead of a new one.
-        hall.apply(&Command::Finish { window }, clock("12:05"))
+        hall.apply(&Command::finish(window), clock("12:05"))
             .unwrap();
         hall.apply(
             &Command::Pause {
@@ -612,8 +612,7 @@ mod tests {
             issue(&mut hall, true, clock(at));
             hall.apply(&Command::CallNext { window }, clock(at))
                 .unwrap();
-            hall.apply(&Command::Finish { window }, clock(done))
-                .unwrap();
+            hall.apply(&Command::finish(window), clock(done)).unwrap();
         }
         let normal = issue(&mut hall, false, clock("09:40"));
         let other = issue(&mut hall, false, clock("09:40"));

@@ -1,11 +1,13 @@
 //! What callers ask of the hall ([`Command`]) and what happened as a result ([`Event`]).
 //! Events are the record: the hub stores them, and the state is their fold.
 
+use crate::absence::Absence;
 use crate::booking::{BookingCode, BookingSettings};
 use crate::calendar::HallCalendar;
 use crate::hall::HallSettings;
 use crate::identity::PersonKey;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::outcome::Outcome;
 use crate::rating::{Rating, RatingReason};
 use crate::service::Service;
 use crate::time::{ClockTime, LocalDate, Millis};
@@ -72,8 +74,10 @@ pub enum Command {
     NoShow {
         window: WindowNumber,
     },
+    /// Ends the ticket the window is serving, with how the visit ended.
     Finish {
         window: WindowNumber,
+        outcome: Outcome,
     },
     Transfer {
         window: WindowNumber,
@@ -82,12 +86,14 @@ pub enum Command {
     Open {
         window: WindowNumber,
     },
+    /// Closes the window; the reason is `None` only from a client of before reasons.
     Close {
         window: WindowNumber,
+        reason: Option<Absence>,
     },
     Pause {
         window: WindowNumber,
-        reason: String,
+        reason: Absence,
     },
     Resume {
         window: WindowNumber,
@@ -131,6 +137,13 @@ pub enum Command {
         /// The ticket page's token, as for [`Command::IssueTicket`].
         token: String,
     },
+    /// The citizen rates a finished ticket of today from its own page (the phone, `/t/{token}`):
+    /// the token proves the ticket. One rating per ticket, however given (一次一评).
+    RateOwnTicket {
+        token: String,
+        rating: Rating,
+        reason: Option<RatingReason>,
+    },
 }
 
 /// A change to the hall. The time it happened is stored beside it, not in it.
@@ -170,6 +183,8 @@ pub enum Event {
     TicketFinished {
         id: TicketId,
         window: WindowNumber,
+        /// How the visit ended; `Done` when a call of the next ticket finished it.
+        outcome: Outcome,
     },
     TicketNoShow {
         id: TicketId,
@@ -183,12 +198,15 @@ pub enum Event {
     WindowOpened {
         window: WindowNumber,
     },
+    /// A close by a clerk or admin, with the reason given (none from a client of before
+    /// reasons). The close of every window at a day start is no event of its own.
     WindowClosed {
         window: WindowNumber,
+        reason: Option<Absence>,
     },
     WindowPaused {
         window: WindowNumber,
-        reason: String,
+        reason: Absence,
     },
     WindowResumed {
         window: WindowNumber,
@@ -232,6 +250,16 @@ pub enum Event {
         ticket: TicketId,
         queue_time: Millis,
     },
+}
+
+impl Command {
+    /// Finishes the ticket the window is serving as done (办结).
+    pub fn finish(window: WindowNumber) -> Command {
+        Command::Finish {
+            window,
+            outcome: Outcome::Done,
+        }
+    }
 }
 
 impl Event {

@@ -13,7 +13,9 @@ use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
 use crate::identity::{PersonKey, parse_masked};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::outcome::Outcome;
 use crate::rating::{RATING_WINDOW_MS, TicketRating};
+use crate::rota::Rota;
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
 use crate::time::{ClockTime, LocalDate, Millis, Now};
@@ -45,6 +47,8 @@ pub struct HallSettings {
     pub timezone: String,
     pub notices_zh: Vec<String>,
     pub notices_en: Vec<String>,
+    /// When each window is expected to be open (排班); empty when none is set.
+    pub rota: Rota,
 }
 
 impl Default for HallSettings {
@@ -55,6 +59,7 @@ impl Default for HallSettings {
             timezone: "Asia/Shanghai".into(),
             notices_zh: Vec::new(),
             notices_en: Vec::new(),
+            rota: Rota::default(),
         }
     }
 }
@@ -697,11 +702,15 @@ impl Hall {
                     window,
                 }])
             }
-            Command::Finish { window } => {
+            Command::Finish { window, outcome } => {
                 let (window, ticket) = self.serving(*window)?;
+                if !outcome.is_done() {
+                    outcome.check(self.known_service(&ticket.service)?)?;
+                }
                 Ok(vec![Event::TicketFinished {
                     id: ticket.id,
                     window,
+                    outcome: outcome.clone(),
                 }])
             }
             Command::Transfer { window, to } => {
@@ -733,23 +742,24 @@ impl Hall {
                     Err(Error::WindowAlreadyOpen(*window))
                 }
             },
-            Command::Close { window } => {
+            Command::Close { window, reason } => {
+                if let Some(reason) = reason {
+                    reason.validate()?;
+                }
                 let found = self.known_window(*window)?;
                 match &found.state {
                     WindowState::Closed => Err(Error::WindowAlreadyClosed(*window)),
                     WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
                     WindowState::Open | WindowState::Paused { .. } => {
-                        Ok(vec![Event::WindowClosed { window: *window }])
+                        Ok(vec![Event::WindowClosed {
+                            window: *window,
+                            reason: reason.clone(),
+                        }])
                     }
                 }
             }
             Command::Pause { window, reason } => {
-                let reason = reason.trim();
-                if reason.is_empty() || reason.chars().count() > 200 {
-                    return Err(Error::invalid(
-                        "pausing a window needs a reason of at most 200 characters",
-                    ));
-                }
+                reason.validate()?;
                 let found = self.known_window(*window)?;
                 match &found.state {
                     WindowState::Closed => Err(Error::WindowClosed(*window)),
@@ -757,7 +767,7 @@ impl Hall {
                     WindowState::Serving { ticket } => Err(self.serving_error(*window, *ticket)),
                     WindowState::Open => Ok(vec![Event::WindowPaused {
                         window: *window,
-                        reason: reason.to_owned(),
+                        reason: reason.clone(),
                     }]),
                 }
             }
@@ -829,23 +839,33 @@ impl Hall {
                 green_channel,
                 token,
             } => self.decide_check_in(code, *green_channel, token, now),
+            Command::RateOwnTicket {
+                token,
+                rating,
+                reason,
+            } => {
+                check_rating_reason(*rating, *reason)?;
+                let ticket = self.ticket_by_token(token).ok_or(Error::UnknownToken)?;
+                if ticket.rating.is_some() {
+                    return Err(Error::AlreadyRated(ticket.number));
+                }
+                let (TicketStatus::Done, Some(window)) = (ticket.status, ticket.window) else {
+                    return Err(Error::NotFinished(ticket.number));
+                };
+                Ok(vec![Event::TicketRated {
+                    id: ticket.id,
+                    window,
+                    rating: *rating,
+                    reason: *reason,
+                }])
+            }
             Command::RateTicket {
                 window,
                 number,
                 rating,
                 reason,
             } => {
-                match (rating.is_bad(), reason) {
-                    (true, None) => {
-                        return Err(Error::invalid(
-                            "a bad rating needs a reason: attitude, waiting, requirements unclear or other",
-                        ));
-                    }
-                    (false, Some(_)) => {
-                        return Err(Error::invalid("only a bad rating takes a reason"));
-                    }
-                    _ => {}
-                }
+                check_rating_reason(*rating, *reason)?;
                 self.known_window(*window)?;
                 let ticket = self
                     .ticket_by_number(*number)
@@ -1219,6 +1239,7 @@ impl Hall {
                 vec![Event::TicketFinished {
                     id: *ticket,
                     window: number,
+                    outcome: Outcome::Done,
                 }],
             )),
         }
@@ -1343,7 +1364,7 @@ impl Hall {
                 recall,
                 out_of_order: _,
             } => self.called(*id, *window, *recall, at),
-            Event::TicketFinished { id, window } => {
+            Event::TicketFinished { id, window, .. } => {
                 self.end_service(*id, *window, TicketStatus::Done, at)
             }
             Event::TicketNoShow { id, window } => {
@@ -1351,7 +1372,7 @@ impl Hall {
             }
             Event::TicketTransferred { id, window, to } => self.transferred(*id, *window, to, at),
             Event::WindowOpened { window } => self.set_window_state(*window, WindowState::Open, at),
-            Event::WindowClosed { window } => {
+            Event::WindowClosed { window, .. } => {
                 self.set_window_state(*window, WindowState::Closed, at)
             }
             Event::WindowPaused { window, reason } => {
@@ -1682,4 +1703,18 @@ fn issued_id(events: &[Event]) -> Option<TicketId> {
         Event::TicketIssued { id, .. } => Some(*id),
         _ => None,
     })
+}
+
+/// A bad rating needs a reason and a good one takes none.
+fn check_rating_reason(
+    rating: crate::rating::Rating,
+    reason: Option<crate::rating::RatingReason>,
+) -> Result<(), Error> {
+    match (rating.is_bad(), reason) {
+        (true, None) => Err(Error::invalid(
+            "a bad rating needs a reason: attitude, waiting, requirements unclear or other",
+        )),
+        (false, Some(_)) => Err(Error::invalid("only a bad rating takes a reason")),
+        _ => Ok(()),
+    }
 }

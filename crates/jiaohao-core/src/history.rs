@@ -16,10 +16,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use crate::absence::Absence;
 use crate::booking::BookingCode;
 use crate::event::{Event, TransferTarget};
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::outcome::Outcome;
 use crate::rating::Rating;
 use crate::service::Service;
 use crate::time::Millis;
@@ -94,7 +96,8 @@ pub struct CallMark {
 /// How a ticket left a window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Departure {
-    Finished,
+    /// Finished, with how the visit ended.
+    Finished(Outcome),
     NoShow,
     Transferred(TransferTarget),
 }
@@ -157,13 +160,17 @@ impl TicketLife {
 /// What a window was doing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Activity {
-    Closed,
+    /// Closed: by a clerk or admin with the reason given (`None`: none given, or closed by
+    /// the day's start or before the window first opened).
+    Closed {
+        reason: Option<Absence>,
+    },
     /// Open and idle.
     Open,
     Serving,
     /// Paused, with the reason given and who paused it.
     Paused {
-        reason: String,
+        reason: Absence,
         actor: String,
     },
 }
@@ -298,6 +305,10 @@ impl History {
             Event::WindowDefined(def) => {
                 self.definitions.windows.insert(def.number, def.clone());
                 self.definitions.live_windows.insert(def.number);
+                // A new window starts closed.
+                if !self.windows.contains_key(&def.number) {
+                    self.enter(def.number, Activity::Closed { reason: None }, at, &mut on);
+                }
             }
             Event::WindowRemoved { number } => {
                 self.definitions.live_windows.remove(number);
@@ -363,8 +374,13 @@ impl History {
                     out_of_order: out_of_order.as_deref(),
                 });
             }
-            Event::TicketFinished { id, window } => {
-                self.depart(*id, *window, Departure::Finished, at, actor, on)
+            Event::TicketFinished {
+                id,
+                window,
+                outcome,
+            } => {
+                let how = Departure::Finished(outcome.clone());
+                self.depart(*id, *window, how, at, actor, on)
             }
             Event::TicketNoShow { id, window } => {
                 self.depart(*id, *window, Departure::NoShow, at, actor, on)
@@ -405,7 +421,12 @@ impl History {
             | Event::BookingMade { .. }
             | Event::BookingVerified { .. }
             | Event::BookingCancelled { .. } => {}
-            Event::WindowClosed { window } => self.enter(*window, Activity::Closed, at, &mut on),
+            Event::WindowClosed { window, reason } => {
+                let activity = Activity::Closed {
+                    reason: reason.clone(),
+                };
+                self.enter(*window, activity, at, &mut on)
+            }
             Event::WindowPaused { window, reason } => {
                 let activity = Activity::Paused {
                     reason: reason.clone(),
@@ -419,9 +440,16 @@ impl History {
     /// Closes every window at `at`, ending what each was doing: what a new day does, and what
     /// a reader does at the end of the stretch it reads.
     pub fn close_windows(&mut self, at: Millis, mut on: impl FnMut(Fact<'_>)) {
-        let windows: Vec<WindowNumber> = self.windows.keys().copied().collect();
+        // Every window doing something, and every defined window too: a window the history
+        // has not seen act yet (it read from the middle of the log) is closed from here on.
+        let windows: BTreeSet<WindowNumber> = self
+            .windows
+            .keys()
+            .chain(&self.definitions.live_windows)
+            .copied()
+            .collect();
         for window in windows {
-            self.enter(window, Activity::Closed, at, &mut on);
+            self.enter(window, Activity::Closed { reason: None }, at, &mut on);
         }
     }
 

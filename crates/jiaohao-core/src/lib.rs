@@ -10,6 +10,7 @@
 //! restart is the fold of the log. The read side (reports, audit, replay) folds the same log
 //! once more, into how the past went: [`History`].
 
+pub mod absence;
 pub mod advice;
 pub mod booking;
 pub mod calendar;
@@ -21,12 +22,15 @@ pub mod hall;
 pub mod history;
 pub mod identity;
 pub mod ids;
+pub mod outcome;
 pub mod rating;
+pub mod rota;
 pub mod service;
 pub mod ticket;
 pub mod time;
 pub mod window;
 
+pub use absence::{Absence, AbsenceClass};
 pub use advice::{Suggestion, advise};
 pub use booking::{Booking, BookingCode, BookingSettings, BookingStatus, Registry, Slot};
 pub use calendar::{DayKind, HallCalendar, Opening, Weekday};
@@ -38,7 +42,9 @@ pub use hall::{Call, Hall, HallSettings, HallSnapshot};
 pub use history::{Fact, History};
 pub use identity::{IdNumber, IdNumberError, PersonKey};
 pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
+pub use outcome::Outcome;
 pub use rating::{Rating, RatingReason, TicketRating};
+pub use rota::{Rota, Shift};
 pub use service::Service;
 pub use ticket::{Ticket, TicketStatus, Transfer};
 pub use time::{ClockTime, LocalDate, Millis, Now};

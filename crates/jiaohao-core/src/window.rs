@@ -1,5 +1,6 @@
 //! A window (窗口): its number, name, assigned services (primary first) and state.
 
+use crate::absence::Absence;
 use crate::error::Error;
 use crate::ids::{ServiceCode, TicketId, WindowNumber};
 use crate::time::{ClockTime, Millis};
@@ -126,7 +127,7 @@ pub enum WindowState {
     /// Open and idle, ready to call.
     Open,
     Paused {
-        reason: String,
+        reason: Absence,
     },
     Serving {
         ticket: TicketId,

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 pub use jiaohao_config::LogFormat;
 use jiaohao_store::{Role, Store};
 
-use crate::app::{HubConfig, run};
+use crate::app::{Hub, HubConfig};
 use crate::clock::millis;
 use crate::hall_file;
 
@@ -24,6 +24,8 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+// Parsed once at start: the size of `Serve`'s many settings costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum Top {
     /// Serve the hall's API and live stream.
     Serve {
@@ -33,6 +35,10 @@ enum Top {
         /// Address to listen on.
         #[arg(long, env = "JIAOHAO_HUB_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+        /// A second address serving only what a citizen's phone needs (ticket page, its status
+        /// and live stream, the page's assets, health): the port for the hall's Wi-Fi.
+        #[arg(long, env = "JIAOHAO_HUB_PUBLIC_LISTEN")]
+        public_listen: Option<String>,
         /// A hall file that seeds an empty database (default: the built-in county hall).
         #[arg(long, env = "JIAOHAO_HUB_HALL")]
         hall: Option<PathBuf>,
@@ -80,6 +86,90 @@ enum Top {
         /// without asking (e.g. 70); off when not given.
         #[arg(long, env = "JIAOHAO_HUB_GREEN_CHANNEL_AGE", value_parser = clap::value_parser!(u8).range(1..=150))]
         green_channel_age: Option<u8>,
+        /// Connections one client address may hold at once, or `off`. A hall's phones may
+        /// share one address behind its Wi-Fi: allow one or two per phone.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_CONNECTIONS_PER_ADDRESS",
+            default_value = "480"
+        )]
+        connections_per_address: String,
+        /// Live-stream subscriptions one client address may hold at once (one per open
+        /// ticket page), or `off`.
+        #[arg(long, env = "JIAOHAO_HUB_STREAMS_PER_ADDRESS", default_value = "400")]
+        streams_per_address: String,
+        /// Connections kept for devices (addresses that showed a token or a session lately):
+        /// strangers together may hold the hub's capacity less these.
+        #[arg(long, env = "JIAOHAO_HUB_DEVICE_RESERVE", default_value_t = crate::http::limits::DEFAULT_DEVICE_RESERVE)]
+        device_reserve: u32,
+        /// Connections the hub may hold at once (default: its open-file limit less 64).
+        #[arg(long, env = "JIAOHAO_HUB_MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(16..))]
+        max_connections: Option<u32>,
+        /// Addresses of reverse proxies whose X-Forwarded-For / X-Real-IP is believed
+        /// (comma-separated; in the file a list).
+        #[arg(long, env = "JIAOHAO_HUB_TRUSTED_PROXY", value_delimiter = ',')]
+        trusted_proxy: Vec<std::net::IpAddr>,
+        /// Seconds a client may take to send a request's head; a kept-alive connection idle
+        /// this long is closed too.
+        #[arg(long, env = "JIAOHAO_HUB_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds a client may take to send a request's body (then `408`).
+        #[arg(long, env = "JIAOHAO_HUB_BODY_TIMEOUT", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: u64,
+        /// Run as a standby of the primary hub at this address (`http://HOST:PORT`): follow
+        /// its log into `--db`, serve reads, refuse changes until promoted. No hall file.
+        #[arg(long, env = "JIAOHAO_HUB_FOLLOW", value_name = "URL")]
+        follow: Option<String>,
+        /// A `replica` token of the primary, for `--follow`.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_FOLLOW_TOKEN",
+            value_name = "TOKEN",
+            requires = "follow"
+        )]
+        follow_token: Option<String>,
+        /// The hall's other hub: if it holds a newer term (it was promoted while this one was
+        /// away), this hub takes no changes and says how to rejoin.
+        #[arg(long, env = "JIAOHAO_HUB_PEER", value_name = "URL")]
+        peer: Option<String>,
+        /// Answer a change only once a connected standby has acknowledged it (at most
+        /// `--sync-standby-wait`; then answer alone until a standby catches up).
+        #[arg(long, env = "JIAOHAO_HUB_SYNC_STANDBY")]
+        sync_standby: bool,
+        /// How long a change waits for a standby's acknowledgement, in milliseconds.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_SYNC_STANDBY_WAIT",
+            default_value_t = 2000,
+            value_name = "MS"
+        )]
+        sync_standby_wait: u64,
+    },
+    /// Make a stopped former primary a standby of the new one: keep its records up to the
+    /// point the two logs agree, set the rest aside in a file for the audit, and empty the
+    /// rows beside the log (the new primary's replace them). Then start it with `--follow`.
+    Rejoin {
+        #[arg(long)]
+        db: PathBuf,
+        /// The new primary's address.
+        #[arg(long, value_name = "URL")]
+        primary: String,
+        /// A `replica` token of the new primary.
+        #[arg(long, env = "JIAOHAO_HUB_FOLLOW_TOKEN", value_name = "TOKEN")]
+        follow_token: String,
+        /// Where the records set aside go (JSON lines); it must not exist.
+        #[arg(long, value_name = "FILE")]
+        set_aside: PathBuf,
+    },
+    /// Make a running standby the primary (it stops following and takes changes). First make
+    /// sure the old primary is off.
+    Promote {
+        /// The standby's address.
+        #[arg(long, value_name = "URL")]
+        url: String,
+        /// An admin token (the primary's admin tokens work on its standby).
+        #[arg(long, env = "JIAOHAO_ADMIN_TOKEN", value_name = "TOKEN")]
+        token: String,
     },
     /// Copy the database to a new file with SQLite's online backup; safe while the hub serves.
     Backup {
@@ -126,7 +216,7 @@ enum TokenCommand {
     Create {
         #[arg(long)]
         db: PathBuf,
-        /// admin, clerk, kiosk or display.
+        /// admin, clerk, kiosk, display, replica (a standby hub) or ingest (the city).
         #[arg(long)]
         role: String,
         /// For a clerk: the one window it may act for.
@@ -184,6 +274,7 @@ pub fn main() -> anyhow::Result<()> {
         Top::Serve {
             db,
             listen,
+            public_listen,
             hall,
             backup_dir,
             backup_keep,
@@ -193,10 +284,32 @@ pub fn main() -> anyhow::Result<()> {
             sms_sink,
             sms_command,
             green_channel_age,
+            connections_per_address,
+            streams_per_address,
+            device_reserve,
+            max_connections,
+            trusted_proxy,
+            header_timeout,
+            body_timeout,
             config: _,
             log_format,
+            follow,
+            follow_token,
+            peer,
+            sync_standby,
+            sync_standby_wait,
         } => {
             init_logging(log_format);
+            let follow = match (follow, follow_token) {
+                (Some(primary), Some(token)) => Some(crate::standby::FollowConfig {
+                    primary: primary.trim_end_matches('/').to_owned(),
+                    token,
+                }),
+                (Some(_), None) => {
+                    anyhow::bail!("--follow needs --follow-token: a replica token of the primary")
+                }
+                _ => None,
+            };
             let seed = match hall {
                 Some(path) => hall_file::load(&path).map_err(anyhow::Error::msg)?,
                 None => hall_file::parse(hall_file::DEFAULT_HALL).map_err(anyhow::Error::msg)?,
@@ -205,11 +318,34 @@ pub fn main() -> anyhow::Result<()> {
                 "off" => Ok(None),
                 text => crate::http::limits::Rate::parse(text).map(Some),
             };
+            let cap = |name: &str, text: &str| match text {
+                "off" => Ok(None),
+                text => match text.parse::<u32>() {
+                    Ok(n) if n > 0 => Ok(Some(n)),
+                    _ => Err(anyhow::anyhow!(
+                        "--{name}: '{text}' is not a number of at least 1 or off"
+                    )),
+                },
+            };
             let config = HubConfig {
                 seed,
                 limits: crate::http::limits::LimitConfig {
                     tickets: rate(&ticket_limit).map_err(anyhow::Error::msg)?,
                     public: rate(&public_limit).map_err(anyhow::Error::msg)?,
+                },
+                caps: crate::http::limits::Caps {
+                    connections_per_address: cap(
+                        "connections-per-address",
+                        &connections_per_address,
+                    )?,
+                    streams_per_address: cap("streams-per-address", &streams_per_address)?,
+                    device_reserve,
+                    trusted_proxies: trusted_proxy,
+                    max_connections,
+                },
+                timeouts: crate::http::conn::Timeouts {
+                    header_read: std::time::Duration::from_secs(header_timeout),
+                    body_read: std::time::Duration::from_secs(body_timeout),
                 },
                 backup: backup_dir.map(|dir| crate::backups::DailyBackup {
                     dir,
@@ -222,6 +358,10 @@ pub fn main() -> anyhow::Result<()> {
                     (None, Some(program)) => crate::sms::SmsSender::Command(program),
                     (None, None) => crate::sms::SmsSender::None,
                 },
+                follow,
+                peer: peer.map(|peer| peer.trim_end_matches('/').to_owned()),
+                sync_standby: sync_standby
+                    .then(|| std::time::Duration::from_millis(sync_standby_wait)),
                 ..HubConfig::new(db)
             };
             let runtime = tokio::runtime::Runtime::new()?;
@@ -229,8 +369,58 @@ pub fn main() -> anyhow::Result<()> {
                 let listener = tokio::net::TcpListener::bind(&listen)
                     .await
                     .with_context(|| format!("cannot listen on {listen}"))?;
-                run(listener, config, shutdown_signal()).await
+                let public = match &public_listen {
+                    Some(address) => Some(
+                        tokio::net::TcpListener::bind(address)
+                            .await
+                            .with_context(|| format!("cannot listen on {address}"))?,
+                    ),
+                    None => None,
+                };
+                Hub::open(config)?
+                    .serve_with_public(listener, public, shutdown_signal())
+                    .await
             })
+        }
+        Top::Rejoin {
+            db,
+            primary,
+            follow_token,
+            set_aside,
+        } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let primary = primary.trim_end_matches('/').to_owned();
+            let done = runtime.block_on(crate::standby::rejoin(
+                &db,
+                &primary,
+                &follow_token,
+                &set_aside,
+            ))?;
+            writeln!(
+                std::io::stdout(),
+                "kept records 1 to {}; set {} aside in {}; now start it with --follow {primary}",
+                done.agreed,
+                done.set_aside,
+                done.file.display()
+            )?;
+            Ok(())
+        }
+        Top::Promote { url, token } => {
+            let runtime = tokio::runtime::Runtime::new()?;
+            let promoted = runtime.block_on(async move {
+                let client = jiaohao_client::Client::new(url.clone()).with_token(token);
+                client
+                    .promote()
+                    .await
+                    .with_context(|| format!("promoting the standby at {url}"))
+            })?;
+            writeln!(
+                std::io::stdout(),
+                "promoted: term {}, record {}",
+                promoted.term,
+                promoted.seq
+            )?;
+            Ok(())
         }
         Top::Backup { db, out } => {
             if !db.exists() {
@@ -281,7 +471,7 @@ pub fn main() -> anyhow::Result<()> {
                 let role = Role::parse(&role)
                     .filter(|r| *r != Role::Supervisor)
                     .with_context(|| {
-                        format!("unknown role '{role}': use admin, clerk, kiosk or display")
+                        format!("unknown role '{role}': use admin, clerk, kiosk, display, replica or ingest")
                     })?;
                 if window.is_some() && role != Role::Clerk {
                     anyhow::bail!("--window is for clerk tokens only");
@@ -374,6 +564,48 @@ mod tests {
             } => (listen, db, log_format),
             _ => panic!("serve"),
         }
+    }
+
+    #[test]
+    fn the_network_settings_come_from_the_file_with_their_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("hub.toml");
+        std::fs::write(
+            &file,
+            "db = \"a.db\"\ntrusted-proxy = [\"127.0.0.1\", \"::1\"]\nstreams-per-address = \"off\"\nheader-timeout = 5\n",
+        )
+        .unwrap();
+        let args = ["jiaohao-hub", "serve", "--config", file.to_str().unwrap()];
+        let cli: Cli = jiaohao_config::try_parse_with_env(args, &|_: &OsStr| None).unwrap();
+        let Top::Serve {
+            trusted_proxy,
+            streams_per_address,
+            connections_per_address,
+            header_timeout,
+            body_timeout,
+            device_reserve,
+            max_connections,
+            ..
+        } = cli.command
+        else {
+            panic!("serve")
+        };
+        assert_eq!(
+            trusted_proxy,
+            vec![
+                "127.0.0.1".parse::<std::net::IpAddr>().unwrap(),
+                "::1".parse().unwrap()
+            ]
+        );
+        assert_eq!(
+            (
+                streams_per_address.as_str(),
+                connections_per_address.as_str()
+            ),
+            ("off", "480")
+        );
+        assert_eq!((header_timeout, body_timeout), (5, 30));
+        assert_eq!((device_reserve, max_connections), (128, None));
     }
 
     #[test]

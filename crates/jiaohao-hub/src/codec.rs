@@ -102,6 +102,7 @@ pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings,
         timezone: settings.timezone.trim().to_owned(),
         notices_zh: settings.notices_zh.clone(),
         notices_en: settings.notices_en.clone(),
+        rota: jiaohao_core::Rota::default(),
     };
     settings.validate()?;
     Ok(settings)

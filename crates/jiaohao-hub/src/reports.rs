@@ -1,14 +1,15 @@
 //! Reports and the audit trail, both computed from the event log (the one record): per day or
 //! range of days, per service, window and clerk, and every event with who did it and when.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife};
+use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife, WindowSpan};
 use jiaohao_core::{
-    Event, Fact, History, LocalDate, Millis, ServiceCode, TicketId, TransferTarget, WindowNumber,
+    Absence, AbsenceClass, ClockTime, Event, Fact, HallCalendar, History, LocalDate, Millis,
+    Outcome, Rota, ServiceCode, TicketId, TransferTarget, WindowNumber,
 };
 use jiaohao_store::{AccountChange, Record, Role};
 use jiaohao_wire as wire;
@@ -152,13 +153,12 @@ pub fn clerk_key(actor: &str) -> String {
     }
 }
 
-/// The pause reasons the counter page offers, and the rest.
-fn pause_slot(reason: &str) -> usize {
-    match reason.trim() {
-        "break" | "休息" => 0,
-        "meeting" | "会议" => 1,
-        "system_fault" | "系统故障" => 2,
-        _ => 3,
+/// A reason's words for the audit trail: its class, and the clerk's words after it.
+fn absence_detail(reason: &Absence) -> String {
+    if reason.note.is_empty() {
+        reason.class.as_str().to_owned()
+    } else {
+        format!("{}: {}", reason.class.as_str(), reason.note)
     }
 }
 
@@ -175,9 +175,18 @@ struct Acc {
     handling_ms: Vec<i64>,
     ratings: wire::RatingCounts,
     out_of_order: u32,
-    pause_ms: [i64; 4],
+    /// Pause time by the class of its reason (the order of `AbsenceClass::ALL`).
+    pause_ms: [i64; 6],
+    /// Closes by the class of their reason, and last those without one.
+    closes: [u32; 7],
+    /// Off the rota: late opening, early closing, absence.
+    off_rota_ms: [i64; 3],
     staffed_ms: i64,
     busy_ms: i64,
+    outcomes: wire::OutcomeCounts,
+    /// Finished tickets with a handling time judged against a limit, and those within it.
+    limit_judged: u32,
+    limit_within: u32,
 }
 
 fn minutes(ms: f64) -> f64 {
@@ -216,6 +225,22 @@ impl Acc {
         }
     }
 
+    fn finish(&mut self, outcome: &Outcome, handled_ms: Option<i64>, limit_min: Option<u32>) {
+        self.served += 1;
+        self.handling_ms.extend(handled_ms);
+        let counts = &mut self.outcomes;
+        match outcome {
+            Outcome::Done => counts.done += 1,
+            Outcome::DocumentsMissing(_) => counts.documents_missing += 1,
+            Outcome::Refused(_) => counts.refused += 1,
+            Outcome::Referred(_) => counts.referred += 1,
+        }
+        if let (Some(handled), Some(limit)) = (handled_ms, limit_min) {
+            self.limit_judged += 1;
+            self.limit_within += u32::from(handled <= i64::from(limit) * Millis::MINUTE);
+        }
+    }
+
     fn row(
         &self,
         key: String,
@@ -232,6 +257,9 @@ impl Acc {
             + 2 * r.dissatisfied
             + r.very_dissatisfied;
         let pause = |slot: usize| minutes(self.pause_ms[slot] as f64);
+        let share = |part: u32, whole: u32| {
+            (whole > 0).then(|| one_decimal(100.0 * f64::from(part) / f64::from(whole)))
+        };
         wire::ReportRow {
             key,
             name_zh,
@@ -253,12 +281,33 @@ impl Acc {
                 break_: pause(0),
                 meeting: pause(1),
                 system_fault: pause(2),
-                other: pause(3),
+                training: pause(3),
+                off_duty: pause(4),
+                other: pause(5),
             },
             out_of_order: self.out_of_order,
             staffed_min: window.then(|| minutes(self.staffed_ms as f64)),
             busy_pct: (window && self.staffed_ms > 0)
                 .then(|| one_decimal(100.0 * self.busy_ms as f64 / self.staffed_ms as f64)),
+            outcomes: self.outcomes.clone(),
+            done_pct: share(self.outcomes.done, self.served),
+            within_limit_pct: share(self.limit_within, self.limit_judged),
+            over_limit: self.limit_judged - self.limit_within,
+            satisfied_pct: share(r.very_satisfied + r.satisfied + r.basic, rated),
+            closes: wire::CloseCounts {
+                break_: self.closes[0],
+                meeting: self.closes[1],
+                system_fault: self.closes[2],
+                training: self.closes[3],
+                off_duty: self.closes[4],
+                other: self.closes[5],
+                none: self.closes[6],
+            },
+            off_rota_min: wire::OffRotaMinutes {
+                late_open: minutes(self.off_rota_ms[0] as f64),
+                early_close: minutes(self.off_rota_ms[1] as f64),
+                absent: minutes(self.off_rota_ms[2] as f64),
+            },
         }
     }
 }
@@ -275,6 +324,90 @@ struct Tally {
     /// The hall's tickets by how they came: booked (checked in) and walk-in.
     booked: Acc,
     walk_in: Acc,
+    /// Each service's handling time limit (限时办结) as last defined, in minutes.
+    limits: HashMap<ServiceCode, u32>,
+    /// How often each document of each service was missing.
+    missing: BTreeMap<ServiceCode, BTreeMap<String, u32>>,
+    /// What judges a window's day against the rota.
+    duty: Duty,
+}
+
+/// What the report needs to judge windows against the rota (排班) while it folds: the rota
+/// and calendar in force, and for each window whether it opened today and who closed it last.
+#[derive(Default)]
+struct Duty {
+    rota: Rota,
+    calendar: Option<HallCalendar>,
+    opened_today: BTreeSet<WindowNumber>,
+    last_closer: HashMap<WindowNumber, String>,
+    /// Who did the event being folded.
+    actor: String,
+    /// Whether the spans told now end with the day (a day start, or the end of the report).
+    day_ends: bool,
+}
+
+/// Whether a reason excuses a window's time off the rota.
+fn excuses(reason: &Absence) -> bool {
+    matches!(
+        reason.class,
+        AbsenceClass::Break
+            | AbsenceClass::Meeting
+            | AbsenceClass::SystemFault
+            | AbsenceClass::Training
+    )
+}
+
+/// The local date of an instant.
+fn local_date(at: Millis, zone: &TimeZone) -> Option<LocalDate> {
+    let date = jiff::Timestamp::from_millisecond(at.0)
+        .ok()
+        .map(|t| zone.to_datetime(t).date())?;
+    LocalDate::new(date.year(), date.month() as u8, date.day() as u8).ok()
+}
+
+/// The instant a local date and time fall on.
+fn instant(date: LocalDate, time: ClockTime, zone: &TimeZone) -> Option<Millis> {
+    let minutes = time.minutes();
+    let civil = jiff::civil::date(date.year, date.month as i8, date.day as i8).at(
+        (minutes / 60) as i8,
+        (minutes % 60) as i8,
+        0,
+        0,
+    );
+    zone.to_timestamp(civil).ok().map(crate::clock::millis)
+}
+
+impl Duty {
+    /// How much of `[from, to)` the rota expected the window open.
+    fn rostered_ms(&self, window: WindowNumber, from: Millis, to: Millis, zone: &TimeZone) -> i64 {
+        if self.rota.is_empty() || to <= from {
+            return 0;
+        }
+        let (Some(mut date), Some(last)) =
+            (local_date(from, zone), local_date(Millis(to.0 - 1), zone))
+        else {
+            return 0;
+        };
+        let mut total = 0;
+        loop {
+            for shift in self.rota.on(date, self.calendar.as_ref()) {
+                if shift.window != window {
+                    continue;
+                }
+                if let (Some(start), Some(end)) = (
+                    instant(date, shift.from, zone),
+                    instant(date, shift.to, zone),
+                ) {
+                    total += (end.0.min(to.0) - start.0.max(from.0)).max(0);
+                }
+            }
+            match date.next_day() {
+                Some(next) if date < last => date = next,
+                _ => break,
+            }
+        }
+        total
+    }
 }
 
 /// The local hour (0–23) of an instant.
@@ -300,6 +433,15 @@ impl Tally {
             hours: (0..24).map(|_| (0, Vec::new())).collect(),
             booked: Acc::default(),
             walk_in: Acc::default(),
+            limits: definitions
+                .services()
+                .map(|s| (s.code.clone(), s.handling_target_min))
+                .collect(),
+            missing: BTreeMap::new(),
+            duty: Duty {
+                rota: definitions.settings().rota.clone(),
+                ..Duty::default()
+            },
         }
     }
 
@@ -338,6 +480,8 @@ impl Tally {
         match fact {
             Fact::ServiceDefined(service) => {
                 self.seen_live.insert(service.code.clone());
+                self.limits
+                    .insert(service.code.clone(), service.handling_target_min);
             }
             Fact::Issued(ticket) => {
                 self.each(Some(&ticket.issued_service), None, None, |acc| {
@@ -386,13 +530,18 @@ impl Tally {
                 let window = Some(window.get());
                 let service = Some(&ticket.service);
                 match how {
-                    Departure::Finished => {
-                        let count = |acc: &mut Acc| {
-                            acc.served += 1;
-                            acc.handling_ms.extend(handled_ms);
-                        };
-                        self.each(service, window, caller(ticket).as_deref(), count);
-                        count(self.arrival(ticket));
+                    Departure::Finished(outcome) => {
+                        let limit = self.limits.get(&ticket.service).copied();
+                        self.each(service, window, caller(ticket).as_deref(), |acc| {
+                            acc.finish(outcome, handled_ms, limit)
+                        });
+                        self.arrival(ticket).finish(outcome, handled_ms, limit);
+                        if let Outcome::DocumentsMissing(documents) = outcome {
+                            let counts = self.missing.entry(ticket.service.clone()).or_default();
+                            for document in documents {
+                                *counts.entry(document.clone()).or_default() += 1;
+                            }
+                        }
                     }
                     Departure::NoShow => {
                         let count = |acc: &mut Acc| acc.no_shows += 1;
@@ -417,6 +566,7 @@ impl Tally {
                 |acc| acc.rate(rating),
             ),
             Fact::WindowSpan(span) => {
+                self.off_rota(span, zone);
                 let spent = span.length_ms();
                 let acc = self.windows.entry(span.window.get()).or_default();
                 match &span.activity {
@@ -426,17 +576,83 @@ impl Tally {
                         acc.busy_ms += spent;
                     }
                     Activity::Paused { reason, actor } => {
-                        let slot = pause_slot(reason);
+                        let slot = reason.class.index();
                         acc.pause_ms[slot] += spent;
                         self.total.pause_ms[slot] += spent;
                         let clerk = self.clerks.entry(clerk_key(actor)).or_default();
                         clerk.pause_ms[slot] += spent;
                     }
-                    Activity::Closed => {}
+                    Activity::Closed { .. } => {}
                 }
             }
             Fact::WindowEntered { .. } => {}
         }
+    }
+}
+
+impl Tally {
+    /// Adds a window's span to its time off the rota, if the rota expected it open then and
+    /// no excusing reason covers it.
+    fn off_rota(&mut self, span: &WindowSpan, zone: &TimeZone) {
+        let duty = &self.duty;
+        let window = span.window;
+        let opened = duty.opened_today.contains(&window);
+        let (slot, clerk) = match &span.activity {
+            Activity::Open | Activity::Serving => return,
+            Activity::Paused { reason, actor } => {
+                if excuses(reason) {
+                    return;
+                }
+                (2, Some(actor.clone()))
+            }
+            Activity::Closed { reason } => {
+                if reason.as_ref().is_some_and(excuses) {
+                    return;
+                }
+                let closer = duty.last_closer.get(&window).cloned();
+                match (opened, duty.day_ends) {
+                    (false, true) => (2, None),
+                    (false, false) => (0, Some(duty.actor.clone())),
+                    (true, true) => (1, closer),
+                    (true, false) => (2, closer),
+                }
+            }
+        };
+        let ms = duty.rostered_ms(window, span.from, span.to, zone);
+        if ms == 0 {
+            return;
+        }
+        let clerk = clerk.map(|actor| clerk_key(&actor));
+        self.each(None, Some(window.get()), clerk.as_deref(), |acc| {
+            acc.off_rota_ms[slot] += ms
+        });
+    }
+
+    /// Notes what an event means for the rota before and after the history folds it.
+    fn before_fold(&mut self, record: &Record) {
+        let duty = &mut self.duty;
+        duty.actor = record.actor.clone();
+        duty.day_ends = matches!(record.event, Event::DayStarted { .. });
+        match &record.event {
+            Event::HallConfigured(settings) => duty.rota = settings.rota.clone(),
+            Event::CalendarConfigured(calendar) => duty.calendar = Some(calendar.clone()),
+            _ => {}
+        }
+    }
+
+    fn after_fold(&mut self, record: &Record) {
+        let duty = &mut self.duty;
+        match &record.event {
+            Event::DayStarted { .. } => duty.opened_today.clear(),
+            Event::WindowOpened { window } => {
+                duty.opened_today.insert(*window);
+            }
+            Event::WindowClosed { window, .. } => {
+                duty.last_closer.insert(*window, record.actor.clone());
+            }
+            _ => {}
+        }
+        duty.day_ends = false;
     }
 }
 
@@ -456,15 +672,37 @@ pub fn compute(
     let mut history = History::new();
     let split = records.partition_point(|record| record.at < start);
     let (before, during) = records.split_at(split);
+    let mut calendar = None;
+    let mut opened_today = BTreeSet::new();
     for record in before {
         history.fold(&record.event, record.at, &record.actor, |_| {});
+        match &record.event {
+            Event::CalendarConfigured(set) => calendar = Some(set.clone()),
+            Event::DayStarted { .. } => opened_today.clear(),
+            Event::WindowOpened { window } => {
+                opened_today.insert(*window);
+            }
+            _ => {}
+        }
     }
     let mut tally = Tally::new(history.definitions());
+    tally.duty.calendar = calendar;
+    tally.duty.opened_today = opened_today;
     for record in during {
+        tally.before_fold(record);
         history.fold(&record.event, record.at, &record.actor, |fact| {
             tally.add(fact, zone)
         });
+        tally.after_fold(record);
+        if let Event::WindowClosed { window, reason } = &record.event {
+            let slot = reason.as_ref().map_or(6, |r| r.class.index());
+            let clerk = clerk_key(&record.actor);
+            tally.each(None, Some(window.get()), Some(&clerk), |acc| {
+                acc.closes[slot] += 1
+            });
+        }
     }
+    tally.duty.day_ends = true;
     history.close_windows(until, |fact| tally.add(fact, zone));
     let definitions = history.definitions();
     let service_name = |code: &ServiceCode| {
@@ -496,7 +734,7 @@ pub fn compute(
         let (zh, en) = service_name(code);
         services.push(acc.row(code.to_string(), zh, en, true, false));
     }
-    let windows = tally
+    let windows: Vec<wire::ReportRow> = tally
         .windows
         .iter()
         .map(|(n, acc)| {
@@ -509,7 +747,8 @@ pub fn compute(
         .iter()
         .filter(|(key, acc)| {
             !matches!(key.as_str(), "clock" | "hall-file")
-                && (acc.called + acc.transfers + acc.pause_ms.iter().sum::<i64>() as u32 > 0)
+                && (acc.called + acc.transfers + acc.closes.iter().sum::<u32>() > 0
+                    || acc.pause_ms.iter().sum::<i64>() > 0)
         })
         .map(|(key, acc)| {
             let name = key
@@ -529,6 +768,25 @@ pub fn compute(
             mean_wait_min: mean(waits),
         })
         .collect();
+    let mut missing_documents = Vec::new();
+    for row in &services {
+        let Ok(code) = ServiceCode::parse(&row.key) else {
+            continue;
+        };
+        let Some(counts) = tally.missing.get(&code) else {
+            continue;
+        };
+        let mut counts: Vec<(&String, &u32)> = counts.iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        missing_documents.extend(counts.into_iter().map(|(document, count)| {
+            wire::MissingDocument {
+                service: row.key.clone(),
+                document: document.clone(),
+                count: *count,
+            }
+        }));
+    }
+    let window_ranking = rank_windows(&windows);
     wire::Report {
         from: from.to_string(),
         to: to.to_string(),
@@ -559,7 +817,47 @@ pub fn compute(
                 false,
             ),
         ],
+        missing_documents,
+        window_ranking,
     }
+}
+
+/// The windows with ratings, ranked by 满意率 (equal share and count share a rank).
+fn rank_windows(windows: &[wire::ReportRow]) -> Vec<wire::RankedWindow> {
+    let mut rated: Vec<wire::RankedWindow> = windows
+        .iter()
+        .filter_map(|row| {
+            let r = &row.ratings;
+            let count =
+                r.very_satisfied + r.satisfied + r.basic + r.dissatisfied + r.very_dissatisfied;
+            Some(wire::RankedWindow {
+                rank: 0,
+                window: row.key.parse().ok()?,
+                name_zh: row.name_zh.clone(),
+                name_en: row.name_en.clone(),
+                rated: count,
+                satisfied_pct: row.satisfied_pct?,
+            })
+        })
+        .collect();
+    rated.sort_by(|a, b| {
+        b.satisfied_pct
+            .total_cmp(&a.satisfied_pct)
+            .then(b.rated.cmp(&a.rated))
+            .then(a.window.cmp(&b.window))
+    });
+    for i in 0..rated.len() {
+        rated[i].rank = match i.checked_sub(1).map(|j| &rated[j]) {
+            Some(before)
+                if before.satisfied_pct == rated[i].satisfied_pct
+                    && before.rated == rated[i].rated =>
+            {
+                before.rank
+            }
+            _ => i as u32 + 1,
+        };
+    }
+    rated
 }
 
 async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Report, ApiError> {
@@ -609,7 +907,7 @@ fn opt<T: ToString>(value: Option<T>) -> String {
 /// The report as CSV: one line per row, a `scope` column saying which table it is from.
 pub fn csv(report: &wire::Report) -> String {
     let mut out = String::from('\u{feff}');
-    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct\r\n");
+    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct,outcome_done,outcome_documents_missing,outcome_refused,outcome_referred,done_pct,within_limit_pct,over_limit,satisfied_pct\r\n");
     let rows = std::iter::once(("hall", &report.total))
         .chain(report.services.iter().map(|r| ("service", r)))
         .chain(report.windows.iter().map(|r| ("window", r)))
@@ -645,12 +943,20 @@ pub fn csv(report: &wire::Report) -> String {
             row.out_of_order.to_string(),
             opt(row.staffed_min),
             opt(row.busy_pct),
+            row.outcomes.done.to_string(),
+            row.outcomes.documents_missing.to_string(),
+            row.outcomes.refused.to_string(),
+            row.outcomes.referred.to_string(),
+            opt(row.done_pct),
+            opt(row.within_limit_pct),
+            row.over_limit.to_string(),
+            opt(row.satisfied_pct),
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }
     for hour in &report.hours {
-        let mut fields = vec![String::new(); 26];
+        let mut fields = vec![String::new(); 34];
         fields[0] = "hour".into();
         fields[1] = format!("{:02}", hour.hour);
         fields[2] = format!("{:02}:00–{:02}:00", hour.hour, hour.hour + 1);
@@ -791,7 +1097,23 @@ pub fn audit_entries(
                     entry.detail = reason.clone();
                 }
             }
-            Event::TicketFinished { id, window } | Event::TicketNoShow { id, window } => {
+            Event::TicketFinished {
+                id,
+                window,
+                outcome,
+            } => {
+                ticket(id, &mut entry);
+                entry.window = Some(window.get());
+                entry.detail = match outcome {
+                    Outcome::Done => String::new(),
+                    Outcome::DocumentsMissing(documents) => {
+                        format!("documents_missing: {}", documents.join("；"))
+                    }
+                    Outcome::Refused(reason) => format!("refused: {reason}"),
+                    Outcome::Referred(office) => format!("referred: {office}"),
+                };
+            }
+            Event::TicketNoShow { id, window } => {
                 ticket(id, &mut entry);
                 entry.window = Some(window.get());
             }
@@ -803,12 +1125,16 @@ pub fn audit_entries(
                     TransferTarget::Window(n) => format!("to window {n}"),
                 };
             }
-            Event::WindowOpened { window }
-            | Event::WindowClosed { window }
-            | Event::WindowResumed { window } => entry.window = Some(window.get()),
+            Event::WindowOpened { window } | Event::WindowResumed { window } => {
+                entry.window = Some(window.get())
+            }
+            Event::WindowClosed { window, reason } => {
+                entry.window = Some(window.get());
+                entry.detail = reason.as_ref().map(absence_detail).unwrap_or_default();
+            }
             Event::WindowPaused { window, reason } => {
                 entry.window = Some(window.get());
-                entry.detail = reason.clone();
+                entry.detail = absence_detail(reason);
             }
             Event::TicketRated {
                 id,
@@ -924,6 +1250,33 @@ pub async fn audit(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn windows_rank_by_satisfaction_then_ratings_and_ties_share_a_rank() {
+        let row = |key: &str, good: u32, bad: u32| {
+            let mut row = wire::ReportRow {
+                key: key.into(),
+                ratings: wire::RatingCounts {
+                    satisfied: good,
+                    dissatisfied: bad,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            let rated = good + bad;
+            row.satisfied_pct = (rated > 0).then(|| 100.0 * f64::from(good) / f64::from(rated));
+            row
+        };
+        let ranked = rank_windows(&[
+            row("1", 1, 1),
+            row("2", 4, 0),
+            row("3", 2, 0),
+            row("4", 0, 0),
+            row("5", 2, 0),
+        ]);
+        let places: Vec<(u16, u32)> = ranked.iter().map(|r| (r.window, r.rank)).collect();
+        assert_eq!(places, [(2, 1), (3, 2), (5, 2), (1, 4)]);
+    }
 
     #[test]
     fn clerks_are_the_same_at_any_window() {

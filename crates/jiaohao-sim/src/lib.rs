@@ -23,4 +23,7 @@ pub use citizens::{Citizen, draw_day};
 pub use metrics::{Figure, Figures};
 pub use policy::BenchPolicy;
 pub use scenario::{Scenario, ScenarioError};
-pub use simulate::{DayRecord, Options, SimError, TicketRecord, WindowRecord, simulate_day};
+pub use simulate::{
+    DayRecord, LoggedDay, Options, SimError, TicketRecord, WindowRecord, simulate_day,
+    simulate_logged_day,
+};

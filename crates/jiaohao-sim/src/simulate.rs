@@ -11,8 +11,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use jiaohao_core::{
-    Break, ClockTime, Command, Event, Hall, LocalDate, Millis, Now, Projection, Service, TicketId,
-    Window, WindowDef, WindowNumber, WindowState,
+    Absence, AbsenceClass, Break, ClockTime, Command, Event, Hall, LocalDate, Millis, Now,
+    Projection, Service, TicketId, Window, WindowDef, WindowNumber, WindowState,
 };
 
 use crate::citizens::{Citizen, MINUTE_MS};
@@ -111,9 +111,6 @@ pub struct DayRecord {
     pub end_ms: i64,
 }
 
-/// Reason given when a window pauses for its break.
-const BREAK_REASON: &str = "休息";
-
 /// The date every simulated day runs on; each day is a fresh hall, so one date serves all.
 const SIM_DATE: LocalDate = LocalDate {
     year: 2026,
@@ -171,6 +168,11 @@ struct Engine<'a> {
     issued: Vec<Issued>,
     called: Vec<Option<Called>>,
     first_ticket_id: u64,
+    /// The hall's date, and the instant of its local midnight (ms since the epoch).
+    date: LocalDate,
+    midnight_ms: i64,
+    /// Every event made, when asked for.
+    log: Option<Vec<(Millis, Event)>>,
     calls: u64,
     done: usize,
     last_ms: i64,
@@ -189,6 +191,46 @@ pub fn simulate_day(
     engine.set_up()?;
     engine.run()?;
     engine.finish()
+}
+
+/// A simulated day that goes on from a hall of earlier days, with every event it made.
+#[derive(Debug, Clone)]
+pub struct LoggedDay {
+    pub record: DayRecord,
+    /// The hall at the end of the day, to go on from the next day.
+    pub hall: Hall,
+    /// Every event of the day in order, with its instant.
+    pub events: Vec<(Millis, Event)>,
+}
+
+/// Simulates one day like [`simulate_day`], but on the real `date` whose local midnight is
+/// `midnight`, going on from `hall` (its services and windows, its ticket ids; a fresh
+/// [`Hall::new`] for the first day), and keeps every event the core made: a log as a hub
+/// would have written it, for the city's bench (a day starts with `DayStarted`).
+#[allow(clippy::too_many_arguments)]
+pub fn simulate_logged_day(
+    hall: Hall,
+    date: LocalDate,
+    midnight: Millis,
+    scenario: &Scenario,
+    citizens: &[Citizen],
+    policy: BenchPolicy,
+    day: u32,
+    options: Options,
+) -> Result<LoggedDay, SimError> {
+    let mut engine = Engine::new(scenario, citizens, policy, day, options);
+    engine.hall = hall.with_policy(policy.rule());
+    engine.date = date;
+    engine.midnight_ms = midnight.0;
+    engine.log = Some(Vec::new());
+    engine.set_up()?;
+    engine.run()?;
+    let record = engine.finish()?;
+    Ok(LoggedDay {
+        record,
+        events: engine.log.take().unwrap_or_default(),
+        hall: std::mem::take(&mut engine.hall),
+    })
 }
 
 impl<'a> Engine<'a> {
@@ -234,6 +276,9 @@ impl<'a> Engine<'a> {
             issued: Vec::with_capacity(citizens.len()),
             called: vec![None; citizens.len()],
             first_ticket_id: 0,
+            date: SIM_DATE,
+            midnight_ms: 0,
+            log: None,
             calls: 0,
             done: 0,
             last_ms: 0,
@@ -241,11 +286,11 @@ impl<'a> Engine<'a> {
     }
 
     fn now(&self, at_ms: i64) -> Now {
-        let at = self.origin_ms + at_ms;
-        let minute_of_day = (at / Millis::MINUTE).rem_euclid(24 * 60);
+        let local = self.origin_ms + at_ms;
+        let minute_of_day = (local / Millis::MINUTE).rem_euclid(24 * 60);
         Now {
-            at: Millis(at),
-            date: SIM_DATE,
+            at: Millis(self.midnight_ms + local),
+            date: self.date,
             // Always in range: the remainder is below a day.
             time: ClockTime::from_minutes(minute_of_day as u16).unwrap_or(self.scenario.open),
         }
@@ -277,6 +322,9 @@ impl<'a> Engine<'a> {
                 command: format!("{command:?}"),
                 error,
             })?;
+        if let Some(log) = &mut self.log {
+            log.extend(events.iter().map(|event| (now.at, event.clone())));
+        }
         if self.options.check
             && let Err(message) = self.hall.check_invariants()
         {
@@ -297,7 +345,10 @@ impl<'a> Engine<'a> {
             )
             .with_targets(target, round_minutes(spec.mean_min * 3.0))
             .with_handling_estimate(round_minutes(spec.mean_min));
-            self.apply(Command::AddService(service))?;
+            // A hall going on from earlier days has its services already.
+            if self.hall.service(&service.code).is_none() {
+                self.apply(Command::AddService(service))?;
+            }
         }
         for spec in &scenario.windows {
             let def = WindowDef {
@@ -311,7 +362,9 @@ impl<'a> Engine<'a> {
                     .into_iter()
                     .collect(),
             };
-            self.apply(Command::AddWindow(def))?;
+            if self.hall.window(def.number).is_none() {
+                self.apply(Command::AddWindow(def))?;
+            }
         }
         for slot in 0..self.numbers.len() {
             let window = self.numbers[slot];
@@ -476,7 +529,7 @@ impl<'a> Engine<'a> {
         if self.citizens[citizen].no_show {
             self.apply(Command::NoShow { window })?;
         } else {
-            self.apply(Command::Finish { window })?;
+            self.apply(Command::finish(window))?;
         }
         self.done += 1;
         if std::mem::take(&mut self.break_pending[slot]) {
@@ -488,7 +541,7 @@ impl<'a> Engine<'a> {
     fn pause(&mut self, window: WindowNumber) -> Result<(), SimError> {
         self.apply(Command::Pause {
             window,
-            reason: BREAK_REASON.into(),
+            reason: Absence::new(AbsenceClass::Break),
         })
         .map(drop)
     }
@@ -601,7 +654,7 @@ impl<'a> Engine<'a> {
         Ok(())
     }
 
-    fn finish(mut self) -> Result<DayRecord, SimError> {
+    fn finish(&mut self) -> Result<DayRecord, SimError> {
         let end_ms = self.last_ms.max(self.horizon_ms());
         self.advance_to(end_ms);
         let mut tickets = Vec::with_capacity(self.issued.len());
@@ -626,7 +679,7 @@ impl<'a> Engine<'a> {
         }
         Ok(DayRecord {
             tickets,
-            windows: self.windows,
+            windows: std::mem::take(&mut self.windows),
             measured_from_ms: self.measured_from_ms,
             end_ms,
         })

@@ -10,9 +10,10 @@
 
 use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
-    Booking, BookingCode, BookingSettings, ClockTime, Error, Event, HallCalendar, HallSettings,
-    HallSnapshot, LocalDate, Millis, PersonKey, Prefix, Rating, RatingReason, Registry, Service,
-    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber,
+    Absence, Booking, BookingCode, BookingSettings, ClockTime, Error, Event, HallCalendar,
+    HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix, Rating,
+    RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId, TicketNumber,
+    TransferTarget, Weekday, WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -228,6 +229,20 @@ pub(crate) struct StoredSettings {
     notices_zh: Vec<String>,
     #[serde(default)]
     notices_en: Vec<String>,
+    /// Added with the rota (排班); left out when empty, so settings without one keep their
+    /// old bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    rota: Vec<StoredShift>,
+}
+
+/// One shift of the rota as stored: a window, a weekday name, `HH:MM` to `HH:MM`.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StoredShift {
+    window: u16,
+    weekday: String,
+    from: String,
+    to: String,
 }
 
 fn default_timezone() -> String {
@@ -294,6 +309,17 @@ impl StoredSettings {
             timezone: settings.timezone.clone(),
             notices_zh: settings.notices_zh.clone(),
             notices_en: settings.notices_en.clone(),
+            rota: settings
+                .rota
+                .shifts()
+                .iter()
+                .map(|s| StoredShift {
+                    window: s.window.get(),
+                    weekday: s.weekday.as_str().to_owned(),
+                    from: s.from.to_string(),
+                    to: s.to.to_string(),
+                })
+                .collect(),
         }
     }
 
@@ -304,6 +330,19 @@ impl StoredSettings {
             timezone: self.timezone.trim().to_owned(),
             notices_zh: self.notices_zh.clone(),
             notices_en: self.notices_en.clone(),
+            rota: Rota::new(
+                self.rota
+                    .iter()
+                    .map(|s| {
+                        Ok(Shift {
+                            window: WindowNumber::new(u32::from(s.window))?,
+                            weekday: Weekday::parse(&s.weekday)?,
+                            from: ClockTime::parse(&s.from)?,
+                            to: ClockTime::parse(&s.to)?,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?,
+            )?,
         };
         settings.validate()?;
         Ok(settings)
@@ -428,9 +467,19 @@ enum StoredEvent {
         recall: bool,
         out_of_order: Option<String>,
     },
+    /// The outcome was added with 办理结果; a record without one (all before it, and every
+    /// `done` since) is done, so a done finish keeps its old bytes.
     TicketFinished {
         id: u64,
         window: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        documents: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        office: Option<String>,
     },
     TicketNoShow {
         id: u64,
@@ -445,12 +494,21 @@ enum StoredEvent {
     WindowOpened {
         window: u16,
     },
+    /// The reason was added with reason classes: none in a close of before them.
     WindowClosed {
         window: u16,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
+    /// `reason` is a class name since reason classes; before them it was the clerk's words,
+    /// which read as their class (a class name) or as `other` with those words.
     WindowPaused {
         window: u16,
         reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     WindowResumed {
         window: u16,
@@ -548,10 +606,26 @@ pub fn event_to_json(event: &Event) -> String {
             recall: *recall,
             out_of_order: out_of_order.clone(),
         },
-        Event::TicketFinished { id, window } => StoredEvent::TicketFinished {
-            id: id.0,
-            window: window.get(),
-        },
+        Event::TicketFinished {
+            id,
+            window,
+            outcome,
+        } => {
+            let (documents, reason, office) = match outcome {
+                Outcome::Done => (Vec::new(), None, None),
+                Outcome::DocumentsMissing(documents) => (documents.clone(), None, None),
+                Outcome::Refused(reason) => (Vec::new(), Some(reason.clone()), None),
+                Outcome::Referred(office) => (Vec::new(), None, Some(office.clone())),
+            };
+            StoredEvent::TicketFinished {
+                id: id.0,
+                window: window.get(),
+                outcome: (!outcome.is_done()).then(|| outcome.kind().to_owned()),
+                documents,
+                reason,
+                office,
+            }
+        }
         Event::TicketNoShow { id, window } => StoredEvent::TicketNoShow {
             id: id.0,
             window: window.get(),
@@ -571,12 +645,18 @@ pub fn event_to_json(event: &Event) -> String {
         Event::WindowOpened { window } => StoredEvent::WindowOpened {
             window: window.get(),
         },
-        Event::WindowClosed { window } => StoredEvent::WindowClosed {
+        Event::WindowClosed { window, reason } => StoredEvent::WindowClosed {
             window: window.get(),
+            reason: reason.as_ref().map(|r| r.class.as_str().to_owned()),
+            note: reason
+                .as_ref()
+                .filter(|r| !r.note.is_empty())
+                .map(|r| r.note.clone()),
         },
         Event::WindowPaused { window, reason } => StoredEvent::WindowPaused {
             window: window.get(),
-            reason: reason.clone(),
+            reason: reason.class.as_str().to_owned(),
+            note: (!reason.note.is_empty()).then(|| reason.note.clone()),
         },
         Event::WindowResumed { window } => StoredEvent::WindowResumed {
             window: window.get(),
@@ -640,6 +720,36 @@ pub fn event_to_json(event: &Event) -> String {
 
 fn window(number: u16) -> Result<WindowNumber, Error> {
     WindowNumber::new(u32::from(number))
+}
+
+/// A stored event's bytes as a reader without the hall's secrets may see them (the city's
+/// `ingest` stream): a ticket's page token (which opens its ticket page and rates it) blanked
+/// to `""` and its idempotency key (a kiosk's retry handle) to `null`; every other kind, and
+/// every other field, verbatim (no other kind carries a secret: names of halls, services and
+/// windows, pause reasons and ratings are public). A body that does not decode is withheld
+/// (`None`), since what it holds is unknown.
+pub fn without_secrets(body: &str) -> Option<String> {
+    if !body.starts_with(r#"{"type":"ticket_issued""#) {
+        return Some(body.to_owned());
+    }
+    match serde_json::from_str::<StoredEvent>(body).ok()? {
+        StoredEvent::TicketIssued {
+            id,
+            number,
+            service,
+            green_channel,
+            ..
+        } => serde_json::to_string(&StoredEvent::TicketIssued {
+            id,
+            number,
+            service,
+            green_channel,
+            token: String::new(),
+            idempotency_key: None,
+        })
+        .ok(),
+        _ => None,
+    }
 }
 
 /// Just the kind of a stored event, read when the whole does not decode.
@@ -716,9 +826,22 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
                 recall,
                 out_of_order,
             },
-            StoredEvent::TicketFinished { id, window: number } => Event::TicketFinished {
+            StoredEvent::TicketFinished {
+                id,
+                window: number,
+                outcome,
+                documents,
+                reason,
+                office,
+            } => Event::TicketFinished {
                 id: TicketId(id),
                 window: window(number)?,
+                outcome: Outcome::parse(
+                    outcome.as_deref().unwrap_or("done"),
+                    documents,
+                    reason.as_deref(),
+                    office.as_deref(),
+                )?,
             },
             StoredEvent::TicketNoShow { id, window: number } => Event::TicketNoShow {
                 id: TicketId(id),
@@ -748,15 +871,30 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
             StoredEvent::WindowOpened { window: number } => Event::WindowOpened {
                 window: window(number)?,
             },
-            StoredEvent::WindowClosed { window: number } => Event::WindowClosed {
+            StoredEvent::WindowClosed {
+                window: number,
+                reason,
+                note,
+            } => Event::WindowClosed {
                 window: window(number)?,
+                reason: match reason {
+                    Some(class) => Some(Absence::parse(&class, note.as_deref())?),
+                    None if note.is_some() => {
+                        return Err(Error::invalid("a close's note needs its reason class"));
+                    }
+                    None => None,
+                },
             },
             StoredEvent::WindowPaused {
                 window: number,
                 reason,
+                note,
             } => Event::WindowPaused {
                 window: window(number)?,
-                reason,
+                reason: match note {
+                    Some(note) => Absence::parse(&reason, Some(&note))?,
+                    None => Absence::from_words(&reason),
+                },
             },
             StoredEvent::WindowResumed { window: number } => Event::WindowResumed {
                 window: window(number)?,
@@ -903,7 +1041,7 @@ pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jiaohao_core::Break;
+    use jiaohao_core::{AbsenceClass, Break};
 
     fn code(text: &str) -> ServiceCode {
         ServiceCode::parse(text).unwrap()
@@ -1010,8 +1148,33 @@ mod tests {
                 Event::TicketFinished {
                     id: TicketId(41),
                     window: number(3),
+                    outcome: Outcome::Done,
                 },
                 r#"{"type":"ticket_finished","id":41,"window":3}"#,
+            ),
+            (
+                Event::TicketFinished {
+                    id: TicketId(42),
+                    window: number(3),
+                    outcome: Outcome::DocumentsMissing(vec!["户口簿".into(), "近期照片".into()]),
+                },
+                r#"{"type":"ticket_finished","id":42,"window":3,"outcome":"documents_missing","documents":["户口簿","近期照片"]}"#,
+            ),
+            (
+                Event::TicketFinished {
+                    id: TicketId(43),
+                    window: number(3),
+                    outcome: Outcome::Refused("不属于本辖区".into()),
+                },
+                r#"{"type":"ticket_finished","id":43,"window":3,"outcome":"refused","reason":"不属于本辖区"}"#,
+            ),
+            (
+                Event::TicketFinished {
+                    id: TicketId(44),
+                    window: number(3),
+                    outcome: Outcome::Referred("区出入境管理大队".into()),
+                },
+                r#"{"type":"ticket_finished","id":44,"window":3,"outcome":"referred","office":"区出入境管理大队"}"#,
             ),
             (
                 Event::TicketNoShow {
@@ -1041,15 +1204,45 @@ mod tests {
                 r#"{"type":"window_opened","window":3}"#,
             ),
             (
-                Event::WindowClosed { window: number(3) },
+                Event::WindowClosed {
+                    window: number(3),
+                    reason: None,
+                },
                 r#"{"type":"window_closed","window":3}"#,
+            ),
+            (
+                Event::WindowClosed {
+                    window: number(4),
+                    reason: Some(Absence::new(AbsenceClass::OffDuty)),
+                },
+                r#"{"type":"window_closed","window":4,"reason":"off_duty"}"#,
+            ),
+            (
+                Event::WindowClosed {
+                    window: number(5),
+                    reason: Some(Absence {
+                        class: AbsenceClass::Training,
+                        note: "新系统培训".into(),
+                    }),
+                },
+                r#"{"type":"window_closed","window":5,"reason":"training","note":"新系统培训"}"#,
             ),
             (
                 Event::WindowPaused {
                     window: number(3),
-                    reason: "break".into(),
+                    reason: Absence::new(AbsenceClass::Break),
                 },
                 r#"{"type":"window_paused","window":3,"reason":"break"}"#,
+            ),
+            (
+                Event::WindowPaused {
+                    window: number(4),
+                    reason: Absence {
+                        class: AbsenceClass::Other,
+                        note: "取材料".into(),
+                    },
+                },
+                r#"{"type":"window_paused","window":4,"reason":"other","note":"取材料"}"#,
             ),
             (
                 Event::WindowResumed { window: number(3) },
@@ -1091,8 +1284,30 @@ mod tests {
                     timezone: "Asia/Urumqi".into(),
                     notices_zh: vec!["今日下午\n停电".into()],
                     notices_en: vec!["Closed at 16:00".into(), "Bring ID".into()],
+                    rota: Rota::default(),
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"某某区公安服务大厅","name_en":"District \"Hall\"","timezone":"Asia/Urumqi","notices_zh":["今日下午\n停电"],"notices_en":["Closed at 16:00","Bring ID"]}}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings {
+                    rota: Rota::new(vec![
+                        Shift {
+                            window: number(3),
+                            weekday: Weekday::Saturday,
+                            from: ClockTime::parse("09:00").unwrap(),
+                            to: ClockTime::parse("12:00").unwrap(),
+                        },
+                        Shift {
+                            window: number(1),
+                            weekday: Weekday::Monday,
+                            from: ClockTime::parse("08:30").unwrap(),
+                            to: ClockTime::parse("17:30").unwrap(),
+                        },
+                    ])
+                    .unwrap(),
+                    ..HallSettings::default()
+                }),
+                r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"rota":[{"window":1,"weekday":"monday","from":"08:30","to":"17:30"},{"window":3,"weekday":"saturday","from":"09:00","to":"12:00"}]}}"#,
             ),
             (
                 Event::WindowDefined(WindowDef {
@@ -1207,6 +1422,30 @@ mod tests {
     }
 
     #[test]
+    fn only_a_tickets_token_and_idempotency_key_are_withheld_from_readers_without_secrets() {
+        for (event, bytes) in every_event_with_its_bytes() {
+            let stripped = without_secrets(bytes).unwrap();
+            match event {
+                Event::TicketIssued { .. } => {
+                    let back = event_from_json(&stripped).unwrap();
+                    let Event::TicketIssued {
+                        token,
+                        idempotency_key,
+                        ..
+                    } = back
+                    else {
+                        panic!("{stripped}")
+                    };
+                    assert!(token.is_empty() && idempotency_key.is_none(), "{stripped}");
+                    assert!(stripped.contains(r#""token":"","idempotency_key":null}"#));
+                }
+                _ => assert_eq!(stripped, bytes),
+            }
+        }
+        assert_eq!(without_secrets(r#"{"type":"ticket_issued","id":"#), None);
+    }
+
+    #[test]
     fn a_calendar_that_breaks_its_rules_is_refused() {
         for bad in [
             r#"{"type":"calendar_configured","working_weekdays":["someday"],"holidays":[],"working_days":[]}"#,
@@ -1257,6 +1496,22 @@ mod tests {
                 r#"{"type":"ticket_transferred","id":1,"window":3,"to_service":null,"to_window":4}"#,
             ),
             (
+                r#"{"type":"window_paused","window":3,"reason":"系统维护"}"#,
+                r#"{"type":"window_paused","window":3,"reason":"other","note":"系统维护"}"#,
+            ),
+            (
+                r#"{"type":"window_paused","window":3,"reason":"system_fault"}"#,
+                r#"{"type":"window_paused","window":3,"reason":"system_fault"}"#,
+            ),
+            (
+                r#"{"type":"window_paused","window":3,"reason":"会议"}"#,
+                r#"{"type":"window_paused","window":3,"reason":"meeting"}"#,
+            ),
+            (
+                r#"{"type":"ticket_finished","id":1,"window":3,"outcome":"done"}"#,
+                r#"{"type":"ticket_finished","id":1,"window":3}"#,
+            ),
+            (
                 r#"{"date":"2026-01-01","type":"day_started"}"#,
                 r#"{"type":"day_started","date":"2026-01-01"}"#,
             ),
@@ -1293,6 +1548,13 @@ mod tests {
             r#"{"type":"day_started","date":"2026-02-30"}"#,
             r#"{"type":"window_opened","window":1,"extra":true}"#,
             r#"{"type":"ticket_rated","id":1,"window":2,"rating":"great","reason":null}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"lost"}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"refused"}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"outcome":"documents_missing","documents":[]}"#,
+            r#"{"type":"ticket_finished","id":1,"window":2,"reason":"x"}"#,
+            r#"{"type":"window_closed","window":2,"reason":"nap"}"#,
+            r#"{"type":"window_closed","window":2,"note":"x"}"#,
+            r#"{"type":"window_paused","window":2,"reason":"nap","note":"x"}"#,
             r#"{"type":17}"#,
             r#"{"type":"service_defined","service":{"code":"hukou","name_zh":"户籍","name_en":"Hukou","prefix":"A","wait_target_min":20,"handling_target_min":15,"handling_estimate_min":8,"extra":1}}"#,
         ] {
@@ -1344,6 +1606,13 @@ mod tests {
             next_ticket_id: TicketId(1_234_567),
             settings: HallSettings {
                 notices_zh: vec!["今日下午停电".into()],
+                rota: Rota::new(vec![Shift {
+                    window: number(3),
+                    weekday: Weekday::Friday,
+                    from: ClockTime::parse("08:30").unwrap(),
+                    to: ClockTime::parse("12:00").unwrap(),
+                }])
+                .unwrap(),
                 ..HallSettings::default()
             },
             calendar: Some(HallCalendar {

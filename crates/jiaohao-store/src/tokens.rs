@@ -19,6 +19,12 @@ pub enum Role {
     Kiosk,
     /// Reads the hall for a wall or window display.
     Display,
+    /// A standby hub: reads the whole replication stream, the rows beside the log included
+    /// (users, password hashes, sessions, token hashes), to take over from this hub.
+    Replica,
+    /// The city's service: reads the event log only, with tickets' secrets stripped; never
+    /// users, sessions or tokens.
+    Ingest,
 }
 
 impl Role {
@@ -29,6 +35,8 @@ impl Role {
             "clerk" => Some(Role::Clerk),
             "kiosk" => Some(Role::Kiosk),
             "display" => Some(Role::Display),
+            "replica" => Some(Role::Replica),
+            "ingest" => Some(Role::Ingest),
             _ => None,
         }
     }
@@ -40,6 +48,8 @@ impl Role {
             Role::Clerk => "clerk",
             Role::Kiosk => "kiosk",
             Role::Display => "display",
+            Role::Replica => "replica",
+            Role::Ingest => "ingest",
         }
     }
 }

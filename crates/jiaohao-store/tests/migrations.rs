@@ -100,6 +100,7 @@ fn a_version_1_database_is_migrated_and_reads_back_the_same() {
     let last = store.last_seq().unwrap();
     let event = Event::WindowClosed {
         window: jiaohao_core::WindowNumber::new(1).unwrap(),
+        reason: None,
     };
     store
         .append(&[NewRecord {

@@ -5,8 +5,10 @@
 //! [`BlockingHub`], which owns its runtime.
 
 mod blocking;
+pub mod flood;
 mod http;
 mod metrics;
+pub mod tls_proxy;
 mod web;
 
 use std::net::SocketAddr;

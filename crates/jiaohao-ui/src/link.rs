@@ -160,6 +160,14 @@ async fn follow(client: Client, shared: Arc<Mutex<Shared>>, wake: Arc<dyn Fn() +
         shared.lock().unwrap_or_else(|e| e.into_inner()).status =
             Some(LinkStatus::Reconnecting { error });
         wake();
+        // With two hubs (`--hub URL1,URL2`), a promoted standby is the primary now: move to
+        // it (every request of the app moves too) and resume its stream where this one
+        // stopped (its log is numbered as the old primary's).
+        if client.find_primary().await {
+            tracing::info!(hub = %client.base(), "moved to the hall's primary hub");
+            backoff = Duration::from_millis(250);
+            continue;
+        }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }

@@ -18,9 +18,42 @@ pub struct ErrorBody {
     pub code: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     pub status: String,
+    /// `primary` (takes changes), `standby` (follows `primary`, read-only) or `fenced` (a
+    /// former primary that found a newer term at its peer and takes no changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The term of the hub's log (1 until the first promotion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<u64>,
+    /// The last record the hub holds (durable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
+    /// A standby: the primary it follows, and how many records behind its last word it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lag: Option<u64>,
+    /// A primary started with `--sync-standby`: true while no standby has acknowledged its
+    /// changes in time, so it answers alone (an acknowledged change may be on this disk only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alone: Option<bool>,
+}
+
+/// The body of `POST /api/replication/ack`: a standby holds every record up to `seq` durably.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicationAck {
+    pub seq: u64,
+}
+
+/// The answer of `POST /api/promote`: the `promoted` record that opened the new term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promoted {
+    pub seq: u64,
+    pub term: u64,
 }
 
 /// The hall's names, time zone and public notices, as in the `[hall]` table of a hall file.
@@ -139,7 +172,12 @@ pub struct WindowStatus {
     pub services: Vec<String>,
     /// `closed`, `open`, `paused` or `serving`.
     pub state: String,
+    /// The class of the pause's reason: `break`, `meeting`, `system_fault`, `training`,
+    /// `off_duty` or `other`.
     pub pause_reason: Option<String>,
+    /// The clerk's own words about the pause, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_note: Option<String>,
     pub state_since: String,
     pub current_ticket: Option<String>,
     pub current_service: Option<String>,
@@ -183,6 +221,24 @@ pub struct HallView {
     /// time); `null` if no open day is set within a year.
     #[serde(default)]
     pub next_opening: Option<Opening>,
+    /// Today's figures for the public (警务公开); absent from a hub of before them.
+    #[serde(default)]
+    pub today: Option<TodayFigures>,
+}
+
+/// The day's figures a hall shows the public (警务公开), from its tickets of today.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TodayFigures {
+    /// Tickets finished at a window.
+    pub served: u32,
+    /// The mean wait of the tickets called, from issue to first call.
+    pub mean_wait_min: Option<f64>,
+    /// Of the tickets called, the share that waited no longer than their service's target.
+    pub within_target_pct: Option<f64>,
+    /// Ratings given today, and the share of them that were good (满意率: 非常满意, 满意,
+    /// 基本满意).
+    pub rated: u32,
+    pub satisfied_pct: Option<f64>,
 }
 
 fn open_by_default() -> bool {
@@ -298,6 +354,25 @@ pub struct TicketStatus {
     pub called_at: Option<String>,
     pub documents: Vec<String>,
     pub documents_en: Vec<String>,
+    /// The citizen's rating of the ticket, once given (`very_satisfied` … `very_dissatisfied`).
+    #[serde(default)]
+    pub rating: Option<String>,
+    /// Whether the citizen may rate it now from this page: finished at a window today and not
+    /// rated yet (一次一评).
+    #[serde(default)]
+    pub can_rate: bool,
+}
+
+/// The body of `POST /api/tickets/{token}/rating`: the citizen rates a finished ticket from
+/// its own page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnRatingRequest {
+    /// `very_satisfied`, `satisfied`, `basic`, `dissatisfied` or `very_dissatisfied`.
+    pub rating: String,
+    /// For the two bad ratings: `attitude`, `waiting`, `requirements_unclear` or `other`.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A ticket as a clerk sees it: the answer of the window actions.
@@ -319,7 +394,59 @@ pub struct TicketDetail {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PauseRequest {
+    /// The class: `break` (休息), `meeting` (会议), `system_fault` (故障), `training` (培训),
+    /// `off_duty` (下班) or `other` (其他). Other words, as clients before classes sent, are
+    /// taken as `other` with those words.
     pub reason: String,
+    /// Free text beside the class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The body of `POST /api/windows/{n}/close`, which a client of before reasons leaves out:
+/// why the window closes, as for a pause (but only the classes).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// One shift of the rota (排班): a window expected open on a weekday from `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shift {
+    pub window: u16,
+    /// `monday` … `sunday`.
+    pub weekday: String,
+    /// `HH:MM`, local time.
+    pub from: String,
+    pub to: String,
+}
+
+/// `GET`/`PUT /api/rota`: the whole rota, sorted by window, weekday and start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Rota {
+    pub shifts: Vec<Shift>,
+}
+
+/// The body of `POST /api/windows/{n}/finish`, which may be left out (then the visit is
+/// `done`): how the visit ended. `documents` (for `documents_missing`) are picked from the
+/// service's documents to bring, by their Chinese names; `refused` needs a `reason`,
+/// `referred` the `office` the citizen is sent to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinishRequest {
+    /// `done`, `documents_missing`, `refused` or `referred`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub office: Option<String>,
 }
 
 /// The body of `POST /api/windows/{n}/transfer`: exactly one of the two.
@@ -357,6 +484,8 @@ pub enum Change {
         window: u16,
         /// `defined`, `removed`, `opened`, `closed`, `paused` or `resumed`.
         action: String,
+        /// For `paused` and `closed`: the class of the reason (no free text: the stream is
+        /// public); `null` for a close without one.
         reason: Option<String>,
     },
     TicketIssued {
@@ -375,6 +504,10 @@ pub enum Change {
         number: String,
         service: String,
         window: u16,
+        /// How the visit ended: `done`, `documents_missing`, `refused` or `referred` (only
+        /// the kind: the stream is public). Missing from streams of before it: `done`.
+        #[serde(default = "outcome_done")]
+        outcome: String,
     },
     TicketNoShow {
         number: String,
@@ -387,6 +520,10 @@ pub enum Change {
         to_service: Option<String>,
         to_window: Option<u16>,
     },
+}
+
+fn outcome_done() -> String {
+    "done".to_owned()
 }
 
 impl Change {
@@ -612,14 +749,61 @@ pub struct RatingCounts {
     pub very_dissatisfied: u32,
 }
 
-/// Pause minutes by reason.
+/// Finished tickets counted by how the visit ended (办理结果).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    pub done: u32,
+    pub documents_missing: u32,
+    pub refused: u32,
+    pub referred: u32,
+}
+
+/// How often one of a service's documents was missing (补正) over a report's days.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissingDocument {
+    pub service: String,
+    pub document: String,
+    pub count: u32,
+}
+
+/// Pause minutes by the class of their reason.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PauseMinutes {
     #[serde(rename = "break")]
     pub break_: f64,
     pub meeting: f64,
     pub system_fault: f64,
+    /// Added with 培训 and 下班 as classes.
+    #[serde(default)]
+    pub training: f64,
+    #[serde(default)]
+    pub off_duty: f64,
     pub other: f64,
+}
+
+/// Minutes a window was expected open by the rota (排班) but was closed, or closed or paused
+/// without an excusing reason (休息, 会议, 故障 and 培训 excuse; 下班, 其他 and none do not).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OffRotaMinutes {
+    /// Before the window's first opening of the day.
+    pub late_open: f64,
+    /// After its last close of the day.
+    pub early_close: f64,
+    /// Between them, and whole rostered days it never opened.
+    pub absent: f64,
+}
+
+/// Closes of windows by the class of their reason; `none` for closes without one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloseCounts {
+    #[serde(rename = "break")]
+    pub break_: u32,
+    pub meeting: u32,
+    pub system_fault: u32,
+    pub training: u32,
+    pub off_duty: u32,
+    pub other: u32,
+    pub none: u32,
 }
 
 /// The figures of one service, window or clerk (or the whole hall) over a report's days.
@@ -649,6 +833,29 @@ pub struct ReportRow {
     /// Windows: minutes open or serving, and the share of them spent serving.
     pub staffed_min: Option<f64>,
     pub busy_pct: Option<f64>,
+    /// How the finished tickets ended (`served` is their sum).
+    #[serde(default)]
+    pub outcomes: OutcomeCounts,
+    /// 一次办结率: of the finished tickets, the share that ended `done`.
+    #[serde(default)]
+    pub done_pct: Option<f64>,
+    /// 限时办结: of the finished tickets, the share handled (from the last call to the finish)
+    /// within their service's handling time limit as it was defined then.
+    #[serde(default)]
+    pub within_limit_pct: Option<f64>,
+    /// Finished tickets handled longer than their service's limit.
+    #[serde(default)]
+    pub over_limit: u32,
+    /// 满意率: of the ratings, the share of 好评 (非常满意, 满意, 基本满意).
+    #[serde(default)]
+    pub satisfied_pct: Option<f64>,
+    /// Windows closed by a clerk or admin, by the class of the reason given.
+    #[serde(default)]
+    pub closes: CloseCounts,
+    /// Windows and clerks: time off the rota (see `OffRotaMinutes`). A clerk answers for a
+    /// late opening they opened, and a close or pause they made.
+    #[serde(default)]
+    pub off_rota_min: OffRotaMinutes,
 }
 
 /// Arrivals and waits by hour of the day.
@@ -674,6 +881,26 @@ pub struct Report {
     /// counts from the later of its slot start and its check-in) and `walk_in`.
     #[serde(default)]
     pub arrivals: Vec<ReportRow>,
+    /// The documents found missing (补正), most often first within each service, services in
+    /// the order of `services`.
+    #[serde(default)]
+    pub missing_documents: Vec<MissingDocument>,
+    /// The windows rated in the range, best 满意率 first (then more ratings first, then the
+    /// window number): the ranking local rules hold talks (约谈) on, usually over a month.
+    #[serde(default)]
+    pub window_ranking: Vec<RankedWindow>,
+}
+
+/// One window's place in the ranking by 满意率.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RankedWindow {
+    /// 1 for the best; windows with equal figures share a rank.
+    pub rank: u32,
+    pub window: u16,
+    pub name_zh: String,
+    pub name_en: String,
+    pub rated: u32,
+    pub satisfied_pct: f64,
 }
 
 /// One event of the log as the audit page lists it, or a change to a user or token.
@@ -714,7 +941,9 @@ pub enum ReplicationLine {
     /// One record of the event log as stored: its own sequence number, the term it was
     /// written in, and the stored JSON text of its event verbatim in `body` (for an `ingest`
     /// reader, a ticket's page token and idempotency key are blanked: `""` and `null`).
-    /// `public` is the stored public stream message (`null` for `ingest`).
+    /// `public` is the stored public stream message (`null` for `ingest`). A record of kind
+    /// `promoted` (body `{"type":"promoted","term":N}`) is the store's record of a promotion
+    /// that opened term N, not a hall event: a reader skips it (its number stays taken).
     Record {
         seq: u64,
         term: u64,

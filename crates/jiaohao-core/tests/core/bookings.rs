@@ -299,8 +299,14 @@ fn tickets_are_called_in_queue_time_order() {
         BookingStatus::Served,
         "the next call finished the booking's ticket"
     );
-    hall.apply(&Command::Finish { window }, at(1, "10:10"))
-        .unwrap();
+    hall.apply(
+        &Command::Finish {
+            window,
+            outcome: jiaohao_core::Outcome::Done,
+        },
+        at(1, "10:10"),
+    )
+    .unwrap();
     // An early booking is called before its slot when nobody with an earlier queue time waits.
     let mut early = hall.clone();
     book(&mut early, 2, 2, 2, "10:00", at(1, "10:11")).unwrap();

@@ -4,8 +4,8 @@
 
 use jiaohao_core::history::{Activity, Departure, WindowSpan};
 use jiaohao_core::{
-    ClockTime, Command, Event, Fact, Hall, History, LocalDate, Millis, Now, Prefix, Rating,
-    Service, ServiceCode, TicketNumber, TransferTarget, WindowDef, WindowNumber,
+    ClockTime, Command, Event, Fact, Hall, History, LocalDate, Millis, Now, Outcome, Prefix,
+    Rating, Service, ServiceCode, TicketNumber, TransferTarget, WindowDef, WindowNumber,
 };
 
 /// 2026-03-02 08:00 in Asia/Shanghai, in milliseconds since the epoch.
@@ -164,7 +164,7 @@ fn a_ticket_keeps_its_times_and_the_definition_it_was_issued_under() {
     );
     log.issue("hukou", 3);
     log.run("clerk:zhang@1", Command::CallNext { window: win(1) }, 31);
-    log.run("clerk:zhang@1", Command::Finish { window: win(1) }, 38);
+    log.run("clerk:zhang@1", Command::finish(win(1)), 38);
     log.run("clerk:zhang@1", Command::CallNext { window: win(1) }, 40);
     let (history, facts, _) = log.fold();
 
@@ -186,10 +186,15 @@ fn a_ticket_keeps_its_times_and_the_definition_it_was_issued_under() {
         (ms(31), win(1), "clerk:zhang@1")
     );
     let departed = first.first_departure.as_ref().unwrap();
-    assert_eq!((departed.at, &departed.how), (ms(38), &Departure::Finished));
+    assert_eq!(
+        (departed.at, &departed.how),
+        (ms(38), &Departure::Finished(Outcome::Done))
+    );
     assert!(second.first_departure.is_none());
     assert_eq!(history.ticket(second.id).unwrap().number, num("A002"));
-    assert!(facts.contains(&"A001 left 1 (Finished) from hukou after Some(7) min".to_owned()));
+    assert!(
+        facts.contains(&"A001 left 1 (Finished(Done)) from hukou after Some(7) min".to_owned())
+    );
     assert!(facts.contains(&"called A002 at 1 by clerk:zhang@1 first".to_owned()));
     // The latest definition is what the hall's definitions say now.
     let hukou = history.definitions().service(&code("hukou")).unwrap();
@@ -202,14 +207,21 @@ fn window_spans_cover_open_serving_paused_and_closed_time() {
     log.run("clerk:zhang@1", Command::Open { window: win(1) }, 0);
     log.issue("hukou", 0);
     log.run("clerk:zhang@1", Command::CallNext { window: win(1) }, 10);
-    log.run("clerk:zhang@1", Command::Finish { window: win(1) }, 25);
+    log.run("clerk:zhang@1", Command::finish(win(1)), 25);
     let pause = Command::Pause {
         window: win(1),
         reason: "休息".into(),
     };
     log.run("clerk:li@1", pause, 30);
     log.run("clerk:li@1", Command::Resume { window: win(1) }, 45);
-    log.run("clerk:li@1", Command::Close { window: win(1) }, 50);
+    log.run(
+        "clerk:li@1",
+        Command::Close {
+            window: win(1),
+            reason: None,
+        },
+        50,
+    );
     let (history, _, spans) = log.fold();
 
     let shape: Vec<(Activity, i64, i64)> = spans
@@ -230,6 +242,8 @@ fn window_spans_cover_open_serving_paused_and_closed_time() {
     assert_eq!(
         shape,
         vec![
+            // A new window starts closed; it opened at once.
+            (Activity::Closed { reason: None }, 0, 0),
             (Activity::Open, 0, 10),
             (Activity::Serving, 10, 15),
             (Activity::Open, 25, 5),
@@ -243,11 +257,14 @@ fn window_spans_cover_open_serving_paused_and_closed_time() {
         .map(|s| s.length_ms())
         .sum();
     assert_eq!(staffed, 35 * MINUTE);
-    assert_eq!(history.activity(win(1)), Some((&Activity::Closed, ms(50))));
+    assert_eq!(
+        history.activity(win(1)),
+        Some((&Activity::Closed { reason: None }, ms(50)))
+    );
     assert_eq!(
         history.activity(win(2)),
-        None,
-        "window 2 never did anything"
+        Some((&Activity::Closed { reason: None }, ms(0))),
+        "window 2 never did anything but start closed"
     );
 }
 
@@ -271,7 +288,7 @@ fn out_of_order_calls_recalls_transfers_and_ratings() {
     };
     log.run("clerk:zhang@1", transfer, 9);
     log.run("clerk:wang@2", Command::CallNext { window: win(2) }, 10);
-    log.run("clerk:wang@2", Command::Finish { window: win(2) }, 14);
+    log.run("clerk:wang@2", Command::finish(win(2)), 14);
     let finished = log.hall.last_finished(win(2)).unwrap().number;
     let rate = Command::RateTicket {
         window: win(2),
@@ -334,8 +351,8 @@ fn a_new_day_closes_the_windows_and_definitions_outlive_removal() {
     log.run_on(1, "clock", Command::Tick, 0);
     let (history, _, spans) = log.fold();
 
-    let last = spans.last().unwrap();
-    assert_eq!((last.window, &last.activity), (win(1), &Activity::Open));
+    let last = spans.iter().rev().find(|s| s.window == win(1)).unwrap();
+    assert_eq!(last.activity, Activity::Open);
     assert_eq!(
         last.to,
         on_day(1, 0).at,
@@ -343,7 +360,7 @@ fn a_new_day_closes_the_windows_and_definitions_outlive_removal() {
     );
     assert_eq!(
         history.activity(win(1)).map(|(a, _)| a),
-        Some(&Activity::Closed)
+        Some(&Activity::Closed { reason: None })
     );
     let definitions = history.definitions();
     assert!(!definitions.is_live(&code("id_card")));
@@ -371,7 +388,7 @@ fn a_log_read_from_its_middle_moves_windows_but_tells_nothing_of_unseen_tickets(
     log.issue("hukou", 1);
     let split = log.records.len();
     log.run("clerk:zhang@1", Command::CallNext { window: win(1) }, 5);
-    log.run("clerk:zhang@1", Command::Finish { window: win(1) }, 9);
+    log.run("clerk:zhang@1", Command::finish(win(1)), 9);
     let mut history = History::new();
     let mut facts = Vec::new();
     for (event, at, actor) in &log.records[split..] {
@@ -386,7 +403,7 @@ fn a_log_read_from_its_middle_moves_windows_but_tells_nothing_of_unseen_tickets(
             "window 1 was Serving",
             "window 1 Open",
             "window 1 was Open",
-            "window 1 Closed",
+            "window 1 Closed { reason: None }",
         ]
     );
 }

@@ -5,5 +5,8 @@ mod bookings;
 mod commands;
 mod history;
 mod identity;
+mod outcomes;
 mod properties;
 mod ratings;
+mod reasons;
+mod rota;

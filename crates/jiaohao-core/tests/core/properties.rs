@@ -383,9 +383,7 @@ impl Run {
             Op::NoShow { window } => Command::NoShow {
                 window: win(window),
             },
-            Op::Finish { window } => Command::Finish {
-                window: win(window),
-            },
+            Op::Finish { window } => Command::finish(win(window)),
             Op::TransferToService { window, service } => Command::Transfer {
                 window: win(window),
                 to: TransferTarget::Service(code(SERVICES[service])),
@@ -399,6 +397,7 @@ impl Run {
             },
             Op::Close { window } => Command::Close {
                 window: win(window),
+                reason: None,
             },
             Op::Pause { window } => Command::Pause {
                 window: win(window),
@@ -631,7 +630,7 @@ fn check_history(hall: &Hall, history: &History) -> Result<(), TestCaseError> {
     }
     for window in hall.windows() {
         let expected = match &window.state {
-            WindowState::Closed => Activity::Closed,
+            WindowState::Closed => Activity::Closed { reason: None },
             WindowState::Open => Activity::Open,
             WindowState::Serving { .. } => Activity::Serving,
             WindowState::Paused { reason } => Activity::Paused {
@@ -641,7 +640,9 @@ fn check_history(hall: &Hall, history: &History) -> Result<(), TestCaseError> {
         };
         let told = history
             .activity(window.number())
-            .map_or(Activity::Closed, |(activity, _)| activity.clone());
+            .map_or(Activity::Closed { reason: None }, |(activity, _)| {
+                activity.clone()
+            });
         prop_assert_eq!(told, expected, "window {}", window.number());
     }
     Ok(())

@@ -67,7 +67,7 @@ fn hall() -> (Hall, Vec<(Event, Millis)>) {
     }
     commands.push((Command::CallNext { window: win(1) }, 2));
     commands.push((Command::CallNext { window: win(2) }, 3));
-    commands.push((Command::Finish { window: win(1) }, 10));
+    commands.push((Command::finish(win(1)), 10));
     for (command, minutes) in commands {
         let now = at(minutes);
         for event in hall.apply(&command, now).unwrap() {
@@ -160,8 +160,7 @@ fn only_the_last_ticket_finished_at_that_window_and_only_for_a_while() {
         "not_ratable"
     );
     // Once window 2 finishes B002 it is B002 there that may be rated.
-    hall.apply(&Command::Finish { window: win(2) }, at(12))
-        .unwrap();
+    hall.apply(&Command::finish(win(2)), at(12)).unwrap();
     hall.apply(&rate(2, "B002", Rating::Basic, None), at(13))
         .unwrap();
 }
@@ -195,4 +194,69 @@ fn ratings_fold_back_from_the_log() {
         Some(RatingReason::RequirementsUnclear)
     );
     assert_eq!(Rating::parse("great"), None);
+}
+
+fn rate_own(token: &str, rating: Rating, reason: Option<RatingReason>) -> Command {
+    Command::RateOwnTicket {
+        token: token.to_owned(),
+        rating,
+        reason,
+    }
+}
+
+#[test]
+fn a_citizen_rates_a_finished_ticket_from_its_page_once_however_given() {
+    let (mut hall, _) = hall();
+    // B002 is being served at window 2: not yet.
+    assert_eq!(
+        hall.apply(
+            &rate_own(&format!("token-{:016}", 1), Rating::Satisfied, None),
+            at(11)
+        ),
+        Err(Error::NotFinished(num("B002")))
+    );
+    assert_eq!(
+        hall.apply(
+            &rate_own("token-unknown-000000", Rating::Satisfied, None),
+            at(11)
+        ),
+        Err(Error::UnknownToken)
+    );
+    let b001 = format!("token-{:016}", 0);
+    assert!(matches!(
+        hall.apply(&rate_own(&b001, Rating::Dissatisfied, None), at(11)),
+        Err(Error::Invalid(_))
+    ));
+    // Long after the tablet's minutes are over, the page may still rate it, as window 1's.
+    let events = hall
+        .apply(
+            &rate_own(&b001, Rating::Dissatisfied, Some(RatingReason::Waiting)),
+            at(200),
+        )
+        .unwrap();
+    assert!(matches!(
+        events[..],
+        [Event::TicketRated {
+            rating: Rating::Dissatisfied,
+            ..
+        }]
+    ));
+    assert_eq!(
+        events[0],
+        Event::TicketRated {
+            id: hall.ticket_by_number(num("B001")).unwrap().id,
+            window: win(1),
+            rating: Rating::Dissatisfied,
+            reason: Some(RatingReason::Waiting),
+        }
+    );
+    // 一次一评: never twice, from the page or the tablet.
+    assert_eq!(
+        hall.apply(&rate_own(&b001, Rating::Satisfied, None), at(201)),
+        Err(Error::AlreadyRated(num("B001")))
+    );
+    assert_eq!(
+        hall.apply(&rate(1, "B001", Rating::Satisfied, None), at(201)),
+        Err(Error::AlreadyRated(num("B001")))
+    );
 }

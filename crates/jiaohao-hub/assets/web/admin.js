@@ -57,6 +57,7 @@
     document.querySelectorAll("#tabs button").forEach((b) => b.classList.toggle("active", b.getAttribute("data-tab") === tab));
     document.querySelectorAll("main > section").forEach((s) => { s.hidden = s.id !== "tab-" + tab; });
     if (location.hash !== "#" + tab) history.replaceState(null, "", "#" + tab);
+    if (tab === "live") syncClock();
     ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices, calendar: renderCalendar, bookings: renderBookings,
       people: renderPeople, reports: renderReports, audit: renderAudit })[tab]();
   }
@@ -77,8 +78,41 @@
       if (current === "windows") renderWindows(true);
     }, (name) => { if (name === "ticket_finished" || name === "window_changed") refreshToday(); });
     await refreshTodayNow();
+    await refreshHubState();
     const tab = location.hash.slice(1);
     show(["live", "services", "windows", "notices", "calendar", "bookings", "people", "reports", "audit"].includes(tab) ? tab : "live");
+  }
+
+  // Two hubs in a hall: say when this hub is a standby (read-only), was taken over, or runs
+  // alone because no standby acknowledges its changes (GET /api/health).
+  async function refreshHubState() {
+    const answer = await api("GET", "/api/health");
+    const box = $("#hubstate");
+    if (!answer.ok || !box) return;
+    const h = answer.data;
+    let words = null;
+    if (h.role === "standby") {
+      words = t("本机是备用中心机，只读；主中心机：" + h.primary + "，落后 " + fmt(h.lag) + " 条记录",
+        "This is the standby hub, read-only; primary: " + h.primary + ", " + fmt(h.lag) + " records behind");
+    } else if (h.role === "fenced") {
+      words = t("本机已被接替，不再接受操作；请按说明把它重新加入为备用中心机",
+        "This hub was taken over and takes no changes; rejoin it as a standby (see the README)");
+    } else if (h.alone) {
+      words = t("备用中心机未确认：本机单独运行，主机磁盘损坏会丢失最近的号票",
+        "No standby acknowledges: this hub runs alone; losing its disk would lose the latest tickets");
+    }
+    box.hidden = !words;
+    clear(box);
+    if (words) box.append(words);
+  }
+  setInterval(refreshHubState, 10000);
+  // The hall's time, read again when the live hall is shown (it judges handling times).
+  async function syncClock() {
+    const answer = await api("GET", "/api/hall");
+    if (!answer.ok) return;
+    hall = answer.data;
+    if (answer.data.clock) JH.clock.sync(answer.data.clock.now, answer.data.clock.speed);
+    if (current === "live") renderLive();
   }
 
   async function refreshTodayNow() {
@@ -176,6 +210,27 @@
     // The advice sits right under the queues it is about.
     if (advice) box.append(renderAdvice());
     box.append(el("div", { class: "card" }, el("h2", {}, t("各窗口状态", "Windows")), windows));
+    box.append(renderOverLimit());
+  }
+
+  // The tickets being handled longer than their service's time limit (限时办结) right now.
+  function renderOverLimit() {
+    const now = JH.clock.now();
+    const rows = hall.windows.filter((w) => w.state === "serving" && w.current_service).map((w) => {
+      const s = hall.services.find((x) => x.code === w.current_service);
+      const minutes = Math.floor((now - Date.parse(w.state_since)) / 60000);
+      return { w, s, minutes };
+    }).filter((r) => r.s && r.minutes >= r.s.handling_target_min);
+    return el("div", { class: "card", id: "over-limit" }, el("h2", {}, t("超时办理（当前）", "Over the time limit now")),
+      rows.length
+        ? el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, t("窗口", "Window")), el("th", {}, t("号码", "Number")),
+            el("th", {}, t("业务", "Service")), el("th", { class: "n" }, t("已办理", "Handling")), el("th", { class: "n" }, t("时限", "Limit")))),
+          el("tbody", {}, rows.map((r) => el("tr", { "data-window": r.w.number },
+            el("td", {}, t(r.w.name_zh, r.w.name_en)), el("td", { class: "num" }, r.w.current_ticket),
+            el("td", {}, t(r.s.name_zh, r.s.name_en)),
+            el("td", { class: "n num" }, el("span", { class: "badge red" }, t(r.minutes + " 分钟", r.minutes + " min"))),
+            el("td", { class: "n" }, t(r.s.handling_target_min + " 分钟", r.s.handling_target_min + " min"))))))
+        : el("p", { class: "muted" }, t("目前没有超时办理的号。", "No ticket is over its time limit now.")));
   }
 
   // ----- services -----
@@ -380,6 +435,53 @@
       renderCalendar();
     });
     box.append(form);
+    box.append(await renderRota());
+  }
+
+  // The rota (排班): per window and weekday, the times the window is expected open, written
+  // as "08:30-12:00, 13:30-17:30"; it applies on the calendar's open days.
+  async function renderRota() {
+    const answer = await api("GET", "/api/rota");
+    if (!answer.ok) return el("p", { class: "muted" }, answer.message);
+    const cells = {};
+    for (const s of answer.data.shifts) {
+      const key = s.window + "-" + s.weekday;
+      cells[key] = (cells[key] ? cells[key] + ", " : "") + s.from + "-" + s.to;
+    }
+    const inputs = [];
+    const rows = (hall ? hall.windows : []).map((w) => el("tr", { "data-window": w.number },
+      el("td", {}, t(w.name_zh, w.name_en)),
+      WEEKDAYS.map(([key]) => {
+        const input = el("input", { id: "rota-" + w.number + "-" + key, class: "rota-cell", value: cells[w.number + "-" + key] || "",
+          placeholder: "—", autocomplete: "off", disabled: !admin() });
+        inputs.push({ window: w.number, weekday: key, input });
+        return el("td", {}, input);
+      })));
+    const form = el("form", { class: "card", id: "rota" },
+      el("h2", {}, t("排班", "Rota")),
+      el("p", { class: "muted" }, t("每个窗口每个工作日应开窗的时段，如 08:30-12:00, 13:30-17:30；按工作日历的办公日执行（调休上班日无排班时按周一）。报表据此统计迟开、早关和无正当理由的离岗时间。",
+        "When each window is expected open on each weekday, such as 08:30-12:00, 13:30-17:30; applies on the calendar's open days (a 调休 working day without its own shifts takes Monday's). Reports count late openings, early closings and unexplained absences against it.")),
+      el("div", { class: "scroll" }, el("table", { id: "rota-table" },
+        el("thead", {}, el("tr", {}, el("th", {}, t("窗口", "Window")), WEEKDAYS.map(([, zh, en]) => el("th", {}, t(zh, en))))),
+        el("tbody", {}, rows))),
+      admin() ? el("p", {}, el("button", { class: "btn", type: "submit", id: "save-rota" }, t("保存排班", "Save the rota"))) : null);
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const shifts = [];
+      for (const { window, weekday, input } of inputs) {
+        for (const part of input.value.split(/[,，;；\s]+/).filter(Boolean)) {
+          const m = part.match(/^(\d{1,2}:\d{2})[-–~～](\d{1,2}:\d{2})$/);
+          if (!m) return toast(["无法识别的时段：" + part + "（格式 08:30-12:00）", "Cannot read the times: " + part + " (as 08:30-12:00)"], "error");
+          const pad = (x) => x.padStart(5, "0");
+          shifts.push({ window, weekday, from: pad(m[1]), to: pad(m[2]) });
+        }
+      }
+      const saved = await api("PUT", "/api/rota", { shifts });
+      if (!saved.ok) return toast(saved.message, "error");
+      toast(["排班已保存。", "Rota saved."]);
+      renderCalendar();
+    });
+    return form;
   }
 
   // ----- bookings (预约): settings per service and a day's bookings -----
@@ -533,7 +635,7 @@
 
   function tokenForm() {
     const name = el("input", { required: true, maxlength: 100 });
-    const role = el("select", {}, ["kiosk", "display", "clerk", "admin"].map((r) => el("option", { value: r }, JH.ROLES[r][0] + " · " + JH.ROLES[r][1])));
+    const role = el("select", {}, ["kiosk", "display", "clerk", "admin", "replica", "ingest"].map((r) => el("option", { value: r }, JH.ROLES[r][0] + " · " + JH.ROLES[r][1])));
     const windowInput = el("input", { type: "number", min: 1, max: 999 });
     const out = el("div");
     const form = el("form", {}, el("h3", {}, t("新建设备令牌", "Create a device token")),
@@ -573,7 +675,13 @@
     box.append(el("div", { class: "card toolbar" },
       el("div", {}, el("label", { for: "report-from" }, t("从", "From")), from),
       el("div", {}, el("label", { for: "report-to" }, t("到", "To")), to),
-      el("button", { class: "btn", type: "button", id: "report-run", onclick: run }, t("查询", "Show")), csv), out);
+      el("button", { class: "btn", type: "button", id: "report-run", onclick: run }, t("查询", "Show")),
+      el("button", { class: "btn secondary", type: "button", id: "report-month", onclick: () => {
+        // This month so far: the period of the monthly ranking.
+        from.value = day().slice(0, 8) + "01";
+        to.value = day();
+        run();
+      } }, t("本月", "This month")), csv), out);
     run();
   }
 
@@ -582,8 +690,12 @@
     ["transfers", "转移", "Transfers"], ["mean_wait_min", "平均等候(分)", "Mean wait (min)"], ["p90_wait_min", "90%等候(分)", "p90 wait (min)"],
     ["mean_handling_min", "平均办理(分)", "Mean handling (min)"], ["within_target_pct", "等候达标%", "% within target"],
     ["ratings", "评价 满意/不满意", "Ratings good/bad"], ["rating_mean", "评价均分", "Mean rating"],
-    ["pause", "暂停(分) 休息/会议/故障/其他", "Paused (min) break/meeting/fault/other"], ["out_of_order", "选号", "Out of order"],
+    ["pause", "暂停(分) 休息/会议/故障/培训/下班/其他", "Paused (min) break/meeting/fault/training/off duty/other"],
+    ["closes", "关窗 休息/会议/故障/培训/下班/其他/未说明", "Closes break/meeting/fault/training/off duty/other/none"], ["out_of_order", "选号", "Out of order"],
     ["busy_pct", "忙碌%", "Busy %"],
+    ["done_pct", "一次办结率%", "Done first time %"], ["outcomes", "补正/不予受理/转办", "Missing/refused/referred"],
+    ["within_limit_pct", "限时办结%", "% within time limit"], ["over_limit", "超时办理", "Over limit"],
+    ["off_rota", "离岗(分) 迟开/早关/缺岗", "Off rota (min) late/early/absent"],
   ];
 
   function cell(row, key) {
@@ -595,8 +707,23 @@
     }
     if (key === "pause") {
       const p = row.pause_min;
-      return el("td", { class: "n" }, [p.break, p.meeting, p.system_fault, p.other].join(" / "));
+      return el("td", { class: "n" }, [p.break, p.meeting, p.system_fault, p.training, p.off_duty, p.other].join(" / "));
     }
+    if (key === "off_rota") {
+      const o = row.off_rota_min;
+      const total = o.late_open + o.early_close + o.absent;
+      return el("td", { class: "n" }, total ? el("span", { class: "badge amber" }, [o.late_open, o.early_close, o.absent].join(" / ")) : "0 / 0 / 0");
+    }
+    if (key === "closes") {
+      const c = row.closes;
+      return el("td", { class: "n" }, [c.break, c.meeting, c.system_fault, c.training, c.off_duty, c.other].join(" / "), " / ",
+        c.none ? el("span", { class: "badge amber" }, c.none) : "0");
+    }
+    if (key === "outcomes") {
+      const o = row.outcomes;
+      return el("td", { class: "n" }, [o.documents_missing, o.refused, o.referred].join(" / "));
+    }
+    if (key === "over_limit") return el("td", { class: "n" }, row.over_limit ? el("span", { class: "badge red" }, row.over_limit) : "0");
     if (key === "out_of_order") return el("td", { class: "n" }, row.out_of_order ? el("span", { class: "badge amber" }, row.out_of_order) : "0");
     return el("td", { class: "n num" }, fmt(row[key]));
   }
@@ -615,7 +742,8 @@
     out.append(el("div", { class: "figures", id: "report-figures" },
       figure(fmt(total.issued), "取号", "Issued"), figure(total.served, "办结", "Served"), figure(total.no_shows, "过号", "No-shows"),
       figure(fmt(total.mean_wait_min), "平均等候（分钟）", "Mean wait (min)"), figure(fmt(total.within_target_pct, "%"), "等候达标率", "Within wait target"),
-      figure(rated ? (total.rating_mean + " / 5") : "—", "评价均分（" + rated + " 条）", "Mean rating (" + rated + ")")));
+      figure(rated ? (total.rating_mean + " / 5") : "—", "评价均分（" + rated + " 条）", "Mean rating (" + rated + ")"),
+      figure(fmt(total.done_pct, "%"), "一次办结率", "Done first time"), figure(fmt(total.within_limit_pct, "%"), "限时办结率", "Within time limit")));
     const hours = report.hours.filter((h) => h.hour >= 7 && h.hour <= 19);
     out.append(el("div", { class: "grid2" },
       el("div", { class: "card" }, el("h3", {}, t("各时段取号人数", "Arrivals by hour")), bars(hours.map((h) => [h.hour, h.arrivals]), "#0B4EA2", "")),
@@ -624,6 +752,25 @@
     out.append(table("report-windows", "按窗口", "By window", report.windows, (row) => t(row.name_zh, row.name_en)));
     out.append(table("report-clerks", "按工作人员", "By clerk", report.clerks, (row) => actorLabel(row.key)));
     out.append(table("report-total", "全厅合计", "Whole hall", [total], () => t("全厅", "Whole hall")));
+    out.append(el("div", { class: "card scroll" }, el("h3", {}, t("窗口满意率排名", "Windows ranked by satisfaction")),
+      report.window_ranking.length
+        ? el("table", { id: "report-ranking" },
+          el("thead", {}, el("tr", {}, el("th", { class: "n" }, t("名次", "Rank")), el("th", {}, t("窗口", "Window")),
+            el("th", { class: "n" }, t("满意率", "Satisfied")), el("th", { class: "n" }, t("评价数", "Ratings")))),
+          el("tbody", {}, report.window_ranking.map((w) => el("tr", { "data-window": w.window },
+            el("td", { class: "n num" }, w.rank), el("td", {}, t(w.name_zh, w.name_en)),
+            el("td", { class: "n num" }, w.satisfied_pct + "%"), el("td", { class: "n num" }, w.rated)))))
+        : el("p", { class: "muted" }, t("此期间没有评价。", "No ratings in this period."))));
+    const names = {};
+    for (const row of report.services) names[row.key] = row;
+    out.append(el("div", { class: "card scroll" }, el("h3", {}, t("补正：最常缺少的材料", "Documents most often missing")),
+      report.missing_documents.length
+        ? el("table", { id: "report-missing" },
+          el("thead", {}, el("tr", {}, el("th", {}, t("业务", "Service")), el("th", {}, t("材料", "Document")), el("th", { class: "n" }, t("次数", "Times")))),
+          el("tbody", {}, report.missing_documents.map((m) => el("tr", { "data-service": m.service },
+            el("td", {}, names[m.service] ? t(names[m.service].name_zh, names[m.service].name_en) : m.service),
+            el("td", {}, m.document), el("td", { class: "n num" }, m.count)))))
+        : el("p", { class: "muted" }, t("没有登记补正。", "No documents recorded as missing."))));
   }
 
   /** A bar chart in SVG: [[hour, value], …]. */

@@ -48,6 +48,8 @@ const JH = (() => {
 
   // Errors in words: what happened and what to do, never a status or a code.
   const WORDS = {
+    standby: ["本机是备用中心机，只读，请到主中心机操作。", "This is the standby hub, read-only: use the primary."],
+    fenced: ["本机已被接替，不再接受操作，请到新的主中心机操作。", "This hub was taken over: use the new primary."],
     window_closed: ["窗口尚未开放，请先点“开窗”。", "The window is closed: open it first."],
     window_paused: ["窗口已暂停，请先点“恢复”。", "The window is paused: resume it first."],
     window_not_serving: ["当前没有正在办理的号。", "No ticket is being served at this window."],
@@ -214,9 +216,12 @@ const JH = (() => {
   const ROLES = {
     admin: ["管理员", "Administrator"], supervisor: ["值班长", "Supervisor"], clerk: ["窗口人员", "Clerk"],
     kiosk: ["取号机", "Kiosk"], display: ["显示屏", "Display"],
+    replica: ["备用中心机", "Standby hub"], ingest: ["市局汇总", "City ingest"],
   };
+  // The classes of a reason for a pause or a close, in the order the counter offers them.
   const PAUSE = {
-    break: ["休息", "Break"], meeting: ["会议", "Meeting"], system_fault: ["系统故障", "System fault"],
+    break: ["休息", "Break"], meeting: ["会议", "Meeting"], system_fault: ["故障", "Fault"],
+    training: ["培训", "Training"], off_duty: ["下班", "Off duty"], other: ["其他", "Other"],
   };
   const RATINGS = {
     very_satisfied: ["非常满意", "Very satisfied"], satisfied: ["满意", "Satisfied"], basic: ["基本满意", "Fairly satisfied"],
@@ -226,10 +231,15 @@ const JH = (() => {
     attitude: ["服务态度", "Attitude"], waiting: ["等候时间长", "Long wait"],
     requirements_unclear: ["办事要求不清楚", "Requirements unclear"], other: ["其他", "Other"],
   };
+  // How a visit ended (办理结果), in the order the counter offers them.
+  const OUTCOMES = [
+    ["done", "办结", "Done"], ["documents_missing", "补正（缺材料）", "Documents missing"],
+    ["refused", "不予受理", "Refused"], ["referred", "转办", "Referred elsewhere"],
+  ];
   const STATES = {
     closed: ["未开放", "Closed"], open: ["空闲", "Open, idle"], paused: ["暂停服务", "Paused"], serving: ["办理中", "Serving"],
   };
 
   return { el, t, clear, $, api, toast, live, debounce, hhmm, clock, mmss, me, setCsrf, lang, setLang,
-    ROLES, PAUSE, RATINGS, REASONS, STATES, words };
+    ROLES, PAUSE, RATINGS, REASONS, OUTCOMES, STATES, words };
 })();

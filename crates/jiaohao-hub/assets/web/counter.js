@@ -76,7 +76,7 @@
     stateNode.append(t(names[0], names[1]));
     if (state === "paused" && w && w.pause_reason) {
       const reason = JH.PAUSE[w.pause_reason] || [w.pause_reason, w.pause_reason];
-      stateNode.append("（", t(reason[0], reason[1]), "）");
+      stateNode.append("（", t(reason[0], reason[1]), w.pause_note ? "：" + w.pause_note : "", "）");
     }
     clear($("#state-since")).append(w ? t("自 " + hhmm(w.state_since), "since " + hhmm(w.state_since)) : "");
     if (w) {
@@ -187,7 +187,7 @@
     }),
     "recall": () => act("recall", undefined, (a) => toast(["已重呼 " + a.data.number, "Called " + a.data.number + " again"])),
     "no-show": () => act("no-show", undefined, (a) => toast(["已过号 " + a.data.number, a.data.number + " marked as no-show"])),
-    "finish": () => act("finish", undefined, (a) => toast(["已完成 " + a.data.number, a.data.number + " finished"])),
+    "finish": () => finishDialog(),
     "transfer": () => transferDialog(),
     "pause": () => {
       const w = windowStatus();
@@ -199,7 +199,7 @@
   };
   for (const id of Object.keys(actions)) $("#" + id).addEventListener("click", () => actions[id]());
   $("#open").addEventListener("click", () => act("open", undefined, () => toast(["窗口已开放", "Window open"])));
-  $("#close").addEventListener("click", () => act("close", undefined, () => toast(["窗口已关闭", "Window closed"])));
+  $("#close").addEventListener("click", () => reasonDialog("close", t("关窗的原因", "Why close the window?"), ["窗口已关闭", "Window closed"]));
   $("#change-window").addEventListener("click", () => { queue = null; showPicker(); });
 
   // Dialogs: one at a time; Esc closes.
@@ -219,12 +219,77 @@
   }
   function close() { if (dialog) { dialog.remove(); dialog = null; } }
 
+  // A pause or a close asks why: one key for the class (1–6), optional words beside it.
+  function reasonDialog(path, title, words) {
+    const note = el("input", { id: "reason-note", maxlength: 200, autocomplete: "off" });
+    const choices = el("div", { class: "choices" }, Object.entries(JH.PAUSE).map(([code, names], i) =>
+      el("button", { class: "btn secondary", type: "button", "data-reason": code, "data-key": String(i + 1),
+        onclick: () => {
+          const body = { reason: code };
+          if (note.value.trim()) body.note = note.value.trim();
+          close();
+          act(path, body, () => toast(words));
+        } },
+        el("span", { class: "key" }, String(i + 1)), t(names[0], names[1]))));
+    open(title, el("div", {}, choices,
+      el("label", { for: "reason-note" }, t("说明（可选，先填写再选原因）", "Note (optional; type it before choosing)")), note), null);
+  }
+
   function pauseDialog() {
-    const choices = el("div", { class: "choices" }, Object.entries(JH.PAUSE).map(([code, words]) =>
-      el("button", { class: "btn secondary", type: "button", "data-reason": code,
-        onclick: () => { close(); act("pause", { reason: code }, () => toast(["已暂停服务", "Paused"])); } },
-        t(words[0], words[1]))));
-    open(t("暂停服务的原因", "Why pause?"), choices, null);
+    reasonDialog("pause", t("暂停服务的原因", "Why pause?"), ["已暂停服务", "Paused"]);
+  }
+
+  // How the visit ended (办理结果): one keypress after 4 — 1 办结 (or Enter), 2 补正, 3 不予受理,
+  // 4 转办; the last three ask for the missing documents, the reason or the office.
+  function finishDialog() {
+    const current = queue && queue.serving;
+    const number = current ? current.number : "";
+    const choices = el("div", { class: "choices outcomes" }, JH.OUTCOMES.map(([code, zh, en], i) =>
+      el("button", { class: "btn secondary", type: "button", "data-outcome": code, "data-key": String(i + 1),
+        onclick: () => chooseOutcome(code, number) },
+        el("span", { class: "key" }, String(i + 1)), t(zh, en))));
+    open(t("办理结果 " + number, "Outcome of " + number),
+      el("div", {}, el("p", { class: "muted" }, t("按数字键选择；办结也可按 Enter。", "Press a number key; Enter for done.")), choices),
+      null);
+  }
+
+  function finished(body, words) {
+    act("finish", body, (a) => toast([words[0] + " " + a.data.number, a.data.number + " " + words[1]]));
+  }
+
+  function chooseOutcome(code, number) {
+    close();
+    if (code === "done") return finished({ outcome: "done" }, ["已办结", "done"]);
+    if (code === "documents_missing") {
+      const current = queue && queue.serving;
+      const s = current && service(current.service);
+      const docs = (s && s.documents_zh) || [];
+      if (!docs.length) return toast(["本业务没有列出需携带的材料，无法登记补正。", "This service lists no documents to name as missing."], "error");
+      const list = el("div", { class: "doc-picks" }, docs.map((doc, i) =>
+        el("label", { class: "check" },
+          el("input", { type: "checkbox", value: doc, "data-doc": String(i + 1) }),
+          " ", t(doc, s.documents_en[i] || doc))));
+      return open(t("补正：缺少哪些材料 " + number, "Documents missing for " + number),
+        el("div", {}, el("p", { class: "muted" }, t("一次性告知：勾选群众下次需补齐的全部材料。", "Told once: tick every document the citizen must bring next time.")), list),
+        (form) => {
+          const documents = [...form.querySelectorAll("input[type=checkbox]:checked")].map((box) => box.value);
+          if (!documents.length) return toast(["请至少勾选一项缺少的材料。", "Tick at least one missing document."], "error");
+          close();
+          finished({ outcome: "documents_missing", documents }, ["已登记补正", "documents missing recorded"]);
+        });
+    }
+    const refused = code === "refused";
+    const input = el("input", { id: "outcome-text", required: true, maxlength: 200, autocomplete: "off" });
+    open(refused ? t("不予受理的原因 " + number, "Why refused: " + number) : t("转办到哪个单位 " + number, "Referred to which office: " + number),
+      el("div", {},
+        el("label", { for: "outcome-text" }, refused ? t("原因（必填）", "Reason (required)") : t("单位（必填）", "Office (required)")), input),
+      () => {
+        const text = input.value.trim();
+        if (!text) return toast(refused ? ["请填写不予受理的原因。", "Please give the reason."] : ["请填写转办单位。", "Please name the office."], "error");
+        close();
+        if (refused) finished({ outcome: "refused", reason: text }, ["已登记不予受理", "refused"]);
+        else finished({ outcome: "referred", office: text }, ["已登记转办", "referred"]);
+      });
   }
 
   function transferDialog() {
@@ -268,8 +333,13 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") { close(); return; }
-    if (dialog || event.ctrlKey || event.altKey || event.metaKey) return;
-    if (event.target.closest && event.target.closest("input, select, textarea")) return;
+    if (event.ctrlKey || event.altKey || event.metaKey) return;
+    if (event.target.closest && event.target.closest("input[type=text], input:not([type]), select, textarea")) return;
+    if (dialog) {
+      const choice = dialog.querySelector("button[data-key='" + event.key + "']");
+      if (choice) { event.preventDefault(); choice.click(); }
+      return;
+    }
     const button = document.querySelector(".action[data-key='" + event.key + "']");
     if (button && !button.disabled && !$("#counter").hidden) {
       event.preventDefault();

@@ -73,6 +73,7 @@
       }
     } else if (s === "done") {
       box.append(el("div", { class: "ended" }, t("业务已办理完成，感谢您的耐心等候。", "Your business is done. Thank you for waiting.")));
+      box.append(rating());
     } else if (s === "no_show") {
       box.append(el("div", { class: "ended warn" }, t("您的号已过号。如需办理，请到咨询台。", "Your number was called but you were not there. Please ask at the information desk.")));
     } else {
@@ -85,6 +86,37 @@
           el("li", {}, t(doc, status.documents_en[i] || doc))))));
     }
     box.append(el("div", { class: "muted status" }, t("取号时间 " + JH.hhmm(status.issued_at), "Taken at " + JH.hhmm(status.issued_at))));
+  }
+
+  // 好差评 from the phone: once per ticket (一次一评), the five levels, a reason for the two bad.
+  let bad = null;
+  function rating() {
+    if (status.rating) {
+      const words = JH.RATINGS[status.rating] || [status.rating, status.rating];
+      return el("div", { class: "card", id: "rated" }, t("感谢您的评价：" + words[0], "Thank you for rating: " + words[1]));
+    }
+    if (!status.can_rate) return null;
+    if (bad) {
+      return el("div", { class: "card", id: "rate" }, el("h3", {}, t("请告诉我们原因", "Please tell us why")),
+        el("div", { class: "choices rate-phone" }, Object.entries(JH.REASONS).map(([code, words]) =>
+          el("button", { class: "btn secondary", type: "button", "data-reason": code, onclick: () => rate(bad, code) },
+            t(words[0], words[1])))));
+    }
+    return el("div", { class: "card", id: "rate" }, el("h3", {}, t("请对本次服务作出评价", "Please rate our service")),
+      el("div", { class: "choices rate-phone" }, Object.entries(JH.RATINGS).map(([code, words]) =>
+        el("button", { class: "btn " + (code.includes("dissatisfied") ? "danger" : "secondary"), type: "button", "data-rating": code,
+          onclick: () => code.includes("dissatisfied") ? (bad = code, render()) : rate(code, null) },
+          t(words[0], words[1])))));
+  }
+
+  async function rate(code, reason) {
+    const body = { rating: code };
+    if (reason) body.reason = reason;
+    const answer = await api("POST", "/api/tickets/" + encodeURIComponent(token) + "/rating", body);
+    bad = null;
+    if (answer.ok) status = answer.data;
+    else JH.toast(answer.message, "error");
+    render();
   }
 
   const load = debounce(async () => {

@@ -66,6 +66,33 @@ pub struct Metrics {
     /// How long `POST /api/windows/{n}/call-next` took, from request to answer.
     pub call_next: Histogram,
     sse_subscribers: AtomicI64,
+    /// What the accept loop (`crate::http::conn`) saw.
+    pub connections: ConnectionCounts,
+}
+
+/// Counters of the accept loop: connections refused at the door, and connections closed or
+/// requests cut off because a client was too slow.
+#[derive(Debug, Default)]
+pub struct ConnectionCounts {
+    pub accepted: AtomicU64,
+    /// Refused: the address held as many as one address may.
+    pub refused_per_address: AtomicU64,
+    /// Refused: the strangers held all they may, or the hub was full.
+    pub refused_capacity: AtomicU64,
+    /// Closed: a request's head did not arrive within the header-read timeout.
+    pub header_timeouts: AtomicU64,
+    /// Closed: a kept-alive connection stayed idle past the timeout.
+    pub idle_closed: AtomicU64,
+    /// Answered `408`: a request's body did not arrive within the body-read timeout.
+    pub body_timeouts: AtomicU64,
+    /// Event streams refused: the address followed as many as one address may.
+    pub streams_refused: AtomicU64,
+}
+
+impl ConnectionCounts {
+    pub fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl Metrics {

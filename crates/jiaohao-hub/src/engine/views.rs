@@ -3,8 +3,8 @@
 use jiaohao_core::dispatch::Caller;
 use jiaohao_core::rating::RATING_WINDOW_MS;
 use jiaohao_core::{
-    Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget, Window,
-    WindowNumber, WindowState,
+    Absence, Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget,
+    Window, WindowNumber, WindowState,
 };
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
@@ -73,6 +73,50 @@ impl ViewContext<'_> {
                 time: opening.time.to_string(),
                 weekday: opening.date.weekday().as_str().to_owned(),
             }),
+            today: Some(self.today_figures()),
+        }
+    }
+
+    /// Today's figures for the wall (警务公开): served, waits against their targets, 满意率.
+    fn today_figures(&self) -> wire::TodayFigures {
+        let hall = self.hall;
+        let (mut served, mut called, mut within, mut rated, mut good) =
+            (0u32, 0u32, 0u32, 0u32, 0u32);
+        let mut waited_ms = 0i64;
+        for ticket in hall.tickets() {
+            served += u32::from(ticket.status == TicketStatus::Done);
+            if let Some(first) = ticket.first_called_at {
+                let wait = first.since(ticket.issued_at).max(0);
+                called += 1;
+                waited_ms += wait;
+                // Judged against the service it was issued for, before any transfer.
+                let issued = ticket
+                    .transfers
+                    .first()
+                    .map_or(&ticket.service, |t| &t.from_service);
+                if hall
+                    .service(issued)
+                    .is_some_and(|s| wait <= i64::from(s.wait_target_min) * Millis::MINUTE)
+                {
+                    within += 1;
+                }
+            }
+            if let Some(rating) = &ticket.rating {
+                rated += 1;
+                good += u32::from(!rating.rating.is_bad());
+            }
+        }
+        let share = |part: u32, whole: u32| {
+            (whole > 0).then(|| (1000.0 * f64::from(part) / f64::from(whole)).round() / 10.0)
+        };
+        wire::TodayFigures {
+            served,
+            mean_wait_min: (called > 0).then(|| {
+                (waited_ms as f64 / f64::from(called) / Millis::MINUTE as f64 * 10.0).round() / 10.0
+            }),
+            within_target_pct: share(within, called),
+            rated,
+            satisfied_pct: share(good, rated),
         }
     }
 
@@ -131,7 +175,13 @@ impl ViewContext<'_> {
                 .collect(),
             state: window.state.as_str().to_owned(),
             pause_reason: match &window.state {
-                WindowState::Paused { reason } => Some(reason.clone()),
+                WindowState::Paused { reason } => Some(reason.class.as_str().to_owned()),
+                _ => None,
+            },
+            pause_note: match &window.state {
+                WindowState::Paused { reason } if !reason.note.is_empty() => {
+                    Some(reason.note.clone())
+                }
                 _ => None,
             },
             state_since: self.time(window.state_since),
@@ -206,6 +256,10 @@ impl ViewContext<'_> {
             called_at: ticket.called_at.map(|at| self.time(at)),
             documents: service.map(|s| s.documents_zh.clone()).unwrap_or_default(),
             documents_en: service.map(|s| s.documents_en.clone()).unwrap_or_default(),
+            rating: ticket.rating.map(|r| r.rating.as_str().to_owned()),
+            can_rate: ticket.status == jiaohao_core::TicketStatus::Done
+                && ticket.window.is_some()
+                && ticket.rating.is_none(),
         }
     }
 }
@@ -334,11 +388,11 @@ pub fn change_name(kind: &str) -> &'static str {
 pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
     let ticket = |id| hall.ticket(id);
     let window_change =
-        |window: jiaohao_core::WindowNumber, action: &str, reason: Option<&String>| {
+        |window: jiaohao_core::WindowNumber, action: &str, reason: Option<&Absence>| {
             wire::Change::WindowChanged {
                 window: window.get(),
                 action: action.to_owned(),
-                reason: reason.cloned(),
+                reason: reason.map(|r| r.class.as_str().to_owned()),
             }
         };
     let change = match event {
@@ -358,7 +412,7 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
         Event::WindowDefined(def) => window_change(def.number, "defined", None),
         Event::WindowRemoved { number } => window_change(*number, "removed", None),
         Event::WindowOpened { window } => window_change(*window, "opened", None),
-        Event::WindowClosed { window } => window_change(*window, "closed", None),
+        Event::WindowClosed { window, reason } => window_change(*window, "closed", reason.as_ref()),
         Event::WindowPaused { window, reason } => window_change(*window, "paused", Some(reason)),
         Event::WindowResumed { window } => window_change(*window, "resumed", None),
         Event::TicketIssued {
@@ -386,12 +440,17 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
                 out_of_order: out_of_order.is_some(),
             }
         }
-        Event::TicketFinished { id, window } => {
+        Event::TicketFinished {
+            id,
+            window,
+            outcome,
+        } => {
             let ticket = ticket(*id)?;
             wire::Change::TicketFinished {
                 number: ticket.number.to_string(),
                 service: ticket.service.to_string(),
                 window: window.get(),
+                outcome: outcome.kind().to_owned(),
             }
         }
         Event::TicketNoShow { id, window } => {
@@ -485,13 +544,16 @@ mod tests {
                 to: TransferTarget::Service(service("id_card")),
             },
             Command::CallNext { window: window(2) },
-            Command::Finish { window: window(2) },
+            Command::finish(window(2)),
             Command::Pause {
                 window: window(2),
                 reason: "break".into(),
             },
             Command::Resume { window: window(2) },
-            Command::Close { window: window(2) },
+            Command::Close {
+                window: window(2),
+                reason: None,
+            },
         ]);
         let now = Now {
             at: Millis(1_800_000_000_000),

@@ -19,7 +19,7 @@ use jiaohao_core::{
     Command, Event, Hall, HallSnapshot, Millis, Now, Projection, ServiceCode, TicketId,
     WindowNumber,
 };
-use jiaohao_store::{NewRecord, Record, SnapshotLookup, Store, StoreError};
+use jiaohao_store::{NewRecord, PROMOTED_KIND, RawRecord, SnapshotLookup, Store, StoreError};
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -102,11 +102,23 @@ pub enum Request {
     },
     Store(StoreJob),
     Read(ReadJob),
-    /// Records numbered elsewhere, to append in order (follow mode only).
+    /// Records numbered elsewhere, as stored there, to append in order (follow mode only).
     Follow {
-        records: Vec<Record>,
+        records: Vec<RawRecord>,
         reply: oneshot::Sender<Result<u64, FollowError>>,
     },
+    /// Stop following and take changes: record a promotion opening the next term.
+    Promote {
+        actor: String,
+        reply: oneshot::Sender<Result<Promotion, FollowError>>,
+    },
+}
+
+/// What a promotion did: the record that opened the new term.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Promotion {
+    pub seq: u64,
+    pub term: u64,
 }
 
 /// Why records to follow were not appended.
@@ -116,6 +128,8 @@ pub enum FollowError {
     OutOfOrder { expected: u64, found: u64 },
     #[error("this hub runs its own hall; it follows no other log")]
     NotFollowing,
+    #[error("record {seq} cannot be read: {message}")]
+    Unreadable { seq: u64, message: String },
     #[error("the records cannot be stored now")]
     Unavailable,
 }
@@ -140,6 +154,16 @@ impl Published {
             json,
         }
     }
+}
+
+/// Where the durable log stands: the last record and side change made durable, and the term.
+/// The replication stream sends what lies up to here (and never what a power cut could still
+/// take back); it is published after each write turn's sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Marks {
+    pub seq: u64,
+    pub side_seq: u64,
+    pub term: u64,
 }
 
 /// A cheap, cloneable way to talk to the writer.
@@ -195,10 +219,21 @@ impl WriterHandle {
     /// Appends records numbered elsewhere (another hub's log), which must continue this log
     /// without a gap; answers the sequence number of the last record now held, once the
     /// records are durable. Only a writer started with [`start_following`] takes them.
-    pub async fn follow(&self, records: Vec<Record>) -> Result<u64, FollowError> {
+    pub async fn follow(&self, records: Vec<RawRecord>) -> Result<u64, FollowError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send(Request::Follow { records, reply })
+            .await
+            .map_err(|_| FollowError::Unavailable)?;
+        answer.await.map_err(|_| FollowError::Unavailable)?
+    }
+
+    /// Ends follow mode: records a `promoted` record with the next term and takes commands from
+    /// then on (its clock starts days again). Refused by a writer that follows nothing.
+    pub async fn promote(&self, actor: String) -> Result<Promotion, FollowError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(Request::Promote { actor, reply })
             .await
             .map_err(|_| FollowError::Unavailable)?;
         answer.await.map_err(|_| FollowError::Unavailable)?
@@ -260,6 +295,8 @@ pub struct Outputs {
     pub metrics: Arc<crate::engine::metrics::Metrics>,
     /// Says when a sync failed: the hub must stop (`crate::engine::syncer`).
     pub failed: crate::engine::syncer::Failed,
+    /// Where the durable log stands, after each write turn (the replication stream's cue).
+    pub marks: watch::Receiver<Marks>,
 }
 
 struct Writer {
@@ -292,6 +329,8 @@ struct Writer {
     /// a day and would hold up the writer, and the reads it answers, for seconds).
     base: Hall,
     base_seq: u64,
+    /// Where the durable log stands, published after each write turn's sync.
+    marks: Arc<watch::Sender<Marks>>,
 }
 
 /// The copy of the hall a failed commit goes back to is renewed after this many events (and
@@ -412,6 +451,7 @@ fn start_writer(
         following,
         base: Hall::new(),
         base_seq: 0,
+        marks: Arc::new(watch::Sender::new(Marks::default())),
     };
     let metrics = writer.metrics.clone();
     if seq == 0 && !seed.is_empty() {
@@ -423,6 +463,8 @@ fn start_writer(
     let published = writer.view(now);
     writer.published_json = published.json.clone();
     let (hall_tx, hall_rx) = watch::channel(published);
+    writer.marks.send_replace(writer.marks_now());
+    let marks = writer.marks.subscribe();
     writer.store.defer_syncs()?;
     let (syncer, failed) = Syncer::start(
         jiaohao_store::wal_path(&writer.db),
@@ -454,6 +496,7 @@ fn start_writer(
         stopped,
         metrics,
         failed,
+        marks,
     })
 }
 
@@ -495,6 +538,16 @@ impl Writer {
                         }
                         let mut outcome = Outcome::default();
                         self.publish(now, &mut outcome);
+                        // Rows written beside the writer (a token made with the command line
+                        // while the hub runs, synced by its own commit) reach the replication
+                        // stream within a tick.
+                        let marks = self.marks_now();
+                        if marks != *self.marks.borrow() {
+                            let sender = self.marks.clone();
+                            outcome.deliveries.push(Box::new(move || {
+                                sender.send_replace(marks);
+                            }));
+                        }
                         self.hand_on(outcome);
                     }
                 }
@@ -523,6 +576,18 @@ impl Writer {
 
     fn now(&self) -> Now {
         core_now(self.clock.now(), &self.zone)
+    }
+
+    /// Where the log stands now (committed; durable once this turn's sync is done).
+    fn marks_now(&self) -> Marks {
+        Marks {
+            seq: self.seq,
+            side_seq: self.store.last_side_seq().unwrap_or_else(|error| {
+                tracing::warn!(%error, "cannot read the side log's position");
+                self.marks.borrow().side_seq
+            }),
+            term: self.store.term(),
+        }
     }
 
     /// Hands a turn's outcome to the syncer, which delivers it once it is durable.
@@ -572,18 +637,21 @@ impl Writer {
         }
     }
 
-    /// Folds records numbered elsewhere and prepares them for the log and the stream; all of
-    /// them or, when they do not continue the log, none. A day start among them gets its
-    /// snapshot, as when this writer starts a day itself.
+    /// Folds records numbered elsewhere and prepares them for the stream; their bytes go to
+    /// `raw`, to be stored verbatim. All of them or, when they do not continue the log or one
+    /// cannot be read, none. A day start among them gets its snapshot, as when this writer
+    /// starts a day itself; a promotion record is stored but not folded (no hall event).
     fn follow(
         &mut self,
-        records: Vec<Record>,
+        records: Vec<RawRecord>,
         prepared: &mut Vec<Prepared>,
+        raw: &mut Vec<RawRecord>,
         day_start: &mut Option<HallSnapshot>,
     ) -> Result<u64, FollowError> {
         if !self.following {
             return Err(FollowError::NotFollowing);
         }
+        let mut events = Vec::with_capacity(records.len());
         for (offset, record) in records.iter().enumerate() {
             let expected = self.seq + 1 + offset as u64;
             if record.seq != expected {
@@ -592,23 +660,66 @@ impl Writer {
                     found: record.seq,
                 });
             }
-        }
-        for record in records {
-            if let Event::DayStarted { date } = record.event {
-                *day_start = Some(self.hall.day_start_snapshot(date, record.at));
+            if record.kind == PROMOTED_KIND {
+                events.push(None);
+                continue;
             }
-            self.hall.evolve(&record.event, record.at);
+            let event = jiaohao_store::stored::event_from_json(&record.body).map_err(|error| {
+                FollowError::Unreadable {
+                    seq: record.seq,
+                    message: error.to_string(),
+                }
+            })?;
+            events.push(Some(event));
+        }
+        for (record, event) in records.into_iter().zip(events) {
             self.seq = record.seq;
-            let public = self.public_message(record.seq, record.at, &record.event);
-            prepared.push(Prepared {
-                seq: record.seq,
-                at: record.at,
-                actor: record.actor,
-                event: record.event,
-                public,
-            });
+            if let Some(event) = event {
+                if let Event::DayStarted { date } = event {
+                    *day_start = Some(self.hall.day_start_snapshot(date, record.at));
+                }
+                self.hall.evolve(&event, record.at);
+                // The stream sends the primary's own message when it has one (the same bytes
+                // the primary sent its displays), named as this hub names it.
+                let public = self
+                    .public_message(record.seq, record.at, &event)
+                    .map(|(name, json)| (name, record.public.clone().unwrap_or(json)));
+                prepared.push(Prepared {
+                    seq: record.seq,
+                    at: record.at,
+                    actor: record.actor.clone(),
+                    event,
+                    public,
+                });
+            }
+            raw.push(record);
         }
         Ok(self.seq)
+    }
+
+    /// Ends follow mode with a promotion record of the next term, committed at once.
+    fn promote(&mut self, now: Now, actor: &str) -> Result<Promotion, FollowError> {
+        if !self.following {
+            return Err(FollowError::NotFollowing);
+        }
+        let promotion = Promotion {
+            seq: self.seq + 1,
+            term: self.store.term() + 1,
+        };
+        self.store
+            .append_promoted(promotion.seq, now.at, actor, promotion.term)
+            .map_err(|error| {
+                tracing::error!(%error, "cannot record the promotion");
+                FollowError::Unavailable
+            })?;
+        self.seq = promotion.seq;
+        self.following = false;
+        tracing::info!(
+            seq = promotion.seq,
+            term = promotion.term,
+            "promoted: this hub is the primary now"
+        );
+        Ok(promotion)
     }
 
     /// The stream message of a followed event, as [`Writer::records_for`] makes it.
@@ -687,6 +798,9 @@ impl Writer {
         };
         let mut followed = Vec::new();
         let mut prepared = Vec::new();
+        let mut raw = Vec::new();
+        let mut promotions = Vec::new();
+        let mut promoted = Vec::new();
         let mut replies = Vec::new();
         let mut queries = Vec::new();
         let mut reads = Vec::new();
@@ -697,9 +811,10 @@ impl Writer {
         for request in batch {
             match request {
                 Request::Follow { records, reply } => {
-                    let result = self.follow(records, &mut prepared, &mut day_start);
+                    let result = self.follow(records, &mut prepared, &mut raw, &mut day_start);
                     followed.push((reply, result));
                 }
+                Request::Promote { actor, reply } => promotions.push((actor, reply)),
                 Request::Command { reply, .. } | Request::CommandFrom { reply, .. }
                     if self.following =>
                 {
@@ -738,12 +853,19 @@ impl Writer {
         }
 
         let mut committed = true;
-        if !prepared.is_empty()
-            && let Err(error) = self.commit(&prepared)
-        {
+        let appended = if raw.is_empty() {
+            (!prepared.is_empty()).then(|| self.commit(&prepared))
+        } else {
+            Some(self.store.append_raw(&raw))
+        };
+        if let Some(Err(error)) = appended {
             committed = false;
             tracing::error!(%error, "commit failed; the batch is refused and the state reloaded");
             self.reload();
+        }
+        // After what the batch followed, in its place in the log.
+        for (actor, reply) in promotions {
+            promoted.push((reply, self.promote(now, &actor)));
         }
         if committed && !prepared.is_empty() {
             self.save_day_start(day_start, &prepared);
@@ -761,7 +883,20 @@ impl Writer {
         if !long_queue && (self.projection_behind || stale) {
             self.reproject(now);
         }
-        outcome.wrote = !prepared.is_empty() || self.store.total_changes() != changes_before;
+        outcome.wrote = !prepared.is_empty()
+            || !raw.is_empty()
+            || !promoted.is_empty()
+            || self.store.total_changes() != changes_before;
+        if outcome.wrote {
+            // First among the deliveries: the replication stream may send it once it is durable.
+            let (marks, sender) = (self.marks_now(), self.marks.clone());
+            outcome.deliveries.insert(
+                0,
+                Box::new(move || {
+                    sender.send_replace(marks);
+                }),
+            );
+        }
         // Published before the answers (the syncer keeps this order): whoever is told of a
         // change finds it in every read.
         if changed {
@@ -796,6 +931,11 @@ impl Writer {
                 Ok(_) if !committed => Err(FollowError::Unavailable),
                 result => result,
             };
+            outcome.deliveries.push(Box::new(move || {
+                let _ = reply.send(result);
+            }));
+        }
+        for (reply, result) in promoted {
             outcome.deliveries.push(Box::new(move || {
                 let _ = reply.send(result);
             }));
@@ -888,7 +1028,7 @@ impl Writer {
             | Command::Finish { .. }
             | Command::Transfer { .. } => Pending::Ticket(last_ticket),
             Command::Open { window }
-            | Command::Close { window }
+            | Command::Close { window, .. }
             | Command::Pause { window, .. }
             | Command::Resume { window } => Pending::Window(*window),
             Command::AddWindow(def) | Command::UpdateWindow(def) => Pending::Window(def.number),
@@ -905,7 +1045,8 @@ impl Writer {
             | Command::ConfigureBooking { .. }
             | Command::Book { .. }
             | Command::VerifyBooking { .. }
-            | Command::CancelBooking { .. } => Pending::Done,
+            | Command::CancelBooking { .. }
+            | Command::RateOwnTicket { .. } => Pending::Done,
         }
     }
 
@@ -1045,7 +1186,7 @@ mod tests {
             });
             if i % 3 == 0 {
                 commands.push(Command::CallNext { window });
-                commands.push(Command::Finish { window });
+                commands.push(Command::finish(window));
             }
         }
         let mut hall = Hall::new();
@@ -1289,10 +1430,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut source = Store::open(&dir.path().join("source.db")).unwrap();
         let day_starts = log_days(&mut source, 2);
-        let mut records = Vec::new();
-        source
-            .for_each_record_after(0, |record| records.push(record))
-            .unwrap();
+        let records = source.raw_records_after(0, u64::MAX, 1_000_000).unwrap();
         let db = dir.path().join("standby.db");
         // A clock days after the log: a following writer never starts a day of its own.
         let clock = Arc::new(crate::clock::ManualClock::new(
@@ -1327,23 +1465,54 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(date, Some(LocalDate::new(2026, 12, 3).unwrap()));
+        // Promoted: a record of the next term, then commands of its own.
+        let last = records.len() as u64;
+        assert_eq!(
+            handle.promote("admin:li".into()).await,
+            Ok(Promotion {
+                seq: last + 1,
+                term: 2
+            })
+        );
+        assert_eq!(
+            handle.promote("admin:li".into()).await,
+            Err(FollowError::NotFollowing)
+        );
+        handle
+            .command(
+                Command::Open {
+                    window: WindowNumber::new(1).unwrap(),
+                },
+                "test".into(),
+            )
+            .await
+            .unwrap();
         drop(handle);
         drop(outputs.handle);
         outputs.stopped.await.unwrap();
 
         // The standby's log is the source's, record for record, with the day start snapshot.
         let standby = Store::open(&db).unwrap();
-        let mut copied = Vec::new();
-        standby
-            .for_each_record_after(0, |record| copied.push(record))
-            .unwrap();
-        assert_eq!(copied, records);
+        let copied = standby.raw_records_after(0, u64::MAX, 1_000_000).unwrap();
+        assert_eq!(copied[..records.len()], records[..]);
+        assert_eq!(copied[records.len()].kind, "promoted");
+        assert_eq!(
+            (
+                copied[records.len() + 1].seq,
+                copied[records.len() + 1].term
+            ),
+            (last + 2, 2),
+            "numbering goes on, in the new term"
+        );
+        assert_eq!(standby.term(), 2);
+        // Promoted, its clock (past the log's last day) started a day of its own before the
+        // command, with its snapshot.
         assert!(matches!(
             standby.latest_hall_snapshot().unwrap(),
-            SnapshotLookup::Found { seq, .. } if seq == day_starts[1]
+            SnapshotLookup::Found { seq, .. } if seq > day_starts[1]
         ));
         let (hall, _) = load(&standby).unwrap();
-        assert!(hall == fold(&source, Hall::new(), 0).unwrap().hall);
+        assert_eq!(hall.date(), Some(LocalDate::new(2027, 6, 1).unwrap()));
 
         // A writer that runs its own hall follows nothing.
         let own = start(dir.path().join("own.db"), Vec::new(), clock).unwrap();

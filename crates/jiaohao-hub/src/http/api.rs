@@ -7,7 +7,8 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::{
-    Command, Rating, RatingReason, ServiceCode, TicketNumber, TransferTarget, WindowNumber,
+    Absence, AbsenceClass, Command, Outcome, Rating, RatingReason, ServiceCode, TicketNumber,
+    TransferTarget, WindowNumber,
 };
 use jiaohao_store::Role;
 use jiaohao_wire as wire;
@@ -54,6 +55,43 @@ fn inner(rejection: &JsonRejection) -> String {
         source = next;
     }
     source.to_string()
+}
+
+/// A JSON body that may be left out: `None` when the request has no body, or the body is
+/// JSON `null` (as clients of before the body send).
+pub struct OptionalBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let is_json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.trim_start().starts_with("application/json"));
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::bad_request(format!(
+                    "the body cannot be read: {}",
+                    rejection.body_text()
+                ))
+            })?;
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
+            return Ok(OptionalBody(None));
+        }
+        if !is_json {
+            return Err(ApiError::bad_request(
+                "send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        match Json::<T>::from_bytes(&bytes) {
+            Ok(Json(value)) => Ok(OptionalBody(Some(value))),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
 }
 
 /// Query parameters whose rejection is a 400 with our error body.
@@ -107,12 +145,6 @@ async fn run(state: &AppState, who: &Principal, command: Command) -> Result<Answ
     Ok(state.writer.command(command, who.actor()).await?)
 }
 
-pub async fn health() -> Json<wire::Health> {
-    Json(wire::Health {
-        status: "ok".into(),
-    })
-}
-
 pub async fn openapi() -> Response {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -150,9 +182,19 @@ pub async fn put_settings(
     Body(settings): Body<wire::HallSettings>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let settings = codec::settings_from_wire(&settings)?;
+    let mut settings = codec::settings_from_wire(&settings)?;
     crate::clock::known_time_zone(&settings.timezone).map_err(ApiError::bad_request)?;
-    let answer = run(&state, &who, Command::ConfigureHall(settings)).await?;
+    // The rota is set on its own route; the settings keep it.
+    let answer = state
+        .writer
+        .command_from(
+            move |hall| {
+                settings.rota = hall.settings().rota.clone();
+                Ok(Command::ConfigureHall(settings))
+            },
+            who.actor(),
+        )
+        .await?;
     Ok(respond(answer, StatusCode::OK))
 }
 
@@ -423,8 +465,22 @@ pub async fn finish(
     State(state): State<AppState>,
     who: Principal,
     Path(n): Path<String>,
+    OptionalBody(body): OptionalBody<wire::FinishRequest>,
 ) -> Result<Response, ApiError> {
-    window_action(&state, &who, &n, |window| Command::Finish { window }).await
+    let outcome = match body {
+        None => Outcome::Done,
+        Some(body) => Outcome::parse(
+            &body.outcome,
+            body.documents,
+            body.reason.as_deref(),
+            body.office.as_deref(),
+        )?,
+    };
+    window_action(&state, &who, &n, |window| Command::Finish {
+        window,
+        outcome,
+    })
+    .await
 }
 
 pub async fn transfer(
@@ -457,8 +513,13 @@ pub async fn close(
     State(state): State<AppState>,
     who: Principal,
     Path(n): Path<String>,
+    OptionalBody(body): OptionalBody<wire::CloseRequest>,
 ) -> Result<Response, ApiError> {
-    window_action(&state, &who, &n, |window| Command::Close { window }).await
+    let reason = match body {
+        Some(body) => Some(Absence::parse(&body.reason, body.note.as_deref())?),
+        None => None,
+    };
+    window_action(&state, &who, &n, |window| Command::Close { window, reason }).await
 }
 
 pub async fn pause(
@@ -467,11 +528,13 @@ pub async fn pause(
     Path(n): Path<String>,
     Body(body): Body<wire::PauseRequest>,
 ) -> Result<Response, ApiError> {
-    window_action(&state, &who, &n, |window| Command::Pause {
-        window,
-        reason: body.reason,
-    })
-    .await
+    let reason = match (AbsenceClass::parse(&body.reason), body.note) {
+        (Some(_), note) => Absence::parse(&body.reason, note.as_deref())?,
+        (None, None) if !body.reason.trim().is_empty() => Absence::from_words(&body.reason),
+        (None, _) => Absence::parse(&body.reason, None)?,
+    };
+    reason.validate()?;
+    window_action(&state, &who, &n, |window| Command::Pause { window, reason }).await
 }
 
 pub async fn resume(
@@ -514,7 +577,11 @@ pub async fn create_token(
     who.require(&[Role::Admin])?;
     let role = Role::parse(&request.role)
         .filter(|role| *role != Role::Supervisor)
-        .ok_or_else(|| ApiError::bad_request("role must be one of admin, clerk, kiosk, display"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "role must be one of admin, clerk, kiosk, display, replica, ingest",
+            )
+        })?;
     if let Some(window) = request.window {
         WindowNumber::new(u32::from(window))?;
     }
@@ -717,19 +784,7 @@ pub async fn rate(
 ) -> Result<Response, ApiError> {
     let window = window_number(&n)?;
     let number = TicketNumber::parse(&body.number)?;
-    let rating = Rating::parse(&body.rating).ok_or_else(|| {
-        ApiError::bad_request(
-            "rating must be one of very_satisfied, satisfied, basic, dissatisfied, very_dissatisfied",
-        )
-    })?;
-    let reason = match body.reason.as_deref() {
-        None => None,
-        Some(text) => Some(RatingReason::parse(text).ok_or_else(|| {
-            ApiError::bad_request(
-                "reason must be one of attitude, waiting, requirements_unclear, other",
-            )
-        })?),
-    };
+    let (rating, reason) = parse_rating(&body.rating, body.reason.as_deref())?;
     let command = Command::RateTicket {
         window,
         number,
@@ -746,6 +801,50 @@ pub async fn rate(
         .await?
         .ok_or_else(ApiError::unavailable)?;
     Ok(json(StatusCode::OK, &prompt))
+}
+
+/// A rating and its reason from their names, saying what is wrong.
+fn parse_rating(
+    rating: &str,
+    reason: Option<&str>,
+) -> Result<(Rating, Option<RatingReason>), ApiError> {
+    let rating = Rating::parse(rating).ok_or_else(|| {
+        ApiError::bad_request(
+            "rating must be one of very_satisfied, satisfied, basic, dissatisfied, very_dissatisfied",
+        )
+    })?;
+    let reason = match reason {
+        None => None,
+        Some(text) => Some(RatingReason::parse(text).ok_or_else(|| {
+            ApiError::bad_request(
+                "reason must be one of attitude, waiting, requirements_unclear, other",
+            )
+        })?),
+    };
+    Ok((rating, reason))
+}
+
+/// `POST /api/tickets/{token}/rating`: the citizen rates a ticket finished today from its own
+/// page (the phone); the token is the proof. Answers the ticket's page data.
+pub async fn rate_own_ticket(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    Body(body): Body<wire::OwnRatingRequest>,
+) -> Result<Response, ApiError> {
+    let (rating, reason) = parse_rating(&body.rating, body.reason.as_deref())?;
+    let command = Command::RateOwnTicket {
+        token: token.clone(),
+        rating,
+        reason,
+    };
+    state
+        .writer
+        .command(command, "citizen@phone".to_owned())
+        .await?;
+    match state.writer.ticket_status(token).await? {
+        Some(status) => Ok(json(StatusCode::OK, &status)),
+        None => Err(ApiError::unavailable()),
+    }
 }
 
 pub async fn no_route() -> ApiError {

@@ -7,7 +7,9 @@
 //! the session's anti-forgery token in `X-CSRF-Token`. The cookie is `SameSite=Strict` too, so
 //! another site can neither send it nor read the token.
 
-use axum::extract::FromRequestParts;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use jiaohao_core::WindowNumber;
@@ -165,6 +167,18 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let principal = Principal::resolve(parts, state).await?;
+        // Devices before strangers (`limits.rs`): this address showed credentials.
+        if let Some(ConnectInfo(client)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            state.limits.saw_device(client.ip());
+        }
+        Ok(principal)
+    }
+}
+
+impl Principal {
+    /// Who the credentials of a request name, if they are valid.
+    async fn resolve(parts: &mut Parts, state: &AppState) -> Result<Principal, ApiError> {
         if let Some(header) = parts.headers.get(header::AUTHORIZATION) {
             let secret = header
                 .to_str()

@@ -13,17 +13,20 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
-use axum::http::{HeaderMap, header};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, watch};
 
-use crate::engine::metrics::SubscriberGuard;
+use crate::engine::metrics::{ConnectionCounts, SubscriberGuard};
 use crate::engine::stream::{StreamItem, frame};
 use crate::engine::writer::Published;
+use crate::http::auth::Principal;
+use crate::http::limits::StreamGuard;
 use crate::http::state::AppState;
 
 /// At most this many missed events are replayed; a client further behind gets a snapshot.
@@ -32,13 +35,33 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 /// At most this many bytes of ready messages are joined into one write.
 const MAX_WRITE: usize = 256 * 1024;
 
-pub async fn stream(State(state): State<AppState>, headers: HeaderMap) -> Response {
+pub async fn stream(State(state): State<AppState>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    if parts.headers.contains_key(header::AUTHORIZATION)
+        || parts.headers.contains_key(header::COOKIE)
+    {
+        // A display or a signed-in page: valid credentials make the address a device's.
+        let _ = Principal::from_request_parts(&mut parts, &state).await;
+    }
+    let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied();
+    let headers = parts.headers;
+    // One address may hold only so many streams (`limits.rs`); a device address any number.
+    let place = match client {
+        Some(ConnectInfo(client)) => match state.limits.stream(client.ip()) {
+            Ok(place) => Some(place),
+            Err(refusal) => {
+                ConnectionCounts::count(&state.metrics.connections.streams_refused);
+                return refusal.into_response();
+            }
+        },
+        None => None,
+    };
     let last_id = headers
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .and_then(|text| text.trim().parse::<u64>().ok());
     // Subscribe before reading anything, so nothing committed in between is missed.
-    let subscriber = Subscriber::new(state, last_id);
+    let subscriber = Subscriber::new(state, last_id, place);
     let frames = futures_util::stream::unfold(subscriber, |mut subscriber| async move {
         subscriber
             .next_write()
@@ -110,10 +133,11 @@ struct Subscriber {
     pending: VecDeque<Received>,
     finished: bool,
     _gauge: SubscriberGuard,
+    _place: Option<StreamGuard>,
 }
 
 impl Subscriber {
-    fn new(state: AppState, last_id: Option<u64>) -> Subscriber {
+    fn new(state: AppState, last_id: Option<u64>, place: Option<StreamGuard>) -> Subscriber {
         let live = state.stream.subscribe();
         Subscriber {
             live,
@@ -124,6 +148,7 @@ impl Subscriber {
             pending: VecDeque::new(),
             finished: false,
             _gauge: state.metrics.subscriber(),
+            _place: place,
             state,
         }
     }

@@ -3,6 +3,15 @@
 //! ticket status, the rating tablet's routes and the sign-in form). Over the limit, the answer
 //! is `429` with a JSON message the kiosk shows.
 //!
+//! And caps on what one client address may hold at once, so that one phone (or one broken
+//! device) on the hall's network cannot take the hub's open files: connections (checked by the
+//! accept loop, `crate::http::conn`, before any byte is read) and event-stream subscriptions.
+//! Devices before strangers: an address that showed a device's or a person's credentials
+//! lately is a *device address*; it is not capped per address, and the strangers together may
+//! hold at most the hub's connection capacity less a reserve kept for devices. Past a cap the
+//! answer is `503` with `Retry-After`. Behind a reverse proxy at a trusted address, the client
+//! address is the one the proxy forwards (`X-Forwarded-For`, `X-Real-IP`).
+//!
 //! Small on purpose: a `Mutex<HashMap>` of buckets, pruned of full ones now and then. The hub
 //! is one process, so there is nothing to share; real (monotonic) time drives the buckets, not
 //! the hall's clock, since a limit is about how fast requests arrive.
@@ -66,6 +75,38 @@ pub struct LimitConfig {
     pub public: Option<Rate>,
 }
 
+/// What one client address may hold at once, the room kept for devices, and whose forwarded
+/// client address is believed; `None` switches a cap off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caps {
+    /// Connections one client address (not a device address) may hold open at once.
+    pub connections_per_address: Option<u32>,
+    /// Event-stream subscriptions one client address (not a device address) may hold at once.
+    pub streams_per_address: Option<u32>,
+    /// Connections kept for device addresses: strangers together may hold at most the hub's
+    /// capacity (its open-file limit less the files it needs itself) less these.
+    pub device_reserve: u32,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` name the client address. A
+    /// proxy's own connections are not capped per address (it carries many clients), but
+    /// count among the strangers'.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Connections the hub may hold at once; `None`: its open-file limit less the files it
+    /// needs itself (a figure given here is also held to that).
+    pub max_connections: Option<u32>,
+}
+
+impl Default for Caps {
+    fn default() -> Caps {
+        Caps {
+            max_connections: None,
+            connections_per_address: Some(DEFAULT_CONNECTIONS_PER_ADDRESS),
+            streams_per_address: Some(DEFAULT_STREAMS_PER_ADDRESS),
+            device_reserve: DEFAULT_DEVICE_RESERVE,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
 impl Default for LimitConfig {
     /// A kiosk needs two taps and a printed slip per ticket, so 30 a minute (10 at once) is
     /// more than a crowd at one kiosk can take. A hall's phones may share one address behind
@@ -83,6 +124,19 @@ impl Default for LimitConfig {
         }
     }
 }
+
+/// A hall's phones may all share one address behind the Wi-Fi's NAT, each holding its ticket
+/// page's event stream and a connection or two for the page itself: 400 phones at once fit.
+/// One address can still take no more than half of a hub at the usual 1,024 open files.
+pub const DEFAULT_CONNECTIONS_PER_ADDRESS: u32 = 480;
+pub const DEFAULT_STREAMS_PER_ADDRESS: u32 = 400;
+/// Enough for the kiosks, displays, counters and admin pages of a large hall.
+pub const DEFAULT_DEVICE_RESERVE: u32 = 128;
+/// Open files the hub needs besides connections: the database and its journal (writer,
+/// reader, backups), the listener, the runtime's own.
+pub const FILES_FOR_THE_HUB: u64 = 64;
+/// How long an address stays a device address after its last credentials.
+const DEVICE_MEMORY: Duration = Duration::from_secs(15 * 60);
 
 impl LimitConfig {
     /// No limits at all (benchmarks that drive one kiosk token at thousands a second).
@@ -168,6 +222,81 @@ pub struct Limits {
     /// By kiosk token id.
     tickets: Option<Buckets<i64>>,
     public: Option<Buckets<IpAddr>>,
+    caps: Caps,
+    /// Connections the hub may hold at once (from its open-file limit).
+    capacity: u32,
+    held: Mutex<Held>,
+    /// Device addresses and when they last showed credentials.
+    devices: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+/// What client addresses hold now.
+#[derive(Default)]
+struct Held {
+    connections: HashMap<IpAddr, u32>,
+    streams: HashMap<IpAddr, u32>,
+    total: u32,
+    strangers: u32,
+}
+
+/// Why a connection was refused at the door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Its address holds as many connections as one address may.
+    PerAddress,
+    /// The strangers hold all they may (the rest is kept for devices), or the hub is full.
+    Capacity,
+}
+
+impl Refused {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refused::PerAddress => "per_address",
+            Refused::Capacity => "capacity",
+        }
+    }
+}
+
+/// Seconds a refused client is asked to wait before it tries again.
+pub const RETRY_AFTER_S: u64 = 5;
+
+/// Holds one connection's place until it is dropped.
+pub struct ConnectionGuard {
+    limits: std::sync::Arc<Limits>,
+    key: IpAddr,
+    stranger: bool,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        let mut held = self.limits.held();
+        decrement(&mut held.connections, self.key);
+        held.total = held.total.saturating_sub(1);
+        if self.stranger {
+            held.strangers = held.strangers.saturating_sub(1);
+        }
+    }
+}
+
+/// Holds one event-stream subscription's place until it is dropped.
+pub struct StreamGuard {
+    limits: std::sync::Arc<Limits>,
+    key: IpAddr,
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        decrement(&mut self.limits.held().streams, self.key);
+    }
+}
+
+fn decrement(counts: &mut HashMap<IpAddr, u32>, key: IpAddr) {
+    if let Some(count) = counts.get_mut(&key) {
+        *count = count.saturating_sub(1);
+        if *count == 0 {
+            counts.remove(&key);
+        }
+    }
 }
 
 /// A refusal over a limit: `429` with the JSON error body and a `Retry-After` header.
@@ -201,12 +330,142 @@ fn too_many(what: &str, wait: Duration) -> TooMany {
 }
 
 impl Limits {
-    pub fn new(config: LimitConfig) -> Limits {
+    /// Limits for a hub that may hold `capacity` connections at once.
+    pub fn new(config: LimitConfig, caps: Caps, capacity: u32) -> Limits {
+        let capacity = caps
+            .max_connections
+            .map_or(capacity, |max| max.min(capacity));
         Limits {
             origin: Instant::now(),
             tickets: config.tickets.map(Buckets::new),
             public: config.public.map(Buckets::new),
+            caps,
+            capacity,
+            held: Mutex::new(Held::default()),
+            devices: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Connections the hub may hold at once.
+    pub fn capacity(&self) -> u32 {
+        self.capacity
+    }
+
+    /// Whether `peer` is a reverse proxy whose forwarded client address is believed.
+    pub fn is_trusted_proxy(&self, peer: IpAddr) -> bool {
+        let peer = peer.to_canonical();
+        self.caps
+            .trusted_proxies
+            .iter()
+            .any(|proxy| proxy.to_canonical() == peer)
+    }
+
+    /// The client a request comes from: the peer, or, when the peer is a trusted proxy, the
+    /// address it forwards (the last `X-Forwarded-For` entry, which the proxy itself added,
+    /// else `X-Real-IP`).
+    pub fn client_address(&self, peer: IpAddr, headers: &axum::http::HeaderMap) -> IpAddr {
+        if !self.is_trusted_proxy(peer) {
+            return peer;
+        }
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .filter_map(|entry| entry.trim().parse::<IpAddr>().ok())
+            .next_back();
+        let real = || {
+            headers
+                .get("x-real-ip")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|value| value.trim().parse::<IpAddr>().ok())
+        };
+        forwarded.or_else(real).unwrap_or(peer)
+    }
+
+    /// Remembers that `address` showed a device's or a person's credentials just now.
+    pub fn saw_device(&self, address: IpAddr) {
+        let key = client_key(address);
+        let now = Instant::now();
+        let mut devices = self.devices.lock().unwrap_or_else(|e| e.into_inner());
+        if devices.len() >= 10_000 {
+            devices.retain(|_, seen| now.duration_since(*seen) < DEVICE_MEMORY);
+        }
+        devices.insert(key, now);
+    }
+
+    /// Whether `address` showed credentials lately.
+    pub fn is_device(&self, address: IpAddr) -> bool {
+        let devices = self.devices.lock().unwrap_or_else(|e| e.into_inner());
+        devices
+            .get(&client_key(address))
+            .is_some_and(|seen| seen.elapsed() < DEVICE_MEMORY)
+    }
+
+    /// Admits one connection from `peer`, or says why not.
+    pub fn admit(self: &std::sync::Arc<Self>, peer: IpAddr) -> Result<ConnectionGuard, Refused> {
+        let key = client_key(peer);
+        let proxy = self.is_trusted_proxy(peer);
+        // A proxy's connections carry strangers, even if someone once signed in through it.
+        let device = !proxy && self.is_device(peer);
+        let mut held = self.held();
+        if held.total >= self.capacity {
+            return Err(Refused::Capacity);
+        }
+        if !device {
+            if held.strangers >= self.capacity.saturating_sub(self.caps.device_reserve) {
+                return Err(Refused::Capacity);
+            }
+            if let Some(cap) = self.caps.connections_per_address
+                && !proxy
+                && held.connections.get(&key).copied().unwrap_or(0) >= cap
+            {
+                return Err(Refused::PerAddress);
+            }
+            held.strangers += 1;
+        }
+        held.total += 1;
+        *held.connections.entry(key).or_insert(0) += 1;
+        Ok(ConnectionGuard {
+            limits: self.clone(),
+            key,
+            stranger: !device,
+        })
+    }
+
+    /// Takes one event-stream place for `address` (a device address is not capped).
+    pub fn stream(self: &std::sync::Arc<Self>, address: IpAddr) -> Result<StreamGuard, TooMany> {
+        let key = client_key(address);
+        let capped = !self.is_device(address);
+        let mut held = self.held();
+        let count = held.streams.entry(key).or_insert(0);
+        if let Some(cap) = self.caps.streams_per_address
+            && capped
+            && *count >= cap
+        {
+            let mut refusal = too_many(
+                "this address follows the live stream too many times at once",
+                Duration::from_secs(RETRY_AFTER_S),
+            );
+            refusal.error.status = StatusCode::SERVICE_UNAVAILABLE;
+            refusal.error.code = "too_many_streams";
+            return Err(refusal);
+        }
+        *count += 1;
+        Ok(StreamGuard {
+            limits: self.clone(),
+            key,
+        })
+    }
+
+    /// Connections held now: all, and the strangers'.
+    pub fn connections_held(&self) -> (u32, u32) {
+        let held = self.held();
+        (held.total, held.strangers)
     }
 
     fn now(&self) -> Duration {
@@ -333,6 +592,113 @@ mod tests {
         assert_ne!(client_key(a), client_key(other));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
         assert_eq!(client_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_forwarded_address_is_believed_only_from_a_trusted_proxy() {
+        let limits = Limits::new(
+            LimitConfig::off(),
+            Caps {
+                trusted_proxies: vec![ip("10.0.0.1")],
+                ..Caps::default()
+            },
+            100,
+        );
+        let mut headers = axum::http::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().unwrap(),
+        );
+        headers.insert("x-real-ip", "192.0.2.1".parse().unwrap());
+        // The proxy's own entry is the last one; a client can write the others.
+        assert_eq!(
+            limits.client_address(ip("10.0.0.1"), &headers),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            limits.client_address(ip("::ffff:10.0.0.1"), &headers),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            limits.client_address(ip("10.0.0.2"), &headers),
+            ip("10.0.0.2")
+        );
+        headers.remove("x-forwarded-for");
+        assert_eq!(
+            limits.client_address(ip("10.0.0.1"), &headers),
+            ip("192.0.2.1")
+        );
+        headers.insert("x-real-ip", "not an address".parse().unwrap());
+        assert_eq!(
+            limits.client_address(ip("10.0.0.1"), &headers),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn connections_are_capped_per_address_and_strangers_leave_the_reserve() {
+        let limits = std::sync::Arc::new(Limits::new(
+            LimitConfig::off(),
+            Caps {
+                connections_per_address: Some(3),
+                device_reserve: 4,
+                trusted_proxies: vec![ip("10.0.0.1")],
+                ..Caps::default()
+            },
+            10,
+        ));
+        let mut held: Vec<_> = (0..3)
+            .map(|_| limits.admit(ip("10.0.0.5")).unwrap())
+            .collect();
+        assert_eq!(
+            limits.admit(ip("10.0.0.5")).err(),
+            Some(Refused::PerAddress)
+        );
+        // A proxy is not capped per address, but counts among the strangers.
+        held.extend((0..3).map(|_| limits.admit(ip("10.0.0.1")).unwrap()));
+        assert_eq!(limits.admit(ip("10.0.0.6")).err(), Some(Refused::Capacity));
+        assert_eq!(limits.connections_held(), (6, 6));
+        // A device takes from the reserve, up to the whole capacity.
+        limits.saw_device(ip("10.0.0.9"));
+        held.extend((0..4).map(|_| limits.admit(ip("10.0.0.9")).unwrap()));
+        assert_eq!(limits.admit(ip("10.0.0.9")).err(), Some(Refused::Capacity));
+        // A proxy stays a stranger even after credentials came through it.
+        limits.saw_device(ip("10.0.0.1"));
+        held.truncate(3);
+        assert_eq!(limits.connections_held(), (3, 3));
+        assert_eq!(
+            limits.admit(ip("10.0.0.5")).err(),
+            Some(Refused::PerAddress)
+        );
+        assert!(limits.admit(ip("10.0.0.1")).is_ok());
+        drop(held);
+        assert_eq!(limits.connections_held(), (0, 0));
+    }
+
+    #[test]
+    fn streams_are_capped_per_address_but_not_for_a_device() {
+        let limits = std::sync::Arc::new(Limits::new(
+            LimitConfig::off(),
+            Caps {
+                streams_per_address: Some(1),
+                ..Caps::default()
+            },
+            100,
+        ));
+        let first = limits.stream(ip("10.0.0.5")).unwrap();
+        let refused = limits.stream(ip("10.0.0.5")).err().unwrap();
+        assert_eq!(refused.error.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(refused.retry_after_s, RETRY_AFTER_S);
+        drop(first);
+        let _again = limits.stream(ip("10.0.0.5")).unwrap();
+        limits.saw_device(ip("10.0.0.9"));
+        let _displays: Vec<_> = (0..5)
+            .map(|_| limits.stream(ip("10.0.0.9")).unwrap())
+            .collect();
     }
 
     #[test]

@@ -82,7 +82,14 @@ pub async fn metrics(
         })
         .await?;
     let seq = state.hall.borrow().seq;
-    let body = exposition(&services, &state.metrics, seq);
+    let (total, strangers) = state.limits.connections_held();
+    let held = Held {
+        total,
+        strangers,
+        capacity: state.limits.capacity(),
+    };
+    let mut body = exposition(&services, &state.metrics, seq, held);
+    standby_figures(&state, &mut body);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -93,6 +100,34 @@ pub async fn metrics(
         .into_response())
 }
 
+/// The hub's part and, on a standby, its lag; with `--sync-standby`, whether it runs alone.
+fn standby_figures(state: &AppState, out: &mut String) {
+    let marks = *state.marks.borrow();
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_term The term of the hub's log (1 until the first promotion)."
+    );
+    let _ = writeln!(out, "# TYPE jiaohao_term gauge");
+    let _ = writeln!(out, "jiaohao_term {}", marks.term);
+    if let crate::standby::Part::Standby { .. } = state.role.part() {
+        let lag = state.role.primary_last_seq().saturating_sub(marks.seq);
+        let _ = writeln!(
+            out,
+            "# HELP jiaohao_standby_lag_records Records the primary holds that this standby does not yet."
+        );
+        let _ = writeln!(out, "# TYPE jiaohao_standby_lag_records gauge");
+        let _ = writeln!(out, "jiaohao_standby_lag_records {lag}");
+    }
+    if let Some(sync) = &state.sync {
+        let _ = writeln!(
+            out,
+            "# HELP jiaohao_sync_standby_alone 1 while no standby acknowledges changes in time (--sync-standby): answers do not wait for one."
+        );
+        let _ = writeln!(out, "# TYPE jiaohao_sync_standby_alone gauge");
+        let _ = writeln!(out, "jiaohao_sync_standby_alone {}", u8::from(sync.alone()));
+    }
+}
+
 /// A label value with `\`, `"` and line breaks escaped, as the format asks.
 fn label(value: &str) -> String {
     value
@@ -101,7 +136,53 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
-fn exposition(services: &[ServiceFigures], metrics: &Metrics, seq: u64) -> String {
+/// The accept loop's figures: connections held and refused, slow clients cut off.
+fn connection_figures(out: &mut String, metrics: &Metrics, held: Held) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let counts = &metrics.connections;
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_connections_open Connections held now (all; strangers: from addresses that showed no credentials lately).\n# TYPE jiaohao_connections_open gauge\njiaohao_connections_open{{from=\"all\"}} {}\njiaohao_connections_open{{from=\"strangers\"}} {}",
+        held.total, held.strangers
+    );
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_connection_capacity Connections the hub may hold at once (its open-file limit less what it needs itself).\n# TYPE jiaohao_connection_capacity gauge\njiaohao_connection_capacity {}",
+        held.capacity
+    );
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_connections_accepted_total Connections accepted.\n# TYPE jiaohao_connections_accepted_total counter\njiaohao_connections_accepted_total {}",
+        counts.accepted.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_connections_refused_total Connections answered 503 at once and closed: per_address (one address held its cap), capacity (the strangers held all they may).\n# TYPE jiaohao_connections_refused_total counter\njiaohao_connections_refused_total{{reason=\"per_address\"}} {}\njiaohao_connections_refused_total{{reason=\"capacity\"}} {}",
+        counts.refused_per_address.load(Relaxed),
+        counts.refused_capacity.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_slow_clients_total Connections closed or requests cut off for slowness: header (a request head not in time; closed), idle (a kept-alive connection idle too long; closed), body (a request body not in time; 408).\n# TYPE jiaohao_slow_clients_total counter\njiaohao_slow_clients_total{{cut=\"header\"}} {}\njiaohao_slow_clients_total{{cut=\"idle\"}} {}\njiaohao_slow_clients_total{{cut=\"body\"}} {}",
+        counts.header_timeouts.load(Relaxed),
+        counts.idle_closed.load(Relaxed),
+        counts.body_timeouts.load(Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_streams_refused_total Event-stream subscriptions answered 503: the address followed the stream as often as one address may.\n# TYPE jiaohao_streams_refused_total counter\njiaohao_streams_refused_total {}",
+        counts.streams_refused.load(Relaxed)
+    );
+}
+
+/// Connections held now and the capacity, as the limits count them.
+struct Held {
+    total: u32,
+    strangers: u32,
+    capacity: u32,
+}
+
+fn exposition(services: &[ServiceFigures], metrics: &Metrics, seq: u64, held: Held) -> String {
     let mut out = String::new();
     let mut family =
         |name: &str, kind: &str, help: &str, value: &dyn Fn(&ServiceFigures) -> Option<String>| {
@@ -164,6 +245,7 @@ fn exposition(services: &[ServiceFigures], metrics: &Metrics, seq: u64) -> Strin
         "# HELP jiaohao_sse_subscribers Event-stream subscribers connected now.\n# TYPE jiaohao_sse_subscribers gauge\njiaohao_sse_subscribers {}",
         metrics.sse_subscribers()
     );
+    connection_figures(&mut out, metrics, held);
     let _ = writeln!(
         out,
         "# HELP jiaohao_log_last_seq The sequence number of the last event published from the log.\n# TYPE jiaohao_log_last_seq gauge\njiaohao_log_last_seq {seq}"

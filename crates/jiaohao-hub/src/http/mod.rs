@@ -1,5 +1,5 @@
-//! The http layer: the router (one per resource, merged here), the handlers, who may ask
-//! (`auth`), rate limits (`limits`), the one API error type (`error`), and the shared state
+//! The http layer: the accept loop (`conn`), the router (one per resource, merged here), the
+//! handlers, who may ask (`auth`), rate limits and caps (`limits`), the one API error type (`error`), and the shared state
 //! (`state`). It turns requests into engine requests and engine answers into JSON; the engine
 //! knows nothing of it.
 
@@ -7,12 +7,16 @@ pub mod api;
 pub mod auth;
 pub mod bookings;
 pub mod calendar;
+pub mod conn;
 pub mod error;
 pub mod events;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pages;
+pub mod replication;
+pub mod rota;
+pub mod standby;
 pub mod state;
 
 use axum::Router;
@@ -28,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .merge(hall())
         .merge(calendar::routes())
         .merge(bookings::routes(&state))
+        .merge(rota::routes())
         .merge(tickets(&state))
         .merge(services())
         .merge(windows(&state))
@@ -36,8 +41,86 @@ pub fn router(state: AppState) -> Router {
         .merge(pages_routes(&state))
         .fallback(pages::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            standby::wait_for_standby,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            standby::guard,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
+}
+
+/// The same surface for the public listener (`--public-listen`): only what a citizen's phone
+/// needs (the ticket page, its status, the live stream, the booking page and its routes, the
+/// pages' assets, health); every
+/// other path is not found there, whatever credentials come with it.
+pub fn public_router(state: AppState) -> Router {
+    router(state).layer(axum::middleware::from_fn(public_only))
+}
+
+/// Whether a phone may reach `method path` on the public listener: the ticket page and what
+/// it reads, and the booking page (预约) with the few booking routes a citizen uses (slots,
+/// booking, verifying, cancelling). Staff booking routes (the list, check-in, settings
+/// changes) are not here.
+pub fn is_public_route(method: &axum::http::Method, path: &str) -> bool {
+    use axum::http::Method;
+    let token = |rest: &str| {
+        !rest.is_empty()
+            && rest.len() <= 64
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    // A booking code: letters and digits only (so never `check-in` or `slots`).
+    let code = |rest: &str| {
+        !rest.is_empty() && rest.len() <= 16 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    };
+    if method == Method::POST {
+        return path == "/api/bookings"
+            || path
+                .strip_prefix("/api/bookings/")
+                .and_then(|rest| rest.strip_suffix("/verify"))
+                .is_some_and(code);
+    }
+    if method == Method::DELETE {
+        return path.strip_prefix("/api/bookings/").is_some_and(code);
+    }
+    if method != Method::GET && method != Method::HEAD {
+        return false;
+    }
+    match path {
+        "/api/events" | "/api/health" | "/book" | "/api/bookings/slots" | "/api/services" => true,
+        "/assets/app.css"
+        | "/assets/common.js"
+        | "/assets/ticket.js"
+        | "/assets/book.js"
+        | "/assets/favicon.svg" => true,
+        _ => {
+            path.strip_prefix("/t/").is_some_and(token)
+                || path.strip_prefix("/api/tickets/").is_some_and(token)
+                || path
+                    .strip_prefix("/book/")
+                    .is_some_and(|rest| code(rest.strip_suffix("/qr.svg").unwrap_or(rest)))
+                || path
+                    .strip_prefix("/api/services/")
+                    .and_then(|rest| rest.strip_suffix("/booking"))
+                    .is_some_and(token)
+        }
+    }
+}
+
+async fn public_only(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if is_public_route(request.method(), request.uri().path()) {
+        next.run(request).await
+    } else {
+        pages::not_found(request.uri().clone()).await
+    }
 }
 
 /// The routes a stranger can reach are limited per client address (`limits::public`).
@@ -51,7 +134,8 @@ macro_rules! limited {
 /// description and the metrics.
 fn hall() -> Router<AppState> {
     Router::new()
-        .route("/api/health", get(api::health))
+        .route("/api/health", get(standby::health))
+        .route("/api/promote", post(standby::promote))
         .route("/api/openapi.json", get(api::openapi))
         .route("/api/hall", get(api::hall))
         .route(
@@ -60,6 +144,8 @@ fn hall() -> Router<AppState> {
         )
         .route("/api/hall/notices", put(api::put_notices))
         .route("/api/events", get(events::stream))
+        .route("/api/replication", get(replication::stream))
+        .route("/api/replication/ack", post(replication::acknowledge))
         .route("/api/advice", get(api::advice))
         .route("/metrics", get(metrics::metrics))
 }
@@ -70,6 +156,10 @@ fn tickets(state: &AppState) -> Router<AppState> {
         .route(
             "/api/tickets/{token}",
             get(api::ticket_status).layer(limited!(state)),
+        )
+        .route(
+            "/api/tickets/{token}/rating",
+            post(api::rate_own_ticket).layer(limited!(state)),
         )
 }
 

@@ -75,6 +75,53 @@ fn window_action(summary: &str, request: Option<&str>, answer: Value, extra: &[&
     json!({ "post": operation })
 }
 
+/// The schemas of supervision (督办): how a visit ended, why a window closes, the day's
+/// figures for the public, a rating from the citizen's own page.
+fn supervision_schemas() -> Value {
+    json!({
+                "FinishRequest": {"type": "object", "additionalProperties": false, "required": ["outcome"], "properties": {
+                    "outcome": {"type": "string", "enum": ["done", "documents_missing", "refused", "referred"]},
+                    "documents": {"type": "array", "maxItems": 30, "items": {"type": "string", "maxLength": 500}, "description": "for documents_missing: the missing ones, by the Chinese names of the service's documents"},
+                    "reason": nullable_text(200), "office": nullable_text(200)}},
+                "CloseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
+                    "reason": {"type": "string", "enum": ["break", "meeting", "system_fault", "training", "off_duty", "other", "休息", "会议", "故障", "系统故障", "培训", "下班", "其他"]},
+                    "note": {"type": ["string", "null"], "maxLength": 200}}},
+                "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
+                    {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
+                    {"type": "object", "additionalProperties": false, "required": ["to_window"], "properties": {"to_window": {"type": "integer", "minimum": 1, "maximum": 999}}}]},
+                "TodayFigures": {"type": "object", "required": ["served", "mean_wait_min", "within_target_pct", "rated", "satisfied_pct"],
+                    "description": "Today's figures for the public (警务公开)",
+                    "properties": {"served": {"type": "integer", "minimum": 0}, "mean_wait_min": {"type": ["number", "null"]},
+                        "within_target_pct": {"type": ["number", "null"]}, "rated": {"type": "integer", "minimum": 0},
+                        "satisfied_pct": {"type": ["number", "null"]}}},
+                "OwnRatingRequest": {"type": "object", "additionalProperties": false, "required": ["rating"], "properties": {
+                    "rating": {"type": "string", "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]},
+                    "reason": {"type": ["string", "null"], "enum": ["attitude", "waiting", "requirements_unclear", "other", null]}}}
+    })
+}
+
+/// The paths of supervision kept out of the base document (its `json!` is at its recursion
+/// limit).
+fn supervision_paths() -> Value {
+    json!({
+            "/api/tickets/{token}/rating": {"post": {"summary": "The citizen rates a ticket finished today from its own page (一次一评: once per ticket, pad or phone); a bad rating needs a reason",
+                "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "requestBody": body("OwnRatingRequest"),
+                "responses": merge(ok("200", "The ticket, rated", schema_ref("TicketStatus")), error_responses(&["400", "404", "409", "429", "503"]))}}
+    })
+}
+
+/// As [`text`], or `null`.
+fn nullable_text(max: u32) -> Value {
+    json!({"type": ["string", "null"], "minLength": 1, "maxLength": max, "pattern": "\\S"})
+}
+
+/// Marks an operation's request body as one that may be left out.
+fn optional_body(mut path: Value) -> Value {
+    path["post"]["requestBody"]["required"] = json!(false);
+    path
+}
+
 /// A service code as `ServiceCode::parse` accepts it.
 fn code() -> Value {
     json!({"type": "string", "pattern": "^[a-z][a-z0-9_]{0,31}$"})
@@ -130,6 +177,24 @@ fn build() -> Value {
         crate::http::bookings::openapi_paths(),
     );
     insert_all(
+        &mut document["components"]["schemas"],
+        crate::http::standby::openapi_schemas(),
+    );
+    insert_all(
+        &mut document["paths"],
+        crate::http::standby::openapi_paths(),
+    );
+    insert_all(
+        &mut document["components"]["schemas"],
+        crate::http::rota::openapi_schemas(),
+    );
+    insert_all(&mut document["paths"], crate::http::rota::openapi_paths());
+    insert_all(
+        &mut document["components"]["schemas"],
+        supervision_schemas(),
+    );
+    insert_all(&mut document["paths"], supervision_paths());
+    insert_all(
         &mut document["components"]["securitySchemes"],
         json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
             "description": "a signed-in browser; changes also need the X-CSRF-Token header from GET /api/me"}}),
@@ -182,7 +247,7 @@ fn build_base() -> Value {
                     "properties": {
                         "number": {"type": "integer"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"}, "services": strings(),
                         "state": {"type": "string", "enum": ["closed", "open", "paused", "serving"]},
-                        "pause_reason": nullable("string"), "state_since": {"type": "string", "format": "date-time"},
+                        "pause_reason": nullable("string"), "pause_note": {"type": "string"}, "state_since": {"type": "string", "format": "date-time"},
                         "current_ticket": nullable("string"), "current_service": nullable("string"), "waiting": {"type": "integer"}}},
                 "CallInfo": {"type": "object", "required": ["number", "service", "window", "at", "recall"], "properties": {
                     "number": {"type": "string"}, "service": {"type": "string"}, "window": {"type": "integer"},
@@ -198,7 +263,8 @@ fn build_base() -> Value {
                         "clock": schema_ref("HallClock"),
                         "open_today": {"type": "boolean"},
                         "closed_reason": {"type": ["string", "null"], "enum": ["holiday", "rest_day", null]},
-                        "next_opening": {"oneOf": [schema_ref("Opening"), {"type": "null"}]}}},
+                        "next_opening": {"oneOf": [schema_ref("Opening"), {"type": "null"}]},
+                        "today": {"oneOf": [{"type": "null"}, schema_ref("TodayFigures")]}}},
                 "HallClock": {"type": "object", "required": ["now", "speed"],
                     "description": "The hall's clock when the answer was made (in GET /api/hall and the stream's snapshot, not in hall_changed): a client shows now + speed × the time since it received it",
                     "properties": {
@@ -222,7 +288,9 @@ fn build_base() -> Value {
                         "status": {"type": "string", "enum": ["waiting", "called", "done", "no_show", "transferred", "expired"]},
                         "green_channel": {"type": "boolean"}, "window": nullable("integer"), "ahead": nullable("integer"),
                         "estimated_wait_min": nullable("integer"), "issued_at": {"type": "string", "format": "date-time"},
-                        "called_at": {"type": ["string", "null"], "format": "date-time"}, "documents": strings(), "documents_en": strings()}},
+                        "called_at": {"type": ["string", "null"], "format": "date-time"}, "documents": strings(), "documents_en": strings(),
+                        "rating": {"type": ["string", "null"], "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied", null]},
+                        "can_rate": {"type": "boolean"}}},
                 "TicketDetail": {"type": "object",
                     "required": ["number", "service", "status", "green_channel", "window", "issued_at", "called_at", "finished_at", "recalls", "transfers"],
                     "properties": {
@@ -233,14 +301,13 @@ fn build_base() -> Value {
                         "called_at": {"type": ["string", "null"], "format": "date-time"},
                         "finished_at": {"type": ["string", "null"], "format": "date-time"},
                         "recalls": {"type": "integer"}, "transfers": {"type": "integer"}}},
-                "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {"reason": text(200)}},
-                "TransferRequest": {"description": "exactly one of to_service and to_window", "oneOf": [
-                    {"type": "object", "additionalProperties": false, "required": ["to_service"], "properties": {"to_service": code()}},
-                    {"type": "object", "additionalProperties": false, "required": ["to_window"], "properties": {"to_window": {"type": "integer", "minimum": 1, "maximum": 999}}}]},
+                "PauseRequest": {"type": "object", "additionalProperties": false, "required": ["reason"], "properties": {
+                    "reason": {"type": "string", "description": "break, meeting, system_fault, training, off_duty or other; other words are taken as other with those words", "minLength": 1, "maxLength": 200, "pattern": "\\S"},
+                    "note": {"type": ["string", "null"], "maxLength": 200}}},
                 "CallTicketRequest": {"type": "object", "additionalProperties": false, "required": ["number", "reason"], "properties": {
                     "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"}, "reason": text(200)}},
                 "CreateTokenRequest": {"type": "object", "additionalProperties": false, "required": ["role", "name"], "properties": {
-                    "role": {"type": "string", "enum": ["admin", "clerk", "kiosk", "display"]},
+                    "role": {"type": "string", "enum": ["admin", "clerk", "kiosk", "display", "replica", "ingest"]},
                     "window": {"type": ["integer", "null"], "minimum": 1, "maximum": 999}, "name": text(100)}},
                 "CreatedToken": {"type": "object", "required": ["id", "token", "role", "window", "name"], "properties": {
                     "id": {"type": "integer"}, "token": {"type": "string"}, "role": {"type": "string"},
@@ -261,7 +328,7 @@ fn build_base() -> Value {
                     "responses": merge(ok("200", "Saved", schema_ref("HallSettings")), error_responses(&["400", "401", "403", "503"]))}},
             "/api/events": {"get": {"summary": "Server-Sent Events: a snapshot (a HallView with its clock), then one event per change; Last-Event-ID resumes; a last `shutdown` event when the hub stops",
                 "parameters": [{"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}}},
+                "responses": merge(json!({"200": {"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}), error_responses(&["503"]))}},
             "/api/tickets": {"post": {"summary": "Issue a ticket (kiosk)", "security": admin(),
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "description": "a retry with the same key returns the same ticket", "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                 "requestBody": body("IssueTicketRequest"),
@@ -301,10 +368,10 @@ fn build_base() -> Value {
             "/api/windows/{n}/call": window_action("Call one ticket out of order (选号), with a reason that is recorded", Some("CallTicketRequest"), ticket_detail(), &[]),
             "/api/windows/{n}/recall": window_action("Call the current ticket again", None, ticket_detail(), &[]),
             "/api/windows/{n}/no-show": window_action("The citizen did not come", None, ticket_detail(), &[]),
-            "/api/windows/{n}/finish": window_action("The current ticket is done", None, ticket_detail(), &[]),
+            "/api/windows/{n}/finish": optional_body(window_action("Finish the current ticket with how the visit ended (办理结果); no body means done", Some("FinishRequest"), ticket_detail(), &[])),
             "/api/windows/{n}/transfer": window_action("Send the current ticket to another service or window, keeping its place", Some("TransferRequest"), ticket_detail(), &[]),
             "/api/windows/{n}/open": window_action("Open the window", None, window_status(), &[]),
-            "/api/windows/{n}/close": window_action("Close the window", None, window_status(), &[]),
+            "/api/windows/{n}/close": optional_body(window_action("Close the window with the class of the reason (the body may be left out by clients of before reasons)", Some("CloseRequest"), window_status(), &[])),
             "/api/windows/{n}/pause": window_action("Pause the window with a reason", Some("PauseRequest"), window_status(), &[]),
             "/api/windows/{n}/resume": window_action("Resume a paused window", None, window_status(), &[]),
             "/api/tokens": {
@@ -334,7 +401,8 @@ fn more_schemas() -> Value {
     let count = || json!({"type": "integer", "minimum": 0});
     let row = json!({"type": "object",
         "required": ["key", "name_zh", "name_en", "issued", "called", "served", "no_shows", "transfers", "mean_wait_min", "p90_wait_min",
-            "mean_handling_min", "within_target_pct", "ratings", "rating_mean", "pause_min", "out_of_order", "staffed_min", "busy_pct"],
+            "mean_handling_min", "within_target_pct", "ratings", "rating_mean", "pause_min", "out_of_order", "staffed_min", "busy_pct",
+            "outcomes", "done_pct", "within_limit_pct", "over_limit", "satisfied_pct", "closes"],
         "properties": {
             "key": {"type": "string"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
             "issued": nullable("integer"), "called": count(), "served": count(), "no_shows": count(), "transfers": count(),
@@ -342,12 +410,18 @@ fn more_schemas() -> Value {
             "ratings": {"type": "object", "required": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"], "properties": {
                 "very_satisfied": count(), "satisfied": count(), "basic": count(), "dissatisfied": count(), "very_dissatisfied": count()}},
             "rating_mean": minutes(),
-            "pause_min": {"type": "object", "required": ["break", "meeting", "system_fault", "other"], "properties": {
-                "break": {"type": "number"}, "meeting": {"type": "number"}, "system_fault": {"type": "number"}, "other": {"type": "number"}}},
-            "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes()}});
+            "pause_min": {"type": "object", "required": ["break", "meeting", "system_fault", "training", "off_duty", "other"], "properties": {
+                "break": {"type": "number"}, "meeting": {"type": "number"}, "system_fault": {"type": "number"},
+                "training": {"type": "number"}, "off_duty": {"type": "number"}, "other": {"type": "number"}}},
+            "closes": {"type": "object", "required": ["break", "meeting", "system_fault", "training", "off_duty", "other", "none"], "properties": {
+                "break": count(), "meeting": count(), "system_fault": count(), "training": count(), "off_duty": count(), "other": count(), "none": count()}},
+            "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes(),
+            "outcomes": {"type": "object", "required": ["done", "documents_missing", "refused", "referred"], "properties": {
+                "done": count(), "documents_missing": count(), "refused": count(), "referred": count()}},
+            "done_pct": minutes(), "within_limit_pct": minutes(), "over_limit": count(), "satisfied_pct": minutes()}});
     json!({
         "Me": {"type": "object", "required": ["name", "role", "window", "via", "csrf_token", "expires_at"], "properties": {
-            "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display"]},
+            "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display", "replica", "ingest"]},
             "window": nullable("integer"), "via": {"type": "string", "enum": ["session", "token"]},
             "csrf_token": nullable("string"), "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
         "ChooseWindow": {"type": "object", "additionalProperties": false, "required": ["window"], "properties": {
@@ -384,7 +458,12 @@ fn more_schemas() -> Value {
         "ReportRow": row,
         "HourRow": {"type": "object", "required": ["hour", "arrivals", "mean_wait_min"], "properties": {
             "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "arrivals": count(), "mean_wait_min": minutes()}},
-        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours"], "properties": {
+        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours", "missing_documents", "window_ranking"], "properties": {
+            "window_ranking": {"type": "array", "items": {"type": "object", "required": ["rank", "window", "name_zh", "name_en", "rated", "satisfied_pct"], "properties": {
+                "rank": {"type": "integer", "minimum": 1}, "window": {"type": "integer"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
+                "rated": count(), "satisfied_pct": {"type": "number"}}}},
+            "missing_documents": {"type": "array", "items": {"type": "object", "required": ["service", "document", "count"], "properties": {
+                "service": {"type": "string"}, "document": {"type": "string"}, "count": count()}}},
             "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "total": schema_ref("ReportRow"),
             "services": {"type": "array", "items": schema_ref("ReportRow")}, "windows": {"type": "array", "items": schema_ref("ReportRow")},
             "clerks": {"type": "array", "items": schema_ref("ReportRow")}, "hours": {"type": "array", "items": schema_ref("HourRow")},

@@ -29,6 +29,16 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The identity key, the SMS sender and what bookings answered (`bookings.rs`).
     pub bookings: Arc<crate::http::bookings::BookingDesk>,
+    /// Where the durable log stands (the replication stream's cue).
+    pub marks: watch::Receiver<crate::engine::writer::Marks>,
+    /// The part the hub plays (primary, standby, fenced) and what a standby knows of its
+    /// primary.
+    pub role: Arc<crate::standby::Role>,
+    /// The database file, for readers that open a connection of their own (a replication
+    /// stream reads long runs of the log without holding up the shared reader).
+    pub db: Arc<std::path::PathBuf>,
+    /// `--sync-standby`: changes wait for a standby's acknowledgement (`None`: they do not).
+    pub sync: Option<Arc<crate::standby::SyncStandby>>,
 }
 
 impl AppState {

@@ -16,18 +16,18 @@ use tokio::sync::{mpsc, oneshot};
 
 use jiaohao_testkit::{Events, WAIT, expect_api_error};
 
-const BIN: &str = env!("CARGO_BIN_EXE_jiaohao-hub");
+pub(crate) const BIN: &str = env!("CARGO_BIN_EXE_jiaohao-hub");
 /// The all-day hall of the workspace's tests (every service issues at any hour).
 const ALLDAY_HALL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/halls/allday.toml");
 
 /// A free port: bind to port 0, note what the system gave, let it go.
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     listener.local_addr().expect("a local address").port()
 }
 
 /// Makes a token with the binary's own `token create`, which prints it alone on stdout.
-fn create_token(db: &Path, role: &str) -> String {
+pub(crate) fn create_token(db: &Path, role: &str) -> String {
     let output = Command::new(BIN)
         .args(["token", "create", "--role", role, "--db"])
         .arg(db)
@@ -49,16 +49,21 @@ fn create_token(db: &Path, role: &str) -> String {
 
 /// A `jiaohao-hub serve` process of this test. A thread waits for it, so its exit is an event
 /// the test can await; it is killed if the test ends while it runs.
-struct HubProcess {
+pub(crate) struct HubProcess {
     pid: u32,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
     exited: oneshot::Receiver<ExitStatus>,
     status: Option<ExitStatus>,
 }
 
 impl HubProcess {
-    fn start(db: &Path, log: PathBuf) -> HubProcess {
+    pub(crate) fn start(db: &Path, log: PathBuf) -> HubProcess {
+        HubProcess::start_with(db, log, &[])
+    }
+
+    /// As [`HubProcess::start`], with more arguments for `serve`.
+    pub(crate) fn start_with(db: &Path, log: PathBuf, extra: &[&str]) -> HubProcess {
         let listen = format!("127.0.0.1:{}", free_port());
         let stderr = std::fs::File::create(&log).expect("a log file");
         let mut child = Command::new(BIN)
@@ -71,6 +76,7 @@ impl HubProcess {
             .args(["--ticket-limit", "off", "--public-limit", "off"])
             .arg("--sms-sink")
             .arg(db.with_file_name("sms.txt"))
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -92,7 +98,7 @@ impl HubProcess {
         }
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -105,7 +111,7 @@ impl HubProcess {
 
     /// Waits until the hub answers `/api/health`. A starting process sends no event, so this
     /// polls, bounded.
-    async fn ready(&mut self) {
+    pub(crate) async fn ready(&mut self) {
         let client = Client::new(&self.url);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
@@ -127,7 +133,7 @@ impl HubProcess {
     }
 
     /// Sends a signal (`KILL`, `TERM`) to this process, by its id.
-    fn signal(&self, name: &str) {
+    pub(crate) fn signal(&self, name: &str) {
         let status = Command::new("kill")
             .args(["-s", name, &self.pid.to_string()])
             .status()
@@ -136,7 +142,7 @@ impl HubProcess {
     }
 
     /// The exit status, if the process ends within `bound`.
-    async fn exit_within(&mut self, bound: Duration) -> Option<ExitStatus> {
+    pub(crate) async fn exit_within(&mut self, bound: Duration) -> Option<ExitStatus> {
         if self.status.is_none() {
             self.status = tokio::time::timeout(bound, &mut self.exited)
                 .await
@@ -175,7 +181,7 @@ fn logged_numbers(db: &Path) -> BTreeMap<char, Vec<u32>> {
     numbers
 }
 
-fn split(number: &str) -> (char, u32) {
+pub(crate) fn split(number: &str) -> (char, u32) {
     let mut chars = number.chars();
     let prefix = chars.next().expect("a prefix");
     (

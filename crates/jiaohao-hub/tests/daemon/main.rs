@@ -4,3 +4,5 @@
 
 mod binary;
 mod crash;
+mod flood;
+mod takeover;

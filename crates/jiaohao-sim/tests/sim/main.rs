@@ -3,6 +3,7 @@
 
 mod advise;
 mod erlang_c;
+mod logged;
 mod parse_props;
 mod parser;
 mod replay;

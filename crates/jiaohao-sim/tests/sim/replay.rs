@@ -82,7 +82,7 @@ fn call(window: WindowNumber) -> Command {
 }
 
 fn finish(window: WindowNumber) -> Command {
-    Command::Finish { window }
+    Command::finish(window)
 }
 
 /// Day 1: one ticket. Day 2: window 1 (hukou) works off six hukou tickets of ten minutes

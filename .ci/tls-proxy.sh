@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The phone side over TLS through a real reverse proxy: Debian's nginx (installed if missing)
+# with the repository's packaging/nginx files and a throwaway certificate (openssl req -x509),
+# run unprivileged on a free port in a temporary folder, in front of a real hub. The test
+# (tests/tls_proxy.rs) reads the ticket page, its status and its live stream over HTTPS and
+# checks that no staff route answers through the proxy. Bounded to five minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+source .ci/lib.sh
+need_tools nginx:nginx-light openssl:openssl curl:curl
+nginx -v
+CI=true timeout 300 cargo test -p jiaohao --test system tls_proxy -- --nocapture

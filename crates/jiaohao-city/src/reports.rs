@@ -1,0 +1,221 @@
+//! Reports across halls for a range of days, from the per-ticket rows (one query), and the bad
+//! ratings across halls. The figures are computed as the hall's own reports compute them
+//! (`jiaohao-hub`'s `reports.rs`): means in minutes to one decimal, the 90th percentile by
+//! nearest rank (from per-day bins of tenths of a minute, exact), the share within target over the tickets judged.
+//! A ticket counts on the day it was issued, so a late rating changes that day.
+
+use jiaohao_core::{LocalDate, Millis};
+use serde::Serialize;
+use tokio_postgres::GenericClient;
+
+use crate::CityError;
+
+/// One hall's figures for the range (the hall's own report's `total` row).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct HallFigures {
+    pub hall: String,
+    pub issued: i64,
+    pub called: i64,
+    pub served: i64,
+    pub no_shows: i64,
+    pub transfers: i64,
+    pub mean_wait_min: Option<f64>,
+    pub p90_wait_min: Option<f64>,
+    pub mean_handling_min: Option<f64>,
+    pub within_target_pct: Option<f64>,
+    /// Counts of ratings 5 (very satisfied) down to 1 (very dissatisfied).
+    pub ratings: [i64; 5],
+    pub rating_mean: Option<f64>,
+}
+
+fn minutes(ms: f64) -> f64 {
+    (ms / Millis::MINUTE as f64 * 10.0).round() / 10.0
+}
+
+/// Parses a range of days; at most 366 days.
+pub fn parse_range(from: &str, to: &str) -> Result<(LocalDate, LocalDate), CityError> {
+    let parse = |text: &str| {
+        LocalDate::parse(text.trim())
+            .map_err(|_| CityError::Invalid(format!("'{text}' is not a date like 2026-11-23")))
+    };
+    let (from, to) = (parse(from)?, parse(to)?);
+    if to < from {
+        return Err(CityError::Invalid(format!(
+            "the range ends ({to}) before it starts ({from})"
+        )));
+    }
+    let span = jiff::civil::date(from.year, from.month as i8, from.day as i8)
+        .until(jiff::civil::date(to.year, to.month as i8, to.day as i8))
+        .map(|s| s.get_days())
+        .unwrap_or(i32::MAX);
+    if span > 366 {
+        return Err(CityError::Invalid(
+            "a report covers at most 366 days".into(),
+        ));
+    }
+    Ok((from, to))
+}
+
+/// Every hall's figures for `from..=to`, halls without tickets included, in name order.
+pub async fn across_halls(
+    client: &impl GenericClient,
+    from: LocalDate,
+    to: LocalDate,
+) -> Result<Vec<HallFigures>, CityError> {
+    // The sums per hall and day, and the p90 from the wait bins: the smallest bin whose
+    // running count reaches the nearest rank, ceil(0.9 n), i.e. 10 * running >= 9 * n.
+    let rows = client
+        .query(
+            "WITH sums AS (
+                SELECT hall, sum(issued)::bigint AS issued, sum(called)::bigint AS called,
+                       sum(served)::bigint AS served, sum(no_shows)::bigint AS no_shows,
+                       sum(transfers)::bigint AS transfers, sum(wait_sum)::bigint AS wait_sum,
+                       sum(handling_sum)::bigint AS handling_sum, sum(handled)::bigint AS handled,
+                       sum(judged)::bigint AS judged, sum(within_target)::bigint AS within_target,
+                       sum(rated_5)::bigint AS r5, sum(rated_4)::bigint AS r4,
+                       sum(rated_3)::bigint AS r3, sum(rated_2)::bigint AS r2,
+                       sum(rated_1)::bigint AS r1
+                FROM hall_days WHERE day BETWEEN $1::text::date AND $2::text::date GROUP BY hall),
+             bins AS (
+                SELECT hall, bin, sum(n)::bigint AS n FROM wait_bins
+                WHERE day BETWEEN $1::text::date AND $2::text::date GROUP BY hall, bin),
+             running AS (
+                SELECT hall, bin, sum(n) OVER (PARTITION BY hall ORDER BY bin)::bigint AS upto,
+                       sum(n) OVER (PARTITION BY hall)::bigint AS total FROM bins),
+             p90 AS (SELECT hall, min(bin) AS bin FROM running WHERE 10 * upto >= 9 * total GROUP BY hall)
+             SELECT h.name, coalesce(s.issued, 0), coalesce(s.called, 0), coalesce(s.served, 0),
+                    coalesce(s.no_shows, 0), coalesce(s.transfers, 0), s.wait_sum, p.bin,
+                    s.handling_sum, coalesce(s.handled, 0), coalesce(s.judged, 0),
+                    coalesce(s.within_target, 0), coalesce(s.r5, 0), coalesce(s.r4, 0),
+                    coalesce(s.r3, 0), coalesce(s.r2, 0), coalesce(s.r1, 0)
+             FROM halls h LEFT JOIN sums s ON s.hall = h.id LEFT JOIN p90 p ON p.hall = h.id
+             ORDER BY h.name",
+            &[&from.to_string(), &to.to_string()],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let called: i64 = r.get(2);
+            let wait_sum: Option<i64> = r.get(6);
+            let p90_bin: Option<i32> = r.get(7);
+            let handling_sum: Option<i64> = r.get(8);
+            let handled: i64 = r.get(9);
+            let judged: i64 = r.get(10);
+            let within: i64 = r.get(11);
+            let ratings = [r.get(12), r.get(13), r.get(14), r.get(15), r.get(16)];
+            let rated: i64 = ratings.iter().sum();
+            let score: i64 = ratings
+                .iter()
+                .zip([5, 4, 3, 2, 1])
+                .map(|(n, s)| n * s)
+                .sum();
+            HallFigures {
+                hall: r.get(0),
+                issued: r.get(1),
+                called,
+                served: r.get(3),
+                no_shows: r.get(4),
+                transfers: r.get(5),
+                mean_wait_min: (called > 0)
+                    .then(|| minutes(wait_sum.unwrap_or(0) as f64 / called as f64)),
+                p90_wait_min: p90_bin.map(|bin| f64::from(bin) / 10.0),
+                mean_handling_min: (handled > 0)
+                    .then(|| minutes(handling_sum.unwrap_or(0) as f64 / handled as f64)),
+                within_target_pct: (judged > 0)
+                    .then(|| (1000.0 * within as f64 / judged as f64).round() / 10.0),
+                ratings,
+                rating_mean: (rated > 0)
+                    .then(|| (score as f64 / rated as f64 * 100.0).round() / 100.0),
+            }
+        })
+        .collect())
+}
+
+/// A bad rating (不满意 or 非常不满意) of some hall.
+#[derive(Debug, Clone, Serialize)]
+pub struct BadRating {
+    pub hall: String,
+    pub day: String,
+    pub number: String,
+    pub service: String,
+    pub window: Option<i32>,
+    pub clerk: Option<String>,
+    pub rating: i16,
+    pub reason: Option<String>,
+    pub rated_at: Option<String>,
+}
+
+/// The bad ratings of tickets issued in the range, newest first (at most 1,000).
+pub async fn bad_ratings(
+    client: &impl GenericClient,
+    from: LocalDate,
+    to: LocalDate,
+) -> Result<Vec<BadRating>, CityError> {
+    let rows = client
+        .query(
+            "SELECT h.name, t.day::text, t.number, t.service, t.called_window, t.clerk, t.rating,
+                    t.rating_reason, to_char(t.rated_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+             FROM tickets t JOIN halls h ON h.id = t.hall
+             WHERE t.rating <= 2 AND t.day BETWEEN $1::text::date AND $2::text::date
+             ORDER BY t.rated_at DESC NULLS LAST LIMIT 1000",
+            &[&from.to_string(), &to.to_string()],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| BadRating {
+            hall: r.get(0),
+            day: r.get(1),
+            number: r.get(2),
+            service: r.get(3),
+            window: r.get(4),
+            clerk: r.get(5),
+            rating: r.get(6),
+            reason: r.get(7),
+            rated_at: r.get(8),
+        })
+        .collect())
+}
+
+fn field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) && text.parse::<f64>().is_err() {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+fn opt<T: ToString>(value: Option<T>) -> String {
+    value.map(|v| v.to_string()).unwrap_or_default()
+}
+
+/// The report across halls as CSV (UTF-8 with a byte-order mark, for spreadsheets).
+pub fn csv(rows: &[HallFigures]) -> String {
+    let mut out = String::from('\u{feff}');
+    out.push_str("hall,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean\r\n");
+    for row in rows {
+        let mut fields = vec![
+            field(&row.hall),
+            row.issued.to_string(),
+            row.called.to_string(),
+            row.served.to_string(),
+            row.no_shows.to_string(),
+            row.transfers.to_string(),
+            opt(row.mean_wait_min),
+            opt(row.p90_wait_min),
+            opt(row.mean_handling_min),
+            opt(row.within_target_pct),
+        ];
+        fields.extend(row.ratings.iter().map(ToString::to_string));
+        fields.push(opt(row.rating_mean));
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}

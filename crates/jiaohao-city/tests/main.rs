@@ -1,0 +1,8 @@
+//! The city service's tests against a real PostgreSQL (`JIAOHAO_TEST_POSTGRES`, see
+//! `scripts/pg-throwaway.sh`) and real hubs on 127.0.0.1. Without PostgreSQL every test says
+//! SKIPPED; under `CI=true` it fails instead.
+
+mod faults;
+mod follow;
+mod ingest;
+mod support;

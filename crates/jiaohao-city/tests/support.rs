@@ -1,0 +1,93 @@
+//! A fresh PostgreSQL database per test, and a hall's log read from its SQLite file.
+
+use jiaohao_city::Incoming;
+use jiaohao_store::{Store, stored};
+use tokio_postgres::Client;
+
+/// A new empty database on the test cluster, migrated, with its URL; `None` (after saying
+/// SKIPPED loudly) when no cluster is given. Under `CI=true` a missing cluster fails the test.
+pub async fn database(test: &str) -> Option<(String, Client)> {
+    let Ok(base) = std::env::var("JIAOHAO_TEST_POSTGRES") else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!(
+                "{test}: JIAOHAO_TEST_POSTGRES is not set under CI=true; start scripts/pg-throwaway.sh"
+            );
+        }
+        skipped(&format!(
+            "{test}: no PostgreSQL (set JIAOHAO_TEST_POSTGRES, see scripts/pg-throwaway.sh)"
+        ));
+        return None;
+    };
+    let admin = jiaohao_city::db::connect(&base)
+        .await
+        .expect("the test cluster answers");
+    let name = format!(
+        "city_{}_{}",
+        test.replace(|c: char| !c.is_ascii_alphanumeric(), "_"),
+        jiaohao_signin::secret::random_hex(4)
+    );
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("a test database");
+    let (prefix, _) = base.rsplit_once('/').expect("a URL with a database name");
+    let url = format!("{prefix}/{name}");
+    let client = jiaohao_city::db::open(&url).await.expect("migrated");
+    Some((url, client))
+}
+
+/// Every record of a hub's log after `after`, as its replication stream would carry it.
+pub fn hub_records(db: &std::path::Path, after: u64) -> Vec<Incoming> {
+    let store = Store::open_read_only(db).expect("the hub's database");
+    let mut out = Vec::new();
+    store
+        .for_each_record_after(after, |record| {
+            out.push(Incoming {
+                seq: record.seq,
+                term: 1,
+                at_ms: record.at.0,
+                actor: record.actor.clone(),
+                kind: record.event.kind().to_owned(),
+                body: stored::event_to_json(&record.event),
+            })
+        })
+        .expect("records");
+    out
+}
+
+/// Registers a hall with a throwaway key.
+pub async fn add_hall(
+    client: &Client,
+    name: &str,
+    url: &str,
+    token: &str,
+) -> (
+    i32,
+    tempfile::TempDir,
+    std::sync::Arc<jiaohao_city::KeyFile>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let key = jiaohao_city::KeyFile::open_or_create(&dir.path().join("city.key")).unwrap();
+    let id = jiaohao_city::halls::add(client, &key, name, url, token)
+        .await
+        .unwrap();
+    (id, dir, std::sync::Arc::new(key))
+}
+
+/// Tests share the cluster; the one that restarts it has it alone.
+static CLUSTER: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
+
+pub async fn shared_cluster() -> tokio::sync::RwLockReadGuard<'static, ()> {
+    CLUSTER.read().await
+}
+
+pub async fn whole_cluster() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    CLUSTER.write().await
+}
+
+/// Says a test skipped on the real stderr, past the test harness's capture, so it shows in a
+/// plain `cargo test`.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {why} ***");
+}

@@ -1,0 +1,598 @@
+//! Two real hubs on loopback: a standby that follows its primary's log (from zero, from a
+//! backup, across a cut link), refuses changes while it follows, stops on another history,
+//! and takes over when promoted with everything the hall needs (tokens, users, sessions).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use jiaohao_client::Client;
+use jiaohao_hub::standby::FollowConfig;
+use jiaohao_hub::{HubConfig, RunningHub};
+use jiaohao_store::{Role, Store};
+use jiaohao_wire as wire;
+use reqwest::Method;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+use crate::support::{TestHub, WAIT, send, send_json, test_limits};
+
+/// A standby of `primary` (reached at `via`, the primary's own address unless a proxy sits
+/// between) over the database file `db`.
+async fn standby(primary: &TestHub, via: &str, db: &Path) -> RunningHub {
+    let token = jiaohao_hub::cli::create_token(&primary.db, Role::Replica, None, "standby")
+        .expect("a replica token");
+    standby_with(primary, via, db, token).await
+}
+
+async fn standby_with(primary: &TestHub, via: &str, db: &Path, token: String) -> RunningHub {
+    standby_on("127.0.0.1:0", primary, via, db, token).await
+}
+
+async fn standby_on(
+    listen: &str,
+    primary: &TestHub,
+    via: &str,
+    db: &Path,
+    token: String,
+) -> RunningHub {
+    let config = HubConfig {
+        clock: primary.clock.clone(),
+        limits: test_limits(),
+        follow: Some(FollowConfig {
+            primary: via.to_owned(),
+            token,
+        }),
+        ..HubConfig::new(db)
+    };
+    jiaohao_hub::spawn(listen, config)
+        .await
+        .expect("the standby starts")
+}
+
+async fn health(client: &Client) -> wire::Health {
+    client.health().await.expect("GET /api/health")
+}
+
+/// Waits (bounded) until the standby holds every record and side change the primary holds.
+async fn caught_up(primary: &TestHub, standby: &Client, db: &Path) -> wire::Health {
+    let target = health(&primary.public).await.last_seq.unwrap();
+    let side = side_log(&primary.db).len();
+    let deadline = Instant::now() + WAIT * 2;
+    loop {
+        let health = health(standby).await;
+        if health.last_seq == Some(target) && health.lag == Some(0) && side_log(db).len() == side {
+            return health;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the standby did not catch up with record {target}: {health:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Every record of a database as stored.
+fn log(db: &Path) -> Vec<jiaohao_store::RawRecord> {
+    Store::open_read_only(db)
+        .unwrap()
+        .raw_records_after(0, u64::MAX, 1_000_000)
+        .unwrap()
+}
+
+fn side_log(db: &Path) -> Vec<jiaohao_store::SideChange> {
+    Store::open_read_only(db)
+        .unwrap()
+        .side_changes_after(0, u64::MAX, 1_000_000)
+        .unwrap()
+}
+
+fn standby_db(primary: &TestHub) -> PathBuf {
+    primary.db.with_file_name("standby.sqlite")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_follows_from_zero_serves_reads_and_refuses_changes() {
+    let primary = TestHub::start().await;
+    let issued = primary.issue("hukou").await;
+    primary.open(3).await;
+    primary.call_next(3).await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    let health = caught_up(&primary, &public, &db).await;
+    assert_eq!(health.role.as_deref(), Some("standby"));
+    assert_eq!(health.primary, Some(primary.url()));
+    assert_eq!(health.term, Some(1));
+
+    // Reads: the hall, a ticket's page, the live stream.
+    let hall = public.hall().await.unwrap();
+    assert_eq!(hall.seq, primary.hall().await.seq);
+    assert_eq!(
+        serde_json::to_value(&hall.windows).unwrap(),
+        serde_json::to_value(&primary.hall().await.windows).unwrap()
+    );
+    let status = public.ticket(&issued.token).await.unwrap();
+    assert_eq!(status.number, issued.number);
+    let display = public.with_token(&primary.tokens.display);
+    let mut events = crate::support::Events::open(&display, None).await;
+    events.until("snapshot").await;
+
+    // A new ticket on the primary reaches the standby's log and its displays.
+    let second = primary.issue("hukou").await;
+    let message = crate::support::change(&events.until("ticket_issued").await);
+    assert!(
+        serde_json::to_string(&message)
+            .unwrap()
+            .contains(&second.number),
+        "{message:?}"
+    );
+    caught_up(&primary, &public, &db).await;
+    assert_eq!(
+        log(&db),
+        log(&primary.db),
+        "the same records, numbers, terms, bytes"
+    );
+    assert_eq!(side_log(&db), side_log(&primary.db));
+
+    // Changes, a sign-in among them, are refused and sent to the primary.
+    let kiosk = public.with_token(&primary.tokens.kiosk);
+    let refused = kiosk.issue_ticket("hukou", false, None).await.unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(503), Some("standby"))
+    );
+    assert!(refused.to_string().contains(&primary.url()), "{refused}");
+    let admin = public.with_token(&primary.tokens.admin);
+    send(admin.request(Method::POST, "/api/windows/3/open"))
+        .await
+        .expect_error(503, "standby");
+    primary.add_user("zhang", Role::Clerk);
+    caught_up(&primary, &public, &db).await;
+    let (response, _) = crate::support::post_login(
+        &running.url(),
+        "zhang",
+        crate::support::PASSWORD,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(response.status().as_u16(), 503);
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_follows_on_from_a_backup() {
+    let primary = TestHub::start().await;
+    for _ in 0..3 {
+        primary.issue("hukou").await;
+    }
+    let db = standby_db(&primary);
+    Store::open_read_only(&primary.db)
+        .unwrap()
+        .backup_to(&db)
+        .unwrap();
+    let at_backup = log(&db).len();
+    for _ in 0..3 {
+        primary.issue("exit_entry").await;
+    }
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    let records = log(&db);
+    assert!(records.len() > at_backup);
+    assert_eq!(records, log(&primary.db));
+    assert_eq!(side_log(&db), side_log(&primary.db));
+    running.stop().await.unwrap();
+}
+
+/// A TCP proxy on a fixed loopback port that a test can kill (every connection with it) and
+/// start again on the same port.
+struct Proxy {
+    addr: SocketAddr,
+    target: SocketAddr,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Proxy {
+    async fn start(target: SocketAddr) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut proxy = Proxy {
+            addr,
+            target,
+            task: None,
+        };
+        proxy.task = Some(tokio::spawn(Proxy::serve(listener, target)));
+        proxy
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Forwards each connection until the task is aborted; the connections are its own
+    /// tasks in a set that dies with it.
+    async fn serve(listener: TcpListener, target: SocketAddr) {
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
+            connections.spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    }
+
+    /// Cuts the link: the port closes and every connection through it breaks.
+    async fn kill(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    async fn restart(&mut self) {
+        let deadline = Instant::now() + WAIT;
+        let listener = loop {
+            match TcpListener::bind(self.addr).await {
+                Ok(listener) => break listener,
+                Err(error) => {
+                    assert!(Instant::now() < deadline, "port not free again: {error}");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+        };
+        self.task = Some(tokio::spawn(Proxy::serve(listener, self.target)));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_resumes_where_it_stopped_when_the_link_comes_back() {
+    let primary = TestHub::start().await;
+    primary.issue("hukou").await;
+    let mut proxy = Proxy::start(primary.addr).await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &proxy.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+
+    proxy.kill().await;
+    for _ in 0..5 {
+        primary.issue("hukou").await;
+    }
+    primary.add_user("zhang", Role::Clerk);
+    // Cut off, the standby still serves what it has, and says it is behind once it knows.
+    let behind = health(&public).await;
+    assert!(behind.last_seq < health(&primary.public).await.last_seq);
+
+    proxy.restart().await;
+    caught_up(&primary, &public, &db).await;
+    assert_eq!(log(&db), log(&primary.db));
+    assert_eq!(side_log(&db), side_log(&primary.db));
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_that_meets_another_history_stops_with_an_error() {
+    let first = TestHub::start().await;
+    first.issue("hukou").await;
+    let db = standby_db(&first);
+    let running = standby(&first, &first.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&first, &public, &db).await;
+    running.stop().await.unwrap();
+
+    // Another hall, on the same clock, with a ticket (its own token) at the same number, and
+    // more records than the standby holds.
+    let other = TestHub::start().await;
+    other.issue("hukou").await;
+    other.issue("hukou").await;
+    let token = jiaohao_hub::cli::create_token(&other.db, Role::Replica, None, "standby").unwrap();
+    // The side log differs too; follow it from a copy of the standby's file, which the other
+    // hall's side log does not continue either, so start from the first divergence: records.
+    let running = standby_with(&other, &other.url(), &db, token).await;
+    let url = running.url();
+    let deadline = Instant::now() + WAIT * 2;
+    while Client::new(url.clone()).health().await.is_ok() {
+        assert!(Instant::now() < deadline, "the standby goes on serving");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let error = running.stop().await.unwrap_err().to_string();
+    assert!(
+        error.contains("diverged")
+            || error.contains("differs")
+            || error.contains("another history"),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoted_standby_takes_over_with_the_halls_tokens_users_and_sessions() {
+    let mut primary = TestHub::start().await;
+    primary.add_user("zhang", Role::Clerk);
+    let mut session = primary.sign_in("zhang", Some(3)).await;
+    primary.open(3).await;
+    let mut numbers = Vec::new();
+    for _ in 0..3 {
+        numbers.push(primary.issue("hukou").await.number);
+    }
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    let before = caught_up(&primary, &public, &db).await;
+
+    // The primary goes away; the operator promotes the standby with the primary's admin token.
+    primary.halt().await;
+    let admin = public.with_token(&primary.tokens.admin);
+    let promoted = admin.promote().await.unwrap();
+    assert_eq!(promoted.term, 2);
+    assert_eq!(promoted.seq, before.last_seq.unwrap() + 1);
+    let again = admin.promote().await.unwrap_err();
+    assert_eq!(
+        (again.status(), again.code()),
+        (Some(409), Some("not_standby"))
+    );
+    let now = health(&public).await;
+    assert_eq!(
+        (now.role.as_deref(), now.term, now.lag),
+        (Some("primary"), Some(2), None)
+    );
+
+    // The kiosk's token issues the next number; none is given twice.
+    let kiosk = public.with_token(&primary.tokens.kiosk);
+    let next = kiosk.issue_ticket("hukou", false, None).await.unwrap();
+    assert!(!numbers.contains(&next.number), "{} repeats", next.number);
+    assert_eq!(next.number, "A004");
+    // The clerk's session goes on at window 3, and the clerk can sign in again.
+    session.base = running.url();
+    let me: wire::Me = session.get("/api/me").await.json();
+    assert_eq!((me.name.as_str(), me.window), ("zhang", Some(3)));
+    let called = session
+        .send_json(Method::POST, "/api/windows/3/call-next", json!({}))
+        .await;
+    assert_eq!(called.status, 200, "{called:?}");
+    crate::support::WebSession::sign_in(&running.url(), "zhang", crate::support::PASSWORD, None)
+        .await
+        .expect("the user signs in on the new primary");
+    let records = log(&db);
+    let new_term: Vec<u64> = records
+        .iter()
+        .filter(|r| r.seq > promoted.seq)
+        .map(|r| r.term)
+        .collect();
+    assert!(!new_term.is_empty() && new_term.iter().all(|term| *term == 2));
+    let _ = send_json(&admin, Method::GET, "/api/hall", json!({})).await;
+    running.stop().await.unwrap();
+
+    // Restarted with its settings unchanged (`--follow` still there), it stays the primary.
+    let again = standby_with(&primary, &primary.url(), &db, "unused".into()).await;
+    let public = Client::new(again.url());
+    assert_eq!(health(&public).await.role.as_deref(), Some("primary"));
+    let after = public
+        .with_token(&primary.tokens.kiosk)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(after.number, "A005");
+    again.stop().await.unwrap();
+}
+
+/// A free loopback port, for a hub that must be named before it starts.
+fn free_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_old_primary_restarted_after_a_promotion_takes_no_change() {
+    let standby_addr = free_port();
+    let peer = format!("http://{standby_addr}");
+    let mut primary = TestHub::start_with(move |config| config.peer = Some(peer.clone())).await;
+    primary.issue("hukou").await;
+    let db = standby_db(&primary);
+    let token =
+        jiaohao_hub::cli::create_token(&primary.db, Role::Replica, None, "standby").unwrap();
+    let running = standby_on(
+        &standby_addr.to_string(),
+        &primary,
+        &primary.url(),
+        &db,
+        token,
+    )
+    .await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    // While the standby follows (term 1, like the primary's), the primary takes changes.
+    primary.issue("hukou").await;
+    caught_up(&primary, &public, &db).await;
+
+    primary.halt().await;
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    primary.start_again().await;
+    let health = health(&primary.public).await;
+    assert_eq!(health.role.as_deref(), Some("fenced"), "{health:?}");
+    let refused = primary
+        .kiosk
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (refused.status(), refused.code()),
+        (Some(503), Some("fenced"))
+    );
+    assert!(
+        refused.to_string().contains("--follow"),
+        "it says how to rejoin: {refused}"
+    );
+    // The new primary takes them.
+    let ticket = public
+        .with_token(&primary.tokens.kiosk)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(ticket.number, "A003");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sync_standby_an_answer_waits_for_the_standby_or_says_the_hub_is_alone() {
+    let primary = TestHub::start_with(|config| {
+        config.sync_standby = Some(Duration::from_millis(400));
+    })
+    .await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    assert_eq!(health(&primary.public).await.alone, Some(false));
+
+    // Each acknowledged ticket is on the standby's disk when the kiosk hears of it.
+    for _ in 0..5 {
+        let ticket = primary.issue("hukou").await;
+        let held = log(&db);
+        assert!(
+            held.iter().any(|r| r.body.contains(&ticket.token)),
+            "{} answered before the standby held it",
+            ticket.number
+        );
+    }
+
+    // The standby goes away: one change waits out the setting, then the hub answers alone.
+    running.stop().await.unwrap();
+    let started = Instant::now();
+    primary.issue("hukou").await;
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let alone = health(&primary.public).await;
+    assert_eq!(alone.alone, Some(true));
+    let figures = crate::support::scrape(&primary.public).await;
+    assert_eq!(figures["jiaohao_sync_standby_alone"], 1.0);
+    let started = Instant::now();
+    primary.issue("hukou").await;
+    assert!(
+        started.elapsed() < Duration::from_millis(400),
+        "alone, answers no longer wait"
+    );
+
+    // A standby catches up: changes wait for it again.
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    let ticket = primary.issue("hukou").await;
+    assert!(log(&db).iter().any(|r| r.body.contains(&ticket.token)));
+    assert_eq!(health(&primary.public).await.alone, Some(false));
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
+    // The primary (A) and its standby (B) are cut apart; A takes tickets B never sees, B is
+    // promoted and takes its own.
+    let mut a = TestHub::start().await;
+    a.issue("hukou").await;
+    let mut proxy = Proxy::start(a.addr).await;
+    let b_db = standby_db(&a);
+    let b = standby(&a, &proxy.url(), &b_db).await;
+    let b_public = Client::new(b.url());
+    caught_up(&a, &b_public, &b_db).await;
+    proxy.kill().await;
+    let lost = a.issue("hukou").await;
+    a.halt().await;
+    b_public
+        .with_token(&a.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    let kept = b_public
+        .with_token(&a.tokens.kiosk)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.number, lost.number,
+        "the same number, given on both sides"
+    );
+
+    // A rejoins with a replica token of B (made on B, the primary now): its records up to
+    // the split stay, the rest are set aside for the audit.
+    let aside = a.db.with_file_name("set-aside.jsonl");
+    let replica_of_b = b_public
+        .with_token(&a.tokens.admin)
+        .request(Method::POST, "/api/tokens")
+        .json(&json!({"role": "replica", "name": "a rejoins"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let done = jiaohao_hub::standby::rejoin(&a.db, &b.url(), &replica_of_b, &aside)
+        .await
+        .expect("A rejoins");
+    assert!(done.set_aside >= 1);
+    let set_aside = std::fs::read_to_string(&aside).unwrap();
+    assert!(
+        set_aside.contains(&lost.token),
+        "the lost ticket is kept for the audit"
+    );
+
+    // Started as B's standby, A holds B's history.
+    let again = standby_with(&a, &b.url(), &a.db, replica_of_b).await;
+    let target = health(&b_public).await.last_seq;
+    let deadline = Instant::now() + WAIT * 2;
+    while health(&Client::new(again.url())).await.last_seq != target {
+        assert!(Instant::now() < deadline, "A does not catch up with B");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(log(&a.db), log(&b_db));
+    let a_now = Client::new(again.url());
+    assert_eq!(health(&a_now).await.role.as_deref(), Some("standby"));
+    assert_eq!(a_now.ticket(&kept.token).await.unwrap().number, kept.number);
+    again.stop().await.unwrap();
+    b.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_of_both_hubs_moves_to_the_promoted_one_and_never_back_to_a_lower_term() {
+    let mut primary = TestHub::start().await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+
+    // A kiosk given both addresses, the primary's first.
+    let kiosk = Client::new(format!("{},{}", primary.url(), running.url()))
+        .with_token(&primary.tokens.kiosk);
+    assert!(!kiosk.find_primary().await, "the primary is in use already");
+    kiosk.issue_ticket("hukou", false, None).await.unwrap();
+
+    primary.halt().await;
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    assert!(kiosk.find_primary().await);
+    assert_eq!(kiosk.base(), running.url());
+    let next = kiosk.issue_ticket("hukou", false, None).await.unwrap();
+    assert_eq!(next.number, "A002");
+
+    // The old primary back (no --peer): it calls itself primary, of term 1; the kiosk stays.
+    primary.start_again().await;
+    assert!(!kiosk.find_primary().await);
+    assert_eq!(kiosk.base(), running.url());
+    running.stop().await.unwrap();
+}
