@@ -323,9 +323,26 @@ async fn the_public_listener_serves_a_phone_and_nothing_of_the_staff() {
         "/api/health".to_owned(),
         "/assets/ticket.js".to_owned(),
         "/assets/app.css".to_owned(),
+        "/book".to_owned(),
+        "/assets/book.js".to_owned(),
+        "/api/services".to_owned(),
     ] {
         assert_eq!(get(&path).await, 200, "{path} on the public listener");
     }
+    // The booking routes a phone uses reach the hub (whatever it answers), the staff ones not.
+    let slots = get("/api/bookings/slots?service=exit_entry&date=2026-11-24").await;
+    assert_ne!(slots, 404, "the free slots on the public listener");
+    let verify = phone
+        .post(format!("http://{public_addr}/api/bookings/ABCD2345/verify"))
+        .json(&serde_json::json!({"sms_code": "123456"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        verify.json::<serde_json::Value>().await.unwrap()["code"],
+        "unknown_booking",
+        "verifying reaches the hub"
+    );
     let (_stream, head) = open_stream("127.0.0.1", public_addr, "").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     for path in [
@@ -336,6 +353,7 @@ async fn the_public_listener_serves_a_phone_and_nothing_of_the_staff() {
         "/login",
         "/metrics",
         "/assets/admin.js",
+        "/api/bookings?date=2026-11-24",
     ] {
         assert_eq!(
             get(path).await,
@@ -351,6 +369,18 @@ async fn the_public_listener_serves_a_phone_and_nothing_of_the_staff() {
         .await
         .unwrap();
     assert_eq!(issue.status().as_u16(), 404);
+    let check_in = phone
+        .post(format!("http://{public_addr}/api/bookings/check-in"))
+        .header("Authorization", format!("Bearer {kiosk_token}"))
+        .json(&serde_json::json!({"id_number": "11010519491231002X"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        check_in.status().as_u16(),
+        404,
+        "no check-in from the street"
+    );
     // The staff listener serves everything as before.
     assert!(staff.hall().await.is_ok());
 
