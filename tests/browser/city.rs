@@ -1,5 +1,5 @@
 //! The city service's pages in Chromium: sign-in, the live board with two halls, a hall's
-//! drill-down, reports with their CSV link, bad ratings across halls. Two real hubs on
+//! drill-down, reports with their CSV link, bad ratings across halls, the users page. Two real hubs on
 //! 127.0.0.1, `jiaohao_city::serve::run` in this process on a fresh database of the PostgreSQL
 //! cluster named by `JIAOHAO_TEST_POSTGRES` (`scripts/pg-throwaway.sh`, started by
 //! `.ci/browser.sh`). Without it the test says SKIPPED loudly; under `CI=true` it fails.
@@ -37,11 +37,10 @@ pub fn postgres() -> std::result::Result<Option<String>, String> {
 /// A new empty database on the cluster at `base`, migrated; its URL.
 async fn database(base: &str) -> Result<String> {
     let admin = jiaohao_city::db::connect(base).await?;
-    let name = format!(
-        "city_browser_{}",
-        jiaohao_signin::secret::random_hex(4)
-    );
-    admin.batch_execute(&format!("CREATE DATABASE {name}")).await?;
+    let name = format!("city_browser_{}", jiaohao_signin::secret::random_hex(4));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await?;
     let (prefix, _) = base.rsplit_once('/').ok_or("a URL with a database name")?;
     let url = format!("{prefix}/{name}");
     jiaohao_city::db::open(&url).await?;
@@ -144,8 +143,16 @@ async fn pages(browser: &WebDriver, base: &str, shots: &Path) -> Result {
     browser.goto(format!("{base}/")).await?;
     wait_for(browser, "#sign-in").await?;
     shot(browser, shots, "city-01-login").await?;
-    browser.find(By::Id("username")).await?.send_keys("wang").await?;
-    browser.find(By::Id("password")).await?.send_keys(PASSWORD).await?;
+    browser
+        .find(By::Id("username"))
+        .await?
+        .send_keys("wang")
+        .await?;
+    browser
+        .find(By::Id("password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
     browser.find(By::Id("sign-in")).await?.click().await?;
 
     // The board: both halls, the busier one first, its figures the hall's own.
@@ -196,10 +203,31 @@ async fn pages(browser: &WebDriver, base: &str, shots: &Path) -> Result {
     browser
         .goto(format!("{base}/ratings?from={DAY}&to={DAY}"))
         .await?;
-    let main = wait_text(browser, "main", "非常不满意").await?.text().await?;
+    let main = wait_text(browser, "main", "非常不满意")
+        .await?
+        .text()
+        .await?;
     if !(main.contains("清河县大厅") && main.contains("等候时间长")) {
         return Err(format!("the bad ratings page: {main}").into());
     }
     shot(browser, shots, "city-05-ratings").await?;
+
+    // The users page (city admin): a viewer added with the form shows in the list.
+    browser.goto(format!("{base}/admin/users")).await?;
+    wait_for(browser, "#add-user").await?;
+    browser
+        .find(By::Id("new-name"))
+        .await?
+        .send_keys("zhao")
+        .await?;
+    browser
+        .find(By::Id("new-password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    browser.find(By::Id("add-user")).await?.click().await?;
+    wait_text(browser, "#users", "zhao").await?;
+    wait_for(browser, "#toggle-zhao").await?;
+    shot(browser, shots, "city-06-users").await?;
     Ok(())
 }

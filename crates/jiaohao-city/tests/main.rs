@@ -6,3 +6,4 @@ mod faults;
 mod follow;
 mod ingest;
 mod support;
+mod users;
