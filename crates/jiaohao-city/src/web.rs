@@ -57,8 +57,8 @@ pub struct WebState {
     pub db: Db,
     pub live: LiveHalls,
     pub key: Arc<KeyFile>,
-    /// Called with a hall added on the admin page, to start following it.
-    pub on_hall_added: Arc<dyn Fn(halls::HallEntry) + Send + Sync>,
+    /// Woken when the admin page registers a hall, so the supervisor follows it at once.
+    pub halls_changed: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: WebState) -> Router {
@@ -1009,12 +1009,8 @@ async fn add_hall(
         Err(error) => return failure(&headers, &error),
     };
     match halls::add(&*client, &state.key, &form.name, &form.url, &form.token).await {
-        Ok(id) => {
-            if let Ok(list) = halls::list(&*client).await
-                && let Some(entry) = list.into_iter().find(|h| h.id == id)
-            {
-                (state.on_hall_added)(entry);
-            }
+        Ok(_) => {
+            state.halls_changed.notify_one();
             let notice = format!(
                 r#"<div class="notice ok">{}</div>"#,
                 t("已添加，正在连接。", "Added; connecting.")
