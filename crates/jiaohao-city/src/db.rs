@@ -10,6 +10,7 @@ use crate::CityError;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_user_disabled.sql")),
+    (3, include_str!("../migrations/0003_hall_timezone.sql")),
 ];
 
 /// Connects and spawns the connection's task on the current runtime. The connection's end

@@ -474,6 +474,15 @@ fn link_badge(row: &board::BoardRow) -> String {
     }
 }
 
+/// The hall's time zone after its times, when it is not the city's usual one.
+fn zone_note(row: &board::BoardRow) -> String {
+    if row.timezone == "Asia/Shanghai" {
+        String::new()
+    } else {
+        format!(r#" <span class="muted">{}</span>"#, escape(&row.timezone))
+    }
+}
+
 fn opt_min(value: Option<f64>) -> String {
     value.map_or("—".into(), |v| format!("{v:.1}"))
 }
@@ -512,7 +521,7 @@ async fn board_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
             live.map_or("—".into(), |l| l.waiting.to_string()),
             opt_min(live.and_then(|l| l.longest_wait_min)),
             live.and_then(|l| l.longest_target_min).map_or("—".into(), |m| m.to_string()),
-            escape(row.last_record_at.as_deref().unwrap_or("—")),
+            escape(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row),
         ));
     }
     table.push_str("</tbody></table>");
@@ -582,13 +591,15 @@ async fn hall_page(
         return failure(&headers, &CityError::Invalid(format!("no hall {id}")));
     };
     let mut body = format!(
-        r#"<h2>{}</h2><p>{} · {} {} · {} {}</p>"#,
+        r#"<h2>{}</h2><p>{} · {} {} · {} {} · {} {}</p>"#,
         escape(&row.name),
         link_badge(&row),
         t("最后记录", "Last record"),
         escape(row.last_record_at.as_deref().unwrap_or("—")),
         t("记录序号", "Records up to"),
         row.last_seq,
+        t("大厅时区", "Hall's time zone"),
+        escape(&row.timezone),
     );
     match &row.live {
         Some(live) => {

@@ -138,3 +138,83 @@ async fn a_running_service_follows_a_hall_added_and_a_token_changed_with_the_cli
     service.await.unwrap().unwrap();
     hub.stop().await;
 }
+
+/// Each hall's times on the pages are on its own clock: a hall set to Asia/Urumqi (UTC+6)
+/// shows its last record two hours before one on Asia/Shanghai (UTC+8) at the same instant.
+#[tokio::test]
+async fn the_board_shows_each_halls_times_in_its_own_time_zone() {
+    let _cluster = shared_cluster().await;
+    let Some((url, client)) = database("zones").await else {
+        return;
+    };
+    let shanghai = TestHub::start().await;
+    let urumqi = TestHub::start().await;
+    // Tickets first (at 07:00 in Urumqi the services are not open yet), then the zone: the
+    // change of settings is the hall's last record.
+    shanghai.issue("hukou").await;
+    urumqi.issue("hukou").await;
+    let mut settings: jiaohao_wire::HallSettings = urumqi
+        .admin
+        .request(reqwest::Method::GET, "/api/hall/settings")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings.timezone = "Asia/Urumqi".into();
+    let put = urumqi
+        .admin
+        .request(reqwest::Method::PUT, "/api/hall/settings")
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.text().await.unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let key = jiaohao_city::KeyFile::open_or_create(&dir.path().join("city.key")).unwrap();
+    for (hub, name) in [(&shanghai, "上海时区厅"), (&urumqi, "乌鲁木齐时区厅")] {
+        let token = jiaohao_hub::cli::create_token(&hub.db, Role::Ingest, None, "city").unwrap();
+        jiaohao_city::halls::add(&client, &key, name, &hub.url(), &token)
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop_tx, mut stop) = watch::channel(false);
+    let service = tokio::spawn({
+        let url = url.clone();
+        let key = std::sync::Arc::new(key);
+        async move {
+            jiaohao_city::serve::run(&url, key, listener, async move {
+                let _ = stop.changed().await;
+            })
+            .await
+        }
+    });
+    for (hub, name) in [(&shanghai, "上海时区厅"), (&urumqi, "乌鲁木齐时区厅")] {
+        let target = jiaohao_store::Store::open_read_only(&hub.db)
+            .unwrap()
+            .last_seq()
+            .unwrap() as i64;
+        wait_for_state(
+            &client,
+            name,
+            ("connected", target),
+            Duration::from_secs(20),
+        )
+        .await;
+    }
+    let board = jiaohao_city::board::board(&client, &Default::default())
+        .await
+        .unwrap();
+    let row = |name: &str| board.iter().find(|r| r.name == name).unwrap().clone();
+    let (east, west) = (row("上海时区厅"), row("乌鲁木齐时区厅"));
+    assert_eq!(east.timezone, "Asia/Shanghai");
+    assert_eq!(west.timezone, "Asia/Urumqi");
+    assert_eq!(east.last_record_at.as_deref(), Some("2026-11-23 09:00:00"));
+    assert_eq!(west.last_record_at.as_deref(), Some("2026-11-23 07:00:00"));
+    stop_tx.send(true).unwrap();
+    service.await.unwrap().unwrap();
+    shanghai.stop().await;
+    urumqi.stop().await;
+}
