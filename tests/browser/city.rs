@@ -197,6 +197,18 @@ async fn pages(browser: &WebDriver, base: &str, shots: &Path) -> Result {
     if body.status().is_success() && body.text().await?.contains("清河县大厅") {
         return Err("the CSV answered without a sign-in".into());
     }
+    // With the browser's session, both halls' rows.
+    let session = browser.get_named_cookie("jiaohao_city_session").await?;
+    let text = reqwest::Client::new()
+        .get(format!("{base}{csv}"))
+        .header("cookie", format!("{}={}", session.name, session.value))
+        .send()
+        .await?
+        .text()
+        .await?;
+    if !(text.contains("清河县大厅") && text.contains("东城分局大厅")) {
+        return Err(format!("the CSV: {text}").into());
+    }
     shot(browser, shots, "city-04-reports").await?;
 
     // Bad ratings across halls: the 非常不满意 of 清河县, with its reason.
