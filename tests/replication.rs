@@ -328,3 +328,35 @@ async fn a_stream_ends_when_its_token_is_revoked() {
     );
     hub.stop().await;
 }
+
+/// A token revoked by another process (`jiaohao-hub token revoke` on the hall's file) ends the
+/// open stream too, by the next heartbeat.
+#[tokio::test]
+async fn a_stream_ends_when_its_token_is_revoked_by_the_cli() {
+    let hub = TestHub::start().await;
+    let city = hub.public.with_token(token(&hub, Role::Ingest));
+    let mut stream = open(&city, 0, 0).await;
+    opening(&mut stream).await;
+    let store = jiaohao_store::Store::open(&hub.db).unwrap();
+    let id = store
+        .list_tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.role == Role::Ingest)
+        .unwrap()
+        .id;
+    assert!(
+        store
+            .revoke_token(id, jiaohao_core::Millis(0), "cli")
+            .unwrap()
+    );
+    let ended = tokio::time::timeout(WAIT * 2, async {
+        while let Ok(Some(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stream stayed open after its token was revoked"
+    );
+    hub.stop().await;
+}
