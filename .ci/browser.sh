@@ -28,5 +28,6 @@ if [ -z "${JIAOHAO_TEST_POSTGRES:-}" ]; then
   fi
 fi
 JIAOHAO_BROWSER_TESTS=1 cargo test -p jiaohao --test browser
-echo "browser screenshots: $(pwd)/target/screenshots/web"
-ls target/screenshots/web
+shots=${CARGO_TARGET_DIR:-$(pwd)/target}/screenshots/web
+echo "browser screenshots: $shots"
+ls "$shots"
