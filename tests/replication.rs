@@ -286,3 +286,77 @@ async fn the_route_refuses_other_roles_bad_positions_and_a_future_it_has_not_see
     let health: wire::Health = hub.public.health().await.unwrap();
     assert_eq!(health.status, "ok");
 }
+
+/// Revoking the token a stream was opened with ends the open stream (the hub does not wait for
+/// the reader to reconnect), and the reader's next request is refused.
+#[tokio::test]
+async fn a_stream_ends_when_its_token_is_revoked() {
+    let hub = TestHub::start().await;
+    hub.issue("hukou").await;
+    let city = hub.public.with_token(token(&hub, Role::Ingest));
+    let mut stream = open(&city, 0, 0).await;
+    opening(&mut stream).await;
+    let tokens: Vec<wire::TokenInfo> = hub
+        .admin
+        .request(reqwest::Method::GET, "/api/tokens")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = tokens.iter().find(|t| t.role == "ingest").unwrap().id;
+    let revoked = hub
+        .admin
+        .request(reqwest::Method::DELETE, &format!("/api/tokens/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), 204);
+    // Whatever was already on its way may still arrive; then the stream ends.
+    let ended = tokio::time::timeout(WAIT * 2, async {
+        while let Ok(Some(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stream stayed open after its token was revoked"
+    );
+    assert!(
+        city.replication(0, 0).await.is_err(),
+        "a revoked token is refused"
+    );
+    hub.stop().await;
+}
+
+/// A token revoked by another process (`jiaohao-hub token revoke` on the hall's file) ends the
+/// open stream too, by the next heartbeat.
+#[tokio::test]
+async fn a_stream_ends_when_its_token_is_revoked_by_the_cli() {
+    let hub = TestHub::start().await;
+    let city = hub.public.with_token(token(&hub, Role::Ingest));
+    let mut stream = open(&city, 0, 0).await;
+    opening(&mut stream).await;
+    let store = jiaohao_store::Store::open(&hub.db).unwrap();
+    let id = store
+        .list_tokens()
+        .unwrap()
+        .into_iter()
+        .find(|t| t.role == Role::Ingest)
+        .unwrap()
+        .id;
+    assert!(
+        store
+            .revoke_token(id, jiaohao_core::Millis(0), "cli")
+            .unwrap()
+    );
+    let ended = tokio::time::timeout(WAIT * 2, async {
+        while let Ok(Some(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the stream stayed open after its token was revoked"
+    );
+    hub.stop().await;
+}

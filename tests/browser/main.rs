@@ -5,6 +5,11 @@
 //! then a missing Chromium or driver is a failure, not a skip. Without the variable it prints
 //! a notice and passes, so `cargo test --workspace` needs no browser. Screenshots of every page
 //! are written to `target/screenshots/web/`.
+//!
+//! The city service's pages (`city.rs`) also need PostgreSQL (`JIAOHAO_TEST_POSTGRES`, which
+//! `.ci/browser.sh` provides); without it that part says SKIPPED, and fails under `CI=true`.
+
+mod city;
 
 #[path = "../support.rs"]
 #[allow(dead_code)]
@@ -53,21 +58,40 @@ fn main() {
         .enable_all()
         .build()
         .expect("a runtime");
-    let name = "browser::a_ticket_from_assignment_to_audit_and_the_phone";
-    let started = Instant::now();
-    let failed = match runtime.block_on(a_ticket_from_assignment_to_audit(shots.clone())) {
+    let mut passed = 0;
+    let mut failed = 0;
+    let mut report = |name: &str, started: Instant, outcome: Result| match outcome {
         Ok(()) => {
             let seconds = started.elapsed().as_secs_f64();
             println!("test {name} ... ok ({seconds:.1} s)");
-            0
+            passed += 1;
         }
         Err(error) => {
             println!("test {name} ... FAILED: {error}");
-            1
+            failed += 1;
         }
     };
+    let started = Instant::now();
+    report(
+        "browser::a_ticket_from_assignment_to_audit_and_the_phone",
+        started,
+        runtime.block_on(a_ticket_from_assignment_to_audit(shots.clone())),
+    );
+    match city::postgres() {
+        Ok(Some(postgres)) => {
+            let started = Instant::now();
+            let outcome = runtime.block_on(async {
+                let driver = Driver::start()?;
+                driver.ready().await?;
+                city::city_pages(postgres, &shots, &driver).await
+            });
+            report("browser::city_pages", started, outcome);
+        }
+        Ok(None) => {}
+        Err(why) => report("browser::city_pages", Instant::now(), Err(why.into())),
+    }
     println!("screenshots: {}", shots.display());
-    println!("browser: {} passed, {failed} failed", 1 - failed);
+    println!("browser: {passed} passed, {failed} failed");
     if failed > 0 {
         std::process::exit(1);
     }

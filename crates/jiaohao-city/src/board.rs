@@ -152,9 +152,12 @@ pub struct BoardRow {
     /// connected, unreachable, token_refused, error, never
     pub link: String,
     pub link_detail: String,
-    /// Since when the link is in its state (RFC 3339).
+    /// Since when the link is in its state, on the hall's clock (`YYYY-MM-DD HH:MM`).
     pub link_since: String,
+    /// The instant of the hall's last record, on the hall's clock.
     pub last_record_at: Option<String>,
+    /// The hall's time zone (IANA name, from its settings): the times above are in it.
+    pub timezone: String,
     pub last_seq: i64,
     /// Tickets of the hall's latest day in PostgreSQL: issued, and still waiting.
     pub issued_today: i64,
@@ -170,11 +173,12 @@ pub async fn board(
     let rows = client
         .query(
             "SELECT h.id, h.name, h.state, h.state_detail,
-                    to_char(h.state_since AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI'),
-                    to_char(h.last_record_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS'),
+                    to_char(h.state_since AT TIME ZONE h.timezone, 'YYYY-MM-DD HH24:MI'),
+                    to_char(h.last_record_at AT TIME ZONE h.timezone, 'YYYY-MM-DD HH24:MI:SS'),
                     h.last_seq,
                     coalesce((SELECT d.issued FROM hall_days d WHERE d.hall = h.id
-                              ORDER BY d.day DESC LIMIT 1), 0)
+                              ORDER BY d.day DESC LIMIT 1), 0),
+                    h.timezone
              FROM halls h ORDER BY h.name",
             &[],
         )
@@ -192,6 +196,7 @@ pub async fn board(
                 last_record_at: r.get(5),
                 last_seq: r.get(6),
                 issued_today: r.get(7),
+                timezone: r.get(8),
                 live: live.get(id),
             }
         })

@@ -7,7 +7,11 @@ use tokio_postgres::{Client, NoTls};
 use crate::CityError;
 
 /// The migrations in order: (number, SQL). Append only.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../migrations/0001_init.sql")),
+    (2, include_str!("../migrations/0002_user_disabled.sql")),
+    (3, include_str!("../migrations/0003_hall_timezone.sql")),
+];
 
 /// Connects and spawns the connection's task on the current runtime. The connection's end
 /// (PostgreSQL restarted, the network gone) shows as an error on the next query

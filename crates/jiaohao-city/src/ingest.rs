@@ -144,15 +144,20 @@ impl HallIngest {
         }));
         let new_last = new.last().map_or(last_seq, |r| r.seq);
         fold.pass_to(new_last);
+        // The hall's own time zone for the pages; a name the time zone database does not know
+        // (the hub refuses those) leaves the last known one.
+        let timezone = Some(fold.hall().settings().timezone.trim().to_owned())
+            .filter(|name| jiff::tz::TimeZone::get(name).is_ok());
         insert_records(&tx, self.hall, new, events).await?;
         write_folded(&tx, self.hall, &folded).await?;
         let last_at = new.last().map_or(0, |r| r.at_ms);
         tx.execute(
             &format!(
-                "UPDATE halls SET last_seq = $2, last_record_at = {} WHERE id = $1",
+                "UPDATE halls SET last_seq = $2, last_record_at = {},
+                 timezone = coalesce($4, timezone) WHERE id = $1",
                 at_sql("$3")
             ),
-            &[&self.hall, &(new_last as i64), &last_at],
+            &[&self.hall, &(new_last as i64), &last_at, &timezone],
         )
         .await?;
         if let Some((seq, snapshot)) = &folded.snapshot {

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod keyfile;
 pub mod reports;
 pub mod serve;
+pub mod supervisor;
 pub mod users;
 pub mod web;
 

@@ -155,7 +155,7 @@ pub async fn bad_ratings(
     let rows = client
         .query(
             "SELECT h.name, t.day::text, t.number, t.service, t.called_window, t.clerk, t.rating,
-                    t.rating_reason, to_char(t.rated_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+                    t.rating_reason, to_char(t.rated_at AT TIME ZONE h.timezone, 'YYYY-MM-DD HH24:MI')
              FROM tickets t JOIN halls h ON h.id = t.hall
              WHERE t.rating <= 2 AND t.day BETWEEN $1::text::date AND $2::text::date
              ORDER BY t.rated_at DESC NULLS LAST LIMIT 1000",

@@ -3,48 +3,38 @@
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use crate::board::LiveHalls;
 use crate::web::{Db, WebState};
-use crate::{CityError, KeyFile, follower, halls};
+use crate::{CityError, KeyFile, supervisor};
 
 /// Runs the service on `listener` until `shutdown` resolves: migrates the database, follows
-/// every registered hall (and each one added on the admin page), serves the pages.
+/// every registered hall (picking up halls added or changed while it runs, see
+/// [`supervisor`]), serves the pages.
 pub async fn run(
     postgres: &str,
     key: Arc<KeyFile>,
     listener: TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CityError> {
-    let client = crate::db::open(postgres).await?;
+    // Migrated before anything reads it.
+    drop(crate::db::open(postgres).await?);
     let live = LiveHalls::default();
     let (stop_tx, stop) = watch::channel(false);
-    let start = {
-        let postgres = postgres.to_owned();
-        let key = key.clone();
-        let live = live.clone();
-        let stop = stop.clone();
-        move |hall: halls::HallEntry| {
-            tracing::info!(hall = %hall.name, url = %hall.url, "following hall");
-            tokio::spawn(follower::follow(
-                postgres.clone(),
-                hall,
-                key.clone(),
-                live.clone(),
-                stop.clone(),
-            ));
-        }
-    };
-    for hall in halls::list(&client).await? {
-        start(hall);
-    }
-    drop(client);
+    let halls_changed = Arc::new(Notify::new());
+    let supervisor = tokio::spawn(supervisor::supervise(
+        postgres.to_owned(),
+        key.clone(),
+        live.clone(),
+        halls_changed.clone(),
+        stop,
+    ));
     let state = WebState {
         db: Db::new(postgres),
         live,
         key,
-        on_hall_added: Arc::new(start),
+        halls_changed,
     };
     let app = crate::web::router(state);
     axum::serve(listener, app)
@@ -52,5 +42,6 @@ pub async fn run(
         .await
         .map_err(|e| CityError::Invalid(format!("serving the pages failed: {e}")))?;
     let _ = stop_tx.send(true);
+    let _ = supervisor.await;
     Ok(())
 }

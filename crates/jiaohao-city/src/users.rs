@@ -79,6 +79,8 @@ pub async fn add(
 pub enum Refused {
     WrongPassword,
     Locked,
+    /// The password was right, but a city admin disabled the user.
+    Disabled,
 }
 
 /// Signs a user in: the new session's secret and CSRF token.
@@ -90,7 +92,7 @@ pub async fn sign_in(
     let now = now_ms();
     let row = client
         .query_opt(
-            "SELECT name, role, password_hash, failed_logins, locked_until FROM users WHERE name = $1",
+            "SELECT name, role, password_hash, failed_logins, locked_until, disabled FROM users WHERE name = $1",
             &[&name.trim()],
         )
         .await?;
@@ -104,6 +106,7 @@ pub async fn sign_in(
     let hash: String = row.get(2);
     let failed: i32 = row.get(3);
     let locked_until: Option<i64> = row.get(4);
+    let disabled: bool = row.get(5);
     if Lockout::is_locked(locked_until, now) {
         return Ok(Err(Refused::Locked));
     }
@@ -120,6 +123,10 @@ pub async fn sign_in(
         } else {
             Refused::WrongPassword
         }));
+    }
+    // Said only after the right password, so a guesser learns nothing about the name.
+    if disabled {
+        return Ok(Err(Refused::Disabled));
     }
     let secret = jiaohao_signin::secret::session_secret();
     let csrf = jiaohao_signin::secret::csrf_token();
@@ -149,7 +156,7 @@ pub async fn session(
     let row = client
         .query_opt(
             "SELECT u.name, u.role, s.csrf FROM sessions s JOIN users u ON u.name = s.name
-             WHERE s.secret = $1 AND s.expires_ms > $2",
+             WHERE s.secret = $1 AND s.expires_ms > $2 AND NOT u.disabled",
             &[&digest(secret), &now_ms()],
         )
         .await?;
@@ -165,4 +172,67 @@ pub async fn sign_out(client: &impl GenericClient, secret: &str) -> Result<(), C
         .execute("DELETE FROM sessions WHERE secret = $1", &[&digest(secret)])
         .await?;
     Ok(())
+}
+
+/// A city user as the users page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserEntry {
+    pub name: String,
+    pub role: CityRole,
+    pub disabled: bool,
+}
+
+pub async fn list(client: &impl GenericClient) -> Result<Vec<UserEntry>, CityError> {
+    let rows = client
+        .query("SELECT name, role, disabled FROM users ORDER BY name", &[])
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| UserEntry {
+            name: r.get(0),
+            role: CityRole::parse(r.get(1)).unwrap_or(CityRole::Viewer),
+            disabled: r.get(2),
+        })
+        .collect())
+}
+
+/// Adds a new user; a name already taken is refused (the CLI's `user add` is the way to reset
+/// a password).
+pub async fn create(
+    client: &impl GenericClient,
+    name: &str,
+    role: CityRole,
+    password: &str,
+) -> Result<(), CityError> {
+    let name = jiaohao_signin::parse_username(name).map_err(CityError::Invalid)?;
+    let taken = client
+        .query_opt("SELECT 1 FROM users WHERE name = $1", &[&name])
+        .await?;
+    if taken.is_some() {
+        return Err(CityError::Invalid(format!(
+            "用户名 {name} 已存在 / the user name {name} is taken"
+        )));
+    }
+    add(client, &name, role, password).await
+}
+
+/// Disables a user (their sessions end at once) or enables them again. `false` if there is
+/// no such user.
+pub async fn set_disabled(
+    client: &impl GenericClient,
+    name: &str,
+    disabled: bool,
+) -> Result<bool, CityError> {
+    let changed = client
+        .execute(
+            "UPDATE users SET disabled = $2 WHERE name = $1",
+            &[&name, &disabled],
+        )
+        .await?;
+    if disabled {
+        client
+            .execute("DELETE FROM sessions WHERE name = $1", &[&name])
+            .await?;
+    }
+    Ok(changed == 1)
 }

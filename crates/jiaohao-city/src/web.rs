@@ -57,8 +57,8 @@ pub struct WebState {
     pub db: Db,
     pub live: LiveHalls,
     pub key: Arc<KeyFile>,
-    /// Called with a hall added on the admin page, to start following it.
-    pub on_hall_added: Arc<dyn Fn(halls::HallEntry) + Send + Sync>,
+    /// Woken when the admin page registers a hall, so the supervisor follows it at once.
+    pub halls_changed: Arc<tokio::sync::Notify>,
 }
 
 pub fn router(state: WebState) -> Router {
@@ -69,6 +69,8 @@ pub fn router(state: WebState) -> Router {
         .route("/reports.csv", get(reports_csv))
         .route("/ratings", get(ratings_page))
         .route("/admin/halls", get(admin_page).post(add_hall))
+        .route("/admin/users", get(users_page).post(add_user))
+        .route("/admin/users/disabled", post(set_user_disabled))
         .route("/api/board", get(board_json))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -150,11 +152,12 @@ fn page(
         ("reports", "/reports", ("跨厅报表", "Reports")),
         ("ratings", "/ratings", ("差评", "Bad ratings")),
         ("admin", "/admin/halls", ("大厅接入", "Halls")),
+        ("users", "/admin/users", ("用户管理", "Users")),
     ];
     let nav: String = match who {
         Some(who) => tabs
             .iter()
-            .filter(|(key, ..)| *key != "admin" || who.role == CityRole::Admin)
+            .filter(|(key, ..)| !matches!(*key, "admin" | "users") || who.role == CityRole::Admin)
             .map(|(key, href, (zh, en))| {
                 let active = if *key == tab { " class=\"active\"" } else { "" };
                 format!(r#"<a href="{href}"{active}>{}</a>"#, t(zh, en))
@@ -362,6 +365,10 @@ async fn login(
                     "用户名或密码不正确，请重新输入。",
                     "The user name or password is wrong; try again.",
                 ),
+                Refused::Disabled => t(
+                    "该账号已被停用，请联系市局管理员。",
+                    "This account is disabled; ask a city admin.",
+                ),
                 Refused::Locked => t(
                     "密码错误次数过多，账号已暂时锁定，请 15 分钟后再试。",
                     "Too many wrong passwords: the account is locked for 15 minutes.",
@@ -467,6 +474,15 @@ fn link_badge(row: &board::BoardRow) -> String {
     }
 }
 
+/// The hall's time zone after its times, when it is not the city's usual one.
+fn zone_note(row: &board::BoardRow) -> String {
+    if row.timezone == "Asia/Shanghai" {
+        String::new()
+    } else {
+        format!(r#" <span class="muted">{}</span>"#, escape(&row.timezone))
+    }
+}
+
 fn opt_min(value: Option<f64>) -> String {
     value.map_or("—".into(), |v| format!("{v:.1}"))
 }
@@ -505,7 +521,7 @@ async fn board_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
             live.map_or("—".into(), |l| l.waiting.to_string()),
             opt_min(live.and_then(|l| l.longest_wait_min)),
             live.and_then(|l| l.longest_target_min).map_or("—".into(), |m| m.to_string()),
-            escape(row.last_record_at.as_deref().unwrap_or("—")),
+            escape(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row),
         ));
     }
     table.push_str("</tbody></table>");
@@ -575,13 +591,15 @@ async fn hall_page(
         return failure(&headers, &CityError::Invalid(format!("no hall {id}")));
     };
     let mut body = format!(
-        r#"<h2>{}</h2><p>{} · {} {} · {} {}</p>"#,
+        r#"<h2>{}</h2><p>{} · {} {} · {} {} · {} {}</p>"#,
         escape(&row.name),
         link_badge(&row),
         t("最后记录", "Last record"),
         escape(row.last_record_at.as_deref().unwrap_or("—")),
         t("记录序号", "Records up to"),
         row.last_seq,
+        t("大厅时区", "Hall's time zone"),
+        escape(&row.timezone),
     );
     match &row.live {
         Some(live) => {
@@ -920,22 +938,7 @@ async fn admin_view(
     notice: &str,
 ) -> Response {
     if who.role != CityRole::Admin {
-        let mut response = page(
-            headers,
-            Some(who),
-            "admin",
-            ("大厅接入", "Halls"),
-            false,
-            &format!(
-                r#"<div class="notice error">{}</div>"#,
-                t(
-                    "仅市局管理员可管理大厅接入。",
-                    "Only a city admin manages the halls."
-                )
-            ),
-        );
-        *response.status_mut() = StatusCode::FORBIDDEN;
-        return response;
+        return admin_only(headers, who, "admin", ("大厅接入", "Halls"));
     }
     let client = match state.db.get().await {
         Ok(client) => client,
@@ -1017,12 +1020,8 @@ async fn add_hall(
         Err(error) => return failure(&headers, &error),
     };
     match halls::add(&*client, &state.key, &form.name, &form.url, &form.token).await {
-        Ok(id) => {
-            if let Ok(list) = halls::list(&*client).await
-                && let Some(entry) = list.into_iter().find(|h| h.id == id)
-            {
-                (state.on_hall_added)(entry);
-            }
+        Ok(_) => {
+            state.halls_changed.notify_one();
             let notice = format!(
                 r#"<div class="notice ok">{}</div>"#,
                 t("已添加，正在连接。", "Added; connecting.")
@@ -1038,4 +1037,219 @@ async fn add_hall(
         }
         Err(error) => failure(&headers, &error),
     }
+}
+
+/// The "only a city admin" page, 403.
+fn admin_only(headers: &HeaderMap, who: &SignedIn, tab: &str, title: (&str, &str)) -> Response {
+    let mut response = page(
+        headers,
+        Some(who),
+        tab,
+        title,
+        false,
+        &format!(
+            r#"<div class="notice error">{}</div>"#,
+            t(
+                "仅市局管理员可使用此页面。",
+                "Only a city admin uses this page."
+            )
+        ),
+    );
+    *response.status_mut() = StatusCode::FORBIDDEN;
+    response
+}
+
+async fn users_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let who = match who(&state, &headers, "/admin/users").await {
+        Ok(who) => who,
+        Err(redirect) => return redirect,
+    };
+    users_view(&state, &headers, &who, "").await
+}
+
+async fn users_view(
+    state: &WebState,
+    headers: &HeaderMap,
+    who: &SignedIn,
+    notice: &str,
+) -> Response {
+    const TITLE: (&str, &str) = ("用户管理", "Users");
+    if who.role != CityRole::Admin {
+        return admin_only(headers, who, "users", TITLE);
+    }
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(headers, &error),
+    };
+    let list = match users::list(&*client).await {
+        Ok(list) => list,
+        Err(error) => return failure(headers, &error),
+    };
+    let mut body = format!(
+        r#"{notice}<table id="users"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>"#,
+        t("用户名", "User name"),
+        t("角色", "Role"),
+        t("状态", "State"),
+    );
+    for user in &list {
+        let role = match user.role {
+            CityRole::Admin => t("市局管理员", "City admin"),
+            CityRole::Viewer => t("查看", "Viewer"),
+        };
+        let (state_badge, action, label) = if user.disabled {
+            (
+                format!(
+                    r#"<span class="badge grey">{}</span>"#,
+                    t("已停用", "Disabled")
+                ),
+                "false",
+                t("启用", "Enable"),
+            )
+        } else {
+            (
+                format!(
+                    r#"<span class="badge green">{}</span>"#,
+                    t("正常", "Active")
+                ),
+                "true",
+                t("停用", "Disable"),
+            )
+        };
+        // Nobody disables themselves: the last admin would lock the city out.
+        let button = if user.name == who.name {
+            String::new()
+        } else {
+            format!(
+                r#"<form method="post" action="/admin/users/disabled"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="name" value="{}"><input type="hidden" name="disabled" value="{action}"><button class="btn secondary" type="submit" id="toggle-{}">{label}</button></form>"#,
+                escape(&who.csrf),
+                escape(&user.name),
+                escape(&user.name),
+            )
+        };
+        body.push_str(&format!(
+            r#"<tr><td>{}</td><td>{role}</td><td>{state_badge}</td><td>{button}</td></tr>"#,
+            escape(&user.name)
+        ));
+    }
+    body.push_str(&format!(
+        r#"</tbody></table>
+<form class="card" method="post" action="/admin/users" autocomplete="off">
+<h3>{}</h3>
+<input type="hidden" name="csrf" value="{}">
+<label for="new-name">{}</label><input id="new-name" name="name" autocapitalize="none" spellcheck="false" required>
+<label for="new-role">{}</label><select id="new-role" name="role"><option value="viewer">{}</option><option value="city_admin">{}</option></select>
+<label for="new-password">{}</label><input id="new-password" name="password" type="password" minlength="8" required>
+<p><button class="btn" type="submit" id="add-user">{}</button></p>
+</form>"#,
+        t("添加用户", "Add a user"),
+        escape(&who.csrf),
+        t("用户名（小写字母、数字）", "User name (lower-case letters, digits)"),
+        t("角色", "Role"),
+        // An <option> holds plain text only: the page's language, not both.
+        if english(headers) { "Viewer" } else { "查看" },
+        if english(headers) { "City admin" } else { "市局管理员" },
+        t("初始密码（至少 8 位）", "First password (8 characters or more)"),
+        t("添加", "Add"),
+    ));
+    page(headers, Some(who), "users", TITLE, false, &body)
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    csrf: String,
+    name: String,
+    role: String,
+    password: String,
+}
+
+/// The signed-in city admin of a form post, or the answer refusing it.
+async fn admin_post(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<SignedIn, Response> {
+    let who = who(state, headers, "/admin/users").await?;
+    if who.role != CityRole::Admin
+        || !same_origin(headers)
+        || !jiaohao_signin::secret::same(csrf, &who.csrf)
+    {
+        return Err(StatusCode::FORBIDDEN.into_response());
+    }
+    Ok(who)
+}
+
+fn notice(ok: bool, text: String) -> String {
+    let class = if ok { "ok" } else { "error" };
+    format!(r#"<div class="notice {class}">{text}</div>"#)
+}
+
+async fn add_user(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<UserForm>,
+) -> Response {
+    let who = match admin_post(&state, &headers, &form.csrf).await {
+        Ok(who) => who,
+        Err(response) => return response,
+    };
+    let Some(role) = CityRole::parse(&form.role) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(&headers, &error),
+    };
+    let said = match users::create(&*client, &form.name, role, &form.password).await {
+        Ok(()) => notice(
+            true,
+            t("已添加用户 ", "Added user ") + &escape(form.name.trim()),
+        ),
+        Err(CityError::Invalid(message)) => {
+            notice(false, t("无法添加：", "Not added: ") + &escape(&message))
+        }
+        Err(error) => return failure(&headers, &error),
+    };
+    users_view(&state, &headers, &who, &said).await
+}
+
+#[derive(Deserialize)]
+struct DisableForm {
+    csrf: String,
+    name: String,
+    disabled: bool,
+}
+
+async fn set_user_disabled(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<DisableForm>,
+) -> Response {
+    let who = match admin_post(&state, &headers, &form.csrf).await {
+        Ok(who) => who,
+        Err(response) => return response,
+    };
+    if form.name == who.name {
+        let said = notice(
+            false,
+            t(
+                "不能停用自己的账号。",
+                "You cannot disable your own account.",
+            ),
+        );
+        return users_view(&state, &headers, &who, &said).await;
+    }
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(&headers, &error),
+    };
+    let said = match users::set_disabled(&*client, &form.name, form.disabled).await {
+        Ok(true) if form.disabled => notice(true, t("已停用 ", "Disabled ") + &escape(&form.name)),
+        Ok(true) => notice(true, t("已启用 ", "Enabled ") + &escape(&form.name)),
+        Ok(false) => notice(
+            false,
+            t("没有该用户：", "No such user: ") + &escape(&form.name),
+        ),
+        Err(error) => return failure(&headers, &error),
+    };
+    users_view(&state, &headers, &who, &said).await
 }

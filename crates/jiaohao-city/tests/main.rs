@@ -5,4 +5,6 @@
 mod faults;
 mod follow;
 mod ingest;
+mod pickup;
 mod support;
+mod users;

@@ -11,6 +11,10 @@
 //! the hub could lose in a power cut. A reader that resumes with the last numbers it holds
 //! gets exactly the rest.
 //!
+//! A stream opened with a token ends when that token is revoked (checked when the side log
+//! moves and before each heartbeat), so a revoked reader is cut off within [`HEARTBEAT`] and
+//! its next request is refused.
+//!
 //! An `ingest` reader never sees a secret: no side lines, no `public` messages, and each
 //! record's body through `stored::without_secrets` (a ticket's page token and idempotency key
 //! blanked).
@@ -32,7 +36,7 @@ use tokio::time::Instant;
 
 use crate::engine::writer::Marks;
 use crate::http::api::Params;
-use crate::http::auth::Principal;
+use crate::http::auth::{Principal, Via};
 use crate::http::error::ApiError;
 use crate::http::state::AppState;
 
@@ -101,8 +105,14 @@ pub async fn stream(
             tracing::error!(%error, "cannot open a reader for the replication stream");
             ApiError::unavailable()
         })?;
+    let token = match who.via {
+        Via::Token { id } => Some(id),
+        Via::Session { .. } => None,
+    };
     let reader = Reader {
         connection: Arc::new(Mutex::new(connection)),
+        token,
+        side_seen: marks.side_seq,
         marks: state.marks.clone(),
         shutdown: state.shutdown.clone(),
         state,
@@ -150,6 +160,10 @@ struct Reader {
     marks: watch::Receiver<Marks>,
     shutdown: watch::Receiver<bool>,
     ingest: bool,
+    /// The token the stream was opened with: the stream ends when it is revoked.
+    token: Option<i64>,
+    /// The side log's end when the token was last checked.
+    side_seen: u64,
     /// The last record and side change sent (or that the reader said it holds).
     after: u64,
     side_after: u64,
@@ -170,6 +184,14 @@ impl Reader {
         }
         loop {
             let marks = *self.marks.borrow_and_update();
+            // A revocation is a side change: check the token when the side log moved.
+            if marks.side_seq != self.side_seen {
+                self.side_seen = marks.side_seq;
+                if !self.token_live().await {
+                    self.finished = true;
+                    return None;
+                }
+            }
             if self.after < marks.seq {
                 let (after, upto) = (self.after, marks.seq);
                 let read = self
@@ -210,6 +232,11 @@ impl Reader {
             };
             match woke {
                 Wake::Marks => {}
+                // Also checked here, for a token revoked by another process (the CLI).
+                Wake::Heartbeat if !self.token_live().await => {
+                    self.finished = true;
+                    return None;
+                }
                 Wake::Heartbeat => return Some(self.heartbeat()),
                 Wake::Stop => {
                     self.finished = true;
@@ -232,6 +259,16 @@ impl Reader {
         .await
         .map_err(|_| ())?
         .map_err(|error| tracing::warn!(%error, "the replication stream cannot read the log"))
+    }
+
+    /// Whether the stream's token is still live (always, for a session); a store that cannot
+    /// be read ends the stream too (the reader reconnects and is asked again).
+    async fn token_live(&self) -> bool {
+        let Some(id) = self.token else {
+            return true;
+        };
+        let tokens = self.state.read(move |store| store.list_tokens()).await;
+        tokens.is_ok_and(|tokens| tokens.iter().any(|t| t.id == id && !t.revoked))
     }
 
     fn heartbeat(&mut self) -> Bytes {

@@ -1,0 +1,245 @@
+//! The city service's pages in Chromium: sign-in, the live board with two halls, a hall's
+//! drill-down, reports with their CSV link, bad ratings across halls, the users page. Two real hubs on
+//! 127.0.0.1, `jiaohao_city::serve::run` in this process on a fresh database of the PostgreSQL
+//! cluster named by `JIAOHAO_TEST_POSTGRES` (`scripts/pg-throwaway.sh`, started by
+//! `.ci/browser.sh`). Without it the test says SKIPPED loudly; under `CI=true` it fails.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use jiaohao_store::Role;
+use serde_json::json;
+use thirtyfour::prelude::*;
+
+use crate::support::TestHub;
+use crate::{Driver, Result, shot, wait_for, wait_text};
+
+const PASSWORD: &str = "a-long-password-1";
+/// The test hubs' day (their clock starts at 09:00 on it).
+const DAY: &str = "2026-11-23";
+
+/// What the city part needs and does not have: `Err` under CI, a loud skip otherwise.
+pub fn postgres() -> std::result::Result<Option<String>, String> {
+    match std::env::var("JIAOHAO_TEST_POSTGRES") {
+        Ok(url) => Ok(Some(url)),
+        Err(_) if std::env::var("CI").as_deref() == Ok("true") => Err(
+            "JIAOHAO_TEST_POSTGRES is not set under CI=true: start scripts/pg-throwaway.sh".into(),
+        ),
+        Err(_) => {
+            eprintln!(
+                "\n*** SKIPPED browser::city_pages: no PostgreSQL (set JIAOHAO_TEST_POSTGRES, see scripts/pg-throwaway.sh) ***"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// A new empty database on the cluster at `base`, migrated; its URL.
+async fn database(base: &str) -> Result<String> {
+    let admin = jiaohao_city::db::connect(base).await?;
+    let name = format!("city_browser_{}", jiaohao_signin::secret::random_hex(4));
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await?;
+    let (prefix, _) = base.rsplit_once('/').ok_or("a URL with a database name")?;
+    let url = format!("{prefix}/{name}");
+    jiaohao_city::db::open(&url).await?;
+    Ok(url)
+}
+
+fn last_seq(hub: &TestHub) -> Result<i64> {
+    Ok(jiaohao_store::Store::open_read_only(&hub.db)?.last_seq()? as i64)
+}
+
+pub async fn city_pages(postgres: String, shots: &Path, driver: &Driver) -> Result {
+    let url = database(&postgres).await?;
+    let client = jiaohao_city::db::connect(&url).await?;
+    let keys = tempfile::tempdir()?;
+    let key = std::sync::Arc::new(jiaohao_city::KeyFile::open_or_create(
+        &keys.path().join("city.key"),
+    )?);
+    jiaohao_city::users::add(
+        &client,
+        "wang",
+        jiaohao_city::users::CityRole::Admin,
+        PASSWORD,
+    )
+    .await?;
+
+    // Two halls: 清河县 with window 1 serving, two waiting and a 差评; 东城分局 with one waiting.
+    let qinghe = TestHub::start().await;
+    let dongcheng = TestHub::start().await;
+    for (hub, name) in [(&qinghe, "清河县大厅"), (&dongcheng, "东城分局大厅")] {
+        let token = jiaohao_hub::cli::create_token(&hub.db, Role::Ingest, None, "city")?;
+        jiaohao_city::halls::add(&client, &key, name, &hub.url(), &token).await?;
+    }
+    qinghe.open(1).await;
+    for service in ["id_card", "id_card", "hukou", "hukou"] {
+        qinghe.issue(service).await;
+    }
+    let called = qinghe.call_next(1).await;
+    qinghe
+        .admin
+        .ticket_action(1, "finish")
+        .await
+        .map_err(|e| format!("finish: {e}"))?;
+    let rated = qinghe
+        .public
+        .request(reqwest::Method::POST, "/api/windows/1/rating")
+        .json(&json!({"number": called.number, "rating": "very_dissatisfied", "reason": "waiting"}))
+        .send()
+        .await?;
+    if !rated.status().is_success() {
+        return Err(format!("rating: {}", rated.text().await?).into());
+    }
+    qinghe.call_next(1).await;
+    dongcheng.issue("vehicle").await;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop_tx, mut stop) = tokio::sync::watch::channel(false);
+    let service = tokio::spawn({
+        let url = url.clone();
+        async move {
+            jiaohao_city::serve::run(&url, key, listener, async move {
+                let _ = stop.changed().await;
+            })
+            .await
+        }
+    });
+    // Both halls' logs in PostgreSQL before the pages are looked at.
+    let targets = [last_seq(&qinghe)?, last_seq(&dongcheng)?];
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let rows = client
+            .query("SELECT last_seq FROM halls ORDER BY id", &[])
+            .await?;
+        let seqs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        if seqs == targets {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the city holds {seqs:?} of {targets:?} records").into());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let browser = driver.browser("city", 1280, 720).await?;
+    let outcome = pages(&browser, &base, shots).await;
+    if outcome.is_err() {
+        let _ = shot(&browser, shots, "failed-city").await;
+    }
+    browser.quit().await?;
+    outcome?;
+    let _ = stop_tx.send(true);
+    service.await??;
+    qinghe.stop().await;
+    dongcheng.stop().await;
+    Ok(())
+}
+
+async fn pages(browser: &WebDriver, base: &str, shots: &Path) -> Result {
+    // Signed out, the board sends to the sign-in page.
+    browser.goto(format!("{base}/")).await?;
+    wait_for(browser, "#sign-in").await?;
+    shot(browser, shots, "city-01-login").await?;
+    browser
+        .find(By::Id("username"))
+        .await?
+        .send_keys("wang")
+        .await?;
+    browser
+        .find(By::Id("password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    browser.find(By::Id("sign-in")).await?.click().await?;
+
+    // The board: both halls, the busier one first, its figures the hall's own.
+    let table = wait_text(browser, "table.city-board", "东城分局大厅").await?;
+    let rows = table.find_all(By::Css("tbody tr")).await?;
+    if rows.len() != 2 {
+        return Err(format!("{} rows on the board", rows.len()).into());
+    }
+    let (first, second) = (rows[0].text().await?, rows[1].text().await?);
+    if !(first.contains("清河县大厅") && second.contains("东城分局大厅")) {
+        return Err(format!("the board's rows: {first} / {second}").into());
+    }
+    shot(browser, shots, "city-02-board").await?;
+
+    // The drill-down: services and windows of 清河县 now.
+    rows[0].find(By::Css("a")).await?.click().await?;
+    wait_text(browser, "main", "窗口").await?;
+    let main = browser.find(By::Css("main")).await?.text().await?;
+    for expected in ["清河县大厅", "业务", "办理中", DAY] {
+        if !main.contains(expected) {
+            return Err(format!("the drill-down lacks '{expected}': {main}").into());
+        }
+    }
+    shot(browser, shots, "city-03-hall").await?;
+
+    // Reports across halls for the day, with the CSV link.
+    browser
+        .goto(format!("{base}/reports?from={DAY}&to={DAY}"))
+        .await?;
+    wait_text(browser, "main", "东城分局大厅").await?;
+    let csv = browser
+        .find(By::Css("a[href^='/reports.csv']"))
+        .await?
+        .attr("href")
+        .await?
+        .ok_or("the CSV link has no href")?;
+    if !csv.contains(&format!("from={DAY}")) {
+        return Err(format!("CSV link {csv}").into());
+    }
+    let body = reqwest::get(format!("{base}{csv}")).await?;
+    // The CSV is behind the sign-in like the pages: without the cookie, a redirect.
+    if body.status().is_success() && body.text().await?.contains("清河县大厅") {
+        return Err("the CSV answered without a sign-in".into());
+    }
+    // With the browser's session, both halls' rows.
+    let session = browser.get_named_cookie("jiaohao_city_session").await?;
+    let text = reqwest::Client::new()
+        .get(format!("{base}{csv}"))
+        .header("cookie", format!("{}={}", session.name, session.value))
+        .send()
+        .await?
+        .text()
+        .await?;
+    if !(text.contains("清河县大厅") && text.contains("东城分局大厅")) {
+        return Err(format!("the CSV: {text}").into());
+    }
+    shot(browser, shots, "city-04-reports").await?;
+
+    // Bad ratings across halls: the 非常不满意 of 清河县, with its reason.
+    browser
+        .goto(format!("{base}/ratings?from={DAY}&to={DAY}"))
+        .await?;
+    let main = wait_text(browser, "main", "非常不满意")
+        .await?
+        .text()
+        .await?;
+    if !(main.contains("清河县大厅") && main.contains("等候时间长")) {
+        return Err(format!("the bad ratings page: {main}").into());
+    }
+    shot(browser, shots, "city-05-ratings").await?;
+
+    // The users page (city admin): a viewer added with the form shows in the list.
+    browser.goto(format!("{base}/admin/users")).await?;
+    wait_for(browser, "#add-user").await?;
+    browser
+        .find(By::Id("new-name"))
+        .await?
+        .send_keys("zhao")
+        .await?;
+    browser
+        .find(By::Id("new-password"))
+        .await?
+        .send_keys(PASSWORD)
+        .await?;
+    browser.find(By::Id("add-user")).await?.click().await?;
+    wait_text(browser, "#users", "zhao").await?;
+    wait_for(browser, "#toggle-zhao").await?;
+    shot(browser, shots, "city-06-users").await?;
+    Ok(())
+}
