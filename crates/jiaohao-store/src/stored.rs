@@ -724,11 +724,33 @@ fn window(number: u16) -> Result<WindowNumber, Error> {
 
 /// A stored event's bytes as a reader without the hall's secrets may see them (the city's
 /// `ingest` stream): a ticket's page token (which opens its ticket page and rates it) blanked
-/// to `""` and its idempotency key (a kiosk's retry handle) to `null`; every other kind, and
-/// every other field, verbatim (no other kind carries a secret: names of halls, services and
-/// windows, pause reasons and ratings are public). A body that does not decode is withheld
-/// (`None`), since what it holds is unknown.
+/// to `""` and its idempotency key (a kiosk's retry handle) to `null`; a booking's code (which
+/// opens its page on the public side) replaced by a pseudonym of the same form, the same in
+/// every record of that booking (`booking_pseudonym`), so the reader's fold still links them;
+/// every other kind, and every other field, verbatim (no other kind carries a secret: names of
+/// halls, services and windows, pause reasons and ratings are public; a person is only a keyed
+/// hash and a masked ID number). A body that does not decode is withheld (`None`), since what
+/// it holds is unknown.
 pub fn without_secrets(body: &str) -> Option<String> {
+    let booking = [
+        "booking_made",
+        "booking_verified",
+        "booking_cancelled",
+        "booking_checked_in",
+    ]
+    .iter()
+    .any(|kind| body.starts_with(&format!(r#"{{"type":"{kind}""#)));
+    if booking {
+        let mut stored = serde_json::from_str::<StoredEvent>(body).ok()?;
+        match &mut stored {
+            StoredEvent::BookingMade { code, .. }
+            | StoredEvent::BookingVerified { code }
+            | StoredEvent::BookingCancelled { code }
+            | StoredEvent::BookingCheckedIn { code, .. } => *code = booking_pseudonym(code),
+            _ => return None,
+        }
+        return serde_json::to_string(&stored).ok();
+    }
     if !body.starts_with(r#"{"type":"ticket_issued""#) {
         return Some(body.to_owned());
     }
@@ -750,6 +772,19 @@ pub fn without_secrets(body: &str) -> Option<String> {
         .ok(),
         _ => None,
     }
+}
+
+/// A booking code's stand-in for readers without secrets: 8 characters of the code alphabet
+/// drawn from the SHA-256 of the code, so one booking keeps one stand-in, and the stand-in
+/// does not give the code back.
+pub fn booking_pseudonym(code: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("jiaohao booking pseudonym\n{code}").as_bytes());
+    digest
+        .iter()
+        .take(8)
+        .map(|byte| char::from(jiaohao_core::booking::CODE_ALPHABET[usize::from(byte % 32)]))
+        .collect()
 }
 
 /// Just the kind of a stored event, read when the whole does not decode.
@@ -1422,7 +1457,7 @@ mod tests {
     }
 
     #[test]
-    fn only_a_tickets_token_and_idempotency_key_are_withheld_from_readers_without_secrets() {
+    fn tickets_secrets_and_booking_codes_are_withheld_from_readers_without_secrets() {
         for (event, bytes) in every_event_with_its_bytes() {
             let stripped = without_secrets(bytes).unwrap();
             match event {
@@ -1439,10 +1474,22 @@ mod tests {
                     assert!(token.is_empty() && idempotency_key.is_none(), "{stripped}");
                     assert!(stripped.contains(r#""token":"","idempotency_key":null}"#));
                 }
+                Event::BookingMade { code, .. }
+                | Event::BookingVerified { code }
+                | Event::BookingCancelled { code }
+                | Event::BookingCheckedIn { code, .. } => {
+                    let stand_in = booking_pseudonym(&code.to_string());
+                    assert!(!stripped.contains(&code.to_string()), "{stripped}");
+                    assert!(stripped.contains(&stand_in), "{stripped}");
+                    // Still a record the reader's fold reads.
+                    event_from_json(&stripped).unwrap();
+                }
                 _ => assert_eq!(stripped, bytes),
             }
         }
         assert_eq!(without_secrets(r#"{"type":"ticket_issued","id":"#), None);
+        assert_eq!(booking_pseudonym("ABCD2345"), booking_pseudonym("ABCD2345"));
+        assert_ne!(booking_pseudonym("ABCD2345"), booking_pseudonym("ABCD2346"));
     }
 
     #[test]
