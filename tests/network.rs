@@ -343,6 +343,19 @@ async fn the_public_listener_serves_a_phone_and_nothing_of_the_staff() {
         "unknown_booking",
         "verifying reaches the hub"
     );
+    // The phone's rating reaches the hub (the ticket is not finished yet: 409 from the hub).
+    let rating = phone
+        .post(format!(
+            "http://{public_addr}/api/tickets/{}/rating",
+            ticket.token
+        ))
+        .json(&serde_json::json!({"rating": 5}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_ne!(rating, 404, "the phone's rating on the public listener");
     let (_stream, head) = open_stream("127.0.0.1", public_addr, "").await;
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     for path in [

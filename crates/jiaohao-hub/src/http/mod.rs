@@ -79,7 +79,13 @@ pub fn is_public_route(method: &axum::http::Method, path: &str) -> bool {
         !rest.is_empty() && rest.len() <= 16 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
     };
     if method == Method::POST {
-        return path == "/api/bookings"
+        // The phone's own rating of its finished ticket (一次一评).
+        let rating = path
+            .strip_prefix("/api/tickets/")
+            .and_then(|rest| rest.strip_suffix("/rating"))
+            .is_some_and(token);
+        return rating
+            || path == "/api/bookings"
             || path
                 .strip_prefix("/api/bookings/")
                 .and_then(|rest| rest.strip_suffix("/verify"))
