@@ -3,8 +3,9 @@
 # folder, on a free port of 127.0.0.1, run by the unprivileged `postgres` user (root cannot run
 # it), trusting local connections. Nothing outside the folder is touched.
 #
-#   scripts/pg-throwaway.sh start [DIR]   starts it, prints `JIAOHAO_TEST_POSTGRES=postgres://…`
-#                                         on stdout (the last line) and the folder on stderr
+#   scripts/pg-throwaway.sh start [DIR]   starts it, prints `export JIAOHAO_PG_DIR=…` and
+#                                         `export JIAOHAO_TEST_POSTGRES=postgres://…` on stdout
+#                                         (the last line) and where it runs on stderr
 #   scripts/pg-throwaway.sh stop DIR      stops it and removes the folder
 #   scripts/pg-throwaway.sh restart DIR   restarts it on the same port (fault tests)
 #
@@ -41,8 +42,8 @@ start)
   [ -n "$started" ] || { cat "$dir/log" >&2; exit 1; }
   echo "$port" >"$dir/port"
   echo "PostgreSQL 15 running in $dir on 127.0.0.1:$port" >&2
-  echo "JIAOHAO_PG_DIR=$dir"
-  echo "JIAOHAO_TEST_POSTGRES=postgres://postgres@127.0.0.1:$port/postgres"
+  echo "export JIAOHAO_PG_DIR=$dir"
+  echo "export JIAOHAO_TEST_POSTGRES=postgres://postgres@127.0.0.1:$port/postgres"
   ;;
 stop)
   dir=${2:?usage: pg-throwaway.sh stop DIR}
