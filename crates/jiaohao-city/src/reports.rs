@@ -5,6 +5,7 @@
 //! A ticket counts on the day it was issued, so a late rating changes that day.
 
 use jiaohao_core::{LocalDate, Millis};
+use jiaohao_wire::text::{csv_field, csv_optional};
 use serde::Serialize;
 use tokio_postgres::GenericClient;
 
@@ -178,42 +179,25 @@ pub async fn bad_ratings(
         .collect())
 }
 
-fn field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
-fn opt<T: ToString>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
 /// The report across halls as CSV (UTF-8 with a byte-order mark, for spreadsheets).
 pub fn csv(rows: &[HallFigures]) -> String {
     let mut out = String::from('\u{feff}');
     out.push_str("hall,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean\r\n");
     for row in rows {
         let mut fields = vec![
-            field(&row.hall),
+            csv_field(&row.hall),
             row.issued.to_string(),
             row.called.to_string(),
             row.served.to_string(),
             row.no_shows.to_string(),
             row.transfers.to_string(),
-            opt(row.mean_wait_min),
-            opt(row.p90_wait_min),
-            opt(row.mean_handling_min),
-            opt(row.within_target_pct),
+            csv_optional(row.mean_wait_min),
+            csv_optional(row.p90_wait_min),
+            csv_optional(row.mean_handling_min),
+            csv_optional(row.within_target_pct),
         ];
         fields.extend(row.ratings.iter().map(ToString::to_string));
-        fields.push(opt(row.rating_mean));
+        fields.push(csv_optional(row.rating_mean));
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }

@@ -10,6 +10,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use jiaohao_wire::text::escape_html;
 use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio_postgres::Client;
@@ -98,21 +99,6 @@ fn css(text: &'static str) -> Response {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], text).into_response()
 }
 
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Chinese and English side by side; the page shows one.
 fn t(zh: &str, en: &str) -> String {
     format!(r#"<span class="zh">{zh}</span><span class="en">{en}</span>"#)
@@ -169,12 +155,12 @@ fn page(
         Some(who) => format!(
             r#"<div class="who">{} · {}</div>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button type="submit">{}</button></form>"#,
-            escape(&who.name),
+            escape_html(&who.name),
             match who.role {
                 CityRole::Admin => t("市局管理员", "City admin"),
                 CityRole::Viewer => t("查看", "Viewer"),
             },
-            escape(&who.csrf),
+            escape_html(&who.csrf),
             t("退出", "Sign out"),
         ),
         None => String::new(),
@@ -229,7 +215,7 @@ fn failure(headers: &HeaderMap, error: &CityError) -> Response {
         CityError::Invalid(message) => (
             StatusCode::BAD_REQUEST,
             "输入有误，请检查后重试。".to_owned(),
-            escape(message),
+            escape_html(message),
         ),
         _ => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -310,7 +296,7 @@ fn login_form(headers: &HeaderMap, next: &str, notice: &str) -> Response {
 <p><button class="btn" type="submit" id="sign-in">{}</button></p>
 </form>"#,
             t("市局平台登录", "City service sign-in"),
-            escape(next),
+            escape_html(next),
             t("用户名", "User name"),
             t("密码", "Password"),
             t("登录", "Sign in"),
@@ -467,8 +453,8 @@ fn link_badge(row: &board::BoardRow) -> String {
         _ => format!(
             r#"<span class="badge red">{}</span>"#,
             t(
-                &format!("{} 起未连接", escape(&row.link_since)),
-                &format!("Not connected since {}", escape(&row.link_since))
+                &format!("{} 起未连接", escape_html(&row.link_since)),
+                &format!("Not connected since {}", escape_html(&row.link_since))
             )
         ),
     }
@@ -479,7 +465,10 @@ fn zone_note(row: &board::BoardRow) -> String {
     if row.timezone == "Asia/Shanghai" {
         String::new()
     } else {
-        format!(r#" <span class="muted">{}</span>"#, escape(&row.timezone))
+        format!(
+            r#" <span class="muted">{}</span>"#,
+            escape_html(&row.timezone)
+        )
     }
 }
 
@@ -515,13 +504,13 @@ async fn board_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
         table.push_str(&format!(
             r#"<tr><td><a href="/halls/{}">{}</a></td><td>{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="num">{}</td></tr>"#,
             row.id,
-            escape(&row.name),
+            escape_html(&row.name),
             link_badge(row),
             live.map_or("—".into(), |l| l.open_windows.to_string()),
             live.map_or("—".into(), |l| l.waiting.to_string()),
             opt_min(live.and_then(|l| l.longest_wait_min)),
             live.and_then(|l| l.longest_target_min).map_or("—".into(), |m| m.to_string()),
-            escape(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row),
+            escape_html(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row),
         ));
     }
     table.push_str("</tbody></table>");
@@ -592,14 +581,14 @@ async fn hall_page(
     };
     let mut body = format!(
         r#"<h2>{}</h2><p>{} · {} {} · {} {} · {} {}</p>"#,
-        escape(&row.name),
+        escape_html(&row.name),
         link_badge(&row),
         t("最后记录", "Last record"),
-        escape(row.last_record_at.as_deref().unwrap_or("—")),
+        escape_html(row.last_record_at.as_deref().unwrap_or("—")),
         t("记录序号", "Records up to"),
         row.last_seq,
         t("大厅时区", "Hall's time zone"),
-        escape(&row.timezone),
+        escape_html(&row.timezone),
     );
     match &row.live {
         Some(live) => {
@@ -614,7 +603,7 @@ async fn hall_page(
             for s in &live.services {
                 body.push_str(&format!(
                     r#"<tr><td>{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td></tr>"#,
-                    t(&escape(&s.name_zh), &escape(&s.name_en)),
+                    t(&escape_html(&s.name_zh), &escape_html(&s.name_en)),
                     s.waiting,
                     opt_min(s.projected_wait_min),
                     s.target_min
@@ -637,7 +626,7 @@ async fn hall_page(
                 body.push_str(&format!(
                     r#"<tr><td class="num">{}</td><td>{state}</td><td class="num">{}</td></tr>"#,
                     w.number,
-                    escape(w.serving.as_deref().unwrap_or("—"))
+                    escape_html(w.serving.as_deref().unwrap_or("—"))
                 ));
             }
             body.push_str("</tbody></table>");
@@ -795,7 +784,7 @@ async fn reports_page(
     for r in &rows {
         body.push_str(&format!(
             r#"<tr><td>{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td></tr>"#,
-            escape(&r.hall),
+            escape_html(&r.hall),
             r.issued,
             r.called,
             r.served,
@@ -898,12 +887,12 @@ async fn ratings_page(
         };
         body.push_str(&format!(
             r#"<tr><td class="num">{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td><span class="badge red">{rating}</span></td><td>{reason}</td></tr>"#,
-            escape(r.rated_at.as_deref().unwrap_or(&r.day)),
-            escape(&r.hall),
-            escape(&r.number),
-            escape(&r.service),
+            escape_html(r.rated_at.as_deref().unwrap_or(&r.day)),
+            escape_html(&r.hall),
+            escape_html(&r.number),
+            escape_html(&r.service),
             r.window.map_or("—".into(), |w| w.to_string()),
-            escape(r.clerk.as_deref().unwrap_or("—")),
+            escape_html(r.clerk.as_deref().unwrap_or("—")),
         ));
     }
     body.push_str("</tbody></table>");
@@ -957,8 +946,8 @@ async fn admin_view(
     for hall in &list {
         body.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(&hall.name),
-            escape(&hall.url),
+            escape_html(&hall.name),
+            escape_html(&hall.url),
             t(
                 "已加密保存，不再显示",
                 "Stored encrypted, never shown again"
@@ -976,7 +965,7 @@ async fn admin_view(
 <p><button class="btn" type="submit">{}</button></p>
 </form>"#,
         t("接入新大厅", "Register a hall"),
-        escape(&who.csrf),
+        escape_html(&who.csrf),
         t("大厅名称", "Hall name"),
         t("大厅地址", "Hall address"),
         t("大厅的 ingest 令牌（保存后不再显示）", "The hall's ingest token (never shown again)"),
@@ -1031,7 +1020,7 @@ async fn add_hall(
         Err(CityError::Invalid(message)) => {
             let notice = format!(
                 r#"<div class="notice error">{}</div>"#,
-                t("无法添加：", "Not added: ") + &escape(&message)
+                t("无法添加：", "Not added: ") + &escape_html(&message)
             );
             admin_view(&state, &headers, &who, &notice).await
         }
@@ -1121,14 +1110,14 @@ async fn users_view(
         } else {
             format!(
                 r#"<form method="post" action="/admin/users/disabled"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="name" value="{}"><input type="hidden" name="disabled" value="{action}"><button class="btn secondary" type="submit" id="toggle-{}">{label}</button></form>"#,
-                escape(&who.csrf),
-                escape(&user.name),
-                escape(&user.name),
+                escape_html(&who.csrf),
+                escape_html(&user.name),
+                escape_html(&user.name),
             )
         };
         body.push_str(&format!(
             r#"<tr><td>{}</td><td>{role}</td><td>{state_badge}</td><td>{button}</td></tr>"#,
-            escape(&user.name)
+            escape_html(&user.name)
         ));
     }
     body.push_str(&format!(
@@ -1142,7 +1131,7 @@ async fn users_view(
 <p><button class="btn" type="submit" id="add-user">{}</button></p>
 </form>"#,
         t("添加用户", "Add a user"),
-        escape(&who.csrf),
+        escape_html(&who.csrf),
         t("用户名（小写字母、数字）", "User name (lower-case letters, digits)"),
         t("角色", "Role"),
         // An <option> holds plain text only: the page's language, not both.
@@ -1202,11 +1191,12 @@ async fn add_user(
     let said = match users::create(&*client, &form.name, role, &form.password).await {
         Ok(()) => notice(
             true,
-            t("已添加用户 ", "Added user ") + &escape(form.name.trim()),
+            t("已添加用户 ", "Added user ") + &escape_html(form.name.trim()),
         ),
-        Err(CityError::Invalid(message)) => {
-            notice(false, t("无法添加：", "Not added: ") + &escape(&message))
-        }
+        Err(CityError::Invalid(message)) => notice(
+            false,
+            t("无法添加：", "Not added: ") + &escape_html(&message),
+        ),
         Err(error) => return failure(&headers, &error),
     };
     users_view(&state, &headers, &who, &said).await
@@ -1243,11 +1233,13 @@ async fn set_user_disabled(
         Err(error) => return failure(&headers, &error),
     };
     let said = match users::set_disabled(&*client, &form.name, form.disabled).await {
-        Ok(true) if form.disabled => notice(true, t("已停用 ", "Disabled ") + &escape(&form.name)),
-        Ok(true) => notice(true, t("已启用 ", "Enabled ") + &escape(&form.name)),
+        Ok(true) if form.disabled => {
+            notice(true, t("已停用 ", "Disabled ") + &escape_html(&form.name))
+        }
+        Ok(true) => notice(true, t("已启用 ", "Enabled ") + &escape_html(&form.name)),
         Ok(false) => notice(
             false,
-            t("没有该用户：", "No such user: ") + &escape(&form.name),
+            t("没有该用户：", "No such user: ") + &escape_html(&form.name),
         ),
         Err(error) => return failure(&headers, &error),
     };

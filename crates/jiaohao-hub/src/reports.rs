@@ -13,6 +13,7 @@ use jiaohao_core::{
 };
 use jiaohao_store::{AccountChange, Record, Role};
 use jiaohao_wire as wire;
+use jiaohao_wire::text::{csv_field, csv_optional};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
@@ -886,24 +887,6 @@ pub async fn report(
     Ok((StatusCode::OK, axum::Json(report)).into_response())
 }
 
-/// One CSV field: quoted when needed, and never read as a formula by a spreadsheet.
-fn field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) && text.parse::<f64>().is_err() {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
-fn opt<T: ToString>(value: Option<T>) -> String {
-    value.map(|v| v.to_string()).unwrap_or_default()
-}
-
 /// The report as CSV: one line per row, a `scope` column saying which table it is from.
 pub fn csv(report: &wire::Report) -> String {
     let mut out = String::from('\u{feff}');
@@ -918,39 +901,39 @@ pub fn csv(report: &wire::Report) -> String {
         let p = &row.pause_min;
         let fields = [
             scope.to_owned(),
-            field(&row.key),
-            field(&row.name_zh),
-            field(&row.name_en),
-            opt(row.issued),
+            csv_field(&row.key),
+            csv_field(&row.name_zh),
+            csv_field(&row.name_en),
+            csv_optional(row.issued),
             row.called.to_string(),
             row.served.to_string(),
             row.no_shows.to_string(),
             row.transfers.to_string(),
-            opt(row.mean_wait_min),
-            opt(row.p90_wait_min),
-            opt(row.mean_handling_min),
-            opt(row.within_target_pct),
+            csv_optional(row.mean_wait_min),
+            csv_optional(row.p90_wait_min),
+            csv_optional(row.mean_handling_min),
+            csv_optional(row.within_target_pct),
             r.very_satisfied.to_string(),
             r.satisfied.to_string(),
             r.basic.to_string(),
             r.dissatisfied.to_string(),
             r.very_dissatisfied.to_string(),
-            opt(row.rating_mean),
+            csv_optional(row.rating_mean),
             p.break_.to_string(),
             p.meeting.to_string(),
             p.system_fault.to_string(),
             p.other.to_string(),
             row.out_of_order.to_string(),
-            opt(row.staffed_min),
-            opt(row.busy_pct),
+            csv_optional(row.staffed_min),
+            csv_optional(row.busy_pct),
             row.outcomes.done.to_string(),
             row.outcomes.documents_missing.to_string(),
             row.outcomes.refused.to_string(),
             row.outcomes.referred.to_string(),
-            opt(row.done_pct),
-            opt(row.within_limit_pct),
+            csv_optional(row.done_pct),
+            csv_optional(row.within_limit_pct),
             row.over_limit.to_string(),
-            opt(row.satisfied_pct),
+            csv_optional(row.satisfied_pct),
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
@@ -962,7 +945,7 @@ pub fn csv(report: &wire::Report) -> String {
         fields[2] = format!("{:02}:00–{:02}:00", hour.hour, hour.hour + 1);
         fields[3] = fields[2].clone();
         fields[4] = hour.arrivals.to_string();
-        fields[9] = opt(hour.mean_wait_min);
+        fields[9] = csv_optional(hour.mean_wait_min);
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }
@@ -1292,8 +1275,8 @@ mod tests {
         assert_eq!(p90(&minutes), Some(9.0));
         assert_eq!(p90(&[]), None);
         assert_eq!(mean(&minutes), Some(5.5));
-        assert_eq!(field("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("-3.5"), "-3.5");
+        assert_eq!(csv_field("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("-3.5"), "-3.5");
     }
 }

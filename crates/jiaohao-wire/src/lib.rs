@@ -11,6 +11,8 @@ pub use booking::{
 };
 use serde::{Deserialize, Serialize};
 
+pub mod text;
+
 /// The body of every error answer: what is wrong, and a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {

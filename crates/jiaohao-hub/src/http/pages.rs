@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_store::Role;
+use jiaohao_wire::text::escape_html;
 
 use crate::http::auth::{MaybeSession, Principal};
 use crate::http::state::AppState;
@@ -125,22 +126,6 @@ impl Notice {
     }
 }
 
-/// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn html(status: StatusCode, body: String) -> Response {
     (
         status,
@@ -156,8 +141,8 @@ fn html(status: StatusCode, body: String) -> Response {
 /// Fills a page's `{{hall_zh}}` and `{{hall_en}}`.
 fn with_hall(page: &str, state: &AppState) -> String {
     let view = state.hall_view();
-    page.replace("{{hall_zh}}", &escape(&view.name_zh))
-        .replace("{{hall_en}}", &escape(&view.name_en))
+    page.replace("{{hall_zh}}", &escape_html(&view.name_zh))
+        .replace("{{hall_en}}", &escape_html(&view.name_en))
 }
 
 /// The sign-in page, with a fresh form token (also set as a cookie) and an optional notice.
@@ -175,23 +160,23 @@ pub fn login_response(
         options.push_str(&format!(
             "<option value=\"{n}\">{zh} · {en}</option>",
             n = window.number,
-            zh = escape(&window.name_zh),
-            en = escape(&window.name_en)
+            zh = escape_html(&window.name_zh),
+            en = escape_html(&window.name_en)
         ));
     }
     let notice = match notice {
         Some(notice) => format!(
             "<div class=\"notice error\" role=\"alert\" id=\"login-error\"><span class=\"zh\">{}</span><span class=\"en\">{}</span></div>",
-            escape(&notice.zh),
-            escape(&notice.en)
+            escape_html(&notice.zh),
+            escape_html(&notice.en)
         ),
         None => String::new(),
     };
     let body = with_hall(LOGIN_HTML, state)
         .replace("{{notice}}", &notice)
         .replace("{{login_token}}", &token)
-        .replace("{{username}}", &escape(username.trim()))
-        .replace("{{next}}", &escape(next))
+        .replace("{{username}}", &escape_html(username.trim()))
+        .replace("{{next}}", &escape_html(next))
         .replace("{{window_options}}", &options);
     let mut response = html(status, body);
     if let Ok(cookie) = HeaderValue::from_str(&format!(
@@ -218,10 +203,10 @@ pub async fn login_page(
 /// A page that only says something: no access, not found.
 pub fn message(status: StatusCode, zh: (&str, &str), en: (&str, &str)) -> Response {
     let body = MESSAGE_HTML
-        .replace("{{title_zh}}", &escape(zh.0))
-        .replace("{{text_zh}}", &escape(zh.1))
-        .replace("{{title_en}}", &escape(en.0))
-        .replace("{{text_en}}", &escape(en.1));
+        .replace("{{title_zh}}", &escape_html(zh.0))
+        .replace("{{text_zh}}", &escape_html(zh.1))
+        .replace("{{title_en}}", &escape_html(en.0))
+        .replace("{{text_en}}", &escape_html(en.1));
     html(status, body)
 }
 
