@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::calendar::HallCalendar;
+use crate::case::Case;
+use crate::event::Event;
 use crate::error::Error;
 use crate::identity::PersonKey;
 use crate::ids::{ServiceCode, TicketId};
@@ -300,9 +302,27 @@ pub struct Registry {
     pub booking: BTreeMap<ServiceCode, BookingSettings>,
     /// The bookings kept, by code.
     pub bookings: BTreeMap<BookingCode, Booking>,
+    /// Every 差评 case, by id (its ticket's id). Kept whatever their age: a case is a record
+    /// the hall is asked about, and there are few.
+    pub cases: BTreeMap<TicketId, Case>,
 }
 
 impl Registry {
+    pub fn case(&self, id: TicketId) -> Option<&Case> {
+        self.cases.get(&id)
+    }
+
+    /// Folds a case event (opened or a step); any other event changes nothing.
+    pub(crate) fn fold_case(&mut self, event: &Event, at: Millis) {
+        if let Some(case) = Case::opened_by(event, at) {
+            self.cases.entry(case.ticket).or_insert(case);
+        } else if let Some((id, to, step)) = Case::step_of(event, at)
+            && let Some(case) = self.cases.get_mut(&id)
+        {
+            case.fold_step(to, step);
+        }
+    }
+
     pub fn booking(&self, code: &BookingCode) -> Option<&Booking> {
         self.bookings.get(code)
     }

@@ -5,7 +5,8 @@ use std::fmt;
 
 use crate::booking::BookingCode;
 use crate::calendar::{DayKind, Opening};
-use crate::ids::{ServiceCode, TicketNumber, WindowNumber};
+use crate::case::CaseState;
+use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::time::{ClockTime, LocalDate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +84,15 @@ pub enum Error {
     UnknownToken,
     /// The ticket has not been finished at a window (yet), so it cannot be rated.
     NotFinished(TicketNumber),
+    /// No 差评 case has this id.
+    UnknownCase(TicketId),
+    /// A case step out of order: the case is in `state`, the step to `step` needs the state
+    /// just before it (steps only go forward, none is skipped).
+    CaseStepRefused {
+        case: TicketId,
+        state: CaseState,
+        step: CaseState,
+    },
 }
 
 /// The broad class of an error, for callers that map errors to statuses.
@@ -112,7 +122,8 @@ impl Error {
             | Error::UnknownWindow(_)
             | Error::UnknownTicket(_)
             | Error::UnknownBooking(_)
-            | Error::UnknownToken => ErrorKind::NotFound,
+            | Error::UnknownToken
+            | Error::UnknownCase(_) => ErrorKind::NotFound,
             _ => ErrorKind::Conflict,
         }
     }
@@ -151,6 +162,8 @@ impl Error {
             Error::BookingRefused { code, .. } => code,
             Error::UnknownToken => "unknown_ticket",
             Error::NotFinished(_) => "not_finished",
+            Error::UnknownCase(_) => "unknown_case",
+            Error::CaseStepRefused { .. } => "case_step_refused",
         }
     }
 }
@@ -241,6 +254,28 @@ impl fmt::Display for Error {
             Error::UnknownToken => f.write_str("no ticket of today has this token"),
             Error::NotFinished(number) => {
                 write!(f, "ticket {number} has not been finished at a window")
+            }
+            Error::UnknownCase(case) => {
+                write!(f, "没有编号为 {} 的差评工单；there is no case {}", case.0, case.0)
+            }
+            Error::CaseStepRefused { case, state, step } => {
+                let (zh, en) = match step {
+                    CaseState::Open => ("打开", "opened"),
+                    CaseState::CalledBack => ("回访", "called back"),
+                    CaseState::Fixed => ("整改", "fixed"),
+                    CaseState::Closed => ("办结", "closed"),
+                };
+                let need = step.before().unwrap_or(CaseState::Open);
+                write!(
+                    f,
+                    "工单 {} 当前为“{}”，只有“{}”的工单才能{zh}，工单只能按 回访→整改→办结 的顺序向前；case {} is {}: only a case that is {} can be {en} (cases go forward: called back, fixed, closed)",
+                    case.0,
+                    state.name_zh(),
+                    need.name_zh(),
+                    case.0,
+                    state.as_str(),
+                    need.as_str()
+                )
             }
         }
     }

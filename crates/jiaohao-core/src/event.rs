@@ -144,6 +144,24 @@ pub enum Command {
         rating: Rating,
         reason: Option<RatingReason>,
     },
+    /// A supervisor called the citizen of a 差评 case back (回访), with what was said.
+    CallBackCase {
+        case: TicketId,
+        note: String,
+        /// The signed-in user taking the step.
+        by: String,
+    },
+    /// A supervisor records the fix (整改) of a case that was called back.
+    FixCase {
+        case: TicketId,
+        fix: String,
+        by: String,
+    },
+    /// A supervisor closes (办结) a case that was fixed.
+    CloseCase {
+        case: TicketId,
+        by: String,
+    },
 }
 
 /// A change to the hall. The time it happened is stored beside it, not in it.
@@ -250,6 +268,37 @@ pub enum Event {
         ticket: TicketId,
         queue_time: Millis,
     },
+    /// Follows the [`Event::TicketRated`] of a bad rating (差评): the case it opens, whose id is
+    /// the ticket's id. `date` is the hall's day of the rating; `due` the day the fix is due,
+    /// by the calendar and the hall's `case_due_working_days`.
+    CaseOpened {
+        case: TicketId,
+        number: TicketNumber,
+        service: ServiceCode,
+        window: WindowNumber,
+        date: LocalDate,
+        rating: Rating,
+        reason: Option<RatingReason>,
+        due: LocalDate,
+    },
+    /// A case was called back; `date` is the hall's day of the step.
+    CaseCalledBack {
+        case: TicketId,
+        note: String,
+        by: String,
+        date: LocalDate,
+    },
+    CaseFixed {
+        case: TicketId,
+        fix: String,
+        by: String,
+        date: LocalDate,
+    },
+    CaseClosed {
+        case: TicketId,
+        by: String,
+        date: LocalDate,
+    },
 }
 
 impl Command {
@@ -289,6 +338,10 @@ impl Event {
             Event::BookingVerified { .. } => "booking_verified",
             Event::BookingCancelled { .. } => "booking_cancelled",
             Event::BookingCheckedIn { .. } => "booking_checked_in",
+            Event::CaseOpened { .. } => "case_opened",
+            Event::CaseCalledBack { .. } => "case_called_back",
+            Event::CaseFixed { .. } => "case_fixed",
+            Event::CaseClosed { .. } => "case_closed",
         }
     }
 

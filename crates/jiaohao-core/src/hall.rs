@@ -8,13 +8,14 @@ use crate::booking::{
     Booking, BookingCode, BookingSettings, BookingStatus, Registry, Slot, bookable_days, slots_of,
 };
 use crate::calendar::{HallCalendar, Opening};
+use crate::case::{CaseState, check_by, check_case_text, due_date};
 use crate::dispatch::{Caller, Policy, QueueEntry, Queues};
 use crate::error::Error;
 use crate::event::{Command, Event, TransferTarget};
 use crate::identity::{PersonKey, parse_masked};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::outcome::Outcome;
-use crate::rating::{RATING_WINDOW_MS, TicketRating};
+use crate::rating::{RATING_WINDOW_MS, Rating, RatingReason, TicketRating};
 use crate::rota::Rota;
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
@@ -49,6 +50,8 @@ pub struct HallSettings {
     pub notices_en: Vec<String>,
     /// When each window is expected to be open (排班); empty when none is set.
     pub rota: Rota,
+    /// How many working days a 差评 case has from its rating to its fix (by the calendar).
+    pub case_due_working_days: u8,
 }
 
 impl Default for HallSettings {
@@ -60,6 +63,7 @@ impl Default for HallSettings {
             notices_zh: Vec::new(),
             notices_en: Vec::new(),
             rota: Rota::default(),
+            case_due_working_days: crate::case::DEFAULT_DUE_WORKING_DAYS,
         }
     }
 }
@@ -86,6 +90,13 @@ impl HallSettings {
             .any(|notice| notice.chars().count() > 500)
         {
             return Err(Error::invalid("a notice is longer than 500 characters"));
+        }
+        let days = self.case_due_working_days;
+        if days == 0 || days > crate::case::MAX_DUE_WORKING_DAYS {
+            return Err(Error::invalid(format!(
+                "差评工单的办结时限须为 1 到 {max} 个工作日；case_due_working_days must be 1 to {max} working days, not {days}",
+                max = crate::case::MAX_DUE_WORKING_DAYS
+            )));
         }
         Ok(())
     }
@@ -852,12 +863,7 @@ impl Hall {
                 let (TicketStatus::Done, Some(window)) = (ticket.status, ticket.window) else {
                     return Err(Error::NotFinished(ticket.number));
                 };
-                Ok(vec![Event::TicketRated {
-                    id: ticket.id,
-                    window,
-                    rating: *rating,
-                    reason: *reason,
-                }])
+                Ok(self.rating_events(ticket, window, *rating, *reason, now))
             }
             Command::RateTicket {
                 window,
@@ -884,14 +890,87 @@ impl Hall {
                         ticket: *number,
                     });
                 }
-                Ok(vec![Event::TicketRated {
-                    id: ticket.id,
-                    window: *window,
-                    rating: *rating,
-                    reason: *reason,
+                Ok(self.rating_events(ticket, *window, *rating, *reason, now))
+            }
+            Command::CallBackCase { case, note, by } => {
+                check_case_text("note", note)?;
+                self.case_step(*case, CaseState::CalledBack, by)?;
+                Ok(vec![Event::CaseCalledBack {
+                    case: *case,
+                    note: note.trim().to_owned(),
+                    by: by.clone(),
+                    date: self.today(now),
+                }])
+            }
+            Command::FixCase { case, fix, by } => {
+                check_case_text("fix", fix)?;
+                self.case_step(*case, CaseState::Fixed, by)?;
+                Ok(vec![Event::CaseFixed {
+                    case: *case,
+                    fix: fix.trim().to_owned(),
+                    by: by.clone(),
+                    date: self.today(now),
+                }])
+            }
+            Command::CloseCase { case, by } => {
+                self.case_step(*case, CaseState::Closed, by)?;
+                Ok(vec![Event::CaseClosed {
+                    case: *case,
+                    by: by.clone(),
+                    date: self.today(now),
                 }])
             }
         }
+    }
+
+    /// The events of a rating, however it was given: `TicketRated`, and for a 差评 the
+    /// `CaseOpened` that follows it, due by the calendar.
+    fn rating_events(
+        &self,
+        ticket: &Ticket,
+        window: WindowNumber,
+        rating: Rating,
+        reason: Option<RatingReason>,
+        now: Now,
+    ) -> Vec<Event> {
+        let mut events = vec![Event::TicketRated {
+            id: ticket.id,
+            window,
+            rating,
+            reason,
+        }];
+        if rating.is_bad() {
+            let date = self.today(now);
+            events.push(Event::CaseOpened {
+                case: ticket.id,
+                number: ticket.number,
+                service: ticket.service.clone(),
+                window,
+                date,
+                rating,
+                reason,
+                due: due_date(
+                    self.calendar.as_ref(),
+                    date,
+                    self.settings.case_due_working_days,
+                ),
+            });
+        }
+        events
+    }
+
+    /// Checks a step of a case: it exists, is in the state just before, and `by` names someone.
+    fn case_step(&self, case: TicketId, to: CaseState, by: &str) -> Result<(), Error> {
+        check_by(by)?;
+        self.registry
+            .case(case)
+            .ok_or(Error::UnknownCase(case))?
+            .check_step(to)
+    }
+
+    /// The hall's day: the clock's date, unless the hall is on a later one already.
+    fn today(&self, now: Now) -> LocalDate {
+        self.date.unwrap_or(now.date).max(now.date)
     }
 
     fn decide_issue(
@@ -1453,6 +1532,10 @@ impl Hall {
                 ticket,
                 queue_time,
             } => self.checked_in(code, *ticket, *queue_time, at),
+            Event::CaseOpened { .. }
+            | Event::CaseCalledBack { .. }
+            | Event::CaseFixed { .. }
+            | Event::CaseClosed { .. } => self.registry.fold_case(event, at),
         }
     }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::absence::Absence;
 use crate::booking::BookingCode;
+use crate::case::Case;
 use crate::event::{Event, TransferTarget};
 use crate::hall::HallSettings;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
@@ -238,6 +239,8 @@ pub enum Fact<'a> {
     },
     /// A window ended an activity.
     WindowSpan(&'a WindowSpan),
+    /// A 差评 case was opened or took a step; the case as it stands after it.
+    Case(&'a Case),
 }
 
 /// The fold of the log for the read side; see the module's documentation.
@@ -250,6 +253,9 @@ pub struct History {
     /// What each window seen doing anything is doing, and since when.
     windows: BTreeMap<WindowNumber, (Activity, Millis)>,
     first_calls: u64,
+    /// Every 差评 case, by id, as it stands after the events folded: a step taken a week
+    /// later changes the case of the day it was rated on.
+    cases: BTreeMap<TicketId, Case>,
 }
 
 impl History {
@@ -268,6 +274,15 @@ impl History {
 
     pub fn ticket(&self, id: TicketId) -> Option<&TicketLife> {
         self.index.get(&id).map(|&i| &self.tickets[i])
+    }
+
+    /// Every case opened in the folded log, by id (the ticket's id).
+    pub fn cases(&self) -> impl Iterator<Item = &Case> {
+        self.cases.values()
+    }
+
+    pub fn case(&self, id: TicketId) -> Option<&Case> {
+        self.cases.get(&id)
     }
 
     /// How many tickets have had their first call so far.
@@ -421,6 +436,20 @@ impl History {
             | Event::BookingMade { .. }
             | Event::BookingVerified { .. }
             | Event::BookingCancelled { .. } => {}
+            Event::CaseOpened { .. } => {
+                if let Some(case) = Case::opened_by(event, at) {
+                    let case = self.cases.entry(case.ticket).or_insert(case);
+                    on(Fact::Case(case));
+                }
+            }
+            Event::CaseCalledBack { .. } | Event::CaseFixed { .. } | Event::CaseClosed { .. } => {
+                if let Some((id, to, step)) = Case::step_of(event, at)
+                    && let Some(case) = self.cases.get_mut(&id)
+                    && case.fold_step(to, step)
+                {
+                    on(Fact::Case(case));
+                }
+            }
             Event::WindowClosed { window, reason } => {
                 let activity = Activity::Closed {
                     reason: reason.clone(),

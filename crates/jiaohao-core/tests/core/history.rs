@@ -144,6 +144,7 @@ fn describe(fact: &Fact<'_>) -> String {
             window, activity, ..
         } => format!("window {window} {activity:?}"),
         Fact::WindowSpan(span) => format!("window {} was {:?}", span.window, span.activity),
+        Fact::Case(case) => format!("case {} is {:?}", case.ticket.0, case.state()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! sequences.
 
 mod bookings;
+mod cases;
 mod commands;
 mod history;
 mod identity;

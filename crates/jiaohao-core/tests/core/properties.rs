@@ -11,8 +11,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use jiaohao_core::dispatch::{self, Caller, GREEN_STREAK_LIMIT, NEAR_TIE_MS};
 use jiaohao_core::history::Activity;
 use jiaohao_core::{
-    BookingCode, BookingSettings, ClockTime, Command, Event, Hall, HallSnapshot, History,
-    LocalDate, Millis, Now, PersonKey, Prefix, Projection, Service, ServiceCode, TicketId,
+    BookingCode, BookingSettings, Case, ClockTime, Command, Event, Hall, HallSnapshot, History,
+    LocalDate, Millis, Now, PersonKey, Prefix, Projection, Rating, RatingReason, Service, ServiceCode, TicketId,
     TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
 };
 use proptest::prelude::*;
@@ -152,6 +152,18 @@ enum Op {
         pick: usize,
         green_channel: bool,
     },
+    /// The citizen at a window rates the ticket it finished last, badly (a 差评, which opens a
+    /// case) or well.
+    Rate {
+        window: u32,
+        bad: bool,
+    },
+    /// A supervisor takes a step (0 callback, 1 fix, 2 close) on one of the cases, in any
+    /// order: most are refused, and a case must only ever move forward.
+    CaseStep {
+        pick: usize,
+        step: u8,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -208,6 +220,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(|pick| Op::Cancel { pick }),
         3 => (any::<usize>(), prop::bool::weighted(0.2))
             .prop_map(|(pick, green_channel)| Op::CheckIn { pick, green_channel }),
+        2 => (window(), prop::bool::weighted(0.6)).prop_map(|(window, bad)| Op::Rate { window, bad }),
+        3 => (any::<usize>(), 0..3u8).prop_map(|(pick, step)| Op::CaseStep { pick, step }),
     ]
 }
 
@@ -483,6 +497,37 @@ impl Run {
                 green_channel,
                 token: self.new_token(),
             },
+            Op::Rate { window, bad } => Command::RateTicket {
+                window: win(window),
+                number: self
+                    .hall
+                    .last_finished(win(window))
+                    .map_or(TicketNumber::parse("A001").unwrap(), |t| t.number),
+                rating: if bad {
+                    Rating::VeryDissatisfied
+                } else {
+                    Rating::Satisfied
+                },
+                reason: bad.then_some(RatingReason::Attitude),
+            },
+            Op::CaseStep { pick, step } => {
+                let ids: Vec<TicketId> = self.hall.registry().cases.keys().copied().collect();
+                let case = ids.get(pick % (ids.len() + 1)).copied().unwrap_or(TicketId(999_999));
+                let by = "supervisor".to_owned();
+                match step {
+                    0 => Command::CallBackCase {
+                        case,
+                        note: "已电话回访".into(),
+                        by,
+                    },
+                    1 => Command::FixCase {
+                        case,
+                        fix: "已整改".into(),
+                        by,
+                    },
+                    _ => Command::CloseCase { case, by },
+                }
+            }
         };
         Some(command)
     }
@@ -492,7 +537,9 @@ impl Run {
             return Ok(());
         };
         let before = matches!(command, Command::CallNext { .. }).then(|| self.hall.clone());
+        let cases_before = self.hall.registry().cases.clone();
         let result = self.apply(&command)?;
+        check_cases_forward(&cases_before, &self.hall, &self.history)?;
         if let (Command::CallNext { window }, Some(before), Ok(events)) =
             (&command, &before, &result)
             && !events
@@ -829,6 +876,47 @@ fn check_projection(hall: &Hall, now: Now) -> Result<(), TestCaseError> {
     Ok(())
 }
 
+/// Every case there was is still there, in the same state or a later one, with its earlier
+/// steps unchanged; the read side's history has every case exactly as the hall has it.
+fn check_cases_forward(
+    before: &std::collections::BTreeMap<TicketId, Case>,
+    hall: &Hall,
+    history: &History,
+) -> Result<(), TestCaseError> {
+    let cases = &hall.registry().cases;
+    for (id, earlier) in before {
+        let Some(now) = cases.get(id) else {
+            return Err(TestCaseError::fail(format!("case {} disappeared", id.0)));
+        };
+        prop_assert!(
+            now.state() >= earlier.state(),
+            "case {} went back from {:?} to {:?}",
+            id.0,
+            earlier.state(),
+            now.state()
+        );
+        for (was, is) in [
+            (&earlier.called_back, &now.called_back),
+            (&earlier.fixed, &now.fixed),
+            (&earlier.closed, &now.closed),
+        ] {
+            if was.is_some() {
+                prop_assert_eq!(was, is, "a step of case {} changed", id.0);
+            }
+        }
+    }
+    for case in cases.values() {
+        prop_assert!(case.rating.is_bad(), "case {} of a good rating", case.ticket.0);
+        prop_assert!(case.due > case.date, "case {} due on its own day", case.ticket.0);
+        // Steps need the one before: none is skipped.
+        prop_assert!(case.closed.is_none() || case.fixed.is_some());
+        prop_assert!(case.fixed.is_none() || case.called_back.is_some());
+        prop_assert_eq!(history.case(case.ticket), Some(case));
+    }
+    prop_assert_eq!(history.cases().count(), cases.len());
+    Ok(())
+}
+
 /// At every day start of the log: the snapshot taken just before it (as the hub takes it)
 /// restores exactly the hall after it, and folding the rest of the log onto that gives the
 /// live hall. Returns how many day starts were checked.
@@ -889,6 +977,9 @@ proptest! {
             run.step(&Op::Open { window: 1 })?;
             run.step(&Op::Issue { service: 0, green_channel: false, key: None, reuse_token: false })?;
             run.step(&Op::CallNext { window: 1 })?;
+            run.step(&Op::Finish { window: 1 })?;
+            run.step(&Op::Rate { window: 1, bad: true })?;
+            run.step(&Op::CaseStep { pick: day as usize, step: 0 })?;
         }
         let day_starts = check_day_start_snapshots(&run)?;
         prop_assert!(day_starts > usize::try_from(extra_days).unwrap());

@@ -234,12 +234,16 @@ fn a_citizen_rates_a_finished_ticket_from_its_page_once_however_given() {
             at(200),
         )
         .unwrap();
+    // A 差评: the rating, then the case it opens.
     assert!(matches!(
         events[..],
-        [Event::TicketRated {
-            rating: Rating::Dissatisfied,
-            ..
-        }]
+        [
+            Event::TicketRated {
+                rating: Rating::Dissatisfied,
+                ..
+            },
+            Event::CaseOpened { .. }
+        ]
     ));
     assert_eq!(
         events[0],
