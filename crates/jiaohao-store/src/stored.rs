@@ -10,7 +10,7 @@
 
 use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
-    Absence, Booking, BookingCode, BookingSettings, ClockTime, Error, Event, HallCalendar,
+    Absence, Booking, BookingCode, Case, CaseStep, BookingSettings, ClockTime, Error, Event, HallCalendar,
     HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix, Rating,
     RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId, TicketNumber,
     TransferTarget, Weekday, WindowDef, WindowNumber,
@@ -18,7 +18,7 @@ use jiaohao_core::{
 use serde::{Deserialize, Serialize};
 
 /// Every event kind this version reads and writes (the `type` of a stored event).
-pub const KNOWN_KINDS: [&str; 23] = [
+pub const KNOWN_KINDS: [&str; 27] = [
     "day_started",
     "hall_configured",
     "calendar_configured",
@@ -42,6 +42,10 @@ pub const KNOWN_KINDS: [&str; 23] = [
     "booking_verified",
     "booking_cancelled",
     "booking_checked_in",
+    "case_opened",
+    "case_called_back",
+    "case_fixed",
+    "case_closed",
 ];
 
 /// Why a stored event cannot be read.
@@ -150,6 +154,93 @@ struct StoredBooking {
 struct StoredRegistry {
     booking: Vec<StoredServiceBooking>,
     bookings: Vec<StoredBooking>,
+    /// 差评 cases (version 4 on).
+    cases: Vec<StoredCase>,
+}
+
+/// A step of a case in the snapshot's registry.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredCaseStep {
+    at_ms: i64,
+    date: String,
+    by: String,
+    text: String,
+}
+
+impl StoredCaseStep {
+    fn from_core(step: &CaseStep) -> StoredCaseStep {
+        StoredCaseStep {
+            at_ms: step.at.0,
+            date: step.date.to_string(),
+            by: step.by.clone(),
+            text: step.text.clone(),
+        }
+    }
+
+    fn to_core(&self) -> Result<CaseStep, Error> {
+        Ok(CaseStep {
+            at: Millis(self.at_ms),
+            date: LocalDate::parse(&self.date)?,
+            by: self.by.clone(),
+            text: self.text.clone(),
+        })
+    }
+}
+
+/// A case in the snapshot's registry (the log has its events instead).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredCase {
+    case: u64,
+    number: String,
+    service: String,
+    window: u16,
+    date: String,
+    rating: String,
+    reason: Option<String>,
+    opened_at_ms: i64,
+    due: String,
+    called_back: Option<StoredCaseStep>,
+    fixed: Option<StoredCaseStep>,
+    closed: Option<StoredCaseStep>,
+}
+
+impl StoredCase {
+    fn from_core(case: &Case) -> StoredCase {
+        StoredCase {
+            case: case.ticket.0,
+            number: case.number.to_string(),
+            service: case.service.to_string(),
+            window: case.window.get(),
+            date: case.date.to_string(),
+            rating: case.rating.as_str().to_owned(),
+            reason: case.reason.map(|r| r.as_str().to_owned()),
+            opened_at_ms: case.opened_at.0,
+            due: case.due.to_string(),
+            called_back: case.called_back.as_ref().map(StoredCaseStep::from_core),
+            fixed: case.fixed.as_ref().map(StoredCaseStep::from_core),
+            closed: case.closed.as_ref().map(StoredCaseStep::from_core),
+        }
+    }
+
+    fn to_core(&self) -> Result<Case, Error> {
+        let step = |step: &Option<StoredCaseStep>| step.as_ref().map(StoredCaseStep::to_core).transpose();
+        Ok(Case {
+            ticket: TicketId(self.case),
+            number: TicketNumber::parse(&self.number)?,
+            service: ServiceCode::parse(&self.service)?,
+            window: window(self.window)?,
+            date: LocalDate::parse(&self.date)?,
+            rating: parse_rating(&self.rating)?,
+            reason: parse_reason(self.reason.as_deref())?,
+            opened_at: Millis(self.opened_at_ms),
+            due: LocalDate::parse(&self.due)?,
+            called_back: step(&self.called_back)?,
+            fixed: step(&self.fixed)?,
+            closed: step(&self.closed)?,
+        })
+    }
 }
 
 impl StoredRegistry {
@@ -183,6 +274,7 @@ impl StoredRegistry {
                     served: b.served,
                 })
                 .collect(),
+            cases: registry.cases.values().map(StoredCase::from_core).collect(),
         }
     }
 
@@ -213,6 +305,10 @@ impl StoredRegistry {
             };
             registry.bookings.insert(booking.code.clone(), booking);
         }
+        for case in &self.cases {
+            let case = case.to_core()?;
+            registry.cases.insert(case.ticket, case);
+        }
         Ok(registry)
     }
 }
@@ -233,6 +329,20 @@ pub(crate) struct StoredSettings {
     /// old bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     rota: Vec<StoredShift>,
+    /// Added with 差评 cases; left out at its default (5), so settings keep their old bytes.
+    #[serde(
+        default = "default_case_due_working_days",
+        skip_serializing_if = "is_default_case_due_working_days"
+    )]
+    case_due_working_days: u8,
+}
+
+fn default_case_due_working_days() -> u8 {
+    jiaohao_core::case::DEFAULT_DUE_WORKING_DAYS
+}
+
+fn is_default_case_due_working_days(days: &u8) -> bool {
+    *days == jiaohao_core::case::DEFAULT_DUE_WORKING_DAYS
 }
 
 /// One shift of the rota as stored: a window, a weekday name, `HH:MM` to `HH:MM`.
@@ -320,6 +430,7 @@ impl StoredSettings {
                     to: s.to.to_string(),
                 })
                 .collect(),
+            case_due_working_days: settings.case_due_working_days,
         }
     }
 
@@ -343,6 +454,7 @@ impl StoredSettings {
                     })
                     .collect::<Result<Vec<_>, Error>>()?,
             )?,
+            case_due_working_days: self.case_due_working_days,
         };
         settings.validate()?;
         Ok(settings)
@@ -549,6 +661,34 @@ enum StoredEvent {
         ticket: u64,
         queue_time_ms: i64,
     },
+    /// Added with 差评 cases (差评工单), as are the kinds below.
+    CaseOpened {
+        case: u64,
+        number: String,
+        service: String,
+        window: u16,
+        date: String,
+        rating: String,
+        reason: Option<String>,
+        due: String,
+    },
+    CaseCalledBack {
+        case: u64,
+        note: String,
+        by: String,
+        date: String,
+    },
+    CaseFixed {
+        case: u64,
+        fix: String,
+        by: String,
+        date: String,
+    },
+    CaseClosed {
+        case: u64,
+        by: String,
+        date: String,
+    },
 }
 
 /// The JSON an event is stored as.
@@ -672,6 +812,52 @@ pub fn event_to_json(event: &Event) -> String {
             rating: rating.as_str().to_owned(),
             reason: reason.map(|r| r.as_str().to_owned()),
         },
+        Event::CaseOpened {
+            case,
+            number,
+            service,
+            window,
+            date,
+            rating,
+            reason,
+            due,
+        } => StoredEvent::CaseOpened {
+            case: case.0,
+            number: number.to_string(),
+            service: service.to_string(),
+            window: window.get(),
+            date: date.to_string(),
+            rating: rating.as_str().to_owned(),
+            reason: reason.map(|r| r.as_str().to_owned()),
+            due: due.to_string(),
+        },
+        Event::CaseCalledBack {
+            case,
+            note,
+            by,
+            date,
+        } => StoredEvent::CaseCalledBack {
+            case: case.0,
+            note: note.clone(),
+            by: by.clone(),
+            date: date.to_string(),
+        },
+        Event::CaseFixed {
+            case,
+            fix,
+            by,
+            date,
+        } => StoredEvent::CaseFixed {
+            case: case.0,
+            fix: fix.clone(),
+            by: by.clone(),
+            date: date.to_string(),
+        },
+        Event::CaseClosed { case, by, date } => StoredEvent::CaseClosed {
+            case: case.0,
+            by: by.clone(),
+            date: date.to_string(),
+        },
         Event::BookingConfigured { service, settings } => StoredEvent::BookingConfigured {
             service: service.to_string(),
             settings: settings.as_ref().map(StoredBookingSettings::from_core),
@@ -720,6 +906,19 @@ pub fn event_to_json(event: &Event) -> String {
 
 fn window(number: u16) -> Result<WindowNumber, Error> {
     WindowNumber::new(u32::from(number))
+}
+
+fn parse_rating(rating: &str) -> Result<Rating, Error> {
+    Rating::parse(rating).ok_or_else(|| Error::invalid(format!("'{rating}' is not a rating")))
+}
+
+fn parse_reason(reason: Option<&str>) -> Result<Option<RatingReason>, Error> {
+    reason
+        .map(|reason| {
+            RatingReason::parse(reason)
+                .ok_or_else(|| Error::invalid(format!("'{reason}' is not a rating reason")))
+        })
+        .transpose()
 }
 
 /// A stored event's bytes as a reader without the hall's secrets may see them (the city's
@@ -934,14 +1133,54 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
             } => Event::TicketRated {
                 id: TicketId(id),
                 window: window(number)?,
-                rating: Rating::parse(&rating)
-                    .ok_or_else(|| Error::invalid(format!("'{rating}' is not a rating")))?,
-                reason: match reason {
-                    Some(reason) => Some(RatingReason::parse(&reason).ok_or_else(|| {
-                        Error::invalid(format!("'{reason}' is not a rating reason"))
-                    })?),
-                    None => None,
-                },
+                rating: parse_rating(&rating)?,
+                reason: parse_reason(reason.as_deref())?,
+            },
+            StoredEvent::CaseOpened {
+                case,
+                number,
+                service,
+                window: at_window,
+                date,
+                rating,
+                reason,
+                due,
+            } => Event::CaseOpened {
+                case: TicketId(case),
+                number: TicketNumber::parse(&number)?,
+                service: ServiceCode::parse(&service)?,
+                window: window(at_window)?,
+                date: LocalDate::parse(&date)?,
+                rating: parse_rating(&rating)?,
+                reason: parse_reason(reason.as_deref())?,
+                due: LocalDate::parse(&due)?,
+            },
+            StoredEvent::CaseCalledBack {
+                case,
+                note,
+                by,
+                date,
+            } => Event::CaseCalledBack {
+                case: TicketId(case),
+                note,
+                by,
+                date: LocalDate::parse(&date)?,
+            },
+            StoredEvent::CaseFixed {
+                case,
+                fix,
+                by,
+                date,
+            } => Event::CaseFixed {
+                case: TicketId(case),
+                fix,
+                by,
+                date: LocalDate::parse(&date)?,
+            },
+            StoredEvent::CaseClosed { case, by, date } => Event::CaseClosed {
+                case: TicketId(case),
+                by,
+                date: LocalDate::parse(&date)?,
             },
             StoredEvent::BookingConfigured { service, settings } => Event::BookingConfigured {
                 service: ServiceCode::parse(&service)?,
@@ -992,7 +1231,7 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
 /// The version of the hall snapshot's stored form. A snapshot of another version is ignored
 /// (the hub folds the log instead and writes a new one), so raise it whenever
 /// [`HallSnapshot`] or the form below changes: a snapshot is a cache, the log is the record.
-pub const SNAPSHOT_VERSION: i64 = 3;
+pub const SNAPSHOT_VERSION: i64 = 4;
 
 /// The stored form of a [`HallSnapshot`].
 #[derive(Serialize, Deserialize)]
@@ -1312,6 +1551,7 @@ mod tests {
                     notices_zh: vec!["今日下午\n停电".into()],
                     notices_en: vec!["Closed at 16:00".into(), "Bring ID".into()],
                     rota: Rota::default(),
+                    case_due_working_days: 5,
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"某某区公安服务大厅","name_en":"District \"Hall\"","timezone":"Asia/Urumqi","notices_zh":["今日下午\n停电"],"notices_en":["Closed at 16:00","Bring ID"]}}"#,
             ),
@@ -1335,6 +1575,13 @@ mod tests {
                     ..HallSettings::default()
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"rota":[{"window":1,"weekday":"monday","from":"08:30","to":"17:30"},{"window":3,"weekday":"saturday","from":"09:00","to":"12:00"}]}}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings {
+                    case_due_working_days: 15,
+                    ..HallSettings::default()
+                }),
+                r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"case_due_working_days":15}}"#,
             ),
             (
                 Event::WindowDefined(WindowDef {
@@ -1428,6 +1675,45 @@ mod tests {
                     queue_time: Millis(1_796_693_400_000),
                 },
                 r#"{"type":"booking_checked_in","code":"ABCD2345","ticket":12,"queue_time_ms":1796693400000}"#,
+            ),
+            (
+                Event::CaseOpened {
+                    case: TicketId(41),
+                    number: TicketNumber::parse("B007").unwrap(),
+                    service: code("id_card"),
+                    window: number(3),
+                    date: LocalDate::new(2026, 12, 7).unwrap(),
+                    rating: Rating::VeryDissatisfied,
+                    reason: Some(RatingReason::Attitude),
+                    due: LocalDate::new(2026, 12, 14).unwrap(),
+                },
+                r#"{"type":"case_opened","case":41,"number":"B007","service":"id_card","window":3,"date":"2026-12-07","rating":"very_dissatisfied","reason":"attitude","due":"2026-12-14"}"#,
+            ),
+            (
+                Event::CaseCalledBack {
+                    case: TicketId(41),
+                    note: "已电话回访".into(),
+                    by: "wang".into(),
+                    date: LocalDate::new(2026, 12, 8).unwrap(),
+                },
+                r#"{"type":"case_called_back","case":41,"note":"已电话回访","by":"wang","date":"2026-12-08"}"#,
+            ),
+            (
+                Event::CaseFixed {
+                    case: TicketId(41),
+                    fix: "增开窗口".into(),
+                    by: "wang".into(),
+                    date: LocalDate::new(2026, 12, 9).unwrap(),
+                },
+                r#"{"type":"case_fixed","case":41,"fix":"增开窗口","by":"wang","date":"2026-12-09"}"#,
+            ),
+            (
+                Event::CaseClosed {
+                    case: TicketId(41),
+                    by: "li".into(),
+                    date: LocalDate::new(2026, 12, 15).unwrap(),
+                },
+                r#"{"type":"case_closed","case":41,"by":"li","date":"2026-12-15"}"#,
             ),
         ]
     }
@@ -1622,6 +1908,9 @@ mod tests {
                 Event::BookingConfigured { .. }
                     | Event::BookingMade { .. }
                     | Event::BookingVerified { .. }
+                    | Event::CaseOpened { .. }
+                    | Event::CaseCalledBack { .. }
+                    | Event::CaseFixed { .. }
             ) {
                 hall.evolve(event, Millis(1_796_600_000_000));
             }
@@ -1652,6 +1941,7 @@ mod tests {
                     to: ClockTime::parse("12:00").unwrap(),
                 }])
                 .unwrap(),
+                case_due_working_days: 15,
                 ..HallSettings::default()
             },
             calendar: Some(HallCalendar {
@@ -1663,6 +1953,8 @@ mod tests {
             registry: registry_of(&samples),
         };
         assert_eq!(snapshot.registry.bookings.len(), 1);
+        assert_eq!(snapshot.registry.cases.len(), 1);
+        assert!(snapshot.registry.cases.values().all(|c| c.fixed.is_some()));
         let json = snapshot_to_json(&snapshot);
         assert_eq!(snapshot_from_json(&json), Ok(snapshot), "{json}");
         assert!(matches!(

@@ -5,6 +5,8 @@
 //! Times are RFC 3339 strings; ticket numbers are strings such as `A012`.
 
 mod booking;
+mod case;
+pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
 pub use booking::{
     BookingCreated, BookingEntry, BookingRequest, BookingSettingsDef, BookingSlot, BookingSlots,
     CheckInById, CheckedIn, VerifyBooking,
@@ -70,6 +72,10 @@ pub struct HallSettings {
     pub notices_zh: Vec<String>,
     #[serde(default)]
     pub notices_en: Vec<String>,
+    /// How many working days a 差评 case has from its rating to its fix (1 to 60); left out,
+    /// a hall file seeds 5 and the admin API keeps the hall's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_due_working_days: Option<u8>,
 }
 
 fn default_timezone() -> String {
@@ -375,6 +381,9 @@ pub struct OwnRatingRequest {
     /// For the two bad ratings: `attitude`, `waiting`, `requirements_unclear` or `other`.
     #[serde(default)]
     pub reason: Option<String>,
+    /// As in [`RateRequest`]: a phone number for the callback of a bad rating.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_phone: Option<String>,
 }
 
 /// A ticket as a clerk sees it: the answer of the window actions.
@@ -739,6 +748,10 @@ pub struct RateRequest {
     /// For the two bad ratings: `attitude`, `waiting`, `requirements_unclear` or `other`.
     #[serde(default)]
     pub reason: Option<String>,
+    /// For a bad rating, optionally: a mobile number for the supervisor's callback. Kept
+    /// outside the event log and erased 30 days after the case closes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_phone: Option<String>,
 }
 
 /// Ratings counted by level.
