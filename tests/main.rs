@@ -8,6 +8,7 @@ mod abuse;
 mod api;
 mod bookings;
 mod calendar;
+mod cases;
 mod events;
 mod faults;
 mod hall_clock;

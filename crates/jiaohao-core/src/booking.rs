@@ -13,8 +13,8 @@ use std::fmt;
 
 use crate::calendar::HallCalendar;
 use crate::case::Case;
-use crate::event::Event;
 use crate::error::Error;
+use crate::event::Event;
 use crate::identity::PersonKey;
 use crate::ids::{ServiceCode, TicketId};
 use crate::service::Service;

@@ -133,7 +133,9 @@ impl Case {
 
     /// The fix was recorded on or before the due date.
     pub fn fixed_in_time(&self) -> bool {
-        self.fixed.as_ref().is_some_and(|step| step.date <= self.due)
+        self.fixed
+            .as_ref()
+            .is_some_and(|step| step.date <= self.due)
     }
 
     /// Checks that the case may take the step to `to` now.
@@ -261,7 +263,11 @@ pub fn check_case_text(what: &str, text: &str) -> Result<(), Error> {
             } else {
                 "回访记录"
             },
-            if what == "fix" { "fix" } else { "callback note" }
+            if what == "fix" {
+                "fix"
+            } else {
+                "callback note"
+            }
         )));
     }
     if text.chars().count() > MAX_CASE_TEXT {

@@ -256,7 +256,11 @@ impl fmt::Display for Error {
                 write!(f, "ticket {number} has not been finished at a window")
             }
             Error::UnknownCase(case) => {
-                write!(f, "没有编号为 {} 的差评工单；there is no case {}", case.0, case.0)
+                write!(
+                    f,
+                    "没有编号为 {} 的差评工单；there is no case {}",
+                    case.0, case.0
+                )
             }
             Error::CaseStepRefused { case, state, step } => {
                 let (zh, en) = match step {

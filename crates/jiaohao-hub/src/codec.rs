@@ -92,6 +92,7 @@ pub fn settings_to_wire(settings: &HallSettings) -> wire::HallSettings {
         timezone: settings.timezone.clone(),
         notices_zh: settings.notices_zh.clone(),
         notices_en: settings.notices_en.clone(),
+        case_due_working_days: Some(settings.case_due_working_days),
     }
 }
 
@@ -103,6 +104,9 @@ pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings,
         notices_zh: settings.notices_zh.clone(),
         notices_en: settings.notices_en.clone(),
         rota: jiaohao_core::Rota::default(),
+        case_due_working_days: settings
+            .case_due_working_days
+            .unwrap_or(jiaohao_core::case::DEFAULT_DUE_WORKING_DAYS),
     };
     settings.validate()?;
     Ok(settings)

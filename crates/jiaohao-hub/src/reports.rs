@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use jiaohao_core::case::CaseFigures;
 use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife, WindowSpan};
 use jiaohao_core::{
     Absence, AbsenceClass, ClockTime, Event, Fact, HallCalendar, History, LocalDate, Millis,
@@ -119,6 +120,19 @@ async fn records(state: &AppState, range: &Range) -> Result<Vec<Record>, ApiErro
         .read(move |store| {
             let mut records = Vec::new();
             store.for_each_record_between(start, end, |record| records.push(record))?;
+            Ok(records)
+        })
+        .await
+}
+
+/// The steps of cases logged after the range: a case rated in the range and closed a week
+/// later counts as closed in the range's figures.
+async fn later_case_steps(state: &AppState, range: &Range) -> Result<Vec<Record>, ApiError> {
+    let end = range.end;
+    state
+        .read(move |store| {
+            let mut records = Vec::new();
+            store.for_each_case_step_from(end, |record| records.push(record))?;
             Ok(records)
         })
         .await
@@ -586,7 +600,7 @@ impl Tally {
                     Activity::Closed { .. } => {}
                 }
             }
-            Fact::WindowEntered { .. } => {}
+            Fact::WindowEntered { .. } | Fact::Case(_) => {}
         }
     }
 }
@@ -662,6 +676,7 @@ impl Tally {
 /// folded through the core's [`History`]. Tickets are judged against the wait target their
 /// service had when they were issued, and services and windows are named as they were last
 /// defined by the end of the range.
+#[allow(clippy::too_many_arguments)]
 pub fn compute(
     records: &[Record],
     start: Millis,
@@ -669,6 +684,8 @@ pub fn compute(
     from: LocalDate,
     to: LocalDate,
     until: Millis,
+    later_case_steps: &[Record],
+    today: LocalDate,
 ) -> wire::Report {
     let mut history = History::new();
     let split = records.partition_point(|record| record.at < start);
@@ -705,6 +722,10 @@ pub fn compute(
     }
     tally.duty.day_ends = true;
     history.close_windows(until, |fact| tally.add(fact, zone));
+    for record in later_case_steps {
+        history.fold(&record.event, record.at, &record.actor, |_| {});
+    }
+    let cases = case_figures(&history, from, to, today);
     let definitions = history.definitions();
     let service_name = |code: &ServiceCode| {
         definitions
@@ -820,7 +841,48 @@ pub fn compute(
         ],
         missing_documents,
         window_ranking,
+        cases,
     }
+}
+
+/// The figures of the cases rated from `from` to `to`, per month and window, then per month
+/// for the whole hall (`window` none), months in order.
+fn case_figures(
+    history: &History,
+    from: LocalDate,
+    to: LocalDate,
+    today: LocalDate,
+) -> Vec<wire::CaseFigureRow> {
+    let mut sums: BTreeMap<(String, Option<u16>), CaseFigures> = BTreeMap::new();
+    for case in history
+        .cases()
+        .filter(|case| case.date >= from && case.date <= to)
+    {
+        let month = format!("{:04}-{:02}", case.date.year, case.date.month);
+        for window in [Some(case.window.get()), None] {
+            sums.entry((month.clone(), window))
+                .or_default()
+                .add(case, today);
+        }
+    }
+    let mut rows: Vec<wire::CaseFigureRow> = sums
+        .into_iter()
+        .map(|((month, window), figures)| wire::CaseFigureRow {
+            month,
+            window,
+            cases: figures.cases,
+            called_back: figures.called_back,
+            fixed_in_time: figures.fixed_in_time,
+            overdue: figures.overdue,
+            callback_pct: figures.callback_pct(),
+            fixed_in_time_pct: figures.fixed_in_time_pct(),
+        })
+        .collect();
+    // Within a month the windows first, then the hall's sum.
+    rows.sort_by(|a, b| {
+        (&a.month, a.window.is_none(), a.window).cmp(&(&b.month, b.window.is_none(), b.window))
+    });
+    rows
 }
 
 /// The windows with ratings, ranked by 满意率 (equal share and count share a rank).
@@ -865,7 +927,9 @@ async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Repo
     let zone = state.zone();
     let range = parse_range(state, query.from.as_deref(), query.to.as_deref(), &zone)?;
     let records = records_with_definitions(state, &range).await?;
+    let later = later_case_steps(state, &range).await?;
     let until = Millis(range.end.0.min(state.now().0));
+    let today = crate::clock::core_now(state.clock.now(), &zone).date;
     Ok(compute(
         &records,
         range.start,
@@ -873,6 +937,8 @@ async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Repo
         range.from,
         range.to,
         until,
+        &later,
+        today,
     ))
 }
 
@@ -1167,12 +1233,51 @@ pub fn audit_entries(
                 ticket(id, &mut entry);
                 entry.detail = format!("booking {code} checked in");
             }
+            Event::CaseOpened {
+                case,
+                number,
+                service,
+                window,
+                rating,
+                due,
+                ..
+            } => {
+                entry.number = Some(number.to_string());
+                entry.service = Some(service.to_string());
+                entry.window = Some(window.get());
+                entry.detail = format!(
+                    "差评工单 case {} opened ({}), due {due}",
+                    case.0,
+                    rating.as_str()
+                );
+            }
+            Event::CaseCalledBack { case, note, by, .. } => {
+                case_entry(&history, case, &mut entry);
+                entry.detail = format!("case {} called back by {by}: {note}", case.0);
+            }
+            Event::CaseFixed { case, fix, by, .. } => {
+                case_entry(&history, case, &mut entry);
+                entry.detail = format!("case {} fixed by {by}: {fix}", case.0);
+            }
+            Event::CaseClosed { case, by, .. } => {
+                case_entry(&history, case, &mut entry);
+                entry.detail = format!("case {} closed by {by}", case.0);
+            }
         }
         history.fold(event, record.at, &record.actor, |_| {});
         entries.push(entry);
     }
     entries.extend(changes.map(|change| account_entry(change, zone)));
     entries
+}
+
+/// Names a case step's ticket, service and window in its audit entry.
+fn case_entry(history: &History, case: &TicketId, entry: &mut wire::AuditEntry) {
+    if let Some(found) = history.case(*case) {
+        entry.number = Some(found.number.to_string());
+        entry.service = Some(found.service.to_string());
+        entry.window = Some(found.window.get());
+    }
 }
 
 fn account_entry(change: &AccountChange, zone: &TimeZone) -> wire::AuditEntry {

@@ -62,10 +62,16 @@ mod tests {
         let store = Store::open(&dir.path().join("hub.db")).unwrap();
         store.put_case_phone(41, "13800138000", Millis(1)).unwrap();
         store.put_case_phone(42, "13900139000", Millis(2)).unwrap();
-        assert_eq!(store.case_phone(41).unwrap().as_deref(), Some("13800138000"));
+        assert_eq!(
+            store.case_phone(41).unwrap().as_deref(),
+            Some("13800138000")
+        );
         assert_eq!(store.cases_with_phone().unwrap(), vec![41, 42]);
         assert_eq!(store.erase_case_phones(&[41, 7]).unwrap(), 1);
         assert_eq!(store.case_phone(41).unwrap(), None);
-        assert_eq!(store.case_phone(42).unwrap().as_deref(), Some("13900139000"));
+        assert_eq!(
+            store.case_phone(42).unwrap().as_deref(),
+            Some("13900139000")
+        );
     }
 }

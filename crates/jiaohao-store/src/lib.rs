@@ -439,6 +439,24 @@ impl Store {
         Ok(())
     }
 
+    /// Reads, in order, every step of a 差评 case (callback, fix, close) logged at or after
+    /// `from`: what a report of past days adds so its cases stand as they do now.
+    pub fn for_each_case_step_from(
+        &self,
+        from: Millis,
+        mut each: impl FnMut(Record),
+    ) -> Result<()> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT seq, at_ms, actor, body FROM events WHERE at_ms >= ?1 AND kind IN
+                ('case_called_back', 'case_fixed', 'case_closed') ORDER BY seq",
+        )?;
+        let mut rows = query.query(params![from.0])?;
+        while let Some(row) = rows.next()? {
+            each(row_to_record(row)?);
+        }
+        Ok(())
+    }
+
     /// Reads, in order, every configuration event (the hall's settings, service and window
     /// definitions and removals) logged before `to`: the hall as it stood at `to`, for reports.
     pub fn for_each_configuration_before(

@@ -10,9 +10,9 @@
 
 use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
-    Absence, Booking, BookingCode, Case, CaseStep, BookingSettings, ClockTime, Error, Event, HallCalendar,
-    HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix, Rating,
-    RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId, TicketNumber,
+    Absence, Booking, BookingCode, BookingSettings, Case, CaseStep, ClockTime, Error, Event,
+    HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix,
+    Rating, RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId, TicketNumber,
     TransferTarget, Weekday, WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
@@ -225,7 +225,8 @@ impl StoredCase {
     }
 
     fn to_core(&self) -> Result<Case, Error> {
-        let step = |step: &Option<StoredCaseStep>| step.as_ref().map(StoredCaseStep::to_core).transpose();
+        let step =
+            |step: &Option<StoredCaseStep>| step.as_ref().map(StoredCaseStep::to_core).transpose();
         Ok(Case {
             ticket: TicketId(self.case),
             number: TicketNumber::parse(&self.number)?,
@@ -1003,228 +1004,227 @@ pub fn event_from_json(text: &str) -> Result<Event, DecodeError> {
 }
 
 fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
-    let event =
-        match stored {
-            StoredEvent::DayStarted { date } => Event::DayStarted {
-                date: LocalDate::parse(&date)?,
-            },
-            StoredEvent::HallConfigured { hall } => Event::HallConfigured(hall.to_core()?),
-            StoredEvent::CalendarConfigured {
-                working_weekdays,
-                holidays,
-                working_days,
-            } => Event::CalendarConfigured(HallCalendar::from_parts(
-                &working_weekdays,
-                &holidays,
-                &working_days,
-            )?),
-            StoredEvent::ServiceDefined { service } => Event::ServiceDefined(service.to_core()?),
-            StoredEvent::ServiceRemoved { code } => Event::ServiceRemoved {
-                code: ServiceCode::parse(&code)?,
-            },
-            StoredEvent::WindowDefined { window } => Event::WindowDefined(window.to_core()?),
-            StoredEvent::WindowRemoved { number } => Event::WindowRemoved {
-                number: window(number)?,
-            },
-            StoredEvent::TicketIssued {
-                id,
-                number,
-                service,
-                green_channel,
-                token,
-                idempotency_key,
-            } => Event::TicketIssued {
-                id: TicketId(id),
-                number: TicketNumber::parse(&number)?,
-                service: ServiceCode::parse(&service)?,
-                green_channel,
-                token,
-                idempotency_key,
-            },
-            StoredEvent::TicketCalled {
-                id,
-                window: number,
-                recall,
-                out_of_order,
-            } => Event::TicketCalled {
-                id: TicketId(id),
-                window: window(number)?,
-                recall,
-                out_of_order,
-            },
-            StoredEvent::TicketFinished {
-                id,
-                window: number,
-                outcome,
+    let event = match stored {
+        StoredEvent::DayStarted { date } => Event::DayStarted {
+            date: LocalDate::parse(&date)?,
+        },
+        StoredEvent::HallConfigured { hall } => Event::HallConfigured(hall.to_core()?),
+        StoredEvent::CalendarConfigured {
+            working_weekdays,
+            holidays,
+            working_days,
+        } => Event::CalendarConfigured(HallCalendar::from_parts(
+            &working_weekdays,
+            &holidays,
+            &working_days,
+        )?),
+        StoredEvent::ServiceDefined { service } => Event::ServiceDefined(service.to_core()?),
+        StoredEvent::ServiceRemoved { code } => Event::ServiceRemoved {
+            code: ServiceCode::parse(&code)?,
+        },
+        StoredEvent::WindowDefined { window } => Event::WindowDefined(window.to_core()?),
+        StoredEvent::WindowRemoved { number } => Event::WindowRemoved {
+            number: window(number)?,
+        },
+        StoredEvent::TicketIssued {
+            id,
+            number,
+            service,
+            green_channel,
+            token,
+            idempotency_key,
+        } => Event::TicketIssued {
+            id: TicketId(id),
+            number: TicketNumber::parse(&number)?,
+            service: ServiceCode::parse(&service)?,
+            green_channel,
+            token,
+            idempotency_key,
+        },
+        StoredEvent::TicketCalled {
+            id,
+            window: number,
+            recall,
+            out_of_order,
+        } => Event::TicketCalled {
+            id: TicketId(id),
+            window: window(number)?,
+            recall,
+            out_of_order,
+        },
+        StoredEvent::TicketFinished {
+            id,
+            window: number,
+            outcome,
+            documents,
+            reason,
+            office,
+        } => Event::TicketFinished {
+            id: TicketId(id),
+            window: window(number)?,
+            outcome: Outcome::parse(
+                outcome.as_deref().unwrap_or("done"),
                 documents,
-                reason,
-                office,
-            } => Event::TicketFinished {
-                id: TicketId(id),
-                window: window(number)?,
-                outcome: Outcome::parse(
-                    outcome.as_deref().unwrap_or("done"),
-                    documents,
-                    reason.as_deref(),
-                    office.as_deref(),
-                )?,
-            },
-            StoredEvent::TicketNoShow { id, window: number } => Event::TicketNoShow {
-                id: TicketId(id),
-                window: window(number)?,
-            },
-            StoredEvent::TicketTransferred {
-                id,
-                window: number,
-                to_service,
-                to_window,
-            } => {
-                let to = match (to_service, to_window) {
-                    (Some(code), None) => TransferTarget::Service(ServiceCode::parse(&code)?),
-                    (None, Some(target)) => TransferTarget::Window(window(target)?),
-                    _ => {
-                        return Err(Error::invalid(
-                            "a transfer names exactly one service or window",
-                        ));
-                    }
-                };
-                Event::TicketTransferred {
-                    id: TicketId(id),
-                    window: window(number)?,
-                    to,
+                reason.as_deref(),
+                office.as_deref(),
+            )?,
+        },
+        StoredEvent::TicketNoShow { id, window: number } => Event::TicketNoShow {
+            id: TicketId(id),
+            window: window(number)?,
+        },
+        StoredEvent::TicketTransferred {
+            id,
+            window: number,
+            to_service,
+            to_window,
+        } => {
+            let to = match (to_service, to_window) {
+                (Some(code), None) => TransferTarget::Service(ServiceCode::parse(&code)?),
+                (None, Some(target)) => TransferTarget::Window(window(target)?),
+                _ => {
+                    return Err(Error::invalid(
+                        "a transfer names exactly one service or window",
+                    ));
                 }
-            }
-            StoredEvent::WindowOpened { window: number } => Event::WindowOpened {
-                window: window(number)?,
-            },
-            StoredEvent::WindowClosed {
-                window: number,
-                reason,
-                note,
-            } => Event::WindowClosed {
-                window: window(number)?,
-                reason: match reason {
-                    Some(class) => Some(Absence::parse(&class, note.as_deref())?),
-                    None if note.is_some() => {
-                        return Err(Error::invalid("a close's note needs its reason class"));
-                    }
-                    None => None,
-                },
-            },
-            StoredEvent::WindowPaused {
-                window: number,
-                reason,
-                note,
-            } => Event::WindowPaused {
-                window: window(number)?,
-                reason: match note {
-                    Some(note) => Absence::parse(&reason, Some(&note))?,
-                    None => Absence::from_words(&reason),
-                },
-            },
-            StoredEvent::WindowResumed { window: number } => Event::WindowResumed {
-                window: window(number)?,
-            },
-            StoredEvent::TicketRated {
-                id,
-                window: number,
-                rating,
-                reason,
-            } => Event::TicketRated {
+            };
+            Event::TicketTransferred {
                 id: TicketId(id),
                 window: window(number)?,
-                rating: parse_rating(&rating)?,
-                reason: parse_reason(reason.as_deref())?,
+                to,
+            }
+        }
+        StoredEvent::WindowOpened { window: number } => Event::WindowOpened {
+            window: window(number)?,
+        },
+        StoredEvent::WindowClosed {
+            window: number,
+            reason,
+            note,
+        } => Event::WindowClosed {
+            window: window(number)?,
+            reason: match reason {
+                Some(class) => Some(Absence::parse(&class, note.as_deref())?),
+                None if note.is_some() => {
+                    return Err(Error::invalid("a close's note needs its reason class"));
+                }
+                None => None,
             },
-            StoredEvent::CaseOpened {
-                case,
-                number,
-                service,
-                window: at_window,
-                date,
-                rating,
-                reason,
-                due,
-            } => Event::CaseOpened {
-                case: TicketId(case),
-                number: TicketNumber::parse(&number)?,
-                service: ServiceCode::parse(&service)?,
-                window: window(at_window)?,
-                date: LocalDate::parse(&date)?,
-                rating: parse_rating(&rating)?,
-                reason: parse_reason(reason.as_deref())?,
-                due: LocalDate::parse(&due)?,
+        },
+        StoredEvent::WindowPaused {
+            window: number,
+            reason,
+            note,
+        } => Event::WindowPaused {
+            window: window(number)?,
+            reason: match note {
+                Some(note) => Absence::parse(&reason, Some(&note))?,
+                None => Absence::from_words(&reason),
             },
-            StoredEvent::CaseCalledBack {
-                case,
-                note,
-                by,
-                date,
-            } => Event::CaseCalledBack {
-                case: TicketId(case),
-                note,
-                by,
-                date: LocalDate::parse(&date)?,
-            },
-            StoredEvent::CaseFixed {
-                case,
-                fix,
-                by,
-                date,
-            } => Event::CaseFixed {
-                case: TicketId(case),
-                fix,
-                by,
-                date: LocalDate::parse(&date)?,
-            },
-            StoredEvent::CaseClosed { case, by, date } => Event::CaseClosed {
-                case: TicketId(case),
-                by,
-                date: LocalDate::parse(&date)?,
-            },
-            StoredEvent::BookingConfigured { service, settings } => Event::BookingConfigured {
-                service: ServiceCode::parse(&service)?,
-                settings: settings.as_ref().map(StoredBookingSettings::to_core),
-            },
-            StoredEvent::BookingMade {
-                code,
-                service,
-                date,
-                start,
-                end,
-                starts_at_ms,
-                person,
-                masked_id,
-            } => Event::BookingMade {
-                code: BookingCode::parse(&code)?,
-                service: ServiceCode::parse(&service)?,
-                date: LocalDate::parse(&date)?,
-                start: ClockTime::parse(&start)?,
-                end: ClockTime::parse(&end)?,
-                starts_at: Millis(starts_at_ms),
-                person: PersonKey::parse(&person)?,
-                masked_id: parse_masked(&masked_id)?,
-            },
-            StoredEvent::TicketHolder { ticket, person } => Event::TicketHolder {
-                ticket: TicketId(ticket),
-                person: PersonKey::parse(&person)?,
-            },
-            StoredEvent::BookingVerified { code } => Event::BookingVerified {
-                code: BookingCode::parse(&code)?,
-            },
-            StoredEvent::BookingCancelled { code } => Event::BookingCancelled {
-                code: BookingCode::parse(&code)?,
-            },
-            StoredEvent::BookingCheckedIn {
-                code,
-                ticket,
-                queue_time_ms,
-            } => Event::BookingCheckedIn {
-                code: BookingCode::parse(&code)?,
-                ticket: TicketId(ticket),
-                queue_time: Millis(queue_time_ms),
-            },
-        };
+        },
+        StoredEvent::WindowResumed { window: number } => Event::WindowResumed {
+            window: window(number)?,
+        },
+        StoredEvent::TicketRated {
+            id,
+            window: number,
+            rating,
+            reason,
+        } => Event::TicketRated {
+            id: TicketId(id),
+            window: window(number)?,
+            rating: parse_rating(&rating)?,
+            reason: parse_reason(reason.as_deref())?,
+        },
+        StoredEvent::CaseOpened {
+            case,
+            number,
+            service,
+            window: at_window,
+            date,
+            rating,
+            reason,
+            due,
+        } => Event::CaseOpened {
+            case: TicketId(case),
+            number: TicketNumber::parse(&number)?,
+            service: ServiceCode::parse(&service)?,
+            window: window(at_window)?,
+            date: LocalDate::parse(&date)?,
+            rating: parse_rating(&rating)?,
+            reason: parse_reason(reason.as_deref())?,
+            due: LocalDate::parse(&due)?,
+        },
+        StoredEvent::CaseCalledBack {
+            case,
+            note,
+            by,
+            date,
+        } => Event::CaseCalledBack {
+            case: TicketId(case),
+            note,
+            by,
+            date: LocalDate::parse(&date)?,
+        },
+        StoredEvent::CaseFixed {
+            case,
+            fix,
+            by,
+            date,
+        } => Event::CaseFixed {
+            case: TicketId(case),
+            fix,
+            by,
+            date: LocalDate::parse(&date)?,
+        },
+        StoredEvent::CaseClosed { case, by, date } => Event::CaseClosed {
+            case: TicketId(case),
+            by,
+            date: LocalDate::parse(&date)?,
+        },
+        StoredEvent::BookingConfigured { service, settings } => Event::BookingConfigured {
+            service: ServiceCode::parse(&service)?,
+            settings: settings.as_ref().map(StoredBookingSettings::to_core),
+        },
+        StoredEvent::BookingMade {
+            code,
+            service,
+            date,
+            start,
+            end,
+            starts_at_ms,
+            person,
+            masked_id,
+        } => Event::BookingMade {
+            code: BookingCode::parse(&code)?,
+            service: ServiceCode::parse(&service)?,
+            date: LocalDate::parse(&date)?,
+            start: ClockTime::parse(&start)?,
+            end: ClockTime::parse(&end)?,
+            starts_at: Millis(starts_at_ms),
+            person: PersonKey::parse(&person)?,
+            masked_id: parse_masked(&masked_id)?,
+        },
+        StoredEvent::TicketHolder { ticket, person } => Event::TicketHolder {
+            ticket: TicketId(ticket),
+            person: PersonKey::parse(&person)?,
+        },
+        StoredEvent::BookingVerified { code } => Event::BookingVerified {
+            code: BookingCode::parse(&code)?,
+        },
+        StoredEvent::BookingCancelled { code } => Event::BookingCancelled {
+            code: BookingCode::parse(&code)?,
+        },
+        StoredEvent::BookingCheckedIn {
+            code,
+            ticket,
+            queue_time_ms,
+        } => Event::BookingCheckedIn {
+            code: BookingCode::parse(&code)?,
+            ticket: TicketId(ticket),
+            queue_time: Millis(queue_time_ms),
+        },
+    };
     Ok(event)
 }
 

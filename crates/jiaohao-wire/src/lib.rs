@@ -6,11 +6,11 @@
 
 mod booking;
 mod case;
-pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
 pub use booking::{
     BookingCreated, BookingEntry, BookingRequest, BookingSettingsDef, BookingSlot, BookingSlots,
     CheckInById, CheckedIn, VerifyBooking,
 };
+pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
 use serde::{Deserialize, Serialize};
 
 pub mod text;
@@ -904,6 +904,26 @@ pub struct Report {
     /// window number): the ranking local rules hold talks (约谈) on, usually over a month.
     #[serde(default)]
     pub window_ranking: Vec<RankedWindow>,
+    /// 差评 cases of the ratings given in the range, per month and window (`window` null: the
+    /// whole hall), as they stand now: a case called back or fixed after the range still
+    /// counts for the day it was rated on.
+    #[serde(default)]
+    pub cases: Vec<CaseFigureRow>,
+}
+
+/// The 差评 cases of a month (and a window): how many, how many called back (回访率) and fixed
+/// by their due date (按期整改率), and how many are overdue now.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CaseFigureRow {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub window: Option<u16>,
+    pub cases: u32,
+    pub called_back: u32,
+    pub fixed_in_time: u32,
+    pub overdue: u32,
+    pub callback_pct: Option<f64>,
+    pub fixed_in_time_pct: Option<f64>,
 }
 
 /// One window's place in the ranking by 满意率.

@@ -185,7 +185,8 @@ fn the_hall_setting_sets_the_working_days_and_is_checked() {
         case_due_working_days: 1,
         ..HallSettings::default()
     };
-    hall.apply(&Command::ConfigureHall(settings), at(0, 10)).unwrap();
+    hall.apply(&Command::ConfigureHall(settings), at(0, 10))
+        .unwrap();
     let events = hall.apply(&rate_badly(), at(0, 11)).unwrap();
     assert!(matches!(events[1], Event::CaseOpened { due, .. } if due == date("2026-03-03")));
     for days in [0, 61] {
@@ -231,7 +232,10 @@ fn a_case_goes_forward_step_by_step_and_outlives_the_day() {
     let closed = hall.registry().case(case).unwrap();
     assert_eq!(closed.state(), CaseState::Closed);
     let called = closed.called_back.as_ref().unwrap();
-    assert_eq!((called.by.as_str(), called.date), ("wang", date("2026-03-03")));
+    assert_eq!(
+        (called.by.as_str(), called.date),
+        ("wang", date("2026-03-03"))
+    );
     assert_eq!(closed.closed.as_ref().unwrap().by, "li");
     assert!(closed.fixed_in_time());
     assert!(!closed.is_overdue(date("2026-12-31")));
@@ -251,7 +255,10 @@ fn a_case_goes_forward_step_by_step_and_outlives_the_day() {
         note: "  ".into(),
         by: "wang".into(),
     };
-    assert!(matches!(other.apply(&empty, at(0, 12)), Err(Error::Invalid(_))));
+    assert!(matches!(
+        other.apply(&empty, at(0, 12)),
+        Err(Error::Invalid(_))
+    ));
     // The log folds into the same cases, in the hall and in the history.
     let mut replayed = Hall::new();
     let mut history = History::new();
@@ -279,7 +286,10 @@ fn a_case_fixed_after_its_due_date_counts_as_late_and_was_overdue() {
     let mut figures = CaseFigures::default();
     figures.add(&open, date("2026-03-11"));
     figures.add(fixed, date("2026-03-11"));
-    assert_eq!((figures.cases, figures.called_back, figures.overdue), (2, 2, 1));
+    assert_eq!(
+        (figures.cases, figures.called_back, figures.overdue),
+        (2, 2, 1)
+    );
     assert_eq!(figures.callback_pct(), Some(100.0));
     assert_eq!(figures.fixed_in_time_pct(), Some(0.0));
 }

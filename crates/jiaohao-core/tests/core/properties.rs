@@ -12,8 +12,8 @@ use jiaohao_core::dispatch::{self, Caller, GREEN_STREAK_LIMIT, NEAR_TIE_MS};
 use jiaohao_core::history::Activity;
 use jiaohao_core::{
     BookingCode, BookingSettings, Case, ClockTime, Command, Event, Hall, HallSnapshot, History,
-    LocalDate, Millis, Now, PersonKey, Prefix, Projection, Rating, RatingReason, Service, ServiceCode, TicketId,
-    TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
+    LocalDate, Millis, Now, PersonKey, Prefix, Projection, Rating, RatingReason, Service,
+    ServiceCode, TicketId, TicketNumber, TransferTarget, WindowDef, WindowNumber, WindowState,
 };
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, TestCaseError};
@@ -512,7 +512,10 @@ impl Run {
             },
             Op::CaseStep { pick, step } => {
                 let ids: Vec<TicketId> = self.hall.registry().cases.keys().copied().collect();
-                let case = ids.get(pick % (ids.len() + 1)).copied().unwrap_or(TicketId(999_999));
+                let case = ids
+                    .get(pick % (ids.len() + 1))
+                    .copied()
+                    .unwrap_or(TicketId(999_999));
                 let by = "supervisor".to_owned();
                 match step {
                     0 => Command::CallBackCase {
@@ -906,8 +909,16 @@ fn check_cases_forward(
         }
     }
     for case in cases.values() {
-        prop_assert!(case.rating.is_bad(), "case {} of a good rating", case.ticket.0);
-        prop_assert!(case.due > case.date, "case {} due on its own day", case.ticket.0);
+        prop_assert!(
+            case.rating.is_bad(),
+            "case {} of a good rating",
+            case.ticket.0
+        );
+        prop_assert!(
+            case.due > case.date,
+            "case {} due on its own day",
+            case.ticket.0
+        );
         // Steps need the one before: none is skipped.
         prop_assert!(case.closed.is_none() || case.fixed.is_some());
         prop_assert!(case.fixed.is_none() || case.called_back.is_some());

@@ -476,6 +476,11 @@ pub fn change(hall: &Hall, event: &Event) -> Option<wire::Change> {
         }
         // Ratings are not public: the stream is read by every display in the hall.
         Event::TicketRated { .. } => return None,
+        // 差评 cases are the supervisors' business, not the hall's screens'.
+        Event::CaseOpened { .. }
+        | Event::CaseCalledBack { .. }
+        | Event::CaseFixed { .. }
+        | Event::CaseClosed { .. } => return None,
         // Bookings are personal and not the hall's traffic; a check-in's ticket is announced
         // by its own `TicketIssued`.
         Event::BookingConfigured { .. }

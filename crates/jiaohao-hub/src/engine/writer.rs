@@ -1046,7 +1046,10 @@ impl Writer {
             | Command::Book { .. }
             | Command::VerifyBooking { .. }
             | Command::CancelBooking { .. }
-            | Command::RateOwnTicket { .. } => Pending::Done,
+            | Command::RateOwnTicket { .. }
+            | Command::CallBackCase { .. }
+            | Command::FixCase { .. }
+            | Command::CloseCase { .. } => Pending::Done,
         }
     }
 

@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::codec;
 use crate::engine::writer::Answer;
 use crate::http::auth::Principal;
+use crate::http::cases;
 use crate::http::error::{ApiError, storage};
 use crate::http::state::AppState;
 
@@ -166,12 +167,17 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Response, Api
     // The admin reads of settings, services and windows come from the published view, so they
     // show exactly what the displays show.
     let view = state.hall_view();
+    let case_days = state
+        .writer
+        .read(|context| context.hall.settings().case_due_working_days)
+        .await?;
     let settings = wire::HallSettings {
         name_zh: view.name_zh.clone(),
         name_en: view.name_en.clone(),
         timezone: view.timezone.clone(),
         notices_zh: view.notices_zh.clone(),
         notices_en: view.notices_en.clone(),
+        case_due_working_days: Some(case_days),
     };
     Ok(json(StatusCode::OK, &settings))
 }
@@ -182,14 +188,19 @@ pub async fn put_settings(
     Body(settings): Body<wire::HallSettings>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
+    let keep_case_days = settings.case_due_working_days.is_none();
     let mut settings = codec::settings_from_wire(&settings)?;
     crate::clock::known_time_zone(&settings.timezone).map_err(ApiError::bad_request)?;
-    // The rota is set on its own route; the settings keep it.
+    // The rota is set on its own route; the settings keep it, and the cases' working days
+    // when the body leaves them out (a client of before cases).
     let answer = state
         .writer
         .command_from(
             move |hall| {
                 settings.rota = hall.settings().rota.clone();
+                if keep_case_days {
+                    settings.case_due_working_days = hall.settings().case_due_working_days;
+                }
                 Ok(Command::ConfigureHall(settings))
             },
             who.actor(),
@@ -785,6 +796,7 @@ pub async fn rate(
     let window = window_number(&n)?;
     let number = TicketNumber::parse(&body.number)?;
     let (rating, reason) = parse_rating(&body.rating, body.reason.as_deref())?;
+    let phone = cases::callback_phone(body.callback_phone.as_deref())?;
     let command = Command::RateTicket {
         window,
         number,
@@ -795,6 +807,7 @@ pub async fn rate(
         .writer
         .command(command, format!("citizen@{window}"))
         .await?;
+    cases::keep_callback_phone(&state, cases::RatedTicket::Number(number), phone).await?;
     let prompt = state
         .writer
         .read(move |context| context.rating_prompt(window))
@@ -832,6 +845,7 @@ pub async fn rate_own_ticket(
     Body(body): Body<wire::OwnRatingRequest>,
 ) -> Result<Response, ApiError> {
     let (rating, reason) = parse_rating(&body.rating, body.reason.as_deref())?;
+    let phone = cases::callback_phone(body.callback_phone.as_deref())?;
     let command = Command::RateOwnTicket {
         token: token.clone(),
         rating,
@@ -841,6 +855,7 @@ pub async fn rate_own_ticket(
         .writer
         .command(command, "citizen@phone".to_owned())
         .await?;
+    cases::keep_callback_phone(&state, cases::RatedTicket::Token(token.clone()), phone).await?;
     match state.writer.ticket_status(token).await? {
         Some(status) => Ok(json(StatusCode::OK, &status)),
         None => Err(ApiError::unavailable()),

@@ -202,7 +202,7 @@ fn check_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// A mainland mobile number: 11 digits starting with 1.
-fn check_phone(phone: &str) -> Result<String, ApiError> {
+pub(crate) fn check_phone(phone: &str) -> Result<String, ApiError> {
     let phone = phone.trim();
     if phone.len() == 11 && phone.starts_with('1') && phone.bytes().all(|b| b.is_ascii_digit()) {
         Ok(phone.to_owned())
@@ -675,8 +675,9 @@ async fn delete_settings(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The daily erasure of names and phone numbers whose booking's life plus 30 days is over
-/// (checked every hour), until the hub stops.
+/// The daily erasure of names and phone numbers whose booking's life plus 30 days is over,
+/// and of the callback phones of 差评 cases closed 30 days ago (checked every hour), until the
+/// hub stops.
 pub async fn erase_contacts(state: AppState) {
     let mut shutdown = state.shutdown.clone();
     loop {
@@ -692,6 +693,14 @@ pub async fn erase_contacts(state: AppState) {
             Ok(0) => {}
             Ok(count) => tracing::info!(count, "erased the names and phones of old bookings"),
             Err(_) => tracing::warn!("erasing old booking contacts failed; trying again later"),
+        }
+        match crate::http::cases::erase_callback_phones(&state).await {
+            Ok(0) => {}
+            Ok(count) => tracing::info!(
+                count,
+                "erased the callback phones of cases closed 30 days ago"
+            ),
+            Err(_) => tracing::warn!("erasing old callback phones failed; trying again later"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}

@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod bookings;
 pub mod calendar;
+pub mod cases;
 pub mod conn;
 pub mod error;
 pub mod events;
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::routes())
         .merge(bookings::routes(&state))
         .merge(rota::routes())
+        .merge(cases::routes())
         .merge(tickets(&state))
         .merge(services())
         .merge(windows(&state))

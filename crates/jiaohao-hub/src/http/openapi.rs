@@ -96,7 +96,8 @@ fn supervision_schemas() -> Value {
                         "satisfied_pct": {"type": ["number", "null"]}}},
                 "OwnRatingRequest": {"type": "object", "additionalProperties": false, "required": ["rating"], "properties": {
                     "rating": {"type": "string", "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]},
-                    "reason": {"type": ["string", "null"], "enum": ["attitude", "waiting", "requirements_unclear", "other", null]}}}
+                    "reason": {"type": ["string", "null"], "enum": ["attitude", "waiting", "requirements_unclear", "other", null]},
+                    "callback_phone": {"type": ["string", "null"], "description": "for a bad rating: an 11-digit mobile number for the callback (kept outside the log, erased 30 days after the case closes)"}}}
     })
 }
 
@@ -191,6 +192,11 @@ fn build() -> Value {
     insert_all(&mut document["paths"], crate::http::rota::openapi_paths());
     insert_all(
         &mut document["components"]["schemas"],
+        crate::http::cases::openapi_schemas(),
+    );
+    insert_all(&mut document["paths"], crate::http::cases::openapi_paths());
+    insert_all(
+        &mut document["components"]["schemas"],
         supervision_schemas(),
     );
     insert_all(&mut document["paths"], supervision_paths());
@@ -223,7 +229,9 @@ fn build_base() -> Value {
                 "HallSettings": {"type": "object", "additionalProperties": false, "required": ["name_zh", "name_en"], "properties": {
                     "name_zh": text(500), "name_en": text(500), "timezone": text(100),
                     "notices_zh": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}},
-                    "notices_en": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}}}},
+                    "notices_en": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}},
+                    "case_due_working_days": {"type": "integer", "minimum": 1, "maximum": 60,
+                        "description": "working days a 差评 case has from its rating to its fix; left out: kept (5 in a new hall)"}}},
                 "ServiceDef": {"type": "object", "additionalProperties": false,
                     "required": ["code", "name_zh", "name_en", "prefix", "wait_target_min", "handling_target_min", "handling_estimate_min"],
                     "properties": service_properties()},
@@ -454,7 +462,8 @@ fn more_schemas() -> Value {
         "RateRequest": {"type": "object", "additionalProperties": false, "required": ["number", "rating"], "properties": {
             "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"},
             "rating": {"type": "string", "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]},
-            "reason": {"type": ["string", "null"], "enum": ["attitude", "waiting", "requirements_unclear", "other", null]}}},
+            "reason": {"type": ["string", "null"], "enum": ["attitude", "waiting", "requirements_unclear", "other", null]},
+            "callback_phone": {"type": ["string", "null"], "description": "for a bad rating: an 11-digit mobile number for the callback (kept outside the log, erased 30 days after the case closes)"}}},
         "ReportRow": row,
         "HourRow": {"type": "object", "required": ["hour", "arrivals", "mean_wait_min"], "properties": {
             "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "arrivals": count(), "mean_wait_min": minutes()}},
@@ -462,6 +471,7 @@ fn more_schemas() -> Value {
             "window_ranking": {"type": "array", "items": {"type": "object", "required": ["rank", "window", "name_zh", "name_en", "rated", "satisfied_pct"], "properties": {
                 "rank": {"type": "integer", "minimum": 1}, "window": {"type": "integer"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
                 "rated": count(), "satisfied_pct": {"type": "number"}}}},
+            "cases": {"type": "array", "items": schema_ref("CaseFigureRow")},
             "missing_documents": {"type": "array", "items": {"type": "object", "required": ["service", "document", "count"], "properties": {
                 "service": {"type": "string"}, "document": {"type": "string"}, "count": count()}}},
             "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"}, "total": schema_ref("ReportRow"),
