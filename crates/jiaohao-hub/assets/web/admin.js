@@ -20,6 +20,8 @@
     ticket_no_show: ["过号", "No-show"], ticket_transferred: ["转移", "Transferred"], window_opened: ["开窗", "Window opened"],
     window_closed: ["关窗", "Window closed"], window_paused: ["暂停", "Paused"], window_resumed: ["恢复", "Resumed"],
     ticket_rated: ["群众评价", "Citizen rating"],
+    case_opened: ["差评工单生成", "Case opened"], case_called_back: ["工单回访", "Case called back"],
+    case_fixed: ["工单整改", "Case fixed"], case_closed: ["工单办结", "Case closed"],
     user_created: ["新增用户", "User created"], user_disabled: ["停用用户", "User disabled"],
     token_created: ["新增设备令牌", "Token created"], token_revoked: ["吊销设备令牌", "Token revoked"],
   };
@@ -59,7 +61,7 @@
     if (location.hash !== "#" + tab) history.replaceState(null, "", "#" + tab);
     if (tab === "live") syncClock();
     ({ live: renderLive, services: renderServices, windows: renderWindows, notices: renderNotices, calendar: renderCalendar, bookings: renderBookings,
-      people: renderPeople, reports: renderReports, audit: renderAudit })[tab]();
+      people: renderPeople, cases: renderCases, reports: renderReports, audit: renderAudit })[tab]();
   }
   document.querySelectorAll("#tabs button").forEach((b) => b.addEventListener("click", () => show(b.getAttribute("data-tab"))));
 
@@ -80,7 +82,7 @@
     await refreshTodayNow();
     await refreshHubState();
     const tab = location.hash.slice(1);
-    show(["live", "services", "windows", "notices", "calendar", "bookings", "people", "reports", "audit"].includes(tab) ? tab : "live");
+    show(["live", "services", "windows", "notices", "calendar", "bookings", "people", "cases", "reports", "audit"].includes(tab) ? tab : "live");
   }
 
   // Two hubs in a hall: say when this hub is a standby (read-only), was taken over, or runs
@@ -655,6 +657,86 @@
     return form;
   }
 
+  // ----- 差评 cases -----
+  const CASE_STATES = {
+    open: ["待回访", "Open"], called_back: ["已回访", "Called back"], fixed: ["已整改", "Fixed"], closed: ["已办结", "Closed"],
+  };
+  let caseFilter = "";
+  let caseOpen = null; // the id of the case shown in detail
+
+  /** The state of a case as a badge, and overdue in words as well as in red. */
+  function caseBadges(c) {
+    const state = CASE_STATES[c.state] || [c.state, c.state];
+    return [el("span", { class: "badge " + (c.state === "closed" ? "grey" : c.state === "open" ? "amber" : "blue") }, pair(state)),
+      c.overdue ? [" ", el("span", { class: "badge red", "data-overdue": "1" }, t("已超期", "Overdue"))] : null];
+  }
+
+  async function renderCases() {
+    const box = clear($("#tab-cases"));
+    const filter = el("select", { id: "case-filter", "aria-label": "state" },
+      [["", "全部", "All"], ["open", "待回访", "Open"], ["called_back", "已回访", "Called back"], ["fixed", "已整改", "Fixed"],
+        ["closed", "已办结", "Closed"], ["overdue", "已超期", "Overdue"]]
+        .map(([value, zh, en]) => el("option", { value, selected: value === caseFilter }, zh + " · " + en)));
+    filter.addEventListener("change", () => { caseFilter = filter.value; renderCases(); });
+    const list = el("div", { class: "scroll" });
+    const detail = el("div", { id: "case-detail" });
+    box.append(el("div", { class: "card" }, el("h2", {}, t("差评工单", "Cases of bad ratings")),
+      el("p", { class: "muted" }, t("每条差评自动生成工单：回访群众、记录整改、办结，须在办结时限（工作日）内整改。",
+        "Every bad rating opens a case: call the citizen back, record the fix, close it; the fix is due within the set working days.")),
+      el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "case-filter" }, t("状态", "State")), filter)), list), detail);
+    const answer = await api("GET", "/api/cases" + (caseFilter ? "?state=" + caseFilter : ""));
+    if (!answer.ok) return list.append(el("div", { class: "notice error" }, pair(answer.message)));
+    const cases = answer.data.cases;
+    if (!cases.length) list.append(el("p", { class: "muted" }, t("没有工单。", "No cases.")));
+    else list.append(el("table", { id: "case-list" },
+      el("thead", {}, el("tr", {}, ["号票|Ticket", "业务|Service", "窗口|Window", "评价|Rating", "原因|Reason", "评价日期|Rated on",
+        "整改时限|Due", "状态|State", "回访电话|Callback phone", "|"].map((h) => el("th", {}, t(h.split("|")[0], h.split("|")[1]))))),
+      el("tbody", {}, cases.map((c) => el("tr", { "data-case": c.id, class: c.overdue ? "flag-overdue" : "" },
+        el("td", { class: "num" }, c.number), el("td", {}, t(c.service_name_zh, c.service_name_en)), el("td", { class: "n" }, c.window),
+        el("td", {}, pair(JH.RATINGS[c.rating] || [c.rating, c.rating])),
+        el("td", {}, c.reason ? pair(JH.REASONS[c.reason] || [c.reason, c.reason]) : "—"),
+        el("td", { class: "num" }, c.date), el("td", { class: "num" }, c.due), el("td", {}, caseBadges(c)),
+        el("td", { class: "num" }, c.callback_phone || "—"),
+        el("td", {}, el("button", { class: "btn small", type: "button", "data-open-case": c.id,
+          onclick: () => { caseOpen = c.id; showCase(detail, c); } }, t("查看处理", "Open"))))))));
+    const shown = cases.find((c) => c.id === caseOpen);
+    if (shown) showCase(detail, shown);
+  }
+
+  function showCase(box, c) {
+    clear(box);
+    const step = (zh, en, s) => el("div", { class: "case-step" }, el("h3", {}, t(zh, en)),
+      s ? [el("p", {}, s.text || ""), el("p", { class: "muted" }, s.by + " · " + s.at.slice(0, 10) + " " + s.at.slice(11, 16))]
+        : el("p", { class: "muted" }, t("尚未进行", "Not yet")));
+    const act = async (what, body) => {
+      const answer = await api("POST", "/api/cases/" + c.id + "/" + what, body);
+      if (!answer.ok) return toast(answer.message, "error");
+      toast(["工单已更新。", "Case updated."]);
+      renderCases();
+    };
+    const text = el("textarea", { id: "case-text", rows: 3, style: "width:100%" });
+    let form = null;
+    if (c.state === "open") {
+      form = [el("label", { for: "case-text" }, t("回访记录", "Callback note")), text,
+        el("button", { class: "btn", type: "button", id: "case-callback", onclick: () => act("callback", { note: text.value }) }, t("记录回访", "Record callback"))];
+    } else if (c.state === "called_back") {
+      form = [el("label", { for: "case-text" }, t("整改情况", "Fix")), text,
+        el("button", { class: "btn", type: "button", id: "case-fix", onclick: () => act("fix", { fix: text.value }) }, t("记录整改", "Record fix"))];
+    } else if (c.state === "fixed") {
+      form = el("button", { class: "btn", type: "button", id: "case-close", onclick: () => act("close", {}) }, t("办结工单", "Close case"));
+    }
+    box.append(el("div", { class: "card", "data-case": c.id },
+      el("h2", {}, t("工单 " + c.number, "Case " + c.number), " ", caseBadges(c)),
+      el("p", {}, t(c.service_name_zh, c.service_name_en), " · ", t(c.window + "号窗口", "window " + c.window), " · ",
+        pair(JH.RATINGS[c.rating] || [c.rating, c.rating]), c.reason ? ["：", pair(JH.REASONS[c.reason] || [c.reason, c.reason])] : null),
+      el("p", {}, t("评价时间 ", "Rated at "), c.opened_at.slice(0, 10) + " " + c.opened_at.slice(11, 16), " · ",
+        t("整改时限 ", "Fix due "), c.due, c.overdue ? [" ", el("strong", { class: "warn" }, t("（已超期）", "(overdue)"))] : null),
+      el("p", {}, t("回访电话：", "Callback phone: "), c.callback_phone || t("群众未留电话", "none left")),
+      el("div", { class: "grid2" }, step("回访", "Callback", c.called_back), step("整改", "Fix", c.fixed)),
+      step("办结", "Closed", c.closed),
+      form ? el("div", { class: "case-form" }, form) : null));
+  }
+
   // ----- reports -----
   function day() { return (hall && hall.date) || new Date().toISOString().slice(0, 10); }
 
@@ -761,6 +843,23 @@
             el("td", { class: "n num" }, w.rank), el("td", {}, t(w.name_zh, w.name_en)),
             el("td", { class: "n num" }, w.satisfied_pct + "%"), el("td", { class: "n num" }, w.rated)))))
         : el("p", { class: "muted" }, t("此期间没有评价。", "No ratings in this period."))));
+    const cases = report.cases || [];
+    const windowName = (n) => {
+      const row = report.windows.find((w) => w.key === String(n));
+      return row ? t(row.name_zh, row.name_en) : t(n + "号窗口", "Window " + n);
+    };
+    out.append(el("div", { class: "card scroll" }, el("h3", {}, t("差评工单：回访率与按期整改率", "Cases: callback and fixed-in-time rates")),
+      cases.length
+        ? el("table", { id: "report-cases" },
+          el("thead", {}, el("tr", {}, ["月份|Month", "窗口|Window", "差评数|Bad ratings", "已回访|Called back", "回访率|Callback rate",
+            "按期整改|Fixed in time", "按期整改率|Fixed-in-time rate", "超期未整改|Overdue"]
+            .map((h, i) => el("th", { class: i > 1 ? "n" : "" }, t(h.split("|")[0], h.split("|")[1]))))),
+          el("tbody", {}, cases.map((c) => el("tr", { "data-month": c.month, "data-window": c.window === null ? "all" : c.window },
+            el("td", { class: "num" }, c.month), el("td", {}, c.window === null ? el("strong", {}, t("全厅", "Whole hall")) : windowName(c.window)),
+            el("td", { class: "n num" }, c.cases), el("td", { class: "n num" }, c.called_back), el("td", { class: "n num" }, fmt(c.callback_pct, "%")),
+            el("td", { class: "n num" }, c.fixed_in_time), el("td", { class: "n num" }, fmt(c.fixed_in_time_pct, "%")),
+            el("td", { class: "n" }, c.overdue ? el("span", { class: "badge red" }, c.overdue + " " + t("件超期", "overdue")) : "0")))))
+        : el("p", { class: "muted" }, t("此期间没有差评。", "No bad ratings in this period."))));
     const names = {};
     for (const row of report.services) names[row.key] = row;
     out.append(el("div", { class: "card scroll" }, el("h3", {}, t("补正：最常缺少的材料", "Documents most often missing")),

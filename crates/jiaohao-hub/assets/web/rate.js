@@ -32,14 +32,34 @@
       el("h1", {}, t("请告诉我们不满意的原因", "Please tell us what was wrong")),
       el("div", { class: "sub" }, t("您选择了：" + words[0], "You chose: " + words[1])),
       el("div", { class: "choices reasons" }, Object.entries(JH.REASONS).map(([code, reason]) =>
-        el("button", { class: "choice bad", type: "button", "data-reason": code, onclick: () => send(rating, code) },
+        el("button", { class: "choice bad", type: "button", "data-reason": code, onclick: () => phone(rating, code) },
           el("span", { class: "zh" }, reason[0]), el("span", { class: "en" }, reason[1])))),
       el("button", { class: "btn secondary", type: "button", onclick: ask }, t("返回重新选择", "Back")));
   }
 
-  async function send(rating, reason) {
-    const answer = await api("POST", "/api/windows/" + windowNumber + "/rating",
-      { number: prompt.number, rating, reason });
+  // A 差评 opens a case the hall calls back on: the citizen may leave a phone number for it.
+  function phone(rating, reason, problem) {
+    const input = el("input", { id: "callback-phone", type: "tel", inputmode: "numeric", maxlength: "11", autocomplete: "off",
+      placeholder: "138xxxxxxxx", class: "phone" });
+    clear(box).append(
+      el("h1", {}, t("是否留下电话以便回访？", "Leave a phone number for a callback?")),
+      el("div", { class: "sub" }, t("选填。我们将就您反映的问题回访并告知整改情况，号码仅用于回访，办结 30 天后删除。",
+        "Optional. We will call you back about the problem and its fix; the number is used for that only and erased 30 days after.")),
+      el("div", { role: "alert" }, problem ? el("div", { class: "notice error" }, t(problem[0], problem[1])) : null),
+      el("div", { class: "phone-field" }, el("label", { for: "callback-phone" }, t("手机号码", "Mobile number")), input),
+      el("div", { class: "choices two" },
+        el("button", { class: "choice good", type: "button", id: "callback-send", onclick: () => send(rating, reason, input.value.trim()) },
+          el("span", { class: "zh" }, "提交"), el("span", { class: "en" }, "Submit")),
+        el("button", { class: "choice", type: "button", id: "callback-skip", onclick: () => send(rating, reason, "") },
+          el("span", { class: "zh" }, "不留电话，直接提交"), el("span", { class: "en" }, "Submit without a number"))));
+    input.focus();
+  }
+
+  async function send(rating, reason, callbackPhone) {
+    const body = { number: prompt.number, rating, reason };
+    if (callbackPhone) body.callback_phone = callbackPhone;
+    const answer = await api("POST", "/api/windows/" + windowNumber + "/rating", body);
+    if (!answer.ok && answer.data && answer.data.code === "invalid_phone") return phone(rating, reason, answer.message);
     if (!answer.ok && answer.data && answer.data.code !== "already_rated") {
       clear(box).append(el("h1", {}, t(answer.message[0], answer.message[1])),
         el("div", { class: "sub" }, t("如有意见，请到咨询台反映，谢谢。", "You are welcome to tell the information desk.")));

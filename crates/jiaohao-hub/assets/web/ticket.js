@@ -90,6 +90,9 @@
 
   // 好差评 from the phone: once per ticket (一次一评), the five levels, a reason for the two bad.
   let bad = null;
+  // Made once, so a re-render keeps what was typed.
+  const callbackPhone = el("input", { id: "callback-phone", type: "tel", inputmode: "numeric", maxlength: "11",
+    autocomplete: "tel", placeholder: "138xxxxxxxx" });
   function rating() {
     if (status.rating) {
       const words = JH.RATINGS[status.rating] || [status.rating, status.rating];
@@ -98,6 +101,8 @@
     if (!status.can_rate) return null;
     if (bad) {
       return el("div", { class: "card", id: "rate" }, el("h3", {}, t("请告诉我们原因", "Please tell us why")),
+        el("label", { for: "callback-phone" }, t("回访电话（选填）：我们将在整改后与您联系", "Phone for a callback (optional): we will call you about the fix")),
+        callbackPhone,
         el("div", { class: "choices rate-phone" }, Object.entries(JH.REASONS).map(([code, words]) =>
           el("button", { class: "btn secondary", type: "button", "data-reason": code, onclick: () => rate(bad, code) },
             t(words[0], words[1])))));
@@ -112,7 +117,9 @@
   async function rate(code, reason) {
     const body = { rating: code };
     if (reason) body.reason = reason;
+    if (reason && callbackPhone.value.trim()) body.callback_phone = callbackPhone.value.trim();
     const answer = await api("POST", "/api/tickets/" + encodeURIComponent(token) + "/rating", body);
+    if (!answer.ok && answer.data && answer.data.code === "invalid_phone") return JH.toast(answer.message, "error");
     bad = null;
     if (answer.ok) status = answer.data;
     else JH.toast(answer.message, "error");
