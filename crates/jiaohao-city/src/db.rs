@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
     (2, include_str!("../migrations/0002_user_disabled.sql")),
     (3, include_str!("../migrations/0003_hall_timezone.sql")),
+    (4, include_str!("../migrations/0004_cases.sql")),
 ];
 
 /// Connects and spawns the connection's task on the current runtime. The connection's end

@@ -12,7 +12,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiaohao_core::history::{Departure, TicketLife};
 use jiaohao_core::{
-    Event, Fact, Hall, HallSnapshot, History, LocalDate, Millis, Rating, RatingReason, TicketId,
+    Case, Event, Fact, Hall, HallSnapshot, History, LocalDate, Millis, Rating, RatingReason,
+    TicketId,
 };
 
 /// What the fold adds to the history's ticket life for a row.
@@ -102,6 +103,9 @@ pub struct Folded {
     pub late_ratings: Vec<LateRating>,
     /// The snapshot of the latest day start in the batch, with its sequence number.
     pub snapshot: Option<(u64, HallSnapshot)>,
+    /// Every 差评 case the batch opened or moved, as it stands after the batch (the hall's
+    /// registry keeps cases across days, so a step a week later finds its case).
+    pub cases: Vec<Case>,
 }
 
 /// One record to fold: its number, time, actor and event.
@@ -195,6 +199,7 @@ impl HallFold {
     pub fn fold<'a>(&mut self, records: impl IntoIterator<Item = FoldRecord<'a>>) -> Folded {
         let mut folded = Folded::default();
         let mut touched: BTreeSet<TicketId> = BTreeSet::new();
+        let mut cases: BTreeSet<TicketId> = BTreeSet::new();
         for record in records {
             if record.seq <= self.last_seq {
                 continue;
@@ -215,6 +220,12 @@ impl HallFold {
                 self.extras.clear();
                 self.history = self.fresh_history();
                 continue;
+            }
+            if let Some(case) = Case::opened_by(event, record.at)
+                .map(|case| case.ticket)
+                .or_else(|| Case::step_of(event, record.at).map(|(case, ..)| case))
+            {
+                cases.insert(case);
             }
             if event.is_configuration() {
                 self.configuration
@@ -276,6 +287,10 @@ impl HallFold {
             self.hall.evolve(event, record.at);
         }
         folded.rows.extend(self.rows_of(&touched));
+        folded.cases = cases
+            .iter()
+            .filter_map(|id| self.hall.registry().case(*id).cloned())
+            .collect();
         folded
     }
 

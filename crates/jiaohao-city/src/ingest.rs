@@ -412,6 +412,50 @@ async fn write_folded(
     if !days.is_empty() {
         refresh_days(tx, hall, &days).await?;
     }
+    write_cases(tx, hall, &folded.cases).await
+}
+
+/// Writes the cases a batch opened or moved, as they stand now (one row per case).
+async fn write_cases(
+    tx: &tokio_postgres::Transaction<'_>,
+    hall: i32,
+    cases: &[jiaohao_core::Case],
+) -> Result<(), CityError> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let date = |step: &Option<jiaohao_core::CaseStep>| step.as_ref().map(|s| s.date.to_string());
+    let id: Vec<i64> = cases.iter().map(|c| c.ticket.0 as i64).collect();
+    let day: Vec<String> = cases.iter().map(|c| c.date.to_string()).collect();
+    let number: Vec<String> = cases.iter().map(|c| c.number.to_string()).collect();
+    let service: Vec<&str> = cases.iter().map(|c| c.service.as_str()).collect();
+    let window: Vec<i32> = cases.iter().map(|c| i32::from(c.window.get())).collect();
+    let rating: Vec<i16> = cases.iter().map(|c| i16::from(c.rating.score())).collect();
+    let reason: Vec<Option<&str>> = cases.iter().map(|c| c.reason.map(|r| r.as_str())).collect();
+    let due: Vec<String> = cases.iter().map(|c| c.due.to_string()).collect();
+    let state: Vec<&str> = cases.iter().map(|c| c.state().as_str()).collect();
+    let called: Vec<Option<String>> = cases.iter().map(|c| date(&c.called_back)).collect();
+    let fixed: Vec<Option<String>> = cases.iter().map(|c| date(&c.fixed)).collect();
+    let closed: Vec<Option<String>> = cases.iter().map(|c| date(&c.closed)).collect();
+    let in_time: Vec<bool> = cases.iter().map(|c| c.fixed_in_time()).collect();
+    tx.execute(
+        "INSERT INTO cases (hall, case_id, day, number, service, window_number, rating, reason,
+            due, state, called_back_on, fixed_on, closed_on, fixed_in_time)
+         SELECT $1, id, day::date, number, service, win, rating, reason, due::date, state,
+            called::date, fixed::date, closed::date, in_time
+         FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::smallint[],
+            $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bool[])
+           AS r(id, day, number, service, win, rating, reason, due, state, called, fixed, closed, in_time)
+         ON CONFLICT (hall, case_id) DO UPDATE SET
+            state = excluded.state, called_back_on = excluded.called_back_on,
+            fixed_on = excluded.fixed_on, closed_on = excluded.closed_on,
+            fixed_in_time = excluded.fixed_in_time",
+        &[
+            &hall, &id, &day, &number, &service, &window, &rating, &reason, &due, &state,
+            &called, &fixed, &closed, &in_time,
+        ],
+    )
+    .await?;
     Ok(())
 }
 

@@ -27,6 +27,20 @@ pub struct HallFigures {
     /// Counts of ratings 5 (very satisfied) down to 1 (very dissatisfied).
     pub ratings: [i64; 5],
     pub rating_mean: Option<f64>,
+    /// 差评 cases of ratings given on the range's days, as they stand now.
+    pub cases: i64,
+    pub cases_called_back: i64,
+    pub cases_fixed_in_time: i64,
+    /// Not fixed and past due, by the city's clock in the hall's time zone.
+    pub cases_overdue: i64,
+    /// 回访率 and 按期整改率 in percent, one decimal, as the hall's report rounds them.
+    pub callback_pct: Option<f64>,
+    pub fixed_in_time_pct: Option<f64>,
+}
+
+/// A share in percent with one decimal, as the core's `CaseFigures` rounds it.
+fn pct(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
 }
 
 fn minutes(ms: f64) -> f64 {
@@ -94,9 +108,28 @@ pub async fn across_halls(
             &[&from.to_string(), &to.to_string()],
         )
         .await?;
+    let case_rows = client
+        .query(
+            "SELECT h.name, count(c.case_id), count(c.called_back_on),
+                    count(*) FILTER (WHERE c.fixed_in_time),
+                    count(*) FILTER (WHERE c.fixed_on IS NULL
+                                     AND c.due < (now() AT TIME ZONE h.timezone)::date)
+             FROM halls h LEFT JOIN cases c ON c.hall = h.id
+                  AND c.day BETWEEN $1::text::date AND $2::text::date
+             GROUP BY h.name",
+            &[&from.to_string(), &to.to_string()],
+        )
+        .await?;
+    let cases: std::collections::HashMap<String, [i64; 4]> = case_rows
+        .into_iter()
+        .map(|r| (r.get(0), [r.get(1), r.get(2), r.get(3), r.get(4)]))
+        .collect();
     Ok(rows
         .into_iter()
         .map(|r| {
+            let name: String = r.get(0);
+            let [case_count, called_back, in_time, overdue] =
+                cases.get(&name).copied().unwrap_or_default();
             let called: i64 = r.get(2);
             let wait_sum: Option<i64> = r.get(6);
             let p90_bin: Option<i32> = r.get(7);
@@ -112,7 +145,7 @@ pub async fn across_halls(
                 .map(|(n, s)| n * s)
                 .sum();
             HallFigures {
-                hall: r.get(0),
+                hall: name,
                 issued: r.get(1),
                 called,
                 served: r.get(3),
@@ -128,6 +161,12 @@ pub async fn across_halls(
                 ratings,
                 rating_mean: (rated > 0)
                     .then(|| (score as f64 / rated as f64 * 100.0).round() / 100.0),
+                cases: case_count,
+                cases_called_back: called_back,
+                cases_fixed_in_time: in_time,
+                cases_overdue: overdue,
+                callback_pct: pct(called_back, case_count),
+                fixed_in_time_pct: pct(in_time, case_count),
             }
         })
         .collect())
@@ -145,6 +184,11 @@ pub struct BadRating {
     pub rating: i16,
     pub reason: Option<String>,
     pub rated_at: Option<String>,
+    /// The state of the 差评 case it opened (`open` … `closed`), if the log has one.
+    pub case_state: Option<String>,
+    pub case_due: Option<String>,
+    /// The case is not fixed and past due (by the city's clock in the hall's time zone).
+    pub case_overdue: bool,
 }
 
 /// The bad ratings of tickets issued in the range, newest first (at most 1,000).
@@ -156,8 +200,11 @@ pub async fn bad_ratings(
     let rows = client
         .query(
             "SELECT h.name, t.day::text, t.number, t.service, t.called_window, t.clerk, t.rating,
-                    t.rating_reason, to_char(t.rated_at AT TIME ZONE h.timezone, 'YYYY-MM-DD HH24:MI')
+                    t.rating_reason, to_char(t.rated_at AT TIME ZONE h.timezone, 'YYYY-MM-DD HH24:MI'),
+                    c.state, c.due::text,
+                    coalesce(c.fixed_on IS NULL AND c.due < (now() AT TIME ZONE h.timezone)::date, false)
              FROM tickets t JOIN halls h ON h.id = t.hall
+                  LEFT JOIN cases c ON c.hall = t.hall AND c.case_id = t.ticket
              WHERE t.rating <= 2 AND t.day BETWEEN $1::text::date AND $2::text::date
              ORDER BY t.rated_at DESC NULLS LAST LIMIT 1000",
             &[&from.to_string(), &to.to_string()],
@@ -175,6 +222,9 @@ pub async fn bad_ratings(
             rating: r.get(6),
             reason: r.get(7),
             rated_at: r.get(8),
+            case_state: r.get(9),
+            case_due: r.get(10),
+            case_overdue: r.get(11),
         })
         .collect())
 }
@@ -182,7 +232,7 @@ pub async fn bad_ratings(
 /// The report across halls as CSV (UTF-8 with a byte-order mark, for spreadsheets).
 pub fn csv(rows: &[HallFigures]) -> String {
     let mut out = String::from('\u{feff}');
-    out.push_str("hall,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean\r\n");
+    out.push_str("hall,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,cases,cases_called_back,callback_pct,cases_fixed_in_time,fixed_in_time_pct,cases_overdue\r\n");
     for row in rows {
         let mut fields = vec![
             csv_field(&row.hall),
@@ -198,6 +248,14 @@ pub fn csv(rows: &[HallFigures]) -> String {
         ];
         fields.extend(row.ratings.iter().map(ToString::to_string));
         fields.push(csv_optional(row.rating_mean));
+        fields.extend([
+            row.cases.to_string(),
+            row.cases_called_back.to_string(),
+            csv_optional(row.callback_pct),
+            row.cases_fixed_in_time.to_string(),
+            csv_optional(row.fixed_in_time_pct),
+            row.cases_overdue.to_string(),
+        ]);
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }

@@ -769,7 +769,7 @@ async fn reports_page(
     );
     let mut body = range_form("/reports", &from.to_string(), &to.to_string(), &csv_link);
     body.push_str(&format!(
-        r#"<table><thead><tr><th>{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
+        r#"<table><thead><tr><th>{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
         t("大厅", "Hall"),
         t("取号", "Issued"),
         t("叫号", "Called"),
@@ -780,10 +780,13 @@ async fn reports_page(
         t("平均办理", "Mean handling"),
         t("时限内 %", "Within target %"),
         t("满意度", "Rating mean"),
+        t("差评工单", "Cases"),
+        t("回访率", "Callback rate"),
+        t("按期整改率", "Fixed in time"),
     ));
     for r in &rows {
         body.push_str(&format!(
-            r#"<tr><td>{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td></tr>"#,
+            r#"<tr><td>{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td></tr>"#,
             escape_html(&r.hall),
             r.issued,
             r.called,
@@ -794,6 +797,18 @@ async fn reports_page(
             opt_min(r.mean_handling_min),
             opt_min(r.within_target_pct),
             r.rating_mean.map_or("—".into(), |v| format!("{v:.2}")),
+            if r.cases_overdue > 0 {
+                format!(
+                    r#"{} <span class="badge red">{} {}</span>"#,
+                    r.cases,
+                    r.cases_overdue,
+                    t("件超期", "overdue")
+                )
+            } else {
+                r.cases.to_string()
+            },
+            r.callback_pct.map_or("—".into(), |v| format!("{v}%")),
+            r.fixed_in_time_pct.map_or("—".into(), |v| format!("{v}%")),
         ));
     }
     body.push_str("</tbody></table>");
@@ -862,7 +877,7 @@ async fn ratings_page(
     };
     let mut body = range_form("/ratings", &from.to_string(), &to.to_string(), "");
     body.push_str(&format!(
-        r#"<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
+        r#"<table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>"#,
         t("评价时间", "Rated at"),
         t("大厅", "Hall"),
         t("号票", "Ticket"),
@@ -871,6 +886,8 @@ async fn ratings_page(
         t("工作人员", "Clerk"),
         t("评价", "Rating"),
         t("原因", "Reason"),
+        t("工单状态", "Case"),
+        t("整改时限", "Fix due"),
     ));
     for r in &rows {
         let rating = if r.rating == 1 {
@@ -885,14 +902,32 @@ async fn ratings_page(
             Some(_) => t("其他", "Other"),
             None => "—".into(),
         };
+        let state = match r.case_state.as_deref() {
+            Some("open") => t("待回访", "Open"),
+            Some("called_back") => t("已回访", "Called back"),
+            Some("fixed") => t("已整改", "Fixed"),
+            Some("closed") => t("已办结", "Closed"),
+            Some(other) => escape_html(other),
+            None => "—".into(),
+        };
+        // Overdue in words as well as in red, not by colour alone.
+        let overdue = if r.case_overdue {
+            format!(
+                r#" <span class="badge red">{}</span>"#,
+                t("已超期", "Overdue")
+            )
+        } else {
+            String::new()
+        };
         body.push_str(&format!(
-            r#"<tr><td class="num">{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td><span class="badge red">{rating}</span></td><td>{reason}</td></tr>"#,
+            r#"<tr><td class="num">{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td><span class="badge red">{rating}</span></td><td>{reason}</td><td>{state}{overdue}</td><td class="num">{}</td></tr>"#,
             escape_html(r.rated_at.as_deref().unwrap_or(&r.day)),
             escape_html(&r.hall),
             escape_html(&r.number),
             escape_html(&r.service),
             r.window.map_or("—".into(), |w| w.to_string()),
             escape_html(r.clerk.as_deref().unwrap_or("—")),
+            escape_html(r.case_due.as_deref().unwrap_or("—")),
         ));
     }
     body.push_str("</tbody></table>");

@@ -2,6 +2,7 @@
 //! `scripts/pg-throwaway.sh`) and real hubs on 127.0.0.1. Without PostgreSQL every test says
 //! SKIPPED; under `CI=true` it fails instead.
 
+mod cases;
 mod faults;
 mod follow;
 mod ingest;

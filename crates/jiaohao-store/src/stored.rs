@@ -154,7 +154,9 @@ struct StoredBooking {
 struct StoredRegistry {
     booking: Vec<StoredServiceBooking>,
     bookings: Vec<StoredBooking>,
-    /// 差评 cases (version 4 on).
+    /// 差评 cases (version 4 on). Empty when left out: a snapshot written before cases existed
+    /// (which the city keeps) had none to carry.
+    #[serde(default)]
     cases: Vec<StoredCase>,
 }
 
