@@ -78,6 +78,19 @@ async fn the_city_is_sent_the_log_without_a_secret() {
         .await
         .unwrap();
     hub.add_user("zhang", Role::Clerk);
+    // A 差评 with a callback phone: the case is in the log, the phone beside it.
+    hub.open(3).await;
+    let served = hub.call_next(3).await;
+    hub.admin.ticket_action(3, "finish").await.unwrap();
+    let rated = crate::support::send_json(
+        &hub.public,
+        reqwest::Method::POST,
+        "/api/windows/3/rating",
+        serde_json::json!({"number": served.number, "rating": "dissatisfied", "reason": "waiting",
+            "callback_phone": "13800138000"}),
+    )
+    .await;
+    assert_eq!(rated.status, 200, "{rated:?}");
 
     let mut stream = open(&city, 0, 0).await;
     let (last, side, term) = opening(&mut stream).await;
@@ -92,9 +105,11 @@ async fn the_city_is_sent_the_log_without_a_secret() {
         hub.tokens.admin.as_str(),
         "argon2",
         "zhang",
+        "13800138000",
     ] {
         assert!(!text.contains(secret), "{secret} reached the city");
     }
+    assert!(text.contains("case_opened"), "the case itself reaches the city");
     let mut issued = 0;
     for line in &lines {
         match line {
