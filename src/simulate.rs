@@ -89,6 +89,10 @@ pub struct Simulation {
     /// Some citizens book exit-entry (预约) a day ahead, verify with the SMS code the hub
     /// wrote to this sink, and check in at the kiosk before their slot; `None`: nobody books.
     pub bookings: Option<Booking>,
+    /// A supervisor's (or admin's) token: with it a simulated supervisor works the 差评 cases
+    /// the simulated citizens' bad ratings open (callback, fix, close), leaving a few to run
+    /// overdue; `None`: nobody works them.
+    pub supervisor_token: Option<String>,
 }
 
 /// What the simulated bookings need: an admin token (to open exit-entry for bookings) and the
@@ -115,13 +119,18 @@ pub struct Tally {
     /// Bookings made and verified, and checked in at the kiosk.
     pub booked: AtomicU64,
     pub checked_in: AtomicU64,
+    /// Visits rated at the window's tablet, and of them the bad ones (差评, each a case).
+    pub rated: AtomicU64,
+    pub bad_ratings: AtomicU64,
+    /// Steps a simulated supervisor took on cases (callback, fix, close).
+    pub case_steps: AtomicU64,
 }
 
 impl Tally {
     pub fn summary(&self) -> String {
         let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
         format!(
-            "{} tickets issued ({} refused), {} called, {} finished ({} not done in one visit), {} no-shows; {} booked, {} checked in",
+            "{} tickets issued ({} refused), {} called, {} finished ({} not done in one visit), {} no-shows; {} booked, {} checked in; {} rated ({} badly), {} case steps",
             n(&self.issued),
             n(&self.refused),
             n(&self.called),
@@ -129,7 +138,10 @@ impl Tally {
             n(&self.not_done),
             n(&self.no_shows),
             n(&self.booked),
-            n(&self.checked_in)
+            n(&self.checked_in),
+            n(&self.rated),
+            n(&self.bad_ratings),
+            n(&self.case_steps)
         )
     }
 }
@@ -192,6 +204,10 @@ pub async fn run(
         no_show_wait: SignedDuration::from_secs_f64(scenario.no_show_clerk_min * 60.0),
     });
     let mut tasks = tokio::task::JoinSet::new();
+    if let Some(token) = simulation.supervisor_token.clone() {
+        let supervisor = Client::new(&simulation.hub).with_token(token);
+        tasks.spawn(supervisor_at_work(supervisor, shared.clone(), stop.clone()));
+    }
     for (window, token) in simulation.clerks.clone() {
         let clerk = Client::new(&simulation.hub).with_token(token);
         tasks.spawn(clerk_at(window, clerk, shared.clone(), stop.clone()));
@@ -486,6 +502,7 @@ async fn clerk_at(
     }
     let idle = SignedDuration::from_secs(60);
     let mut served_here = 0u64;
+    let tablet = Client::new(clerk.base());
     while !*stop.borrow() {
         match clerk.call_next(window).await {
             Ok(Some(ticket)) => {
@@ -524,6 +541,7 @@ async fn clerk_at(
                             shared.tally.not_done.fetch_add(1, Ordering::Relaxed);
                         }
                         served_here += 1;
+                        rate_visit(&tablet, window, &ticket.number, &shared).await;
                         if !step_away(window, &clerk, served_here, &shared, &mut stop).await {
                             return;
                         }
@@ -550,6 +568,96 @@ async fn clerk_at(
                 if !pause(&mut stop, shared.clock.real(idle)).await {
                     return;
                 }
+            }
+        }
+    }
+}
+
+/// Citizens rate their visit at the window's tablet, by the ticket's number so a replayed day
+/// rates the same: mostly well, about one in seventeen 不满意 (the wait) and one in
+/// twenty-nine 非常不满意 (the attitude), a bad rating sometimes with a phone for the callback.
+async fn rate_visit(tablet: &Client, window: u16, number: &str, shared: &Shared) {
+    let seq: u64 = number
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .unwrap_or(0);
+    let (rating, reason) = if seq % 17 == 2 {
+        ("dissatisfied", Some("waiting"))
+    } else if seq % 29 == 11 {
+        ("very_dissatisfied", Some("attitude"))
+    } else {
+        (
+            ["very_satisfied", "satisfied", "basic"][(seq % 3) as usize],
+            None,
+        )
+    };
+    let mut body = serde_json::json!({"number": number, "rating": rating, "reason": reason});
+    if reason.is_some() && seq % 2 == 0 {
+        body["callback_phone"] = serde_json::json!(format!("1380013{:04}", seq % 10_000));
+    }
+    let request = tablet
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/windows/{window}/rating"),
+        )
+        .json(&body);
+    match tablet.send::<serde_json::Value>(request).await {
+        Ok(_) => {
+            shared.tally.rated.fetch_add(1, Ordering::Relaxed);
+            if reason.is_some() {
+                shared.tally.bad_ratings.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        Err(error) => tracing::debug!(window, %error, "a simulated rating was refused"),
+    }
+}
+
+/// A supervisor looks at the 差评 cases every virtual half hour and takes one step on each
+/// that is not closed: calls the citizen back, records the fix, closes it. One case in five is
+/// left alone for a few days, so the demo's case tab shows an overdue one too.
+async fn supervisor_at_work(
+    supervisor: Client,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every = SignedDuration::from_mins(30);
+    while pause(&mut stop, shared.clock.real(every)).await {
+        let request = supervisor.request(reqwest::Method::GET, "/api/cases");
+        let list = match supervisor.send::<jiaohao_wire::CaseList>(request).await {
+            Ok(Some(list)) => list,
+            Ok(None) => continue,
+            Err(error) => {
+                tracing::debug!(%error, "the simulated supervisor cannot read the cases");
+                continue;
+            }
+        };
+        for case in list.cases.iter().filter(|c| c.state != "closed") {
+            // The neglected ones are taken up once they are overdue.
+            if case.id % 5 == 0 && !case.overdue {
+                continue;
+            }
+            let (what, body) = match case.state.as_str() {
+                "open" => (
+                    "callback",
+                    serde_json::json!({"note": "已电话回访群众，说明情况并致歉，群众表示理解"}),
+                ),
+                "called_back" => (
+                    "fix",
+                    serde_json::json!({"fix": "已对窗口人员进行提醒教育，高峰时段增开窗口"}),
+                ),
+                _ => ("close", serde_json::json!({})),
+            };
+            let request = supervisor
+                .request(
+                    reqwest::Method::POST,
+                    &format!("/api/cases/{}/{what}", case.id),
+                )
+                .json(&body);
+            match supervisor.send::<serde_json::Value>(request).await {
+                Ok(_) => {
+                    shared.tally.case_steps.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(error) => tracing::debug!(%error, "a simulated case step was refused"),
             }
         }
     }

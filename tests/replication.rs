@@ -109,7 +109,10 @@ async fn the_city_is_sent_the_log_without_a_secret() {
     ] {
         assert!(!text.contains(secret), "{secret} reached the city");
     }
-    assert!(text.contains("case_opened"), "the case itself reaches the city");
+    assert!(
+        text.contains("case_opened"),
+        "the case itself reaches the city"
+    );
     let mut issued = 0;
     for line in &lines {
         match line {

@@ -47,6 +47,7 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         first_day,
         day: 7,
         bookings: None,
+        supervisor_token: Some(token(Role::Admin, None, "supervisor")),
     };
     let (stop_tx, stop) = watch::channel(false);
     let running = tokio::spawn(simulate::run(simulation, clock, stop));
@@ -76,6 +77,14 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         "{}",
         tally.summary()
     );
+    // Citizens rate some visits, now and then badly; each 差评 opens a case the simulated
+    // supervisor works.
+    assert!(
+        tally.rated.load(Ordering::Relaxed) >= 1,
+        "{}",
+        tally.summary()
+    );
+    println!("{}", tally.summary());
 
     // The hub saw exactly what the simulation says it did.
     let hall = Client::new(hub.url()).hall().await.unwrap();
@@ -181,6 +190,7 @@ async fn simulated_citizens_book_verify_and_check_in_the_next_day() {
             sms_sink,
             per_day: 3,
         }),
+        supervisor_token: None,
     };
     let (stop_tx, stop) = watch::channel(false);
     let running = tokio::spawn(simulate::run(simulation, clock.clone(), stop));
