@@ -710,7 +710,10 @@ async fn hall_settings_are_read_and_changed() {
     );
     assert_eq!(settings.timezone, "Asia/Shanghai");
     assert_eq!(settings.notices_zh.len(), 6);
+    // Seeded from the hall file.
+    assert_eq!(settings.case_due_working_days, Some(5));
 
+    settings.case_due_working_days = Some(10);
     settings.notices_zh = vec!["今日14:00–15:00系统升级，暂停办理出入境业务。".into()];
     settings.notices_en =
         vec!["Exit-entry services pause from 14:00 to 15:00 today for a system upgrade.".into()];
@@ -744,6 +747,21 @@ async fn hall_settings_are_read_and_changed() {
     )
     .await
     .expect_error(400, "invalid");
+    // The cases' working days: 1 to 60, and kept when a client of before cases leaves them out.
+    let mut never = settings.clone();
+    never.case_due_working_days = Some(0);
+    send(hub.admin.request(Method::PUT, "/api/hall/settings").json(&never))
+        .await
+        .expect_error(400, "invalid");
+    let mut old_client = settings.clone();
+    old_client.case_due_working_days = None;
+    let reply = send(
+        hub.admin
+            .request(Method::PUT, "/api/hall/settings")
+            .json(&old_client),
+    )
+    .await;
+    assert_eq!(reply.json::<wire::HallSettings>().case_due_working_days, Some(10));
     hub.stop().await;
 }
 

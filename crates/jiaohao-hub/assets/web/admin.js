@@ -684,6 +684,7 @@
       el("p", { class: "muted" }, t("每条差评自动生成工单：回访群众、记录整改、办结，须在办结时限（工作日）内整改。",
         "Every bad rating opens a case: call the citizen back, record the fix, close it; the fix is due within the set working days.")),
       el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "case-filter" }, t("状态", "State")), filter)), list), detail);
+    if (admin()) box.prepend(await caseDaysCard());
     const answer = await api("GET", "/api/cases" + (caseFilter ? "?state=" + caseFilter : ""));
     if (!answer.ok) return list.append(el("div", { class: "notice error" }, pair(answer.message)));
     const cases = answer.data.cases;
@@ -701,6 +702,22 @@
           onclick: () => { caseOpen = c.id; showCase(detail, c); } }, t("查看处理", "Open"))))))));
     const shown = cases.find((c) => c.id === caseOpen);
     if (shown) showCase(detail, shown);
+  }
+
+  /** The admin's setting: how many working days a case has from its rating to its fix. */
+  async function caseDaysCard() {
+    const current = await api("GET", "/api/hall/settings");
+    const days = el("input", { type: "number", id: "case-days", min: "1", max: "60", style: "width:6em",
+      value: current.ok ? current.data.case_due_working_days || 5 : 5 });
+    const save = el("button", { class: "btn small", type: "button", id: "case-days-save", onclick: async () => {
+      const now = await api("GET", "/api/hall/settings");
+      if (!now.ok) return toast(now.message, "error");
+      const answer = await api("PUT", "/api/hall/settings", Object.assign(now.data, { case_due_working_days: Number(days.value) }));
+      if (!answer.ok) return toast(answer.message, "error");
+      toast(["整改时限已保存，对此后的差评生效。", "Saved; it applies to bad ratings from now on."]);
+    } }, t("保存", "Save"));
+    return el("div", { class: "card toolbar" },
+      el("div", {}, el("label", { for: "case-days" }, t("整改时限（工作日，按工作日历）", "Fix due within (working days, by the calendar)")), days), save);
   }
 
   function showCase(box, c) {
