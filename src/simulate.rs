@@ -592,7 +592,7 @@ async fn rate_visit(tablet: &Client, window: u16, number: &str, shared: &Shared)
         )
     };
     let mut body = serde_json::json!({"number": number, "rating": rating, "reason": reason});
-    if reason.is_some() && seq % 2 == 0 {
+    if reason.is_some() && seq.is_multiple_of(2) {
         body["callback_phone"] = serde_json::json!(format!("1380013{:04}", seq % 10_000));
     }
     let request = tablet
