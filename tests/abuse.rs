@@ -378,6 +378,20 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
         ),
         (
             "POST",
+            "/api/cases/{id}/callback",
+            "/api/cases/0/callback",
+            Admin,
+            json!({"note": "已电话回访"}),
+        ),
+        (
+            "POST",
+            "/api/cases/{id}/fix",
+            "/api/cases/0/fix",
+            Admin,
+            json!({"fix": "已整改"}),
+        ),
+        (
+            "POST",
             "/api/tickets/{token}/rating",
             "/api/tickets/0123456789abcdef0123456789abcdef/rating",
             Public,

@@ -750,9 +750,13 @@ async fn hall_settings_are_read_and_changed() {
     // The cases' working days: 1 to 60, and kept when a client of before cases leaves them out.
     let mut never = settings.clone();
     never.case_due_working_days = Some(0);
-    send(hub.admin.request(Method::PUT, "/api/hall/settings").json(&never))
-        .await
-        .expect_error(400, "invalid");
+    send(
+        hub.admin
+            .request(Method::PUT, "/api/hall/settings")
+            .json(&never),
+    )
+    .await
+    .expect_error(400, "invalid");
     let mut old_client = settings.clone();
     old_client.case_due_working_days = None;
     let reply = send(
@@ -761,7 +765,10 @@ async fn hall_settings_are_read_and_changed() {
             .json(&old_client),
     )
     .await;
-    assert_eq!(reply.json::<wire::HallSettings>().case_due_working_days, Some(10));
+    assert_eq!(
+        reply.json::<wire::HallSettings>().case_due_working_days,
+        Some(10)
+    );
     hub.stop().await;
 }
 

@@ -366,6 +366,35 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
         ("GET", "/api/calendar", Public, p("/api/calendar"), None),
         ("GET", "/api/rota", Reader, p("/api/rota"), None),
         (
+            "GET",
+            "/api/cases",
+            Reader,
+            p("/api/cases?state=open"),
+            None,
+        ),
+        ("GET", "/api/cases/{id}", Reader, p("/api/cases/0"), None),
+        (
+            "POST",
+            "/api/cases/{id}/callback",
+            Reader,
+            p("/api/cases/0/callback"),
+            Some(json!({"note": "已回访"})),
+        ),
+        (
+            "POST",
+            "/api/cases/{id}/fix",
+            Reader,
+            p("/api/cases/0/fix"),
+            Some(json!({"fix": "已整改"})),
+        ),
+        (
+            "POST",
+            "/api/cases/{id}/close",
+            Reader,
+            p("/api/cases/0/close"),
+            None,
+        ),
+        (
             "PUT",
             "/api/rota",
             Admin,
@@ -1153,6 +1182,7 @@ async fn reports_and_the_audit_trail_come_from_the_log() {
     assert_eq!(
         kinds,
         [
+            ("case_opened", "citizen@3"),
             ("ticket_rated", "citizen@3"),
             ("ticket_finished", "clerk:zhang@3"),
             ("ticket_called", "clerk:zhang@3"),
