@@ -560,6 +560,13 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     // The case of that 差评, called back, fixed and closed in time, counts in the report.
     wait_text(browser, "#report-cases tr[data-window='all']", "100%").await?;
     wait_text(browser, "#report-cases tr[data-window='3']", "100%").await?;
+    browser
+        .execute(
+            "document.getElementById('report-cases').scrollIntoView()",
+            Vec::new(),
+        )
+        .await?;
+    shot(browser, shots, "10e-admin-report-cases").await?;
     // A ticket handled past its service's time limit is listed live (超时办理): window 2
     // calls a household ticket and 16 minutes pass (its limit is 15).
     hub.admin
