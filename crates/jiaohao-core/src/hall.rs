@@ -94,7 +94,7 @@ impl HallSettings {
         let days = self.case_due_working_days;
         if days == 0 || days > crate::case::MAX_DUE_WORKING_DAYS {
             return Err(Error::invalid(format!(
-                "差评工单的办结时限须为 1 到 {max} 个工作日；case_due_working_days must be 1 to {max} working days, not {days}",
+                "差评工单的整改时限须为 1 到 {max} 个工作日；case_due_working_days must be 1 to {max} working days, not {days}",
                 max = crate::case::MAX_DUE_WORKING_DAYS
             )));
         }

@@ -681,7 +681,7 @@
     const list = el("div", { class: "scroll" });
     const detail = el("div", { id: "case-detail" });
     box.append(el("div", { class: "card" }, el("h2", {}, t("差评工单", "Cases of bad ratings")),
-      el("p", { class: "muted" }, t("每条差评自动生成工单：回访群众、记录整改、办结，须在办结时限（工作日）内整改。",
+      el("p", { class: "muted" }, t("每条差评自动生成工单：回访群众、记录整改、办结，须在整改时限（工作日）内整改。",
         "Every bad rating opens a case: call the citizen back, record the fix, close it; the fix is due within the set working days.")),
       el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "case-filter" }, t("状态", "State")), filter)), list), detail);
     if (admin()) box.prepend(await caseDaysCard());
