@@ -599,3 +599,78 @@ async fn a_client_of_both_hubs_moves_to_the_promoted_one_and_never_back_to_a_low
     assert_eq!(kiosk.base(), running.url());
     running.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_clients_move_to_a_promoted_standby_within_five_seconds_while_the_old_primary_is_up()
+{
+    // The old primary stays up (fenced by its --peer once the standby is promoted): no stream
+    // breaks, so the clients must notice the new term by themselves.
+    let standby_addr = free_port();
+    let peer = format!("http://{standby_addr}");
+    let primary = TestHub::start_with(move |config| config.peer = Some(peer.clone())).await;
+    let running = primary.start_standby(&standby_addr.to_string()).await;
+    let public = Client::new(running.url());
+    let both = format!("{},{}", primary.url(), running.url());
+
+    // A display's link following the stream, and an idle kiosk that only sends requests.
+    let link = jiaohao_ui::HubLink::start(Client::new(&both), || {}).unwrap();
+    let idle_kiosk = Client::new(&both).with_token(&primary.tokens.kiosk);
+    let deadline = Instant::now() + WAIT;
+    while link.status() != jiaohao_ui::LinkStatus::Live {
+        assert!(Instant::now() < deadline, "the link does not connect");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    primary.issue("hukou").await;
+    let target = health(&primary.public).await.last_seq;
+    while health(&public).await.last_seq != target {
+        assert!(Instant::now() < deadline, "the standby does not catch up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    let promoted = Instant::now();
+    while link.client().base() != running.url() {
+        assert!(
+            promoted.elapsed() < Duration::from_secs(5),
+            "the link is still on the old primary 5 s after the promotion"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let moved = promoted.elapsed();
+    eprintln!("the link moved {moved:?} after the promotion");
+    assert_eq!(link.status(), jiaohao_ui::LinkStatus::Live);
+
+    // The old primary, fenced, refuses the idle kiosk's ticket; the kiosk moves and sends it
+    // again to the new primary, all within the one call.
+    while health(&primary.public).await.role.as_deref() != Some("fenced") {
+        assert!(
+            promoted.elapsed() < WAIT,
+            "the old primary is not fenced by its peer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ticket = idle_kiosk.issue_ticket("hukou", false, None).await.unwrap();
+    assert_eq!(ticket.number, "A002");
+    assert_eq!(idle_kiosk.base(), running.url());
+
+    // The link's hall comes from the new primary's stream.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let waiting = link
+            .hall()
+            .map(|hall| hall.services.iter().map(|s| s.waiting).sum::<u32>());
+        if waiting == Some(2) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the link does not show the new primary's ticket: {waiting:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.stop().await.unwrap();
+}
