@@ -495,6 +495,72 @@ async fn with_sync_standby_an_answer_waits_for_the_standby_or_says_the_hub_is_al
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sync_standby_new_tokens_users_sessions_and_device_problems_wait_for_the_standby() {
+    let primary = TestHub::start_with(|config| {
+        config.sync_standby = Some(Duration::from_secs(2));
+    })
+    .await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    // Each answer below comes once the standby holds the row beside the log (read from its
+    // file at once, no waiting).
+    let held = |table: &str, needle: &str| {
+        side_log(&db)
+            .iter()
+            .any(|change| change.table == table && change.row.contains(needle))
+    };
+
+    let token = send(
+        primary
+            .admin
+            .request(Method::POST, "/api/tokens")
+            .json(&json!({"role": "kiosk", "name": "second kiosk"})),
+    )
+    .await;
+    assert_eq!(token.status, 201, "{token:?}");
+    assert!(
+        held("api_tokens", "second kiosk"),
+        "the token's answer came first"
+    );
+
+    let user = send_json(
+        &primary.admin,
+        Method::POST,
+        "/api/users",
+        json!({"username": "zhao", "role": "clerk", "password": "another-password"}),
+    )
+    .await;
+    assert_eq!(user.status, 201, "{user:?}");
+    assert!(held("users", "zhao"), "the user's answer came first");
+
+    let sessions = |db: &Path| {
+        side_log(db)
+            .iter()
+            .filter(|change| change.table == "sessions")
+            .count()
+    };
+    let before = sessions(&db);
+    crate::support::WebSession::sign_in(&primary.url(), "zhao", "another-password", None)
+        .await
+        .expect("zhao signs in");
+    assert!(sessions(&db) > before, "the sign-in's answer came first");
+
+    primary
+        .kiosk
+        .report_device_problem("printer", "paper end at the door")
+        .await
+        .unwrap();
+    assert!(
+        held("device_problems", "paper end at the door"),
+        "the report's answer came first"
+    );
+    assert_eq!(health(&primary.public).await.alone, Some(false));
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
     // The primary (A) and its standby (B) are cut apart; A takes tickets B never sees, B is
     // promoted and takes its own.

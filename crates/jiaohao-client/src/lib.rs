@@ -243,11 +243,13 @@ impl Client {
 
     /// Tells the primary that this standby holds every record up to `seq` durably
     /// (`POST /api/replication/ack`, a `replica` token).
-    pub async fn acknowledge(&self, seq: u64) -> Result<()> {
-        self.send::<serde_json::Value>(
-            self.request(Method::POST, "/api/replication/ack")
-                .json(&wire::ReplicationAck { seq }),
-        )
+    pub async fn acknowledge(&self, seq: u64, side_seq: u64) -> Result<()> {
+        self.send::<serde_json::Value>(self.request(Method::POST, "/api/replication/ack").json(
+            &wire::ReplicationAck {
+                seq,
+                side_seq: Some(side_seq),
+            },
+        ))
         .await
         .map(|_| ())
     }

@@ -351,6 +351,9 @@ impl Store {
 pub struct SetAside {
     /// The records after the point the two logs agree to, as they were stored here.
     pub records: Vec<RawRecord>,
+    /// The side changes (users, sessions, tokens, device problems) after the point the two
+    /// side logs agree to, as they were logged here.
+    pub side_changes: Vec<SideChange>,
 }
 
 impl Store {
@@ -358,10 +361,12 @@ impl Store {
     /// records after `agreed` (the last one both logs hold alike) are removed and returned,
     /// with the day-start snapshots after it; the rows beside the log are emptied with their
     /// change log, to be followed again from the new primary's (its users, sessions and token
-    /// hashes are the hall's now); the mark of a promotion made here is removed. One
+    /// hashes are the hall's now), and the side changes after `side_agreed` (the last one both
+    /// side logs hold alike) are returned; the mark of a promotion made here is removed. One
     /// transaction: all of it or nothing.
-    pub fn rejoin(&mut self, agreed: u64) -> Result<SetAside> {
+    pub fn rejoin(&mut self, agreed: u64, side_agreed: u64) -> Result<SetAside> {
         let records = self.raw_records_after(agreed, u64::MAX, usize::MAX >> 1)?;
+        let side_changes = self.side_changes_after(side_agreed, u64::MAX, usize::MAX >> 1)?;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM events WHERE seq > ?1", [agreed as i64])?;
         tx.execute("DELETE FROM hall_snapshots WHERE seq > ?1", [agreed as i64])?;
@@ -371,7 +376,10 @@ impl Store {
         )?;
         tx.commit()?;
         self.term = self.read_term()?;
-        Ok(SetAside { records })
+        Ok(SetAside {
+            records,
+            side_changes,
+        })
     }
 }
 
@@ -527,10 +535,18 @@ mod tests {
                 "cli",
             )
             .unwrap();
-        let aside = store.rejoin(3).unwrap();
+        let aside = store.rejoin(3, 0).unwrap();
         assert_eq!(
             aside.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
             [4, 5, 6]
+        );
+        assert_eq!(
+            aside
+                .side_changes
+                .iter()
+                .map(|c| c.table.as_str())
+                .collect::<Vec<_>>(),
+            ["api_tokens"]
         );
         assert_eq!(store.last_seq().unwrap(), 3);
         assert_eq!(store.term(), 1);

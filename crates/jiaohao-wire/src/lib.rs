@@ -44,11 +44,16 @@ pub struct Health {
     pub alone: Option<bool>,
 }
 
-/// The body of `POST /api/replication/ack`: a standby holds every record up to `seq` durably.
+/// The body of `POST /api/replication/ack`: a standby holds every record up to `seq` and every
+/// side change up to `side_seq` durably.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationAck {
     pub seq: u64,
+    /// The last side change (users, tokens, sessions, …) it holds durably; absent from a
+    /// standby older than this field (a primary then waits for its records only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_seq: Option<u64>,
 }
 
 /// The answer of `POST /api/promote`: the `promoted` record that opened the new term.
