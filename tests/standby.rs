@@ -573,6 +573,11 @@ async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
     caught_up(&a, &b_public, &b_db).await;
     proxy.kill().await;
     let lost = a.issue("hukou").await;
+    // A side row B never sees either.
+    a.kiosk
+        .report_device_problem("printer", "jammed while cut off")
+        .await
+        .unwrap();
     a.halt().await;
     b_public
         .with_token(&a.tokens.admin)
@@ -614,6 +619,21 @@ async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
         set_aside.contains(&lost.token),
         "the lost ticket is kept for the audit"
     );
+    assert_eq!(done.side_set_aside, 1, "{set_aside}");
+    assert!(
+        set_aside.contains("jammed while cut off"),
+        "the side row B never saw is kept for the audit: {set_aside}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&aside).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the file holds password and token hashes"
+        );
+    }
 
     // Started as B's standby, A holds B's history.
     let again = standby_with(&a, &b.url(), &a.db, replica_of_b).await;

@@ -664,8 +664,7 @@ pub async fn rejoin(
         text.push('\n');
     }
     // Password and token hashes are among the side rows: only the hub's user reads the file.
-    write_private(set_aside, &text)
-        .with_context(|| format!("writing {}", set_aside.display()))?;
+    write_private(set_aside, &text).with_context(|| format!("writing {}", set_aside.display()))?;
     Ok(Rejoined {
         agreed,
         set_aside: aside.records.len(),
