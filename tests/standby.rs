@@ -293,6 +293,12 @@ async fn a_standby_that_meets_another_history_stops_with_an_error() {
     other.issue("hukou").await;
     other.issue("hukou").await;
     let token = jiaohao_hub::cli::create_token(&other.db, Role::Replica, None, "standby").unwrap();
+    // The same identity key as the other hall's (else the standby stops on that first).
+    std::fs::copy(
+        other.db.with_file_name("identity.key"),
+        db.with_file_name("identity.key"),
+    )
+    .unwrap();
     // The side log differs too; follow it from a copy of the standby's file, which the other
     // hall's side log does not continue either, so start from the first divergence: records.
     let running = standby_with(&other, &other.url(), &db, token).await;
@@ -758,5 +764,128 @@ async fn linked_clients_move_to_a_promoted_standby_within_five_seconds_while_the
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    running.stop().await.unwrap();
+}
+
+/// A valid ID number, different for each `n` below 1000.
+fn id_number(n: u32) -> String {
+    let first17 = format!("11010519900{:01}{:02}{:03}", 1 + n % 9, 1 + n % 28, n);
+    let check = char::from(jiaohao_core::identity::check_character(first17.as_bytes()));
+    format!("{first17}{check}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoted_standby_verifies_the_old_primarys_sms_codes_and_honours_its_cancel_links() {
+    let mut primary = TestHub::start().await;
+    let settings = send_json(
+        &primary.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"slot_min": 30, "capacities": vec![2; 16]}),
+    )
+    .await;
+    assert_eq!(settings.status, 200, "{settings:?}");
+    // Its database beside the primary's: the same identity key file, as the README says.
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let book = |n: u32| {
+        send_json(
+            &primary.public,
+            Method::POST,
+            "/api/bookings",
+            json!({"service": "exit_entry", "date": "2026-11-24", "start": "09:00",
+                "name": "张三", "id_number": id_number(n), "phone": format!("138{n:08}")}),
+        )
+    };
+    let unverified: wire::BookingCreated = book(1).await.json();
+    let verified: wire::BookingCreated = book(2).await.json();
+    let code_of = |n: u32| {
+        primary
+            .sms_code(&format!("138{n:08}"))
+            .expect("an SMS code")
+    };
+    let verify = |base: String, code: String, sms: String| async move {
+        send_json(
+            &Client::new(base),
+            Method::POST,
+            &format!("/api/bookings/{code}/verify"),
+            json!({"sms_code": sms}),
+        )
+        .await
+    };
+    let reply = verify(primary.url(), verified.code.clone(), code_of(2)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let sms = code_of(1);
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    assert!(
+        side_log(&db)
+            .iter()
+            .any(|change| change.table == "booking_contacts"),
+        "the contacts travel to a replica"
+    );
+
+    primary.halt().await;
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    // The SMS code sent by the old primary verifies the booking on the new one.
+    let reply = verify(running.url(), unverified.code.clone(), "000000".into()).await;
+    reply.expect_error(400, "wrong_sms_code");
+    let reply = verify(running.url(), unverified.code.clone(), sms).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // The cancel link the old primary gave works on the new one.
+    let cancel = send(public.request(
+        Method::DELETE,
+        &format!(
+            "/api/bookings/{}?cancel_token={}",
+            verified.code, verified.cancel_token
+        ),
+    ))
+    .await;
+    assert_eq!(cancel.status, 200, "{cancel:?}");
+    // The same person is known: the second booking of person 1 that day is refused as on the
+    // old primary (one booking per person and day), since the keys of ID numbers match.
+    let again = send_json(
+        &public,
+        Method::POST,
+        "/api/bookings",
+        json!({"service": "exit_entry", "date": "2026-11-24", "start": "10:00",
+            "name": "张三", "id_number": id_number(1), "phone": "13800000001"}),
+    )
+    .await;
+    assert_eq!(again.status, 409, "{again:?}");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_with_another_identity_key_stops_with_an_error_saying_to_copy_the_primarys() {
+    let primary = TestHub::start().await;
+    // A standby in a directory of its own: it made an identity key of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("standby.sqlite");
+    let running = standby(&primary, &primary.url(), &db).await;
+    let url = running.url();
+    let deadline = Instant::now() + WAIT * 2;
+    while Client::new(url.clone()).health().await.is_ok() {
+        assert!(Instant::now() < deadline, "the standby goes on serving");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let error = running.stop().await.unwrap_err().to_string();
+    assert!(
+        error.contains("identity key") && error.contains("copy the primary's key file"),
+        "{error}"
+    );
+
+    // With the primary's key copied over its own, it follows.
+    std::fs::copy(
+        primary.db.with_file_name("identity.key"),
+        dir.path().join("identity.key"),
+    )
+    .unwrap();
+    let running = standby(&primary, &primary.url(), &db).await;
+    caught_up(&primary, &Client::new(running.url()), &db).await;
     running.stop().await.unwrap();
 }

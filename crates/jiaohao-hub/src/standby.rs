@@ -222,7 +222,18 @@ async fn run(
         let mut sides = Vec::new();
         loop {
             match line {
-                ReplicationLine::Heartbeat { last_seq, .. } => {
+                ReplicationLine::Heartbeat {
+                    last_seq,
+                    identity_key_id,
+                    ..
+                } => {
+                    if let Some(theirs) = identity_key_id
+                        && theirs != state.bookings.key.id()
+                    {
+                        return Err(format!(
+                            "this hub's identity key (the HMAC key of ID numbers) is not the primary's ({theirs}): promoted, it would not recognise the hall's people. Stop it, copy the primary's key file (identity.key beside its database, or its --identity-key) over this hub's, mode 0600, and start it again"
+                        ));
+                    }
                     if last_seq < held {
                         return Err(format!(
                             "the primary's log ends at record {last_seq}, this standby holds {held}"

@@ -975,6 +975,11 @@ pub enum ReplicationLine {
         last_side_seq: u64,
         term: u64,
         at_ms: i64,
+        /// `replica` only: a fingerprint of the primary's identity key (the HMAC key of ID
+        /// numbers; never the key itself), so a standby with another key stops instead of
+        /// taking over a hall whose people it would not recognise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity_key_id: Option<String>,
     },
 }
 

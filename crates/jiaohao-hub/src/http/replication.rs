@@ -281,6 +281,7 @@ impl Reader {
             last_side_seq: if self.ingest { 0 } else { marks.side_seq },
             term: marks.term,
             at_ms: self.state.now().0,
+            identity_key_id: (!self.ingest).then(|| self.state.bookings.key.id()),
         };
         self.write(std::iter::once(line))
     }
