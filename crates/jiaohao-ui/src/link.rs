@@ -192,6 +192,12 @@ async fn follow(client: Client, shared: Arc<Mutex<Shared>>, wake: Arc<dyn Fn() +
             continue;
         }
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        // With two hubs the pause stays short: a promotion is found by the next attempt.
+        let longest = if client.has_several_hubs() {
+            PRIMARY_CHECK
+        } else {
+            MAX_BACKOFF
+        };
+        backoff = (backoff * 2).min(longest);
     }
 }
