@@ -37,7 +37,8 @@ hub_deb=$(ls "$work"/jiaohao-hub_*.deb)
 kiosk_deb=$(ls "$work"/jiaohao-kiosk_*.deb)
 display_deb=$(ls "$work"/jiaohao-display_*.deb)
 contains "$hub_deb" usr/bin/jiaohao-hub etc/jiaohao/hub.toml \
-  usr/lib/systemd/system/jiaohao-hub.service usr/share/jiaohao/halls/default.toml \
+  usr/lib/systemd/system/jiaohao-hub.service usr/lib/systemd/system/jiaohao-hub-standby.service \
+  usr/share/jiaohao/halls/default.toml \
   usr/share/doc/jiaohao-hub/CONFIG.md
 contains "$kiosk_deb" usr/bin/jiaohao-kiosk etc/jiaohao/kiosk.toml \
   usr/lib/systemd/user/jiaohao-kiosk.service usr/share/doc/jiaohao-kiosk/CONFIG.md
@@ -66,6 +67,14 @@ dpkg -i "$hub_deb" >/dev/null
 trap 'dpkg --purge jiaohao-hub >/dev/null 2>&1 || true; cleanup' EXIT
 systemd-analyze verify /usr/lib/systemd/system/jiaohao-hub.service
 echo "jiaohao-hub.service: systemd-analyze verify is content"
+# The standby's unit: installed, verified, and neither enabled nor started by the package.
+systemd-analyze verify /usr/lib/systemd/system/jiaohao-hub-standby.service
+if systemctl is-enabled jiaohao-hub-standby.service >/dev/null 2>&1 ||
+  test -e /etc/systemd/system/multi-user.target.wants/jiaohao-hub-standby.service; then
+  echo "FAIL: the package enabled jiaohao-hub-standby.service" >&2
+  exit 1
+fi
+echo "jiaohao-hub-standby.service: systemd-analyze verify is content; not enabled"
 port=$(free_port)
 # Under the unit's open-file limit, as systemd would set it (no systemd runs here): the hub
 # logs that figure at start.

@@ -293,6 +293,12 @@ async fn a_standby_that_meets_another_history_stops_with_an_error() {
     other.issue("hukou").await;
     other.issue("hukou").await;
     let token = jiaohao_hub::cli::create_token(&other.db, Role::Replica, None, "standby").unwrap();
+    // The same identity key as the other hall's (else the standby stops on that first).
+    std::fs::copy(
+        other.db.with_file_name("identity.key"),
+        db.with_file_name("identity.key"),
+    )
+    .unwrap();
     // The side log differs too; follow it from a copy of the standby's file, which the other
     // hall's side log does not continue either, so start from the first divergence: records.
     let running = standby_with(&other, &other.url(), &db, token).await;
@@ -495,6 +501,72 @@ async fn with_sync_standby_an_answer_waits_for_the_standby_or_says_the_hub_is_al
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_sync_standby_new_tokens_users_sessions_and_device_problems_wait_for_the_standby() {
+    let primary = TestHub::start_with(|config| {
+        config.sync_standby = Some(Duration::from_secs(2));
+    })
+    .await;
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    // Each answer below comes once the standby holds the row beside the log (read from its
+    // file at once, no waiting).
+    let held = |table: &str, needle: &str| {
+        side_log(&db)
+            .iter()
+            .any(|change| change.table == table && change.row.contains(needle))
+    };
+
+    let token = send(
+        primary
+            .admin
+            .request(Method::POST, "/api/tokens")
+            .json(&json!({"role": "kiosk", "name": "second kiosk"})),
+    )
+    .await;
+    assert_eq!(token.status, 201, "{token:?}");
+    assert!(
+        held("api_tokens", "second kiosk"),
+        "the token's answer came first"
+    );
+
+    let user = send_json(
+        &primary.admin,
+        Method::POST,
+        "/api/users",
+        json!({"username": "zhao", "role": "clerk", "password": "another-password"}),
+    )
+    .await;
+    assert_eq!(user.status, 201, "{user:?}");
+    assert!(held("users", "zhao"), "the user's answer came first");
+
+    let sessions = |db: &Path| {
+        side_log(db)
+            .iter()
+            .filter(|change| change.table == "sessions")
+            .count()
+    };
+    let before = sessions(&db);
+    crate::support::WebSession::sign_in(&primary.url(), "zhao", "another-password", None)
+        .await
+        .expect("zhao signs in");
+    assert!(sessions(&db) > before, "the sign-in's answer came first");
+
+    primary
+        .kiosk
+        .report_device_problem("printer", "paper end at the door")
+        .await
+        .unwrap();
+    assert!(
+        held("device_problems", "paper end at the door"),
+        "the report's answer came first"
+    );
+    assert_eq!(health(&primary.public).await.alone, Some(false));
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
     // The primary (A) and its standby (B) are cut apart; A takes tickets B never sees, B is
     // promoted and takes its own.
@@ -507,6 +579,11 @@ async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
     caught_up(&a, &b_public, &b_db).await;
     proxy.kill().await;
     let lost = a.issue("hukou").await;
+    // A side row B never sees either.
+    a.kiosk
+        .report_device_problem("printer", "jammed while cut off")
+        .await
+        .unwrap();
     a.halt().await;
     b_public
         .with_token(&a.tokens.admin)
@@ -548,6 +625,21 @@ async fn a_former_primary_rejoins_as_a_standby_of_the_new_one() {
         set_aside.contains(&lost.token),
         "the lost ticket is kept for the audit"
     );
+    assert_eq!(done.side_set_aside, 1, "{set_aside}");
+    assert!(
+        set_aside.contains("jammed while cut off"),
+        "the side row B never saw is kept for the audit: {set_aside}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&aside).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the file holds password and token hashes"
+        );
+    }
 
     // Started as B's standby, A holds B's history.
     let again = standby_with(&a, &b.url(), &a.db, replica_of_b).await;
@@ -597,5 +689,203 @@ async fn a_client_of_both_hubs_moves_to_the_promoted_one_and_never_back_to_a_low
     primary.start_again().await;
     assert!(!kiosk.find_primary().await);
     assert_eq!(kiosk.base(), running.url());
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linked_clients_move_to_a_promoted_standby_within_five_seconds_while_the_old_primary_is_up()
+{
+    // The old primary stays up (fenced by its --peer once the standby is promoted): no stream
+    // breaks, so the clients must notice the new term by themselves.
+    let standby_addr = free_port();
+    let peer = format!("http://{standby_addr}");
+    let primary = TestHub::start_with(move |config| config.peer = Some(peer.clone())).await;
+    let running = primary.start_standby(&standby_addr.to_string()).await;
+    let public = Client::new(running.url());
+    let both = format!("{},{}", primary.url(), running.url());
+
+    // A display's link following the stream, and an idle kiosk that only sends requests.
+    let link = jiaohao_ui::HubLink::start(Client::new(&both), || {}).unwrap();
+    let idle_kiosk = Client::new(&both).with_token(&primary.tokens.kiosk);
+    let deadline = Instant::now() + WAIT;
+    while link.status() != jiaohao_ui::LinkStatus::Live {
+        assert!(Instant::now() < deadline, "the link does not connect");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    primary.issue("hukou").await;
+    let target = health(&primary.public).await.last_seq;
+    while health(&public).await.last_seq != target {
+        assert!(Instant::now() < deadline, "the standby does not catch up");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    let promoted = Instant::now();
+    while link.client().base() != running.url() {
+        assert!(
+            promoted.elapsed() < Duration::from_secs(5),
+            "the link is still on the old primary 5 s after the promotion"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let moved = promoted.elapsed();
+    eprintln!("the link moved {moved:?} after the promotion");
+    assert_eq!(link.status(), jiaohao_ui::LinkStatus::Live);
+
+    // The old primary, fenced, refuses the idle kiosk's ticket; the kiosk moves and sends it
+    // again to the new primary, all within the one call.
+    while health(&primary.public).await.role.as_deref() != Some("fenced") {
+        assert!(
+            promoted.elapsed() < WAIT,
+            "the old primary is not fenced by its peer"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let ticket = idle_kiosk.issue_ticket("hukou", false, None).await.unwrap();
+    assert_eq!(ticket.number, "A002");
+    assert_eq!(idle_kiosk.base(), running.url());
+
+    // The link's hall comes from the new primary's stream.
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let waiting = link
+            .hall()
+            .map(|hall| hall.services.iter().map(|s| s.waiting).sum::<u32>());
+        if waiting == Some(2) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the link does not show the new primary's ticket: {waiting:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    running.stop().await.unwrap();
+}
+
+/// A valid ID number, different for each `n` below 1000.
+fn id_number(n: u32) -> String {
+    let first17 = format!("11010519900{:01}{:02}{:03}", 1 + n % 9, 1 + n % 28, n);
+    let check = char::from(jiaohao_core::identity::check_character(first17.as_bytes()));
+    format!("{first17}{check}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promoted_standby_verifies_the_old_primarys_sms_codes_and_honours_its_cancel_links() {
+    let mut primary = TestHub::start().await;
+    let settings = send_json(
+        &primary.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"slot_min": 30, "capacities": vec![2; 16]}),
+    )
+    .await;
+    assert_eq!(settings.status, 200, "{settings:?}");
+    // Its database beside the primary's: the same identity key file, as the README says.
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let book = |n: u32| {
+        send_json(
+            &primary.public,
+            Method::POST,
+            "/api/bookings",
+            json!({"service": "exit_entry", "date": "2026-11-24", "start": "09:00",
+                "name": "张三", "id_number": id_number(n), "phone": format!("138{n:08}")}),
+        )
+    };
+    let unverified: wire::BookingCreated = book(1).await.json();
+    let verified: wire::BookingCreated = book(2).await.json();
+    let code_of = |n: u32| {
+        primary
+            .sms_code(&format!("138{n:08}"))
+            .expect("an SMS code")
+    };
+    let verify = |base: String, code: String, sms: String| async move {
+        send_json(
+            &Client::new(base),
+            Method::POST,
+            &format!("/api/bookings/{code}/verify"),
+            json!({"sms_code": sms}),
+        )
+        .await
+    };
+    let reply = verify(primary.url(), verified.code.clone(), code_of(2)).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let sms = code_of(1);
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    assert!(
+        side_log(&db)
+            .iter()
+            .any(|change| change.table == "booking_contacts"),
+        "the contacts travel to a replica"
+    );
+
+    primary.halt().await;
+    public
+        .with_token(&primary.tokens.admin)
+        .promote()
+        .await
+        .unwrap();
+    // The SMS code sent by the old primary verifies the booking on the new one.
+    let reply = verify(running.url(), unverified.code.clone(), "000000".into()).await;
+    reply.expect_error(400, "wrong_sms_code");
+    let reply = verify(running.url(), unverified.code.clone(), sms).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // The cancel link the old primary gave works on the new one.
+    let cancel = send(public.request(
+        Method::DELETE,
+        &format!(
+            "/api/bookings/{}?cancel_token={}",
+            verified.code, verified.cancel_token
+        ),
+    ))
+    .await;
+    assert_eq!(cancel.status, 200, "{cancel:?}");
+    // The same person is known: the second booking of person 1 that day is refused as on the
+    // old primary (one booking per person and day), since the keys of ID numbers match.
+    let again = send_json(
+        &public,
+        Method::POST,
+        "/api/bookings",
+        json!({"service": "exit_entry", "date": "2026-11-24", "start": "10:00",
+            "name": "张三", "id_number": id_number(1), "phone": "13800000001"}),
+    )
+    .await;
+    assert_eq!(again.status, 409, "{again:?}");
+    running.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_with_another_identity_key_stops_with_an_error_saying_to_copy_the_primarys() {
+    let primary = TestHub::start().await;
+    // A standby in a directory of its own: it made an identity key of its own.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("standby.sqlite");
+    let running = standby(&primary, &primary.url(), &db).await;
+    let url = running.url();
+    let deadline = Instant::now() + WAIT * 2;
+    while Client::new(url.clone()).health().await.is_ok() {
+        assert!(Instant::now() < deadline, "the standby goes on serving");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let error = running.stop().await.unwrap_err().to_string();
+    assert!(
+        error.contains("identity key") && error.contains("copy the primary's key file"),
+        "{error}"
+    );
+
+    // With the primary's key copied over its own, it follows.
+    std::fs::copy(
+        primary.db.with_file_name("identity.key"),
+        dir.path().join("identity.key"),
+    )
+    .unwrap();
+    let running = standby(&primary, &primary.url(), &db).await;
+    caught_up(&primary, &Client::new(running.url()), &db).await;
     running.stop().await.unwrap();
 }

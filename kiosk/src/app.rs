@@ -979,12 +979,24 @@ async fn report_printer_fault(client: &Client, error: &str) {
     }
 }
 
+/// Whether the kiosk's hub answers as a primary; with several hubs (`--hub URL1,URL2`), when
+/// it does not (down, a standby, or fenced), whether the client found and moved to another.
+/// Ticketing shows as paused only while no primary answers, not while the kiosk moves.
+async fn primary_answers(client: &Client) -> bool {
+    let primary =
+        |health: jiaohao_wire::Health| health.role.as_deref().is_none_or(|role| role == "primary");
+    if client.health().await.is_ok_and(primary) {
+        return true;
+    }
+    client.find_primary().await && client.health().await.is_ok_and(primary)
+}
+
 /// Asks the hub's health route every second, so a hub that stops answering shows as paused
 /// within about two seconds even when the event stream has not noticed yet. Ends when the
 /// kiosk is dropped.
 async fn watch_health(client: Client, shared: Weak<Mutex<Shared>>, waker: Waker) {
     loop {
-        let reachable = client.health().await.is_ok();
+        let reachable = primary_answers(&client).await;
         let Some(shared) = shared.upgrade() else {
             return;
         };

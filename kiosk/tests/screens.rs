@@ -1,7 +1,9 @@
 //! The kiosk as a citizen uses it, against a real hub: find buttons by their words, tap them,
 //! read what the screen says.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use jiaohao_client::Client;
 
 use egui_kittest::kittest::{NodeT, Queryable};
 use jiaohao_kiosk::{ELDERLY_SCALE, HubState, PrintState, Screen};
@@ -323,4 +325,89 @@ fn a_closed_day_says_the_hall_is_closed_and_when_it_opens() {
     });
     // No service can be chosen on a closed day.
     assert!(!shows(&kiosk, "户籍"), "{:?}", on_screen(&kiosk));
+}
+
+/// Waits (bounded) until the standby holds every record the primary holds.
+fn wait_for_standby(hub: &TestHub, standby: &Client) {
+    let deadline = Instant::now() + WAIT;
+    while hub.block_on(standby.health()).unwrap().last_seq
+        != hub.block_on(hub.public.health()).unwrap().last_seq
+    {
+        assert!(Instant::now() < deadline, "the standby does not catch up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn with_two_hubs_the_kiosk_pauses_while_no_primary_answers_and_moves_to_the_promoted_standby() {
+    let mut hub = TestHub::start();
+    let standby = hub.start_standby();
+    let mut kiosk = kiosk(&hub, |options| {
+        options.hub = format!("{},{}", hub.url(), standby.url());
+    });
+    wait_for_welcome(&mut kiosk);
+    tap(&mut kiosk, "户籍");
+    tap(&mut kiosk, "取号");
+    wait_for_label(&mut kiosk, "A001");
+    tap(&mut kiosk, "完成");
+    wait_for_welcome(&mut kiosk);
+    let standby_client = Client::new(standby.url());
+    wait_for_standby(&hub, &standby_client);
+
+    // The primary dies: ticketing pauses, since no primary answers.
+    hub.stop();
+    wait_for_label(&mut kiosk, "暂停取号，请到咨询台");
+
+    // The standby is promoted: within 5 s the kiosk issues there.
+    hub.block_on(standby_client.with_token(&hub.tokens.admin).promote())
+        .unwrap();
+    let took = wait_for_within(
+        &mut kiosk,
+        "the welcome screen",
+        Duration::from_secs(5),
+        |k| shows(k, "户籍"),
+    );
+    eprintln!("ticketing resumed {took:?} after the promotion");
+    pass(&mut kiosk, 0.6);
+    tap(&mut kiosk, "户籍");
+    tap(&mut kiosk, "取号");
+    wait_for_label(&mut kiosk, "A002");
+    hub.block_on(standby.stop()).unwrap();
+}
+
+#[test]
+fn with_two_hubs_an_idle_kiosk_moves_to_a_promoted_standby_without_pausing() {
+    // The old primary stays up (as when it is fenced): nothing breaks, yet within 5 s of the
+    // promotion the kiosk issues on the new primary, and it never says ticketing is paused.
+    let hub = TestHub::start();
+    let standby = hub.start_standby();
+    let mut kiosk = kiosk(&hub, |options| {
+        options.hub = format!("{},{}", hub.url(), standby.url());
+    });
+    wait_for_welcome(&mut kiosk);
+    let standby_client = Client::new(standby.url());
+    wait_for_standby(&hub, &standby_client);
+    hub.block_on(standby_client.with_token(&hub.tokens.admin).promote())
+        .unwrap();
+    let promoted = Instant::now();
+    while promoted.elapsed() < Duration::from_secs(5) {
+        kiosk.step();
+        assert!(
+            !shows(&kiosk, "暂停取号，请到咨询台"),
+            "paused while moving to the new primary"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tap(&mut kiosk, "户籍");
+    tap(&mut kiosk, "取号");
+    wait_for_label(&mut kiosk, "A001");
+    // The old primary (up, and of the lower term) issued nothing: the new one did.
+    assert_eq!(hub.issued_today("hukou"), 0);
+    let on_new_primary = hub.block_on(standby_client.hall()).unwrap();
+    let hukou = on_new_primary
+        .services
+        .iter()
+        .find(|s| s.def.code == "hukou");
+    assert_eq!(hukou.map(|s| s.issued_today), Some(1));
+    hub.block_on(standby.stop()).unwrap();
 }

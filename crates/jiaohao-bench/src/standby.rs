@@ -1,7 +1,9 @@
 //! `jiaohao-bench standby`: two hubs in a hall under load. 50 kiosks issue tickets on a lone
 //! primary, on a primary followed by a standby, and on a primary with `--sync-standby`; it
 //! prints issuance p50/p99 for each and the replication lag (from a ticket's message on the
-//! primary's live stream to the same message on the standby's) p50/p99, in one run.
+//! primary's live stream to the same message on the standby's) p50/p99, in one run; then it
+//! kills a primary without `--sync-standby` under the same load and counts the answered
+//! tickets its standby never received.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -170,6 +172,30 @@ pub async fn run(binary: PathBuf, seconds: u64) -> anyhow::Result<()> {
         eprintln!("{name}: lag measured on {} of the tickets", lags.len());
         pair.standby.stop()?;
         pair.primary.stop()?;
+    }
+
+    // What losing the primary costs without --sync-standby: `kill -9` halfway through the
+    // load, then count the tickets the kiosks were answered that the standby never received.
+    {
+        let mut pair = pair(&binary, dir.path(), "kill", &[]).await?;
+        let (url, kiosk) = (pair.primary.url.clone(), pair.kiosk.clone());
+        let load = tokio::spawn(async move { issue_load(&url, &kiosk, KIOSKS, seconds).await });
+        tokio::time::sleep(Duration::from_millis(seconds * 500)).await;
+        pair.primary.kill_hard()?;
+        let (_, answered, _) = load.await??;
+        // The standby folds what it had received before the kill.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let hall = Client::new(&pair.standby.url)
+            .with_token(&pair.display)
+            .hall()
+            .await?;
+        let held: u32 = hall.services.iter().map(|s| s.issued_today).sum();
+        println!(
+            "\nkill -9 of a primary without --sync-standby under {KIOSKS} kiosks: {} tickets answered, {held} on the standby, {} lost",
+            answered.len(),
+            answered.len() as i64 - i64::from(held)
+        );
+        pair.standby.stop()?;
     }
     Ok(())
 }

@@ -41,6 +41,11 @@ impl ClientError {
 
 pub type Result<T> = std::result::Result<T, ClientError>;
 
+/// How often a client of several hubs asks them for their terms while its own hub answers:
+/// a promotion is seen within this (plus a probe's second) even when nothing breaks, such as
+/// an idle kiosk or a former primary that is fenced but still up.
+pub const PRIMARY_CHECK: Duration = Duration::from_secs(2);
+
 /// How long the event stream may stay silent (the hub's heartbeat comes every 15 s).
 pub const STREAM_SILENCE: Duration = Duration::from_secs(40);
 
@@ -114,6 +119,11 @@ impl Client {
             .clone()
     }
 
+    /// Whether the client knows more than one hub (`--hub URL1,URL2`).
+    pub fn has_several_hubs(&self) -> bool {
+        self.hubs.all.len() > 1
+    }
+
     /// With several hubs (`--hub URL1,URL2`): asks each for its part and term and moves to
     /// the primary of the highest term, never to one of a lower term than any seen before
     /// (a former primary that came back must not take changes). Returns whether it moved.
@@ -169,34 +179,54 @@ impl Client {
         }
     }
 
-    /// Sends a request and reads a JSON answer; `None` for `204 No Content`.
+    /// Sends a request and reads a JSON answer; `None` for `204 No Content`. A hub that
+    /// answers 503 `standby` or `fenced` took no change: with several hubs the client then
+    /// looks for the primary and, if it moves, sends the same request there once more.
     pub async fn send<T: DeserializeOwned>(
         &self,
         builder: reqwest::RequestBuilder,
     ) -> Result<Option<T>> {
-        let response = builder.send().await?;
-        let status = response.status();
-        if status == StatusCode::NO_CONTENT {
-            return Ok(None);
-        }
-        let text = response.text().await?;
-        if status.is_success() {
-            return serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|_| ClientError::Unexpected {
-                    status: status.as_u16(),
-                    text,
+        let (http, request) = builder.build_split();
+        let mut request = request?;
+        loop {
+            let again = request.try_clone();
+            let sent_to = self.base();
+            let response = http.execute(request).await?;
+            let status = response.status();
+            if status == StatusCode::NO_CONTENT {
+                return Ok(None);
+            }
+            let text = response.text().await?;
+            if status.is_success() {
+                return serde_json::from_str(&text).map(Some).map_err(|_| {
+                    ClientError::Unexpected {
+                        status: status.as_u16(),
+                        text,
+                    }
                 });
-        }
-        match serde_json::from_str::<wire::ErrorBody>(&text) {
-            Ok(body) => Err(ClientError::Api {
-                status: status.as_u16(),
-                body,
-            }),
-            Err(_) => Err(ClientError::Unexpected {
-                status: status.as_u16(),
-                text,
-            }),
+            }
+            let error = match serde_json::from_str::<wire::ErrorBody>(&text) {
+                Ok(body) => ClientError::Api {
+                    status: status.as_u16(),
+                    body,
+                },
+                Err(_) => {
+                    return Err(ClientError::Unexpected {
+                        status: status.as_u16(),
+                        text,
+                    });
+                }
+            };
+            if status == StatusCode::SERVICE_UNAVAILABLE
+                && matches!(error.code(), Some("standby" | "fenced"))
+                && let Some(again) = again
+                && self.find_primary().await
+                && let Some(moved) = moved_to(again, &sent_to, &self.base())
+            {
+                request = moved;
+                continue;
+            }
+            return Err(error);
         }
     }
 
@@ -213,11 +243,13 @@ impl Client {
 
     /// Tells the primary that this standby holds every record up to `seq` durably
     /// (`POST /api/replication/ack`, a `replica` token).
-    pub async fn acknowledge(&self, seq: u64) -> Result<()> {
-        self.send::<serde_json::Value>(
-            self.request(Method::POST, "/api/replication/ack")
-                .json(&wire::ReplicationAck { seq }),
-        )
+    pub async fn acknowledge(&self, seq: u64, side_seq: u64) -> Result<()> {
+        self.send::<serde_json::Value>(self.request(Method::POST, "/api/replication/ack").json(
+            &wire::ReplicationAck {
+                seq,
+                side_seq: Some(side_seq),
+            },
+        ))
         .await
         .map(|_| ())
     }
@@ -443,6 +475,13 @@ impl Client {
             buffer: Vec::new(),
         })
     }
+}
+
+/// The same request sent to the hub `to` instead of `from` (the path and query kept).
+fn moved_to(mut request: reqwest::Request, from: &str, to: &str) -> Option<reqwest::Request> {
+    let rest = request.url().as_str().strip_prefix(from)?.to_owned();
+    *request.url_mut() = reqwest::Url::parse(&format!("{to}{rest}")).ok()?;
+    Some(request)
 }
 
 impl Client {

@@ -398,9 +398,11 @@ pub fn main() -> anyhow::Result<()> {
             ))?;
             writeln!(
                 std::io::stdout(),
-                "kept records 1 to {}; set {} aside in {}; now start it with --follow {primary}",
+                "kept records 1 to {}; set {} records and {} side changes (users, sessions, tokens, device problems after change {}) aside in {}; now start it with --follow {primary}",
                 done.agreed,
                 done.set_aside,
+                done.side_set_aside,
+                done.side_agreed,
                 done.file.display()
             )?;
             Ok(())

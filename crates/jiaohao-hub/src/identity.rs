@@ -69,6 +69,15 @@ impl IdentityKey {
         Ok(IdentityKey(key))
     }
 
+    /// A fingerprint of the key (16 hex digits of a SHA-256 over a label and the key), for two
+    /// hubs to tell whether they hold the same key without showing it.
+    pub fn id(&self) -> String {
+        let mut hash = Sha256::new();
+        hash.update(b"jiaohao identity key id\0");
+        hash.update(self.0);
+        to_hex(&hash.finalize()[..8])
+    }
+
     /// The key a person is known by: HMAC-SHA256 of the ID number, as lower-case hex.
     pub fn person(&self, id: &IdNumber) -> PersonKey {
         let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)

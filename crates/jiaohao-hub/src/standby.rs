@@ -143,8 +143,7 @@ pub async fn follow(state: AppState, config: FollowConfig) -> Result<(), Diverge
             Ok(stream) => {
                 backoff = Duration::from_millis(100);
                 tracing::info!(primary = %config.primary, after = marks.seq, "following the primary");
-                let result =
-                    run(&state, &client, stream, marks.seq, &mut part, &mut shutdown).await;
+                let result = run(&state, &client, stream, marks, &mut part, &mut shutdown).await;
                 match result {
                     Ok(ended) => ended,
                     Err(reason) => {
@@ -198,10 +197,13 @@ async fn run(
     state: &AppState,
     client: &Client,
     mut stream: ReplicationStream,
-    held: u64,
+    marks: crate::engine::writer::Marks,
     part: &mut watch::Receiver<Part>,
     shutdown: &mut watch::Receiver<bool>,
 ) -> Result<Ended, String> {
+    let held = marks.seq;
+    // What this file holds durably, told to the primary after each batch.
+    let (mut durable, mut side_durable) = (marks.seq, marks.side_seq);
     loop {
         let line = tokio::select! {
             line = stream.next() => line,
@@ -220,7 +222,18 @@ async fn run(
         let mut sides = Vec::new();
         loop {
             match line {
-                ReplicationLine::Heartbeat { last_seq, .. } => {
+                ReplicationLine::Heartbeat {
+                    last_seq,
+                    identity_key_id,
+                    ..
+                } => {
+                    if let Some(theirs) = identity_key_id
+                        && theirs != state.bookings.key.id()
+                    {
+                        return Err(format!(
+                            "this hub's identity key (the HMAC key of ID numbers) is not the primary's ({theirs}): promoted, it would not recognise the hall's people. Stop it, copy the primary's key file (identity.key beside its database, or its --identity-key) over this hub's, mode 0600, and start it again"
+                        ));
+                    }
                     if last_seq < held {
                         return Err(format!(
                             "the primary's log ends at record {last_seq}, this standby holds {held}"
@@ -277,19 +290,10 @@ async fn run(
                 None => break,
             }
         }
+        let batch = !records.is_empty() || !sides.is_empty();
         if !records.is_empty() {
             match state.writer.follow(records).await {
-                Ok(seq) => {
-                    // Durable here: tell the primary (it may be waiting to answer a change),
-                    // without waiting for its answer: the next batch is read meanwhile, and
-                    // the primary keeps the highest number it was told.
-                    let acker = client.with_timeout(Duration::from_secs(1));
-                    tokio::spawn(async move {
-                        if let Err(error) = acker.acknowledge(seq).await {
-                            tracing::debug!(%error, "the acknowledgement did not reach the primary");
-                        }
-                    });
-                }
+                Ok(seq) => durable = seq,
                 Err(FollowError::Unreadable { seq, message }) => {
                     return Err(format!(
                         "record {seq} cannot be read by this version ({message}): upgrade this hub to the primary's version"
@@ -308,7 +312,7 @@ async fn run(
                 .store(move |store, _| Ok::<_, Applied>(store.apply_side_changes(&sides)))
                 .await;
             match applied {
-                Ok(Ok(_)) => {}
+                Ok(Ok(seq)) => side_durable = seq,
                 Ok(Err(jiaohao_store::ApplyError::Diverged { seq, reason })) => {
                     return Err(format!(
                         "side change {seq} does not fit this file: {reason}"
@@ -320,6 +324,18 @@ async fn run(
                 }
                 Err(_) => return Ok(Ended::Stop),
             }
+        }
+        if batch {
+            // Durable here: tell the primary (it may be waiting to answer a change), without
+            // waiting for its answer: the next batch is read meanwhile, and the primary keeps
+            // the highest numbers it was told.
+            let acker = client.with_timeout(Duration::from_secs(1));
+            let (seq, side_seq) = (durable, side_durable);
+            tokio::spawn(async move {
+                if let Err(error) = acker.acknowledge(seq, side_seq).await {
+                    tracing::debug!(%error, "the acknowledgement did not reach the primary");
+                }
+            });
         }
     }
 }
@@ -365,7 +381,8 @@ async fn check_same(state: &AppState, record: RawRecord) -> Result<(), String> {
 /// `/metrics`) until a standby's acknowledgement reaches its last record again.
 pub struct SyncStandby {
     wait: Duration,
-    acked: watch::Sender<u64>,
+    /// The highest record and side change a standby said it holds.
+    acked: watch::Sender<(u64, u64)>,
     alone: std::sync::atomic::AtomicBool,
 }
 
@@ -373,7 +390,7 @@ impl SyncStandby {
     pub fn new(wait: Duration) -> SyncStandby {
         SyncStandby {
             wait,
-            acked: watch::Sender::new(0),
+            acked: watch::Sender::new((0, 0)),
             alone: std::sync::atomic::AtomicBool::new(false),
         }
     }
@@ -382,26 +399,29 @@ impl SyncStandby {
         self.alone.load(Ordering::Relaxed)
     }
 
-    /// A standby holds every record up to `seq` durably; `last` is this hub's last record.
-    pub fn acknowledged(&self, seq: u64, last: u64) {
+    /// A standby holds every record up to `seq` and side change up to `side_seq` durably;
+    /// `last` is where this hub's logs end.
+    pub fn acknowledged(&self, seq: u64, side_seq: u64, last: crate::engine::writer::Marks) {
         self.acked.send_if_modified(|acked| {
-            let newer = seq > *acked;
-            *acked = (*acked).max(seq);
+            let newer = seq > acked.0 || side_seq > acked.1;
+            *acked = (acked.0.max(seq), acked.1.max(side_seq));
             newer
         });
-        if seq >= last && self.alone.swap(false, Ordering::Relaxed) {
+        if seq >= last.seq && side_seq >= last.side_seq && self.alone.swap(false, Ordering::Relaxed)
+        {
             tracing::info!(seq, "a standby caught up: changes wait for it again");
         }
     }
 
-    /// Waits until a standby has acknowledged record `seq`, or the time is up (then the hub
-    /// runs alone). Returns at once while alone.
-    pub async fn wait_for(&self, seq: u64) {
+    /// Waits until a standby has acknowledged record `seq` and side change `side_seq`, or the
+    /// time is up (then the hub runs alone). Returns at once while alone.
+    pub async fn wait_for(&self, seq: u64, side_seq: u64) {
         if self.alone() {
             return;
         }
         let mut acked = self.acked.subscribe();
-        let waited = tokio::time::timeout(self.wait, acked.wait_for(|acked| *acked >= seq)).await;
+        let held = |acked: &(u64, u64)| acked.0 >= seq && acked.1 >= side_seq;
+        let waited = tokio::time::timeout(self.wait, acked.wait_for(held)).await;
         if waited.is_err() && !self.alone.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 seq,
@@ -479,14 +499,31 @@ pub struct Rejoined {
     pub agreed: u64,
     /// How many records were set aside, and where.
     pub set_aside: usize,
+    /// The last side change both side logs hold alike, and how many after it were set aside
+    /// (in the same file, after the records).
+    pub side_agreed: u64,
+    pub side_set_aside: usize,
     pub file: std::path::PathBuf,
 }
 
+/// Writes a new file only its owner may read (mode 0600 on Unix).
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
 /// Turns a stopped former primary's file at `db` into a standby's of `primary` (reached with
-/// a `replica` token of it): finds the last record the two logs hold alike, writes every
-/// record after it to `set_aside` (one `ReplicationLine` record per line, for the audit; the
-/// file must not exist), and removes them and the rows beside the log from the file, which
-/// the new primary's side log fills again. Then `serve --follow PRIMARY` goes on from there.
+/// a `replica` token of it): finds the last record the two logs hold alike (and the last
+/// side change the two side logs hold alike), writes every record after it and then every
+/// side change after that to `set_aside` (one `ReplicationLine` per line, for the audit; the
+/// file must not exist and is made readable by its owner only), and removes them and the
+/// rows beside the log from the file, which the new primary's side log fills again. Then `serve --follow PRIMARY` goes on from there.
 pub async fn rejoin(
     db: &std::path::Path,
     primary: &str,
@@ -556,7 +593,63 @@ pub async fn rejoin(
             _ => differs = probe,
         }
     }
-    let aside = store.rejoin(agreed)?;
+    // The side logs too (the new primary's rows will be followed from its side log whole):
+    // the changes made here after the point they agree to are set aside with the records.
+    async fn their_side(
+        client: &Client,
+        last_seq: u64,
+        seq: u64,
+    ) -> anyhow::Result<Option<SideChange>> {
+        let mut stream = match client.replication(last_seq, seq - 1).await {
+            Ok(stream) => stream,
+            Err(error) if error.code() == Some("ahead_of_log") => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        loop {
+            match stream.next().await? {
+                Some(ReplicationLine::Heartbeat { last_side_seq, .. }) if last_side_seq < seq => {
+                    return Ok(None);
+                }
+                Some(ReplicationLine::Side {
+                    seq,
+                    table,
+                    op,
+                    row,
+                }) => {
+                    return Ok(Some(SideChange {
+                        seq,
+                        table,
+                        op,
+                        row: row.to_string(),
+                    }));
+                }
+                Some(_) => {}
+                None => anyhow::bail!("the primary closed the stream"),
+            }
+        }
+    }
+    let same_side = |mine: &SideChange, theirs: &SideChange| {
+        let row = |text: &str| serde_json::from_str::<serde_json::Value>(text).ok();
+        (&mine.table, &mine.op, row(&mine.row)) == (&theirs.table, &theirs.op, row(&theirs.row))
+    };
+    let their_last = client
+        .health()
+        .await?
+        .last_seq
+        .context("the primary does not say where its log ends")?;
+    let (mut side_agreed, mut side_differs) = (0u64, store.last_side_seq()? + 1);
+    while side_differs - side_agreed > 1 {
+        let probe = side_agreed + (side_differs - side_agreed) / 2;
+        let mine = store
+            .side_changes_after(probe - 1, probe, 1)?
+            .pop()
+            .with_context(|| format!("side change {probe} is missing from {}", db.display()))?;
+        match their_side(&client, their_last, probe).await? {
+            Some(theirs) if same_side(&mine, &theirs) => side_agreed = probe,
+            _ => side_differs = probe,
+        }
+    }
+    let aside = store.rejoin(agreed, side_agreed)?;
     let mut text = String::new();
     for record in &aside.records {
         let line = ReplicationLine::Record {
@@ -571,10 +664,23 @@ pub async fn rejoin(
         text.push_str(&serde_json::to_string(&line)?);
         text.push('\n');
     }
-    std::fs::write(set_aside, text).with_context(|| format!("writing {}", set_aside.display()))?;
+    for change in &aside.side_changes {
+        let line = ReplicationLine::Side {
+            seq: change.seq,
+            table: change.table.clone(),
+            op: change.op.clone(),
+            row: serde_json::from_str(&change.row)?,
+        };
+        text.push_str(&serde_json::to_string(&line)?);
+        text.push('\n');
+    }
+    // Password and token hashes are among the side rows: only the hub's user reads the file.
+    write_private(set_aside, &text).with_context(|| format!("writing {}", set_aside.display()))?;
     Ok(Rejoined {
         agreed,
         set_aside: aside.records.len(),
+        side_agreed,
+        side_set_aside: aside.side_changes.len(),
         file: set_aside.to_owned(),
     })
 }

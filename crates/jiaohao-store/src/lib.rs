@@ -196,10 +196,8 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO side_changes (tbl, op, row) VALUES ('device_problems', 'delete', json_object('id', OLD.id));
     END;",
     // 7: the names and phone numbers of bookings (预约), outside the event log so they can be
-    // erased (see `contacts`); the SMS code and cancel token as SHA-256 hex. NOTE: a standby
-    // needs these rows too (to verify, cancel or text a booking after a promotion), but they
-    // are not in `side_changes` yet: a promoted standby knows the bookings (they are events)
-    // without their contacts.
+    // erased (see `contacts`); the SMS code and cancel token as SHA-256 hex. A standby gets
+    // them through `side_changes` (migration 8).
     "CREATE TABLE booking_contacts (
         code              TEXT PRIMARY KEY,
         name              TEXT,
@@ -218,6 +216,20 @@ const MIGRATIONS: &[&str] = &[
         phone       TEXT NOT NULL,
         saved_ms    INTEGER NOT NULL
     );",
+    // 9: the contacts of bookings join the side log, so a `replica` standby holds
+    // them (to verify an SMS code, honour a cancel link, text a booking after a promotion)
+    // and their erasure (an upsert with the name and phone gone); `ingest` never reads the
+    // side log. The rows a hub holds now are logged once, in code order.
+    "INSERT INTO side_changes (tbl, op, row) SELECT 'booking_contacts', 'upsert', json_object('code', booking_contacts.code, 'name', booking_contacts.name, 'phone', booking_contacts.phone, 'sms_code_sha256', booking_contacts.sms_code_sha256, 'cancel_sha256', booking_contacts.cancel_sha256, 'sms_sent_ms', booking_contacts.sms_sent_ms, 'erase_after_ms', booking_contacts.erase_after_ms) FROM booking_contacts ORDER BY code;
+    CREATE TRIGGER booking_contacts_side_insert AFTER INSERT ON booking_contacts BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('booking_contacts', 'upsert', json_object('code', NEW.code, 'name', NEW.name, 'phone', NEW.phone, 'sms_code_sha256', NEW.sms_code_sha256, 'cancel_sha256', NEW.cancel_sha256, 'sms_sent_ms', NEW.sms_sent_ms, 'erase_after_ms', NEW.erase_after_ms));
+    END;
+    CREATE TRIGGER booking_contacts_side_update AFTER UPDATE ON booking_contacts BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('booking_contacts', 'upsert', json_object('code', NEW.code, 'name', NEW.name, 'phone', NEW.phone, 'sms_code_sha256', NEW.sms_code_sha256, 'cancel_sha256', NEW.cancel_sha256, 'sms_sent_ms', NEW.sms_sent_ms, 'erase_after_ms', NEW.erase_after_ms));
+    END;
+    CREATE TRIGGER booking_contacts_side_delete AFTER DELETE ON booking_contacts BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('booking_contacts', 'delete', json_object('code', OLD.code));
+    END;",
 ];
 
 /// The write-ahead log SQLite keeps beside the database file `db`.

@@ -100,7 +100,27 @@ const SIDE_TABLES: &[(&str, &[(&str, bool)])] = &[
             ("message", false),
         ],
     ),
+    (
+        "booking_contacts",
+        &[
+            ("code", false),
+            ("name", false),
+            ("phone", false),
+            ("sms_code_sha256", false),
+            ("cancel_sha256", false),
+            ("sms_sent_ms", false),
+            ("erase_after_ms", false),
+        ],
+    ),
 ];
+
+/// The column a side table's rows are known by (`id`, but a booking's contact by its code).
+fn key_column(table: &str) -> &'static str {
+    match table {
+        "booking_contacts" => "code",
+        _ => "id",
+    }
+}
 
 /// Why a standby cannot take what its primary sent.
 #[derive(Debug, thiserror::Error)]
@@ -135,13 +155,14 @@ fn upsert_sql(table: &str, columns: &[(&str, bool)]) -> String {
             }
         })
         .collect();
+    let key = key_column(table);
     let updates: Vec<String> = names
         .iter()
-        .filter(|name| **name != "id")
+        .filter(|name| **name != key)
         .map(|name| format!("{name} = excluded.{name}"))
         .collect();
     format!(
-        "INSERT INTO {table} ({}) SELECT {} WHERE true ON CONFLICT(id) DO UPDATE SET {}",
+        "INSERT INTO {table} ({}) SELECT {} WHERE true ON CONFLICT({key}) DO UPDATE SET {}",
         names.join(", "),
         values.join(", "),
         updates.join(", ")
@@ -317,7 +338,8 @@ impl Store {
                     .map_err(|error| diverged(error.to_string()))?,
                 "delete" => tx
                     .prepare_cached(&format!(
-                        "DELETE FROM {table} WHERE id = json_extract(?1, '$.id')"
+                        "DELETE FROM {table} WHERE {key} = json_extract(?1, '$.{key}')",
+                        key = key_column(table)
                     ))?
                     .execute([&change.row])
                     .map_err(|error| diverged(error.to_string()))?,
@@ -351,6 +373,9 @@ impl Store {
 pub struct SetAside {
     /// The records after the point the two logs agree to, as they were stored here.
     pub records: Vec<RawRecord>,
+    /// The side changes (users, sessions, tokens, device problems) after the point the two
+    /// side logs agree to, as they were logged here.
+    pub side_changes: Vec<SideChange>,
 }
 
 impl Store {
@@ -358,20 +383,26 @@ impl Store {
     /// records after `agreed` (the last one both logs hold alike) are removed and returned,
     /// with the day-start snapshots after it; the rows beside the log are emptied with their
     /// change log, to be followed again from the new primary's (its users, sessions and token
-    /// hashes are the hall's now); the mark of a promotion made here is removed. One
+    /// hashes are the hall's now), and the side changes after `side_agreed` (the last one both
+    /// side logs hold alike) are returned; the mark of a promotion made here is removed. One
     /// transaction: all of it or nothing.
-    pub fn rejoin(&mut self, agreed: u64) -> Result<SetAside> {
+    pub fn rejoin(&mut self, agreed: u64, side_agreed: u64) -> Result<SetAside> {
         let records = self.raw_records_after(agreed, u64::MAX, usize::MAX >> 1)?;
+        let side_changes = self.side_changes_after(side_agreed, u64::MAX, usize::MAX >> 1)?;
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM events WHERE seq > ?1", [agreed as i64])?;
         tx.execute("DELETE FROM hall_snapshots WHERE seq > ?1", [agreed as i64])?;
         tx.execute_batch(
             "DELETE FROM sessions; DELETE FROM users; DELETE FROM api_tokens;
-             DELETE FROM device_problems; DELETE FROM side_changes; DELETE FROM promotions_here;",
+             DELETE FROM device_problems; DELETE FROM booking_contacts;
+             DELETE FROM side_changes; DELETE FROM promotions_here;",
         )?;
         tx.commit()?;
         self.term = self.read_term()?;
-        Ok(SetAside { records })
+        Ok(SetAside {
+            records,
+            side_changes,
+        })
     }
 }
 
@@ -420,6 +451,17 @@ mod tests {
             .conn()
             .execute("DELETE FROM device_problems", [])
             .unwrap();
+        let contact = crate::BookingContact {
+            code: "Y7K2Q9".into(),
+            name: Some("王芳".into()),
+            phone: Some("13800138000".into()),
+            sms_code_sha256: "ab".repeat(32),
+            cancel_sha256: "cd".repeat(32),
+            sms_sent_at: Millis(6),
+            erase_after: Millis(100),
+        };
+        primary.put_booking_contact(&contact).unwrap();
+        assert_eq!(primary.erase_booking_contacts(Millis(100)).unwrap(), 1);
         let changes = primary.side_changes_after(0, u64::MAX, 100).unwrap();
         let seen: Vec<(u64, &str, &str)> = changes
             .iter()
@@ -434,7 +476,15 @@ mod tests {
                 (4, "api_tokens", "upsert"),
                 (5, "device_problems", "upsert"),
                 (6, "device_problems", "delete"),
+                (7, "booking_contacts", "upsert"),
+                (8, "booking_contacts", "upsert"),
             ]
+        );
+        assert!(changes[6].row.contains("13800138000"));
+        assert!(
+            !changes[7].row.contains("13800138000") && !changes[7].row.contains("王芳"),
+            "the erasure travels: {}",
+            changes[7].row
         );
         assert!(!changes[2].row.contains("s3cret"), "only the hash travels");
 
@@ -447,7 +497,16 @@ mod tests {
                 found: 4
             })
         ));
-        assert_eq!(standby.apply_side_changes(&changes[2..]).unwrap(), 6);
+        assert_eq!(standby.apply_side_changes(&changes[2..6]).unwrap(), 6);
+        assert_eq!(standby.apply_side_changes(&changes[6..7]).unwrap(), 7);
+        assert_eq!(
+            standby.booking_contact("Y7K2Q9").unwrap().as_ref(),
+            Some(&contact)
+        );
+        assert_eq!(standby.apply_side_changes(&changes[7..]).unwrap(), 8);
+        let erased = standby.booking_contact("Y7K2Q9").unwrap().unwrap();
+        assert_eq!((erased.name, erased.phone), (None, None));
+        assert_eq!(erased.cancel_sha256, contact.cancel_sha256);
         assert_eq!(
             standby.side_changes_after(0, u64::MAX, 100).unwrap(),
             changes
@@ -527,10 +586,18 @@ mod tests {
                 "cli",
             )
             .unwrap();
-        let aside = store.rejoin(3).unwrap();
+        let aside = store.rejoin(3, 0).unwrap();
         assert_eq!(
             aside.records.iter().map(|r| r.seq).collect::<Vec<_>>(),
             [4, 5, 6]
+        );
+        assert_eq!(
+            aside
+                .side_changes
+                .iter()
+                .map(|c| c.table.as_str())
+                .collect::<Vec<_>>(),
+            ["api_tokens"]
         );
         assert_eq!(store.last_seq().unwrap(), 3);
         assert_eq!(store.term(), 1);

@@ -68,6 +68,11 @@ impl BlockingHub {
         self.runtime.block_on(self.hub.start_again());
     }
 
+    /// A standby of this hub on any free port (see [`TestHub::start_standby`]).
+    pub fn start_standby(&self) -> jiaohao_hub::RunningHub {
+        self.block_on(self.hub.start_standby("127.0.0.1:0"))
+    }
+
     /// A client without a token, on the hub's address.
     pub fn client(&self) -> Client {
         Client::new(self.url())

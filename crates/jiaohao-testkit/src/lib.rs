@@ -194,6 +194,25 @@ impl TestHub {
         format!("http://{}", self.addr)
     }
 
+    /// A standby of this hub (`serve --follow` with a new `replica` token) over a fresh
+    /// database beside this hub's, listening on `listen` (`127.0.0.1:0` for any port).
+    pub async fn start_standby(&self, listen: &str) -> RunningHub {
+        let token = jiaohao_hub::cli::create_token(&self.db, Role::Replica, None, "standby")
+            .expect("a replica token");
+        let config = HubConfig {
+            clock: self.clock.clone(),
+            limits: test_limits(),
+            follow: Some(jiaohao_hub::standby::FollowConfig {
+                primary: self.url(),
+                token,
+            }),
+            ..HubConfig::new(self._dir.path().join("standby.sqlite"))
+        };
+        jiaohao_hub::spawn(listen, config)
+            .await
+            .expect("the standby starts")
+    }
+
     /// The SMS code last sent to `phone` (the only run of six digits in its message).
     pub fn sms_code(&self, phone: &str) -> Option<String> {
         let text = std::fs::read_to_string(sms_sink(&self.db)).unwrap_or_default();

@@ -1,6 +1,7 @@
 //! [`HubLink`]: a background thread with its own runtime that follows the hub's event stream
 //! (snapshot, then changes), reconnects by itself with a backoff of up to 5 s, resumes with
-//! `Last-Event-ID`, and wakes the UI through a callback. The UI reads the latest state without
+//! `Last-Event-ID`, moves to a newly promoted primary within [`PRIMARY_CHECK`] when it
+//! knows several hubs, and wakes the UI through a callback. The UI reads the latest state without
 //! waiting and takes the changes (calls to announce, …) from a queue, in order. The hall's
 //! clock comes with each snapshot; [`HubLink::hall_now`] extrapolates from it, so the UI shows
 //! the hall's time, not its machine's.
@@ -10,10 +11,13 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use jiaohao_client::{Client, HallTime};
+use jiaohao_client::{Client, HallTime, PRIMARY_CHECK};
 use jiaohao_wire::{ChangeMessage, HallView, TimedHallView};
 
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Why a stream was left on purpose: another hub is the primary now.
+const MOVED: &str = "moved to the primary";
 
 /// How the link stands, for the UI to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,9 +118,22 @@ async fn follow(client: Client, shared: Arc<Mutex<Shared>>, wake: Arc<dyn Fn() +
     let mut last_id: Option<u64> = None;
     let mut backoff = Duration::from_millis(250);
     loop {
+        // With several hubs, the stream's hub is asked now and then whether it is still the
+        // primary of the highest term: a promotion elsewhere breaks no stream.
+        let mut next_check = tokio::time::Instant::now() + PRIMARY_CHECK;
         let error = match client.events(last_id).await {
             Ok(mut stream) => loop {
-                match stream.next().await {
+                let next = tokio::select! {
+                    next = stream.next() => next,
+                    () = tokio::time::sleep_until(next_check), if client.has_several_hubs() => {
+                        if client.find_primary().await {
+                            break MOVED.to_owned();
+                        }
+                        next_check = tokio::time::Instant::now() + PRIMARY_CHECK;
+                        continue;
+                    }
+                };
+                match next {
                     Ok(Some(event)) => {
                         backoff = Duration::from_millis(250);
                         if let Some(id) = event.id {
@@ -156,6 +173,12 @@ async fn follow(client: Client, shared: Arc<Mutex<Shared>>, wake: Arc<dyn Fn() +
             },
             Err(error) => error.to_string(),
         };
+        if error == MOVED {
+            // The hall shown stays until the new primary's stream resumes it.
+            tracing::info!(hub = %client.base(), "moved to the hall's primary hub");
+            backoff = Duration::from_millis(250);
+            continue;
+        }
         tracing::warn!(%error, "lost the hub's event stream; reconnecting");
         shared.lock().unwrap_or_else(|e| e.into_inner()).status =
             Some(LinkStatus::Reconnecting { error });
@@ -169,6 +192,12 @@ async fn follow(client: Client, shared: Arc<Mutex<Shared>>, wake: Arc<dyn Fn() +
             continue;
         }
         tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(MAX_BACKOFF);
+        // With two hubs the pause stays short: a promotion is found by the next attempt.
+        let longest = if client.has_several_hubs() {
+            PRIMARY_CHECK
+        } else {
+            MAX_BACKOFF
+        };
+        backoff = (backoff * 2).min(longest);
     }
 }

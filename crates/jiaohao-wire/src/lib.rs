@@ -46,11 +46,16 @@ pub struct Health {
     pub alone: Option<bool>,
 }
 
-/// The body of `POST /api/replication/ack`: a standby holds every record up to `seq` durably.
+/// The body of `POST /api/replication/ack`: a standby holds every record up to `seq` and every
+/// side change up to `side_seq` durably.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReplicationAck {
     pub seq: u64,
+    /// The last side change (users, tokens, sessions, …) it holds durably; absent from a
+    /// standby older than this field (a primary then waits for its records only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side_seq: Option<u64>,
 }
 
 /// The answer of `POST /api/promote`: the `promoted` record that opened the new term.
@@ -1003,6 +1008,11 @@ pub enum ReplicationLine {
         last_side_seq: u64,
         term: u64,
         at_ms: i64,
+        /// `replica` only: a fingerprint of the primary's identity key (the HMAC key of ID
+        /// numbers; never the key itself), so a standby with another key stops instead of
+        /// taking over a hall whose people it would not recognise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity_key_id: Option<String>,
     },
 }
 

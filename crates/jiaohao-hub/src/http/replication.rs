@@ -139,8 +139,8 @@ pub async fn stream(
         .into_response())
 }
 
-/// `POST /api/replication/ack` (replica): the standby holds every record up to `seq`
-/// durably; a primary started with `--sync-standby` answers the changes waiting for it.
+/// `POST /api/replication/ack` (replica): the standby holds every record up to `seq` and
+/// every side change up to `side_seq` durably; a primary started with `--sync-standby` answers the changes waiting for it.
 pub async fn acknowledge(
     State(state): State<AppState>,
     who: Principal,
@@ -148,7 +148,10 @@ pub async fn acknowledge(
 ) -> Result<StatusCode, ApiError> {
     who.require(&[Role::Replica])?;
     if let Some(sync) = &state.sync {
-        sync.acknowledged(ack.seq, state.marks.borrow().seq);
+        // A standby older than `side_seq` says nothing of the side log: its records are
+        // what can be waited for.
+        let side_seq = ack.side_seq.unwrap_or(u64::MAX);
+        sync.acknowledged(ack.seq, side_seq, *state.marks.borrow());
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -278,6 +281,7 @@ impl Reader {
             last_side_seq: if self.ingest { 0 } else { marks.side_seq },
             term: marks.term,
             at_ms: self.state.now().0,
+            identity_key_id: (!self.ingest).then(|| self.state.bookings.key.id()),
         };
         self.write(std::iter::once(line))
     }

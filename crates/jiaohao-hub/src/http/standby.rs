@@ -89,12 +89,13 @@ pub async fn wait_for_standby(
     {
         return next.run(request).await;
     }
-    let before = state.marks.borrow().seq;
+    let before = *state.marks.borrow();
     let response = next.run(request).await;
-    // The answer is made once its records are durable here, and the marks before it.
-    let after = state.marks.borrow().seq;
-    if after > before {
-        sync.wait_for(after).await;
+    // The answer is made once its records (and side changes: a new user, token, session or
+    // device problem) are durable here, and the marks before it.
+    let after = *state.marks.borrow();
+    if after.seq > before.seq || after.side_seq > before.side_seq {
+        sync.wait_for(after.seq, after.side_seq).await;
     }
     response
 }
@@ -141,7 +142,7 @@ pub fn openapi_schemas() -> serde_json::Value {
         "Promoted": {"type": "object", "required": ["seq", "term"], "properties": {
             "seq": {"type": "integer"}, "term": {"type": "integer"}}},
         "ReplicationAck": {"type": "object", "additionalProperties": false, "required": ["seq"], "properties": {
-            "seq": {"type": "integer", "minimum": 0}}}
+            "seq": {"type": "integer", "minimum": 0}, "side_seq": {"type": "integer", "minimum": 0}}}
     })
 }
 
