@@ -210,7 +210,7 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX booking_contacts_erase ON booking_contacts (erase_after_ms);",
     // 8: the phone numbers citizens leave for the callback of a 差评 case, outside the event
     // log so they can be erased 30 days after the case closes (see `case_contacts`); keyed
-    // by the case's id. Like `booking_contacts`, not in `side_changes` yet.
+    // by the case's id. In `side_changes` since migration 10.
     "CREATE TABLE case_contacts (
         case_id     INTEGER PRIMARY KEY,
         phone       TEXT NOT NULL,
@@ -229,6 +229,19 @@ const MIGRATIONS: &[&str] = &[
     END;
     CREATE TRIGGER booking_contacts_side_delete AFTER DELETE ON booking_contacts BEGIN
         INSERT INTO side_changes (tbl, op, row) VALUES ('booking_contacts', 'delete', json_object('code', OLD.code));
+    END;",
+    // 10: the callback phones of 差评 cases join the side log like the booking contacts
+    // (migration 9), so a promoted standby can still call the citizen back; their erasure
+    // travels as a delete. `ingest` never reads the side log.
+    "INSERT INTO side_changes (tbl, op, row) SELECT 'case_contacts', 'upsert', json_object('case_id', case_id, 'phone', phone, 'saved_ms', saved_ms) FROM case_contacts ORDER BY case_id;
+    CREATE TRIGGER case_contacts_side_insert AFTER INSERT ON case_contacts BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('case_contacts', 'upsert', json_object('case_id', NEW.case_id, 'phone', NEW.phone, 'saved_ms', NEW.saved_ms));
+    END;
+    CREATE TRIGGER case_contacts_side_update AFTER UPDATE ON case_contacts BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('case_contacts', 'upsert', json_object('case_id', NEW.case_id, 'phone', NEW.phone, 'saved_ms', NEW.saved_ms));
+    END;
+    CREATE TRIGGER case_contacts_side_delete AFTER DELETE ON case_contacts BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('case_contacts', 'delete', json_object('case_id', OLD.case_id));
     END;",
 ];
 

@@ -112,12 +112,18 @@ const SIDE_TABLES: &[(&str, &[(&str, bool)])] = &[
             ("erase_after_ms", false),
         ],
     ),
+    (
+        "case_contacts",
+        &[("case_id", false), ("phone", false), ("saved_ms", false)],
+    ),
 ];
 
-/// The column a side table's rows are known by (`id`, but a booking's contact by its code).
+/// The column a side table's rows are known by (`id`, but a booking's contact by its code
+/// and a case's callback phone by its case).
 fn key_column(table: &str) -> &'static str {
     match table {
         "booking_contacts" => "code",
+        "case_contacts" => "case_id",
         _ => "id",
     }
 }
@@ -394,7 +400,7 @@ impl Store {
         tx.execute("DELETE FROM hall_snapshots WHERE seq > ?1", [agreed as i64])?;
         tx.execute_batch(
             "DELETE FROM sessions; DELETE FROM users; DELETE FROM api_tokens;
-             DELETE FROM device_problems; DELETE FROM booking_contacts;
+             DELETE FROM device_problems; DELETE FROM booking_contacts; DELETE FROM case_contacts;
              DELETE FROM side_changes; DELETE FROM promotions_here;",
         )?;
         tx.commit()?;
@@ -462,6 +468,10 @@ mod tests {
         };
         primary.put_booking_contact(&contact).unwrap();
         assert_eq!(primary.erase_booking_contacts(Millis(100)).unwrap(), 1);
+        primary
+            .put_case_phone(41, "13900139000", Millis(7))
+            .unwrap();
+        assert_eq!(primary.erase_case_phones(&[41]).unwrap(), 1);
         let changes = primary.side_changes_after(0, u64::MAX, 100).unwrap();
         let seen: Vec<(u64, &str, &str)> = changes
             .iter()
@@ -478,8 +488,11 @@ mod tests {
                 (6, "device_problems", "delete"),
                 (7, "booking_contacts", "upsert"),
                 (8, "booking_contacts", "upsert"),
+                (9, "case_contacts", "upsert"),
+                (10, "case_contacts", "delete"),
             ]
         );
+        assert!(changes[8].row.contains("13900139000"));
         assert!(changes[6].row.contains("13800138000"));
         assert!(
             !changes[7].row.contains("13800138000") && !changes[7].row.contains("王芳"),
@@ -503,7 +516,13 @@ mod tests {
             standby.booking_contact("Y7K2Q9").unwrap().as_ref(),
             Some(&contact)
         );
-        assert_eq!(standby.apply_side_changes(&changes[7..]).unwrap(), 8);
+        assert_eq!(standby.apply_side_changes(&changes[7..9]).unwrap(), 9);
+        assert_eq!(
+            standby.case_phone(41).unwrap().as_deref(),
+            Some("13900139000")
+        );
+        assert_eq!(standby.apply_side_changes(&changes[9..]).unwrap(), 10);
+        assert_eq!(standby.case_phone(41).unwrap(), None);
         let erased = standby.booking_contact("Y7K2Q9").unwrap().unwrap();
         assert_eq!((erased.name, erased.phone), (None, None));
         assert_eq!(erased.cancel_sha256, contact.cancel_sha256);
