@@ -60,6 +60,45 @@ pub struct WebState {
     pub key: Arc<KeyFile>,
     /// Woken when the admin page registers a hall, so the supervisor follows it at once.
     pub halls_changed: Arc<tokio::sync::Notify>,
+    /// The city's time zone (`--time-zone`).
+    pub zone: CityZone,
+}
+
+/// The city's time zone: its name and the zone itself.
+#[derive(Clone, Debug)]
+pub struct CityZone {
+    pub name: String,
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl CityZone {
+    /// The zone of an IANA name such as `Asia/Shanghai`.
+    pub fn new(name: &str) -> Result<CityZone, CityError> {
+        let zone = jiff::tz::TimeZone::get(name).map_err(|_| {
+            CityError::Invalid(format!(
+                "'{name}' is not a time zone such as Asia/Shanghai or Asia/Urumqi"
+            ))
+        })?;
+        Ok(CityZone {
+            name: name.to_owned(),
+            zone,
+        })
+    }
+
+    /// Today's date in this zone.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.zone.to_datetime(jiff::Timestamp::now()).date()
+    }
+}
+
+impl Default for CityZone {
+    /// Most of the country keeps Beijing time.
+    fn default() -> CityZone {
+        CityZone {
+            name: "Asia/Shanghai".to_owned(),
+            zone: jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+        }
+    }
 }
 
 pub fn router(state: WebState) -> Router {
@@ -461,9 +500,9 @@ fn link_badge(row: &board::BoardRow) -> String {
     }
 }
 
-/// The hall's time zone after its times, when it is not the city's usual one.
-fn zone_note(row: &board::BoardRow) -> String {
-    if row.timezone == "Asia/Shanghai" {
+/// The hall's time zone after its times, when it is not the city's (`--time-zone`).
+fn zone_note(row: &board::BoardRow, city: &CityZone) -> String {
+    if row.timezone == city.name {
         String::new()
     } else {
         format!(
@@ -511,7 +550,7 @@ async fn board_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
             live.map_or("—".into(), |l| l.waiting.to_string()),
             opt_min(live.and_then(|l| l.longest_wait_min)),
             live.and_then(|l| l.longest_target_min).map_or("—".into(), |m| m.to_string()),
-            escape_html(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row),
+            escape_html(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row, &state.zone),
         ));
     }
     table.push_str("</tbody></table>");
@@ -715,11 +754,13 @@ struct RangeQuery {
     to: Option<String>,
 }
 
+/// The range a page asks for; by default from the first of this month to today, in the
+/// city's time zone.
 fn range_of(
+    zone: &CityZone,
     query: &RangeQuery,
 ) -> Result<(jiaohao_core::LocalDate, jiaohao_core::LocalDate), CityError> {
-    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
-    let today = zone.to_datetime(jiff::Timestamp::now()).date();
+    let today = zone.today();
     let default_from = today.first_of_month().to_string();
     let from = query
         .from
@@ -752,7 +793,7 @@ async fn reports_page(
         Ok(who) => who,
         Err(redirect) => return redirect,
     };
-    let (from, to) = match range_of(&query) {
+    let (from, to) = match range_of(&state.zone, &query) {
         Ok(range) => range,
         Err(error) => return failure(&headers, &error),
     };
@@ -822,7 +863,7 @@ async fn reports_csv(
     if let Err(redirect) = who(&state, &headers, "/reports").await {
         return redirect;
     }
-    let (from, to) = match range_of(&query) {
+    let (from, to) = match range_of(&state.zone, &query) {
         Ok(range) => range,
         Err(error) => return failure(&headers, &error),
     };
@@ -892,7 +933,7 @@ async fn reports_services_csv(
     if let Err(redirect) = who(&state, &headers, "/reports").await {
         return redirect;
     }
-    let (from, to) = match range_of(&query) {
+    let (from, to) = match range_of(&state.zone, &query) {
         Ok(range) => range,
         Err(error) => return failure(&headers, &error),
     };
@@ -925,7 +966,7 @@ async fn ratings_page(
         Ok(who) => who,
         Err(redirect) => return redirect,
     };
-    let (from, to) = match range_of(&query) {
+    let (from, to) = match range_of(&state.zone, &query) {
         Ok(range) => range,
         Err(error) => return failure(&headers, &error),
     };
@@ -1321,4 +1362,42 @@ async fn set_user_disabled(
         Err(error) => return failure(&headers, &error),
     };
     users_view(&state, &headers, &who, &said).await
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_range_is_this_month_in_the_city_s_zone() {
+        for name in ["Asia/Shanghai", "Pacific/Kiritimati", "Pacific/Pago_Pago"] {
+            let zone = CityZone::new(name).unwrap();
+            let (from, to) = range_of(
+                &zone,
+                &RangeQuery {
+                    from: None,
+                    to: None,
+                },
+            )
+            .unwrap();
+            let today = zone.today();
+            assert_eq!(to.to_string(), today.to_string(), "{name}");
+            assert_eq!(
+                from.to_string(),
+                today.first_of_month().to_string(),
+                "{name}"
+            );
+        }
+        // Fourteen and eleven hours from UTC: 25 hours apart, never the same day.
+        let east = CityZone::new("Pacific/Kiritimati").unwrap().today();
+        let west = CityZone::new("Pacific/Pago_Pago").unwrap().today();
+        assert_ne!(east, west);
+    }
+
+    #[test]
+    fn a_zone_that_does_not_exist_is_refused_with_a_message() {
+        let error = CityZone::new("Asia/Atlantis").unwrap_err().to_string();
+        assert!(error.contains("Asia/Atlantis"), "{error}");
+        assert_eq!(CityZone::default().name, "Asia/Shanghai");
+    }
 }
