@@ -112,6 +112,11 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/halls", get(admin_page).post(add_hall))
         .route("/admin/users", get(users_page).post(add_user))
         .route("/admin/users/disabled", post(set_user_disabled))
+        .route("/admin/users/password", post(reset_user_password))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
         .route("/api/board", get(board_json))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -193,8 +198,13 @@ fn page(
     };
     let user = match who {
         Some(who) => format!(
-            r#"<div class="who">{} · {}</div>
+            r#"<div class="who"><a href="/account/password" id="account" title="{}">{}</a> · {}</div>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button type="submit">{}</button></form>"#,
+            if english(headers) {
+                "Change my password"
+            } else {
+                "修改密码"
+            },
             escape_html(&who.name),
             match who.role {
                 CityRole::Admin => t("市局管理员", "City admin"),
@@ -1233,8 +1243,26 @@ async fn users_view(
                 escape_html(&user.name),
             )
         };
+        // Their own password: on the account page, with the current one.
+        let reset = if user.name == who.name {
+            String::new()
+        } else {
+            format!(
+                r#"<form method="post" action="/admin/users/password" autocomplete="off"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="name" value="{}"><input name="password" type="password" minlength="8" required aria-label="{}" id="reset-password-{}"> <button class="btn secondary" type="submit" id="reset-{}">{}</button></form>"#,
+                escape_html(&who.csrf),
+                escape_html(&user.name),
+                if english(headers) {
+                    "New password"
+                } else {
+                    "新密码"
+                },
+                escape_html(&user.name),
+                escape_html(&user.name),
+                t("重置密码", "Reset password"),
+            )
+        };
         body.push_str(&format!(
-            r#"<tr><td>{}</td><td>{role}</td><td>{state_badge}</td><td>{button}</td></tr>"#,
+            r#"<tr><td>{}</td><td>{role}</td><td>{state_badge}</td><td>{button}{reset}</td></tr>"#,
             escape_html(&user.name)
         ));
     }
@@ -1362,6 +1390,150 @@ async fn set_user_disabled(
         Err(error) => return failure(&headers, &error),
     };
     users_view(&state, &headers, &who, &said).await
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    csrf: String,
+    name: String,
+    password: String,
+}
+
+/// A city admin sets another user's password.
+async fn reset_user_password(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let who = match admin_post(&state, &headers, &form.csrf).await {
+        Ok(who) => who,
+        Err(response) => return response,
+    };
+    if form.name == who.name {
+        let said = notice(
+            false,
+            t(
+                "自己的密码请在“修改密码”页面修改。",
+                "Change your own password on the account page.",
+            ),
+        );
+        return users_view(&state, &headers, &who, &said).await;
+    }
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(&headers, &error),
+    };
+    let said = match users::reset_password(&*client, &form.name, &form.password).await {
+        Ok(true) => notice(
+            true,
+            t("已重置密码：", "Password reset for ") + &escape_html(&form.name),
+        ),
+        Ok(false) => notice(
+            false,
+            t("没有该用户：", "No such user: ") + &escape_html(&form.name),
+        ),
+        Err(CityError::Invalid(message)) => {
+            notice(false, t("未重置：", "Not reset: ") + &escape_html(&message))
+        }
+        Err(error) => return failure(&headers, &error),
+    };
+    users_view(&state, &headers, &who, &said).await
+}
+
+const PASSWORD_TITLE: (&str, &str) = ("修改密码", "Change my password");
+
+/// The signed-in user's own password: the form.
+async fn password_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let who = match who(&state, &headers, "/account/password").await {
+        Ok(who) => who,
+        Err(redirect) => return redirect,
+    };
+    password_view(&headers, &who, "")
+}
+
+fn password_view(headers: &HeaderMap, who: &SignedIn, notice: &str) -> Response {
+    let body = format!(
+        r#"{notice}<form class="card" method="post" action="/account/password" autocomplete="off">
+<input type="hidden" name="csrf" value="{}">
+<label for="current">{}</label><input id="current" name="current" type="password" autocomplete="current-password" required>
+<label for="password">{}</label><input id="password" name="password" type="password" minlength="8" autocomplete="new-password" required>
+<label for="repeat">{}</label><input id="repeat" name="repeat" type="password" minlength="8" autocomplete="new-password" required>
+<p><button class="btn" type="submit" id="change">{}</button></p>
+</form>"#,
+        escape_html(&who.csrf),
+        t("当前密码", "Current password"),
+        t("新密码（至少 8 位）", "New password (8 characters or more)"),
+        t("再次输入新密码", "New password again"),
+        t("修改", "Change"),
+    );
+    page(headers, Some(who), "account", PASSWORD_TITLE, false, &body)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current: String,
+    password: String,
+    repeat: String,
+}
+
+/// The signed-in user changes their own password; their other sessions end.
+async fn change_password(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let who = match who(&state, &headers, "/account/password").await {
+        Ok(who) => who,
+        Err(redirect) => return redirect,
+    };
+    if !same_origin(&headers) || !jiaohao_signin::secret::same(&form.csrf, &who.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    if form.password != form.repeat {
+        let said = notice(
+            false,
+            t("两次输入的新密码不一致。", "The two new passwords differ."),
+        );
+        return password_view(&headers, &who, &said);
+    }
+    let Some(secret) = cookies(&headers).find_map(|c| jiaohao_signin::web::cookie([c], COOKIE))
+    else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(&headers, &error),
+    };
+    let said =
+        match users::change_password(&*client, &who.name, &form.current, &form.password, secret)
+            .await
+        {
+            Ok(Ok(())) => notice(
+                true,
+                t(
+                    "密码已修改；其他已登录的会话已退出。",
+                    "Password changed; your other sessions were signed out.",
+                ),
+            ),
+            Ok(Err(users::Refused::Locked)) => notice(
+                false,
+                t(
+                    "尝试次数过多，账号暂时锁定，请稍后再试。",
+                    "Too many wrong tries: the account is locked for a while.",
+                ),
+            ),
+            Ok(Err(_)) => notice(
+                false,
+                t("当前密码不正确。", "The current password is wrong."),
+            ),
+            Err(CityError::Invalid(message)) => notice(
+                false,
+                t("未修改：", "Not changed: ") + &escape_html(&message),
+            ),
+            Err(error) => return failure(&headers, &error),
+        };
+    password_view(&headers, &who, &said)
 }
 
 #[cfg(test)]
