@@ -239,6 +239,8 @@ pub struct Report {
     /// Where the CPU went in the quiet and the flooded phase.
     pub cpu_quiet: Cpu,
     pub cpu_flooded: Cpu,
+    /// How long the flood ran (building up, measured, stopping).
+    pub flood_seconds: f64,
 }
 
 /// CPU used during one phase, in cores (1.0 = one core busy all the phase), from
@@ -290,12 +292,13 @@ impl fmt::Display for Report {
         row(f, "kiosk p99 (ms)", &|p| ms(p.p99))?;
         writeln!(
             f,
-            "flood held at most: {} of {} half-open connections, {} of {} event streams; {} answers of 503",
+            "flood held at most: {} of {} half-open connections, {} of {} event streams; {} answers of 503 ({:.0} a second)",
             self.held_half_open,
             self.plan_half_open,
             self.held_streams,
             self.plan_streams,
-            self.refused
+            self.refused,
+            self.refused as f64 / self.flood_seconds.max(1e-9)
         )?;
         writeln!(
             f,
@@ -462,6 +465,7 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
     // The flood.
     phase.store(3, Ordering::Relaxed);
     let flood = Flood::start(plan, hub.addr)?;
+    let flood_started = Instant::now();
     // Let the flood build up, then measure under it.
     tokio::time::sleep(Duration::from_secs(2)).await;
     phase.store(1, Ordering::Relaxed);
@@ -470,6 +474,7 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
     let cpu_flooded = CpuSample::take(hub.pid(), flood.pid()).since(&at_start);
     phase.store(3, Ordering::Relaxed);
     let (held_half_open, held_streams, refused) = flood.stop()?;
+    let flood_seconds = flood_started.elapsed().as_secs_f64();
     let stopped = Instant::now();
 
     // Recovery: health answers, the flood's address may follow the stream again, and a
@@ -553,6 +558,7 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
         ),
         cpu_quiet,
         cpu_flooded,
+        flood_seconds,
     })
 }
 
