@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Builds the three Debian packages with cargo-deb (hub, kiosk, display), checks that each holds
-# its program, its systemd unit, its settings file and its docs, has systemd check the units,
-# then installs the hub's package on this machine, runs the installed program with the
-# installed settings file and purges it again. Needs the release build of the hub
-# (`cargo build --release -p jiaohao-hub`); builds the kiosk and the display itself.
+# Builds the four Debian packages with cargo-deb (hub, kiosk, display, city), checks that each
+# holds its program, its systemd unit, its settings file and its docs, has systemd check the
+# units, then installs the hub's package on this machine, runs the installed program with the
+# installed settings file and purges it again; and installs the city's package, has systemd
+# check its unit, runs the installed program's --help and purges it. Needs the release build of
+# the hub (`cargo build --release -p jiaohao-hub`); builds the kiosk, the display and the city.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
@@ -17,6 +18,8 @@ cargo build --release -p jiaohao-hub --bin jiaohao-hub -p jiaohao-display --bin 
 cargo deb -p jiaohao-hub --no-build --output "$work/"
 cargo deb -p jiaohao-kiosk --no-build --output "$work/"
 cargo deb -p jiaohao-display --no-build --output "$work/"
+cargo build --release -p jiaohao-city --bin jiaohao-city
+cargo deb -p jiaohao-city --no-build --output "$work/"
 
 # contains DEB PATH...: every PATH is in the package.
 contains() {
@@ -36,6 +39,7 @@ contains() {
 hub_deb=$(ls "$work"/jiaohao-hub_*.deb)
 kiosk_deb=$(ls "$work"/jiaohao-kiosk_*.deb)
 display_deb=$(ls "$work"/jiaohao-display_*.deb)
+city_deb=$(ls "$work"/jiaohao-city_*.deb)
 contains "$hub_deb" usr/bin/jiaohao-hub etc/jiaohao/hub.toml \
   usr/lib/systemd/system/jiaohao-hub.service usr/lib/systemd/system/jiaohao-hub-standby.service \
   usr/share/jiaohao/halls/default.toml \
@@ -44,7 +48,9 @@ contains "$kiosk_deb" usr/bin/jiaohao-kiosk etc/jiaohao/kiosk.toml \
   usr/lib/systemd/user/jiaohao-kiosk.service usr/share/doc/jiaohao-kiosk/CONFIG.md
 contains "$display_deb" usr/bin/jiaohao-display etc/jiaohao/display.toml \
   usr/lib/systemd/user/jiaohao-display.service usr/share/doc/jiaohao-display/CONFIG.md
-for deb in "$hub_deb" "$kiosk_deb" "$display_deb"; do
+contains "$city_deb" usr/bin/jiaohao-city etc/jiaohao/city.env \
+  usr/lib/systemd/system/jiaohao-city.service usr/share/doc/jiaohao-city/README.md
+for deb in "$hub_deb" "$kiosk_deb" "$display_deb" "$city_deb"; do
   dpkg-deb -I "$deb" conffiles | grep -q '^/etc/jiaohao/' ||
     { echo "FAIL: $(basename "$deb") does not keep its settings file as a conffile" >&2; exit 1; }
 done
@@ -106,3 +112,21 @@ ls "$work/backups" | grep -q sqlite3 ||
 dpkg --purge jiaohao-hub >/dev/null
 test ! -e /usr/bin/jiaohao-hub && test ! -e /etc/jiaohao/hub.toml
 echo "the installed hub served its hall with /etc/jiaohao/hub.toml, stopped on SIGTERM and purged"
+
+# The city's package, installed for real: its settings file is root's alone (it may hold the
+# PostgreSQL password), its unit verifies, and the installed program runs.
+dpkg -i "$city_deb" >/dev/null
+trap 'dpkg --purge jiaohao-city >/dev/null 2>&1 || true; cleanup' EXIT
+test "$(stat -c '%a %U' /etc/jiaohao/city.env)" = "600 root" ||
+  { echo "FAIL: /etc/jiaohao/city.env is not root's alone: $(stat -c '%a %U' /etc/jiaohao/city.env)" >&2; exit 1; }
+systemd-analyze verify /usr/lib/systemd/system/jiaohao-city.service
+echo "jiaohao-city.service: systemd-analyze verify is content"
+grep -q '^LimitNOFILE=' /usr/lib/systemd/system/jiaohao-city.service ||
+  { echo "FAIL: the city's unit sets no LimitNOFILE" >&2; exit 1; }
+/usr/bin/jiaohao-city --help | grep -q serve ||
+  { echo "FAIL: the installed jiaohao-city does not run" >&2; exit 1; }
+/usr/bin/jiaohao-city serve --help | grep -q -- --postgres ||
+  { echo "FAIL: the installed jiaohao-city serve has no --postgres" >&2; exit 1; }
+dpkg --purge jiaohao-city >/dev/null
+test ! -e /usr/bin/jiaohao-city && test ! -e /etc/jiaohao/city.env
+echo "the installed city package verified, its program ran, and it purged"

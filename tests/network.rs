@@ -405,3 +405,43 @@ async fn the_public_listener_serves_a_phone_and_nothing_of_the_staff() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stranger_reading_the_hall_too_often_gets_429_and_a_device_address_does_not() {
+    let hub = TestHub::start_with(|config| {
+        config.limits.public = Some(jiaohao_hub::limits::Rate {
+            burst: 3,
+            per_minute: 6,
+        });
+    })
+    .await;
+    let addr = hub.addr;
+    let read_hall = |from: &'static str| async move {
+        let mut stream = connect_from(from, addr).await;
+        stream
+            .write_all(b"GET /api/hall HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        read_to_close(&mut stream).await
+    };
+    for _ in 0..3 {
+        let answer = read_hall(STRANGER).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let answer = read_hall(STRANGER).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+    assert!(answer.contains("retry-after: "), "{answer}");
+    assert!(
+        answer.contains("\"code\":\"too_many_requests\""),
+        "{answer}"
+    );
+    // The kiosk shows its token: its address reads the hall as often as it needs, even
+    // without credentials (a display polls it so).
+    hub.issue("hukou").await;
+    for _ in 0..10 {
+        let answer = read_hall("127.0.0.1").await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+    let answer = read_hall(STRANGER).await;
+    assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
+}

@@ -6,7 +6,15 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use jiaohao_testkit::flood::{self, HubUnderLimit, Plan};
+use jiaohao_testkit::flood::{self, GeneratorCommand, HubUnderLimit, Plan};
+
+/// Where the flood runs (see `--flood-in`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FloodIn {
+    Nice,
+    Pinned,
+    Here,
+}
 
 pub async fn run(
     hub: PathBuf,
@@ -15,9 +23,36 @@ pub async fn run(
     kiosks: usize,
     nofile: u64,
     seconds: u64,
+    flood_in: FloodIn,
 ) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let process = HubUnderLimit::start(&hub, dir.path(), nofile, kiosks.max(1)).await?;
+    let this = std::env::current_exe()?.display().to_string();
+    let strings = |words: &[&str]| words.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+    // On a hall's network the flood is another machine: its CPU is not the hub's. Here it
+    // shares the two cores, so it runs where it takes the least from the hub and the kiosks.
+    let (hub_wrapper, generator) = match flood_in {
+        FloodIn::Nice => (
+            Vec::new(),
+            Some(GeneratorCommand {
+                program: "nice".into(),
+                args: [strings(&["-n", "19"]), vec![this], strings(&["flood-generator"])].concat(),
+                how: "a separate process at the lowest priority (nice 19), hub and clients unpinned"
+                    .into(),
+            }),
+        ),
+        FloodIn::Pinned => (
+            strings(&["taskset", "-c", "0"]),
+            Some(GeneratorCommand {
+                program: "taskset".into(),
+                args: [strings(&["-c", "1"]), vec![this], strings(&["flood-generator"])].concat(),
+                how: "a separate process pinned to core 1, the hub pinned to core 0 in both phases, clients unpinned"
+                    .into(),
+            }),
+        ),
+        FloodIn::Here => (Vec::new(), None),
+    };
+    let process =
+        HubUnderLimit::start_under(&hub_wrapper, &hub, dir.path(), nofile, kiosks.max(1)).await?;
     println!(
         "hub at {} open files; flood from 127.0.0.2: {half_open} half-open connections, {streams} event streams; {kiosks} kiosks, a display, a health probe from 127.0.0.1",
         nofile
@@ -32,6 +67,7 @@ pub async fn run(
         recover_within: Duration::from_secs(15),
         after: Duration::from_secs(seconds.min(5)),
         health_within: Duration::from_secs(1),
+        generator,
     };
     let report = flood::run(&process, &plan).await?;
     print!("{report}");

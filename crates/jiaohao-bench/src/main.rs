@@ -67,6 +67,24 @@ enum Top {
         /// Seconds of each measured phase (quiet, flooded).
         #[arg(long, default_value_t = 15)]
         seconds: u64,
+        /// Where the flood runs: `nice`, a process of its own at the lowest priority (nice
+        /// 19); `pinned`, a process of its own on the second core with the hub on the first
+        /// (both phases); `here`, a runtime of its own in this process.
+        #[arg(long, value_enum, default_value_t = flood::FloodIn::Nice)]
+        flood_in: flood::FloodIn,
+    },
+    /// The flood of `flood` as a process of its own (started by `flood`): floods until its
+    /// standard input closes, then prints what it held and how often it was refused.
+    #[command(hide = true)]
+    FloodGenerator {
+        #[arg(long)]
+        from: std::net::IpAddr,
+        #[arg(long)]
+        to: std::net::SocketAddr,
+        #[arg(long)]
+        half_open: usize,
+        #[arg(long)]
+        streams: usize,
     },
     /// Two hubs: issuance p50/p99 of 50 kiosks on a lone primary, a primary with a standby and
     /// one with `--sync-standby`, and the replication lag p50/p99.
@@ -131,6 +149,7 @@ fn main() -> anyhow::Result<()> {
             kiosks,
             nofile,
             seconds,
+            flood_in,
         } => runtime.block_on(flood::run(
             hub_binary(hub)?,
             half_open,
@@ -138,7 +157,14 @@ fn main() -> anyhow::Result<()> {
             kiosks,
             nofile,
             seconds,
+            flood_in,
         )),
+        Top::FloodGenerator {
+            from,
+            to,
+            half_open,
+            streams,
+        } => jiaohao_testkit::flood::generate(from, to, half_open, streams),
         Top::History {
             hub,
             events,

@@ -48,6 +48,10 @@ enum Command {
         /// Address for the pages, e.g. 127.0.0.1:8090
         #[arg(long, env = "JIAOHAO_CITY_LISTEN", default_value = "127.0.0.1:8090")]
         listen: String,
+        /// The city's time zone (IANA name): the reports' default range of days, and which
+        /// halls the board marks as keeping another zone.
+        #[arg(long, env = "JIAOHAO_CITY_TIME_ZONE", default_value = "Asia/Shanghai")]
+        time_zone: String,
     },
     /// Register or change halls.
     Hall {
@@ -124,7 +128,13 @@ fn password() -> anyhow::Result<String> {
 async fn main() -> anyhow::Result<()> {
     jiaohao_config::init_logging(jiaohao_config::LogFormat::Human);
     match Cli::parse().command {
-        Command::Serve { pg, key, listen } => {
+        Command::Serve {
+            pg,
+            key,
+            listen,
+            time_zone,
+        } => {
+            let zone = jiaohao_city::web::CityZone::new(&time_zone)?;
             let key = Arc::new(KeyFile::open_or_create(&key.key_file)?);
             let listener = tokio::net::TcpListener::bind(&listen)
                 .await
@@ -139,7 +149,7 @@ async fn main() -> anyhow::Result<()> {
                     _ = term.recv() => {}
                 }
             };
-            jiaohao_city::serve::run(&pg.postgres, key, listener, shutdown).await?;
+            jiaohao_city::serve::run_in(&pg.postgres, key, listener, zone, shutdown).await?;
             println!("jiaohao-city stopped");
         }
         Command::Hall { command } => match command {

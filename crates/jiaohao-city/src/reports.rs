@@ -38,9 +38,58 @@ pub struct HallFigures {
     pub fixed_in_time_pct: Option<f64>,
 }
 
+impl HallFigures {
+    /// These figures with the case counts `[cases, called back, fixed in time, overdue]`.
+    fn with_cases(self, [cases, called_back, in_time, overdue]: [i64; 4]) -> HallFigures {
+        HallFigures {
+            cases,
+            cases_called_back: called_back,
+            cases_fixed_in_time: in_time,
+            cases_overdue: overdue,
+            callback_pct: pct(called_back, cases),
+            fixed_in_time_pct: pct(in_time, cases),
+            ..self
+        }
+    }
+}
+
 /// A share in percent with one decimal, as the core's `CaseFigures` rounds it.
 fn pct(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 * 1000.0 / whole as f64).round() / 10.0)
+}
+
+/// The case counts `[cases, called back, fixed in time, overdue]` of the ratings given on the
+/// range's days, per hall name (and per service when `by_service`, else under "").
+async fn case_counts(
+    client: &impl GenericClient,
+    from: LocalDate,
+    to: LocalDate,
+    by_service: bool,
+) -> Result<std::collections::HashMap<(String, String), [i64; 4]>, CityError> {
+    let service = if by_service { "c.service" } else { "''" };
+    let rows = client
+        .query(
+            &format!(
+                "SELECT h.name, {service}, count(*), count(c.called_back_on),
+                        count(*) FILTER (WHERE c.fixed_in_time),
+                        count(*) FILTER (WHERE c.fixed_on IS NULL
+                                         AND c.due < (now() AT TIME ZONE h.timezone)::date)
+                 FROM cases c JOIN halls h ON h.id = c.hall
+                 WHERE c.day BETWEEN $1::text::date AND $2::text::date
+                 GROUP BY 1, 2"
+            ),
+            &[&from.to_string(), &to.to_string()],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            (
+                (r.get(0), r.get(1)),
+                [r.get(2), r.get(3), r.get(4), r.get(5)],
+            )
+        })
+        .collect())
 }
 
 fn minutes(ms: f64) -> f64 {
@@ -108,68 +157,116 @@ pub async fn across_halls(
             &[&from.to_string(), &to.to_string()],
         )
         .await?;
-    let case_rows = client
+    let cases = case_counts(client, from, to, false).await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let hall: String = r.get(0);
+            let counts = cases.get(&(hall.clone(), String::new()));
+            figures(hall, r, 1).with_cases(counts.copied().unwrap_or_default())
+        })
+        .collect())
+}
+
+/// One service's figures in one hall for the range (the hall's own report's row of that
+/// service).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ServiceFigures {
+    pub service: String,
+    #[serde(flatten)]
+    pub figures: HallFigures,
+}
+
+/// Every hall's figures per service for `from..=to` (the services that had tickets), in hall
+/// and service order, from the per-ticket rows. A ticket counts, all of it, under the last
+/// service it was in (after a transfer, the one it went to); the hall's own report counts its
+/// issuing under the service it was issued for, so a transferred ticket's row can differ there.
+pub async fn across_halls_by_service(
+    client: &impl GenericClient,
+    from: LocalDate,
+    to: LocalDate,
+) -> Result<Vec<ServiceFigures>, CityError> {
+    // The p90 by nearest rank from the wait bins: percentile_disc(0.9) is the smallest bin
+    // whose running share reaches 0.9, i.e. the ceil(0.9 n)-th wait.
+    let rows = client
         .query(
-            "SELECT h.name, count(c.case_id), count(c.called_back_on),
-                    count(*) FILTER (WHERE c.fixed_in_time),
-                    count(*) FILTER (WHERE c.fixed_on IS NULL
-                                     AND c.due < (now() AT TIME ZONE h.timezone)::date)
-             FROM halls h LEFT JOIN cases c ON c.hall = h.id
-                  AND c.day BETWEEN $1::text::date AND $2::text::date
-             GROUP BY h.name",
+            "SELECT h.name, t.service, count(*), count(t.wait_ms),
+                    count(*) FILTER (WHERE t.outcome = 'finished'),
+                    coalesce(sum(t.no_shows), 0)::bigint, coalesce(sum(t.transfers), 0)::bigint,
+                    sum(t.wait_ms)::bigint,
+                    percentile_disc(0.9) WITHIN GROUP (ORDER BY t.wait_bin),
+                    (sum(t.handling_ms) FILTER (WHERE t.outcome = 'finished'))::bigint,
+                    count(t.handling_ms) FILTER (WHERE t.outcome = 'finished'),
+                    count(t.within_target), count(*) FILTER (WHERE t.within_target),
+                    count(*) FILTER (WHERE t.rating = 5), count(*) FILTER (WHERE t.rating = 4),
+                    count(*) FILTER (WHERE t.rating = 3), count(*) FILTER (WHERE t.rating = 2),
+                    count(*) FILTER (WHERE t.rating = 1)
+             FROM tickets t JOIN halls h ON h.id = t.hall
+             WHERE t.day BETWEEN $1::text::date AND $2::text::date
+             GROUP BY h.name, t.service ORDER BY h.name, t.service",
             &[&from.to_string(), &to.to_string()],
         )
         .await?;
-    let cases: std::collections::HashMap<String, [i64; 4]> = case_rows
-        .into_iter()
-        .map(|r| (r.get(0), [r.get(1), r.get(2), r.get(3), r.get(4)]))
-        .collect();
+    let cases = case_counts(client, from, to, true).await?;
     Ok(rows
-        .into_iter()
+        .iter()
         .map(|r| {
-            let name: String = r.get(0);
-            let [case_count, called_back, in_time, overdue] =
-                cases.get(&name).copied().unwrap_or_default();
-            let called: i64 = r.get(2);
-            let wait_sum: Option<i64> = r.get(6);
-            let p90_bin: Option<i32> = r.get(7);
-            let handling_sum: Option<i64> = r.get(8);
-            let handled: i64 = r.get(9);
-            let judged: i64 = r.get(10);
-            let within: i64 = r.get(11);
-            let ratings = [r.get(12), r.get(13), r.get(14), r.get(15), r.get(16)];
-            let rated: i64 = ratings.iter().sum();
-            let score: i64 = ratings
-                .iter()
-                .zip([5, 4, 3, 2, 1])
-                .map(|(n, s)| n * s)
-                .sum();
-            HallFigures {
-                hall: name,
-                issued: r.get(1),
-                called,
-                served: r.get(3),
-                no_shows: r.get(4),
-                transfers: r.get(5),
-                mean_wait_min: (called > 0)
-                    .then(|| minutes(wait_sum.unwrap_or(0) as f64 / called as f64)),
-                p90_wait_min: p90_bin.map(|bin| f64::from(bin) / 10.0),
-                mean_handling_min: (handled > 0)
-                    .then(|| minutes(handling_sum.unwrap_or(0) as f64 / handled as f64)),
-                within_target_pct: (judged > 0)
-                    .then(|| (1000.0 * within as f64 / judged as f64).round() / 10.0),
-                ratings,
-                rating_mean: (rated > 0)
-                    .then(|| (score as f64 / rated as f64 * 100.0).round() / 100.0),
-                cases: case_count,
-                cases_called_back: called_back,
-                cases_fixed_in_time: in_time,
-                cases_overdue: overdue,
-                callback_pct: pct(called_back, case_count),
-                fixed_in_time_pct: pct(in_time, case_count),
+            let (hall, service): (String, String) = (r.get(0), r.get(1));
+            let counts = cases.get(&(hall.clone(), service.clone()));
+            ServiceFigures {
+                service,
+                figures: figures(hall, r, 2).with_cases(counts.copied().unwrap_or_default()),
             }
         })
         .collect())
+}
+
+/// The figures from a row whose columns from `at` on are: issued, called, served, no-shows,
+/// transfers, the sum of waits, the p90 bin, the sum of handling times, the tickets handled,
+/// judged and within target, and the ratings 5 down to 1.
+fn figures(hall: String, r: &tokio_postgres::Row, at: usize) -> HallFigures {
+    let called: i64 = r.get(at + 1);
+    let wait_sum: Option<i64> = r.get(at + 5);
+    let p90_bin: Option<i32> = r.get(at + 6);
+    let handling_sum: Option<i64> = r.get(at + 7);
+    let handled: i64 = r.get(at + 8);
+    let judged: i64 = r.get(at + 9);
+    let within: i64 = r.get(at + 10);
+    let ratings = [
+        r.get(at + 11),
+        r.get(at + 12),
+        r.get(at + 13),
+        r.get(at + 14),
+        r.get(at + 15),
+    ];
+    let rated: i64 = ratings.iter().sum();
+    let score: i64 = ratings
+        .iter()
+        .zip([5, 4, 3, 2, 1])
+        .map(|(n, s)| n * s)
+        .sum();
+    HallFigures {
+        hall,
+        issued: r.get(at),
+        called,
+        served: r.get(at + 2),
+        no_shows: r.get(at + 3),
+        transfers: r.get(at + 4),
+        mean_wait_min: (called > 0).then(|| minutes(wait_sum.unwrap_or(0) as f64 / called as f64)),
+        p90_wait_min: p90_bin.map(|bin| f64::from(bin) / 10.0),
+        mean_handling_min: (handled > 0)
+            .then(|| minutes(handling_sum.unwrap_or(0) as f64 / handled as f64)),
+        within_target_pct: (judged > 0)
+            .then(|| (1000.0 * within as f64 / judged as f64).round() / 10.0),
+        ratings,
+        rating_mean: (rated > 0).then(|| (score as f64 / rated as f64 * 100.0).round() / 100.0),
+        cases: 0,
+        cases_called_back: 0,
+        cases_fixed_in_time: 0,
+        cases_overdue: 0,
+        callback_pct: None,
+        fixed_in_time_pct: None,
+    }
 }
 
 /// A bad rating (不满意 or 非常不满意) of some hall.
@@ -229,33 +326,52 @@ pub async fn bad_ratings(
         .collect())
 }
 
+/// The columns of a report's CSV after its hall (and service) columns.
+const CSV_FIGURES: &str = "issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,cases,cases_called_back,callback_pct,cases_fixed_in_time,fixed_in_time_pct,cases_overdue";
+
+fn csv_figures(row: &HallFigures) -> Vec<String> {
+    let mut fields = vec![
+        row.issued.to_string(),
+        row.called.to_string(),
+        row.served.to_string(),
+        row.no_shows.to_string(),
+        row.transfers.to_string(),
+        csv_optional(row.mean_wait_min),
+        csv_optional(row.p90_wait_min),
+        csv_optional(row.mean_handling_min),
+        csv_optional(row.within_target_pct),
+    ];
+    fields.extend(row.ratings.iter().map(ToString::to_string));
+    fields.push(csv_optional(row.rating_mean));
+    fields.extend([
+        row.cases.to_string(),
+        row.cases_called_back.to_string(),
+        csv_optional(row.callback_pct),
+        row.cases_fixed_in_time.to_string(),
+        csv_optional(row.fixed_in_time_pct),
+        row.cases_overdue.to_string(),
+    ]);
+    fields
+}
+
 /// The report across halls as CSV (UTF-8 with a byte-order mark, for spreadsheets).
 pub fn csv(rows: &[HallFigures]) -> String {
-    let mut out = String::from('\u{feff}');
-    out.push_str("hall,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,cases,cases_called_back,callback_pct,cases_fixed_in_time,fixed_in_time_pct,cases_overdue\r\n");
+    let mut out = format!("\u{feff}hall,{CSV_FIGURES}\r\n");
     for row in rows {
-        let mut fields = vec![
-            csv_field(&row.hall),
-            row.issued.to_string(),
-            row.called.to_string(),
-            row.served.to_string(),
-            row.no_shows.to_string(),
-            row.transfers.to_string(),
-            csv_optional(row.mean_wait_min),
-            csv_optional(row.p90_wait_min),
-            csv_optional(row.mean_handling_min),
-            csv_optional(row.within_target_pct),
-        ];
-        fields.extend(row.ratings.iter().map(ToString::to_string));
-        fields.push(csv_optional(row.rating_mean));
-        fields.extend([
-            row.cases.to_string(),
-            row.cases_called_back.to_string(),
-            csv_optional(row.callback_pct),
-            row.cases_fixed_in_time.to_string(),
-            csv_optional(row.fixed_in_time_pct),
-            row.cases_overdue.to_string(),
-        ]);
+        let mut fields = vec![csv_field(&row.hall)];
+        fields.extend(csv_figures(row));
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The report per hall and service as CSV (as [`csv`], with a service column).
+pub fn services_csv(rows: &[ServiceFigures]) -> String {
+    let mut out = format!("\u{feff}hall,service,{CSV_FIGURES}\r\n");
+    for row in rows {
+        let mut fields = vec![csv_field(&row.figures.hall), csv_field(&row.service)];
+        fields.extend(csv_figures(&row.figures));
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }

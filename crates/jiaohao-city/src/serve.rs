@@ -6,7 +6,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
 
 use crate::board::LiveHalls;
-use crate::web::{Db, WebState};
+use crate::web::{CityZone, Db, WebState};
 use crate::{CityError, KeyFile, supervisor};
 
 /// Runs the service on `listener` until `shutdown` resolves: migrates the database, follows
@@ -16,6 +16,17 @@ pub async fn run(
     postgres: &str,
     key: Arc<KeyFile>,
     listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), CityError> {
+    run_in(postgres, key, listener, CityZone::default(), shutdown).await
+}
+
+/// [`run`] for a city in `zone` (`--time-zone`).
+pub async fn run_in(
+    postgres: &str,
+    key: Arc<KeyFile>,
+    listener: TcpListener,
+    zone: CityZone,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), CityError> {
     // Migrated before anything reads it.
@@ -35,6 +46,7 @@ pub async fn run(
         live,
         key,
         halls_changed,
+        zone,
     };
     let app = crate::web::router(state);
     axum::serve(listener, app)

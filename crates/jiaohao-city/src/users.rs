@@ -236,3 +236,82 @@ pub async fn set_disabled(
     }
     Ok(changed == 1)
 }
+
+/// Changes a user's own password: the current one must be right (a wrong one counts as a
+/// failed sign-in, with the same lockout), the new one follows the shared rules. The user's
+/// other sessions end; the one with `keep` (the session secret in use) stays.
+pub async fn change_password(
+    client: &impl GenericClient,
+    name: &str,
+    current: &str,
+    new: &str,
+    keep: &str,
+) -> Result<Result<(), Refused>, CityError> {
+    let now = now_ms();
+    let Some(row) = client
+        .query_opt(
+            "SELECT password_hash, failed_logins, locked_until FROM users WHERE name = $1",
+            &[&name],
+        )
+        .await?
+    else {
+        return Ok(Err(Refused::WrongPassword));
+    };
+    let hash: String = row.get(0);
+    let failed: i32 = row.get(1);
+    let locked_until: Option<i64> = row.get(2);
+    if Lockout::is_locked(locked_until, now) {
+        return Ok(Err(Refused::Locked));
+    }
+    if !jiaohao_signin::verify_password(current, &hash) {
+        let after = Lockout::STANDARD.after_failure(failed.max(0) as u32, now);
+        client
+            .execute(
+                "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE name = $1",
+                &[&name, &(after.failed_logins as i32), &after.locked_until],
+            )
+            .await?;
+        return Ok(Err(if after.locked_until.is_some() {
+            Refused::Locked
+        } else {
+            Refused::WrongPassword
+        }));
+    }
+    jiaohao_signin::check_password(new).map_err(CityError::Invalid)?;
+    let hash = jiaohao_signin::hash_password(new).map_err(CityError::Invalid)?;
+    client
+        .execute(
+            "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE name = $1",
+            &[&name, &hash],
+        )
+        .await?;
+    client
+        .execute(
+            "DELETE FROM sessions WHERE name = $1 AND secret <> $2",
+            &[&name, &digest(keep)],
+        )
+        .await?;
+    Ok(Ok(()))
+}
+
+/// A city admin sets another user's password (the user forgot it): the new one follows the
+/// shared rules, a lockout is lifted, and the user's sessions end. `false` if there is no
+/// such user.
+pub async fn reset_password(
+    client: &impl GenericClient,
+    name: &str,
+    new: &str,
+) -> Result<bool, CityError> {
+    jiaohao_signin::check_password(new).map_err(CityError::Invalid)?;
+    let hash = jiaohao_signin::hash_password(new).map_err(CityError::Invalid)?;
+    let changed = client
+        .execute(
+            "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL WHERE name = $1",
+            &[&name, &hash],
+        )
+        .await?;
+    client
+        .execute("DELETE FROM sessions WHERE name = $1", &[&name])
+        .await?;
+    Ok(changed == 1)
+}

@@ -60,6 +60,45 @@ pub struct WebState {
     pub key: Arc<KeyFile>,
     /// Woken when the admin page registers a hall, so the supervisor follows it at once.
     pub halls_changed: Arc<tokio::sync::Notify>,
+    /// The city's time zone (`--time-zone`).
+    pub zone: CityZone,
+}
+
+/// The city's time zone: its name and the zone itself.
+#[derive(Clone, Debug)]
+pub struct CityZone {
+    pub name: String,
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl CityZone {
+    /// The zone of an IANA name such as `Asia/Shanghai`.
+    pub fn new(name: &str) -> Result<CityZone, CityError> {
+        let zone = jiff::tz::TimeZone::get(name).map_err(|_| {
+            CityError::Invalid(format!(
+                "'{name}' is not a time zone such as Asia/Shanghai or Asia/Urumqi"
+            ))
+        })?;
+        Ok(CityZone {
+            name: name.to_owned(),
+            zone,
+        })
+    }
+
+    /// Today's date in this zone.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.zone.to_datetime(jiff::Timestamp::now()).date()
+    }
+}
+
+impl Default for CityZone {
+    /// Most of the country keeps Beijing time.
+    fn default() -> CityZone {
+        CityZone {
+            name: "Asia/Shanghai".to_owned(),
+            zone: jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC),
+        }
+    }
 }
 
 pub fn router(state: WebState) -> Router {
@@ -68,10 +107,16 @@ pub fn router(state: WebState) -> Router {
         .route("/halls/{id}", get(hall_page))
         .route("/reports", get(reports_page))
         .route("/reports.csv", get(reports_csv))
+        .route("/reports/services.csv", get(reports_services_csv))
         .route("/ratings", get(ratings_page))
         .route("/admin/halls", get(admin_page).post(add_hall))
         .route("/admin/users", get(users_page).post(add_user))
         .route("/admin/users/disabled", post(set_user_disabled))
+        .route("/admin/users/password", post(reset_user_password))
+        .route(
+            "/account/password",
+            get(password_page).post(change_password),
+        )
         .route("/api/board", get(board_json))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
@@ -153,8 +198,13 @@ fn page(
     };
     let user = match who {
         Some(who) => format!(
-            r#"<div class="who">{} · {}</div>
+            r#"<div class="who"><a href="/account/password" id="account" title="{}">{}</a> · {}</div>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{}"><button type="submit">{}</button></form>"#,
+            if english(headers) {
+                "Change my password"
+            } else {
+                "修改密码"
+            },
             escape_html(&who.name),
             match who.role {
                 CityRole::Admin => t("市局管理员", "City admin"),
@@ -460,9 +510,9 @@ fn link_badge(row: &board::BoardRow) -> String {
     }
 }
 
-/// The hall's time zone after its times, when it is not the city's usual one.
-fn zone_note(row: &board::BoardRow) -> String {
-    if row.timezone == "Asia/Shanghai" {
+/// The hall's time zone after its times, when it is not the city's (`--time-zone`).
+fn zone_note(row: &board::BoardRow, city: &CityZone) -> String {
+    if row.timezone == city.name {
         String::new()
     } else {
         format!(
@@ -510,7 +560,7 @@ async fn board_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
             live.map_or("—".into(), |l| l.waiting.to_string()),
             opt_min(live.and_then(|l| l.longest_wait_min)),
             live.and_then(|l| l.longest_target_min).map_or("—".into(), |m| m.to_string()),
-            escape_html(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row),
+            escape_html(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row, &state.zone),
         ));
     }
     table.push_str("</tbody></table>");
@@ -714,11 +764,13 @@ struct RangeQuery {
     to: Option<String>,
 }
 
+/// The range a page asks for; by default from the first of this month to today, in the
+/// city's time zone.
 fn range_of(
+    zone: &CityZone,
     query: &RangeQuery,
 ) -> Result<(jiaohao_core::LocalDate, jiaohao_core::LocalDate), CityError> {
-    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC);
-    let today = zone.to_datetime(jiff::Timestamp::now()).date();
+    let today = zone.today();
     let default_from = today.first_of_month().to_string();
     let from = query
         .from
@@ -751,7 +803,7 @@ async fn reports_page(
         Ok(who) => who,
         Err(redirect) => return redirect,
     };
-    let (from, to) = match range_of(&query) {
+    let (from, to) = match range_of(&state.zone, &query) {
         Ok(range) => range,
         Err(error) => return failure(&headers, &error),
     };
@@ -763,9 +815,14 @@ async fn reports_page(
         Ok(rows) => rows,
         Err(error) => return failure(&headers, &error),
     };
+    let by_service = match reports::across_halls_by_service(&*client, from, to).await {
+        Ok(rows) => rows,
+        Err(error) => return failure(&headers, &error),
+    };
     let csv_link = format!(
-        r#"<a class="btn secondary" href="/reports.csv?from={from}&amp;to={to}">{}</a>"#,
-        t("下载 CSV", "Download CSV")
+        r#"<a class="btn secondary" href="/reports.csv?from={from}&amp;to={to}">{}</a> <a class="btn secondary" href="/reports/services.csv?from={from}&amp;to={to}">{}</a>"#,
+        t("下载 CSV", "Download CSV"),
+        t("按服务下载 CSV", "Download CSV by service")
     );
     let mut body = range_form("/reports", &from.to_string(), &to.to_string(), &csv_link);
     body.push_str(&format!(
@@ -812,6 +869,7 @@ async fn reports_page(
         ));
     }
     body.push_str("</tbody></table>");
+    body.push_str(&services_table(&by_service));
     page(
         &headers,
         Some(&who),
@@ -830,7 +888,7 @@ async fn reports_csv(
     if let Err(redirect) = who(&state, &headers, "/reports").await {
         return redirect;
     }
-    let (from, to) = match range_of(&query) {
+    let (from, to) = match range_of(&state.zone, &query) {
         Ok(range) => range,
         Err(error) => return failure(&headers, &error),
     };
@@ -854,6 +912,76 @@ async fn reports_csv(
     }
 }
 
+/// The report per hall and service: one row per service that had tickets in each hall.
+fn services_table(rows: &[reports::ServiceFigures]) -> String {
+    let mut out = format!(
+        r#"<h2>{}</h2><table id="by-service"><thead><tr><th>{}</th><th>{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th><th class="n">{}</th></tr></thead><tbody>"#,
+        t("按大厅和服务", "By hall and service"),
+        t("大厅", "Hall"),
+        t("服务", "Service"),
+        t("取号", "Issued"),
+        t("叫号", "Called"),
+        t("办结", "Served"),
+        t("过号", "No-shows"),
+        t("平均等待", "Mean wait"),
+        t("P90 等待", "P90 wait"),
+        t("平均办理", "Mean handling"),
+        t("时限内 %", "Within target %"),
+        t("满意度", "Rating mean"),
+    );
+    for row in rows {
+        let r = &row.figures;
+        out.push_str(&format!(
+            r#"<tr><td>{}</td><td>{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td></tr>"#,
+            escape_html(&r.hall),
+            escape_html(&row.service),
+            r.issued,
+            r.called,
+            r.served,
+            r.no_shows,
+            opt_min(r.mean_wait_min),
+            opt_min(r.p90_wait_min),
+            opt_min(r.mean_handling_min),
+            opt_min(r.within_target_pct),
+            r.rating_mean.map_or("—".into(), |v| format!("{v:.2}")),
+        ));
+    }
+    out.push_str("</tbody></table>");
+    out
+}
+
+async fn reports_services_csv(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Query(query): Query<RangeQuery>,
+) -> Response {
+    if let Err(redirect) = who(&state, &headers, "/reports").await {
+        return redirect;
+    }
+    let (from, to) = match range_of(&state.zone, &query) {
+        Ok(range) => range,
+        Err(error) => return failure(&headers, &error),
+    };
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(&headers, &error),
+    };
+    match reports::across_halls_by_service(&*client, from, to).await {
+        Ok(rows) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"jiaohao-city-services-{from}_{to}.csv\""),
+                ),
+            ],
+            reports::services_csv(&rows),
+        )
+            .into_response(),
+        Err(error) => failure(&headers, &error),
+    }
+}
+
 async fn ratings_page(
     State(state): State<WebState>,
     headers: HeaderMap,
@@ -863,7 +991,7 @@ async fn ratings_page(
         Ok(who) => who,
         Err(redirect) => return redirect,
     };
-    let (from, to) = match range_of(&query) {
+    let (from, to) = match range_of(&state.zone, &query) {
         Ok(range) => range,
         Err(error) => return failure(&headers, &error),
     };
@@ -1150,8 +1278,26 @@ async fn users_view(
                 escape_html(&user.name),
             )
         };
+        // Their own password: on the account page, with the current one.
+        let reset = if user.name == who.name {
+            String::new()
+        } else {
+            format!(
+                r#"<form method="post" action="/admin/users/password" autocomplete="off"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="name" value="{}"><input name="password" type="password" minlength="8" required aria-label="{}" id="reset-password-{}"> <button class="btn secondary" type="submit" id="reset-{}">{}</button></form>"#,
+                escape_html(&who.csrf),
+                escape_html(&user.name),
+                if english(headers) {
+                    "New password"
+                } else {
+                    "新密码"
+                },
+                escape_html(&user.name),
+                escape_html(&user.name),
+                t("重置密码", "Reset password"),
+            )
+        };
         body.push_str(&format!(
-            r#"<tr><td>{}</td><td>{role}</td><td>{state_badge}</td><td>{button}</td></tr>"#,
+            r#"<tr><td>{}</td><td>{role}</td><td>{state_badge}</td><td>{button}{reset}</td></tr>"#,
             escape_html(&user.name)
         ));
     }
@@ -1279,4 +1425,186 @@ async fn set_user_disabled(
         Err(error) => return failure(&headers, &error),
     };
     users_view(&state, &headers, &who, &said).await
+}
+
+#[derive(Deserialize)]
+struct ResetForm {
+    csrf: String,
+    name: String,
+    password: String,
+}
+
+/// A city admin sets another user's password.
+async fn reset_user_password(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<ResetForm>,
+) -> Response {
+    let who = match admin_post(&state, &headers, &form.csrf).await {
+        Ok(who) => who,
+        Err(response) => return response,
+    };
+    if form.name == who.name {
+        let said = notice(
+            false,
+            t(
+                "自己的密码请在“修改密码”页面修改。",
+                "Change your own password on the account page.",
+            ),
+        );
+        return users_view(&state, &headers, &who, &said).await;
+    }
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(&headers, &error),
+    };
+    let said = match users::reset_password(&*client, &form.name, &form.password).await {
+        Ok(true) => notice(
+            true,
+            t("已重置密码：", "Password reset for ") + &escape_html(&form.name),
+        ),
+        Ok(false) => notice(
+            false,
+            t("没有该用户：", "No such user: ") + &escape_html(&form.name),
+        ),
+        Err(CityError::Invalid(message)) => {
+            notice(false, t("未重置：", "Not reset: ") + &escape_html(&message))
+        }
+        Err(error) => return failure(&headers, &error),
+    };
+    users_view(&state, &headers, &who, &said).await
+}
+
+const PASSWORD_TITLE: (&str, &str) = ("修改密码", "Change my password");
+
+/// The signed-in user's own password: the form.
+async fn password_page(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let who = match who(&state, &headers, "/account/password").await {
+        Ok(who) => who,
+        Err(redirect) => return redirect,
+    };
+    password_view(&headers, &who, "")
+}
+
+fn password_view(headers: &HeaderMap, who: &SignedIn, notice: &str) -> Response {
+    let body = format!(
+        r#"{notice}<form class="card" method="post" action="/account/password" autocomplete="off">
+<input type="hidden" name="csrf" value="{}">
+<label for="current">{}</label><input id="current" name="current" type="password" autocomplete="current-password" required>
+<label for="password">{}</label><input id="password" name="password" type="password" minlength="8" autocomplete="new-password" required>
+<label for="repeat">{}</label><input id="repeat" name="repeat" type="password" minlength="8" autocomplete="new-password" required>
+<p><button class="btn" type="submit" id="change">{}</button></p>
+</form>"#,
+        escape_html(&who.csrf),
+        t("当前密码", "Current password"),
+        t("新密码（至少 8 位）", "New password (8 characters or more)"),
+        t("再次输入新密码", "New password again"),
+        t("修改", "Change"),
+    );
+    page(headers, Some(who), "account", PASSWORD_TITLE, false, &body)
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current: String,
+    password: String,
+    repeat: String,
+}
+
+/// The signed-in user changes their own password; their other sessions end.
+async fn change_password(
+    State(state): State<WebState>,
+    headers: HeaderMap,
+    Form(form): Form<PasswordForm>,
+) -> Response {
+    let who = match who(&state, &headers, "/account/password").await {
+        Ok(who) => who,
+        Err(redirect) => return redirect,
+    };
+    if !same_origin(&headers) || !jiaohao_signin::secret::same(&form.csrf, &who.csrf) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    if form.password != form.repeat {
+        let said = notice(
+            false,
+            t("两次输入的新密码不一致。", "The two new passwords differ."),
+        );
+        return password_view(&headers, &who, &said);
+    }
+    let Some(secret) = cookies(&headers).find_map(|c| jiaohao_signin::web::cookie([c], COOKIE))
+    else {
+        return StatusCode::FORBIDDEN.into_response();
+    };
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(&headers, &error),
+    };
+    let said =
+        match users::change_password(&*client, &who.name, &form.current, &form.password, secret)
+            .await
+        {
+            Ok(Ok(())) => notice(
+                true,
+                t(
+                    "密码已修改；其他已登录的会话已退出。",
+                    "Password changed; your other sessions were signed out.",
+                ),
+            ),
+            Ok(Err(users::Refused::Locked)) => notice(
+                false,
+                t(
+                    "尝试次数过多，账号暂时锁定，请稍后再试。",
+                    "Too many wrong tries: the account is locked for a while.",
+                ),
+            ),
+            Ok(Err(_)) => notice(
+                false,
+                t("当前密码不正确。", "The current password is wrong."),
+            ),
+            Err(CityError::Invalid(message)) => notice(
+                false,
+                t("未修改：", "Not changed: ") + &escape_html(&message),
+            ),
+            Err(error) => return failure(&headers, &error),
+        };
+    password_view(&headers, &who, &said)
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_range_is_this_month_in_the_city_s_zone() {
+        for name in ["Asia/Shanghai", "Pacific/Kiritimati", "Pacific/Pago_Pago"] {
+            let zone = CityZone::new(name).unwrap();
+            let (from, to) = range_of(
+                &zone,
+                &RangeQuery {
+                    from: None,
+                    to: None,
+                },
+            )
+            .unwrap();
+            let today = zone.today();
+            assert_eq!(to.to_string(), today.to_string(), "{name}");
+            assert_eq!(
+                from.to_string(),
+                today.first_of_month().to_string(),
+                "{name}"
+            );
+        }
+        // Fourteen and eleven hours from UTC: 25 hours apart, never the same day.
+        let east = CityZone::new("Pacific/Kiritimati").unwrap().today();
+        let west = CityZone::new("Pacific/Pago_Pago").unwrap().today();
+        assert_ne!(east, west);
+    }
+
+    #[test]
+    fn a_zone_that_does_not_exist_is_refused_with_a_message() {
+        let error = CityZone::new("Asia/Atlantis").unwrap_err().to_string();
+        assert!(error.contains("Asia/Atlantis"), "{error}");
+        assert_eq!(CityZone::default().name, "Asia/Shanghai");
+    }
 }

@@ -248,6 +248,7 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
         "/reports?from=2026-11-23&to=2026-11-23",
         "/ratings",
         "/reports.csv?from=2026-11-23&to=2026-11-23",
+        "/reports/services.csv?from=2026-11-23&to=2026-11-23",
     ] {
         let response = web
             .get(format!("{base}{path}"))
@@ -256,6 +257,13 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
             .await
             .unwrap();
         assert_eq!(response.status(), 200, "{path}");
+        let text = response.text().await.unwrap();
+        if path.starts_with("/reports?") {
+            assert!(text.contains(r#"<table id="by-service">"#), "{text}");
+        }
+        if path.starts_with("/reports/services.csv") {
+            assert!(text.starts_with("\u{feff}hall,service,"), "{text}");
+        }
     }
     stop_tx.send(true).unwrap();
     service.await.unwrap().unwrap();

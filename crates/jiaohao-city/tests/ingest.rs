@@ -156,6 +156,44 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
     );
     assert!(total["p90_wait_min"].as_f64().unwrap() > 0.0);
     assert_eq!(total["no_shows"], 1);
+    // Per hall and service: the rows add up to the hall's totals (a ticket under its last
+    // service), each with its own p90, and the CSV has a row each.
+    let by_service = jiaohao_city::reports::across_halls_by_service(&client, from, to)
+        .await
+        .unwrap();
+    let services: Vec<&str> = by_service.iter().map(|r| r.service.as_str()).collect();
+    assert_eq!(services, ["hukou", "id_card", "vehicle"]);
+    let sum = |field: fn(&jiaohao_city::reports::HallFigures) -> i64| {
+        by_service.iter().map(|r| field(&r.figures)).sum::<i64>()
+    };
+    assert_eq!(json!(sum(|f| f.issued)), total["issued"]);
+    assert_eq!(json!(sum(|f| f.called)), total["called"]);
+    assert_eq!(json!(sum(|f| f.served)), total["served"]);
+    assert_eq!(json!(sum(|f| f.no_shows)), total["no_shows"]);
+    assert_eq!(json!(sum(|f| f.transfers)), total["transfers"]);
+    assert_eq!(
+        json!(sum(|f| f.ratings.iter().sum())),
+        json!(
+            city["ratings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.as_i64().unwrap())
+                .sum::<i64>()
+        )
+    );
+    assert!(by_service.iter().all(|r| r.figures.hall == "清河县"));
+    assert!(
+        by_service
+            .iter()
+            .filter(|r| r.figures.called > 0)
+            .all(|r| r.figures.p90_wait_min.is_some())
+    );
+    let csv = jiaohao_city::reports::services_csv(&by_service);
+    assert!(csv.starts_with("\u{feff}hall,service,issued,"), "{csv}");
+    assert_eq!(csv.lines().count(), 1 + by_service.len(), "{csv}");
+    assert!(csv.contains("\r\n清河县,hukou,"), "{csv}");
+
     let bad = jiaohao_city::reports::bad_ratings(&client, from, to)
         .await
         .unwrap();

@@ -43,6 +43,17 @@ impl HubUnderLimit {
         nofile: u64,
         kiosks: usize,
     ) -> anyhow::Result<HubUnderLimit> {
+        HubUnderLimit::start_under(&[], binary, dir, nofile, kiosks).await
+    }
+
+    /// The same, with the hub's command run under `wrapper` (for example `taskset -c 0`).
+    pub async fn start_under(
+        wrapper: &[String],
+        binary: &Path,
+        dir: &Path,
+        nofile: u64,
+        kiosks: usize,
+    ) -> anyhow::Result<HubUnderLimit> {
         let db = dir.join("flood.db");
         let hall = dir.join("allday.toml");
         std::fs::write(&hall, ALLDAY_HALL)?;
@@ -68,7 +79,15 @@ impl HubUnderLimit {
             probe.local_addr()?
         };
         let log = dir.join("hub.log");
-        let child = Command::new("prlimit")
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg("prlimit");
+                command
+            }
+            None => Command::new("prlimit"),
+        };
+        let child = command
             .arg(format!("--nofile={nofile}:{nofile}"))
             .arg("--")
             .arg(binary)
@@ -111,6 +130,11 @@ impl HubUnderLimit {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// The hub's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running.
     pub fn running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
@@ -143,6 +167,19 @@ pub struct Plan {
     pub after: Duration,
     /// A health probe answered later than this counts as failed.
     pub health_within: Duration,
+    /// Where the flood runs: `None`, a runtime of its own in this process; or a process of
+    /// its own (on a real network the flood is another machine's CPU, not the hall's).
+    pub generator: Option<GeneratorCommand>,
+}
+
+/// A command that runs [`generate`] (`PROGRAM ARGS… --from IP --to ADDR --half-open N
+/// --streams M`), floods until its standard input closes, then prints its counts.
+#[derive(Debug, Clone)]
+pub struct GeneratorCommand {
+    pub program: String,
+    pub args: Vec<String>,
+    /// How it runs, for the report (for example "a separate process at nice 19").
+    pub how: String,
 }
 
 /// Latencies of the kiosks' tickets in one phase.
@@ -197,6 +234,27 @@ pub struct Report {
     pub recovered_in: Option<Duration>,
     /// The hub's own counts from `/metrics` at the end (name → value).
     pub metrics: Vec<(String, f64)>,
+    /// Where the flood ran.
+    pub generator: String,
+    /// Where the CPU went in the quiet and the flooded phase.
+    pub cpu_quiet: Cpu,
+    pub cpu_flooded: Cpu,
+    /// How long the flood ran (building up, measured, stopping).
+    pub flood_seconds: f64,
+}
+
+/// CPU used during one phase, in cores (1.0 = one core busy all the phase), from
+/// `/proc/PID/stat` and `/proc/stat`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Cpu {
+    pub hub: f64,
+    pub generator: f64,
+    /// This process: the kiosks, the display, the probe (and the flood, when it runs here).
+    pub clients: f64,
+    /// The whole machine: busy, and of that the kernel's soft interrupts (loopback TCP).
+    pub machine: f64,
+    pub softirq: f64,
+    pub cores: usize,
 }
 
 impl Report {
@@ -234,12 +292,13 @@ impl fmt::Display for Report {
         row(f, "kiosk p99 (ms)", &|p| ms(p.p99))?;
         writeln!(
             f,
-            "flood held at most: {} of {} half-open connections, {} of {} event streams; {} answers of 503",
+            "flood held at most: {} of {} half-open connections, {} of {} event streams; {} answers of 503 ({:.0} a second)",
             self.held_half_open,
             self.plan_half_open,
             self.held_streams,
             self.plan_streams,
-            self.refused
+            self.refused,
+            self.refused as f64 / self.flood_seconds.max(1e-9)
         )?;
         writeln!(
             f,
@@ -262,6 +321,27 @@ impl fmt::Display for Report {
             )?,
             None => writeln!(f, "NOT recovered within the bound after the flood stopped")?,
         }
+        writeln!(f, "flood generator: {}", self.generator)?;
+        writeln!(
+            f,
+            "{:<28}{:>12}{:>12}",
+            "CPU (cores busy)", "quiet", "flooded"
+        )?;
+        let cpu = |f: &mut fmt::Formatter<'_>, name: &str, value: &dyn Fn(&Cpu) -> f64| {
+            writeln!(
+                f,
+                "{:<28}{:>12.2}{:>12.2}",
+                name,
+                value(&self.cpu_quiet),
+                value(&self.cpu_flooded)
+            )
+        };
+        cpu(f, "  hub", &|c| c.hub)?;
+        cpu(f, "  flood generator", &|c| c.generator)?;
+        cpu(f, "  kiosks, display, probe", &|c| c.clients)?;
+        cpu(f, "  kernel soft interrupts", &|c| c.softirq)?;
+        cpu(f, "  machine (all)", &|c| c.machine)?;
+        writeln!(f, "  of {} cores", self.cpu_quiet.cores)?;
         writeln!(
             f,
             "kiosk p99 flooded within 3x quiet: {}",
@@ -378,44 +458,23 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
         }));
     }
 
+    let at_start = CpuSample::take(hub.pid(), None);
     tokio::time::sleep(plan.quiet).await;
+    let cpu_quiet = CpuSample::take(hub.pid(), None).since(&at_start);
 
     // The flood.
     phase.store(3, Ordering::Relaxed);
-    let flood_stop = Arc::new(AtomicBool::new(false));
-    let counts = Arc::new(FloodCounts::default());
-    // The flood runs on a runtime of its own: its thousands of tasks must not delay the
-    // timers and answers of the clients that measure (they would measure this process).
-    let flood_runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("flood")
-        .enable_all()
-        .build()?;
-    let mut slots = Vec::new();
-    for n in 0..plan.half_open + plan.streams {
-        let kind = if n < plan.streams {
-            Slot::Stream
-        } else {
-            Slot::HalfOpen
-        };
-        let (from, to, stop, counts) = (plan.from, hub.addr, flood_stop.clone(), counts.clone());
-        slots.push(flood_runtime.spawn(async move {
-            // Spread the first connections over about a second.
-            tokio::time::sleep(Duration::from_micros(150 * n as u64)).await;
-            slot(kind, from, to, &stop, &counts).await;
-        }));
-    }
+    let flood = Flood::start(plan, hub.addr)?;
+    let flood_started = Instant::now();
     // Let the flood build up, then measure under it.
     tokio::time::sleep(Duration::from_secs(2)).await;
     phase.store(1, Ordering::Relaxed);
+    let at_start = CpuSample::take(hub.pid(), flood.pid());
     tokio::time::sleep(plan.flooded).await;
+    let cpu_flooded = CpuSample::take(hub.pid(), flood.pid()).since(&at_start);
     phase.store(3, Ordering::Relaxed);
-    flood_stop.store(true, Ordering::Relaxed);
-    for slot in slots {
-        slot.abort();
-    }
-    // Its sockets close with its tasks.
-    flood_runtime.shutdown_background();
+    let (held_half_open, held_streams, refused) = flood.stop()?;
+    let flood_seconds = flood_started.elapsed().as_secs_f64();
     let stopped = Instant::now();
 
     // Recovery: health answers, the flood's address may follow the stream again, and a
@@ -482,9 +541,9 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
         quiet: Phase::of(latencies.phases[0].clone(), latencies.failed[0]),
         flooded: Phase::of(latencies.phases[1].clone(), latencies.failed[1]),
         after: Phase::of(latencies.phases[2].clone(), latencies.failed[2]),
-        held_half_open: counts.most_half_open.load(Ordering::Relaxed),
-        held_streams: counts.most_streams.load(Ordering::Relaxed),
-        refused: counts.refused.load(Ordering::Relaxed),
+        held_half_open,
+        held_streams,
+        refused,
         display_missed: issued.difference(&seen).count(),
         display_seen: seen.len(),
         health_probes,
@@ -493,7 +552,259 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
         health_within: plan.health_within,
         recovered_in,
         metrics,
+        generator: plan.generator.as_ref().map_or_else(
+            || "a runtime of its own (one thread) in the measuring process".to_owned(),
+            |command| command.how.clone(),
+        ),
+        cpu_quiet,
+        cpu_flooded,
+        flood_seconds,
     })
+}
+
+/// The flood while it runs: here, or in a process of its own.
+enum Flood {
+    Here {
+        runtime: tokio::runtime::Runtime,
+        stop: Arc<AtomicBool>,
+        counts: Arc<FloodCounts>,
+    },
+    Process(Child),
+}
+
+impl Flood {
+    fn start(plan: &Plan, to: SocketAddr) -> anyhow::Result<Flood> {
+        let Some(command) = &plan.generator else {
+            // A runtime of its own: its thousands of tasks must not delay the timers and
+            // answers of the clients that measure (they would measure this process).
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name("flood")
+                .enable_all()
+                .build()?;
+            let stop = Arc::new(AtomicBool::new(false));
+            let counts = Arc::new(FloodCounts::default());
+            spawn_slots(
+                runtime.handle(),
+                plan.from,
+                to,
+                plan.half_open,
+                plan.streams,
+                &stop,
+                &counts,
+            );
+            return Ok(Flood::Here {
+                runtime,
+                stop,
+                counts,
+            });
+        };
+        let child = Command::new(&command.program)
+            .args(&command.args)
+            .args(["--from", &plan.from.to_string(), "--to", &to.to_string()])
+            .args(["--half-open", &plan.half_open.to_string()])
+            .args(["--streams", &plan.streams.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting the flood generator {}", command.program))?;
+        Ok(Flood::Process(child))
+    }
+
+    fn pid(&self) -> Option<u32> {
+        match self {
+            Flood::Here { .. } => None,
+            Flood::Process(child) => Some(child.id()),
+        }
+    }
+
+    /// Stops the flood (its sockets close with it); what it held at most and how often it
+    /// was refused.
+    fn stop(self) -> anyhow::Result<(usize, usize, u64)> {
+        match self {
+            Flood::Here {
+                runtime,
+                stop,
+                counts,
+            } => {
+                stop.store(true, Ordering::Relaxed);
+                runtime.shutdown_background();
+                Ok((
+                    counts.most_half_open.load(Ordering::Relaxed),
+                    counts.most_streams.load(Ordering::Relaxed),
+                    counts.refused.load(Ordering::Relaxed),
+                ))
+            }
+            Flood::Process(mut child) => {
+                // Closing its standard input stops it.
+                drop(child.stdin.take());
+                let mut out = String::new();
+                if let Some(mut stdout) = child.stdout.take() {
+                    std::io::Read::read_to_string(&mut stdout, &mut out)?;
+                }
+                let status = child.wait()?;
+                anyhow::ensure!(status.success(), "the flood generator failed ({status})");
+                let mut figures = out.split_whitespace().map(str::parse::<u64>);
+                let mut next = || -> anyhow::Result<u64> {
+                    Ok(figures
+                        .next()
+                        .context("the flood generator printed too little")??)
+                };
+                Ok((next()? as usize, next()? as usize, next()?))
+            }
+        }
+    }
+}
+
+/// Starts the flood's slots on `runtime`: `streams` event streams, then `half_open`
+/// half-open connections, the first connections spread over about a second.
+fn spawn_slots(
+    runtime: &tokio::runtime::Handle,
+    from: IpAddr,
+    to: SocketAddr,
+    half_open: usize,
+    streams: usize,
+    stop: &Arc<AtomicBool>,
+    counts: &Arc<FloodCounts>,
+) {
+    for n in 0..half_open + streams {
+        let kind = if n < streams {
+            Slot::Stream
+        } else {
+            Slot::HalfOpen
+        };
+        let (stop, counts) = (stop.clone(), counts.clone());
+        runtime.spawn(async move {
+            tokio::time::sleep(Duration::from_micros(150 * n as u64)).await;
+            slot(kind, from, to, &stop, &counts).await;
+        });
+    }
+}
+
+/// The flood generator's process (see [`GeneratorCommand`]): floods `to` from `from` on one
+/// thread until standard input closes, then prints the most half-open connections and
+/// streams it held and how many answers of `503` it got.
+pub fn generate(
+    from: IpAddr,
+    to: SocketAddr,
+    half_open: usize,
+    streams: usize,
+) -> anyhow::Result<()> {
+    raise_own_file_limit();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let counts = Arc::new(FloodCounts::default());
+    runtime.block_on(async {
+        spawn_slots(
+            &tokio::runtime::Handle::current(),
+            from,
+            to,
+            half_open,
+            streams,
+            &stop,
+            &counts,
+        );
+        let _ = tokio::task::spawn_blocking(|| {
+            let mut sink = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink)
+        })
+        .await;
+        stop.store(true, Ordering::Relaxed);
+    });
+    runtime.shutdown_background();
+    println!(
+        "{} {} {}",
+        counts.most_half_open.load(Ordering::Relaxed),
+        counts.most_streams.load(Ordering::Relaxed),
+        counts.refused.load(Ordering::Relaxed)
+    );
+    Ok(())
+}
+
+/// CPU times at one moment, in seconds.
+struct CpuSample {
+    at: Instant,
+    hub: f64,
+    generator: f64,
+    clients: f64,
+    busy: f64,
+    softirq: f64,
+    cores: usize,
+}
+
+impl CpuSample {
+    fn take(hub: u32, generator: Option<u32>) -> CpuSample {
+        let (busy, softirq, cores) = machine_times();
+        CpuSample {
+            at: Instant::now(),
+            hub: process_time(&hub.to_string()),
+            generator: generator.map_or(0.0, |pid| process_time(&pid.to_string())),
+            clients: process_time("self"),
+            busy,
+            softirq,
+            cores,
+        }
+    }
+
+    fn since(&self, start: &CpuSample) -> Cpu {
+        let took = self.at.duration_since(start.at).as_secs_f64().max(1e-9);
+        Cpu {
+            hub: (self.hub - start.hub) / took,
+            generator: (self.generator - start.generator) / took,
+            clients: (self.clients - start.clients) / took,
+            machine: (self.busy - start.busy) / took,
+            softirq: (self.softirq - start.softirq) / took,
+            cores: self.cores,
+        }
+    }
+}
+
+/// Linux counts these in USER_HZ, 100 a second on every architecture.
+const TICKS_PER_S: f64 = 100.0;
+
+/// User and system time of a process (all its threads) so far; 0 when it cannot be read.
+fn process_time(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // After the command's name in parentheses: state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |n: usize| {
+        fields
+            .get(n - 3)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (field(14) + field(15)) / TICKS_PER_S
+}
+
+/// The machine's busy time and soft-interrupt time so far (all cores), and its cores.
+fn machine_times() -> (f64, f64, usize) {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else {
+        return (0.0, 0.0, 0);
+    };
+    let cores = stat
+        .lines()
+        .filter(|line| line.starts_with("cpu") && !line.starts_with("cpu "))
+        .count();
+    let Some(total) = stat.lines().next() else {
+        return (0.0, 0.0, cores);
+    };
+    let fields: Vec<f64> = total
+        .split_whitespace()
+        .skip(1)
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    let get = |n: usize| fields.get(n).copied().unwrap_or(0.0);
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let busy = get(0) + get(1) + get(2) + get(5) + get(6) + get(7);
+    (busy / TICKS_PER_S, get(6) / TICKS_PER_S, cores)
 }
 
 #[derive(Debug, Clone, Copy)]

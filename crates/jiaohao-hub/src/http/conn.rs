@@ -10,7 +10,6 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -66,7 +65,15 @@ pub async fn serve(
     let (open_tx, open_rx) = watch::channel(());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut signal = std::pin::pin!(signal);
+    let mut in_a_row = 0u32;
     loop {
+        // A flood keeps the listener ready all the time: after a batch of accepts, let the
+        // runtime run the connections it already serves (the devices' requests) first.
+        in_a_row += 1;
+        if in_a_row > ACCEPT_BATCH {
+            in_a_row = 0;
+            tokio::task::yield_now().await;
+        }
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -89,12 +96,15 @@ pub async fn serve(
                     Refused::PerAddress => &metrics.connections.refused_per_address,
                     Refused::Capacity => &metrics.connections.refused_capacity,
                 });
-                refuse(stream, refused);
+                refuse(&stream, refused);
                 continue;
             }
         };
-        ConnectionCounts::count(&metrics.connections.accepted);
         let _ = stream.set_nodelay(true);
+        if guard.is_stranger() {
+            let _ = socket2::SockRef::from(&stream).set_send_buffer_size(STRANGER_SEND_BUFFER);
+        }
+        ConnectionCounts::count(&metrics.connections.accepted);
         let connection = Connection {
             router: router.clone(),
             limits: limits.clone(),
@@ -116,6 +126,17 @@ pub async fn serve(
     open_tx.closed().await;
 }
 
+/// Accepts this many connections in a row at most before the runtime's other tasks run.
+const ACCEPT_BATCH: u32 = 16;
+
+/// The kernel's send buffer of a stranger's connection (it doubles the figure). A phone's
+/// ticket page and its stream need a few kilobytes at a time; left to itself, the kernel grows
+/// a buffer to megabytes for a client that never reads, and the hub would copy every hall
+/// view into each of a flood's unread streams (the most of its CPU in the flood bench). With a
+/// small buffer such a stream stops taking data, falls behind, and costs nothing until it
+/// reads again (then it gets a fresh snapshot).
+const STRANGER_SEND_BUFFER: usize = 32 * 1024;
+
 /// Errors that concern one connection only (the client went away while queued).
 fn is_connection_error(error: &std::io::Error) -> bool {
     matches!(
@@ -127,22 +148,32 @@ fn is_connection_error(error: &std::io::Error) -> bool {
 }
 
 /// Answers a connection past a cap with `503` and `Retry-After` at once, without reading its
-/// request, and closes it: a refused connection costs its file for no longer than this.
-fn refuse(stream: TcpStream, refused: Refused) {
+/// request, and closes it: a refused connection costs its file for no longer than this, and
+/// the hub a few system calls and no task.
+fn refuse(stream: &TcpStream, refused: Refused) {
+    static ANSWERS: std::sync::LazyLock<[Vec<u8>; 2]> =
+        std::sync::LazyLock::new(|| [Refused::PerAddress, Refused::Capacity].map(refusal));
+    let answer = match refused {
+        Refused::PerAddress => &ANSWERS[0],
+        Refused::Capacity => &ANSWERS[1],
+    };
+    // A new socket's send buffer is empty: one non-blocking write takes the whole answer.
+    let _ = stream.try_write(answer);
+    let _ = socket2::SockRef::from(stream).shutdown(std::net::Shutdown::Write);
+}
+
+/// The bytes of the `503` answer to a connection refused at the door.
+fn refusal(refused: Refused) -> Vec<u8> {
     let body = serde_json::json!({
         "error": "连接过多，请稍后再试 / too many connections from this address or to this hub; try again shortly",
         "code": format!("too_many_connections_{}", refused.as_str()),
     })
     .to_string();
-    let answer = format!(
+    format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\nretry-after: {RETRY_AFTER_S}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
-    );
-    // A new socket's send buffer is empty: one non-blocking write takes the whole answer.
-    if let Ok(mut stream) = stream.into_std() {
-        let _ = stream.write(answer.as_bytes());
-        let _ = stream.shutdown(std::net::Shutdown::Write);
-    }
+    )
+    .into_bytes()
 }
 
 /// One accepted connection and what serving it needs.

@@ -1,6 +1,7 @@
 //! Rate limits against ticket hoarding (号贩子) and against hammering the public endpoints: a
 //! token bucket per kiosk (ticket issuing) and one per client address (the ticket page, the
-//! ticket status, the rating tablet's routes and the sign-in form). Over the limit, the answer
+//! ticket status, the rating tablet's routes, the sign-in form, and `/api/hall` for addresses
+//! that are not devices). Over the limit, the answer
 //! is `429` with a JSON message the kiosk shows.
 //!
 //! And caps on what one client address may hold at once, so that one phone (or one broken
@@ -267,6 +268,13 @@ pub struct ConnectionGuard {
     stranger: bool,
 }
 
+impl ConnectionGuard {
+    /// Whether the connection counts among the strangers' (not a device address's).
+    pub fn is_stranger(&self) -> bool {
+        self.stranger
+    }
+}
+
 impl Drop for ConnectionGuard {
     fn drop(&mut self) {
         let mut held = self.limits.held();
@@ -522,6 +530,27 @@ pub async fn public(State(state): State<AppState>, request: Request, next: Next)
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(address)| address.ip());
     if let Some(address) = address
+        && let Err(error) = state.limits.public(address)
+    {
+        return error.into_response();
+    }
+    next.run(request).await
+}
+
+/// Middleware for a route that devices read often and strangers may read too (`/api/hall`,
+/// which displays poll without credentials): the public limit per client address, except for
+/// a device address (one that showed valid credentials lately), which is not limited.
+pub async fn public_unless_device(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let address = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| address.ip());
+    if let Some(address) = address
+        && !state.limits.is_device(address)
         && let Err(error) = state.limits.public(address)
     {
         return error.into_response();

@@ -30,7 +30,7 @@ use crate::{people, reports};
 /// The whole HTTP surface: one router per resource, merged.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .merge(hall())
+        .merge(hall(&state))
         .merge(calendar::routes())
         .merge(bookings::routes(&state))
         .merge(rota::routes())
@@ -140,12 +140,18 @@ macro_rules! limited {
 
 /// The hall as a whole: its view, settings, notices, the live stream, health, the API
 /// description and the metrics.
-fn hall() -> Router<AppState> {
+fn hall(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/health", get(standby::health))
         .route("/api/promote", post(standby::promote))
         .route("/api/openapi.json", get(api::openapi))
-        .route("/api/hall", get(api::hall))
+        .route(
+            "/api/hall",
+            get(api::hall).layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                limits::public_unless_device,
+            )),
+        )
         .route(
             "/api/hall/settings",
             get(api::get_settings).put(api::put_settings),

@@ -328,8 +328,8 @@ fn build_base() -> Value {
         "paths": {
             "/api/health": {"get": {"summary": "Liveness", "responses": ok("200", "The hub runs", schema_ref("Health"))}},
             "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {}}}}}},
-            "/api/hall": {"get": {"summary": "The whole hall: services with waiting counts and estimated waits, windows, latest calls",
-                "responses": ok("200", "The hall", schema_ref("HallView"))}},
+            "/api/hall": {"get": {"summary": "The whole hall: services with waiting counts and estimated waits, windows, latest calls (limited per client address unless it is a device's)",
+                "responses": merge(ok("200", "The hall", schema_ref("HallView")), error_responses(&["429"]))}},
             "/api/hall/settings": {
                 "get": {"summary": "The hall's names, time zone and notices", "responses": ok("200", "Settings", schema_ref("HallSettings"))},
                 "put": {"summary": "Change the hall's names, time zone and notices (admin)", "security": admin(), "requestBody": body("HallSettings"),
