@@ -504,3 +504,49 @@ async fn reports_split_booked_and_walk_in_tickets() {
     assert!(csv.body.contains("arrival,booked,预约"), "{}", csv.body);
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn the_same_idempotency_key_after_a_restart_returns_the_same_booking() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let request = |start: &str| {
+        json!({"service": "exit_entry", "date": "2026-11-24", "start": start, "name": "张三",
+            "id_number": id_number(7), "phone": phone(7)})
+    };
+    let book_with_key = |hub: &TestHub, start: &str| {
+        hub.public
+            .request(Method::POST, "/api/bookings")
+            .header("Idempotency-Key", "phone-7/booking-1")
+            .json(&request(start))
+    };
+    let first = send(book_with_key(&hub, "09:00")).await;
+    assert_eq!(first.status, 201, "{first:?}");
+    let first: wire::BookingCreated = first.json();
+    let hub = hub.restart().await;
+    let retry = send(book_with_key(&hub, "09:00")).await;
+    assert_eq!(retry.status, 201, "{retry:?}");
+    let retry: wire::BookingCreated = retry.json();
+    assert_eq!(retry, first, "the retry got another answer");
+    let list: Vec<wire::BookingEntry> = send(
+        hub.admin
+            .request(Method::GET, "/api/bookings?date=2026-11-24"),
+    )
+    .await
+    .json();
+    assert_eq!(list.len(), 1, "the retry booked a second time");
+    // The same key for another request is a mistake, not a retry.
+    send(book_with_key(&hub, "10:00"))
+        .await
+        .expect_error(409, "idempotency_key_reused");
+    // The cancel token the retry gave back cancels the booking.
+    let reply = send(hub.public.request(
+        Method::DELETE,
+        &format!(
+            "/api/bookings/{}?cancel_token={}",
+            retry.code, retry.cancel_token
+        ),
+    ))
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    hub.stop().await;
+}

@@ -7,9 +7,7 @@
 //! once: the core, the log and every answer to staff see only those. Names and phone numbers
 //! go to the store's contact table (erased when due), never into the log.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -33,8 +31,9 @@ use crate::http::state::AppState;
 use crate::identity::{IdentityKey, sha256_hex};
 use crate::sms::SmsSender;
 
-/// How long an `Idempotency-Key` of `POST /api/bookings` is remembered.
-const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long an `Idempotency-Key` of `POST /api/bookings` is remembered (in the database, so
+/// across restarts).
+const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * Millis::MINUTE;
 
 /// Names and phones are kept this long after the booking's slot, then erased.
 const KEEP_CONTACT_MS: i64 = 30 * 24 * 60 * Millis::MINUTE;
@@ -45,7 +44,6 @@ pub struct BookingDesk {
     pub sms: SmsSender,
     /// Citizens this old by their ID number get the green channel without asking.
     pub green_channel_age: Option<u8>,
-    answered: Mutex<HashMap<String, (Instant, wire::BookingRequest, wire::BookingCreated)>>,
 }
 
 impl BookingDesk {
@@ -54,7 +52,6 @@ impl BookingDesk {
             key,
             sms,
             green_channel_age,
-            answered: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -251,15 +248,45 @@ async fn book(
         }
         None => None,
     };
+    // The request as an HMAC (it holds an ID number), to tell a retry from another request.
+    let request_mac = desk.key.mac(
+        "booking-request",
+        &serde_json::to_string(&request).unwrap_or_default(),
+    );
     if let Some(key) = &key {
-        let mut answered = desk.answered.lock().unwrap_or_else(|e| e.into_inner());
-        answered.retain(|_, (at, _, _)| at.elapsed() < IDEMPOTENCY_TTL);
-        if let Some((_, earlier, created)) = answered.get(key) {
-            return if *earlier == request {
-                Ok(json(StatusCode::CREATED, created))
-            } else {
-                Err(jiaohao_core::Error::IdempotencyKeyReused.into())
-            };
+        let since = state.now().plus_ms(-IDEMPOTENCY_TTL_MS);
+        let found = {
+            let key = key.clone();
+            state
+                .read(move |store| store.booking_by_idempotency_key(&key, since))
+                .await?
+        };
+        if let Some((earlier_mac, code)) = found {
+            if !crate::secret::same(&earlier_mac, &request_mac) {
+                return Err(jiaohao_core::Error::IdempotencyKeyReused.into());
+            }
+            let code = BookingCode::parse(&code)?;
+            let booking = state
+                .writer
+                .read({
+                    let code = code.clone();
+                    move |context| context.hall.registry().booking(&code).cloned()
+                })
+                .await?
+                .ok_or_else(|| jiaohao_core::Error::UnknownBooking(code.clone()))?;
+            return Ok(json(
+                StatusCode::CREATED,
+                &wire::BookingCreated {
+                    code: code.to_string(),
+                    service: booking.service.to_string(),
+                    date: booking.date.to_string(),
+                    start: booking.start.to_string(),
+                    end: booking.end.to_string(),
+                    cancel_token: idempotent_cancel_token(&desk.key, &code, key),
+                    url: format!("/book/{code}"),
+                    verified: false,
+                },
+            ));
         }
     }
     if !desk.sms.is_configured() {
@@ -314,7 +341,12 @@ async fn book(
         })
         .await?;
     let sms = sms_code();
-    let cancel_token = crate::secret::ticket_token();
+    // With an Idempotency-Key the cancel token can be made again for a retry after a restart,
+    // without keeping it: an HMAC of the code and the key.
+    let cancel_token = match &key {
+        Some(key) => idempotent_cancel_token(&desk.key, &code, key),
+        None => crate::secret::ticket_token(),
+    };
     let contact = BookingContact {
         code: code.to_string(),
         name: Some(name),
@@ -361,10 +393,36 @@ async fn book(
         verified: false,
     };
     if let Some(key) = key {
-        let mut answered = desk.answered.lock().unwrap_or_else(|e| e.into_inner());
-        answered.insert(key, (Instant::now(), request, created.clone()));
+        let code = code.to_string();
+        let now = state.now();
+        state
+            .writer
+            .store(move |store, _| {
+                store
+                    .put_booking_idempotency_key(
+                        &key,
+                        &request_mac,
+                        &code,
+                        now,
+                        now.plus_ms(-IDEMPOTENCY_TTL_MS),
+                    )
+                    .map_err(storage("saving a booking's Idempotency-Key"))
+            })
+            .await?;
     }
     Ok(json(StatusCode::CREATED, &created))
+}
+
+/// The cancel token of a booking made with an `Idempotency-Key`: 32 hex digits of an HMAC of
+/// its code and the key, under the hub's key file.
+fn idempotent_cancel_token(
+    key: &crate::identity::IdentityKey,
+    code: &BookingCode,
+    idempotency_key: &str,
+) -> String {
+    let mut token = key.mac("booking-cancel", &format!("{code}\0{idempotency_key}"));
+    token.truncate(32);
+    token
 }
 
 async fn contact(state: &AppState, code: &BookingCode) -> Result<BookingContact, ApiError> {
