@@ -209,7 +209,7 @@ const MIGRATIONS: &[&str] = &[
         erase_after_ms    INTEGER NOT NULL
     );
     CREATE INDEX booking_contacts_erase ON booking_contacts (erase_after_ms);",
-    // N (bookings): the `Idempotency-Key`s of `POST /api/bookings`, so that a retry after a
+    // 8: the `Idempotency-Key`s of `POST /api/bookings`, so that a retry after a
     // restart gets its booking back. The request is kept as an HMAC (it holds an ID number),
     // the answer's cancel token not at all (the hub derives it again from the key file).
     "CREATE TABLE booking_idempotency (
