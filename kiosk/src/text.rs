@@ -158,8 +158,8 @@ words! {
     issuing: "正在取号，请稍候…", "Taking your ticket, one moment…";
     your_number: "您的号码", "Your number";
     green_mark: "绿色通道", "Priority";
-    /// On a booking's ticket, with its code.
-    booked_mark: "预约 {code}", "Booked {code}";
+    /// On a booking's ticket and slip, with its slot (`09:30–10:00`).
+    booked_mark: "预约 {slot}", "Booked {slot}";
     ahead: "前面还有 {n} 人", "{n} people ahead of you";
     ahead_none: "前面没有人等候", "No one is ahead of you";
     issued_at: "取号时间 {time}", "Issued at {time}";

@@ -49,7 +49,10 @@ fn a_booked_citizen_types_the_id_number_and_gets_the_ticket() {
     booked(&hub, "11010519491231002X", "13800138000", "09:00");
     // Tuesday 08:40: inside the check-in window of the 09:00 slot.
     hub.set_time("2026-11-24T08:40:00+08:00");
-    let mut kiosk = kiosk(&hub, |_| {});
+    let dir = tempfile::tempdir().unwrap();
+    let slips = dir.path().join("slips.bin");
+    let printer: jiaohao_kiosk::Sink = slips.display().to_string().parse().unwrap();
+    let mut kiosk = kiosk(&hub, |options| options.printer = Some(printer));
     wait_for_label(&mut kiosk, "预约签到");
     pass(&mut kiosk, 0.6);
     tap(&mut kiosk, "预约签到");
@@ -68,11 +71,20 @@ fn a_booked_citizen_types_the_id_number_and_gets_the_ticket() {
     let Screen::Ticket(shown) = kiosk.state().screen() else {
         panic!("not on the ticket screen");
     };
-    let code = shown.booking.clone().expect("the ticket says it is booked");
+    let booked = shown.booking.clone().expect("the ticket says it is booked");
+    assert_eq!(booked.code.len(), 8);
+    // The ticket screen and the slip say 预约 and the slot.
+    assert!(shows(&kiosk, "预约 09:00–09:30"), "{:?}", on_screen(&kiosk));
+    wait_for(
+        &mut kiosk,
+        "the slip",
+        |k| matches!(k.state().screen(), Screen::Ticket(shown) if shown.print == jiaohao_kiosk::PrintState::Printed),
+    );
+    let printed = std::fs::read(&slips).unwrap();
+    let (mark, _, _) = encoding_rs::GB18030.encode("【预约 09:00–09:30】");
     assert!(
-        shows(&kiosk, &format!("预约 {code}")),
-        "{:?}",
-        on_screen(&kiosk)
+        printed.windows(mark.len()).any(|w| w == &mark[..]),
+        "the slip says 预约 and the slot"
     );
     let issued = kiosk.state().issued().to_vec();
     assert_eq!(issued.len(), 1);

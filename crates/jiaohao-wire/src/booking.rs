@@ -75,6 +75,11 @@ pub struct CheckedIn {
     #[serde(flatten)]
     pub ticket: IssuedTicket,
     pub booking: String,
+    /// The booked slot, `HH:MM` to `HH:MM` (absent from hubs before the slot was sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_start: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_end: Option<String>,
 }
 
 /// One booking as staff see it (`GET /api/bookings`): the ID number masked.

@@ -834,8 +834,8 @@ impl KioskApp {
             draw::put(ui, badge.min + vec2(18.0, 8.0) * s, laid);
             y = badge.bottom() + 10.0 * s;
         }
-        if let Some(code) = &shown.booking {
-            let mark = fill(words.booked_mark, &[("code", code)]);
+        if let Some(booked) = &shown.booking {
+            let mark = booked.mark(self.lang);
             let laid = draw::galley(ui, &mark, 32.0 * s, true, theme::PAPER, width);
             let badge = Rect::from_min_size(pos2(left, y), laid.size() + vec2(36.0, 16.0) * s);
             ui.painter().rect_filled(badge, 10.0, theme::POLICE_BLUE);

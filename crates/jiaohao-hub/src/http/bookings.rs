@@ -507,16 +507,31 @@ async fn check_in(
         green_channel,
         token: crate::secret::ticket_token(),
     };
-    match state.writer.command(command, who.actor()).await? {
-        Answer::Issued(ticket) => Ok(json(
-            StatusCode::CREATED,
-            &wire::CheckedIn {
-                ticket,
-                booking: code.to_string(),
-            },
-        )),
-        _ => Err(ApiError::unavailable()),
-    }
+    let Answer::Issued(ticket) = state.writer.command(command, who.actor()).await? else {
+        return Err(ApiError::unavailable());
+    };
+    let slot = state
+        .writer
+        .read({
+            let code = code.clone();
+            move |context| {
+                context
+                    .hall
+                    .registry()
+                    .booking(&code)
+                    .map(|b| (b.start.to_string(), b.end.to_string()))
+            }
+        })
+        .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &wire::CheckedIn {
+            ticket,
+            booking: code.to_string(),
+            slot_start: slot.as_ref().map(|(start, _)| start.clone()),
+            slot_end: slot.map(|(_, end)| end),
+        },
+    ))
 }
 
 async fn check_in_by_code(
@@ -803,7 +818,7 @@ pub fn openapi_paths() -> Value {
     let body = |name: &str| json!({"required": true, "content": {"application/json": {"schema": schema(name)}}});
     let checked_in = json!({"description": "Checked in: the ticket as POST /api/tickets answers it, and the booking's code",
         "content": {"application/json": {"schema": {"allOf": [schema("IssuedTicket"),
-            {"type": "object", "required": ["booking"], "properties": {"booking": {"type": "string"}}}]}}}});
+            {"type": "object", "required": ["booking"], "properties": {"booking": {"type": "string"}, "slot_start": {"type": "string"}, "slot_end": {"type": "string"}}}]}}}});
     json!({
         "/api/bookings/slots": {"get": {"summary": "A service's booking slots on a day, with places left; a day that cannot be booked says why",
             "parameters": [
