@@ -67,6 +67,8 @@ enum Action {
     CheckIn,
     /// A key of the check-in keypad.
     Key(char),
+    /// The keypad's letter page (for a booking code) or its digit page.
+    Letters(bool),
     DeleteKey,
     /// Checks the entry in (the keypad's 签到, or a reader's Enter).
     SubmitCheckIn,
@@ -265,6 +267,8 @@ pub struct KioskApp {
     entry: String,
     /// A check-in is on its way to the hub.
     checking: bool,
+    /// The keypad shows its letter page (a booking code's letters) instead of digits.
+    letters: bool,
     /// Why the last check-in failed, in the citizen's language.
     check_in_error: Option<String>,
     /// Characters typed by a keyboard-mode ID-card reader (or a scanner) since its last Enter.
@@ -335,6 +339,7 @@ impl KioskApp {
             checking: false,
             check_in_error: None,
             reader_line: String::new(),
+            letters: false,
             reader_unplugged: false,
         })
     }
@@ -659,7 +664,11 @@ impl KioskApp {
                 }
             }
             Action::Take { green } => self.take(green),
-            Action::CheckIn => self.go(Screen::CheckIn),
+            Action::CheckIn => {
+                self.letters = false;
+                self.go(Screen::CheckIn);
+            }
+            Action::Letters(letters) => self.letters = letters,
             Action::Key(key) => {
                 if self.entry.chars().count() < 18 && !self.checking {
                     self.entry.push(key);

@@ -176,6 +176,9 @@ words! {
     check_in_prompt: "请刷身份证，或输入身份证号码、预约号", "Lay your ID card on the reader, or type your ID number or booking code";
     check_in_submit: "签到", "Check in";
     key_delete: "删除", "Delete";
+    /// The keypad's switch to its letter page (booking codes) and back to digits.
+    key_letters: "字母 ABC", "Letters ABC";
+    key_digits: "数字 123", "Digits 123";
     checking_in: "正在签到，请稍候…", "Checking in, please wait…";
     reader_garbage: "读卡失败，请重新刷卡或手动输入", "The card could not be read: lay it on the reader again, or type the number";
     reader_unplugged: "读卡器未连接，请手动输入", "The card reader is not connected: please type the number";
