@@ -451,6 +451,8 @@ async fn reports_split_booked_and_walk_in_tickets() {
     let hub = TestHub::start().await;
     take_bookings(&hub, 2).await;
     let created = booked(&hub, 1, "2026-11-24", "09:00").await;
+    // A second booking, verified, never comes.
+    booked(&hub, 2, "2026-11-24", "09:30").await;
     hub.set_time("2026-11-24T08:50:00+08:00");
     let reply = send(hub.kiosk.request(
         Method::POST,
@@ -502,6 +504,50 @@ async fn reports_split_booked_and_walk_in_tickets() {
     ))
     .await;
     assert!(csv.body.contains("arrival,booked,预约"), "{}", csv.body);
+    // At 09:10 the 09:30 booking may still check in: it counts neither way yet.
+    assert_eq!(
+        report.bookings,
+        wire::BookingAttendance {
+            verified: 1,
+            no_shows: 0,
+            no_show_pct: Some(0.0)
+        }
+    );
+    // Its check-in closed at 09:45: one of the two verified bookings was missed.
+    hub.set_time("2026-11-24T09:46:00+08:00");
+    let report: wire::Report = send(
+        hub.admin
+            .request(Method::GET, "/api/reports?from=2026-11-24&to=2026-11-24"),
+    )
+    .await
+    .json();
+    assert_eq!(
+        report.bookings,
+        wire::BookingAttendance {
+            verified: 2,
+            no_shows: 1,
+            no_show_pct: Some(50.0)
+        }
+    );
+    let csv = send(hub.admin.request(
+        Method::GET,
+        "/api/reports/csv?from=2026-11-24&to=2026-11-24",
+    ))
+    .await;
+    let header = csv.body.lines().next().unwrap();
+    assert!(header.ends_with(",booking_no_show_pct"), "{header}");
+    let booked_line = csv
+        .body
+        .lines()
+        .find(|line| line.starts_with("arrival,booked,"))
+        .unwrap();
+    let last: f64 = booked_line.rsplit(',').next().unwrap().parse().unwrap();
+    assert_eq!(last, 50.0);
+    assert_eq!(
+        booked_line.split(',').count(),
+        header.split(',').count(),
+        "{booked_line}"
+    );
     hub.stop().await;
 }
 

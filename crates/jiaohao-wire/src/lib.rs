@@ -891,6 +891,21 @@ pub struct Report {
     /// window number): the ranking local rules hold talks (约谈) on, usually over a month.
     #[serde(default)]
     pub window_ranking: Vec<RankedWindow>,
+    /// Whether the period's bookings were kept (the booking no-show rate).
+    #[serde(default)]
+    pub bookings: BookingAttendance,
+}
+
+/// The bookings of a period's days that were to be kept: verified, not cancelled, and
+/// checked in or past their check-in's close (a booking whose check-in is still open counts
+/// neither way). From the bookings the hub keeps (about 220 days).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BookingAttendance {
+    pub verified: u32,
+    /// Of those, not checked in before check-in closed.
+    pub no_shows: u32,
+    /// `no_shows` of `verified` in per cent, one decimal; `None` without such bookings.
+    pub no_show_pct: Option<f64>,
 }
 
 /// One window's place in the ranking by 满意率.
