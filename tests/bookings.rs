@@ -254,6 +254,23 @@ async fn three_missed_bookings_bar_booking_for_30_days() {
         .expect_error(409, "booking_barred");
     // Another person books as before.
     assert_eq!(book(&hub, 8, "2026-11-27", "09:00").await.status, 201);
+    // The no-show list: person 7, barred, by the masked ID number only.
+    let list = send(hub.admin.request(Method::GET, "/api/bookings/no-shows")).await;
+    assert_eq!(list.status, 200, "{list:?}");
+    assert!(!list.body.contains(&id_number(7)), "an ID number in clear");
+    let list: Vec<wire::NoShowPerson> = list.json();
+    assert_eq!(
+        list,
+        [wire::NoShowPerson {
+            masked_id: format!("{}**********{}", &id_number(7)[..4], &id_number(7)[14..]),
+            misses: 3,
+            last_missed: "2026-11-26".into(),
+            barred_until: Some("2026-12-26".into()),
+        }]
+    );
+    send(hub.public.request(Method::GET, "/api/bookings/no-shows"))
+        .await
+        .expect_error(401, "unauthorized");
     // 30 days after the third miss the bar is over.
     hub.set_time("2026-12-28T09:00:00+08:00");
     assert_eq!(book(&hub, 7, "2026-12-29", "09:00").await.status, 201);

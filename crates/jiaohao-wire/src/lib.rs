@@ -7,7 +7,7 @@
 mod booking;
 pub use booking::{
     BookingCreated, BookingEntry, BookingRequest, BookingSettingsDef, BookingSlot, BookingSlots,
-    CheckInById, CheckedIn, VerifyBooking,
+    CheckInById, CheckedIn, NoShowPerson, VerifyBooking,
 };
 use serde::{Deserialize, Serialize};
 

@@ -87,6 +87,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/api/bookings/{code}/check-in", post(check_in_by_code))
         .route("/api/bookings/check-in", post(check_in_by_id))
+        .route("/api/bookings/no-shows", get(no_shows))
         .route(
             "/api/services/{code}/booking",
             get(get_settings).put(put_settings).delete(delete_settings),
@@ -627,6 +628,63 @@ async fn list(
     Ok(json(StatusCode::OK, &entries))
 }
 
+/// `GET /api/bookings/no-shows`: the people who missed verified bookings within 180 days,
+/// the barred first, then the most misses, then the latest.
+async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
+    use jiaohao_core::booking::{MISS_WINDOW_DAYS, BookingStatus};
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let now = state.now();
+    let zone = state.zone();
+    let since = now.plus_ms(-MISS_WINDOW_DAYS * 24 * 60 * Millis::MINUTE);
+    let mut people = state
+        .writer
+        .read(move |context| {
+            let registry = context.hall.registry();
+            let mut missed: std::collections::BTreeMap<&jiaohao_core::PersonKey, Vec<&jiaohao_core::Booking>> =
+                std::collections::BTreeMap::new();
+            for booking in registry.bookings.values() {
+                if registry.status(booking, now) == BookingStatus::NoShow
+                    && booking.starts_at >= since
+                {
+                    missed.entry(&booking.person).or_default().push(booking);
+                }
+            }
+            missed
+                .into_iter()
+                .map(|(person, bookings)| {
+                    let latest = bookings
+                        .iter()
+                        .max_by_key(|b| b.starts_at)
+                        .expect("a person here missed at least one booking");
+                    let barred_until = registry.barred_until(person, now);
+                    (
+                        barred_until,
+                        wire::NoShowPerson {
+                            masked_id: latest.masked_id.clone(),
+                            misses: bookings.len() as u32,
+                            last_missed: latest.date.to_string(),
+                            barred_until: barred_until.map(|until| {
+                                crate::clock::rfc3339(until, &zone)
+                                    .get(..10)
+                                    .unwrap_or_default()
+                                    .to_owned()
+                            }),
+                        },
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    people.sort_by(|(a, x), (b, y)| {
+        b.is_some()
+            .cmp(&a.is_some())
+            .then(y.misses.cmp(&x.misses))
+            .then(y.last_missed.cmp(&x.last_missed))
+    });
+    let people: Vec<wire::NoShowPerson> = people.into_iter().map(|(_, person)| person).collect();
+    Ok(json(StatusCode::OK, &people))
+}
+
 fn settings_to_wire(settings: &BookingSettings) -> wire::BookingSettingsDef {
     wire::BookingSettingsDef {
         slot_min: settings.slot_min,
@@ -794,6 +852,9 @@ pub fn openapi_schemas() -> Value {
             "code": s(), "service": s(), "date": s(), "start": s(), "end": s(), "cancel_token": s(), "url": s(), "verified": {"type": "boolean"}}},
         "VerifyBooking": {"type": "object", "additionalProperties": false, "required": ["sms_code"], "properties": {"sms_code": s()}},
         "CheckInById": {"type": "object", "additionalProperties": false, "required": ["id_number"], "properties": {"id_number": s()}},
+        "NoShowPerson": {"type": "object", "required": ["masked_id", "misses", "last_missed", "barred_until"], "properties": {
+            "masked_id": {"type": "string"}, "misses": {"type": "integer", "minimum": 1}, "last_missed": {"type": "string", "format": "date"},
+            "barred_until": {"type": ["string", "null"], "format": "date"}}},
         "BookingEntry": {"type": "object", "required": ["code", "service", "date", "start", "end", "status", "masked_id", "booked_at", "ticket"], "properties": {
             "code": s(), "service": s(), "date": s(), "start": s(), "end": s(),
             "status": {"type": "string", "enum": ["booked", "lapsed", "verified", "cancelled", "checked_in", "served", "no_show"]},
@@ -845,6 +906,10 @@ pub fn openapi_paths() -> Value {
                 "responses": {"200": {"description": "The bookings", "content": {"application/json": {"schema": {"type": "array", "items": schema("BookingEntry")}}}},
                     "400": error("Bad date or service code"), "401": error("No token or session"), "403": error("Not an admin or supervisor"),
                     "503": error("The hub is stopping")}}},
+        "/api/bookings/no-shows": {"get": {"summary": "The people who missed verified bookings within 180 days, with their masked ID numbers and whether they are barred from booking (admin, supervisor)",
+            "security": [{"bearer": []}],
+            "responses": {"200": {"description": "The people, the barred first", "content": {"application/json": {"schema": {"type": "array", "items": schema("NoShowPerson")}}}},
+                "401": error("No token or session"), "403": error("Not an admin or supervisor"), "503": error("The hub is stopping")}}},
         "/api/bookings/{code}/verify": {"post": {"summary": "Verify a booking with the SMS code (public)",
             "parameters": [code.clone()], "requestBody": body("VerifyBooking"),
             "responses": {"200": object("Verified"), "400": error("Wrong SMS code or malformed body"),
