@@ -897,14 +897,7 @@ async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Repo
     let range = parse_range(state, query.from.as_deref(), query.to.as_deref(), &zone)?;
     let records = records_with_definitions(state, &range).await?;
     let until = Millis(range.end.0.min(state.now().0));
-    let mut report = compute(
-        &records,
-        range.start,
-        &zone,
-        range.from,
-        range.to,
-        until,
-    );
+    let mut report = compute(&records, range.start, &zone, range.from, range.to, until);
     let (from, to, now) = (range.from, range.to, state.now());
     report.bookings = state
         .writer

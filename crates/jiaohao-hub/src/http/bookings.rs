@@ -631,7 +631,7 @@ async fn list(
 /// `GET /api/bookings/no-shows`: the people who missed verified bookings within 180 days,
 /// the barred first, then the most misses, then the latest.
 async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
-    use jiaohao_core::booking::{MISS_WINDOW_DAYS, BookingStatus};
+    use jiaohao_core::booking::{BookingStatus, MISS_WINDOW_DAYS};
     who.require(&[Role::Admin, Role::Supervisor])?;
     let now = state.now();
     let zone = state.zone();
@@ -640,8 +640,10 @@ async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Respo
         .writer
         .read(move |context| {
             let registry = context.hall.registry();
-            let mut missed: std::collections::BTreeMap<&jiaohao_core::PersonKey, Vec<&jiaohao_core::Booking>> =
-                std::collections::BTreeMap::new();
+            let mut missed: std::collections::BTreeMap<
+                &jiaohao_core::PersonKey,
+                Vec<&jiaohao_core::Booking>,
+            > = std::collections::BTreeMap::new();
             for booking in registry.bookings.values() {
                 if registry.status(booking, now) == BookingStatus::NoShow
                     && booking.starts_at >= since
