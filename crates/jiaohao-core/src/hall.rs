@@ -406,6 +406,12 @@ impl Hall {
         Some(cap.saturating_sub(self.places_booked_today(code, now)))
     }
 
+    /// Whether the service's walk-in tickets today have reached [`Hall::walk_in_cap`] at `now`.
+    pub fn walk_in_cap_reached(&self, code: &ServiceCode, now: Millis) -> bool {
+        self.walk_in_cap(code, now)
+            .is_some_and(|cap| self.walk_ins_today(code) >= cap)
+    }
+
     /// The places today's bookings of a service hold at `now`: made and not lapsed, verified
     /// and check-in still open, or checked in (cancelled, lapsed and missed bookings hold
     /// none). 0 before the hall's first day.
@@ -977,7 +983,7 @@ impl Hall {
             });
         }
         if let Some(cap) = self.walk_in_cap(code, now.at)
-            && self.walk_ins_today(code) >= cap
+            && self.walk_in_cap_reached(code, now.at)
             && !booked
         {
             return Err(Error::DailyCapReached {

@@ -232,6 +232,7 @@ fn booked_places_are_held_until_check_in_closes_then_go_to_walk_ins() {
         walk_in(&mut hall, n, at(1, "09:00")).unwrap();
     }
     assert_eq!(cap(&hall, "09:00"), Some(8));
+    assert!(hall.walk_in_cap_reached(&code("exit_entry"), at(1, "09:00").at));
     assert_eq!(
         refusal(walk_in(&mut hall, 50, at(1, "09:01"))),
         "daily_cap_reached"
@@ -239,6 +240,7 @@ fn booked_places_are_held_until_check_in_closes_then_go_to_walk_ins() {
     // The 09:00 booking never came: when its check-in closes (09:15) its place is a walk-in's.
     assert_eq!(cap(&hall, "09:15"), Some(8));
     assert_eq!(cap(&hall, "09:16"), Some(9));
+    assert!(!hall.walk_in_cap_reached(&code("exit_entry"), at(1, "09:16").at));
     walk_in(&mut hall, 52, at(1, "09:16")).unwrap();
     assert_eq!(
         refusal(walk_in(&mut hall, 53, at(1, "09:17"))),
