@@ -21,6 +21,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/calendar"),
     ("GET", "/api/bookings/slots"),
     ("GET", "/api/bookings"),
+    ("GET", "/api/bookings/no-shows"),
     ("POST", "/api/bookings"),
     ("POST", "/api/bookings/{code}/verify"),
     ("DELETE", "/api/bookings/{code}"),

@@ -254,6 +254,23 @@ async fn three_missed_bookings_bar_booking_for_30_days() {
         .expect_error(409, "booking_barred");
     // Another person books as before.
     assert_eq!(book(&hub, 8, "2026-11-27", "09:00").await.status, 201);
+    // The no-show list: person 7, barred, by the masked ID number only.
+    let list = send(hub.admin.request(Method::GET, "/api/bookings/no-shows")).await;
+    assert_eq!(list.status, 200, "{list:?}");
+    assert!(!list.body.contains(&id_number(7)), "an ID number in clear");
+    let list: Vec<wire::NoShowPerson> = list.json();
+    assert_eq!(
+        list,
+        [wire::NoShowPerson {
+            masked_id: format!("{}**********{}", &id_number(7)[..4], &id_number(7)[14..]),
+            misses: 3,
+            last_missed: "2026-11-26".into(),
+            barred_until: Some("2026-12-26".into()),
+        }]
+    );
+    send(hub.public.request(Method::GET, "/api/bookings/no-shows"))
+        .await
+        .expect_error(401, "unauthorized");
     // 30 days after the third miss the bar is over.
     hub.set_time("2026-12-28T09:00:00+08:00");
     assert_eq!(book(&hub, 7, "2026-12-29", "09:00").await.status, 201);
@@ -451,6 +468,8 @@ async fn reports_split_booked_and_walk_in_tickets() {
     let hub = TestHub::start().await;
     take_bookings(&hub, 2).await;
     let created = booked(&hub, 1, "2026-11-24", "09:00").await;
+    // A second booking, verified, never comes.
+    booked(&hub, 2, "2026-11-24", "09:30").await;
     hub.set_time("2026-11-24T08:50:00+08:00");
     let reply = send(hub.kiosk.request(
         Method::POST,
@@ -502,5 +521,95 @@ async fn reports_split_booked_and_walk_in_tickets() {
     ))
     .await;
     assert!(csv.body.contains("arrival,booked,预约"), "{}", csv.body);
+    // At 09:10 the 09:30 booking may still check in: it counts neither way yet.
+    assert_eq!(
+        report.bookings,
+        wire::BookingAttendance {
+            verified: 1,
+            no_shows: 0,
+            no_show_pct: Some(0.0)
+        }
+    );
+    // Its check-in closed at 09:45: one of the two verified bookings was missed.
+    hub.set_time("2026-11-24T09:46:00+08:00");
+    let report: wire::Report = send(
+        hub.admin
+            .request(Method::GET, "/api/reports?from=2026-11-24&to=2026-11-24"),
+    )
+    .await
+    .json();
+    assert_eq!(
+        report.bookings,
+        wire::BookingAttendance {
+            verified: 2,
+            no_shows: 1,
+            no_show_pct: Some(50.0)
+        }
+    );
+    let csv = send(hub.admin.request(
+        Method::GET,
+        "/api/reports/csv?from=2026-11-24&to=2026-11-24",
+    ))
+    .await;
+    let header = csv.body.lines().next().unwrap();
+    assert!(header.ends_with(",booking_no_show_pct"), "{header}");
+    let booked_line = csv
+        .body
+        .lines()
+        .find(|line| line.starts_with("arrival,booked,"))
+        .unwrap();
+    let last: f64 = booked_line.rsplit(',').next().unwrap().parse().unwrap();
+    assert_eq!(last, 50.0);
+    assert_eq!(
+        booked_line.split(',').count(),
+        header.split(',').count(),
+        "{booked_line}"
+    );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_idempotency_key_after_a_restart_returns_the_same_booking() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let request = |start: &str| {
+        json!({"service": "exit_entry", "date": "2026-11-24", "start": start, "name": "张三",
+            "id_number": id_number(7), "phone": phone(7)})
+    };
+    let book_with_key = |hub: &TestHub, start: &str| {
+        hub.public
+            .request(Method::POST, "/api/bookings")
+            .header("Idempotency-Key", "phone-7/booking-1")
+            .json(&request(start))
+    };
+    let first = send(book_with_key(&hub, "09:00")).await;
+    assert_eq!(first.status, 201, "{first:?}");
+    let first: wire::BookingCreated = first.json();
+    let hub = hub.restart().await;
+    let retry = send(book_with_key(&hub, "09:00")).await;
+    assert_eq!(retry.status, 201, "{retry:?}");
+    let retry: wire::BookingCreated = retry.json();
+    assert_eq!(retry, first, "the retry got another answer");
+    let list: Vec<wire::BookingEntry> = send(
+        hub.admin
+            .request(Method::GET, "/api/bookings?date=2026-11-24"),
+    )
+    .await
+    .json();
+    assert_eq!(list.len(), 1, "the retry booked a second time");
+    // The same key for another request is a mistake, not a retry.
+    send(book_with_key(&hub, "10:00"))
+        .await
+        .expect_error(409, "idempotency_key_reused");
+    // The cancel token the retry gave back cancels the booking.
+    let reply = send(hub.public.request(
+        Method::DELETE,
+        &format!(
+            "/api/bookings/{}?cancel_token={}",
+            retry.code, retry.cancel_token
+        ),
+    ))
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
     hub.stop().await;
 }

@@ -418,6 +418,13 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             None,
         ),
         (
+            "GET",
+            "/api/bookings/no-shows",
+            Reader,
+            p("/api/bookings/no-shows"),
+            None,
+        ),
+        (
             "POST",
             "/api/bookings",
             Public,

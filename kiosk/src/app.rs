@@ -15,7 +15,7 @@ use crate::Options;
 use crate::draw;
 use crate::qr::QrMatrix;
 use crate::slip::{self, Slip};
-use crate::text::{Lang, Words};
+use crate::text::{Lang, Words, fill};
 
 mod screens;
 
@@ -67,6 +67,8 @@ enum Action {
     CheckIn,
     /// A key of the check-in keypad.
     Key(char),
+    /// The keypad's letter page (for a booking code) or its digit page.
+    Letters(bool),
     DeleteKey,
     /// Checks the entry in (the keypad's 签到, or a reader's Enter).
     SubmitCheckIn,
@@ -93,8 +95,34 @@ pub struct Shown {
     pub qr: Option<QrMatrix>,
     pub print: PrintState,
     /// The booking whose check-in issued the ticket (预约).
-    pub booking: Option<String>,
+    pub booking: Option<Booked>,
     since: f64,
+}
+
+/// The booking of a checked-in ticket, as the ticket screen and the slip mark it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booked {
+    pub code: String,
+    /// `09:30–10:00`; the code where the hub did not send the slot.
+    pub slot: String,
+}
+
+impl Booked {
+    fn of(checked: &jiaohao_wire::CheckedIn) -> Booked {
+        let slot = match (&checked.slot_start, &checked.slot_end) {
+            (Some(start), Some(end)) => format!("{start}–{end}"),
+            _ => checked.booking.clone(),
+        };
+        Booked {
+            code: checked.booking.clone(),
+            slot,
+        }
+    }
+
+    /// `预约 09:30–10:00`.
+    pub fn mark(&self, lang: Lang) -> String {
+        fill(lang.words().booked_mark, &[("slot", &self.slot)])
+    }
 }
 
 /// Where the printed slip stands.
@@ -239,6 +267,8 @@ pub struct KioskApp {
     entry: String,
     /// A check-in is on its way to the hub.
     checking: bool,
+    /// The keypad shows its letter page (a booking code's letters) instead of digits.
+    letters: bool,
     /// Why the last check-in failed, in the citizen's language.
     check_in_error: Option<String>,
     /// Characters typed by a keyboard-mode ID-card reader (or a scanner) since its last Enter.
@@ -309,6 +339,7 @@ impl KioskApp {
             checking: false,
             check_in_error: None,
             reader_line: String::new(),
+            letters: false,
             reader_unplugged: false,
         })
     }
@@ -467,10 +498,8 @@ impl KioskApp {
                 Ok(checked) => {
                     tracing::info!(booking = %checked.booking, "booking checked in");
                     self.entry.clear();
-                    self.show_ticket(checked.ticket);
-                    if let Screen::Ticket(shown) = &mut self.screen {
-                        shown.booking = Some(checked.booking);
-                    }
+                    let booked = Booked::of(&checked);
+                    self.show_ticket(checked.ticket, Some(booked));
                 }
                 Err(error) => {
                     tracing::warn!(%error, "the booking was not checked in");
@@ -489,7 +518,7 @@ impl KioskApp {
                     if current {
                         self.attempt = None;
                     }
-                    self.show_ticket(ticket);
+                    self.show_ticket(ticket, None);
                 }
                 Err(error) if current => {
                     tracing::warn!(%error, "the ticket was not issued");
@@ -635,7 +664,11 @@ impl KioskApp {
                 }
             }
             Action::Take { green } => self.take(green),
-            Action::CheckIn => self.go(Screen::CheckIn),
+            Action::CheckIn => {
+                self.letters = false;
+                self.go(Screen::CheckIn);
+            }
+            Action::Letters(letters) => self.letters = letters,
             Action::Key(key) => {
                 if self.entry.chars().count() < 18 && !self.checking {
                     self.entry.push(key);
@@ -816,7 +849,7 @@ impl KioskApp {
         }
     }
 
-    fn show_ticket(&mut self, ticket: IssuedTicket) {
+    fn show_ticket(&mut self, ticket: IssuedTicket, booking: Option<Booked>) {
         tracing::info!(number = %ticket.number, service = %ticket.service, "ticket issued");
         let public = self
             .options
@@ -830,7 +863,7 @@ impl KioskApp {
         let print = match &self.options.printer {
             None => PrintState::NoPrinter,
             Some(sink) => {
-                let slip = self.slip(&ticket, &url);
+                let slip = self.slip(&ticket, &url, booking.as_ref());
                 let sink = sink.clone();
                 let token = ticket.token.clone();
                 let shared = self.shared.clone();
@@ -865,12 +898,12 @@ impl KioskApp {
             url,
             qr,
             print,
-            booking: None,
+            booking,
             since: self.now,
         })));
     }
 
-    fn slip(&self, ticket: &IssuedTicket, url: &str) -> Slip {
+    fn slip(&self, ticket: &IssuedTicket, url: &str, booking: Option<&Booked>) -> Slip {
         let lang = self.lang;
         let hall_name = self
             .hall
@@ -885,6 +918,7 @@ impl KioskApp {
                 .pick(&ticket.service_name_zh, &ticket.service_name_en)
                 .to_owned(),
             green_channel: ticket.green_channel,
+            booking: booking.map(|booked| booked.mark(lang)),
             issued_at: local_time(&ticket.issued_at),
             ahead: ticket.ahead,
             estimated_wait_min: ticket.estimated_wait_min,

@@ -18,7 +18,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 
-pub use app::{ELDERLY_SCALE, HubState, KioskApp, PrintState, Problem, Screen, Shown};
+pub use app::{Booked, ELDERLY_SCALE, HubState, KioskApp, PrintState, Problem, Screen, Shown};
 pub use slip::{Sink, Slip};
 pub use text::Lang;
 

@@ -35,6 +35,8 @@ pub struct Slip {
     pub number: String,
     pub service_name: String,
     pub green_channel: bool,
+    /// A booking's ticket: `预约 09:30–10:00`.
+    pub booking: Option<String>,
     /// Local time of issue, `2026-11-23 09:00`.
     pub issued_at: String,
     pub ahead: u32,
@@ -170,6 +172,12 @@ fn build(slip: &Slip) -> escpos::errors::Result<Vec<u8>> {
         .bold(false)?;
     if slip.green_channel {
         printer.writeln(&format!("【{}】", words.green_mark))?;
+    }
+    if let Some(mark) = &slip.booking {
+        printer
+            .bold(true)?
+            .writeln(&format!("【{mark}】"))?
+            .bold(false)?;
     }
     printer.writeln(&ahead_text(slip.lang, slip.ahead))?;
     if let Some(minutes) = slip.estimated_wait_min {
@@ -337,6 +345,7 @@ mod tests {
             number: "A001".into(),
             service_name: "户籍".into(),
             green_channel: true,
+            booking: None,
             issued_at: "2026-11-23 09:00".into(),
             ahead: 0,
             estimated_wait_min: None,

@@ -158,8 +158,8 @@ words! {
     issuing: "正在取号，请稍候…", "Taking your ticket, one moment…";
     your_number: "您的号码", "Your number";
     green_mark: "绿色通道", "Priority";
-    /// On a booking's ticket, with its code.
-    booked_mark: "预约 {code}", "Booked {code}";
+    /// On a booking's ticket and slip, with its slot (`09:30–10:00`).
+    booked_mark: "预约 {slot}", "Booked {slot}";
     ahead: "前面还有 {n} 人", "{n} people ahead of you";
     ahead_none: "前面没有人等候", "No one is ahead of you";
     issued_at: "取号时间 {time}", "Issued at {time}";
@@ -176,6 +176,9 @@ words! {
     check_in_prompt: "请刷身份证，或输入身份证号码、预约号", "Lay your ID card on the reader, or type your ID number or booking code";
     check_in_submit: "签到", "Check in";
     key_delete: "删除", "Delete";
+    /// The keypad's switch to its letter page (booking codes) and back to digits.
+    key_letters: "字母 ABC", "Letters ABC";
+    key_digits: "数字 123", "Digits 123";
     checking_in: "正在签到，请稍候…", "Checking in, please wait…";
     reader_garbage: "读卡失败，请重新刷卡或手动输入", "The card could not be read: lay it on the reader again, or type the number";
     reader_unplugged: "读卡器未连接，请手动输入", "The card reader is not connected: please type the number";

@@ -163,6 +163,7 @@ fn a_slip() -> Slip {
         number: "A001".into(),
         service_name: "户籍".into(),
         green_channel: false,
+        booking: None,
         issued_at: "2026-11-23 09:00".into(),
         ahead: 3,
         estimated_wait_min: Some(12),

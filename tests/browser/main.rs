@@ -9,6 +9,7 @@
 //! The city service's pages (`city.rs`) also need PostgreSQL (`JIAOHAO_TEST_POSTGRES`, which
 //! `.ci/browser.sh` provides); without it that part says SKIPPED, and fails under `CI=true`.
 
+mod bookings;
 mod city;
 
 #[path = "../support.rs"]
@@ -76,6 +77,17 @@ fn main() {
         "browser::a_ticket_from_assignment_to_audit_and_the_phone",
         started,
         runtime.block_on(a_ticket_from_assignment_to_audit(shots.clone())),
+    );
+    let started = Instant::now();
+    let outcome = runtime.block_on(async {
+        let driver = Driver::start()?;
+        driver.ready().await?;
+        bookings::bookings_console(&shots, &driver).await
+    });
+    report(
+        "browser::bookings_no_show_list_and_report_split",
+        started,
+        outcome,
     );
     match city::postgres() {
         Ok(Some(postgres)) => {

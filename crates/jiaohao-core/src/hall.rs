@@ -405,15 +405,44 @@ impl Hall {
         Ok(self.booking_days(settings, now))
     }
 
-    /// How many walk-in tickets a service may still issue today, if it has a cap: the cap
-    /// less the places its booking slots reserve, less the walk-ins issued.
-    pub fn walk_in_cap(&self, code: &ServiceCode) -> Option<u32> {
+    /// How many walk-in tickets a service may issue today at `now`, if it has a cap: the cap
+    /// less the places today's bookings still hold ([`Hall::places_booked_today`]). Slot
+    /// capacities reserve places only while they can be booked: bookings close the day
+    /// before, so at the day start a slot's unbooked places go to walk-ins (a day nobody
+    /// could book, such as the first day a service takes bookings, keeps its whole cap for
+    /// walk-ins), and a verified booking's place goes back to them when its check-in closes
+    /// without it.
+    pub fn walk_in_cap(&self, code: &ServiceCode, now: Millis) -> Option<u32> {
         let cap = self.services.get(code)?.daily_cap?;
-        let reserved = self
-            .registry
-            .settings(code)
-            .map_or(0, BookingSettings::booked_capacity);
-        Some(cap.saturating_sub(reserved))
+        Some(cap.saturating_sub(self.places_booked_today(code, now)))
+    }
+
+    /// Whether the service's walk-in tickets today have reached [`Hall::walk_in_cap`] at `now`.
+    pub fn walk_in_cap_reached(&self, code: &ServiceCode, now: Millis) -> bool {
+        self.walk_in_cap(code, now)
+            .is_some_and(|cap| self.walk_ins_today(code) >= cap)
+    }
+
+    /// The places today's bookings of a service hold at `now`: made and not lapsed, verified
+    /// and check-in still open, or checked in (cancelled, lapsed and missed bookings hold
+    /// none). 0 before the hall's first day.
+    pub fn places_booked_today(&self, code: &ServiceCode, now: Millis) -> u32 {
+        let Some(today) = self.date else {
+            return 0;
+        };
+        self.registry
+            .bookings_on(today, Some(code))
+            .into_iter()
+            .filter(|booking| {
+                matches!(
+                    self.registry.status(booking, now),
+                    BookingStatus::Booked
+                        | BookingStatus::Verified
+                        | BookingStatus::CheckedIn
+                        | BookingStatus::Served
+                )
+            })
+            .count() as u32
     }
 
     /// A known person's ticket of a service today (the one a second request reprints).
@@ -1032,8 +1061,8 @@ impl Hall {
                 closes,
             });
         }
-        if let Some(cap) = self.walk_in_cap(code)
-            && self.walk_ins_today(code) >= cap
+        if let Some(cap) = self.walk_in_cap(code, now.at)
+            && self.walk_in_cap_reached(code, now.at)
             && !booked
         {
             return Err(Error::DailyCapReached {

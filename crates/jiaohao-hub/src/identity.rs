@@ -88,6 +88,19 @@ impl IdentityKey {
     }
 }
 
+impl IdentityKey {
+    /// HMAC-SHA256 of `text` for `purpose` (a label kept apart from the person key's input),
+    /// as lower-case hex: a value the hub can make again, which the database alone cannot.
+    pub fn mac(&self, purpose: &str, text: &str) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)
+            .expect("HMAC takes a key of any length");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(text.as_bytes());
+        to_hex(&mac.finalize().into_bytes())
+    }
+}
+
 fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -842,6 +842,7 @@ pub fn compute(
         missing_documents,
         window_ranking,
         cases,
+        bookings: wire::BookingAttendance::default(),
     }
 }
 
@@ -883,6 +884,36 @@ fn case_figures(
         (&a.month, a.window.is_none(), a.window).cmp(&(&b.month, b.window.is_none(), b.window))
     });
     rows
+}
+
+/// Whether the bookings of the days `from`–`to` were kept, at `now` (see
+/// [`wire::BookingAttendance`]).
+pub fn booking_attendance(
+    registry: &jiaohao_core::Registry,
+    from: LocalDate,
+    to: LocalDate,
+    now: Millis,
+) -> wire::BookingAttendance {
+    use jiaohao_core::BookingStatus;
+    let mut attendance = wire::BookingAttendance::default();
+    for booking in registry
+        .bookings
+        .values()
+        .filter(|b| b.date >= from && b.date <= to)
+    {
+        match registry.status(booking, now) {
+            BookingStatus::CheckedIn | BookingStatus::Served => attendance.verified += 1,
+            BookingStatus::NoShow => {
+                attendance.verified += 1;
+                attendance.no_shows += 1;
+            }
+            _ => {}
+        }
+    }
+    attendance.no_show_pct = (attendance.verified > 0).then(|| {
+        one_decimal(100.0 * f64::from(attendance.no_shows) / f64::from(attendance.verified))
+    });
+    attendance
 }
 
 /// The windows with ratings, ranked by 满意率 (equal share and count share a rank).
@@ -930,7 +961,7 @@ async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Repo
     let later = later_case_steps(state, &range).await?;
     let until = Millis(range.end.0.min(state.now().0));
     let today = crate::clock::core_now(state.clock.now(), &zone).date;
-    Ok(compute(
+    let mut report = compute(
         &records,
         range.start,
         &zone,
@@ -939,7 +970,13 @@ async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Repo
         until,
         &later,
         today,
-    ))
+    );
+    let (from, to, now) = (range.from, range.to, state.now());
+    report.bookings = state
+        .writer
+        .read(move |context| booking_attendance(context.hall.registry(), from, to, now))
+        .await?;
+    Ok(report)
 }
 
 /// `GET /api/reports?from=…&to=…`.
@@ -956,7 +993,7 @@ pub async fn report(
 /// The report as CSV: one line per row, a `scope` column saying which table it is from.
 pub fn csv(report: &wire::Report) -> String {
     let mut out = String::from('\u{feff}');
-    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct,outcome_done,outcome_documents_missing,outcome_refused,outcome_referred,done_pct,within_limit_pct,over_limit,satisfied_pct\r\n");
+    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct,outcome_done,outcome_documents_missing,outcome_refused,outcome_referred,done_pct,within_limit_pct,over_limit,satisfied_pct,booking_no_show_pct\r\n");
     let rows = std::iter::once(("hall", &report.total))
         .chain(report.services.iter().map(|r| ("service", r)))
         .chain(report.windows.iter().map(|r| ("window", r)))
@@ -1000,12 +1037,18 @@ pub fn csv(report: &wire::Report) -> String {
             csv_optional(row.within_limit_pct),
             row.over_limit.to_string(),
             csv_optional(row.satisfied_pct),
+            // The booked row carries the bookings' no-show rate.
+            if scope == "arrival" && row.key == "booked" {
+                csv_optional(report.bookings.no_show_pct)
+            } else {
+                String::new()
+            },
         ];
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }
     for hour in &report.hours {
-        let mut fields = vec![String::new(); 34];
+        let mut fields = vec![String::new(); 35];
         fields[0] = "hour".into();
         fields[1] = format!("{:02}", hour.hour);
         fields[2] = format!("{:02}:00–{:02}:00", hour.hour, hour.hour + 1);

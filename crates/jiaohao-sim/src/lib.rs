@@ -19,11 +19,11 @@ pub mod simulate;
 
 pub use advise::{Proposal, propose};
 pub use bench::{Report, bench, run_day};
-pub use citizens::{Citizen, draw_day};
+pub use citizens::{BookedSlot, Citizen, draw_day};
 pub use metrics::{Figure, Figures};
 pub use policy::BenchPolicy;
 pub use scenario::{Scenario, ScenarioError};
 pub use simulate::{
-    DayRecord, LoggedDay, Options, SimError, TicketRecord, WindowRecord, simulate_day,
-    simulate_logged_day,
+    BookingTally, DayRecord, LoggedDay, Options, SimError, TicketRecord, WindowRecord,
+    simulate_day, simulate_logged_day,
 };

@@ -23,10 +23,17 @@ pub enum Figure {
     EstBias,
     EstLate5,
     EstMaeSimple,
+    Booked,
+    BookedMeanWait,
+    BookedP90Wait,
+    WalkIns,
+    WalkInMeanWait,
+    WalkInP90Wait,
+    BookingNoShow,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 13] = [
+    pub const ALL: [Figure; 20] = [
         Figure::MeanWait,
         Figure::P95Wait,
         Figure::MaxWait,
@@ -40,6 +47,13 @@ impl Figure {
         Figure::EstBias,
         Figure::EstLate5,
         Figure::EstMaeSimple,
+        Figure::Booked,
+        Figure::BookedMeanWait,
+        Figure::BookedP90Wait,
+        Figure::WalkIns,
+        Figure::WalkInMeanWait,
+        Figure::WalkInP90Wait,
+        Figure::BookingNoShow,
     ];
 
     /// The key in the JSON report.
@@ -58,6 +72,13 @@ impl Figure {
             Figure::EstBias => "est_bias_min",
             Figure::EstLate5 => "est_late5_pct",
             Figure::EstMaeSimple => "est_mae_ql_min",
+            Figure::Booked => "booked_count",
+            Figure::BookedMeanWait => "booked_mean_wait_min",
+            Figure::BookedP90Wait => "booked_p90_wait_min",
+            Figure::WalkIns => "walk_in_count",
+            Figure::WalkInMeanWait => "walk_in_mean_wait_min",
+            Figure::WalkInP90Wait => "walk_in_p90_wait_min",
+            Figure::BookingNoShow => "booking_no_show_pct",
         }
     }
 
@@ -77,6 +98,13 @@ impl Figure {
             Figure::EstBias => "est bias (min)",
             Figure::EstLate5 => "late >5 min (%)",
             Figure::EstMaeSimple => "simple MAE (min)",
+            Figure::Booked => "booked",
+            Figure::BookedMeanWait => "booked mean (min)",
+            Figure::BookedP90Wait => "booked p90 (min)",
+            Figure::WalkIns => "walk-ins",
+            Figure::WalkInMeanWait => "walk-in mean (min)",
+            Figure::WalkInP90Wait => "walk-in p90 (min)",
+            Figure::BookingNoShow => "booking no-show (%)",
         }
     }
 
@@ -84,7 +112,12 @@ impl Figure {
     pub fn decimals(self) -> usize {
         match self {
             Figure::UtilSpread | Figure::Jain => 3,
-            Figure::SkipsP99 | Figure::WithinTarget | Figure::EstLate5 => 1,
+            Figure::SkipsP99
+            | Figure::WithinTarget
+            | Figure::EstLate5
+            | Figure::Booked
+            | Figure::WalkIns
+            | Figure::BookingNoShow => 1,
             _ => 2,
         }
     }
@@ -92,12 +125,27 @@ impl Figure {
     fn index(self) -> usize {
         self as usize
     }
+
+    /// The figures of the booked / walk-in split, only where a service takes bookings (a
+    /// table leaves their columns out when no row has them).
+    pub fn is_booking(self) -> bool {
+        matches!(
+            self,
+            Figure::Booked
+                | Figure::BookedMeanWait
+                | Figure::BookedP90Wait
+                | Figure::WalkIns
+                | Figure::WalkInMeanWait
+                | Figure::WalkInP90Wait
+                | Figure::BookingNoShow
+        )
+    }
 }
 
 /// A value for each [`Figure`]; `None` where the day (or every day) had nothing to measure.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Figures {
-    values: [Option<f64>; 13],
+    values: [Option<f64>; 20],
 }
 
 impl Figures {
@@ -117,6 +165,7 @@ impl Figures {
             .filter(|&i| citizens[i].arrival_ms >= day.measured_from_ms && !citizens[i].no_show)
             .collect();
         let wait_min = |i: usize| day.tickets[i].wait_ms() as f64 / MINUTE_MS;
+        let since_issue_min = |i: usize| day.tickets[i].since_issue_ms() as f64 / MINUTE_MS;
         let mut waits: Vec<f64> = measured.iter().map(|&i| wait_min(i)).collect();
         waits.sort_by(f64::total_cmp);
         figures.set(Figure::MeanWait, mean(&waits));
@@ -166,7 +215,7 @@ impl Figures {
             .iter()
             .filter_map(|&i| {
                 let estimate = day.tickets[i].estimate_ms? as f64 / MINUTE_MS;
-                Some((estimate, wait_min(i)))
+                Some((estimate, since_issue_min(i)))
             })
             .collect();
         let errors: Vec<f64> = estimated.iter().map(|(e, w)| e - w).collect();
@@ -179,10 +228,45 @@ impl Figures {
             .iter()
             .filter_map(|&i| {
                 let estimate = day.tickets[i].simple_estimate_ms? as f64 / MINUTE_MS;
-                Some((estimate - wait_min(i)).abs())
+                Some((estimate - since_issue_min(i)).abs())
             })
             .collect();
         figures.set(Figure::EstMaeSimple, mean(&simple));
+
+        if scenario.has_bookings() {
+            for (booked, count, mean_figure, p90_figure) in [
+                (
+                    true,
+                    Figure::Booked,
+                    Figure::BookedMeanWait,
+                    Figure::BookedP90Wait,
+                ),
+                (
+                    false,
+                    Figure::WalkIns,
+                    Figure::WalkInMeanWait,
+                    Figure::WalkInP90Wait,
+                ),
+            ] {
+                let mut waits: Vec<f64> = measured
+                    .iter()
+                    .filter(|&&i| day.tickets[i].booked == booked)
+                    .map(|&i| wait_min(i))
+                    .collect();
+                waits.sort_by(f64::total_cmp);
+                figures.set(count, Some(waits.len() as f64));
+                figures.set(mean_figure, mean(&waits));
+                figures.set(p90_figure, percentile(&waits, 0.90));
+            }
+            let tally = day.bookings;
+            figures.set(
+                Figure::BookingNoShow,
+                share_pct(
+                    tally.verified.saturating_sub(tally.checked_in) as usize,
+                    tally.verified as usize,
+                ),
+            );
+        }
         figures
     }
 
@@ -283,16 +367,26 @@ pub fn markdown_table<'a>(
     rows: impl IntoIterator<Item = (&'a str, &'a Figures)>,
 ) -> String {
     use std::fmt::Write as _;
+    let rows: Vec<(&str, &Figures)> = rows.into_iter().collect();
+    let columns: Vec<Figure> = Figure::ALL
+        .into_iter()
+        .filter(|figure| {
+            !figure.is_booking()
+                || rows
+                    .iter()
+                    .any(|(_, figures)| figures.get(*figure).is_some())
+        })
+        .collect();
     let mut out = format!("{title}\n\n| {first_column} |");
-    for figure in Figure::ALL {
+    for figure in &columns {
         let _ = write!(out, " {} |", figure.heading());
     }
     out.push_str("\n|---|");
-    out.push_str(&"---:|".repeat(Figure::ALL.len()));
+    out.push_str(&"---:|".repeat(columns.len()));
     out.push('\n');
     for (name, figures) in rows {
         let _ = write!(out, "| {name} |");
-        for figure in Figure::ALL {
+        for &figure in &columns {
             match figures.get(figure) {
                 Some(value) => {
                     let _ = write!(out, " {value:.0$} |", figure.decimals());

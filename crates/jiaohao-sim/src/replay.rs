@@ -209,6 +209,7 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
                 dist: Dist::Lognormal,
                 mix_am: 0.0,
                 mix_pm: 0.0,
+                booking_share: 0.0,
             }
         })
         .collect();
@@ -227,6 +228,7 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
                 dist: Dist::Lognormal,
                 mix_am: 0.0,
                 mix_pm: 0.0,
+                booking_share: 0.0,
             });
         }
     }
@@ -255,9 +257,12 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
             handling_ms,
             green_channel: ticket.green_channel,
             no_show,
+            booking: None,
         });
         tickets_out.push(TicketRecord {
             issued_ms: ticket.issued_at.0 - origin.0,
+            queued_ms: ticket.issued_at.0 - origin.0,
+            booked: false,
             called_ms: called_at.0 - origin.0,
             call_seq: seq,
             window,
@@ -325,6 +330,7 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
         warmup_hours: 0.0,
         services,
         windows,
+        booking: None,
     };
     let end_ms = last_at.0 - origin.0;
     Ok(RecordedDay {
@@ -336,6 +342,7 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
             windows: recorded_windows,
             measured_from_ms: 0,
             end_ms,
+            bookings: Default::default(),
         },
         never_called,
     })

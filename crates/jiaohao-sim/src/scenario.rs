@@ -53,6 +53,28 @@ pub struct ServiceSpec {
     pub dist: Dist,
     pub mix_am: f64,
     pub mix_pm: f64,
+    /// The share of the service's arrivals that book a slot (预约) instead of walking in; 0
+    /// when the service takes no bookings.
+    pub booking_share: f64,
+}
+
+/// How the services with a `booking_share` take bookings (the scenario's `[booking]` table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingSpec {
+    /// The length of a slot: 30 or 60 minutes.
+    pub slot_min: u16,
+    /// Each slot holds the expected bookings of the day (no-shows included) times
+    /// `1 + capacity_headroom`, shared evenly over the slots (as the hub's share of the cap
+    /// is); a booker whose slot is full takes the nearest slot with room, or walks in.
+    pub capacity_headroom: f64,
+    /// A booker arrives at the slot's start plus a normal lateness of this mean …
+    pub lateness_mean_min: f64,
+    /// … and this standard deviation (never before check-in opens, 30 minutes before the
+    /// slot, nor before the hall opens; after it closes, 15 minutes after the start, the
+    /// booker takes a walk-in ticket).
+    pub lateness_sd_min: f64,
+    /// The share of verified bookings that never come: they hold a place and nothing else.
+    pub no_show_share: f64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +110,8 @@ pub struct Scenario {
     pub warmup_hours: f64,
     pub services: Vec<ServiceSpec>,
     pub windows: Vec<WindowSpec>,
+    /// How bookings are made, where a service has a `booking_share`.
+    pub booking: Option<BookingSpec>,
 }
 
 #[derive(Deserialize)]
@@ -108,6 +132,17 @@ struct RawScenario {
     warmup_hours: Option<f64>,
     service: Vec<RawService>,
     window: Vec<RawWindow>,
+    booking: Option<RawBooking>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBooking {
+    slot_min: Option<u16>,
+    capacity_headroom: Option<f64>,
+    lateness_mean_min: Option<f64>,
+    lateness_sd_min: Option<f64>,
+    no_show_share: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +156,7 @@ struct RawService {
     dist: Option<Dist>,
     mix_am: f64,
     mix_pm: f64,
+    booking_share: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -231,6 +267,7 @@ impl Scenario {
                 .enumerate()
                 .map(|(index, window)| parse_window(index, window))
                 .collect::<Result<_, _>>()?,
+            booking: raw.booking.map(parse_booking).transpose()?,
         };
         scenario.check_whole()?;
         Ok(scenario)
@@ -314,6 +351,20 @@ impl Scenario {
             }
         }
         let horizon = self.issue_horizon_min();
+        if self.has_bookings() {
+            if self.booking.is_none() {
+                return Err(field_error(
+                    "booking",
+                    "a service has a booking_share, so the scenario needs a [booking] table",
+                ));
+            }
+            if f64::from(self.open.minutes()) + horizon > DAY_MIN {
+                return Err(field_error(
+                    "booking",
+                    "booking slots need a day that ends before midnight",
+                ));
+            }
+        }
         if self.warmup_hours * 60.0 >= horizon {
             return Err(field_error(
                 "warmup_hours",
@@ -340,6 +391,18 @@ impl Scenario {
             }
             None => listed,
         }
+    }
+
+    /// Whether some service takes bookings.
+    pub fn has_bookings(&self) -> bool {
+        self.services.iter().any(|s| s.booking_share > 0.0)
+    }
+
+    /// The hours a service taking bookings keeps (its slots lie within them): from opening
+    /// to when issuing stops.
+    pub fn booking_hours(&self) -> Option<(ClockTime, ClockTime)> {
+        let closes = self.open.minutes() + self.issue_horizon_min().floor() as u16;
+        Some((self.open, ClockTime::from_minutes(closes).ok()?))
     }
 
     /// The index of a service by its code.
@@ -384,6 +447,41 @@ fn parse_service(index: usize, raw: RawService) -> Result<ServiceSpec, ScenarioE
         dist,
         mix_am: number_in(&field("mix_am"), raw.mix_am, 0.0..=1.0)?,
         mix_pm: number_in(&field("mix_pm"), raw.mix_pm, 0.0..=1.0)?,
+        booking_share: number_in(
+            &field("booking_share"),
+            raw.booking_share.unwrap_or(0.0),
+            0.0..=1.0,
+        )?,
+    })
+}
+
+fn parse_booking(raw: RawBooking) -> Result<BookingSpec, ScenarioError> {
+    let slot_min = raw.slot_min.unwrap_or(30);
+    if slot_min != 30 && slot_min != 60 {
+        return Err(field_error("booking.slot_min", "must be 30 or 60"));
+    }
+    Ok(BookingSpec {
+        slot_min,
+        capacity_headroom: number_in(
+            "booking.capacity_headroom",
+            raw.capacity_headroom.unwrap_or(0.2),
+            0.0..=10.0,
+        )?,
+        lateness_mean_min: number_in(
+            "booking.lateness_mean_min",
+            raw.lateness_mean_min.unwrap_or(-5.0),
+            -30.0..=60.0,
+        )?,
+        lateness_sd_min: number_in(
+            "booking.lateness_sd_min",
+            raw.lateness_sd_min.unwrap_or(8.0),
+            0.0..=60.0,
+        )?,
+        no_show_share: number_in(
+            "booking.no_show_share",
+            raw.no_show_share.unwrap_or(0.1),
+            0.0..=0.9,
+        )?,
     })
 }
 

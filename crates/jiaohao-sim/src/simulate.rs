@@ -11,11 +11,15 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use jiaohao_core::{
-    Absence, AbsenceClass, Break, ClockTime, Command, Event, Hall, LocalDate, Millis, Now,
-    Projection, Service, TicketId, Window, WindowDef, WindowNumber, WindowState,
+    Absence, AbsenceClass, BookingCode, BookingSettings, Break, ClockTime, Command, Event, Hall,
+    LocalDate, Millis, Now, PersonKey, Projection, Service, TicketId, Window, WindowDef,
+    WindowNumber, WindowState,
 };
 
-use crate::citizens::{Citizen, MINUTE_MS};
+use crate::citizens::{
+    CHECK_IN_AFTER_MIN, CHECK_IN_BEFORE_MIN, Citizen, MINUTE_MS, draw_no_show_bookings,
+    slot_capacities,
+};
 use crate::policy::BenchPolicy;
 use crate::scenario::Scenario;
 
@@ -23,8 +27,9 @@ use crate::scenario::Scenario;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
     /// Check after every command the hall's invariants, after every step that no idle window
-    /// leaves a ticket it may serve waiting, and at the end that every service and class was
-    /// called in issue order; a broken check ends the day with [`SimError::Invariant`].
+    /// leaves a ticket it may serve waiting, and at the end that every call of a service and
+    /// class took the ticket first in queue-time order among those then waiting; a broken
+    /// check ends the day with [`SimError::Invariant`].
     pub check: bool,
     /// Project every measured ticket's wait at issue, with the core's estimate and with the
     /// simple formula (the slowest part of a run).
@@ -67,6 +72,11 @@ pub enum SimError {
 pub struct TicketRecord {
     /// When the ticket was issued, in milliseconds after opening.
     pub issued_ms: i64,
+    /// Its queue time: the issue time of a walk-in, the later of the slot's start and the
+    /// check-in of a booking.
+    pub queued_ms: i64,
+    /// Issued by a booking's check-in.
+    pub booked: bool,
     /// When a window called it.
     pub called_ms: i64,
     /// Its place among the day's calls: 0 for the first call.
@@ -81,9 +91,25 @@ pub struct TicketRecord {
 }
 
 impl TicketRecord {
+    /// The wait: from its queue time to its call (for a walk-in, from its issue); 0 for a
+    /// booking that checked in early and was called before its slot's start.
     pub fn wait_ms(&self) -> i64 {
+        (self.called_ms - self.queued_ms).max(0)
+    }
+
+    /// From issue to call (what a wait estimate at issue foretells).
+    pub fn since_issue_ms(&self) -> i64 {
         self.called_ms - self.issued_ms
     }
+}
+
+/// A day's bookings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BookingTally {
+    /// Verified bookings of the day.
+    pub verified: u32,
+    /// Those checked in (the rest were missed, or came after check-in closed).
+    pub checked_in: u32,
 }
 
 /// How one window spent the measured part of the day, in milliseconds.
@@ -109,6 +135,8 @@ pub struct DayRecord {
     pub measured_from_ms: i64,
     /// When the hall closed: the last ticket done, but not before issuing stopped.
     pub end_ms: i64,
+    /// The day's bookings (none where no service takes bookings).
+    pub bookings: BookingTally,
 }
 
 /// The date every simulated day runs on; each day is a fresh hall, so one date serves all.
@@ -126,10 +154,21 @@ enum Happening {
     BreakEnds(usize),
 }
 
+/// The day before [`SIM_DATE`], when the bench's bookings are made.
+const SIM_EVE: LocalDate = LocalDate {
+    year: 2026,
+    month: 3,
+    day: 1,
+};
+
 #[derive(Debug, Clone, Copy)]
 struct Issued {
     id: TicketId,
     issued_ms: i64,
+    queued_ms: i64,
+    booked: bool,
+    /// Its place among the day's issues and calls.
+    step: u64,
     estimate_ms: Option<i64>,
     simple_estimate_ms: Option<i64>,
 }
@@ -138,6 +177,7 @@ struct Issued {
 struct Called {
     at_ms: i64,
     seq: u64,
+    step: u64,
     window: WindowNumber,
 }
 
@@ -174,6 +214,9 @@ struct Engine<'a> {
     /// Every event made, when asked for.
     log: Option<Vec<(Millis, Event)>>,
     calls: u64,
+    /// Issues and calls so far.
+    steps: u64,
+    bookings: BookingTally,
     done: usize,
     last_ms: i64,
 }
@@ -280,6 +323,8 @@ impl<'a> Engine<'a> {
             midnight_ms: 0,
             log: None,
             calls: 0,
+            steps: 0,
+            bookings: BookingTally::default(),
             done: 0,
             last_ms: 0,
         }
@@ -311,7 +356,11 @@ impl<'a> Engine<'a> {
 
     /// Applies a command at `last_ms`; with checks on, checks the hall's invariants after it.
     fn apply(&mut self, command: Command) -> Result<Vec<Event>, SimError> {
-        let now = self.now(self.last_ms);
+        self.apply_at(command, self.now(self.last_ms))
+    }
+
+    /// Applies a command at `now`, as [`Engine::apply`].
+    fn apply_at(&mut self, command: Command, now: Now) -> Result<Vec<Event>, SimError> {
         let events = self
             .hall
             .apply(&command, now)
@@ -333,11 +382,32 @@ impl<'a> Engine<'a> {
         Ok(events)
     }
 
+    /// Instant of the hall's opening, in milliseconds since the epoch.
+    fn opening_ms(&self) -> i64 {
+        self.midnight_ms + self.origin_ms
+    }
+
     fn set_up(&mut self) -> Result<(), SimError> {
         let scenario = self.scenario;
+        let booking = scenario.has_bookings();
+        if booking && (self.log.is_some() || self.date != SIM_DATE) {
+            return Err(self.invariant(
+                "bookings are simulated on the bench's own day only, not in a logged run".into(),
+            ));
+        }
+        // Bookings are made the evening before, with the services they are for.
+        let eve = if booking {
+            Now {
+                at: Millis(self.midnight_ms - 6 * 60 * Millis::MINUTE),
+                date: SIM_EVE,
+                time: ClockTime::from_minutes(18 * 60).unwrap_or(ClockTime::MIDNIGHT),
+            }
+        } else {
+            self.now(self.last_ms)
+        };
         let target = round_minutes(scenario.target_wait_min);
-        for spec in &scenario.services {
-            let service = Service::new(
+        for (index, spec) in scenario.services.iter().enumerate() {
+            let mut service = Service::new(
                 spec.code.clone(),
                 spec.prefix,
                 spec.name_zh.clone(),
@@ -345,10 +415,34 @@ impl<'a> Engine<'a> {
             )
             .with_targets(target, round_minutes(spec.mean_min * 3.0))
             .with_handling_estimate(round_minutes(spec.mean_min));
+            let capacities = slot_capacities(scenario, index);
+            if let (Some(hours), false) = (scenario.booking_hours(), capacities.is_empty()) {
+                service = service.with_hours(hours.0, hours.1);
+            }
             // A hall going on from earlier days has its services already.
             if self.hall.service(&service.code).is_none() {
-                self.apply(Command::AddService(service))?;
+                self.apply_at(Command::AddService(service), eve)?;
             }
+            if let (Some(spec_booking), false) = (&scenario.booking, capacities.is_empty()) {
+                let settings = BookingSettings {
+                    slot_min: spec_booking.slot_min,
+                    capacities,
+                    days_ahead: 5,
+                    cancel_before_min: 120,
+                    check_in_before_min: CHECK_IN_BEFORE_MIN,
+                    check_in_after_min: CHECK_IN_AFTER_MIN,
+                };
+                self.apply_at(
+                    Command::ConfigureBooking {
+                        service: spec.code.clone(),
+                        settings: Some(settings),
+                    },
+                    eve,
+                )?;
+            }
+        }
+        if booking {
+            self.book(eve)?;
         }
         for spec in &scenario.windows {
             let def = WindowDef {
@@ -371,6 +465,50 @@ impl<'a> Engine<'a> {
             self.apply(Command::Open { window })?;
         }
         self.schedule_breaks();
+        Ok(())
+    }
+
+    /// Books and verifies, at `eve`, every booker's slot and the bookings that will not come.
+    fn book(&mut self, eve: Now) -> Result<(), SimError> {
+        let mut slots: Vec<(usize, usize, i64)> = self
+            .citizens
+            .iter()
+            .enumerate()
+            .filter_map(|(index, c)| c.booking.map(|b| (index, c.service, b.start_ms)))
+            .collect();
+        let slot_ms = self
+            .scenario
+            .booking
+            .as_ref()
+            .map_or(0, |spec| i64::from(spec.slot_min) * Millis::MINUTE);
+        let missing = draw_no_show_bookings(self.scenario, self.day, self.citizens);
+        slots.extend(
+            missing.into_iter().enumerate().map(|(k, (service, slot))| {
+                (self.citizens.len() + k, service, slot as i64 * slot_ms)
+            }),
+        );
+        for (index, service, start_ms) in slots {
+            let code = booking_code(index);
+            let minutes = (self.origin_ms + start_ms) / Millis::MINUTE;
+            let start = ClockTime::from_minutes(minutes as u16)
+                .map_err(|error| self.invariant(format!("a slot at {minutes} min: {error}")))?;
+            let person = PersonKey::parse(&format!("{:032x}", index + 1))
+                .map_err(|error| self.invariant(error.to_string()))?;
+            self.apply_at(
+                Command::Book {
+                    code: code.clone(),
+                    service: self.scenario.services[service].code.clone(),
+                    date: self.date,
+                    start,
+                    starts_at: Millis(self.opening_ms() + start_ms),
+                    person,
+                    masked_id: format!("1101**********{:03}0", index % 1000),
+                },
+                eve,
+            )?;
+            self.apply_at(Command::VerifyBooking { code }, eve)?;
+            self.bookings.verified += 1;
+        }
         Ok(())
     }
 
@@ -477,12 +615,35 @@ impl<'a> Engine<'a> {
     fn arrive(&mut self, citizen: usize) -> Result<(), SimError> {
         let person = &self.citizens[citizen];
         let service = self.scenario.services[person.service].code.clone();
-        let events = self.apply(Command::IssueTicket {
-            service: service.clone(),
-            green_channel: person.green_channel,
-            token: format!("sim-{}-{:016}", self.day, citizen),
-            idempotency_key: None,
-        })?;
+        let token = format!("sim-{}-{:016}", self.day, citizen);
+        // A booker after check-in closed takes a walk-in ticket.
+        let checks_in = person.booking.is_some_and(|slot| {
+            person.arrival_ms <= slot.start_ms + i64::from(CHECK_IN_AFTER_MIN) * Millis::MINUTE
+        });
+        let command = if checks_in {
+            Command::CheckIn {
+                code: booking_code(citizen),
+                green_channel: person.green_channel,
+                token,
+            }
+        } else {
+            Command::IssueTicket {
+                service: service.clone(),
+                green_channel: person.green_channel,
+                token,
+                idempotency_key: None,
+            }
+        };
+        let events = self.apply(command)?;
+        let opening_ms = self.opening_ms();
+        let queued_ms = events
+            .iter()
+            .find_map(|event| match event {
+                Event::BookingCheckedIn { queue_time, .. } => Some(queue_time.0 - opening_ms),
+                _ => None,
+            })
+            .unwrap_or(person.arrival_ms);
+        self.bookings.checked_in += u32::from(checks_in);
         let id = events
             .iter()
             .find_map(|event| match event {
@@ -507,9 +668,13 @@ impl<'a> Engine<'a> {
         self.issued.push(Issued {
             id,
             issued_ms: person.arrival_ms,
+            queued_ms,
+            booked: checks_in,
+            step: self.steps,
             estimate_ms,
             simple_estimate_ms,
         });
+        self.steps += 1;
         Ok(())
     }
 
@@ -624,9 +789,11 @@ impl<'a> Engine<'a> {
         self.called[citizen] = Some(Called {
             at_ms: self.last_ms,
             seq: self.calls,
+            step: self.steps,
             window,
         });
         self.calls += 1;
+        self.steps += 1;
         self.serving[slot] = Some(citizen);
         let person = &self.citizens[citizen];
         let takes_ms = if person.no_show {
@@ -667,6 +834,8 @@ impl<'a> Engine<'a> {
             })?;
             tickets.push(TicketRecord {
                 issued_ms: issued.issued_ms,
+                queued_ms: issued.queued_ms,
+                booked: issued.booked,
                 called_ms: called.at_ms,
                 call_seq: called.seq,
                 window: called.window,
@@ -682,27 +851,64 @@ impl<'a> Engine<'a> {
             windows: std::mem::take(&mut self.windows),
             measured_from_ms: self.measured_from_ms,
             end_ms,
+            bookings: self.bookings,
         })
     }
 
-    /// Tickets of one service and class were called in issue order.
+    /// Every call took, of the tickets of its service and class then waiting, the first in
+    /// queue-time order (a booking that checked in early may be called before its slot's
+    /// start while nobody queued earlier waits; a walk-in who comes later is not passed over).
     fn check_order(&self, tickets: &[TicketRecord]) -> Result<(), SimError> {
-        let classes = self.scenario.services.len() * 2;
-        let mut last_call: Vec<Option<(usize, u64)>> = vec![None; classes];
-        for (citizen, ticket) in tickets.iter().enumerate() {
-            let person = &self.citizens[citizen];
-            let class = person.service * 2 + usize::from(person.green_channel);
-            if let Some((earlier, seq)) = last_call[class]
-                && seq > ticket.call_seq
-            {
-                return Err(self.invariant(format!(
-                    "citizen {citizen} was called before citizen {earlier} of the same queue"
-                )));
+        use std::collections::BTreeSet;
+        enum Step {
+            Issue(usize),
+            Call(usize),
+        }
+        let mut steps: Vec<(u64, Step)> = Vec::with_capacity(tickets.len() * 2);
+        for (citizen, (issued, called)) in self.issued.iter().zip(&self.called).enumerate() {
+            steps.push((issued.step, Step::Issue(citizen)));
+            if let Some(called) = called {
+                steps.push((called.step, Step::Call(citizen)));
             }
-            last_call[class] = Some((citizen, ticket.call_seq));
+        }
+        steps.sort_by_key(|(step, _)| *step);
+        let classes = self.scenario.services.len() * 2;
+        let class_of = |citizen: usize| {
+            let person = &self.citizens[citizen];
+            person.service * 2 + usize::from(person.green_channel)
+        };
+        let mut waiting: Vec<BTreeSet<(i64, usize)>> = vec![BTreeSet::new(); classes];
+        for (_, step) in steps {
+            match step {
+                Step::Issue(citizen) => {
+                    waiting[class_of(citizen)].insert((tickets[citizen].queued_ms, citizen));
+                }
+                Step::Call(citizen) => {
+                    let queue = &mut waiting[class_of(citizen)];
+                    let first = queue.pop_first();
+                    if first != Some((tickets[citizen].queued_ms, citizen)) {
+                        return Err(self.invariant(format!(
+                            "citizen {citizen} was called while {first:?} (queue time, citizen) \
+                             of the same queue waited ahead"
+                        )));
+                    }
+                }
+            }
         }
         Ok(())
     }
+}
+
+/// The booking code of citizen (or missed booking) `index`: its digits in base 32, one
+/// character of the code's alphabet each, so every index has its own code.
+fn booking_code(index: usize) -> BookingCode {
+    let mut bytes = [0u8; 8];
+    let mut rest = index;
+    for byte in bytes.iter_mut().rev() {
+        *byte = (rest % 32) as u8;
+        rest /= 32;
+    }
+    BookingCode::from_random(bytes)
 }
 
 fn command_name(command: &Command) -> &'static str {
@@ -716,6 +922,10 @@ fn command_name(command: &Command) -> &'static str {
         Command::NoShow { .. } => "NoShow",
         Command::Pause { .. } => "Pause",
         Command::Resume { .. } => "Resume",
+        Command::Book { .. } => "Book",
+        Command::VerifyBooking { .. } => "VerifyBooking",
+        Command::CheckIn { .. } => "CheckIn",
+        Command::ConfigureBooking { .. } => "ConfigureBooking",
         _ => "a command",
     }
 }

@@ -62,6 +62,43 @@ impl Store {
             .optional()?)
     }
 
+    /// The booking an `Idempotency-Key` made, with the HMAC of its request, if it was made
+    /// since `since`.
+    pub fn booking_by_idempotency_key(
+        &self,
+        key: &str,
+        since: Millis,
+    ) -> Result<Option<(String, String)>> {
+        let mut query = self.conn().prepare_cached(
+            "SELECT request_hmac, code FROM booking_idempotency WHERE key = ?1 AND made_ms >= ?2",
+        )?;
+        Ok(query
+            .query_row(params![key, since.0], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?)
+    }
+
+    /// Keeps the booking an `Idempotency-Key` made (replacing an expired one of the same
+    /// key) and forgets the keys made before `expired`.
+    pub fn put_booking_idempotency_key(
+        &self,
+        key: &str,
+        request_hmac: &str,
+        code: &str,
+        made: Millis,
+        expired: Millis,
+    ) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM booking_idempotency WHERE made_ms < ?1",
+            [expired.0],
+        )?;
+        self.conn().execute(
+            "INSERT OR REPLACE INTO booking_idempotency (key, request_hmac, code, made_ms)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![key, request_hmac, code, made.0],
+        )?;
+        Ok(())
+    }
+
     /// Erases the names and phone numbers due by `now`; returns how many were erased.
     pub fn erase_booking_contacts(&self, now: Millis) -> Result<usize> {
         Ok(self.conn().execute(
@@ -75,6 +112,36 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idempotency_keys_read_back_until_they_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("hub.db")).unwrap();
+        store
+            .put_booking_idempotency_key("k1", "mac", "ABCD2345", Millis(1_000), Millis(0))
+            .unwrap();
+        assert_eq!(
+            store.booking_by_idempotency_key("k1", Millis(500)).unwrap(),
+            Some(("mac".to_owned(), "ABCD2345".to_owned()))
+        );
+        assert_eq!(
+            store
+                .booking_by_idempotency_key("k1", Millis(1_001))
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store.booking_by_idempotency_key("k2", Millis(0)).unwrap(),
+            None
+        );
+        store
+            .put_booking_idempotency_key("k2", "mac", "ABCD2346", Millis(9_000), Millis(2_000))
+            .unwrap();
+        assert_eq!(
+            store.booking_by_idempotency_key("k1", Millis(0)).unwrap(),
+            None
+        );
+    }
 
     #[test]
     fn contacts_read_back_and_are_erased_when_due() {

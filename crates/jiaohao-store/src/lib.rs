@@ -243,6 +243,16 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER case_contacts_side_delete AFTER DELETE ON case_contacts BEGIN
         INSERT INTO side_changes (tbl, op, row) VALUES ('case_contacts', 'delete', json_object('case_id', OLD.case_id));
     END;",
+    // 11: the `Idempotency-Key`s of `POST /api/bookings`, so that a retry after a
+    // restart gets its booking back. The request is kept as an HMAC (it holds an ID number),
+    // the answer's cancel token not at all (the hub derives it again from the key file).
+    "CREATE TABLE booking_idempotency (
+        key             TEXT PRIMARY KEY,
+        request_hmac    TEXT NOT NULL,
+        code            TEXT NOT NULL,
+        made_ms         INTEGER NOT NULL
+    );
+    CREATE INDEX booking_idempotency_made ON booking_idempotency (made_ms);",
 ];
 
 /// The write-ahead log SQLite keeps beside the database file `db`.

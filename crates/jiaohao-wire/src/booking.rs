@@ -75,6 +75,25 @@ pub struct CheckedIn {
     #[serde(flatten)]
     pub ticket: IssuedTicket,
     pub booking: String,
+    /// The booked slot, `HH:MM` to `HH:MM` (absent from hubs before the slot was sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_start: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_end: Option<String>,
+}
+
+/// A person who missed verified bookings within the last 180 days (`GET
+/// /api/bookings/no-shows`): known by the masked ID number of their latest missed booking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NoShowPerson {
+    pub masked_id: String,
+    /// Missed bookings within the last 180 days.
+    pub misses: u32,
+    /// The date of the latest missed booking.
+    pub last_missed: String,
+    /// The day the person's bar from booking ends (three misses within 180 days bar booking
+    /// for 30 days from the third); `None` when not barred.
+    pub barred_until: Option<String>,
 }
 
 /// One booking as staff see it (`GET /api/bookings`): the ID number masked.

@@ -8,7 +8,7 @@ mod booking;
 mod case;
 pub use booking::{
     BookingCreated, BookingEntry, BookingRequest, BookingSettingsDef, BookingSlot, BookingSlots,
-    CheckInById, CheckedIn, VerifyBooking,
+    CheckInById, CheckedIn, NoShowPerson, VerifyBooking,
 };
 pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
 use serde::{Deserialize, Serialize};
@@ -914,6 +914,9 @@ pub struct Report {
     /// counts for the day it was rated on.
     #[serde(default)]
     pub cases: Vec<CaseFigureRow>,
+    /// Whether the period's bookings were kept (the booking no-show rate).
+    #[serde(default)]
+    pub bookings: BookingAttendance,
 }
 
 /// The 差评 cases of a month (and a window): how many, how many called back (回访率) and fixed
@@ -929,6 +932,18 @@ pub struct CaseFigureRow {
     pub overdue: u32,
     pub callback_pct: Option<f64>,
     pub fixed_in_time_pct: Option<f64>,
+}
+
+/// The bookings of a period's days that were to be kept: verified, not cancelled, and
+/// checked in or past their check-in's close (a booking whose check-in is still open counts
+/// neither way). From the bookings the hub keeps (about 220 days).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BookingAttendance {
+    pub verified: u32,
+    /// Of those, not checked in before check-in closed.
+    pub no_shows: u32,
+    /// `no_shows` of `verified` in per cent, one decimal; `None` without such bookings.
+    pub no_show_pct: Option<f64>,
 }
 
 /// One window's place in the ranking by 满意率.

@@ -318,10 +318,18 @@ impl KioskApp {
                 self.muted(),
             ) + 16.0 * s;
         }
-        // The keypad: 1–9, X, 0, delete; then 签到.
-        let key = (140.0 * s).max(120.0);
+        // The keypad: its digit page (1–9, X, 0, delete) or its letter page (the 24 letters of
+        // booking codes: no I or O), 签到 beside it, and under 签到 the switch between pages
+        // (and on the letter page, delete). Keys stay large, larger in the elderly mode, as
+        // far as six columns beside 签到 and four rows fit the screen.
         let gap = 16.0 * s;
-        let keys = [
+        let columns = if self.letters { 6.0 } else { 3.0 };
+        let fits_across = (content.width() - 300.0 - gap - columns * gap) / columns;
+        let fits_down = (content.bottom() - y - 3.0 * gap) / 4.0;
+        let key = (140.0 * s)
+            .max(120.0)
+            .min(fits_across.min(fits_down).max(80.0));
+        let digits = [
             "1",
             "2",
             "3",
@@ -335,8 +343,14 @@ impl KioskApp {
             "0",
             words.key_delete,
         ];
+        const LETTERS: [&str; 24] = [
+            "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "Q", "R", "S",
+            "T", "U", "V", "W", "X", "Y", "Z",
+        ];
+        let keys: &[&str] = if self.letters { &LETTERS } else { &digits };
+        let per_row = columns as usize;
         for (index, label) in keys.iter().enumerate() {
-            let (row, column) = (index / 3, index % 3);
+            let (row, column) = (index / per_row, index % per_row);
             let rect = Rect::from_min_size(
                 pos2(
                     content.left() + column as f32 * (key + gap),
@@ -346,7 +360,7 @@ impl KioskApp {
             );
             let (response, ink_key) = draw::button(
                 ui,
-                Id::unique(("key", index)),
+                Id::unique(("key", self.letters, index)),
                 rect,
                 label,
                 Kind::Outline,
@@ -362,13 +376,37 @@ impl KioskApp {
                 });
             }
         }
-        let submit = Rect::from_min_size(
-            pos2(content.left() + 3.0 * (key + gap) + gap, y),
-            vec2(
-                (content.width() - 3.0 * (key + gap) - gap).clamp(300.0, 560.0 * s),
-                2.0 * key + gap,
-            ),
-        );
+        let side = content.left() + columns * (key + gap) + gap;
+        let side_width = (content.right() - side).clamp(300.0, 560.0 * s);
+        // Under 签到: the page switch, and on the letter page delete below it.
+        let mut extra: Vec<(&str, Action)> = vec![if self.letters {
+            (words.key_digits, Action::Letters(false))
+        } else {
+            (words.key_letters, Action::Letters(true))
+        }];
+        if self.letters {
+            extra.push((words.key_delete, Action::DeleteKey));
+        }
+        for (row, (label, action)) in extra.into_iter().enumerate() {
+            let rect = Rect::from_min_size(
+                pos2(side, y + (2 + row) as f32 * (key + gap)),
+                vec2(side_width, key),
+            );
+            let (response, ink_key) = draw::button(
+                ui,
+                Id::unique(("keypad-side", row)),
+                rect,
+                label,
+                Kind::Outline,
+                self.elderly,
+            );
+            let laid = draw::galley(ui, label, 40.0 * s, true, ink_key.text, rect.width());
+            draw::paint_centred(ui, rect, laid, ink_key.text);
+            if self.tapped_key(&response) {
+                self.actions.push(action);
+            }
+        }
+        let submit = Rect::from_min_size(pos2(side, y), vec2(side_width, 2.0 * key + gap));
         let ready = (count == 8 || count == 18) && !self.checking;
         let kind = if ready { Kind::Primary } else { Kind::Closed };
         let (response, ink_submit) = draw::button(
@@ -834,8 +872,8 @@ impl KioskApp {
             draw::put(ui, badge.min + vec2(18.0, 8.0) * s, laid);
             y = badge.bottom() + 10.0 * s;
         }
-        if let Some(code) = &shown.booking {
-            let mark = fill(words.booked_mark, &[("code", code)]);
+        if let Some(booked) = &shown.booking {
+            let mark = booked.mark(self.lang);
             let laid = draw::galley(ui, &mark, 32.0 * s, true, theme::PAPER, width);
             let badge = Rect::from_min_size(pos2(left, y), laid.size() + vec2(36.0, 16.0) * s);
             ui.painter().rect_filled(badge, 10.0, theme::POLICE_BLUE);

@@ -176,35 +176,87 @@ fn slots_hold_their_places_and_one_booking_per_person_and_day() {
     book(&mut hall, 6, 1, 1, "10:00", later).unwrap();
 }
 
-#[test]
-fn a_share_of_the_cap_is_kept_for_bookings() {
-    let service = exit_entry();
-    assert_eq!(slots_of(&service, 30).unwrap().len(), 4);
-    let mut hall = hall();
-    // Cap 10, 4 places booked: 6 walk-ins.
-    assert_eq!(hall.walk_in_cap(&code("exit_entry")), Some(6));
-    for n in 0..6 {
-        hall.apply(
-            &Command::IssueTicket {
-                service: code("exit_entry"),
-                green_channel: false,
-                token: format!("walk-in-token-{n:08}"),
-                idempotency_key: None,
-            },
-            at(0, "09:10"),
-        )
-        .unwrap();
-    }
-    let refused = hall.apply(
+fn walk_in(hall: &mut Hall, n: u32, now: Now) -> Result<Vec<Event>, Error> {
+    hall.apply(
         &Command::IssueTicket {
             service: code("exit_entry"),
             green_channel: false,
-            token: "walk-in-token-99999".into(),
+            token: format!("walk-in-token-{n:08}"),
             idempotency_key: None,
         },
-        at(0, "09:11"),
+        now,
+    )
+}
+
+#[test]
+fn a_day_nobody_could_book_keeps_the_whole_cap_for_walk_ins() {
+    let service = exit_entry();
+    assert_eq!(slots_of(&service, 30).unwrap().len(), 4);
+    // Bookings opened this morning: nobody could book today (bookings close the day before),
+    // so the 4 places of today's slots are not held back: all 10 of the cap are walk-ins'.
+    let mut hall = hall();
+    assert_eq!(
+        hall.walk_in_cap(&code("exit_entry"), at(0, "09:00").at),
+        Some(10)
     );
-    assert_eq!(refusal(refused), "daily_cap_reached");
+    for n in 0..10 {
+        walk_in(&mut hall, n, at(0, "09:10")).unwrap();
+    }
+    assert_eq!(
+        refusal(walk_in(&mut hall, 99, at(0, "09:11"))),
+        "daily_cap_reached"
+    );
+}
+
+#[test]
+fn booked_places_are_held_until_check_in_closes_then_go_to_walk_ins() {
+    let mut hall = hall();
+    // Tomorrow: two verified bookings (09:00 and 10:00), one unverified that lapses, one
+    // cancelled; the slots' other places were never booked.
+    for (n, who, start) in [
+        (1, 1, "09:00"),
+        (2, 2, "10:00"),
+        (3, 3, "10:00"),
+        (4, 4, "09:00"),
+    ] {
+        book(&mut hall, n, who, 1, start, at(0, "12:00")).unwrap();
+    }
+    verify(&mut hall, 1, at(0, "12:01"));
+    verify(&mut hall, 2, at(0, "12:01"));
+    verify(&mut hall, 4, at(0, "12:01"));
+    hall.apply(&Command::CancelBooking { code: booking(4) }, at(0, "12:02"))
+        .unwrap();
+    // At the day start only the two verified bookings hold places: 8 walk-ins.
+    let cap = |hall: &Hall, time: &str| hall.walk_in_cap(&code("exit_entry"), at(1, time).at);
+    for n in 0..8 {
+        walk_in(&mut hall, n, at(1, "09:00")).unwrap();
+    }
+    assert_eq!(cap(&hall, "09:00"), Some(8));
+    assert!(hall.walk_in_cap_reached(&code("exit_entry"), at(1, "09:00").at));
+    assert_eq!(
+        refusal(walk_in(&mut hall, 50, at(1, "09:01"))),
+        "daily_cap_reached"
+    );
+    // The 09:00 booking never came: when its check-in closes (09:15) its place is a walk-in's.
+    assert_eq!(cap(&hall, "09:15"), Some(8));
+    assert_eq!(cap(&hall, "09:16"), Some(9));
+    assert!(!hall.walk_in_cap_reached(&code("exit_entry"), at(1, "09:16").at));
+    walk_in(&mut hall, 52, at(1, "09:16")).unwrap();
+    assert_eq!(
+        refusal(walk_in(&mut hall, 53, at(1, "09:17"))),
+        "daily_cap_reached"
+    );
+    // The 10:00 booking checks in: its place stays taken, by its ticket.
+    check_in(&mut hall, 2, at(1, "09:50")).unwrap();
+    assert_eq!(cap(&hall, "09:50"), Some(9));
+    assert_eq!(
+        refusal(walk_in(&mut hall, 54, at(1, "09:51"))),
+        "daily_cap_reached"
+    );
+    assert_eq!(
+        hall.places_booked_today(&code("exit_entry"), at(1, "09:53").at),
+        1
+    );
 }
 
 #[test]

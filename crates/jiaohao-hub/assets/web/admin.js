@@ -558,6 +558,17 @@
           }))));
     };
     date.addEventListener("change", load);
+    // The no-show list: who missed verified bookings within 180 days, the barred first.
+    const noShows = el("div", { class: "scroll", id: "no-shows" });
+    const people = await api("GET", "/api/bookings/no-shows");
+    if (!people.ok) noShows.append(el("div", { class: "notice error" }, t(people.message[0], people.message[1])));
+    else if (!people.data.length) noShows.append(el("p", { class: "muted" }, t("180 天内没有预约未到的人。", "Nobody missed a booking in the last 180 days.")));
+    else noShows.append(el("table", { id: "no-show-list" },
+      el("thead", {}, el("tr", {}, ["身份证号|ID number", "180 天内未到|Missed in 180 days", "最近未到|Last missed", "限制预约至|Barred until"]
+        .map((h, i) => el("th", { class: i === 1 ? "n" : "" }, t(h.split("|")[0], h.split("|")[1]))))),
+      el("tbody", {}, people.data.map((p) => el("tr", { "data-barred": p.barred_until ? "yes" : "no" },
+        el("td", { class: "num" }, p.masked_id), el("td", { class: "n num" }, p.misses), el("td", { class: "num" }, p.last_missed),
+        el("td", {}, p.barred_until ? el("span", { class: "badge red" }, p.barred_until) : "—"))))));
     box.append(
       el("div", { class: "card" }, el("h2", {}, t("预约设置", "Booking settings")),
         el("p", { class: "muted" }, t("预约名额从业务的每日上限中划出，其余留给现场取号。需先为业务设置办理时间和每日上限。",
@@ -565,7 +576,11 @@
         settingsTable),
       el("div", { class: "card" }, el("h2", {}, t("当日预约", "Bookings of a day")),
         el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "booking-date" }, t("日期", "Date")), date)),
-        list));
+        list),
+      el("div", { class: "card" }, el("h2", {}, t("未到名单", "No-show list")),
+        el("p", { class: "muted" }, t("已验证的预约未签到即为未到；180 天内未到 3 次，30 天内不能预约（仍可现场取号）。",
+          "A verified booking not checked in is missed; three misses within 180 days bar booking for 30 days (walking in stays possible).")),
+        noShows));
     if (date.value) load();
   }
 
@@ -847,6 +862,20 @@
     out.append(el("div", { class: "grid2" },
       el("div", { class: "card" }, el("h3", {}, t("各时段取号人数", "Arrivals by hour")), bars(hours.map((h) => [h.hour, h.arrivals]), "#0B4EA2", "")),
       el("div", { class: "card" }, el("h3", {}, t("各时段平均等候（分钟）", "Mean wait by hour of arrival (min)")), bars(hours.map((h) => [h.hour, h.mean_wait_min || 0]), "#5B7FB0", ""))));
+    // Booked and walk-in tickets apart, and how many verified bookings were missed.
+    const attendance = report.bookings || { verified: 0, no_shows: 0, no_show_pct: null };
+    const arrivals = report.arrivals || [];
+    out.append(el("div", { class: "card scroll" }, el("h3", {}, t("预约与现场取号", "Booked and walk-in")),
+      el("table", { id: "report-arrivals" },
+        el("thead", {}, el("tr", {}, el("th", {}, ""), el("th", { class: "n" }, t("叫号", "Called")),
+          el("th", { class: "n" }, t("平均等候(分)", "Mean wait (min)")), el("th", { class: "n" }, t("90%等候(分)", "p90 wait (min)")))),
+        el("tbody", {}, arrivals.map((row) => el("tr", { "data-key": row.key }, el("td", {}, t(row.name_zh, row.name_en)),
+          el("td", { class: "n num" }, row.called), el("td", { class: "n num" }, fmt(row.mean_wait_min)), el("td", { class: "n num" }, fmt(row.p90_wait_min)))))),
+      el("p", { id: "report-booking-no-show" }, t("预约未到率 ", "Booking no-shows "),
+        el("strong", { class: "num" }, fmt(attendance.no_show_pct, "%")),
+        t("（已验证 " + attendance.verified + " 个，未到 " + attendance.no_shows + " 个）",
+          " (" + attendance.no_shows + " of " + attendance.verified + " verified)")),
+      el("p", { class: "muted" }, t("预约的等候从时段开始与签到时间中较晚者算起。", "A booking's wait counts from the later of its slot's start and its check-in."))));
     out.append(table("report-services", "按业务", "By service", report.services, (row) => t(row.name_zh, row.name_en)));
     out.append(table("report-windows", "按窗口", "By window", report.windows, (row) => t(row.name_zh, row.name_en)));
     out.append(table("report-clerks", "按工作人员", "By clerk", report.clerks, (row) => actorLabel(row.key)));

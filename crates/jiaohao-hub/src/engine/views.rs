@@ -128,10 +128,7 @@ impl ViewContext<'_> {
             Some("disabled")
         } else if !service.issues_at(self.now.time) {
             Some("not_open")
-        } else if service
-            .daily_cap
-            .is_some_and(|cap| self.hall.issued_today(&service.code) >= cap)
-        {
+        } else if self.hall.walk_in_cap_reached(&service.code, self.now.at) {
             Some("daily_cap_reached")
         } else {
             None

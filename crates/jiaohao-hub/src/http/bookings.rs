@@ -7,9 +7,7 @@
 //! once: the core, the log and every answer to staff see only those. Names and phone numbers
 //! go to the store's contact table (erased when due), never into the log.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -33,8 +31,9 @@ use crate::http::state::AppState;
 use crate::identity::{IdentityKey, sha256_hex};
 use crate::sms::SmsSender;
 
-/// How long an `Idempotency-Key` of `POST /api/bookings` is remembered.
-const IDEMPOTENCY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long an `Idempotency-Key` of `POST /api/bookings` is remembered (in the database, so
+/// across restarts).
+const IDEMPOTENCY_TTL_MS: i64 = 24 * 60 * Millis::MINUTE;
 
 /// Names and phones are kept this long after the booking's slot, then erased.
 const KEEP_CONTACT_MS: i64 = 30 * 24 * 60 * Millis::MINUTE;
@@ -45,7 +44,6 @@ pub struct BookingDesk {
     pub sms: SmsSender,
     /// Citizens this old by their ID number get the green channel without asking.
     pub green_channel_age: Option<u8>,
-    answered: Mutex<HashMap<String, (Instant, wire::BookingRequest, wire::BookingCreated)>>,
 }
 
 impl BookingDesk {
@@ -54,7 +52,6 @@ impl BookingDesk {
             key,
             sms,
             green_channel_age,
-            answered: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -90,6 +87,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/api/bookings/{code}/check-in", post(check_in_by_code))
         .route("/api/bookings/check-in", post(check_in_by_id))
+        .route("/api/bookings/no-shows", get(no_shows))
         .route(
             "/api/services/{code}/booking",
             get(get_settings).put(put_settings).delete(delete_settings),
@@ -251,15 +249,45 @@ async fn book(
         }
         None => None,
     };
+    // The request as an HMAC (it holds an ID number), to tell a retry from another request.
+    let request_mac = desk.key.mac(
+        "booking-request",
+        &serde_json::to_string(&request).unwrap_or_default(),
+    );
     if let Some(key) = &key {
-        let mut answered = desk.answered.lock().unwrap_or_else(|e| e.into_inner());
-        answered.retain(|_, (at, _, _)| at.elapsed() < IDEMPOTENCY_TTL);
-        if let Some((_, earlier, created)) = answered.get(key) {
-            return if *earlier == request {
-                Ok(json(StatusCode::CREATED, created))
-            } else {
-                Err(jiaohao_core::Error::IdempotencyKeyReused.into())
-            };
+        let since = state.now().plus_ms(-IDEMPOTENCY_TTL_MS);
+        let found = {
+            let key = key.clone();
+            state
+                .read(move |store| store.booking_by_idempotency_key(&key, since))
+                .await?
+        };
+        if let Some((earlier_mac, code)) = found {
+            if !crate::secret::same(&earlier_mac, &request_mac) {
+                return Err(jiaohao_core::Error::IdempotencyKeyReused.into());
+            }
+            let code = BookingCode::parse(&code)?;
+            let booking = state
+                .writer
+                .read({
+                    let code = code.clone();
+                    move |context| context.hall.registry().booking(&code).cloned()
+                })
+                .await?
+                .ok_or_else(|| jiaohao_core::Error::UnknownBooking(code.clone()))?;
+            return Ok(json(
+                StatusCode::CREATED,
+                &wire::BookingCreated {
+                    code: code.to_string(),
+                    service: booking.service.to_string(),
+                    date: booking.date.to_string(),
+                    start: booking.start.to_string(),
+                    end: booking.end.to_string(),
+                    cancel_token: idempotent_cancel_token(&desk.key, &code, key),
+                    url: format!("/book/{code}"),
+                    verified: false,
+                },
+            ));
         }
     }
     if !desk.sms.is_configured() {
@@ -314,7 +342,12 @@ async fn book(
         })
         .await?;
     let sms = sms_code();
-    let cancel_token = crate::secret::ticket_token();
+    // With an Idempotency-Key the cancel token can be made again for a retry after a restart,
+    // without keeping it: an HMAC of the code and the key.
+    let cancel_token = match &key {
+        Some(key) => idempotent_cancel_token(&desk.key, &code, key),
+        None => crate::secret::ticket_token(),
+    };
     let contact = BookingContact {
         code: code.to_string(),
         name: Some(name),
@@ -361,10 +394,36 @@ async fn book(
         verified: false,
     };
     if let Some(key) = key {
-        let mut answered = desk.answered.lock().unwrap_or_else(|e| e.into_inner());
-        answered.insert(key, (Instant::now(), request, created.clone()));
+        let code = code.to_string();
+        let now = state.now();
+        state
+            .writer
+            .store(move |store, _| {
+                store
+                    .put_booking_idempotency_key(
+                        &key,
+                        &request_mac,
+                        &code,
+                        now,
+                        now.plus_ms(-IDEMPOTENCY_TTL_MS),
+                    )
+                    .map_err(storage("saving a booking's Idempotency-Key"))
+            })
+            .await?;
     }
     Ok(json(StatusCode::CREATED, &created))
+}
+
+/// The cancel token of a booking made with an `Idempotency-Key`: 32 hex digits of an HMAC of
+/// its code and the key, under the hub's key file.
+fn idempotent_cancel_token(
+    key: &crate::identity::IdentityKey,
+    code: &BookingCode,
+    idempotency_key: &str,
+) -> String {
+    let mut token = key.mac("booking-cancel", &format!("{code}\0{idempotency_key}"));
+    token.truncate(32);
+    token
 }
 
 async fn contact(state: &AppState, code: &BookingCode) -> Result<BookingContact, ApiError> {
@@ -449,16 +508,31 @@ async fn check_in(
         green_channel,
         token: crate::secret::ticket_token(),
     };
-    match state.writer.command(command, who.actor()).await? {
-        Answer::Issued(ticket) => Ok(json(
-            StatusCode::CREATED,
-            &wire::CheckedIn {
-                ticket,
-                booking: code.to_string(),
-            },
-        )),
-        _ => Err(ApiError::unavailable()),
-    }
+    let Answer::Issued(ticket) = state.writer.command(command, who.actor()).await? else {
+        return Err(ApiError::unavailable());
+    };
+    let slot = state
+        .writer
+        .read({
+            let code = code.clone();
+            move |context| {
+                context
+                    .hall
+                    .registry()
+                    .booking(&code)
+                    .map(|b| (b.start.to_string(), b.end.to_string()))
+            }
+        })
+        .await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &wire::CheckedIn {
+            ticket,
+            booking: code.to_string(),
+            slot_start: slot.as_ref().map(|(start, _)| start.clone()),
+            slot_end: slot.map(|(_, end)| end),
+        },
+    ))
 }
 
 async fn check_in_by_code(
@@ -552,6 +626,65 @@ async fn list(
         })
         .await?;
     Ok(json(StatusCode::OK, &entries))
+}
+
+/// `GET /api/bookings/no-shows`: the people who missed verified bookings within 180 days,
+/// the barred first, then the most misses, then the latest.
+async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
+    use jiaohao_core::booking::{BookingStatus, MISS_WINDOW_DAYS};
+    who.require(&[Role::Admin, Role::Supervisor])?;
+    let now = state.now();
+    let zone = state.zone();
+    let since = now.plus_ms(-MISS_WINDOW_DAYS * 24 * 60 * Millis::MINUTE);
+    let mut people = state
+        .writer
+        .read(move |context| {
+            let registry = context.hall.registry();
+            let mut missed: std::collections::BTreeMap<
+                &jiaohao_core::PersonKey,
+                Vec<&jiaohao_core::Booking>,
+            > = std::collections::BTreeMap::new();
+            for booking in registry.bookings.values() {
+                if registry.status(booking, now) == BookingStatus::NoShow
+                    && booking.starts_at >= since
+                {
+                    missed.entry(&booking.person).or_default().push(booking);
+                }
+            }
+            missed
+                .into_iter()
+                .map(|(person, bookings)| {
+                    let latest = bookings
+                        .iter()
+                        .max_by_key(|b| b.starts_at)
+                        .expect("a person here missed at least one booking");
+                    let barred_until = registry.barred_until(person, now);
+                    (
+                        barred_until,
+                        wire::NoShowPerson {
+                            masked_id: latest.masked_id.clone(),
+                            misses: bookings.len() as u32,
+                            last_missed: latest.date.to_string(),
+                            barred_until: barred_until.map(|until| {
+                                crate::clock::rfc3339(until, &zone)
+                                    .get(..10)
+                                    .unwrap_or_default()
+                                    .to_owned()
+                            }),
+                        },
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .await?;
+    people.sort_by(|(a, x), (b, y)| {
+        b.is_some()
+            .cmp(&a.is_some())
+            .then(y.misses.cmp(&x.misses))
+            .then(y.last_missed.cmp(&x.last_missed))
+    });
+    let people: Vec<wire::NoShowPerson> = people.into_iter().map(|(_, person)| person).collect();
+    Ok(json(StatusCode::OK, &people))
 }
 
 fn settings_to_wire(settings: &BookingSettings) -> wire::BookingSettingsDef {
@@ -730,6 +863,9 @@ pub fn openapi_schemas() -> Value {
             "code": s(), "service": s(), "date": s(), "start": s(), "end": s(), "cancel_token": s(), "url": s(), "verified": {"type": "boolean"}}},
         "VerifyBooking": {"type": "object", "additionalProperties": false, "required": ["sms_code"], "properties": {"sms_code": s()}},
         "CheckInById": {"type": "object", "additionalProperties": false, "required": ["id_number"], "properties": {"id_number": s()}},
+        "NoShowPerson": {"type": "object", "required": ["masked_id", "misses", "last_missed", "barred_until"], "properties": {
+            "masked_id": {"type": "string"}, "misses": {"type": "integer", "minimum": 1}, "last_missed": {"type": "string", "format": "date"},
+            "barred_until": {"type": ["string", "null"], "format": "date"}}},
         "BookingEntry": {"type": "object", "required": ["code", "service", "date", "start", "end", "status", "masked_id", "booked_at", "ticket"], "properties": {
             "code": s(), "service": s(), "date": s(), "start": s(), "end": s(),
             "status": {"type": "string", "enum": ["booked", "lapsed", "verified", "cancelled", "checked_in", "served", "no_show"]},
@@ -754,7 +890,7 @@ pub fn openapi_paths() -> Value {
     let body = |name: &str| json!({"required": true, "content": {"application/json": {"schema": schema(name)}}});
     let checked_in = json!({"description": "Checked in: the ticket as POST /api/tickets answers it, and the booking's code",
         "content": {"application/json": {"schema": {"allOf": [schema("IssuedTicket"),
-            {"type": "object", "required": ["booking"], "properties": {"booking": {"type": "string"}}}]}}}});
+            {"type": "object", "required": ["booking"], "properties": {"booking": {"type": "string"}, "slot_start": {"type": "string"}, "slot_end": {"type": "string"}}}]}}}});
     json!({
         "/api/bookings/slots": {"get": {"summary": "A service's booking slots on a day, with places left; a day that cannot be booked says why",
             "parameters": [
@@ -781,6 +917,10 @@ pub fn openapi_paths() -> Value {
                 "responses": {"200": {"description": "The bookings", "content": {"application/json": {"schema": {"type": "array", "items": schema("BookingEntry")}}}},
                     "400": error("Bad date or service code"), "401": error("No token or session"), "403": error("Not an admin or supervisor"),
                     "503": error("The hub is stopping")}}},
+        "/api/bookings/no-shows": {"get": {"summary": "The people who missed verified bookings within 180 days, with their masked ID numbers and whether they are barred from booking (admin, supervisor)",
+            "security": [{"bearer": []}],
+            "responses": {"200": {"description": "The people, the barred first", "content": {"application/json": {"schema": {"type": "array", "items": schema("NoShowPerson")}}}},
+                "401": error("No token or session"), "403": error("Not an admin or supervisor"), "503": error("The hub is stopping")}}},
         "/api/bookings/{code}/verify": {"post": {"summary": "Verify a booking with the SMS code (public)",
             "parameters": [code.clone()], "requestBody": body("VerifyBooking"),
             "responses": {"200": object("Verified"), "400": error("Wrong SMS code or malformed body"),

@@ -467,7 +467,9 @@ fn more_schemas() -> Value {
         "ReportRow": row,
         "HourRow": {"type": "object", "required": ["hour", "arrivals", "mean_wait_min"], "properties": {
             "hour": {"type": "integer", "minimum": 0, "maximum": 23}, "arrivals": count(), "mean_wait_min": minutes()}},
-        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours", "missing_documents", "window_ranking"], "properties": {
+        "Report": {"type": "object", "required": ["from", "to", "total", "services", "windows", "clerks", "hours", "missing_documents", "window_ranking", "bookings"], "properties": {
+            "bookings": {"type": "object", "required": ["verified", "no_shows", "no_show_pct"], "description": "the period's verified, uncancelled bookings checked in or past their check-in's close, and how many were missed", "properties": {
+                "verified": count(), "no_shows": count(), "no_show_pct": nullable("number")}},
             "window_ranking": {"type": "array", "items": {"type": "object", "required": ["rank", "window", "name_zh", "name_en", "rated", "satisfied_pct"], "properties": {
                 "rank": {"type": "integer", "minimum": 1}, "window": {"type": "integer"}, "name_zh": {"type": "string"}, "name_en": {"type": "string"},
                 "rated": count(), "satisfied_pct": {"type": "number"}}}},

@@ -2,6 +2,7 @@
 //! the hall's invariants under every policy.
 
 mod advise;
+mod bookings;
 mod erlang_c;
 mod logged;
 mod parse_props;
