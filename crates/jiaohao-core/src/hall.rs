@@ -14,7 +14,9 @@ use crate::event::{Command, Event, TransferTarget};
 use crate::identity::{PersonKey, parse_masked};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::outcome::Outcome;
-use crate::rating::{RATING_WINDOW_MS, TicketRating};
+use crate::rating::{
+    RATING_WINDOW_MS, RatableTicket, Rating, RatingReason, TicketRating, phone_rating_until,
+};
 use crate::rota::Rota;
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
@@ -233,7 +235,7 @@ impl Hall {
     /// tickets: the hub takes it just before the command that starts a day.
     pub fn day_start_snapshot(&self, date: LocalDate, at: Millis) -> HallSnapshot {
         let mut registry = self.registry.clone();
-        registry.start_day(at);
+        registry.start_day(date, at, self.finished_today());
         HallSnapshot {
             date,
             day_started_at: at,
@@ -845,7 +847,9 @@ impl Hall {
                 reason,
             } => {
                 check_rating_reason(*rating, *reason)?;
-                let ticket = self.ticket_by_token(token).ok_or(Error::UnknownToken)?;
+                let Some(ticket) = self.ticket_by_token(token) else {
+                    return self.rate_earlier_ticket(token, *rating, *reason, now);
+                };
                 if ticket.rating.is_some() {
                     return Err(Error::AlreadyRated(ticket.number));
                 }
@@ -892,6 +896,36 @@ impl Hall {
                 }])
             }
         }
+    }
+
+    /// The phone's rating of a ticket finished on an earlier day: allowed until the end of the
+    /// next working day after it.
+    fn rate_earlier_ticket(
+        &self,
+        token: &str,
+        rating: Rating,
+        reason: Option<RatingReason>,
+        now: Now,
+    ) -> Result<Vec<Event>, Error> {
+        let ticket = self
+            .registry
+            .ratable_by_token(token)
+            .ok_or(Error::UnknownToken)?;
+        if ticket.rating.is_some() {
+            return Err(Error::AlreadyRated(ticket.number));
+        }
+        if now.date > ticket.rate_until {
+            return Err(Error::RatingEnded {
+                ticket: ticket.number,
+                until: ticket.rate_until,
+            });
+        }
+        Ok(vec![Event::TicketRated {
+            id: ticket.id,
+            window: ticket.window,
+            rating,
+            reason,
+        }])
     }
 
     fn decide_issue(
@@ -1387,11 +1421,14 @@ impl Hall {
             Event::TicketRated {
                 id, rating, reason, ..
             } => {
+                let given = Some(TicketRating {
+                    rating: *rating,
+                    reason: *reason,
+                });
                 if let Some(ticket) = self.ticket_mut(*id) {
-                    ticket.rating = Some(TicketRating {
-                        rating: *rating,
-                        reason: *reason,
-                    });
+                    ticket.rating = given;
+                } else if let Some(ticket) = self.registry.ratable.get_mut(id) {
+                    ticket.rating = given;
                 }
             }
             Event::BookingConfigured { service, settings } => match settings {
@@ -1481,7 +1518,34 @@ impl Hall {
         }
     }
 
+    /// Today's finished tickets, as the registry keeps them once the day ends: the citizen
+    /// may rate them from the phone until the end of the next working day.
+    fn finished_today(&self) -> Vec<RatableTicket> {
+        let Some(today) = self.date else {
+            return Vec::new();
+        };
+        let rate_until = phone_rating_until(self.calendar.as_ref(), today);
+        self.tickets
+            .iter()
+            .filter(|ticket| ticket.status == TicketStatus::Done)
+            .filter_map(|ticket| {
+                Some(RatableTicket {
+                    token: ticket.token.clone(),
+                    id: ticket.id,
+                    number: ticket.number,
+                    service: ticket.service.clone(),
+                    window: ticket.window?,
+                    date: today,
+                    finished_at: ticket.finished_at?,
+                    rate_until,
+                    rating: ticket.rating,
+                })
+            })
+            .collect()
+    }
+
     fn start_day(&mut self, date: LocalDate, at: Millis) {
+        let finished = self.finished_today();
         self.date = Some(date);
         self.first_id_today += self.tickets.len() as u64;
         self.tickets.clear();
@@ -1496,7 +1560,7 @@ impl Hall {
         self.last_finished.clear();
         self.checked_in_today.clear();
         self.holders.clear();
-        self.registry.start_day(at);
+        self.registry.start_day(date, at, finished);
         for window in self.windows.values_mut() {
             window.state = WindowState::Closed;
             window.consecutive_green = 0;

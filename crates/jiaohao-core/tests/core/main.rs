@@ -5,6 +5,7 @@ mod bookings;
 mod commands;
 mod history;
 mod identity;
+mod late_ratings;
 mod outcomes;
 mod properties;
 mod ratings;
