@@ -1536,6 +1536,7 @@ impl Hall {
                     service: ticket.service.clone(),
                     window: ticket.window?,
                     date: today,
+                    issued_at: ticket.issued_at,
                     finished_at: ticket.finished_at?,
                     rate_until,
                     rating: ticket.rating,

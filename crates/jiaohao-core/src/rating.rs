@@ -128,6 +128,7 @@ pub struct RatableTicket {
     pub window: WindowNumber,
     /// The day it was issued and finished.
     pub date: LocalDate,
+    pub issued_at: Millis,
     pub finished_at: Millis,
     /// The last day on which it may be rated.
     pub rate_until: LocalDate,

@@ -141,6 +141,31 @@ async fn records_with_definitions(
         .await
 }
 
+/// How long after a report's range its ratings are looked for: a ticket may be rated from the
+/// phone until the end of the next working day, which a long holiday (春节) pushes back.
+const LATE_RATING_DAYS: i64 = 31;
+
+/// The ratings logged in the [`LATE_RATING_DAYS`] after the range (up to now): those of the
+/// range's tickets, rated from the phone on a later day, count for the range's days.
+async fn later_ratings(state: &AppState, range: &Range) -> Result<Vec<Record>, ApiError> {
+    let from = range.end;
+    let to = Millis(
+        from.0
+            .saturating_add(LATE_RATING_DAYS * 24 * 60 * Millis::MINUTE)
+            .min(state.now().0.saturating_add(1)),
+    );
+    if to <= from {
+        return Ok(Vec::new());
+    }
+    state
+        .read(move |store| {
+            let mut records = Vec::new();
+            store.for_each_rating_between(from, to, |record| records.push(record))?;
+            Ok(records)
+        })
+        .await
+}
+
 /// Who a clerk is in reports: the actor without the window a person signed in at, so
 /// `clerk:zhang@3` and `clerk:zhang@5` are the same clerk.
 pub fn clerk_key(actor: &str) -> String {
@@ -659,11 +684,13 @@ impl Tally {
 
 /// Computes a report of a range of days from the configuration events logged before `start`
 /// and then every record of the range (see [`records_with_definitions`]), all in log order,
-/// folded through the core's [`History`]. Tickets are judged against the wait target their
+/// folded through the core's [`History`], and then the ratings given after the range
+/// (`later_ratings`): a rating counts for the day of its ticket. Tickets are judged against the wait target their
 /// service had when they were issued, and services and windows are named as they were last
 /// defined by the end of the range.
 pub fn compute(
     records: &[Record],
+    later_ratings: &[Record],
     start: Millis,
     zone: &TimeZone,
     from: LocalDate,
@@ -705,6 +732,13 @@ pub fn compute(
     }
     tally.duty.day_ends = true;
     history.close_windows(until, |fact| tally.add(fact, zone));
+    // A rating moves no window: only the range's tickets it names (others are unknown to the
+    // history and tell nothing) get it.
+    for record in later_ratings {
+        history.fold(&record.event, record.at, &record.actor, |fact| {
+            tally.add(fact, zone)
+        });
+    }
     let definitions = history.definitions();
     let service_name = |code: &ServiceCode| {
         definitions
@@ -865,9 +899,11 @@ async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Repo
     let zone = state.zone();
     let range = parse_range(state, query.from.as_deref(), query.to.as_deref(), &zone)?;
     let records = records_with_definitions(state, &range).await?;
+    let later = later_ratings(state, &range).await?;
     let until = Millis(range.end.0.min(state.now().0));
     Ok(compute(
         &records,
+        &later,
         range.start,
         &zone,
         range.from,

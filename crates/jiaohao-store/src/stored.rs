@@ -11,9 +11,9 @@
 use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
     Absence, Booking, BookingCode, BookingSettings, ClockTime, Error, Event, HallCalendar,
-    HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix, RatableTicket, Rating,
-    RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId, TicketNumber, TicketRating,
-    TransferTarget, Weekday, WindowDef, WindowNumber,
+    HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix, RatableTicket,
+    Rating, RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId, TicketNumber,
+    TicketRating, TransferTarget, Weekday, WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -155,6 +155,7 @@ struct StoredRatableTicket {
     service: String,
     window: u16,
     date: String,
+    issued_at_ms: i64,
     finished_at_ms: i64,
     rate_until: String,
     rating: Option<String>,
@@ -211,6 +212,7 @@ impl StoredRegistry {
                     service: t.service.to_string(),
                     window: t.window.get(),
                     date: t.date.to_string(),
+                    issued_at_ms: t.issued_at.0,
                     finished_at_ms: t.finished_at.0,
                     rate_until: t.rate_until.to_string(),
                     rating: t.rating.map(|r| r.rating.as_str().to_owned()),
@@ -271,6 +273,7 @@ impl StoredRegistry {
                 service: ServiceCode::parse(&t.service)?,
                 window: WindowNumber::new(u32::from(t.window))?,
                 date: LocalDate::parse(&t.date)?,
+                issued_at: Millis(t.issued_at_ms),
                 finished_at: Millis(t.finished_at_ms),
                 rate_until: LocalDate::parse(&t.rate_until)?,
                 rating,
@@ -1744,6 +1747,7 @@ mod tests {
                 service: hukou().code,
                 window: number(3),
                 date: LocalDate::new(2026, 12, 4).unwrap(),
+                issued_at: Millis(1_796_390_000_000 + id as i64),
                 finished_at: Millis(1_796_400_000_000 + id as i64),
                 rate_until: LocalDate::new(2026, 12, 7).unwrap(),
                 rating,

@@ -359,10 +359,13 @@ pub struct TicketStatus {
     /// The citizen's rating of the ticket, once given (`very_satisfied` … `very_dissatisfied`).
     #[serde(default)]
     pub rating: Option<String>,
-    /// Whether the citizen may rate it now from this page: finished at a window today and not
-    /// rated yet (一次一评).
+    /// Whether the citizen may rate it now from this page: finished at a window and not rated
+    /// yet (一次一评), today or up to the end of the next working day.
     #[serde(default)]
     pub can_rate: bool,
+    /// The last day (`YYYY-MM-DD`) it may be rated from this page, once finished at a window.
+    #[serde(default)]
+    pub rate_until: Option<String>,
 }
 
 /// The body of `POST /api/tickets/{token}/rating`: the citizen rates a finished ticket from

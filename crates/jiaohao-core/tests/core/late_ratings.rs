@@ -52,8 +52,13 @@ fn friday() -> (Hall, Vec<(Event, Millis)>) {
         (Command::SetCalendar(HallCalendar::default()), 8 * 60),
         (
             Command::AddService(
-                Service::new(id_card.clone(), Prefix::parse("B").unwrap(), "身份证", "ID card")
-                    .with_targets(20, 10),
+                Service::new(
+                    id_card.clone(),
+                    Prefix::parse("B").unwrap(),
+                    "身份证",
+                    "ID card",
+                )
+                .with_targets(20, 10),
             ),
             8 * 60,
         ),
@@ -116,7 +121,12 @@ fn apply(hall: &mut Hall, log: &mut Vec<(Event, Millis)>, command: &Command, now
 fn a_friday_ticket_is_rated_on_monday_but_not_on_tuesday_when_the_weekend_is_closed() {
     let (mut hall, mut log) = friday();
     // Rated on its day from the phone: stays rated.
-    apply(&mut hall, &mut log, &rate_own(0, Rating::Satisfied), on(6, 12 * 60));
+    apply(
+        &mut hall,
+        &mut log,
+        &rate_own(0, Rating::Satisfied),
+        on(6, 12 * 60),
+    );
     // Saturday: the day starts (a tick), the finished tickets move to the registry.
     apply(&mut hall, &mut log, &Command::Tick, on(7, 9 * 60));
     assert!(hall.ticket_by_token(&token(1)).is_none());
@@ -130,7 +140,12 @@ fn a_friday_ticket_is_rated_on_monday_but_not_on_tuesday_when_the_weekend_is_clo
         Err(Error::UnknownToken)
     );
     // Monday, the next working day, late in the evening: still ratable.
-    apply(&mut hall, &mut log, &rate_own(1, Rating::Basic), on(9, 23 * 60));
+    apply(
+        &mut hall,
+        &mut log,
+        &rate_own(1, Rating::Basic),
+        on(9, 23 * 60),
+    );
     assert_eq!(
         log.last().unwrap().0,
         Event::TicketRated {
@@ -193,9 +208,19 @@ fn the_kept_tickets_survive_a_day_start_snapshot_and_are_dropped_a_while_after_t
     assert_eq!(Hall::from_snapshot(&snapshot), rolled);
     // Kept (to say the time ended) for a few days past it, then forgotten.
     let last_kept = 9 + ENDED_RATINGS_KEPT_DAYS;
-    apply(&mut hall, &mut Vec::new(), &Command::Tick, on(last_kept, 60));
+    apply(
+        &mut hall,
+        &mut Vec::new(),
+        &Command::Tick,
+        on(last_kept, 60),
+    );
     assert_eq!(hall.registry().ratable.len(), 3);
-    apply(&mut hall, &mut Vec::new(), &Command::Tick, on(last_kept + 1, 60));
+    apply(
+        &mut hall,
+        &mut Vec::new(),
+        &Command::Tick,
+        on(last_kept + 1, 60),
+    );
     assert!(hall.registry().ratable.is_empty());
     assert_eq!(
         hall.apply(&rate_own(2, Rating::Satisfied), on(last_kept + 1, 61)),
@@ -206,7 +231,12 @@ fn the_kept_tickets_survive_a_day_start_snapshot_and_are_dropped_a_while_after_t
 #[test]
 fn a_late_rating_belongs_to_the_day_of_its_ticket_in_the_history() {
     let (mut hall, mut log) = friday();
-    apply(&mut hall, &mut log, &rate_own(2, Rating::Dissatisfied), on(9, 10 * 60));
+    apply(
+        &mut hall,
+        &mut log,
+        &rate_own(2, Rating::Dissatisfied),
+        on(9, 10 * 60),
+    );
     let mut history = History::new();
     let mut rated = Vec::new();
     for (event, at) in &log {

@@ -824,8 +824,9 @@ fn parse_rating(
     Ok((rating, reason))
 }
 
-/// `POST /api/tickets/{token}/rating`: the citizen rates a ticket finished today from its own
-/// page (the phone); the token is the proof. Answers the ticket's page data.
+/// `POST /api/tickets/{token}/rating`: the citizen rates a finished ticket from its own page
+/// (the phone) until the end of the next working day; the token is the proof. Answers the
+/// ticket's page data.
 pub async fn rate_own_ticket(
     State(state): State<AppState>,
     Path(token): Path<String>,

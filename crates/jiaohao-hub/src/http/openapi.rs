@@ -104,7 +104,7 @@ fn supervision_schemas() -> Value {
 /// limit).
 fn supervision_paths() -> Value {
     json!({
-            "/api/tickets/{token}/rating": {"post": {"summary": "The citizen rates a ticket finished today from its own page (一次一评: once per ticket, pad or phone); a bad rating needs a reason",
+            "/api/tickets/{token}/rating": {"post": {"summary": "The citizen rates a finished ticket from its own page until the end of the next working day (一次一评: once per ticket, pad or phone); a bad rating needs a reason; 409 rating_ended after that",
                 "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "requestBody": body("OwnRatingRequest"),
                 "responses": merge(ok("200", "The ticket, rated", schema_ref("TicketStatus")), error_responses(&["400", "404", "409", "429", "503"]))}}
@@ -290,7 +290,7 @@ fn build_base() -> Value {
                         "estimated_wait_min": nullable("integer"), "issued_at": {"type": "string", "format": "date-time"},
                         "called_at": {"type": ["string", "null"], "format": "date-time"}, "documents": strings(), "documents_en": strings(),
                         "rating": {"type": ["string", "null"], "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied", null]},
-                        "can_rate": {"type": "boolean"}}},
+                        "can_rate": {"type": "boolean"}, "rate_until": {"type": ["string", "null"], "format": "date"}}},
                 "TicketDetail": {"type": "object",
                     "required": ["number", "service", "status", "green_channel", "window", "issued_at", "called_at", "finished_at", "recalls", "transfers"],
                     "properties": {
