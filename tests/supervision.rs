@@ -437,7 +437,7 @@ async fn a_citizen_rates_a_finished_ticket_once_from_its_own_page() {
         .await
         .expect_error(409, "already_rated");
     send_json(
-        &hub.public,
+        &hub.admin,
         Method::POST,
         "/api/windows/3/rating",
         json!({"number": ticket.number, "rating": "satisfied"}),

@@ -11,7 +11,9 @@ pub use booking::{
 };
 use serde::{Deserialize, Serialize};
 
+mod pads;
 pub mod text;
+pub use pads::{PairRequest, PairingCode, RatingPad};
 
 /// The body of every error answer: what is wrong, and a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
