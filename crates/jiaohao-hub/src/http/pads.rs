@@ -38,15 +38,24 @@ const MAX_CODES: usize = 50;
 /// How long the tablet keeps its cookie: about ten years (until the admin unpairs it).
 const PAD_COOKIE_MAX_AGE_S: i64 = 10 * 365 * 24 * 3600;
 
-/// The pairing codes shown and not yet used: code → (window, expiry).
+/// A code shown and not yet used.
+#[derive(Debug)]
+struct Code {
+    window: u16,
+    expires: Millis,
+    /// The admin who asked for it: the pad's token is recorded as made by them.
+    actor: String,
+}
+
+/// The pairing codes shown and not yet used.
 #[derive(Debug, Default)]
 pub struct Pairings {
-    codes: Mutex<HashMap<String, (u16, Millis)>>,
+    codes: Mutex<HashMap<String, Code>>,
 }
 
 impl Pairings {
     /// A new code for `window`, working until `now` plus [`CODE_TTL_MS`].
-    fn issue(&self, window: u16, now: Millis) -> (String, Millis) {
+    fn issue(&self, window: u16, actor: &str, now: Millis) -> (String, Millis) {
         let hex = jiaohao_signin::secret::random_hex(CODE_LEN);
         let code: String = (0..CODE_LEN)
             .map(|i| {
@@ -56,25 +65,30 @@ impl Pairings {
             .collect();
         let expires = now.plus_ms(CODE_TTL_MS);
         let mut codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
-        codes.retain(|_, (_, until)| *until > now);
+        codes.retain(|_, code| code.expires > now);
         if codes.len() >= MAX_CODES
             && let Some(oldest) = codes
                 .iter()
-                .min_by_key(|(_, (_, until))| *until)
+                .min_by_key(|(_, code)| code.expires)
                 .map(|(code, _)| code.clone())
         {
             codes.remove(&oldest);
         }
-        codes.insert(code.clone(), (window, expires));
+        let shown = Code {
+            window,
+            expires,
+            actor: actor.to_owned(),
+        };
+        codes.insert(code.clone(), shown);
         (code, expires)
     }
 
-    /// Uses up a code: the window it pairs with, if it is live.
-    fn take(&self, code: &str, now: Millis) -> Option<u16> {
+    /// Uses up a code: the window it pairs with and who showed it, if it is live.
+    fn take(&self, code: &str, now: Millis) -> Option<(u16, String)> {
         let code = code.trim().to_ascii_uppercase();
         let mut codes = self.codes.lock().unwrap_or_else(|e| e.into_inner());
-        let (window, until) = codes.remove(&code)?;
-        (until > now).then_some(window)
+        let shown = codes.remove(&code)?;
+        (shown.expires > now).then_some((shown.window, shown.actor))
     }
 }
 
@@ -147,7 +161,9 @@ pub async fn create_code(
     {
         return Err(jiaohao_core::Error::UnknownWindow(window).into());
     }
-    let (code, expires) = state.pairings.issue(window.get(), state.now());
+    let (code, expires) = state
+        .pairings
+        .issue(window.get(), &who.actor(), state.now());
     tracing::info!(window = window.get(), actor = %who.actor(), "rating pad pairing code shown");
     Ok(json(
         StatusCode::CREATED,
@@ -170,7 +186,7 @@ pub async fn pair(
             "a pairing code has 6 letters and digits",
         ));
     }
-    let window = state.pairings.take(&request.code, state.now()).ok_or_else(|| {
+    let (window, actor) = state.pairings.take(&request.code, state.now()).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "unknown_code",
@@ -190,7 +206,7 @@ pub async fn pair(
                     Some(window),
                     &name,
                     now.at,
-                    "pairing",
+                    &actor,
                 )
                 .map_err(storage("cannot save a rating pad"))?;
             tracing::info!(id, window, "rating pad paired");
@@ -309,13 +325,16 @@ mod tests {
     #[test]
     fn a_code_pairs_once_and_only_while_it_lives() {
         let pairings = Pairings::default();
-        let (code, expires) = pairings.issue(3, Millis(1_000));
+        let (code, expires) = pairings.issue(3, "admin:li", Millis(1_000));
         assert_eq!(code.len(), CODE_LEN);
         assert!(code.bytes().all(|b| CODE_ALPHABET.contains(&b)));
         assert_eq!(expires, Millis(1_000 + CODE_TTL_MS));
-        assert_eq!(pairings.take(&code.to_lowercase(), Millis(2_000)), Some(3));
+        assert_eq!(
+            pairings.take(&code.to_lowercase(), Millis(2_000)),
+            Some((3, "admin:li".to_owned()))
+        );
         assert_eq!(pairings.take(&code, Millis(2_000)), None);
-        let (late, _) = pairings.issue(5, Millis(1_000));
+        let (late, _) = pairings.issue(5, "admin:li", Millis(1_000));
         assert_eq!(pairings.take(&late, Millis(1_000 + CODE_TTL_MS)), None);
     }
 
@@ -323,7 +342,7 @@ mod tests {
     fn codes_live_at_once_are_bounded() {
         let pairings = Pairings::default();
         for i in 0..(MAX_CODES as i64 + 20) {
-            pairings.issue(1, Millis(i));
+            pairings.issue(1, "admin:li", Millis(i));
         }
         assert!(pairings.codes.lock().unwrap().len() <= MAX_CODES);
     }
