@@ -23,10 +23,12 @@ pub enum Figure {
     EstBias,
     EstLate5,
     EstMaeSimple,
+    DonePct,
+    SatisfiedPct,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 13] = [
+    pub const ALL: [Figure; 15] = [
         Figure::MeanWait,
         Figure::P95Wait,
         Figure::MaxWait,
@@ -40,6 +42,8 @@ impl Figure {
         Figure::EstBias,
         Figure::EstLate5,
         Figure::EstMaeSimple,
+        Figure::DonePct,
+        Figure::SatisfiedPct,
     ];
 
     /// The key in the JSON report.
@@ -58,6 +62,8 @@ impl Figure {
             Figure::EstBias => "est_bias_min",
             Figure::EstLate5 => "est_late5_pct",
             Figure::EstMaeSimple => "est_mae_ql_min",
+            Figure::DonePct => "done_pct",
+            Figure::SatisfiedPct => "satisfied_pct",
         }
     }
 
@@ -77,6 +83,8 @@ impl Figure {
             Figure::EstBias => "est bias (min)",
             Figure::EstLate5 => "late >5 min (%)",
             Figure::EstMaeSimple => "simple MAE (min)",
+            Figure::DonePct => "一次办结 (%)",
+            Figure::SatisfiedPct => "满意率 (%)",
         }
     }
 
@@ -84,7 +92,11 @@ impl Figure {
     pub fn decimals(self) -> usize {
         match self {
             Figure::UtilSpread | Figure::Jain => 3,
-            Figure::SkipsP99 | Figure::WithinTarget | Figure::EstLate5 => 1,
+            Figure::SkipsP99
+            | Figure::WithinTarget
+            | Figure::EstLate5
+            | Figure::DonePct
+            | Figure::SatisfiedPct => 1,
             _ => 2,
         }
     }
@@ -97,7 +109,7 @@ impl Figure {
 /// A value for each [`Figure`]; `None` where the day (or every day) had nothing to measure.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Figures {
-    values: [Option<f64>; 13],
+    values: [Option<f64>; 15],
 }
 
 impl Figures {
@@ -183,6 +195,20 @@ impl Figures {
             })
             .collect();
         figures.set(Figure::EstMaeSimple, mean(&simple));
+        // How the visits ended and were rated: the served citizens' drawn outcomes (一次办结率,
+        // the share done in one visit) and ratings (满意率, the share of good ones).
+        let served: Vec<&Citizen> = (0..day.tickets.len().min(citizens.len()))
+            .map(|i| &citizens[i])
+            .filter(|c| !c.no_show)
+            .collect();
+        let done = served
+            .iter()
+            .filter(|c| c.outcome == crate::citizens::VisitOutcome::Done)
+            .count();
+        figures.set(Figure::DonePct, share_pct(done, served.len()));
+        let rated: Vec<_> = served.iter().filter_map(|c| c.rating).collect();
+        let good = rated.iter().filter(|r| !r.is_bad()).count();
+        figures.set(Figure::SatisfiedPct, share_pct(good, rated.len()));
         figures
     }
 
