@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife, WindowSpan};
+use jiaohao_core::history::{
+    Activity, Definitions, Departure, MATTER_DAYS, TicketLife, WindowSpan,
+};
 use jiaohao_core::{
     Absence, AbsenceClass, ClockTime, Event, Fact, HallCalendar, History, LocalDate, Millis,
     Outcome, Rota, ServiceCode, TicketId, TransferTarget, WindowNumber,
@@ -135,6 +137,15 @@ async fn records_with_definitions(
         .read(move |store| {
             let mut records = Vec::new();
             store.for_each_configuration_before(start, |record| records.push(record))?;
+            // The known people's visits of the days before, to tell a first visit from a
+            // repeat (`History`'s matters), in log order with the configuration.
+            let lookback = Millis(
+                start
+                    .0
+                    .saturating_sub(MATTER_DAYS * 24 * 60 * Millis::MINUTE),
+            );
+            store.for_each_visit_between(lookback, start, |record| records.push(record))?;
+            records.sort_by_key(|record| record.seq);
             store.for_each_record_between(start, end, |record| records.push(record))?;
             Ok(records)
         })
@@ -213,6 +224,9 @@ struct Acc {
     /// Finished tickets with a handling time judged against a limit, and those within it.
     limit_judged: u32,
     limit_within: u32,
+    /// Finished first visits of known people, and those done on that ticket.
+    first_visits: u32,
+    first_visits_done: u32,
 }
 
 fn minutes(ms: f64) -> f64 {
@@ -320,6 +334,8 @@ impl Acc {
             within_limit_pct: share(self.limit_within, self.limit_judged),
             over_limit: self.limit_judged - self.limit_within,
             satisfied_pct: share(r.very_satisfied + r.satisfied + r.basic, rated),
+            first_visits: self.first_visits,
+            first_visit_done_pct: share(self.first_visits_done, self.first_visits),
             closes: wire::CloseCounts {
                 break_: self.closes[0],
                 meeting: self.closes[1],
@@ -340,6 +356,8 @@ impl Acc {
 
 /// A report's sums: the history's facts added up per hall, service, window, clerk and hour.
 struct Tally {
+    /// Where the range starts: tickets of before are not the range's.
+    start: Millis,
     /// The services that were live at some moment of the range.
     seen_live: BTreeSet<ServiceCode>,
     total: Acc,
@@ -446,8 +464,9 @@ fn hour_of(at: Millis, zone: &TimeZone) -> usize {
 
 impl Tally {
     /// Starts the range with the services defined then: they were live in it.
-    fn new(definitions: &Definitions) -> Tally {
+    fn new(definitions: &Definitions, start: Millis) -> Tally {
         Tally {
+            start,
             seen_live: definitions
                 .live_services()
                 .map(|s| s.code.clone())
@@ -558,8 +577,11 @@ impl Tally {
                 match how {
                     Departure::Finished(outcome) => {
                         let limit = self.limits.get(&ticket.service).copied();
+                        let first_visit = ticket.first_visit == Some(true);
                         self.each(service, window, caller(ticket).as_deref(), |acc| {
-                            acc.finish(outcome, handled_ms, limit)
+                            acc.finish(outcome, handled_ms, limit);
+                            acc.first_visits += u32::from(first_visit);
+                            acc.first_visits_done += u32::from(first_visit && outcome.is_done());
                         });
                         self.arrival(ticket).finish(outcome, handled_ms, limit);
                         if let Outcome::DocumentsMissing(documents) = outcome {
@@ -581,6 +603,9 @@ impl Tally {
                     }
                 }
             }
+            // A rating counts for the day of its ticket: not for a ticket of before the range
+            // (the history knows those only to tell first visits).
+            Fact::Rated { ticket, .. } if ticket.issued_at < self.start => {}
             Fact::Rated {
                 ticket,
                 window,
@@ -713,7 +738,7 @@ pub fn compute(
             _ => {}
         }
     }
-    let mut tally = Tally::new(history.definitions());
+    let mut tally = Tally::new(history.definitions(), start);
     tally.duty.calendar = calendar;
     tally.duty.opened_today = opened_today;
     for record in during {

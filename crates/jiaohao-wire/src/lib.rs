@@ -856,6 +856,14 @@ pub struct ReportRow {
     /// 满意率: of the ratings, the share of 好评 (非常满意, 满意, 基本满意).
     #[serde(default)]
     pub satisfied_pct: Option<f64>,
+    /// Where the person is known (ID-card kiosk, booking check-in): the finished tickets that
+    /// were a person's first visit for a matter of the service …
+    #[serde(default)]
+    pub first_visits: u32,
+    /// … and the share of them done on that first ticket (最多跑一次); the others needed
+    /// another visit.
+    #[serde(default)]
+    pub first_visit_done_pct: Option<f64>,
     /// Windows closed by a clerk or admin, by the class of the reason given.
     #[serde(default)]
     pub closes: CloseCounts,

@@ -739,6 +739,7 @@
     ["closes", "关窗 休息/会议/故障/培训/下班/其他/未说明", "Closes break/meeting/fault/training/off duty/other/none"], ["out_of_order", "选号", "Out of order"],
     ["busy_pct", "忙碌%", "Busy %"],
     ["done_pct", "一次办结率%", "Done first time %"], ["outcomes", "补正/不予受理/转办", "Missing/refused/referred"],
+    ["first_visit_done_pct", "首次到场办结%(实名)", "Done on first visit % (known people)"],
     ["within_limit_pct", "限时办结%", "% within time limit"], ["over_limit", "超时办理", "Over limit"],
     ["off_rota", "离岗(分) 迟开/早关/缺岗", "Off rota (min) late/early/absent"],
   ];

@@ -420,7 +420,8 @@ fn more_schemas() -> Value {
             "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes(),
             "outcomes": {"type": "object", "required": ["done", "documents_missing", "refused", "referred"], "properties": {
                 "done": count(), "documents_missing": count(), "refused": count(), "referred": count()}},
-            "done_pct": minutes(), "within_limit_pct": minutes(), "over_limit": count(), "satisfied_pct": minutes()}});
+            "done_pct": minutes(), "within_limit_pct": minutes(), "over_limit": count(), "satisfied_pct": minutes(),
+            "first_visits": count(), "first_visit_done_pct": minutes()}});
     json!({
         "Me": {"type": "object", "required": ["name", "role", "window", "via", "csrf_token", "expires_at"], "properties": {
             "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display", "replica", "ingest", "rating_pad"]},
