@@ -537,7 +537,7 @@ fn more_paths() -> Value {
             "responses": merge(ok("201", "The code", schema_ref("PairingCode")), error_responses(&["400", "401", "403", "404", "503"]))}},
         "/api/rating-pad": {
             "get": {"summary": "The window this tablet is the rating pad of (401 not_paired if none)", "security": [{"pad": []}],
-                "responses": merge(ok("200", "This pad", schema_ref("RatingPad")), error_responses(&["401", "429", "503"]))},
+                "responses": merge(ok("200", "This pad", schema_ref("RatingPad")), error_responses(&["401", "403", "429", "503"]))},
             "post": {"summary": "Pair this tablet with the window of a pairing code; sets the jiaohao_pad cookie", "requestBody": body("PairRequest"),
                 "responses": merge(ok("201", "Paired", schema_ref("RatingPad")), error_responses(&["400", "404", "429", "503"]))}},
         "/api/rating-pads": {"get": {"summary": "The paired rating pads (admin)", "security": signed_in(),
