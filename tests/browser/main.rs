@@ -556,6 +556,8 @@ async fn desk(
         .await?;
     wait_text(browser, "#state", "培训：新系统").await?;
     press(browser, "6").await?;
+    // Resumed before the close is asked for (a close sent first would race the resume).
+    wait_text(browser, "#state", "空闲").await?;
     wait_enabled(browser, "#close").await?.click().await?;
     wait_for(browser, "[data-reason='off_duty']")
         .await?
