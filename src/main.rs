@@ -240,7 +240,7 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
         println!("\njiaohao demo hall — database {}\n", db.display());
         println!("  counter (clerks)   {url}/counter");
         println!("  admin              {url}/admin");
-        println!("  rating tablet      {url}/rate/1");
+        println!("  rating pad         {url}/rate  (pair it: admin console → windows → 生成配对码)");
         println!("  ticket page        {url}/t/<token>  (the QR code on each ticket)");
         println!("  hall (JSON)        {url}/api/hall");
         println!("  live events        {url}/api/events");

@@ -401,8 +401,15 @@ async fn mutated_json_bodies_on_every_route_are_refused_cleanly() {
             "POST",
             "/api/windows/{n}/rating",
             "/api/windows/3/rating",
-            Public,
+            Admin,
             json!({"number": "B001", "rating": "dissatisfied", "reason": "waiting"}),
+        ),
+        (
+            "POST",
+            "/api/rating-pad",
+            "/api/rating-pad",
+            Public,
+            json!({"code": "ABCDEF"}),
         ),
         (
             "POST",

@@ -613,3 +613,76 @@ async fn the_same_idempotency_key_after_a_restart_returns_the_same_booking() {
     assert_eq!(reply.status, 200, "{reply:?}");
     hub.stop().await;
 }
+
+#[tokio::test]
+async fn reports_tell_the_share_of_known_people_done_on_their_first_visit() {
+    let hub = TestHub::start().await;
+    let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
+        .await
+        .json();
+    hukou["identity"] = json!("required");
+    assert_eq!(
+        send_json(&hub.admin, Method::PUT, "/api/services/hukou", hukou)
+            .await
+            .status,
+        200
+    );
+    hub.open(1).await;
+    let visit = |n: u32, outcome: &'static str| {
+        let (kiosk, admin) = (hub.kiosk.clone(), hub.admin.clone());
+        async move {
+            let reply = send_json(
+                &kiosk,
+                Method::POST,
+                "/api/tickets",
+                json!({"service": "hukou", "id_number": id_number(n)}),
+            )
+            .await;
+            assert_eq!(reply.status, 201, "{reply:?}");
+            admin.call_next(1).await.unwrap().unwrap();
+            let body = match outcome {
+                "done" => json!({"outcome": "done"}),
+                _ => json!({"outcome": "refused", "reason": "材料不全"}),
+            };
+            let reply = send_json(&admin, Method::POST, "/api/windows/1/finish", body).await;
+            assert_eq!(reply.status, 200, "{reply:?}");
+        }
+    };
+    // Monday: person 1 is sent away, person 2 is done.
+    visit(1, "refused").await;
+    visit(2, "done").await;
+    // Tuesday: person 1 comes back (a repeat visit, done), person 3 comes the first time.
+    hub.set_time("2026-11-24T09:00:00+08:00");
+    hub.open(1).await;
+    visit(1, "done").await;
+    visit(3, "done").await;
+    let report = |day: &'static str| {
+        let admin = hub.admin.clone();
+        async move {
+            let path = format!("/api/reports?from={day}");
+            let report: wire::Report = admin
+                .send(admin.request(Method::GET, &path))
+                .await
+                .unwrap()
+                .unwrap();
+            report
+        }
+    };
+    let monday = report("2026-11-23").await;
+    assert_eq!(
+        (monday.total.first_visits, monday.total.first_visit_done_pct),
+        (2, Some(50.0))
+    );
+    // Tuesday's report knows Monday's visit: person 1's ticket is no first visit.
+    let tuesday = report("2026-11-24").await;
+    assert_eq!(
+        (
+            tuesday.total.first_visits,
+            tuesday.total.first_visit_done_pct
+        ),
+        (1, Some(100.0))
+    );
+    let row = tuesday.services.iter().find(|r| r.key == "hukou").unwrap();
+    assert_eq!(row.first_visits, 1);
+    hub.stop().await;
+}

@@ -889,3 +889,38 @@ async fn a_standby_with_another_identity_key_stops_with_an_error_saying_to_copy_
     caught_up(&primary, &Client::new(running.url()), &db).await;
     running.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rating_pad_paired_on_the_primary_is_known_on_its_standby() {
+    let primary = TestHub::start().await;
+    let code: wire::PairingCode = send(
+        primary
+            .admin
+            .request(Method::POST, "/api/windows/3/pairing"),
+    )
+    .await
+    .json();
+    let response = primary
+        .public
+        .request(Method::POST, "/api/rating-pad")
+        .json(&json!({"code": code.code}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let (secret, _) = crate::support::set_cookie(&response, "jiaohao_pad").unwrap();
+    let db = standby_db(&primary);
+    let running = standby(&primary, &primary.url(), &db).await;
+    let public = Client::new(running.url());
+    caught_up(&primary, &public, &db).await;
+    let me = send(
+        public
+            .request(Method::GET, "/api/rating-pad")
+            .header("Cookie", format!("jiaohao_pad={secret}")),
+    )
+    .await;
+    assert_eq!(me.status, 200, "{me:?}");
+    assert_eq!(me.json::<wire::RatingPad>().window, 3);
+    running.stop().await.unwrap();
+    primary.stop().await;
+}

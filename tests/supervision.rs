@@ -327,6 +327,80 @@ async fn the_rota_is_set_and_reports_time_off_it() {
     hub.stop().await;
 }
 
+async fn rate(hub: &TestHub, token: &str, body: serde_json::Value) -> jiaohao_testkit::Reply {
+    let path = format!("/api/tickets/{token}/rating");
+    send_json(&hub.public, Method::POST, &path, body).await
+}
+
+async fn report_of(hub: &TestHub, day: &str) -> wire::Report {
+    let path = format!("/api/reports?from={day}");
+    hub.admin
+        .send(hub.admin.request(Method::GET, &path))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_ticket_is_rated_from_the_phone_until_the_end_of_the_next_working_day() {
+    // Friday 2026-11-27; the default hall is closed at the weekend.
+    let hub = TestHub::start_at_with("2026-11-27T09:00:00+08:00", |_| {}).await;
+    hub.clerk3.window_action(3, "open").await.unwrap();
+    let early = hub.issue("hukou").await;
+    let late = hub.issue("hukou").await;
+    for _ in 0..2 {
+        hub.clerk3.call_next(3).await.unwrap().unwrap();
+        hub.clerk3.ticket_action(3, "finish").await.unwrap();
+    }
+    // Saturday, after a day start and a restart: the page still shows the ticket, ratable.
+    hub.set_time("2026-11-28T10:00:00+08:00");
+    hub.clerk3.window_action(3, "open").await.unwrap();
+    let hub = hub.restart().await;
+    let status = hub.public.ticket(&early.token).await.unwrap();
+    assert_eq!(
+        (
+            status.status.as_str(),
+            status.can_rate,
+            status.rate_until.as_deref()
+        ),
+        ("done", true, Some("2026-11-30"))
+    );
+    // Monday evening: rated, once.
+    hub.set_time("2026-11-30T21:00:00+08:00");
+    let rated = rate(
+        &hub,
+        &early.token,
+        json!({"rating": "dissatisfied", "reason": "waiting"}),
+    )
+    .await;
+    assert_eq!(rated.status, 200, "{rated:?}");
+    let rated: wire::TicketStatus = rated.json();
+    assert_eq!(
+        (rated.rating.as_deref(), rated.can_rate),
+        (Some("dissatisfied"), false)
+    );
+    rate(&hub, &early.token, json!({"rating": "satisfied"}))
+        .await
+        .expect_error(409, "already_rated");
+    // The rating belongs to Friday in the reports: Friday's 满意率 changed, Monday's has none.
+    let friday = report_of(&hub, "2026-11-27").await;
+    assert_eq!(friday.total.ratings.dissatisfied, 1);
+    assert_eq!(friday.total.satisfied_pct, Some(0.0));
+    let monday = report_of(&hub, "2026-11-30").await;
+    assert_eq!(monday.total.ratings.dissatisfied, 0);
+    // Tuesday: too late, and the citizen is told so.
+    hub.set_time("2026-12-01T08:00:00+08:00");
+    let refused = rate(&hub, &late.token, json!({"rating": "satisfied"})).await;
+    refused.expect_error(409, "rating_ended");
+    assert!(refused.body.contains("评价期已过"), "{refused:?}");
+    let status = hub.public.ticket(&late.token).await.unwrap();
+    assert_eq!(
+        (status.can_rate, status.rate_until.as_deref()),
+        (false, Some("2026-11-30"))
+    );
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn a_citizen_rates_a_finished_ticket_once_from_its_own_page() {
     let hub = TestHub::start().await;
@@ -363,7 +437,7 @@ async fn a_citizen_rates_a_finished_ticket_once_from_its_own_page() {
         .await
         .expect_error(409, "already_rated");
     send_json(
-        &hub.public,
+        &hub.admin,
         Method::POST,
         "/api/windows/3/rating",
         json!({"number": ticket.number, "rating": "satisfied"}),

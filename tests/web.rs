@@ -258,6 +258,8 @@ enum Rule {
     PublicPage,
     /// Replication readers only (`replica` and `ingest` tokens): not even an admin.
     Replication,
+    /// A paired rating pad only (none of the people or tokens here).
+    Pad,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,7 +302,7 @@ fn expect(rule: Rule, who: Who) -> Expect {
         (AdminPage, Who::Supervisor | Who::Admin) => Page,
         (CounterPage | AdminPage, _) => Forbidden,
         (_, Who::Nobody) => Unauthorized,
-        (Replication, _) => Forbidden,
+        (Replication | Pad, _) => Forbidden,
         (_, Who::Admin) => Allowed,
         (SignedIn, _) => Allowed,
         (ClerkOrAdmin, Who::Clerk3 | Who::Clerk4 | Who::Clerk3Token) => Allowed,
@@ -751,9 +753,38 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
         (
             "POST",
             "/api/windows/{n}/rating",
-            Public,
+            Admin,
             p("/api/windows/3/rating"),
             Some(json!({"number": "B001", "rating": "satisfied"})),
+        ),
+        (
+            "POST",
+            "/api/windows/{n}/pairing",
+            Admin,
+            p("/api/windows/3/pairing"),
+            None,
+        ),
+        ("GET", "/api/rating-pad", Pad, p("/api/rating-pad"), None),
+        (
+            "POST",
+            "/api/rating-pad",
+            Public,
+            p("/api/rating-pad"),
+            Some(json!({"code": "ABCDEF"})),
+        ),
+        (
+            "GET",
+            "/api/rating-pads",
+            Admin,
+            p("/api/rating-pads"),
+            None,
+        ),
+        (
+            "DELETE",
+            "/api/rating-pads/{id}",
+            Admin,
+            p("/api/rating-pads/99"),
+            None,
         ),
         ("GET", "/api/tokens", Reader, p("/api/tokens"), None),
         (
@@ -825,6 +856,7 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
         // Open to a scraper on the hub's own machine, which every test client is.
         ("GET", "/metrics", Public, p("/metrics"), None),
         ("GET", "/rate/{n}", PublicPage, p("/rate/3"), None),
+        ("GET", "/rate", PublicPage, p("/rate"), None),
         (
             "GET",
             "/t/{token}",
@@ -915,12 +947,20 @@ async fn every_route_answers_only_those_it_is_for() {
                         .unwrap_or_else(|e| panic!("a JSON error ({e}): {what}"));
                     assert!(!error.error.is_empty(), "{what}");
                 }
+                // A rating pad's routes tell a stranger to pair first.
                 Expect::Unauthorized => Reply {
                     status,
                     content_type,
                     body,
                 }
-                .expect_error(401, "unauthorized"),
+                .expect_error(
+                    401,
+                    if matches!(*rule, Rule::Pad) || *route == "/api/windows/{n}/rating" {
+                        "not_paired"
+                    } else {
+                        "unauthorized"
+                    },
+                ),
                 Expect::Forbidden if route.starts_with("/api") => Reply {
                     status,
                     content_type,
@@ -1035,7 +1075,16 @@ async fn a_citizen_rates_the_ticket_just_finished_once() {
         .await
         .json();
     assert_eq!((prompt.number.as_str(), prompt.open), ("B001", true));
-    let rate = |body: Value| send_json(&hub.public, Method::POST, "/api/windows/3/rating", body);
+    // An unpaired tablet cannot rate.
+    send_json(
+        &hub.public,
+        Method::POST,
+        "/api/windows/3/rating",
+        json!({"number": "B001", "rating": "satisfied"}),
+    )
+    .await
+    .expect_error(401, "not_paired");
+    let rate = |body: Value| send_json(&hub.admin, Method::POST, "/api/windows/3/rating", body);
     rate(json!({"number": "B001", "rating": "very_dissatisfied"}))
         .await
         .expect_error(400, "invalid");
@@ -1053,9 +1102,9 @@ async fn a_citizen_rates_the_ticket_just_finished_once() {
         (prompt.open, prompt.rating.as_deref()),
         (false, Some("satisfied"))
     );
-    // Another window's tablet cannot rate it.
+    // Not from another window either.
     send_json(
-        &hub.public,
+        &hub.admin,
         Method::POST,
         "/api/windows/4/rating",
         json!({"number": "B001", "rating": "satisfied"}),
@@ -1093,7 +1142,7 @@ async fn reports_and_the_audit_trail_come_from_the_log() {
     hub.clock.advance(minutes(8));
     act("/api/windows/3/finish", json!(null)).await; // handled 8 min
     send_json(
-        &hub.public,
+        &hub.admin,
         Method::POST,
         "/api/windows/3/rating",
         json!({"number": "B001", "rating": "dissatisfied", "reason": "waiting"}),
@@ -1455,5 +1504,113 @@ async fn pages_are_plain_files_the_content_policy_allows() {
             .status,
         404
     );
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_rating_pad_is_paired_with_its_window_by_a_one_time_code_and_unpaired() {
+    let hub = TestHub::start().await;
+    hub.open(3).await;
+    hub.open(4).await;
+    let code: wire::PairingCode = send(hub.admin.request(Method::POST, "/api/windows/3/pairing"))
+        .await
+        .json();
+    assert_eq!((code.window, code.code.len()), (3, 6));
+    send(hub.public.request(Method::POST, "/api/windows/3/pairing"))
+        .await
+        .expect_error(401, "unauthorized");
+    // The tablet types the code (in lower case, as people do): it gets its cookie.
+    let response = hub
+        .public
+        .request(Method::POST, "/api/rating-pad")
+        .json(&json!({"code": code.code.to_lowercase()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let (secret, header) = set_cookie(&response, "jiaohao_pad").expect("the pad's cookie");
+    assert!(header.contains("HttpOnly") && header.contains("SameSite=Strict"));
+    let paired: wire::RatingPad = response.json().await.unwrap();
+    assert_eq!(paired.window, 3);
+    // Once only.
+    send_json(
+        &hub.public,
+        Method::POST,
+        "/api/rating-pad",
+        json!({"code": code.code}),
+    )
+    .await
+    .expect_error(404, "unknown_code");
+    let cookie = format!("jiaohao_pad={secret}");
+    let pad = |method: Method, path: &str| {
+        hub.public
+            .request(method, path)
+            .header("Cookie", cookie.clone())
+    };
+    let me: wire::RatingPad = send(pad(Method::GET, "/api/rating-pad")).await.json();
+    assert_eq!((me.id, me.window), (paired.id, 3));
+    send(hub.public.request(Method::GET, "/api/rating-pad"))
+        .await
+        .expect_error(401, "not_paired");
+
+    // It rates the ticket just finished at its window, not another window's.
+    for window in [3, 4] {
+        hub.issue("id_card").await;
+        hub.call_next(window).await;
+        hub.admin.ticket_action(window, "finish").await.unwrap();
+    }
+    let rated = send(
+        pad(Method::POST, "/api/windows/3/rating")
+            .json(&json!({"number": "B001", "rating": "very_satisfied"})),
+    )
+    .await;
+    assert_eq!(rated.status, 200, "{rated:?}");
+    send(
+        pad(Method::POST, "/api/windows/4/rating")
+            .json(&json!({"number": "B002", "rating": "satisfied"})),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    // A page of another site cannot use the cookie.
+    send(
+        pad(Method::POST, "/api/windows/3/rating")
+            .header("Origin", "http://evil.example")
+            .json(&json!({"number": "B001", "rating": "satisfied"})),
+    )
+    .await
+    .expect_error(403, "csrf");
+
+    // The pairing is a row beside the log: it survives a restart.
+    let hub = hub.restart().await;
+    let pad = |method: Method, path: &str| {
+        hub.public
+            .request(method, path)
+            .header("Cookie", cookie.clone())
+    };
+    assert_eq!(send(pad(Method::GET, "/api/rating-pad")).await.status, 200);
+    let pads: Vec<wire::RatingPad> = send(hub.admin.request(Method::GET, "/api/rating-pads"))
+        .await
+        .json();
+    assert_eq!(pads.len(), 1);
+    // The admin unpairs it: the cookie stops working at once.
+    let gone = send(
+        hub.admin
+            .request(Method::DELETE, &format!("/api/rating-pads/{}", pads[0].id)),
+    )
+    .await;
+    assert_eq!(gone.status, 204, "{gone:?}");
+    send(pad(Method::GET, "/api/rating-pad"))
+        .await
+        .expect_error(401, "not_paired");
+    send(
+        pad(Method::POST, "/api/windows/3/rating")
+            .json(&json!({"number": "B001", "rating": "satisfied"})),
+    )
+    .await
+    .expect_error(401, "not_paired");
+    // Tokens of other roles are not unpaired here.
+    send(hub.admin.request(Method::DELETE, "/api/rating-pads/1"))
+        .await
+        .expect_error(404, "not_found");
     hub.stop().await;
 }

@@ -89,6 +89,12 @@ fn main() {
         started,
         outcome,
     );
+    let started = Instant::now();
+    report(
+        "browser::a_rating_pad_is_paired_from_the_console",
+        started,
+        runtime.block_on(a_rating_pad_is_paired_from_the_console(shots.clone())),
+    );
     match city::postgres() {
         Ok(Some(postgres)) => {
             let started = Instant::now();
@@ -288,6 +294,105 @@ async fn press(driver: &WebDriver, key: &str) -> Result {
     Ok(())
 }
 
+/// Pairs a fresh tablet with the code typed on `/rate`, then rates window 3's last ticket
+/// (B001) 不满意 because of the wait.
+async fn rate_on_pad(pad: &WebDriver, base: &str, code: &str, shots: &Path) -> Result {
+    pad.goto(format!("{base}/rate")).await?;
+    wait_for(pad, "#pair-code").await?.send_keys(code).await?;
+    shot(pad, shots, "07a-rate-pairing").await?;
+    pad.find(By::Id("pair-submit")).await?.click().await?;
+    wait_text(pad, "#rate-number", "B001").await?;
+    wait_text(pad, ".topbar .page", "3 号窗口").await?;
+    shot(pad, shots, "07-rate-ask").await?;
+    pad.find(By::Css("[data-rating='dissatisfied']"))
+        .await?
+        .click()
+        .await?;
+    wait_for(pad, "[data-reason='waiting']").await?;
+    shot(pad, shots, "08-rate-reason").await?;
+    pad.find(By::Css("[data-reason='waiting']"))
+        .await?
+        .click()
+        .await?;
+    // A 差评 opens a case: the pad asks, optionally, for a phone for the callback.
+    wait_for(pad, "#callback-phone")
+        .await?
+        .send_keys("13800138000")
+        .await?;
+    shot(pad, shots, "08b-rate-callback-phone").await?;
+    pad.find(By::Id("callback-send")).await?.click().await?;
+    wait_text(pad, "#thanks", "感谢").await?;
+    shot(pad, shots, "09-rate-thanks").await?;
+    Ok(())
+}
+
+/// The admin shows a pairing code in the console's windows tab, the tablet types it on
+/// `/rate` and rates the ticket window 3 just finished; a page never paired shows the pairing
+/// form and its rating is refused.
+async fn a_rating_pad_is_paired_from_the_console(shots: PathBuf) -> Result {
+    let hub = TestHub::start().await;
+    hub.add_user("li", Role::Admin);
+    let base = hub.url();
+    let driver = Driver::start()?;
+    driver.ready().await?;
+    let desk = driver.browser("console", 1920, 1080).await?;
+    let pad = driver.browser("pad", 1280, 800).await?;
+    let stranger = driver.browser("stranger", 1280, 800).await?;
+    let outcome = async {
+        sign_in(&desk, &base, "/login?next=%2Fadmin%23windows", "li", None).await?;
+        wait_for(&desk, "#pair-3").await?.click().await?;
+        let code = wait_for(&desk, "#pairing-code-3 .code").await?.text().await?;
+        shot(&desk, &shots, "30-admin-pairing-code").await?;
+        pad.goto(format!("{base}/rate")).await?;
+        wait_for(&pad, "#pair-code").await?.send_keys(&code).await?;
+        pad.find(By::Id("pair-submit")).await?.click().await?;
+        wait_text(&pad, ".topbar .page", "3 号窗口").await?;
+        shot(&pad, &shots, "31-pad-paired-idle").await?;
+        // Window 3 finishes a ticket: the pad asks about it, and takes the rating.
+        hub.open(3).await;
+        hub.issue("hukou").await;
+        hub.call_next(3).await;
+        hub.admin.ticket_action(3, "finish").await.map_err(|e| format!("finish: {e}"))?;
+        wait_text(&pad, "#rate-number", "A001").await?;
+        pad.find(By::Css("[data-rating='very_satisfied']"))
+            .await?
+            .click()
+            .await?;
+        wait_text(&pad, "#thanks", "感谢").await?;
+        // The console lists the pad, paired with window 3.
+        desk.goto(format!("{base}/admin#windows")).await?;
+        desk.refresh().await?;
+        wait_text(&desk, "#rating-pads tr[data-window='3']", "3号窗口评价器").await?;
+        shot(&desk, &shots, "32-admin-pads").await?;
+        // A page never paired shows the pairing form, and the hub refuses its rating.
+        stranger.goto(format!("{base}/rate/3")).await?;
+        wait_for(&stranger, "#pair-form").await?;
+        shot(&stranger, &shots, "33-rate-unpaired").await?;
+        let status = stranger
+            .execute(
+                "return fetch('/api/windows/3/rating', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify({number: 'A001', rating: 'satisfied'})}).then(r => r.status);",
+                vec![],
+            )
+            .await?
+            .json()
+            .clone();
+        if status != json!(401) {
+            return Err(format!("an unpaired page's rating answered {status}").into());
+        }
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = shot(&desk, &shots, "failed-pairing-console").await;
+        let _ = shot(&pad, &shots, "failed-pairing-pad").await;
+    }
+    for browser in [desk, pad, stranger] {
+        browser.quit().await?;
+    }
+    hub.stop().await;
+    outcome
+}
+
 async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
     let hub = TestHub::start().await;
     hub.add_user("li", Role::Admin);
@@ -310,7 +415,7 @@ async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
     outcome?;
 
     let browser = driver.browser("desk", 1920, 1080).await?;
-    let outcome = desk(&browser, &hub, &base, &shots).await;
+    let outcome = desk(&driver, &browser, &hub, &base, &shots).await;
     if outcome.is_err() {
         let _ = shot(&browser, &shots, "failed-desk").await;
     }
@@ -360,7 +465,13 @@ async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {
     Ok(())
 }
 
-async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> Result {
+async fn desk(
+    driver: &Driver,
+    browser: &WebDriver,
+    hub: &TestHub,
+    base: &str,
+    shots: &Path,
+) -> Result {
     // The admin signs in; the console's live hall shows.
     browser.goto(format!("{base}/admin")).await?;
     wait_for(browser, "#sign-in").await?;
@@ -464,6 +575,8 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
         .await?;
     wait_text(browser, "#state", "培训：新系统").await?;
     press(browser, "6").await?;
+    // Resumed before the close is asked for (a close sent first would race the resume).
+    wait_text(browser, "#state", "空闲").await?;
     wait_enabled(browser, "#close").await?.click().await?;
     wait_for(browser, "[data-reason='off_duty']")
         .await?
@@ -473,31 +586,24 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     wait_enabled(browser, "#open").await?.click().await?;
     wait_enabled(browser, "#call-next").await?;
 
-    // The rating tablet of window 3: 不满意, because of the wait.
-    browser.goto(format!("{base}/rate/3")).await?;
-    wait_text(browser, "#rate-number", "B001").await?;
-    shot(browser, shots, "07-rate-ask").await?;
-    browser
-        .find(By::Css("[data-rating='dissatisfied']"))
-        .await?
-        .click()
-        .await?;
-    wait_for(browser, "[data-reason='waiting']").await?;
-    shot(browser, shots, "08-rate-reason").await?;
-    browser
-        .find(By::Css("[data-reason='waiting']"))
-        .await?
-        .click()
-        .await?;
-    // A 差评 opens a case: the tablet asks, optionally, for a phone for the callback.
-    wait_for(browser, "#callback-phone")
-        .await?
-        .send_keys("13800138000")
-        .await?;
-    shot(browser, shots, "08b-rate-callback-phone").await?;
-    browser.find(By::Id("callback-send")).await?.click().await?;
-    wait_text(browser, "#thanks", "感谢").await?;
-    shot(browser, shots, "09-rate-thanks").await?;
+    // The rating pad of window 3 (paired by a code, as the console shows one): 不满意,
+    // because of the wait.
+    let code: jiaohao_wire::PairingCode = hub
+        .admin
+        .send(
+            hub.admin
+                .request(reqwest::Method::POST, "/api/windows/3/pairing"),
+        )
+        .await
+        .map_err(|e| format!("a pairing code: {e}"))?
+        .ok_or("no pairing code")?;
+    let pad = driver.browser("pad3", 1280, 800).await?;
+    let outcome = rate_on_pad(&pad, base, &code.code, shots).await;
+    if outcome.is_err() {
+        let _ = shot(&pad, shots, "failed-pad").await;
+    }
+    pad.quit().await?;
+    outcome?;
 
     // The admin finds it all in the report and the audit log.
     sign_in(browser, base, "/login?next=%2Fadmin%23reports", "li", None).await?;
@@ -560,7 +666,12 @@ async fn desk(browser: &WebDriver, hub: &TestHub, base: &str, shots: &Path) -> R
     browser.find(By::Id("audit-number")).await?.clear().await?;
     browser.find(By::Id("audit-flagged")).await?.click().await?;
     browser.find(By::Id("audit-run")).await?.click().await?;
-    wait_text(browser, "#audit-table tr.flag-config", "li").await?;
+    wait_text(
+        browser,
+        "#audit-table tr.flag-config[data-kind='window_defined']",
+        "li",
+    )
+    .await?;
     shot(browser, shots, "12-admin-audit-configuration").await?;
     // The report names the document found missing at the counter (补正).
     browser

@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use jiaohao_core::{
     Absence, AbsenceClass, ClockTime, Command, Event, Hall, HallSettings, LocalDate, Millis, Now,
-    Prefix, Rating, Service, ServiceCode, TransferTarget, WindowDef, WindowNumber,
+    Outcome, Prefix, Rating, RatingReason, Service, ServiceCode, TransferTarget, WindowDef,
+    WindowNumber,
 };
 use jiaohao_store::{NewRecord, Store};
 use jiff::tz::TimeZone;
@@ -240,6 +241,19 @@ impl LogBuilder {
                 8..=9 => {
                     self.apply(Command::Recall { window });
                 }
+                // Not every visit ends done (一次办结): some are refused or referred.
+                10..=12 => {
+                    self.apply(Command::Finish {
+                        window,
+                        outcome: Outcome::Refused("不属于本大厅受理范围".into()),
+                    });
+                }
+                13..=14 => {
+                    self.apply(Command::Finish {
+                        window,
+                        outcome: Outcome::Referred("县公安局交通管理大队".into()),
+                    });
+                }
                 _ => {}
             }
             let events = self.apply(Command::CallNext { window });
@@ -251,16 +265,17 @@ impl LogBuilder {
                 && self.random_below(3) == 0
                 && let Some(number) = self.hall.ticket(id).map(|t| t.number)
             {
-                let rating = if self.random_below(10) == 0 {
-                    Rating::Basic
-                } else {
-                    Rating::VerySatisfied
+                // Mostly good, about one in twenty bad (差评, because of the wait).
+                let rating = match self.random_below(20) {
+                    0 => Rating::Dissatisfied,
+                    1..=2 => Rating::Basic,
+                    _ => Rating::VerySatisfied,
                 };
                 self.apply(Command::RateTicket {
                     window,
                     number,
                     rating,
-                    reason: None,
+                    reason: rating.is_bad().then_some(RatingReason::Waiting),
                 });
             }
             if self.pending.len() >= CHUNK {

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::identity::PersonKey;
 use crate::ids::{ServiceCode, TicketId};
+use crate::rating::{ENDED_RATINGS_KEPT_DAYS, RatableTicket, days_after};
 use crate::service::Service;
 use crate::time::{ClockTime, LocalDate, Millis};
 
@@ -294,8 +295,10 @@ impl Booking {
 }
 
 /// The hall's state that outlives the day: booking settings and bookings (and so each
-/// person's missed appointments). Evolved by the same events as the hall, never cleared by a
-/// day start, only pruned of bookings older than [`KEEP_DAYS`].
+/// person's missed appointments), and the finished tickets of earlier days their citizens may
+/// still rate from the phone. Evolved by the same events as the hall, never cleared by a day
+/// start, only pruned of bookings older than [`KEEP_DAYS`] and of tickets whose time to rate
+/// ended more than [`ENDED_RATINGS_KEPT_DAYS`] ago.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Registry {
     /// Booking settings of the services that take bookings.
@@ -305,6 +308,9 @@ pub struct Registry {
     /// Every 差评 case, by id (its ticket's id). Kept whatever their age: a case is a record
     /// the hall is asked about, and there are few.
     pub cases: BTreeMap<TicketId, Case>,
+    /// The tickets finished on earlier days (rated or not), by id, kept while they may be
+    /// rated from the phone and for [`ENDED_RATINGS_KEPT_DAYS`] after.
+    pub ratable: BTreeMap<TicketId, RatableTicket>,
 }
 
 impl Registry {
@@ -405,10 +411,26 @@ impl Registry {
         found
     }
 
-    /// Drops bookings more than [`KEEP_DAYS`] before a day starting at `at`.
-    pub(crate) fn start_day(&mut self, at: Millis) {
+    /// A ticket of an earlier day by its page's token.
+    pub fn ratable_by_token(&self, token: &str) -> Option<&RatableTicket> {
+        self.ratable.values().find(|ticket| ticket.token == token)
+    }
+
+    /// Starts the day `date` at `at`: keeps the finished tickets of the day that ends
+    /// (`finished`), drops bookings more than [`KEEP_DAYS`] before `at` and tickets whose time
+    /// to rate ended more than [`ENDED_RATINGS_KEPT_DAYS`] before `date`.
+    pub(crate) fn start_day(
+        &mut self,
+        date: LocalDate,
+        at: Millis,
+        finished: impl IntoIterator<Item = RatableTicket>,
+    ) {
         let oldest = Millis(at.0 - KEEP_DAYS * DAY_MS);
         self.bookings.retain(|_, b| b.starts_at >= oldest);
+        self.ratable
+            .extend(finished.into_iter().map(|ticket| (ticket.id, ticket)));
+        self.ratable
+            .retain(|_, ticket| days_after(ticket.rate_until, ENDED_RATINGS_KEPT_DAYS) >= date);
     }
 
     /// The status of a booking at `now`.

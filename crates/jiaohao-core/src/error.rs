@@ -80,8 +80,15 @@ pub enum Error {
         code: &'static str,
         message: String,
     },
-    /// No ticket of today has this token.
+    /// No ticket of today, nor a finished one of the days before that is still kept, has this
+    /// token.
     UnknownToken,
+    /// The time to rate the ticket from the phone ended with `until` (the next working day
+    /// after its day).
+    RatingEnded {
+        ticket: TicketNumber,
+        until: LocalDate,
+    },
     /// The ticket has not been finished at a window (yet), so it cannot be rated.
     NotFinished(TicketNumber),
     /// No 差评 case has this id.
@@ -164,6 +171,7 @@ impl Error {
             Error::NotFinished(_) => "not_finished",
             Error::UnknownCase(_) => "unknown_case",
             Error::CaseStepRefused { .. } => "case_step_refused",
+            Error::RatingEnded { .. } => "rating_ended",
         }
     }
 }
@@ -251,7 +259,11 @@ impl fmt::Display for Error {
                 f,
                 "ticket {ticket} is not the ticket just finished at window {window}, or its time to rate is over"
             ),
-            Error::UnknownToken => f.write_str("no ticket of today has this token"),
+            Error::UnknownToken => f.write_str("没有这张票；no ticket has this token"),
+            Error::RatingEnded { ticket, until } => write!(
+                f,
+                "评价期已过：{ticket} 号可在 {until} 以前（含当日）评价。The time to rate ticket {ticket} ended with {until}."
+            ),
             Error::NotFinished(number) => {
                 write!(f, "ticket {number} has not been finished at a window")
             }

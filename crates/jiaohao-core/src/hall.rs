@@ -15,7 +15,9 @@ use crate::event::{Command, Event, TransferTarget};
 use crate::identity::{PersonKey, parse_masked};
 use crate::ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::outcome::Outcome;
-use crate::rating::{RATING_WINDOW_MS, Rating, RatingReason, TicketRating};
+use crate::rating::{
+    RATING_WINDOW_MS, RatableTicket, Rating, RatingReason, TicketRating, phone_rating_until,
+};
 use crate::rota::Rota;
 use crate::service::Service;
 use crate::ticket::{Ticket, TicketStatus, Transfer};
@@ -244,7 +246,7 @@ impl Hall {
     /// tickets: the hub takes it just before the command that starts a day.
     pub fn day_start_snapshot(&self, date: LocalDate, at: Millis) -> HallSnapshot {
         let mut registry = self.registry.clone();
-        registry.start_day(at);
+        registry.start_day(date, at, self.finished_today());
         HallSnapshot {
             date,
             day_started_at: at,
@@ -885,14 +887,22 @@ impl Hall {
                 reason,
             } => {
                 check_rating_reason(*rating, *reason)?;
-                let ticket = self.ticket_by_token(token).ok_or(Error::UnknownToken)?;
+                let Some(ticket) = self.ticket_by_token(token) else {
+                    return self.rate_earlier_ticket(token, *rating, *reason, now);
+                };
                 if ticket.rating.is_some() {
                     return Err(Error::AlreadyRated(ticket.number));
                 }
                 let (TicketStatus::Done, Some(window)) = (ticket.status, ticket.window) else {
                     return Err(Error::NotFinished(ticket.number));
                 };
-                Ok(self.rating_events(ticket, window, *rating, *reason, now))
+                Ok(self.rating_events(
+                    (ticket.id, ticket.number, &ticket.service),
+                    window,
+                    *rating,
+                    *reason,
+                    now,
+                ))
             }
             Command::RateTicket {
                 window,
@@ -919,7 +929,13 @@ impl Hall {
                         ticket: *number,
                     });
                 }
-                Ok(self.rating_events(ticket, *window, *rating, *reason, now))
+                Ok(self.rating_events(
+                    (ticket.id, ticket.number, &ticket.service),
+                    *window,
+                    *rating,
+                    *reason,
+                    now,
+                ))
             }
             Command::CallBackCase { case, note, by } => {
                 check_case_text("note", note)?;
@@ -956,14 +972,15 @@ impl Hall {
     /// `CaseOpened` that follows it, due by the calendar.
     fn rating_events(
         &self,
-        ticket: &Ticket,
+        ticket: (TicketId, TicketNumber, &ServiceCode),
         window: WindowNumber,
         rating: Rating,
         reason: Option<RatingReason>,
         now: Now,
     ) -> Vec<Event> {
+        let (id, number, service) = ticket;
         let mut events = vec![Event::TicketRated {
-            id: ticket.id,
+            id,
             window,
             rating,
             reason,
@@ -971,9 +988,9 @@ impl Hall {
         if rating.is_bad() {
             let date = self.today(now);
             events.push(Event::CaseOpened {
-                case: ticket.id,
-                number: ticket.number,
-                service: ticket.service.clone(),
+                case: id,
+                number,
+                service: service.clone(),
                 window,
                 date,
                 rating,
@@ -1000,6 +1017,37 @@ impl Hall {
     /// The hall's day: the clock's date, unless the hall is on a later one already.
     fn today(&self, now: Now) -> LocalDate {
         self.date.unwrap_or(now.date).max(now.date)
+    }
+
+    /// The phone's rating of a ticket finished on an earlier day: allowed until the end of the
+    /// next working day after it.
+    fn rate_earlier_ticket(
+        &self,
+        token: &str,
+        rating: Rating,
+        reason: Option<RatingReason>,
+        now: Now,
+    ) -> Result<Vec<Event>, Error> {
+        let ticket = self
+            .registry
+            .ratable_by_token(token)
+            .ok_or(Error::UnknownToken)?;
+        if ticket.rating.is_some() {
+            return Err(Error::AlreadyRated(ticket.number));
+        }
+        if now.date > ticket.rate_until {
+            return Err(Error::RatingEnded {
+                ticket: ticket.number,
+                until: ticket.rate_until,
+            });
+        }
+        Ok(self.rating_events(
+            (ticket.id, ticket.number, &ticket.service),
+            ticket.window,
+            rating,
+            reason,
+            now,
+        ))
     }
 
     fn decide_issue(
@@ -1495,11 +1543,14 @@ impl Hall {
             Event::TicketRated {
                 id, rating, reason, ..
             } => {
+                let given = Some(TicketRating {
+                    rating: *rating,
+                    reason: *reason,
+                });
                 if let Some(ticket) = self.ticket_mut(*id) {
-                    ticket.rating = Some(TicketRating {
-                        rating: *rating,
-                        reason: *reason,
-                    });
+                    ticket.rating = given;
+                } else if let Some(ticket) = self.registry.ratable.get_mut(id) {
+                    ticket.rating = given;
                 }
             }
             Event::BookingConfigured { service, settings } => match settings {
@@ -1593,7 +1644,35 @@ impl Hall {
         }
     }
 
+    /// Today's finished tickets, as the registry keeps them once the day ends: the citizen
+    /// may rate them from the phone until the end of the next working day.
+    fn finished_today(&self) -> Vec<RatableTicket> {
+        let Some(today) = self.date else {
+            return Vec::new();
+        };
+        let rate_until = phone_rating_until(self.calendar.as_ref(), today);
+        self.tickets
+            .iter()
+            .filter(|ticket| ticket.status == TicketStatus::Done)
+            .filter_map(|ticket| {
+                Some(RatableTicket {
+                    token: ticket.token.clone(),
+                    id: ticket.id,
+                    number: ticket.number,
+                    service: ticket.service.clone(),
+                    window: ticket.window?,
+                    date: today,
+                    issued_at: ticket.issued_at,
+                    finished_at: ticket.finished_at?,
+                    rate_until,
+                    rating: ticket.rating,
+                })
+            })
+            .collect()
+    }
+
     fn start_day(&mut self, date: LocalDate, at: Millis) {
+        let finished = self.finished_today();
         self.date = Some(date);
         self.first_id_today += self.tickets.len() as u64;
         self.tickets.clear();
@@ -1608,7 +1687,7 @@ impl Hall {
         self.last_finished.clear();
         self.checked_in_today.clear();
         self.holders.clear();
-        self.registry.start_day(at);
+        self.registry.start_day(date, at, finished);
         for window in self.windows.values_mut() {
             window.state = WindowState::Closed;
             window.consecutive_green = 0;

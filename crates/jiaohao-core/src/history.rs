@@ -21,6 +21,7 @@ use crate::booking::BookingCode;
 use crate::case::Case;
 use crate::event::{Event, TransferTarget};
 use crate::hall::HallSettings;
+use crate::identity::PersonKey;
 use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
 use crate::outcome::Outcome;
 use crate::rating::Rating;
@@ -139,6 +140,23 @@ pub struct TicketLife {
     /// The first time it left a window (a transfer, then perhaps a finish elsewhere).
     pub first_departure: Option<Departed>,
     pub rating: Option<Rating>,
+    /// The person it was issued to, where known (an ID-card kiosk, a booking's check-in).
+    pub person: Option<PersonKey>,
+    /// For a known person: whether this ticket opened their matter of its service (`true`), or
+    /// the person came back for a matter not yet done on an earlier ticket within
+    /// [`MATTER_DAYS`] (`false`).
+    pub first_visit: Option<bool>,
+}
+
+/// How long a person's matter stays open for their next ticket of the same service: a visit
+/// within this many days of the matter's first ticket, while it is not done, is a repeat visit.
+pub const MATTER_DAYS: i64 = 30;
+
+/// A person's matter of one service: when its first ticket was issued, and whether it is done.
+#[derive(Debug, Clone, Copy)]
+struct Matter {
+    opened_at: Millis,
+    done: bool,
 }
 
 impl TicketLife {
@@ -256,6 +274,8 @@ pub struct History {
     /// Every 差评 case, by id, as it stands after the events folded: a step taken a week
     /// later changes the case of the day it was rated on.
     cases: BTreeMap<TicketId, Case>,
+    /// Each known person's latest matter per service.
+    matters: HashMap<(PersonKey, ServiceCode), Matter>,
 }
 
 impl History {
@@ -352,6 +372,8 @@ impl History {
                     out_of_order_calls: 0,
                     first_departure: None,
                     rating: None,
+                    person: None,
+                    first_visit: None,
                 });
                 if let Some(ticket) = self.tickets.last() {
                     on(Fact::Issued(ticket));
@@ -430,9 +452,29 @@ impl History {
                 self.tickets[i].queue_time = *queue_time;
                 self.tickets[i].booking = Some(code.clone());
             }
+            Event::TicketHolder { ticket, person } => {
+                let Some(&i) = self.index.get(ticket) else {
+                    return;
+                };
+                let life = &mut self.tickets[i];
+                let key = (person.clone(), life.issued_service.clone());
+                let repeat = self.matters.get(&key).is_some_and(|matter| {
+                    !matter.done
+                        && life.issued_at.since(matter.opened_at)
+                            <= MATTER_DAYS * 24 * 60 * Millis::MINUTE
+                });
+                if !repeat {
+                    let opened = Matter {
+                        opened_at: life.issued_at,
+                        done: false,
+                    };
+                    self.matters.insert(key, opened);
+                }
+                life.person = Some(person.clone());
+                life.first_visit = Some(!repeat);
+            }
             // Bookings live in the hall's registry; a report meets them through their tickets.
             Event::BookingConfigured { .. }
-            | Event::TicketHolder { .. }
             | Event::BookingMade { .. }
             | Event::BookingVerified { .. }
             | Event::BookingCancelled { .. } => {}
@@ -522,6 +564,13 @@ impl History {
             return;
         };
         let ticket = &mut self.tickets[i];
+        if let (Departure::Finished(Outcome::Done), Some(person)) = (&how, &ticket.person)
+            && let Some(matter) = self
+                .matters
+                .get_mut(&(person.clone(), ticket.issued_service.clone()))
+        {
+            matter.done = true;
+        }
         ticket.first_departure.get_or_insert(Departed {
             at,
             window,

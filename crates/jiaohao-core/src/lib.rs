@@ -45,7 +45,7 @@ pub use history::{Fact, History};
 pub use identity::{IdNumber, IdNumberError, PersonKey};
 pub use ids::{Prefix, ServiceCode, TicketId, TicketNumber, WindowNumber};
 pub use outcome::Outcome;
-pub use rating::{Rating, RatingReason, TicketRating};
+pub use rating::{RatableTicket, Rating, RatingReason, TicketRating};
 pub use rota::{Rota, Shift};
 pub use service::Service;
 pub use ticket::{Ticket, TicketStatus, Transfer};

@@ -1,8 +1,14 @@
 //! The citizen's rating of a finished ticket (好差评, 群众评议): five levels, and for the two
-//! bad ones the reason the citizen gives. One rating per ticket, given at the window's tablet
-//! in the minutes after the ticket was finished there.
+//! bad ones the reason the citizen gives. One rating per ticket (一次一评), given at the window's
+//! rating pad in the minutes after the ticket was finished there ([`RATING_WINDOW_MS`]), or
+//! from the citizen's own phone until the end of the next working day ([`phone_rating_until`]).
 
-/// How long after a ticket is finished its citizen may still rate it, in milliseconds.
+use crate::calendar::HallCalendar;
+use crate::ids::{ServiceCode, TicketId, TicketNumber, WindowNumber};
+use crate::time::{LocalDate, Millis};
+
+/// How long after a ticket is finished its citizen may still rate it on the window's rating
+/// pad, in milliseconds.
 pub const RATING_WINDOW_MS: i64 = 15 * crate::time::Millis::MINUTE;
 
 /// The five levels of the national 好差评 scale, best first.
@@ -100,4 +106,49 @@ impl RatingReason {
 pub struct TicketRating {
     pub rating: Rating,
     pub reason: Option<RatingReason>,
+}
+
+/// How many days past its last day to rate a finished ticket is still remembered, so a late
+/// rating is told the time to rate is over (and the ticket page still shows the ticket)
+/// instead of meeting an unknown token.
+pub const ENDED_RATINGS_KEPT_DAYS: u8 = 7;
+
+/// A ticket finished on an earlier day, kept in the [`Registry`](crate::Registry) so its
+/// citizen can still rate it from the phone (the ticket page `/t/{token}`) until the end of
+/// the next working day after it, by the hall calendar ([`phone_rating_until`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatableTicket {
+    /// The ticket page's token: it proves the ticket, as on the day itself.
+    pub token: String,
+    pub id: TicketId,
+    pub number: TicketNumber,
+    /// The service it was finished in.
+    pub service: ServiceCode,
+    /// The window that finished it.
+    pub window: WindowNumber,
+    /// The day it was issued and finished.
+    pub date: LocalDate,
+    pub issued_at: Millis,
+    pub finished_at: Millis,
+    /// The last day on which it may be rated.
+    pub rate_until: LocalDate,
+    /// The rating, once given (on its day or later).
+    pub rating: Option<TicketRating>,
+}
+
+/// The last day on which the citizen may rate, from the phone, a ticket finished on `date`:
+/// the next working day after it by the hall calendar (the next day when no calendar is set,
+/// or when the calendar has no working day within a year).
+pub fn phone_rating_until(calendar: Option<&HallCalendar>, date: LocalDate) -> LocalDate {
+    let Some(next) = date.next_day() else {
+        return date;
+    };
+    calendar
+        .and_then(|calendar| calendar.next_open_date(next))
+        .unwrap_or(next)
+}
+
+/// The date `days` days after `date` (`date` itself past 9999-12-31).
+pub(crate) fn days_after(date: LocalDate, days: u8) -> LocalDate {
+    (0..days).fold(date, |day, _| day.next_day().unwrap_or(day))
 }

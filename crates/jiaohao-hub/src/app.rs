@@ -151,6 +151,7 @@ impl Hub {
             sync: config
                 .sync_standby
                 .map(|wait| Arc::new(standby::SyncStandby::new(wait))),
+            pairings: Arc::default(),
         };
         Ok(Hub {
             state,

@@ -7,7 +7,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiaohao_core::case::CaseFigures;
-use jiaohao_core::history::{Activity, Definitions, Departure, TicketLife, WindowSpan};
+use jiaohao_core::history::{
+    Activity, Definitions, Departure, MATTER_DAYS, TicketLife, WindowSpan,
+};
 use jiaohao_core::{
     Absence, AbsenceClass, ClockTime, Event, Fact, HallCalendar, History, LocalDate, Millis,
     Outcome, Rota, ServiceCode, TicketId, TransferTarget, WindowNumber,
@@ -149,7 +151,41 @@ async fn records_with_definitions(
         .read(move |store| {
             let mut records = Vec::new();
             store.for_each_configuration_before(start, |record| records.push(record))?;
+            // The known people's visits of the days before, to tell a first visit from a
+            // repeat (`History`'s matters), in log order with the configuration.
+            let lookback = Millis(
+                start
+                    .0
+                    .saturating_sub(MATTER_DAYS * 24 * 60 * Millis::MINUTE),
+            );
+            store.for_each_visit_between(lookback, start, |record| records.push(record))?;
+            records.sort_by_key(|record| record.seq);
             store.for_each_record_between(start, end, |record| records.push(record))?;
+            Ok(records)
+        })
+        .await
+}
+
+/// How long after a report's range its ratings are looked for: a ticket may be rated from the
+/// phone until the end of the next working day, which a long holiday (春节) pushes back.
+const LATE_RATING_DAYS: i64 = 31;
+
+/// The ratings logged in the [`LATE_RATING_DAYS`] after the range (up to now): those of the
+/// range's tickets, rated from the phone on a later day, count for the range's days.
+async fn later_ratings(state: &AppState, range: &Range) -> Result<Vec<Record>, ApiError> {
+    let from = range.end;
+    let to = Millis(
+        from.0
+            .saturating_add(LATE_RATING_DAYS * 24 * 60 * Millis::MINUTE)
+            .min(state.now().0.saturating_add(1)),
+    );
+    if to <= from {
+        return Ok(Vec::new());
+    }
+    state
+        .read(move |store| {
+            let mut records = Vec::new();
+            store.for_each_rating_between(from, to, |record| records.push(record))?;
             Ok(records)
         })
         .await
@@ -202,6 +238,9 @@ struct Acc {
     /// Finished tickets with a handling time judged against a limit, and those within it.
     limit_judged: u32,
     limit_within: u32,
+    /// Finished first visits of known people, and those done on that ticket.
+    first_visits: u32,
+    first_visits_done: u32,
 }
 
 fn minutes(ms: f64) -> f64 {
@@ -309,6 +348,8 @@ impl Acc {
             within_limit_pct: share(self.limit_within, self.limit_judged),
             over_limit: self.limit_judged - self.limit_within,
             satisfied_pct: share(r.very_satisfied + r.satisfied + r.basic, rated),
+            first_visits: self.first_visits,
+            first_visit_done_pct: share(self.first_visits_done, self.first_visits),
             closes: wire::CloseCounts {
                 break_: self.closes[0],
                 meeting: self.closes[1],
@@ -329,6 +370,8 @@ impl Acc {
 
 /// A report's sums: the history's facts added up per hall, service, window, clerk and hour.
 struct Tally {
+    /// Where the range starts: tickets of before are not the range's.
+    start: Millis,
     /// The services that were live at some moment of the range.
     seen_live: BTreeSet<ServiceCode>,
     total: Acc,
@@ -435,8 +478,9 @@ fn hour_of(at: Millis, zone: &TimeZone) -> usize {
 
 impl Tally {
     /// Starts the range with the services defined then: they were live in it.
-    fn new(definitions: &Definitions) -> Tally {
+    fn new(definitions: &Definitions, start: Millis) -> Tally {
         Tally {
+            start,
             seen_live: definitions
                 .live_services()
                 .map(|s| s.code.clone())
@@ -547,8 +591,11 @@ impl Tally {
                 match how {
                     Departure::Finished(outcome) => {
                         let limit = self.limits.get(&ticket.service).copied();
+                        let first_visit = ticket.first_visit == Some(true);
                         self.each(service, window, caller(ticket).as_deref(), |acc| {
-                            acc.finish(outcome, handled_ms, limit)
+                            acc.finish(outcome, handled_ms, limit);
+                            acc.first_visits += u32::from(first_visit);
+                            acc.first_visits_done += u32::from(first_visit && outcome.is_done());
                         });
                         self.arrival(ticket).finish(outcome, handled_ms, limit);
                         if let Outcome::DocumentsMissing(documents) = outcome {
@@ -570,6 +617,9 @@ impl Tally {
                     }
                 }
             }
+            // A rating counts for the day of its ticket: not for a ticket of before the range
+            // (the history knows those only to tell first visits).
+            Fact::Rated { ticket, .. } if ticket.issued_at < self.start => {}
             Fact::Rated {
                 ticket,
                 window,
@@ -673,12 +723,14 @@ impl Tally {
 
 /// Computes a report of a range of days from the configuration events logged before `start`
 /// and then every record of the range (see [`records_with_definitions`]), all in log order,
-/// folded through the core's [`History`]. Tickets are judged against the wait target their
+/// folded through the core's [`History`], and then the ratings given after the range
+/// (`later_ratings`): a rating counts for the day of its ticket. Tickets are judged against the wait target their
 /// service had when they were issued, and services and windows are named as they were last
 /// defined by the end of the range.
 #[allow(clippy::too_many_arguments)]
 pub fn compute(
     records: &[Record],
+    later_ratings: &[Record],
     start: Millis,
     zone: &TimeZone,
     from: LocalDate,
@@ -703,7 +755,7 @@ pub fn compute(
             _ => {}
         }
     }
-    let mut tally = Tally::new(history.definitions());
+    let mut tally = Tally::new(history.definitions(), start);
     tally.duty.calendar = calendar;
     tally.duty.opened_today = opened_today;
     for record in during {
@@ -722,6 +774,13 @@ pub fn compute(
     }
     tally.duty.day_ends = true;
     history.close_windows(until, |fact| tally.add(fact, zone));
+    // A rating moves no window: only the range's tickets it names (others are unknown to the
+    // history and tell nothing) get it.
+    for record in later_ratings {
+        history.fold(&record.event, record.at, &record.actor, |fact| {
+            tally.add(fact, zone)
+        });
+    }
     for record in later_case_steps {
         history.fold(&record.event, record.at, &record.actor, |_| {});
     }
@@ -958,17 +1017,19 @@ async fn build_report(state: &AppState, query: &RangeQuery) -> Result<wire::Repo
     let zone = state.zone();
     let range = parse_range(state, query.from.as_deref(), query.to.as_deref(), &zone)?;
     let records = records_with_definitions(state, &range).await?;
-    let later = later_case_steps(state, &range).await?;
+    let later_ratings = later_ratings(state, &range).await?;
+    let later_case_steps = later_case_steps(state, &range).await?;
     let until = Millis(range.end.0.min(state.now().0));
     let today = crate::clock::core_now(state.clock.now(), &zone).date;
     let mut report = compute(
         &records,
+        &later_ratings,
         range.start,
         &zone,
         range.from,
         range.to,
         until,
-        &later,
+        &later_case_steps,
         today,
     );
     let (from, to, now) = (range.from, range.to, state.now());

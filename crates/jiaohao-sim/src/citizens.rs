@@ -1,14 +1,35 @@
 //! The citizens of one simulated day — when each arrives, for which service, how long the
-//! window will need, green channel or not, gone when called or not — drawn once from the
-//! scenario so that every policy is run on the very same day (common random numbers).
+//! window will need, green channel or not, gone when called or not, how the visit ends and how
+//! the citizen rates it — drawn once from the scenario so that every policy is run on the very
+//! same day (common random numbers).
 //!
 //! Where a service takes bookings, a share of its citizens book a slot instead of walking in
 //! (drawn from a random stream of their own, so the day's citizens are the same as without
 //! bookings but for the bookers' arrival times): the slot their walk-in arrival falls in, or
 //! the nearest one with room, arriving around its start.
 
+use jiaohao_core::Rating;
+
 use crate::random::Rng;
 use crate::scenario::{Dist, Scenario};
+
+/// How a simulated visit ends at the window (办理结果), in the core's terms without the texts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VisitOutcome {
+    Done,
+    DocumentsMissing,
+    Refused,
+    Referred,
+}
+
+/// The shares of [`VisitOutcome`]s, in its order: most matters are done in one visit, about
+/// one in ten lacks a document (补正), a few are refused or referred.
+pub const OUTCOME_SHARES: [f64; 4] = [0.86, 0.09, 0.03, 0.02];
+/// The share of served citizens who rate on the window's pad.
+pub const RATED_SHARE: f64 = 0.4;
+/// The shares of the five ratings, best first ([`Rating::ALL`]): about one rating in twenty
+/// is bad (差评).
+pub const RATING_SHARES: [f64; 5] = [0.62, 0.25, 0.08, 0.035, 0.015];
 
 /// Milliseconds in a minute, as the core counts time.
 pub const MINUTE_MS: f64 = 60_000.0;
@@ -28,6 +49,10 @@ pub struct Citizen {
     /// The slot the citizen booked; they check in on arrival (or take a walk-in ticket when
     /// check-in has closed).
     pub booking: Option<BookedSlot>,
+    /// How the visit ends, if served.
+    pub outcome: VisitOutcome,
+    /// The rating given on the window's pad right after, if any.
+    pub rating: Option<Rating>,
 }
 
 /// A booked slot of a citizen's service.
@@ -85,9 +110,12 @@ pub fn draw_day(scenario: &Scenario, day: u32) -> Vec<Citizen> {
                 green_channel: rng.bernoulli(scenario.green_channel_share),
                 no_show: rng.bernoulli(scenario.no_show_share),
                 booking: None,
+                outcome: VisitOutcome::Done,
+                rating: None,
             });
         }
     }
+    draw_visits(scenario, day, &mut citizens);
     book(scenario, day, &mut citizens);
     citizens
 }
@@ -235,4 +263,21 @@ pub fn draw_no_show_bookings(
         }
     }
     missing
+}
+
+/// Draws how each citizen's visit ends and whether (and how) they rate it, from a stream of
+/// its own: the arrivals and handling times are the same as without outcomes and ratings.
+pub fn draw_visits(scenario: &Scenario, day: u32, citizens: &mut [Citizen]) {
+    let mut rng = Rng::stream(scenario.seed, (1 << 32) | u64::from(day));
+    for citizen in citizens {
+        citizen.outcome = match rng.categorical(&OUTCOME_SHARES) {
+            0 => VisitOutcome::Done,
+            1 => VisitOutcome::DocumentsMissing,
+            2 => VisitOutcome::Refused,
+            _ => VisitOutcome::Referred,
+        };
+        citizen.rating = rng
+            .bernoulli(RATED_SHARE)
+            .then(|| Rating::ALL[rng.categorical(&RATING_SHARES)]);
+    }
 }

@@ -30,10 +30,12 @@ pub enum Figure {
     WalkInMeanWait,
     WalkInP90Wait,
     BookingNoShow,
+    DonePct,
+    SatisfiedPct,
 }
 
 impl Figure {
-    pub const ALL: [Figure; 20] = [
+    pub const ALL: [Figure; 22] = [
         Figure::MeanWait,
         Figure::P95Wait,
         Figure::MaxWait,
@@ -54,6 +56,8 @@ impl Figure {
         Figure::WalkInMeanWait,
         Figure::WalkInP90Wait,
         Figure::BookingNoShow,
+        Figure::DonePct,
+        Figure::SatisfiedPct,
     ];
 
     /// The key in the JSON report.
@@ -79,6 +83,8 @@ impl Figure {
             Figure::WalkInMeanWait => "walk_in_mean_wait_min",
             Figure::WalkInP90Wait => "walk_in_p90_wait_min",
             Figure::BookingNoShow => "booking_no_show_pct",
+            Figure::DonePct => "done_pct",
+            Figure::SatisfiedPct => "satisfied_pct",
         }
     }
 
@@ -105,6 +111,8 @@ impl Figure {
             Figure::WalkInMeanWait => "walk-in mean (min)",
             Figure::WalkInP90Wait => "walk-in p90 (min)",
             Figure::BookingNoShow => "booking no-show (%)",
+            Figure::DonePct => "一次办结 (%)",
+            Figure::SatisfiedPct => "满意率 (%)",
         }
     }
 
@@ -117,7 +125,9 @@ impl Figure {
             | Figure::EstLate5
             | Figure::Booked
             | Figure::WalkIns
-            | Figure::BookingNoShow => 1,
+            | Figure::BookingNoShow
+            | Figure::DonePct
+            | Figure::SatisfiedPct => 1,
             _ => 2,
         }
     }
@@ -145,7 +155,7 @@ impl Figure {
 /// A value for each [`Figure`]; `None` where the day (or every day) had nothing to measure.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Figures {
-    values: [Option<f64>; 20],
+    values: [Option<f64>; 22],
 }
 
 impl Figures {
@@ -267,6 +277,20 @@ impl Figures {
                 ),
             );
         }
+        // How the visits ended and were rated: the served citizens' drawn outcomes (一次办结率,
+        // the share done in one visit) and ratings (满意率, the share of good ones).
+        let served: Vec<&Citizen> = (0..day.tickets.len().min(citizens.len()))
+            .map(|i| &citizens[i])
+            .filter(|c| !c.no_show)
+            .collect();
+        let done = served
+            .iter()
+            .filter(|c| c.outcome == crate::citizens::VisitOutcome::Done)
+            .count();
+        figures.set(Figure::DonePct, share_pct(done, served.len()));
+        let rated: Vec<_> = served.iter().filter_map(|c| c.rating).collect();
+        let good = rated.iter().filter(|r| !r.is_bad()).count();
+        figures.set(Figure::SatisfiedPct, share_pct(good, rated.len()));
         figures
     }
 

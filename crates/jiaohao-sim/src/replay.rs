@@ -258,6 +258,8 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
             green_channel: ticket.green_channel,
             no_show,
             booking: None,
+            outcome: crate::citizens::VisitOutcome::Done,
+            rating: None,
         });
         tickets_out.push(TicketRecord {
             issued_ms: ticket.issued_at.0 - origin.0,

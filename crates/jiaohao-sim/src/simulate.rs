@@ -12,13 +12,13 @@ use std::collections::BinaryHeap;
 
 use jiaohao_core::{
     Absence, AbsenceClass, BookingCode, BookingSettings, Break, ClockTime, Command, Event, Hall,
-    LocalDate, Millis, Now, PersonKey, Projection, Service, TicketId, Window, WindowDef,
-    WindowNumber, WindowState,
+    LocalDate, Millis, Now, Outcome, PersonKey, Projection, RatingReason, Service, TicketId,
+    Window, WindowDef, WindowNumber, WindowState,
 };
 
 use crate::citizens::{
-    CHECK_IN_AFTER_MIN, CHECK_IN_BEFORE_MIN, Citizen, MINUTE_MS, draw_no_show_bookings,
-    slot_capacities,
+    CHECK_IN_AFTER_MIN, CHECK_IN_BEFORE_MIN, Citizen, MINUTE_MS, VisitOutcome,
+    draw_no_show_bookings, slot_capacities,
 };
 use crate::policy::BenchPolicy;
 use crate::scenario::Scenario;
@@ -137,6 +137,23 @@ pub struct DayRecord {
     pub end_ms: i64,
     /// The day's bookings (none where no service takes bookings).
     pub bookings: BookingTally,
+}
+
+/// The documents every simulated service asks for (一次性告知); a visit that ends
+/// `documents_missing` lacks the first.
+const SIM_DOCUMENTS: [&str; 2] = ["居民身份证原件", "申请表"];
+const SIM_DOCUMENTS_EN: [&str; 2] = ["ID card (original)", "Application form"];
+
+/// The core's outcome of a simulated visit, with the texts a clerk would give.
+fn visit_outcome(outcome: VisitOutcome) -> Outcome {
+    match outcome {
+        VisitOutcome::Done => Outcome::Done,
+        VisitOutcome::DocumentsMissing => {
+            Outcome::DocumentsMissing(vec![SIM_DOCUMENTS[0].to_owned()])
+        }
+        VisitOutcome::Refused => Outcome::Refused("不属于本大厅受理范围".to_owned()),
+        VisitOutcome::Referred => Outcome::Referred("县公安局交通管理大队".to_owned()),
+    }
 }
 
 /// The date every simulated day runs on; each day is a fresh hall, so one date serves all.
@@ -414,7 +431,11 @@ impl<'a> Engine<'a> {
                 spec.code.to_string(),
             )
             .with_targets(target, round_minutes(spec.mean_min * 3.0))
-            .with_handling_estimate(round_minutes(spec.mean_min));
+            .with_handling_estimate(round_minutes(spec.mean_min))
+            .with_documents(
+                SIM_DOCUMENTS.iter().map(|d| (*d).to_owned()).collect(),
+                SIM_DOCUMENTS_EN.iter().map(|d| (*d).to_owned()).collect(),
+            );
             let capacities = slot_capacities(scenario, index);
             if let (Some(hours), false) = (scenario.booking_hours(), capacities.is_empty()) {
                 service = service.with_hours(hours.0, hours.1);
@@ -691,10 +712,24 @@ impl<'a> Engine<'a> {
         let Some(citizen) = self.serving[slot].take() else {
             return Err(self.invariant(format!("window {window} finished without a ticket")));
         };
-        if self.citizens[citizen].no_show {
+        let citizen = &self.citizens[citizen];
+        if citizen.no_show {
             self.apply(Command::NoShow { window })?;
         } else {
-            self.apply(Command::finish(window))?;
+            let (rating, outcome) = (citizen.rating, visit_outcome(citizen.outcome));
+            let events = self.apply(Command::Finish { window, outcome })?;
+            let finished = events.iter().find_map(|event| match event {
+                Event::TicketFinished { id, .. } => self.hall.ticket(*id).map(|t| t.number),
+                _ => None,
+            });
+            if let (Some(rating), Some(number)) = (rating, finished) {
+                self.apply(Command::RateTicket {
+                    window,
+                    number,
+                    rating,
+                    reason: rating.is_bad().then_some(RatingReason::Waiting),
+                })?;
+            }
         }
         self.done += 1;
         if std::mem::take(&mut self.break_pending[slot]) {

@@ -492,6 +492,45 @@ impl Store {
         Ok(())
     }
 
+    /// Reads, in order, every rating (`ticket_rated`) logged at or after `from` and before
+    /// `to`: the ratings given from the phone after the days a report covers, which belong to
+    /// the tickets of those days.
+    pub fn for_each_rating_between(
+        &self,
+        from: Millis,
+        to: Millis,
+        mut each: impl FnMut(Record),
+    ) -> Result<()> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT seq, at_ms, actor, body FROM events WHERE kind = 'ticket_rated' AND at_ms >= ?1 AND at_ms < ?2 ORDER BY seq",
+        )?;
+        let mut rows = query.query(params![from.0, to.0])?;
+        while let Some(row) = rows.next()? {
+            each(row_to_record(row)?);
+        }
+        Ok(())
+    }
+
+    /// Reads, in order, the tickets issued, their holders and finishes logged at or after
+    /// `from` and before `to`: the visits before a report's range, to tell a person's first
+    /// visit for a matter from a repeat.
+    pub fn for_each_visit_between(
+        &self,
+        from: Millis,
+        to: Millis,
+        mut each: impl FnMut(Record),
+    ) -> Result<()> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT seq, at_ms, actor, body FROM events WHERE at_ms >= ?1 AND at_ms < ?2 AND kind IN
+                ('ticket_issued', 'ticket_holder', 'ticket_finished') ORDER BY seq",
+        )?;
+        let mut rows = query.query(params![from.0, to.0])?;
+        while let Some(row) = rows.next()? {
+            each(row_to_record(row)?);
+        }
+        Ok(())
+    }
+
     /// Reads, in order, every configuration event (the hall's settings, service and window
     /// definitions and removals) logged before `to`: the hall as it stood at `to`, for reports.
     pub fn for_each_configuration_before(

@@ -12,8 +12,8 @@ use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
     Absence, Booking, BookingCode, BookingSettings, Case, CaseStep, ClockTime, Error, Event,
     HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix,
-    Rating, RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId, TicketNumber,
-    TransferTarget, Weekday, WindowDef, WindowNumber,
+    RatableTicket, Rating, RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId,
+    TicketNumber, TicketRating, TransferTarget, Weekday, WindowDef, WindowNumber,
 };
 use serde::{Deserialize, Serialize};
 
@@ -148,6 +148,24 @@ struct StoredBooking {
     served: bool,
 }
 
+/// A finished ticket of an earlier day in the snapshot's registry (version 4 on): what a
+/// rating from the phone needs after the day ended.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredRatableTicket {
+    token: String,
+    id: u64,
+    number: String,
+    service: String,
+    window: u16,
+    date: String,
+    issued_at_ms: i64,
+    finished_at_ms: i64,
+    rate_until: String,
+    rating: Option<String>,
+    reason: Option<String>,
+}
+
 /// The state that outlives the day, as the snapshot stores it.
 #[derive(Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -158,6 +176,9 @@ struct StoredRegistry {
     /// (which the city keeps) had none to carry.
     #[serde(default)]
     cases: Vec<StoredCase>,
+    /// Tickets of earlier days the phone may still rate (version 5 on); empty when left out.
+    #[serde(default)]
+    ratable: Vec<StoredRatableTicket>,
 }
 
 /// A step of a case in the snapshot's registry.
@@ -278,6 +299,26 @@ impl StoredRegistry {
                 })
                 .collect(),
             cases: registry.cases.values().map(StoredCase::from_core).collect(),
+            ratable: registry
+                .ratable
+                .values()
+                .map(|t| StoredRatableTicket {
+                    token: t.token.clone(),
+                    id: t.id.0,
+                    number: t.number.to_string(),
+                    service: t.service.to_string(),
+                    window: t.window.get(),
+                    date: t.date.to_string(),
+                    issued_at_ms: t.issued_at.0,
+                    finished_at_ms: t.finished_at.0,
+                    rate_until: t.rate_until.to_string(),
+                    rating: t.rating.map(|r| r.rating.as_str().to_owned()),
+                    reason: t
+                        .rating
+                        .and_then(|r| r.reason)
+                        .map(|reason| reason.as_str().to_owned()),
+                })
+                .collect(),
         }
     }
 
@@ -311,6 +352,34 @@ impl StoredRegistry {
         for case in &self.cases {
             let case = case.to_core()?;
             registry.cases.insert(case.ticket, case);
+        }
+        for t in &self.ratable {
+            let rating = match &t.rating {
+                None => None,
+                Some(rating) => Some(TicketRating {
+                    rating: Rating::parse(rating)
+                        .ok_or_else(|| Error::invalid(format!("no rating '{rating}'")))?,
+                    reason: match &t.reason {
+                        None => None,
+                        Some(reason) => Some(RatingReason::parse(reason).ok_or_else(|| {
+                            Error::invalid(format!("no rating reason '{reason}'"))
+                        })?),
+                    },
+                }),
+            };
+            let ticket = RatableTicket {
+                token: t.token.clone(),
+                id: TicketId(t.id),
+                number: TicketNumber::parse(&t.number)?,
+                service: ServiceCode::parse(&t.service)?,
+                window: WindowNumber::new(u32::from(t.window))?,
+                date: LocalDate::parse(&t.date)?,
+                issued_at: Millis(t.issued_at_ms),
+                finished_at: Millis(t.finished_at_ms),
+                rate_until: LocalDate::parse(&t.rate_until)?,
+                rating,
+            };
+            registry.ratable.insert(ticket.id, ticket);
         }
         Ok(registry)
     }
@@ -1233,7 +1302,7 @@ fn stored_to_event(stored: StoredEvent) -> Result<Event, Error> {
 /// The version of the hall snapshot's stored form. A snapshot of another version is ignored
 /// (the hub folds the log instead and writes a new one), so raise it whenever
 /// [`HallSnapshot`] or the form below changes: a snapshot is a cache, the log is the record.
-pub const SNAPSHOT_VERSION: i64 = 4;
+pub const SNAPSHOT_VERSION: i64 = 5;
 
 /// The stored form of a [`HallSnapshot`].
 #[derive(Serialize, Deserialize)]
@@ -1247,7 +1316,7 @@ struct StoredSnapshot {
     calendar: Option<StoredCalendar>,
     services: Vec<StoredService>,
     windows: Vec<StoredWindow>,
-    /// The state that outlives the day (version 3 on).
+    /// The state that outlives the day (version 3 on; its finished tickets version 4 on).
     registry: StoredRegistry,
 }
 
@@ -1954,6 +2023,31 @@ mod tests {
             windows,
             registry: registry_of(&samples),
         };
+        let mut snapshot = snapshot;
+        for (id, rating) in [
+            (7, None),
+            (
+                8,
+                Some(TicketRating {
+                    rating: Rating::VeryDissatisfied,
+                    reason: Some(RatingReason::Waiting),
+                }),
+            ),
+        ] {
+            let ticket = RatableTicket {
+                token: format!("token-of-ticket-{id}-abcdef"),
+                id: TicketId(id),
+                number: TicketNumber::parse(&format!("A00{id}")).unwrap(),
+                service: hukou().code,
+                window: number(3),
+                date: LocalDate::new(2026, 12, 4).unwrap(),
+                issued_at: Millis(1_796_390_000_000 + id as i64),
+                finished_at: Millis(1_796_400_000_000 + id as i64),
+                rate_until: LocalDate::new(2026, 12, 7).unwrap(),
+                rating,
+            };
+            snapshot.registry.ratable.insert(ticket.id, ticket);
+        }
         assert_eq!(snapshot.registry.bookings.len(), 1);
         assert_eq!(snapshot.registry.cases.len(), 1);
         assert!(snapshot.registry.cases.values().all(|c| c.fixed.is_some()));

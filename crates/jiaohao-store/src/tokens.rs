@@ -25,6 +25,9 @@ pub enum Role {
     /// The city's service: reads the event log only, with tickets' secrets stripped; never
     /// users, sessions or tokens.
     Ingest,
+    /// A window's rating pad (评价器), paired by the admin's one-time code: rates the ticket
+    /// just finished at its window, nothing else.
+    RatingPad,
 }
 
 impl Role {
@@ -37,6 +40,7 @@ impl Role {
             "display" => Some(Role::Display),
             "replica" => Some(Role::Replica),
             "ingest" => Some(Role::Ingest),
+            "rating_pad" => Some(Role::RatingPad),
             _ => None,
         }
     }
@@ -50,6 +54,7 @@ impl Role {
             Role::Display => "display",
             Role::Replica => "replica",
             Role::Ingest => "ingest",
+            Role::RatingPad => "rating_pad",
         }
     }
 }
@@ -58,7 +63,8 @@ impl Role {
 pub struct ApiToken {
     pub id: i64,
     pub role: Role,
-    /// For a clerk: the one window it may act for; `None` for all.
+    /// For a clerk: the one window it may act for; `None` for all. For a rating pad: its
+    /// window.
     pub window: Option<u16>,
     pub name: String,
     pub created_at: Millis,

@@ -13,7 +13,9 @@ pub use booking::{
 pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
 use serde::{Deserialize, Serialize};
 
+mod pads;
 pub mod text;
+pub use pads::{PairRequest, PairingCode, RatingPad};
 
 /// The body of every error answer: what is wrong, and a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -370,10 +372,13 @@ pub struct TicketStatus {
     /// The citizen's rating of the ticket, once given (`very_satisfied` … `very_dissatisfied`).
     #[serde(default)]
     pub rating: Option<String>,
-    /// Whether the citizen may rate it now from this page: finished at a window today and not
-    /// rated yet (一次一评).
+    /// Whether the citizen may rate it now from this page: finished at a window and not rated
+    /// yet (一次一评), today or up to the end of the next working day.
     #[serde(default)]
     pub can_rate: bool,
+    /// The last day (`YYYY-MM-DD`) it may be rated from this page, once finished at a window.
+    #[serde(default)]
+    pub rate_until: Option<String>,
 }
 
 /// The body of `POST /api/tickets/{token}/rating`: the citizen rates a finished ticket from
@@ -869,6 +874,14 @@ pub struct ReportRow {
     /// 满意率: of the ratings, the share of 好评 (非常满意, 满意, 基本满意).
     #[serde(default)]
     pub satisfied_pct: Option<f64>,
+    /// Where the person is known (ID-card kiosk, booking check-in): the finished tickets that
+    /// were a person's first visit for a matter of the service …
+    #[serde(default)]
+    pub first_visits: u32,
+    /// … and the share of them done on that first ticket (最多跑一次); the others needed
+    /// another visit.
+    #[serde(default)]
+    pub first_visit_done_pct: Option<f64>,
     /// Windows closed by a clerk or admin, by the class of the reason given.
     #[serde(default)]
     pub closes: CloseCounts,

@@ -408,3 +408,63 @@ fn a_log_read_from_its_middle_moves_windows_but_tells_nothing_of_unseen_tickets(
         ]
     );
 }
+
+/// A known person's visits for one service: the ticket that opens a matter is their first
+/// visit; a ticket while the matter is not done (within 30 days) is a repeat; once done, the
+/// next ticket opens a new matter.
+#[test]
+fn a_known_persons_first_visit_opens_their_matter_until_it_is_done() {
+    use jiaohao_core::history::MATTER_DAYS;
+    use jiaohao_core::{PersonKey, TicketId};
+    let person = PersonKey::parse(&"ab".repeat(16)).unwrap();
+    let other = PersonKey::parse(&"cd".repeat(16)).unwrap();
+    let mut history = History::new();
+    let visit = |history: &mut History, id: u64, day: i64, who: &PersonKey, outcome: Outcome| {
+        let at = Millis(DAY_ZERO_AT_EIGHT_MS + day * 24 * 60 * MINUTE);
+        let ticket = TicketId(id);
+        let events = [
+            Event::TicketIssued {
+                id: ticket,
+                number: TicketNumber::parse(&format!("A00{id}")).unwrap(),
+                service: code("hukou"),
+                green_channel: false,
+                token: format!("token-{id:016}"),
+                idempotency_key: None,
+            },
+            Event::TicketHolder {
+                ticket,
+                person: who.clone(),
+            },
+            Event::TicketCalled {
+                id: ticket,
+                window: win(1),
+                recall: false,
+                out_of_order: None,
+            },
+            Event::TicketFinished {
+                id: ticket,
+                window: win(1),
+                outcome,
+            },
+        ];
+        for event in &events {
+            history.fold(event, at, "clerk:zhang", |_| {});
+        }
+        history.ticket(ticket).unwrap().first_visit
+    };
+    let missing = || Outcome::DocumentsMissing(vec!["居民户口簿原件".into()]);
+    assert_eq!(visit(&mut history, 1, 0, &person, missing()), Some(true));
+    // Another person's matter is their own.
+    assert_eq!(visit(&mut history, 2, 1, &other, Outcome::Done), Some(true));
+    assert_eq!(
+        visit(&mut history, 3, 3, &person, Outcome::Done),
+        Some(false)
+    );
+    // Done: the next ticket is a new matter.
+    assert_eq!(visit(&mut history, 4, 10, &person, missing()), Some(true));
+    // Not done, but more than 30 days after the matter began: a new one.
+    assert_eq!(
+        visit(&mut history, 5, 11 + MATTER_DAYS, &person, Outcome::Done),
+        Some(true)
+    );
+}

@@ -6,6 +6,7 @@ mod cases;
 mod commands;
 mod history;
 mod identity;
+mod late_ratings;
 mod outcomes;
 mod properties;
 mod ratings;

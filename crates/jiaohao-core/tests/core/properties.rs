@@ -67,6 +67,11 @@ fn window_def(number: u32, services: Vec<ServiceCode>) -> WindowDef {
 /// One thing that happens in the hall; indexes pick from [`SERVICES`] and the windows.
 #[derive(Debug, Clone)]
 enum Op {
+    /// A citizen rates a ticket (of today or an earlier day) from its page, by token.
+    RateOwn {
+        pick: u64,
+        bad: bool,
+    },
     Issue {
         service: usize,
         green_channel: bool,
@@ -184,6 +189,7 @@ fn op() -> impl Strategy<Value = Op> {
                 reuse_token,
             }),
         7 => window().prop_map(|window| Op::CallNext { window }),
+        2 => (any::<u64>(), any::<bool>()).prop_map(|(pick, bad)| Op::RateOwn { pick, bad }),
         2 => (window(), any::<usize>(), prop::bool::weighted(0.1)).prop_map(
             |(window, pick, blank_reason)| Op::CallTicket {
                 window,
@@ -356,6 +362,15 @@ impl Run {
     /// The command an op stands for, or `None` if the op only moves the clock.
     fn command(&mut self, op: &Op) -> Option<Command> {
         let command = match *op {
+            Op::RateOwn { pick, bad } => Command::RateOwnTicket {
+                token: format!("token-{:016}", pick % (self.tokens + 1)),
+                rating: if bad {
+                    jiaohao_core::Rating::VeryDissatisfied
+                } else {
+                    jiaohao_core::Rating::Satisfied
+                },
+                reason: bad.then_some(jiaohao_core::RatingReason::Waiting),
+            },
             Op::Issue {
                 service,
                 green_channel,

@@ -321,10 +321,54 @@
     }
   }
 
+  // Rating pads (评价器): a one-time code per window, typed on the tablet's /rate page.
+  let pads = [];
+  const codes = {}; // window number → the code shown
+  async function loadPads() {
+    const answer = admin() ? await api("GET", "/api/rating-pads") : null;
+    pads = answer && answer.ok ? answer.data : [];
+  }
+  async function pairingCode(w) {
+    const answer = await api("POST", "/api/windows/" + w.number + "/pairing");
+    if (!answer.ok) return toast(answer.message, "error");
+    codes[w.number] = answer.data;
+    renderWindows(true);
+  }
+  async function unpair(pad) {
+    const answer = await api("DELETE", "/api/rating-pads/" + pad.id);
+    if (!answer.ok) return toast(answer.message, "error");
+    toast(["已解除配对：" + pad.name, "Unpaired: " + pad.name]);
+    await loadPads();
+    renderWindows(true);
+  }
+  function padsCard() {
+    const rows = hall.windows.map((w) => {
+      const code = codes[w.number];
+      const mine = pads.filter((p) => p.window === w.number);
+      return el("tr", { "data-window": w.number },
+        el("td", {}, el("strong", {}, t(w.name_zh, w.name_en))),
+        el("td", {}, mine.length ? mine.map((p) => el("div", { class: "pad", "data-pad": p.id },
+          p.name, " ", el("span", { class: "muted" }, p.created_at.slice(0, 16).replace("T", " ")), " ",
+          el("button", { class: "btn small secondary", type: "button", "data-unpair": p.id, onclick: () => unpair(p) }, t("解除配对", "Unpair"))))
+          : el("span", { class: "muted" }, t("未配对", "not paired"))),
+        el("td", {}, el("button", { class: "btn small", type: "button", id: "pair-" + w.number, onclick: () => pairingCode(w) }, t("生成配对码", "Pairing code")),
+          code ? el("div", { class: "pairing-code", id: "pairing-code-" + w.number },
+            el("strong", { class: "code" }, code.code), " ",
+            el("span", { class: "muted" }, t("在评价器上打开 /rate 输入，" + hhmm(code.expires_at) + " 前有效",
+              "open /rate on the tablet and type it; valid until " + hhmm(code.expires_at)))) : null));
+    });
+    return el("div", { class: "card", id: "rating-pads" },
+      el("h2", {}, t("评价器配对", "Rating pads")),
+      el("p", { class: "muted" }, t("每台评价器只为一个窗口评价：生成配对码后在平板的 /rate 页面输入（10 分钟内有效，只能用一次）。未配对的页面不能评价。",
+        "Each rating pad rates for one window: make a code and type it on the tablet's /rate page (valid 10 minutes, once). An unpaired page cannot rate.")),
+      el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, t("窗口", "Window")), el("th", {}, t("已配对的评价器", "Paired pads")), el("th", {}, ""))),
+        el("tbody", {}, rows)));
+  }
+
   async function renderWindows(live) {
     const box = $("#tab-windows");
     if (!hall) return;
-    if (!live) await loadChanges();
+    if (!live) await Promise.all([loadChanges(), loadPads()]);
     if (live && box.querySelector(".editing")) return; // do not disturb an edit in progress
     clear(box);
     const rows = hall.windows.map((w) => {
@@ -355,6 +399,7 @@
       el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, t("窗口", "Window")), el("th", {}, t("状态", "State")),
         el("th", {}, t("办理业务（主办在前）", "Services (primary first)")), el("th", {}, t("最近修改", "Last change")))),
       el("tbody", {}, rows))));
+    if (admin()) box.append(padsCard());
   }
 
   function edit(w, services) { drafts[w.number] = services; renderWindows(); }
@@ -808,6 +853,7 @@
     ["closes", "关窗 休息/会议/故障/培训/下班/其他/未说明", "Closes break/meeting/fault/training/off duty/other/none"], ["out_of_order", "选号", "Out of order"],
     ["busy_pct", "忙碌%", "Busy %"],
     ["done_pct", "一次办结率%", "Done first time %"], ["outcomes", "补正/不予受理/转办", "Missing/refused/referred"],
+    ["first_visit_done_pct", "首次到场办结%(实名)", "Done on first visit % (known people)"],
     ["within_limit_pct", "限时办结%", "% within time limit"], ["over_limit", "超时办理", "Over limit"],
     ["off_rota", "离岗(分) 迟开/早关/缺岗", "Off rota (min) late/early/absent"],
   ];

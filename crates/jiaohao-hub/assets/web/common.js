@@ -48,6 +48,9 @@ const JH = (() => {
 
   // Errors in words: what happened and what to do, never a status or a code.
   const WORDS = {
+    not_paired: ["这台评价器尚未配对，请输入管理员给出的配对码。", "This rating pad is not paired: type the code the admin gives you."],
+    unknown_code: ["配对码不正确或已过期，请管理员重新生成。", "The pairing code is wrong or expired: ask the admin for a new one."],
+    rating_ended: ["评价期已过（可在办结后下一个工作日结束前评价）。", "The time to rate has ended (until the end of the next working day)."],
     standby: ["本机是备用中心机，只读，请到主中心机操作。", "This is the standby hub, read-only: use the primary."],
     fenced: ["本机已被接替，不再接受操作，请到新的主中心机操作。", "This hub was taken over: use the new primary."],
     window_closed: ["窗口尚未开放，请先点“开窗”。", "The window is closed: open it first."],
@@ -108,8 +111,9 @@ const JH = (() => {
       try { data = await response.json(); } catch (_) { data = null; }
     }
     if (response.ok) return { ok: true, status: response.status, data };
-    if (response.status === 401 && !path.startsWith("/api/windows/") ) {
-      // Signed out (expired): back to the sign-in form, then here again.
+    if (response.status === 401 && !path.startsWith("/api/windows/") && !path.startsWith("/api/rating-pad")) {
+      // Signed out (expired): back to the sign-in form, then here again. (A rating pad is
+      // nobody's session: it pairs on its own page instead.)
       const next = location.pathname + location.hash;
       setTimeout(() => { location.href = "/login?next=" + encodeURIComponent(next); }, 1500);
     }

@@ -1,13 +1,62 @@
-// The rating tablet at a window (好差评): after the window finishes a ticket, the citizen picks
-// one of five levels; the two bad ones ask why. One rating per ticket.
+// The rating pad at a window (好差评): after the window finishes a ticket, the citizen picks
+// one of five levels; the two bad ones ask why. One rating per ticket. The pad rates for the
+// window it was paired with (its cookie says which); an unpaired page shows the pairing form,
+// where the code the admin console shows is typed.
 "use strict";
 
 (() => {
   const { el, t, clear, $, api, live, debounce } = JH;
-  const windowNumber = Number(document.body.getAttribute("data-window"));
+  let windowNumber = Number(document.body.getAttribute("data-window")) || null;
   const box = $("#rate");
   let prompt = null;
   let thanksUntil = 0;
+  let paired = false;
+
+  function heading() {
+    const page = $(".topbar .page");
+    if (page) clear(page).append(el("span", { class: "zh" }, windowNumber + " 号窗口 · 服务评价"),
+      el("span", { class: "en" }, "Window " + windowNumber + " · Rate our service"));
+  }
+
+  function pairing(message) {
+    paired = false;
+    const input = el("input", { id: "pair-code", name: "code", autocomplete: "off", maxlength: 12,
+      autocapitalize: "characters", placeholder: "ABC234" });
+    const form = el("form", { id: "pair-form", class: "card" },
+      el("h1", {}, t("评价器配对", "Pair this rating pad")),
+      el("div", { class: "sub" }, t("请管理员在管理后台“窗口”页生成配对码，并在此输入。", "Ask the admin for a pairing code (admin console, windows) and type it here.")),
+      message ? el("div", { class: "error", id: "pair-error" }, t(message[0], message[1])) : null,
+      el("label", {}, t("配对码 ", "Pairing code "), input),
+      el("button", { class: "btn", type: "submit", id: "pair-submit" }, t("配对", "Pair")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const answer = await api("POST", "/api/rating-pad", { code: input.value });
+      if (!answer.ok) return pairing(answer.message);
+      windowNumber = answer.data.window;
+      paired = true;
+      heading();
+      load();
+    });
+    clear(box).append(form);
+    input.focus();
+  }
+
+  async function whoAmI() {
+    const answer = await api("GET", "/api/rating-pad");
+    if (answer.ok) {
+      windowNumber = answer.data.window;
+      paired = true;
+      heading();
+      return true;
+    }
+    // A signed-in admin may use a window's page unpaired (403: not a pad); anyone else pairs.
+    if (answer.status === 403 && windowNumber) {
+      paired = true;
+      return true;
+    }
+    pairing(null);
+    return false;
+  }
 
   function idle() {
     clear(box).append(
@@ -60,6 +109,7 @@
     if (callbackPhone) body.callback_phone = callbackPhone;
     const answer = await api("POST", "/api/windows/" + windowNumber + "/rating", body);
     if (!answer.ok && answer.data && answer.data.code === "invalid_phone") return phone(rating, reason, answer.message);
+    if (!answer.ok && answer.status === 401) return pairing(answer.message);
     if (!answer.ok && answer.data && answer.data.code !== "already_rated") {
       clear(box).append(el("h1", {}, t(answer.message[0], answer.message[1])),
         el("div", { class: "sub" }, t("如有意见，请到咨询台反映，谢谢。", "You are welcome to tell the information desk.")));
@@ -74,7 +124,7 @@
   }
 
   const load = debounce(async () => {
-    if (Date.now() < thanksUntil) return;
+    if (!paired || Date.now() < thanksUntil) return;
     const answer = await api("GET", "/api/windows/" + windowNumber + "/rating");
     prompt = answer.ok && answer.status === 200 ? answer.data : null;
     if (prompt && prompt.open) ask(); else idle();
@@ -85,6 +135,5 @@
   });
   // The chance to rate ends after a while: look again now and then.
   setInterval(load, 30000);
-  idle();
-  load();
+  whoAmI().then((ok) => { if (ok) { idle(); load(); } });
 })();

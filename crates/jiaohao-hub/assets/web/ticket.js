@@ -98,7 +98,11 @@
       const words = JH.RATINGS[status.rating] || [status.rating, status.rating];
       return el("div", { class: "card", id: "rated" }, t("感谢您的评价：" + words[0], "Thank you for rating: " + words[1]));
     }
-    if (!status.can_rate) return null;
+    if (!status.can_rate) {
+      if (status.status !== "done" || !status.rate_until) return null;
+      return el("div", { class: "muted", id: "rating-ended" },
+        t("评价期已过（截至 " + status.rate_until + "）。", "The time to rate ended with " + status.rate_until + "."));
+    }
     if (bad) {
       return el("div", { class: "card", id: "rate" }, el("h3", {}, t("请告诉我们原因", "Please tell us why")),
         el("label", { for: "callback-phone" }, t("回访电话（选填）：我们将在整改后与您联系", "Phone for a callback (optional): we will call you about the fix")),
@@ -108,6 +112,7 @@
             t(words[0], words[1])))));
     }
     return el("div", { class: "card", id: "rate" }, el("h3", {}, t("请对本次服务作出评价", "Please rate our service")),
+      status.rate_until ? el("div", { class: "muted" }, t("可评价至 " + status.rate_until + " 当日结束", "You may rate until the end of " + status.rate_until)) : null,
       el("div", { class: "choices rate-phone" }, Object.entries(JH.RATINGS).map(([code, words]) =>
         el("button", { class: "btn " + (code.includes("dissatisfied") ? "danger" : "secondary"), type: "button", "data-rating": code,
           onclick: () => code.includes("dissatisfied") ? (bad = code, render()) : rate(code, null) },

@@ -1,10 +1,10 @@
 //! What the hub shows: the core's state and projection turned into wire views.
 
 use jiaohao_core::dispatch::Caller;
-use jiaohao_core::rating::RATING_WINDOW_MS;
+use jiaohao_core::rating::{RATING_WINDOW_MS, phone_rating_until};
 use jiaohao_core::{
-    Absence, Event, Hall, Millis, Now, Projection, Service, Ticket, TicketStatus, TransferTarget,
-    Window, WindowNumber, WindowState,
+    Absence, Event, Hall, Millis, Now, Projection, RatableTicket, Service, Ticket, TicketStatus,
+    TransferTarget, Window, WindowNumber, WindowState,
 };
 use jiaohao_wire as wire;
 use jiff::tz::TimeZone;
@@ -257,6 +257,37 @@ impl ViewContext<'_> {
             can_rate: ticket.status == jiaohao_core::TicketStatus::Done
                 && ticket.window.is_some()
                 && ticket.rating.is_none(),
+            rate_until: (ticket.status == jiaohao_core::TicketStatus::Done)
+                .then(|| {
+                    let today = self.hall.date()?;
+                    Some(phone_rating_until(self.hall.calendar(), today).to_string())
+                })
+                .flatten(),
+        }
+    }
+
+    /// A ticket finished on an earlier day, as its page shows it while it may still be rated
+    /// from the phone (and a few days after, to say the time ended).
+    pub fn earlier_ticket_status(&self, ticket: &RatableTicket) -> wire::TicketStatus {
+        let service = self.hall.service(&ticket.service);
+        let text = |f: fn(&Service) -> &String| service.map(f).cloned().unwrap_or_default();
+        wire::TicketStatus {
+            number: ticket.number.to_string(),
+            service: ticket.service.to_string(),
+            service_name_zh: text(|s| &s.name_zh),
+            service_name_en: text(|s| &s.name_en),
+            status: jiaohao_core::TicketStatus::Done.as_str().to_owned(),
+            green_channel: false,
+            window: None,
+            ahead: None,
+            estimated_wait_min: None,
+            issued_at: self.time(ticket.issued_at),
+            called_at: None,
+            documents: service.map(|s| s.documents_zh.clone()).unwrap_or_default(),
+            documents_en: service.map(|s| s.documents_en.clone()).unwrap_or_default(),
+            rating: ticket.rating.map(|r| r.rating.as_str().to_owned()),
+            can_rate: ticket.rating.is_none() && self.now.date <= ticket.rate_until,
+            rate_until: Some(ticket.rate_until.to_string()),
         }
     }
 }

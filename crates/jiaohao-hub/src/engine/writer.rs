@@ -941,10 +941,14 @@ impl Writer {
             }));
         }
         for (token, reply) in queries {
-            let status = self
-                .hall
-                .ticket_by_token(&token)
-                .map(|ticket| context.ticket_status(ticket));
+            let status = match self.hall.ticket_by_token(&token) {
+                Some(ticket) => Some(context.ticket_status(ticket)),
+                None => self
+                    .hall
+                    .registry()
+                    .ratable_by_token(&token)
+                    .map(|ticket| context.earlier_ticket_status(ticket)),
+            };
             outcome.deliveries.push(Box::new(move || {
                 let _ = reply.send(status);
             }));

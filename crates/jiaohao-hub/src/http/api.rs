@@ -586,8 +586,9 @@ pub async fn create_token(
     Body(request): Body<wire::CreateTokenRequest>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
+    // Rating pads are made by pairing (`pads.rs`), not here.
     let role = Role::parse(&request.role)
-        .filter(|role| *role != Role::Supervisor)
+        .filter(|role| !matches!(role, Role::Supervisor | Role::RatingPad))
         .ok_or_else(|| {
             ApiError::bad_request(
                 "role must be one of admin, clerk, kiosk, display, replica, ingest",
@@ -785,15 +786,17 @@ pub async fn rating_prompt(
     })
 }
 
-/// `POST /api/windows/{n}/rating`: the citizen rates the ticket just finished there. No
-/// sign-in: the tablet stands on the counter for the citizen. The core accepts only the
-/// ticket the window finished last, once, within minutes of its end.
+/// `POST /api/windows/{n}/rating`: the citizen rates the ticket just finished there, on the
+/// window's paired rating pad (`pads.rs`; an admin may too). The core accepts only the ticket
+/// the window finished last, once, within minutes of its end.
 pub async fn rate(
     State(state): State<AppState>,
+    who: Result<Principal, ApiError>,
     Path(n): Path<String>,
     Body(body): Body<wire::RateRequest>,
 ) -> Result<Response, ApiError> {
     let window = window_number(&n)?;
+    crate::http::pads::paired(who)?.require_pad_of(window)?;
     let number = TicketNumber::parse(&body.number)?;
     let (rating, reason) = parse_rating(&body.rating, body.reason.as_deref())?;
     let phone = cases::callback_phone(body.callback_phone.as_deref())?;
@@ -837,8 +840,9 @@ fn parse_rating(
     Ok((rating, reason))
 }
 
-/// `POST /api/tickets/{token}/rating`: the citizen rates a ticket finished today from its own
-/// page (the phone); the token is the proof. Answers the ticket's page data.
+/// `POST /api/tickets/{token}/rating`: the citizen rates a finished ticket from its own page
+/// (the phone) until the end of the next working day; the token is the proof. Answers the
+/// ticket's page data.
 pub async fn rate_own_ticket(
     State(state): State<AppState>,
     Path(token): Path<String>,

@@ -5,7 +5,9 @@
 //! `jiaohao_session` cookie of a signed-in browser. A change made with a cookie must also come
 //! from the hub's own pages: its `Origin` (when sent) must be the hub itself, and it must carry
 //! the session's anti-forgery token in `X-CSRF-Token`. The cookie is `SameSite=Strict` too, so
-//! another site can neither send it nor read the token.
+//! another site can neither send it nor read the token. A paired rating pad (`pads.rs`) has
+//! no session: its device token is in the `jiaohao_pad` cookie (`SameSite=Strict`, and its
+//! changes must come from the hub's own page by `Origin`).
 
 use std::net::SocketAddr;
 
@@ -192,14 +194,31 @@ impl Principal {
                 .map(Principal::from_token)
                 .ok_or_else(ApiError::unauthorized);
         }
-        let secret = cookie(&parts.headers, SESSION_COOKIE)
+        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        let session = cookie(&parts.headers, SESSION_COOKIE);
+        // A paired rating pad (`pads.rs`): its device token in a cookie of its own.
+        if session.is_none()
+            && let Some(secret) = cookie(&parts.headers, crate::http::pads::PAD_COOKIE)
+        {
+            if secret.is_empty() || secret.len() > 256 {
+                return Err(ApiError::unauthorized());
+            }
+            if unsafe_method && !same_origin(&parts.headers) {
+                return Err(forgery());
+            }
+            let found = state.find_token(secret).await?;
+            return found
+                .filter(|token| token.role == Role::RatingPad)
+                .map(Principal::from_token)
+                .ok_or_else(ApiError::unauthorized);
+        }
+        let secret = session
             .filter(|secret| !secret.is_empty() && secret.len() <= 256)
             .ok_or_else(ApiError::unauthorized)?;
         let session = state
             .find_session(secret)
             .await?
             .ok_or_else(ApiError::session_ended)?;
-        let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
             check_csrf(&parts.headers, &session.csrf)?;
         }

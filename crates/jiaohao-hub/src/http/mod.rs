@@ -14,6 +14,7 @@ pub mod events;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
+pub mod pads;
 pub mod pages;
 pub mod replication;
 pub mod rota;
@@ -227,6 +228,13 @@ fn windows(state: &AppState) -> Router<AppState> {
                 .post(api::rate)
                 .layer(limited!(state)),
         )
+        .route("/api/windows/{n}/pairing", post(pads::create_code))
+        .route(
+            "/api/rating-pad",
+            get(pads::me).post(pads::pair).layer(limited!(state)),
+        )
+        .route("/api/rating-pads", get(pads::list))
+        .route("/api/rating-pads/{id}", delete(pads::unpair))
 }
 
 fn tokens_and_devices() -> Router<AppState> {
@@ -267,6 +275,7 @@ fn pages_routes(state: &AppState) -> Router<AppState> {
         .route("/logout", post(people::logout))
         .route("/counter", get(pages::counter))
         .route("/admin", get(pages::admin))
+        .route("/rate", get(pages::rate_pad))
         .route("/rate/{n}", get(pages::rate))
         .route("/t/{token}", get(pages::ticket).layer(limited!(state)))
         .route("/book", get(pages::book))

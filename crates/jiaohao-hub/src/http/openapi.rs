@@ -105,7 +105,7 @@ fn supervision_schemas() -> Value {
 /// limit).
 fn supervision_paths() -> Value {
     json!({
-            "/api/tickets/{token}/rating": {"post": {"summary": "The citizen rates a ticket finished today from its own page (一次一评: once per ticket, pad or phone); a bad rating needs a reason",
+            "/api/tickets/{token}/rating": {"post": {"summary": "The citizen rates a finished ticket from its own page until the end of the next working day (一次一评: once per ticket, pad or phone); a bad rating needs a reason; 409 rating_ended after that",
                 "parameters": [{"name": "token", "in": "path", "required": true, "schema": {"type": "string"}}],
                 "requestBody": body("OwnRatingRequest"),
                 "responses": merge(ok("200", "The ticket, rated", schema_ref("TicketStatus")), error_responses(&["400", "404", "409", "429", "503"]))}}
@@ -203,7 +203,9 @@ fn build() -> Value {
     insert_all(
         &mut document["components"]["securitySchemes"],
         json!({"session": {"type": "apiKey", "in": "cookie", "name": "jiaohao_session",
-            "description": "a signed-in browser; changes also need the X-CSRF-Token header from GET /api/me"}}),
+            "description": "a signed-in browser; changes also need the X-CSRF-Token header from GET /api/me"},
+            "pad": {"type": "apiKey", "in": "cookie", "name": "jiaohao_pad",
+            "description": "a window's paired rating pad (POST /api/rating-pad sets it)"}}),
     );
     document
 }
@@ -298,7 +300,7 @@ fn build_base() -> Value {
                         "estimated_wait_min": nullable("integer"), "issued_at": {"type": "string", "format": "date-time"},
                         "called_at": {"type": ["string", "null"], "format": "date-time"}, "documents": strings(), "documents_en": strings(),
                         "rating": {"type": ["string", "null"], "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied", null]},
-                        "can_rate": {"type": "boolean"}}},
+                        "can_rate": {"type": "boolean"}, "rate_until": {"type": ["string", "null"], "format": "date"}}},
                 "TicketDetail": {"type": "object",
                     "required": ["number", "service", "status", "green_channel", "window", "issued_at", "called_at", "finished_at", "recalls", "transfers"],
                     "properties": {
@@ -426,10 +428,11 @@ fn more_schemas() -> Value {
             "out_of_order": count(), "staffed_min": minutes(), "busy_pct": minutes(),
             "outcomes": {"type": "object", "required": ["done", "documents_missing", "refused", "referred"], "properties": {
                 "done": count(), "documents_missing": count(), "refused": count(), "referred": count()}},
-            "done_pct": minutes(), "within_limit_pct": minutes(), "over_limit": count(), "satisfied_pct": minutes()}});
+            "done_pct": minutes(), "within_limit_pct": minutes(), "over_limit": count(), "satisfied_pct": minutes(),
+            "first_visits": count(), "first_visit_done_pct": minutes()}});
     json!({
         "Me": {"type": "object", "required": ["name", "role", "window", "via", "csrf_token", "expires_at"], "properties": {
-            "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display", "replica", "ingest"]},
+            "name": {"type": "string"}, "role": {"type": "string", "enum": ["admin", "supervisor", "clerk", "kiosk", "display", "replica", "ingest", "rating_pad"]},
             "window": nullable("integer"), "via": {"type": "string", "enum": ["session", "token"]},
             "csrf_token": nullable("string"), "expires_at": {"type": ["string", "null"], "format": "date-time"}}},
         "ChooseWindow": {"type": "object", "additionalProperties": false, "required": ["window"], "properties": {
@@ -459,6 +462,12 @@ fn more_schemas() -> Value {
             "window": {"type": "integer"}, "number": {"type": "string"}, "service": {"type": "string"},
             "service_name_zh": {"type": "string"}, "service_name_en": {"type": "string"}, "finished_at": time(),
             "open": {"type": "boolean"}, "rating": {"type": ["string", "null"], "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied", null]}}},
+        "PairingCode": {"type": "object", "required": ["window", "code", "expires_at"], "properties": {
+            "window": {"type": "integer"}, "code": {"type": "string", "pattern": "^[2-9A-HJ-NP-Z]{6}$"}, "expires_at": time()}},
+        "PairRequest": {"type": "object", "additionalProperties": false, "required": ["code"], "properties": {
+            "code": {"type": "string", "maxLength": 32}}},
+        "RatingPad": {"type": "object", "required": ["id", "window", "name", "created_at"], "properties": {
+            "id": {"type": "integer"}, "window": {"type": "integer"}, "name": {"type": "string"}, "created_at": time()}},
         "RateRequest": {"type": "object", "additionalProperties": false, "required": ["number", "rating"], "properties": {
             "number": {"type": "string", "pattern": "^[A-Z](00[1-9]|0[1-9][0-9]|[1-9][0-9]{2,8})$"},
             "rating": {"type": "string", "enum": ["very_satisfied", "satisfied", "basic", "dissatisfied", "very_dissatisfied"]},
@@ -531,9 +540,23 @@ fn more_paths() -> Value {
             "get": {"summary": "The ticket the window finished last, for its rating tablet",
                 "responses": merge(merge(ok("200", "The ticket to rate", schema_ref("RatingPrompt")), json!({"204": {"description": "The window finished no ticket today"}})),
                     error_responses(&["400", "404", "429", "503"]))},
-            "post": {"summary": "Rate the ticket just finished at the window (好差评): once, within 15 minutes; a bad rating needs a reason",
+            "post": {"summary": "Rate the ticket just finished at the window (好差评): once, within 15 minutes; a bad rating needs a reason. Only the window's paired rating pad (or an admin): 401 not_paired, 403 for another window's pad",
+                "security": [{"pad": []}, {"bearer": []}, {"session": []}],
                 "requestBody": body("RateRequest"),
-                "responses": merge(ok("200", "Rated", schema_ref("RatingPrompt")), error_responses(&["400", "404", "409", "429", "503"]))}},
+                "responses": merge(ok("200", "Rated", schema_ref("RatingPrompt")), error_responses(&["400", "401", "403", "404", "409", "429", "503"]))}},
+        "/api/windows/{n}/pairing": {"post": {"summary": "A one-time code (10 minutes) to pair a tablet with window n as its rating pad (admin)",
+            "security": signed_in(), "parameters": [window_param()],
+            "responses": merge(ok("201", "The code", schema_ref("PairingCode")), error_responses(&["400", "401", "403", "404", "503"]))}},
+        "/api/rating-pad": {
+            "get": {"summary": "The window this tablet is the rating pad of (401 not_paired if none)", "security": [{"pad": []}],
+                "responses": merge(ok("200", "This pad", schema_ref("RatingPad")), error_responses(&["401", "403", "429", "503"]))},
+            "post": {"summary": "Pair this tablet with the window of a pairing code; sets the jiaohao_pad cookie", "requestBody": body("PairRequest"),
+                "responses": merge(ok("201", "Paired", schema_ref("RatingPad")), error_responses(&["400", "404", "429", "503"]))}},
+        "/api/rating-pads": {"get": {"summary": "The paired rating pads (admin)", "security": signed_in(),
+            "responses": merge(ok("200", "Pads", json!({"type": "array", "items": schema_ref("RatingPad")})), error_responses(&["401", "403", "503"]))}},
+        "/api/rating-pads/{id}": {"delete": {"summary": "Unpair a rating pad: its cookie stops working (admin)", "security": signed_in(),
+            "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer"}}],
+            "responses": merge(json!({"204": {"description": "Unpaired"}}), error_responses(&["400", "401", "403", "404", "503"]))}},
         "/api/me": {"get": {"summary": "Who is asking; a session's anti-forgery token", "security": signed_in(),
             "responses": merge(ok("200", "You", schema_ref("Me")), error_responses(&["401", "503"]))}},
         "/api/me/window": {"put": {"summary": "Choose the window a signed-in clerk works at", "security": signed_in(), "requestBody": body("ChooseWindow"),

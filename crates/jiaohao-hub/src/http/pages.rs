@@ -291,6 +291,15 @@ pub async fn rate(State(state): State<AppState>, Path(n): Path<String>) -> Respo
     }
 }
 
+/// `/rate`: the rating pad's page before it knows its window; once paired it rates for the
+/// window its cookie names.
+pub async fn rate_pad(State(state): State<AppState>) -> Response {
+    html(
+        StatusCode::OK,
+        with_hall(RATE_HTML, &state).replace("{{window}}", ""),
+    )
+}
+
 pub async fn ticket(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     if token.is_empty() || token.len() > 128 || !token.chars().all(|c| c.is_ascii_alphanumeric()) {
         return not_found_page();

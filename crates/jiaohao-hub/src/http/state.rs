@@ -39,6 +39,8 @@ pub struct AppState {
     pub db: Arc<std::path::PathBuf>,
     /// `--sync-standby`: changes wait for a standby's acknowledgement (`None`: they do not).
     pub sync: Option<Arc<crate::standby::SyncStandby>>,
+    /// The rating pads' pairing codes shown and not yet used (`pads.rs`).
+    pub pairings: Arc<crate::http::pads::Pairings>,
 }
 
 impl AppState {

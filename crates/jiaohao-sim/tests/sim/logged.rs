@@ -56,3 +56,46 @@ fn logged_days_start_their_date_and_go_on_from_the_hall_before() {
         hall = day.hall;
     }
 }
+
+#[test]
+fn a_logged_day_has_outcomes_and_ratings_with_a_few_bad_ones() {
+    let scenario = bench_scenario("county-hall.toml");
+    let options = Options {
+        check: true,
+        estimates: false,
+    };
+    let day = simulate_logged_day(
+        Hall::new(),
+        LocalDate::new(2026, 3, 2).unwrap(),
+        Millis(1_772_380_800_000),
+        &scenario,
+        &draw_day(&scenario, 0),
+        BenchPolicy::Hub,
+        0,
+        options,
+    )
+    .unwrap();
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    let (mut rated, mut bad) = (0, 0);
+    for (_, event) in &day.events {
+        match event {
+            Event::TicketFinished { outcome, .. } => *kinds.entry(outcome.kind()).or_default() += 1,
+            Event::TicketRated { rating, .. } => {
+                rated += 1;
+                bad += usize::from(rating.is_bad());
+            }
+            _ => {}
+        }
+    }
+    let finished: usize = kinds.values().sum();
+    let done = kinds.get("done").copied().unwrap_or_default();
+    assert!(
+        kinds.len() == 4 && done * 100 > finished * 75 && done < finished,
+        "{kinds:?}"
+    );
+    assert!(
+        rated * 4 > finished && rated * 2 < finished,
+        "{rated} of {finished}"
+    );
+    assert!(bad > 0 && bad * 10 < rated, "{bad} bad of {rated}");
+}
