@@ -297,7 +297,7 @@ fn demo(demo: Demo) -> anyhow::Result<()> {
                         sms_sink: demo_sms_sink(&db),
                         per_day: 6,
                     }),
-                    supervisor_token: Some(token("admin")),
+                    admin_token: Some(token("admin")),
                 };
                 Some(tokio::spawn(simulate::run(simulation, clock, stop.clone())))
             }

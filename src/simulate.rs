@@ -89,10 +89,11 @@ pub struct Simulation {
     /// Some citizens book exit-entry (预约) a day ahead, verify with the SMS code the hub
     /// wrote to this sink, and check in at the kiosk before their slot; `None`: nobody books.
     pub bookings: Option<Booking>,
-    /// A supervisor's (or admin's) token: with it a simulated supervisor works the 差评 cases
-    /// the simulated citizens' bad ratings open (callback, fix, close), leaving a few to run
-    /// overdue; `None`: nobody works them.
-    pub supervisor_token: Option<String>,
+    /// An admin's token: with it each simulated window's rating pad is paired (by a one-time
+    /// code, as an admin does from the console), the citizens rate their visits there, and a
+    /// simulated supervisor works the 差评 cases the bad ratings open (callback, fix, close),
+    /// leaving a few to run overdue; `None`: nobody rates and nobody works cases.
+    pub admin_token: Option<String>,
 }
 
 /// What the simulated bookings need: an admin token (to open exit-entry for bookings) and the
@@ -204,13 +205,30 @@ pub async fn run(
         no_show_wait: SignedDuration::from_secs_f64(scenario.no_show_clerk_min * 60.0),
     });
     let mut tasks = tokio::task::JoinSet::new();
-    if let Some(token) = simulation.supervisor_token.clone() {
-        let supervisor = Client::new(&simulation.hub).with_token(token);
-        tasks.spawn(supervisor_at_work(supervisor, shared.clone(), stop.clone()));
+    let admin = simulation
+        .admin_token
+        .clone()
+        .map(|token| Client::new(&simulation.hub).with_token(token));
+    if let Some(admin) = &admin {
+        tasks.spawn(supervisor_at_work(
+            admin.clone(),
+            shared.clone(),
+            stop.clone(),
+        ));
     }
     for (window, token) in simulation.clerks.clone() {
         let clerk = Client::new(&simulation.hub).with_token(token);
-        tasks.spawn(clerk_at(window, clerk, shared.clone(), stop.clone()));
+        let pad = match &admin {
+            Some(admin) => match pair_pad(admin, window).await {
+                Ok(pad) => Some(pad),
+                Err(error) => {
+                    tracing::warn!(window, %error, "cannot pair the simulated window's rating pad");
+                    None
+                }
+            },
+            None => None,
+        };
+        tasks.spawn(clerk_at(window, clerk, pad, shared.clone(), stop.clone()));
     }
     if let Some(booking) = simulation.bookings.clone() {
         tasks.spawn(bookers(
@@ -490,6 +508,7 @@ async fn bookers(
 async fn clerk_at(
     window: u16,
     clerk: Client,
+    pad: Option<Client>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -502,7 +521,6 @@ async fn clerk_at(
     }
     let idle = SignedDuration::from_secs(60);
     let mut served_here = 0u64;
-    let tablet = Client::new(clerk.base());
     while !*stop.borrow() {
         match clerk.call_next(window).await {
             Ok(Some(ticket)) => {
@@ -541,7 +559,9 @@ async fn clerk_at(
                             shared.tally.not_done.fetch_add(1, Ordering::Relaxed);
                         }
                         served_here += 1;
-                        rate_visit(&tablet, window, &ticket.number, &shared).await;
+                        if let Some(pad) = &pad {
+                            rate_visit(pad, window, &ticket.number, &shared).await;
+                        }
                         if !step_away(window, &clerk, served_here, &shared, &mut stop).await {
                             return;
                         }
@@ -571,6 +591,51 @@ async fn clerk_at(
             }
         }
     }
+}
+
+/// Pairs a rating pad with `window` as a hall's admin does: a one-time code from the console,
+/// typed on the tablet's page, which keeps the pad's device token in its cookie. The pads an
+/// earlier run of the demo paired with the window are unpaired first (their tokens died with
+/// that run). Returns a client holding the new pad's token.
+async fn pair_pad(admin: &Client, window: u16) -> anyhow::Result<Client> {
+    use anyhow::Context;
+    let pads: Vec<jiaohao_wire::RatingPad> = admin
+        .send(admin.request(reqwest::Method::GET, "/api/rating-pads"))
+        .await?
+        .unwrap_or_default();
+    for old in pads.iter().filter(|pad| pad.window == window) {
+        let unpair = admin.request(
+            reqwest::Method::DELETE,
+            &format!("/api/rating-pads/{}", old.id),
+        );
+        if let Err(error) = admin.send::<serde_json::Value>(unpair).await {
+            tracing::debug!(window, %error, "an earlier simulated pad stays paired");
+        }
+    }
+    let code: jiaohao_wire::PairingCode = admin
+        .send(admin.request(
+            reqwest::Method::POST,
+            &format!("/api/windows/{window}/pairing"),
+        ))
+        .await?
+        .context("no pairing code")?;
+    let tablet = Client::new(admin.base());
+    let response = tablet
+        .request(reqwest::Method::POST, "/api/rating-pad")
+        .json(&serde_json::json!({ "code": code.code }))
+        .send()
+        .await?
+        .error_for_status()?;
+    let secret = response
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|cookie| cookie.strip_prefix("jiaohao_pad="))
+        .and_then(|rest| rest.split(';').next())
+        .context("the pairing answer sets no pad cookie")?
+        .to_owned();
+    Ok(tablet.with_token(secret))
 }
 
 /// Citizens rate their visit at the window's tablet, by the ticket's number so a replayed day

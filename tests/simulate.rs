@@ -40,6 +40,7 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
     let hub = jiaohao_hub::spawn("127.0.0.1:0", config).await.unwrap();
     let first_day = at("2026-11-23T00:00:00+08:00")
         .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap());
+    let admin_token = token(Role::Admin, None, "admin");
     let simulation = Simulation {
         hub: hub.url(),
         kiosk_token,
@@ -47,7 +48,7 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         first_day,
         day: 7,
         bookings: None,
-        supervisor_token: Some(token(Role::Admin, None, "supervisor")),
+        admin_token: Some(admin_token.clone()),
     };
     let (stop_tx, stop) = watch::channel(false);
     let running = tokio::spawn(simulate::run(simulation, clock, stop));
@@ -85,6 +86,17 @@ async fn simulated_citizens_and_clerks_work_the_hall_until_stopped() {
         tally.summary()
     );
     println!("{}", tally.summary());
+    // They rate on their window's pad, which the simulation paired as an admin does: one
+    // pad for each of the ten windows.
+    let admin = Client::new(hub.url()).with_token(admin_token);
+    let pads: Vec<jiaohao_wire::RatingPad> = admin
+        .send(admin.request(reqwest::Method::GET, "/api/rating-pads"))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut windows: Vec<u16> = pads.iter().map(|pad| pad.window).collect();
+    windows.sort_unstable();
+    assert_eq!(windows, (1..=10).collect::<Vec<u16>>());
 
     // The hub saw exactly what the simulation says it did.
     let hall = Client::new(hub.url()).hall().await.unwrap();
@@ -190,7 +202,7 @@ async fn simulated_citizens_book_verify_and_check_in_the_next_day() {
             sms_sink,
             per_day: 3,
         }),
-        supervisor_token: None,
+        admin_token: None,
     };
     let (stop_tx, stop) = watch::channel(false);
     let running = tokio::spawn(simulate::run(simulation, clock.clone(), stop));
