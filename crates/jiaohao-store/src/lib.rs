@@ -253,6 +253,19 @@ const MIGRATIONS: &[&str] = &[
         made_ms         INTEGER NOT NULL
     );
     CREATE INDEX booking_idempotency_made ON booking_idempotency (made_ms);",
+    // 12: the bookings' `Idempotency-Key`s join the side log too (migration 11 made them), so
+    // a retry sent to a promoted standby gets its booking back rather than a 409; their
+    // expiry travels as deletes. `ingest` never reads the side log.
+    "INSERT INTO side_changes (tbl, op, row) SELECT 'booking_idempotency', 'upsert', json_object('key', key, 'request_hmac', request_hmac, 'code', code, 'made_ms', made_ms) FROM booking_idempotency ORDER BY key;
+    CREATE TRIGGER booking_idempotency_side_insert AFTER INSERT ON booking_idempotency BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('booking_idempotency', 'upsert', json_object('key', NEW.key, 'request_hmac', NEW.request_hmac, 'code', NEW.code, 'made_ms', NEW.made_ms));
+    END;
+    CREATE TRIGGER booking_idempotency_side_update AFTER UPDATE ON booking_idempotency BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('booking_idempotency', 'upsert', json_object('key', NEW.key, 'request_hmac', NEW.request_hmac, 'code', NEW.code, 'made_ms', NEW.made_ms));
+    END;
+    CREATE TRIGGER booking_idempotency_side_delete AFTER DELETE ON booking_idempotency BEGIN
+        INSERT INTO side_changes (tbl, op, row) VALUES ('booking_idempotency', 'delete', json_object('key', OLD.key));
+    END;",
 ];
 
 /// The write-ahead log SQLite keeps beside the database file `db`.

@@ -116,14 +116,24 @@ const SIDE_TABLES: &[(&str, &[(&str, bool)])] = &[
         "case_contacts",
         &[("case_id", false), ("phone", false), ("saved_ms", false)],
     ),
+    (
+        "booking_idempotency",
+        &[
+            ("key", false),
+            ("request_hmac", false),
+            ("code", false),
+            ("made_ms", false),
+        ],
+    ),
 ];
 
-/// The column a side table's rows are known by (`id`, but a booking's contact by its code
-/// and a case's callback phone by its case).
+/// The column a side table's rows are known by (`id`, but a booking's contact by its code, a
+/// case's callback phone by its case and a booking's `Idempotency-Key` by the key).
 fn key_column(table: &str) -> &'static str {
     match table {
         "booking_contacts" => "code",
         "case_contacts" => "case_id",
+        "booking_idempotency" => "key",
         _ => "id",
     }
 }
@@ -401,6 +411,7 @@ impl Store {
         tx.execute_batch(
             "DELETE FROM sessions; DELETE FROM users; DELETE FROM api_tokens;
              DELETE FROM device_problems; DELETE FROM booking_contacts; DELETE FROM case_contacts;
+             DELETE FROM booking_idempotency;
              DELETE FROM side_changes; DELETE FROM promotions_here;",
         )?;
         tx.commit()?;
@@ -472,6 +483,9 @@ mod tests {
             .put_case_phone(41, "13900139000", Millis(7))
             .unwrap();
         assert_eq!(primary.erase_case_phones(&[41]).unwrap(), 1);
+        primary
+            .put_booking_idempotency_key("k1", "mac", "ABCD2345", Millis(8), Millis(0))
+            .unwrap();
         let changes = primary.side_changes_after(0, u64::MAX, 100).unwrap();
         let seen: Vec<(u64, &str, &str)> = changes
             .iter()
@@ -490,6 +504,7 @@ mod tests {
                 (8, "booking_contacts", "upsert"),
                 (9, "case_contacts", "upsert"),
                 (10, "case_contacts", "delete"),
+                (11, "booking_idempotency", "upsert"),
             ]
         );
         assert!(changes[8].row.contains("13900139000"));
@@ -521,8 +536,12 @@ mod tests {
             standby.case_phone(41).unwrap().as_deref(),
             Some("13900139000")
         );
-        assert_eq!(standby.apply_side_changes(&changes[9..]).unwrap(), 10);
+        assert_eq!(standby.apply_side_changes(&changes[9..]).unwrap(), 11);
         assert_eq!(standby.case_phone(41).unwrap(), None);
+        assert_eq!(
+            standby.booking_by_idempotency_key("k1", Millis(0)).unwrap(),
+            Some(("mac".to_owned(), "ABCD2345".to_owned()))
+        );
         let erased = standby.booking_contact("Y7K2Q9").unwrap().unwrap();
         assert_eq!((erased.name, erased.phone), (None, None));
         assert_eq!(erased.cancel_sha256, contact.cancel_sha256);
