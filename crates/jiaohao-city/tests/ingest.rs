@@ -350,7 +350,10 @@ async fn a_late_rating_changes_the_past_day_it_belongs_to() {
     let first_day = jiaohao_city::reports::across_halls(&client, f, t)
         .await
         .unwrap();
-    assert_eq!(first_day[0].ratings[4], very_dissatisfied(&first.events) + 1);
+    assert_eq!(
+        first_day[0].ratings[4],
+        very_dissatisfied(&first.events) + 1
+    );
     let (f, t) = report("2026-03-03");
     let second_day = jiaohao_city::reports::across_halls(&client, f, t)
         .await

@@ -134,7 +134,12 @@ async fn later_case_steps(state: &AppState, range: &Range) -> Result<Vec<Record>
     state
         .read(move |store| {
             let mut records = Vec::new();
-            store.for_each_case_step_from(end, |record| records.push(record))?;
+            store.for_each_record_of_kinds(
+                &["case_called_back", "case_fixed", "case_closed"],
+                end,
+                Millis(i64::MAX),
+                |record| records.push(record),
+            )?;
             Ok(records)
         })
         .await
@@ -158,7 +163,12 @@ async fn records_with_definitions(
                     .0
                     .saturating_sub(MATTER_DAYS * 24 * 60 * Millis::MINUTE),
             );
-            store.for_each_visit_between(lookback, start, |record| records.push(record))?;
+            store.for_each_record_of_kinds(
+                &["ticket_issued", "ticket_holder", "ticket_finished"],
+                lookback,
+                start,
+                |record| records.push(record),
+            )?;
             records.sort_by_key(|record| record.seq);
             store.for_each_record_between(start, end, |record| records.push(record))?;
             Ok(records)
@@ -185,7 +195,9 @@ async fn later_ratings(state: &AppState, range: &Range) -> Result<Vec<Record>, A
     state
         .read(move |store| {
             let mut records = Vec::new();
-            store.for_each_rating_between(from, to, |record| records.push(record))?;
+            store.for_each_record_of_kinds(&["ticket_rated"], from, to, |record| {
+                records.push(record)
+            })?;
             Ok(records)
         })
         .await

@@ -487,57 +487,25 @@ impl Store {
         Ok(())
     }
 
-    /// Reads, in order, every step of a 差评 case (callback, fix, close) logged at or after
-    /// `from`: what a report of past days adds so its cases stand as they do now.
-    pub fn for_each_case_step_from(
+    /// Reads, in order, the records of these `kinds` logged at or after `from` and before `to`:
+    /// what a report of past days reads beside its range (the visits of the days before it, the
+    /// ratings and case steps logged after it).
+    pub fn for_each_record_of_kinds(
         &self,
-        from: Millis,
-        mut each: impl FnMut(Record),
-    ) -> Result<()> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT seq, at_ms, actor, body FROM events WHERE at_ms >= ?1 AND kind IN
-                ('case_called_back', 'case_fixed', 'case_closed') ORDER BY seq",
-        )?;
-        let mut rows = query.query(params![from.0])?;
-        while let Some(row) = rows.next()? {
-            each(row_to_record(row)?);
-        }
-        Ok(())
-    }
-
-    /// Reads, in order, every rating (`ticket_rated`) logged at or after `from` and before
-    /// `to`: the ratings given from the phone after the days a report covers, which belong to
-    /// the tickets of those days.
-    pub fn for_each_rating_between(
-        &self,
+        kinds: &[&str],
         from: Millis,
         to: Millis,
         mut each: impl FnMut(Record),
     ) -> Result<()> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT seq, at_ms, actor, body FROM events WHERE kind = 'ticket_rated' AND at_ms >= ?1 AND at_ms < ?2 ORDER BY seq",
-        )?;
-        let mut rows = query.query(params![from.0, to.0])?;
-        while let Some(row) = rows.next()? {
-            each(row_to_record(row)?);
-        }
-        Ok(())
-    }
-
-    /// Reads, in order, the tickets issued, their holders and finishes logged at or after
-    /// `from` and before `to`: the visits before a report's range, to tell a person's first
-    /// visit for a matter from a repeat.
-    pub fn for_each_visit_between(
-        &self,
-        from: Millis,
-        to: Millis,
-        mut each: impl FnMut(Record),
-    ) -> Result<()> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT seq, at_ms, actor, body FROM events WHERE at_ms >= ?1 AND at_ms < ?2 AND kind IN
-                ('ticket_issued', 'ticket_holder', 'ticket_finished') ORDER BY seq",
-        )?;
-        let mut rows = query.query(params![from.0, to.0])?;
+        let marks: Vec<String> = (3..3 + kinds.len()).map(|i| format!("?{i}")).collect();
+        let mut query = self.conn.prepare_cached(&format!(
+            "SELECT seq, at_ms, actor, body FROM events WHERE at_ms >= ?1 AND at_ms < ?2
+                AND kind IN ({}) ORDER BY seq",
+            marks.join(", ")
+        ))?;
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&from.0, &to.0];
+        values.extend(kinds.iter().map(|kind| kind as &dyn rusqlite::ToSql));
+        let mut rows = query.query(values.as_slice())?;
         while let Some(row) = rows.next()? {
             each(row_to_record(row)?);
         }
