@@ -766,6 +766,33 @@ struct RangeQuery {
 
 /// The range a page asks for; by default from the first of this month to today, in the
 /// city's time zone.
+/// What a page over a range of days starts with: who is signed in (else the way to sign in,
+/// back to `back`), the range asked for (see [`range_of`]) and a database client; or the
+/// answer that ends it.
+async fn ranged(
+    state: &WebState,
+    headers: &HeaderMap,
+    query: &RangeQuery,
+    back: &str,
+) -> Result<
+    (
+        SignedIn,
+        jiaohao_core::LocalDate,
+        jiaohao_core::LocalDate,
+        Arc<Client>,
+    ),
+    Response,
+> {
+    let who = who(state, headers, back).await?;
+    let (from, to) = range_of(&state.zone, query).map_err(|error| failure(headers, &error))?;
+    let client = state
+        .db
+        .get()
+        .await
+        .map_err(|error| failure(headers, &error))?;
+    Ok((who, from, to, client))
+}
+
 fn range_of(
     zone: &CityZone,
     query: &RangeQuery,
@@ -799,17 +826,9 @@ async fn reports_page(
     headers: HeaderMap,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    let who = match who(&state, &headers, "/reports").await {
-        Ok(who) => who,
-        Err(redirect) => return redirect,
-    };
-    let (from, to) = match range_of(&state.zone, &query) {
-        Ok(range) => range,
-        Err(error) => return failure(&headers, &error),
-    };
-    let client = match state.db.get().await {
-        Ok(client) => client,
-        Err(error) => return failure(&headers, &error),
+    let (who, from, to, client) = match ranged(&state, &headers, &query, "/reports").await {
+        Ok(parts) => parts,
+        Err(answer) => return answer,
     };
     let rows = match reports::across_halls(&*client, from, to).await {
         Ok(rows) => rows,
@@ -885,16 +904,9 @@ async fn reports_csv(
     headers: HeaderMap,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    if let Err(redirect) = who(&state, &headers, "/reports").await {
-        return redirect;
-    }
-    let (from, to) = match range_of(&state.zone, &query) {
-        Ok(range) => range,
-        Err(error) => return failure(&headers, &error),
-    };
-    let client = match state.db.get().await {
-        Ok(client) => client,
-        Err(error) => return failure(&headers, &error),
+    let (_, from, to, client) = match ranged(&state, &headers, &query, "/reports").await {
+        Ok(parts) => parts,
+        Err(answer) => return answer,
     };
     match reports::across_halls(&*client, from, to).await {
         Ok(rows) => (
@@ -955,16 +967,9 @@ async fn reports_services_csv(
     headers: HeaderMap,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    if let Err(redirect) = who(&state, &headers, "/reports").await {
-        return redirect;
-    }
-    let (from, to) = match range_of(&state.zone, &query) {
-        Ok(range) => range,
-        Err(error) => return failure(&headers, &error),
-    };
-    let client = match state.db.get().await {
-        Ok(client) => client,
-        Err(error) => return failure(&headers, &error),
+    let (_, from, to, client) = match ranged(&state, &headers, &query, "/reports").await {
+        Ok(parts) => parts,
+        Err(answer) => return answer,
     };
     match reports::across_halls_by_service(&*client, from, to).await {
         Ok(rows) => (
@@ -987,17 +992,9 @@ async fn ratings_page(
     headers: HeaderMap,
     Query(query): Query<RangeQuery>,
 ) -> Response {
-    let who = match who(&state, &headers, "/ratings").await {
-        Ok(who) => who,
-        Err(redirect) => return redirect,
-    };
-    let (from, to) = match range_of(&state.zone, &query) {
-        Ok(range) => range,
-        Err(error) => return failure(&headers, &error),
-    };
-    let client = match state.db.get().await {
-        Ok(client) => client,
-        Err(error) => return failure(&headers, &error),
+    let (who, from, to, client) = match ranged(&state, &headers, &query, "/ratings").await {
+        Ok(parts) => parts,
+        Err(answer) => return answer,
     };
     let rows = match reports::bad_ratings(&*client, from, to).await {
         Ok(rows) => rows,
