@@ -181,6 +181,38 @@ async fn a_bad_rating_opens_a_case_that_supervisors_take_forward() {
             .iter()
             .any(|row| row.window == Some(3) && row.cases == 1)
     );
+    // The CSV carries the same figures, in the case rows' last six columns.
+    let csv = send(hub.admin.request(
+        Method::GET,
+        "/api/reports/csv?from=2026-11-23&to=2026-11-23",
+    ))
+    .await;
+    let header = csv.body.lines().next().unwrap();
+    assert!(
+        header.ends_with(
+            ",cases,cases_called_back,callback_pct,cases_fixed_in_time,fixed_in_time_pct,cases_overdue"
+        ),
+        "{header}"
+    );
+    let rows: Vec<&str> = csv
+        .body
+        .lines()
+        .filter(|l| l.starts_with("case,"))
+        .collect();
+    let columns = header.split(',').count();
+    assert!(
+        rows.iter().all(|row| row.split(',').count() == columns),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row.starts_with("case,2026-11,") && row.ends_with(",1,1,100,1,100,0")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|row| row.starts_with("case,2026-11/3,")),
+        "{rows:?}"
+    );
     // A case is never in the public stream's view, and survives a restart.
     let hub = hub.restart().await;
     assert_eq!(cases(&hub, "?state=closed").await.cases.len(), 1);

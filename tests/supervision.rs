@@ -370,10 +370,25 @@ async fn a_ticket_is_rated_from_the_phone_until_the_end_of_the_next_working_day(
     let rated = rate(
         &hub,
         &early.token,
-        json!({"rating": "dissatisfied", "reason": "waiting"}),
+        json!({"rating": "dissatisfied", "reason": "waiting", "callback_phone": "13900139000"}),
     )
     .await;
     assert_eq!(rated.status, 200, "{rated:?}");
+    // The 差评 opened a case on Monday, which keeps the phone left for the callback.
+    let cases: wire::CaseList = hub
+        .admin
+        .send(hub.admin.request(Method::GET, "/api/cases"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        cases
+            .cases
+            .iter()
+            .map(|c| (c.date.as_str(), c.callback_phone.as_deref()))
+            .collect::<Vec<_>>(),
+        [("2026-11-30", Some("13900139000"))]
+    );
     let rated: wire::TicketStatus = rated.json();
     assert_eq!(
         (rated.rating.as_deref(), rated.can_rate),

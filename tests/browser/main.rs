@@ -95,6 +95,12 @@ fn main() {
         started,
         runtime.block_on(a_rating_pad_is_paired_from_the_console(shots.clone())),
     );
+    let started = Instant::now();
+    report(
+        "browser::a_phone_rates_badly_the_next_working_day",
+        started,
+        runtime.block_on(a_phone_rates_badly_the_next_working_day(shots.clone())),
+    );
     match city::postgres() {
         Ok(Some(postgres)) => {
             let started = Instant::now();
@@ -391,6 +397,66 @@ async fn a_rating_pad_is_paired_from_the_console(shots: PathBuf) -> Result {
     }
     hub.stop().await;
     outcome
+}
+
+/// A ticket finished on Friday is rated badly from the citizen's phone on Monday, the next
+/// working day of the default calendar: the page still shows it with the rating form, the bad
+/// rating asks (optionally) for a phone for the callback, and the 差评 case carries it.
+async fn a_phone_rates_badly_the_next_working_day(shots: PathBuf) -> Result {
+    let hub = TestHub::start_at_with("2026-11-27T09:00:00+08:00", |_| {}).await;
+    hub.open(3).await;
+    let ticket = hub.issue("hukou").await;
+    hub.call_next(3).await;
+    hub.admin
+        .ticket_action(3, "finish")
+        .await
+        .map_err(|e| format!("finish: {e}"))?;
+    // Monday: a new day has started (window 3 opens again).
+    hub.set_time("2026-11-30T10:00:00+08:00");
+    hub.open(3).await;
+    let base = hub.url();
+    let driver = Driver::start()?;
+    driver.ready().await?;
+    let phone = driver.browser("late-phone", 390, 844).await?;
+    let outcome = async {
+        phone.goto(format!("{base}/t/{}", ticket.token)).await?;
+        wait_text(&phone, "#rate", "可评价至 2026-11-30").await?;
+        shot(&phone, &shots, "15d-ticket-phone-next-day").await?;
+        wait_for(&phone, "[data-rating='dissatisfied']")
+            .await?
+            .click()
+            .await?;
+        wait_for(&phone, "#callback-phone")
+            .await?
+            .send_keys("13900139000")
+            .await?;
+        shot(&phone, &shots, "15e-ticket-phone-callback").await?;
+        phone
+            .find(By::Css("[data-reason='waiting']"))
+            .await?
+            .click()
+            .await?;
+        wait_text(&phone, "#rated", "感谢您的评价").await?;
+        Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = shot(&phone, &shots, "failed-late-phone").await;
+    }
+    phone.quit().await?;
+    outcome?;
+    let cases: jiaohao_wire::CaseList = hub
+        .admin
+        .send(hub.admin.request(reqwest::Method::GET, "/api/cases"))
+        .await
+        .map_err(|e| format!("the cases: {e}"))?
+        .ok_or("no cases")?;
+    let case = cases.cases.first().ok_or("no case opened")?;
+    if (case.date.as_str(), case.callback_phone.as_deref()) != ("2026-11-30", Some("13900139000")) {
+        return Err(format!("the case of the late rating: {case:?}").into());
+    }
+    hub.stop().await;
+    Ok(())
 }
 
 async fn a_ticket_from_assignment_to_audit(shots: PathBuf) -> Result {

@@ -1066,7 +1066,7 @@ pub async fn report(
 /// The report as CSV: one line per row, a `scope` column saying which table it is from.
 pub fn csv(report: &wire::Report) -> String {
     let mut out = String::from('\u{feff}');
-    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct,outcome_done,outcome_documents_missing,outcome_refused,outcome_referred,done_pct,within_limit_pct,over_limit,satisfied_pct,booking_no_show_pct\r\n");
+    out.push_str("scope,key,name_zh,name_en,issued,called,served,no_shows,transfers,mean_wait_min,p90_wait_min,mean_handling_min,within_target_pct,rating_very_satisfied,rating_satisfied,rating_basic,rating_dissatisfied,rating_very_dissatisfied,rating_mean,pause_break_min,pause_meeting_min,pause_system_fault_min,pause_other_min,out_of_order,staffed_min,busy_pct,outcome_done,outcome_documents_missing,outcome_refused,outcome_referred,done_pct,within_limit_pct,over_limit,satisfied_pct,booking_no_show_pct,cases,cases_called_back,callback_pct,cases_fixed_in_time,fixed_in_time_pct,cases_overdue\r\n");
     let rows = std::iter::once(("hall", &report.total))
         .chain(report.services.iter().map(|r| ("service", r)))
         .chain(report.windows.iter().map(|r| ("window", r)))
@@ -1118,10 +1118,12 @@ pub fn csv(report: &wire::Report) -> String {
             },
         ];
         out.push_str(&fields.join(","));
+        // The case columns are the case rows' (below).
+        out.push_str(&",".repeat(CASE_COLUMNS));
         out.push_str("\r\n");
     }
     for hour in &report.hours {
-        let mut fields = vec![String::new(); 35];
+        let mut fields = vec![String::new(); CSV_COLUMNS];
         fields[0] = "hour".into();
         fields[1] = format!("{:02}", hour.hour);
         fields[2] = format!("{:02}:00–{:02}:00", hour.hour, hour.hour + 1);
@@ -1131,8 +1133,41 @@ pub fn csv(report: &wire::Report) -> String {
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }
+    // The 差评 cases per month and window, then the month's hall row (key `2026-11` or
+    // `2026-11/3`), in the last six columns.
+    for row in &report.cases {
+        let mut fields = vec![String::new(); CSV_COLUMNS];
+        fields[0] = "case".into();
+        (fields[1], fields[2], fields[3]) = match row.window {
+            Some(window) => (
+                format!("{}/{window}", row.month),
+                format!("{} {window}号窗口", row.month),
+                format!("{} window {window}", row.month),
+            ),
+            None => (
+                row.month.clone(),
+                format!("{} 全厅", row.month),
+                format!("{} hall", row.month),
+            ),
+        };
+        let first = CSV_COLUMNS - CASE_COLUMNS;
+        fields[first..].clone_from_slice(&[
+            row.cases.to_string(),
+            row.called_back.to_string(),
+            csv_optional(row.callback_pct),
+            row.fixed_in_time.to_string(),
+            csv_optional(row.fixed_in_time_pct),
+            row.overdue.to_string(),
+        ]);
+        out.push_str(&fields.join(","));
+        out.push_str("\r\n");
+    }
     out
 }
+
+/// The columns of the report's CSV, of them the last [`CASE_COLUMNS`] for the case rows.
+const CSV_COLUMNS: usize = 41;
+const CASE_COLUMNS: usize = 6;
 
 /// `GET /api/reports/csv?from=…&to=…`: the same numbers as a spreadsheet file.
 pub async fn report_csv(

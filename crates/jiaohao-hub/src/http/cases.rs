@@ -283,15 +283,16 @@ pub async fn keep_callback_phone(
     let case = state
         .writer
         .read(move |context| {
-            let found = match &ticket {
-                RatedTicket::Number(number) => context.hall.ticket_by_number(*number),
-                RatedTicket::Token(token) => context.hall.ticket_by_token(token),
-            }?;
-            context
-                .hall
-                .registry()
-                .case(found.id)
-                .map(|case| case.ticket)
+            // Today's ticket, or (from the phone) one of an earlier day still ratable.
+            let registry = context.hall.registry();
+            let id = match &ticket {
+                RatedTicket::Number(number) => context.hall.ticket_by_number(*number)?.id,
+                RatedTicket::Token(token) => match context.hall.ticket_by_token(token) {
+                    Some(today) => today.id,
+                    None => registry.ratable_by_token(token)?.id,
+                },
+            };
+            registry.case(id).map(|case| case.ticket)
         })
         .await?;
     let Some(case) = case else {
