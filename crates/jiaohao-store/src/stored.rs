@@ -148,7 +148,7 @@ struct StoredBooking {
     served: bool,
 }
 
-/// A finished ticket of an earlier day in the snapshot's registry (version 4 on): what a
+/// A finished ticket of an earlier day in the snapshot's registry (version 5 on): what a
 /// rating from the phone needs after the day ended.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -172,7 +172,7 @@ struct StoredRatableTicket {
 struct StoredRegistry {
     booking: Vec<StoredServiceBooking>,
     bookings: Vec<StoredBooking>,
-    /// 差评 cases (version 4 on). Empty when left out: a snapshot written before cases existed
+    /// 差评 cases (version 5 on). Empty when left out: a snapshot written before cases existed
     /// (which the city keeps) had none to carry.
     #[serde(default)]
     cases: Vec<StoredCase>,
@@ -1316,7 +1316,7 @@ struct StoredSnapshot {
     calendar: Option<StoredCalendar>,
     services: Vec<StoredService>,
     windows: Vec<StoredWindow>,
-    /// The state that outlives the day (version 3 on; its finished tickets version 4 on).
+    /// The state that outlives the day (version 3 on; ratable tickets and cases 5 on).
     registry: StoredRegistry,
 }
 
