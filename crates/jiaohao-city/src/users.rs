@@ -83,6 +83,38 @@ pub enum Refused {
     Disabled,
 }
 
+/// Checks a user's password against its hash under the shared lockout: refused while locked;
+/// a wrong one counts as a failed sign-in (and may lock the user). The row's `failed` and
+/// `locked_until` are as read with the hash.
+async fn check_password(
+    client: &impl GenericClient,
+    name: &str,
+    password: &str,
+    hash: &str,
+    failed: i32,
+    locked_until: Option<i64>,
+    now: i64,
+) -> Result<Result<(), Refused>, CityError> {
+    if Lockout::is_locked(locked_until, now) {
+        return Ok(Err(Refused::Locked));
+    }
+    if jiaohao_signin::verify_password(password, hash) {
+        return Ok(Ok(()));
+    }
+    let after = Lockout::STANDARD.after_failure(failed.max(0) as u32, now);
+    client
+        .execute(
+            "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE name = $1",
+            &[&name, &(after.failed_logins as i32), &after.locked_until],
+        )
+        .await?;
+    Ok(Err(if after.locked_until.is_some() {
+        Refused::Locked
+    } else {
+        Refused::WrongPassword
+    }))
+}
+
 /// Signs a user in: the new session's secret and CSRF token.
 pub async fn sign_in(
     client: &impl GenericClient,
@@ -107,22 +139,10 @@ pub async fn sign_in(
     let failed: i32 = row.get(3);
     let locked_until: Option<i64> = row.get(4);
     let disabled: bool = row.get(5);
-    if Lockout::is_locked(locked_until, now) {
-        return Ok(Err(Refused::Locked));
-    }
-    if !jiaohao_signin::verify_password(password, &hash) {
-        let after = Lockout::STANDARD.after_failure(failed.max(0) as u32, now);
-        client
-            .execute(
-                "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE name = $1",
-                &[&name, &(after.failed_logins as i32), &after.locked_until],
-            )
-            .await?;
-        return Ok(Err(if after.locked_until.is_some() {
-            Refused::Locked
-        } else {
-            Refused::WrongPassword
-        }));
+    if let Err(refused) =
+        check_password(client, &name, password, &hash, failed, locked_until, now).await?
+    {
+        return Ok(Err(refused));
     }
     // Said only after the right password, so a guesser learns nothing about the name.
     if disabled {
@@ -260,22 +280,10 @@ pub async fn change_password(
     let hash: String = row.get(0);
     let failed: i32 = row.get(1);
     let locked_until: Option<i64> = row.get(2);
-    if Lockout::is_locked(locked_until, now) {
-        return Ok(Err(Refused::Locked));
-    }
-    if !jiaohao_signin::verify_password(current, &hash) {
-        let after = Lockout::STANDARD.after_failure(failed.max(0) as u32, now);
-        client
-            .execute(
-                "UPDATE users SET failed_logins = $2, locked_until = $3 WHERE name = $1",
-                &[&name, &(after.failed_logins as i32), &after.locked_until],
-            )
-            .await?;
-        return Ok(Err(if after.locked_until.is_some() {
-            Refused::Locked
-        } else {
-            Refused::WrongPassword
-        }));
+    if let Err(refused) =
+        check_password(client, name, current, &hash, failed, locked_until, now).await?
+    {
+        return Ok(Err(refused));
     }
     jiaohao_signin::check_password(new).map_err(CityError::Invalid)?;
     let hash = jiaohao_signin::hash_password(new).map_err(CityError::Invalid)?;

@@ -226,3 +226,49 @@ async fn a_city_admin_adds_a_user_and_disables_one() {
     stop_tx.send(true).unwrap();
     service.await.unwrap().unwrap();
 }
+
+/// Wrong passwords lock a city user after five tries, at the sign-in and at the change of
+/// one's own password alike (one count), and while locked the right password is refused too.
+#[tokio::test]
+async fn wrong_passwords_lock_a_user_at_sign_in_and_at_a_password_change_alike() {
+    use jiaohao_city::users::{self, CityRole, Refused};
+    let _cluster = shared_cluster().await;
+    let Some((_url, client)) = database("lockout").await else {
+        return;
+    };
+    users::add(&client, "wang", CityRole::Viewer, PASSWORD)
+        .await
+        .unwrap();
+    let sign_in = |password: &'static str| {
+        let client = &client;
+        async move {
+            users::sign_in(client, "wang", password)
+                .await
+                .unwrap()
+                .err()
+        }
+    };
+    let change = |current: &'static str| {
+        let client = &client;
+        async move {
+            users::change_password(client, "wang", current, "another-long-password-2", "none")
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            sign_in("wrong-password-1").await,
+            Some(Refused::WrongPassword)
+        );
+    }
+    // A wrong current password at the change is the fourth failure, the next sign-in's the
+    // fifth: locked.
+    assert_eq!(
+        change("wrong-password-1").await,
+        Err(Refused::WrongPassword)
+    );
+    assert_eq!(sign_in("wrong-password-1").await, Some(Refused::Locked));
+    assert_eq!(sign_in(PASSWORD).await, Some(Refused::Locked));
+    assert_eq!(change(PASSWORD).await, Err(Refused::Locked));
+}
