@@ -35,6 +35,12 @@ fn next_frame(harness: &Harness<'_, DisplayApp>) -> Duration {
     harness.output().viewport_output[&egui::ViewportId::ROOT].repaint_delay
 }
 
+/// How long until the machine's clock turns the minute.
+fn machine_time_to_next_minute() -> Duration {
+    let into_minute = jiff::Timestamp::now().as_millisecond().rem_euclid(60_000);
+    Duration::from_millis((60_000 - into_minute) as u64)
+}
+
 fn steps(seconds: f64) -> usize {
     (seconds * 4.0).ceil() as usize
 }
@@ -65,10 +71,21 @@ fn a_call_is_highlighted_for_a_few_seconds_then_the_ticker_turns_pages() {
 
     harness.run_steps(steps(BUSY_SECS - HIGHLIGHT_SECS) + 1);
     let page = next_frame(&harness);
-    assert!(
-        page > Duration::from_secs(1) && page <= Duration::from_secs_f64(PAGE_SECS),
-        "quiet: the next frame is the next page, {page:?}"
-    );
+    // The next frame is the sooner of the next page and the clock's next minute (the fixed
+    // source has no hall clock, so the machine's stands in): a run just before a minute turns
+    // gets the minute.
+    let to_minute = machine_time_to_next_minute();
+    if to_minute > Duration::from_secs_f64(PAGE_SECS) {
+        assert!(
+            page > Duration::from_secs(1) && page <= Duration::from_secs_f64(PAGE_SECS),
+            "quiet: the next frame is the next page, {page:?}"
+        );
+    } else {
+        assert!(
+            page > SCROLL_STEP && page <= to_minute + Duration::from_millis(100),
+            "quiet: the next frame is the clock's next minute, {page:?} (the minute in {to_minute:?})"
+        );
+    }
 
     // A recall highlights again.
     source.push_change(called("A001", 1, true));
