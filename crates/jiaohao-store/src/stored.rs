@@ -357,14 +357,8 @@ impl StoredRegistry {
             let rating = match &t.rating {
                 None => None,
                 Some(rating) => Some(TicketRating {
-                    rating: Rating::parse(rating)
-                        .ok_or_else(|| Error::invalid(format!("no rating '{rating}'")))?,
-                    reason: match &t.reason {
-                        None => None,
-                        Some(reason) => Some(RatingReason::parse(reason).ok_or_else(|| {
-                            Error::invalid(format!("no rating reason '{reason}'"))
-                        })?),
-                    },
+                    rating: parse_rating(rating)?,
+                    reason: parse_reason(t.reason.as_deref())?,
                 }),
             };
             let ticket = RatableTicket {
@@ -372,7 +366,7 @@ impl StoredRegistry {
                 id: TicketId(t.id),
                 number: TicketNumber::parse(&t.number)?,
                 service: ServiceCode::parse(&t.service)?,
-                window: WindowNumber::new(u32::from(t.window))?,
+                window: window(t.window)?,
                 date: LocalDate::parse(&t.date)?,
                 issued_at: Millis(t.issued_at_ms),
                 finished_at: Millis(t.finished_at_ms),
