@@ -352,6 +352,47 @@ async fn a_resumed_stream_never_goes_back_in_time() {
     hub.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resumed_while_tickets_are_issued_misses_none() {
+    let hub = TestHub::start().await;
+    // Kiosks issue without pause while a display reconnects again and again: a change
+    // committed between the hub's read of the log and its opening view must still go out.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut kiosks = Vec::new();
+    for service in ["hukou", "id_card"] {
+        let (kiosk, stop) = (hub.kiosk.clone(), stop.clone());
+        kiosks.push(tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                kiosk.issue_ticket(service, false, None).await.unwrap();
+            }
+        }));
+    }
+    let mut last = hub.hall().await.seq;
+    for round in 0..60 {
+        let mut events = hub.events(Some(last)).await;
+        let until = last + 3;
+        let from = last;
+        let mut seen = Vec::new();
+        while last < until {
+            let event = events.next().await;
+            seen.push((event.event.clone(), event.id));
+            if event.event == "ticket_issued" {
+                assert_eq!(
+                    id(&event),
+                    last + 1,
+                    "round {round}: after {from} the resumed stream sent {seen:?}"
+                );
+                last += 1;
+            }
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for kiosk in kiosks {
+        kiosk.await.unwrap();
+    }
+    hub.stop().await;
+}
+
 #[tokio::test]
 async fn a_subscriber_that_falls_behind_still_gets_every_change_in_order() {
     let hub = TestHub::start().await;

@@ -372,17 +372,24 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
     // The display follows the stream, resuming after its last id if it is ever cut.
     let seen = Arc::new(Mutex::new(HashSet::<String>::new()));
     let display_stop = Arc::new(AtomicBool::new(false));
+    // The kiosks start once the display has its opening snapshot: a ticket issued before it
+    // is in the snapshot, not among the `ticket_issued` events this display counts.
+    let (opened, display_open) = tokio::sync::oneshot::channel::<()>();
     let display = {
         let client = Client::new(&hub.url).with_token(&hub.display_token);
         let (seen, stop) = (seen.clone(), display_stop.clone());
         tokio::spawn(async move {
             let mut last = None;
+            let mut opened = Some(opened);
             while !stop.load(Ordering::Relaxed) {
                 let Ok(mut stream) = client.events(last).await else {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 };
                 while let Ok(Some(event)) = stream.next().await {
+                    if let Some(opened) = opened.take() {
+                        let _ = opened.send(());
+                    }
                     if event.id.is_some() {
                         last = event.id;
                     }
@@ -399,6 +406,11 @@ pub async fn run(hub: &HubUnderLimit, plan: &Plan) -> anyhow::Result<Report> {
             }
         })
     };
+
+    tokio::time::timeout(Duration::from_secs(10), display_open)
+        .await
+        .context("the display's stream did not open within 10 s")?
+        .context("the display's stream ended before it opened")?;
 
     // Health, ten times a second, each answer within the bound or it counts as failed.
     let health = {

@@ -32,6 +32,8 @@ use crate::http::state::AppState;
 /// At most this many missed events are replayed; a client further behind gets a snapshot.
 const MAX_REPLAY: u64 = 1000;
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long a resuming client's `Last-Event-ID` may be ahead of the published view.
+const VIEW_CATCH_UP: Duration = Duration::from_millis(500);
 /// At most this many bytes of ready messages are joined into one write.
 const MAX_WRITE: usize = 256 * 1024;
 
@@ -254,19 +256,38 @@ impl Subscriber {
 
     /// The first write: a snapshot, or what the client missed since `last_id` from the log.
     async fn open(&mut self, last_id: Option<u64>) -> Bytes {
-        let current = self.state.hall.borrow().clone();
+        let mut current = self.state.hall.borrow().clone();
+        if let Some(last) = last_id
+            && last > current.seq
+        {
+            // A batch's changes go out before its view is published: a client that saw them
+            // and came straight back may be a moment ahead of the view. Wait for it (briefly:
+            // an id that stays ahead is from another history, and gets a snapshot).
+            let mut hall = self.state.hall.clone();
+            if let Ok(Ok(view)) = tokio::time::timeout(
+                VIEW_CATCH_UP,
+                hall.wait_for(|published| published.seq >= last),
+            )
+            .await
+            {
+                current = view.clone();
+            }
+        }
         let mut write = Write::default();
         match last_id {
             Some(last) if last <= current.seq && current.seq - last <= MAX_REPLAY => {
-                self.sent = replay(&self.state, last, &mut write).await;
-                // The log can be ahead of the published view (committed, not yet published);
-                // then the live `hall_changed` of that batch follows, and this one would go
+                // `current` was published before the log is read, so the read holds every
+                // change up to it: the view follows the replay, unless the read also saw
+                // changes committed since (their batch is published later, into the live
+                // channel subscribed before the read, view and all), and this view would go
                 // back.
-                let now = self.state.hall.borrow().clone();
-                if now.seq >= self.sent {
-                    write.push(hall_frame(&self.state, "hall_changed", &now));
+                let replayed = replay(&self.state, last, &mut write).await;
+                if replayed <= current.seq {
+                    write.push(hall_frame(&self.state, "hall_changed", &current));
+                    self.sent = current.seq;
+                } else {
+                    self.sent = replayed;
                 }
-                self.sent = self.sent.max(now.seq);
             }
             _ => {
                 write.push(hall_frame(&self.state, "snapshot", &current));
