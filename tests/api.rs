@@ -394,7 +394,7 @@ async fn window_actions_call_recall_and_finish_tickets() {
     let resumed = clerk.window_action(3, "resume").await.unwrap();
     assert_eq!(resumed.state, "open");
     assert_eq!(resumed.pause_reason, None);
-    let closed = clerk.window_action(3, "close").await.unwrap();
+    let closed = clerk.close(3, "off_duty", None).await.unwrap();
     assert_eq!(closed.state, "closed");
 
     let window = hub.hall().await.windows[2].clone();
@@ -645,7 +645,7 @@ async fn windows_are_listed_added_changed_and_removed() {
     send(hub.admin.request(Method::DELETE, "/api/windows/11"))
         .await
         .expect_error(409, "window_not_closed");
-    hub.admin.window_action(11, "close").await.unwrap();
+    hub.admin.close(11, "other", Some("撤窗")).await.unwrap();
     let reply = send(hub.admin.request(Method::DELETE, "/api/windows/11")).await;
     assert_eq!(reply.status, 204, "{reply:?}");
     send(hub.public.request(Method::GET, "/api/windows/11"))
@@ -818,7 +818,7 @@ async fn tokens_are_created_listed_and_revoked() {
     )
     .await;
     assert_eq!(reply.status, 204, "{reply:?}");
-    expect_api_error(clerk5.window_action(5, "close").await, 401, "unauthorized");
+    expect_api_error(clerk5.close(5, "off_duty", None).await, 401, "unauthorized");
     let tokens: Vec<wire::TokenInfo> = send(hub.admin.request(Method::GET, "/api/tokens"))
         .await
         .json();
@@ -1098,7 +1098,11 @@ async fn roles_and_windows_are_enforced_with_403() {
     expect_api_error(hub.kiosk.call_next(3).await, 403, "forbidden");
     expect_api_error(hub.display.call_next(3).await, 403, "forbidden");
     expect_api_error(hub.clerk3.call_next(4).await, 403, "forbidden");
-    expect_api_error(hub.clerk3.window_action(4, "close").await, 403, "forbidden");
+    expect_api_error(
+        hub.clerk3.close(4, "off_duty", None).await,
+        403,
+        "forbidden",
+    );
     expect_api_error(
         hub.clerk3.issue_ticket("hukou", false, None).await,
         403,
@@ -1192,7 +1196,7 @@ async fn actions_the_hall_cannot_take_now_are_409() {
     hub.clerk3.window_action(3, "resume").await.unwrap();
     hub.clerk3.call_next(3).await.unwrap().expect("B001 waits");
     expect_api_error(
-        hub.clerk3.window_action(3, "close").await,
+        hub.clerk3.close(3, "off_duty", None).await,
         409,
         "window_serving",
     );

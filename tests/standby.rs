@@ -438,7 +438,10 @@ async fn the_old_primary_restarted_after_a_promotion_takes_no_change() {
         (Some(503), Some("fenced"))
     );
     assert!(
-        refused.to_string().contains("--follow"),
+        refused.to_string().contains("jiaohao-hub rejoin --db")
+            && refused
+                .to_string()
+                .contains(&format!("--primary http://{standby_addr}")),
         "it says how to rejoin: {refused}"
     );
     // The new primary takes them.

@@ -157,7 +157,7 @@ async fn pauses_and_closes_take_a_reason_class_and_reports_group_by_it() {
     hub.clock.advance(SignedDuration::from_mins(20));
     clerk.window_action(3, "resume").await.unwrap();
 
-    // A close: a class, or no body at all from a client of before reasons.
+    // A close: a class, as for a pause; no body at all is refused too.
     for body in [json!({"reason": "nap"}), json!({"reason": "other", "x": 1})] {
         send_json(clerk, Method::POST, "/api/windows/3/close", body)
             .await
@@ -166,8 +166,16 @@ async fn pauses_and_closes_take_a_reason_class_and_reports_group_by_it() {
     let closed = clerk.close(3, "meeting", Some("局务会")).await.unwrap();
     assert_eq!(closed.state, "closed");
     clerk.window_action(3, "open").await.unwrap();
-    let reply = send(clerk.request(Method::POST, "/api/windows/3/close")).await;
-    assert_eq!(reply.status, 200, "{reply:?}");
+    send(clerk.request(Method::POST, "/api/windows/3/close"))
+        .await
+        .expect_error(400, "invalid");
+    assert_eq!(
+        hub.hall().await.windows[2].state,
+        "open",
+        "a refused close changes nothing"
+    );
+    hub.clock.advance(SignedDuration::from_mins(30));
+    clerk.close(3, "off_duty", None).await.unwrap();
 
     let report: wire::Report = hub
         .admin
@@ -177,10 +185,21 @@ async fn pauses_and_closes_take_a_reason_class_and_reports_group_by_it() {
         .unwrap();
     let window = report.windows.iter().find(|r| r.key == "3").unwrap();
     assert_eq!(window.pause_min.training, 20.0);
-    assert_eq!((window.closes.meeting, window.closes.none), (1, 1));
     assert_eq!(
-        (report.total.closes.meeting, report.total.closes.none),
-        (1, 1)
+        (
+            window.closes.meeting,
+            window.closes.off_duty,
+            window.closes.none
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!(
+        (
+            report.total.closes.meeting,
+            report.total.closes.off_duty,
+            report.total.closes.none
+        ),
+        (1, 1, 0)
     );
     let audit = send(hub.admin.request(Method::GET, "/api/audit")).await;
     assert!(audit.body.contains("meeting: 局务会"), "{}", audit.body);

@@ -720,14 +720,14 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
             "/api/windows/{n}/close",
             Window,
             p("/api/windows/3/close"),
-            None,
+            Some(json!({"reason": "off_duty"})),
         ),
         (
             "POST",
             "/api/windows/{n}/close",
             OtherWindow,
             p("/api/windows/4/close"),
-            None,
+            Some(json!({"reason": "off_duty"})),
         ),
         (
             "GET",
@@ -1301,13 +1301,13 @@ async fn reports_judge_and_name_services_as_they_were_defined_that_day() {
             assert!(open.status < 300, "{open:?}");
             hub.issue("id_card").await;
             hub.clock.advance(minutes(wait_min));
-            for action in ["call-next", "finish", "close"] {
+            for (action, body) in [
+                ("call-next", json!(null)),
+                ("finish", json!(null)),
+                ("close", json!({"reason": "off_duty"})),
+            ] {
                 let reply = clerk
-                    .send_json(
-                        Method::POST,
-                        &format!("/api/windows/3/{action}"),
-                        json!(null),
-                    )
+                    .send_json(Method::POST, &format!("/api/windows/3/{action}"), body)
                     .await;
                 assert!(reply.status < 300, "{action}: {reply:?}");
             }

@@ -445,7 +445,7 @@ pub async fn check_peer(state: &AppState, peer: &str) -> bool {
             if !matches!(state.role.part(), Part::Fenced { .. }) {
                 tracing::error!(
                     %peer, term, own,
-                    "the peer holds a newer term: this hub was taken over and takes no changes; rejoin it as a standby"
+                    "the peer holds a newer term: this hub was taken over and takes no changes; stop it and rejoin it as a standby with `jiaohao-hub rejoin --db <its database> --primary <the peer> --follow-token <a replica token> --set-aside <file>`"
                 );
             }
             state.role.set(Part::Fenced {

@@ -36,9 +36,10 @@ pub struct RawRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SideChange {
     pub seq: u64,
-    /// `users`, `sessions`, `api_tokens` or `device_problems`.
+    /// One of [`SIDE_TABLES`]: `users`, `sessions`, `api_tokens`, `device_problems`,
+    /// `booking_contacts`, `case_contacts` or `booking_idempotency`.
     pub table: String,
-    /// `upsert` (the row as it now is) or `delete` (only its `id`).
+    /// `upsert` (the row as it now is) or `delete` (only its key, see `key_column`).
     pub op: String,
     /// The row as a JSON object of all its columns; blobs in hex.
     pub row: String,

@@ -424,8 +424,8 @@ pub struct PauseRequest {
     pub note: Option<String>,
 }
 
-/// The body of `POST /api/windows/{n}/close`, which a client of before reasons leaves out:
-/// why the window closes, as for a pause (but only the classes).
+/// The body of `POST /api/windows/{n}/close`: why the window closes, as for a pause (but only
+/// the classes). Required: a close without one is `400`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CloseRequest {

@@ -526,10 +526,13 @@ pub async fn close(
     Path(n): Path<String>,
     OptionalBody(body): OptionalBody<wire::CloseRequest>,
 ) -> Result<Response, ApiError> {
-    let reason = match body {
-        Some(body) => Some(Absence::parse(&body.reason, body.note.as_deref())?),
-        None => None,
+    // Closing takes a reason, as a pause does (only the day start's close has none).
+    let Some(body) = body else {
+        return Err(ApiError::bad_request(
+            "关闭窗口须选择原因 / closing a window takes a reason: {\"reason\":\"break|meeting|system_fault|training|off_duty|other\",\"note\":\"…\"}",
+        ));
     };
+    let reason = Some(Absence::parse(&body.reason, body.note.as_deref())?);
     window_action(&state, &who, &n, |window| Command::Close { window, reason }).await
 }
 

@@ -381,7 +381,7 @@ fn build_base() -> Value {
             "/api/windows/{n}/finish": optional_body(window_action("Finish the current ticket with how the visit ended (办理结果); no body means done", Some("FinishRequest"), ticket_detail(), &[])),
             "/api/windows/{n}/transfer": window_action("Send the current ticket to another service or window, keeping its place", Some("TransferRequest"), ticket_detail(), &[]),
             "/api/windows/{n}/open": window_action("Open the window", None, window_status(), &[]),
-            "/api/windows/{n}/close": optional_body(window_action("Close the window with the class of the reason (the body may be left out by clients of before reasons)", Some("CloseRequest"), window_status(), &[])),
+            "/api/windows/{n}/close": window_action("Close the window with the class of the reason (required, as for a pause)", Some("CloseRequest"), window_status(), &[]),
             "/api/windows/{n}/pause": window_action("Pause the window with a reason", Some("PauseRequest"), window_status(), &[]),
             "/api/windows/{n}/resume": window_action("Resume a paused window", None, window_status(), &[]),
             "/api/tokens": {

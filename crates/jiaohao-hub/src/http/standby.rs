@@ -64,7 +64,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
             StatusCode::SERVICE_UNAVAILABLE,
             "fenced",
             format!(
-                "本机已被接替（{peer} 的任期 {term} 更新），不再接受操作 / this hub was taken over: {peer} holds the newer term {term}; it takes no changes. Rejoin it as a standby: stop it, then run `jiaohao-hub serve --follow {peer} --follow-token TOKEN` on a copy of its database (see README, Two hubs in a hall)"
+                "本机已被接替（{peer} 的任期 {term} 更新），不再接受操作 / this hub was taken over: {peer} holds the newer term {term}; it takes no changes. Rejoin it as a standby: stop it, run `jiaohao-hub rejoin --db <its database> --primary {peer} --follow-token <a replica token of {peer}> --set-aside <file>`, then start it as a standby of {peer} (README, Two hubs in a hall)"
             ),
         )
         .into_response(),
