@@ -91,12 +91,18 @@ impl Ticker {
         scroll: bool,
         scale: f32,
     ) -> Placement {
-        if self.text != text {
+        let changed = self.text != text;
+        if changed && self.text.is_empty() {
             *self = Ticker {
                 text: text.to_owned(),
                 page_since: now,
                 ..Ticker::default()
             };
+        } else if changed {
+            // The line's figures change as the hall works: the ticker goes on from where it
+            // was (from the word there), not from the start, or a busy hall's ticker would
+            // never reach the end of its line.
+            self.text = text.to_owned();
         }
         let width = galley.size().x;
         let elapsed = self.last_frame.map_or(0.0, |last| (now - last).max(0.0));
@@ -122,6 +128,15 @@ impl Ticker {
             };
         }
         let starts = word_starts(galley);
+        if changed && !self.scrolling {
+            self.offset = starts
+                .iter()
+                .copied()
+                .rev()
+                .find(|&x| x <= self.offset)
+                .filter(|&x| x < width)
+                .unwrap_or(0.0);
+        }
         if self.scrolling {
             // Stopped scrolling: rest on the next word, or on the start after the end.
             self.offset = starts
@@ -165,5 +180,74 @@ impl Ticker {
         }
         let due = (self.page_since + PAGE_SECS - now).max(0.001);
         Some(Duration::from_secs_f64(due))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui::{Color32, FontId};
+
+    /// A context with its fonts loaded (after one pass).
+    fn context() -> egui::Context {
+        let ctx = egui::Context::default();
+        let mut output = ctx.run_ui(Default::default(), |_| {});
+        output.textures_delta.clear();
+        ctx
+    }
+
+    fn galley(ctx: &egui::Context, text: &str) -> std::sync::Arc<Galley> {
+        ctx.fonts_mut(|fonts| {
+            fonts.layout_no_wrap(text.to_owned(), FontId::proportional(20.0), Color32::WHITE)
+        })
+    }
+
+    fn line(served: u32) -> String {
+        format!(
+            "today served {served} citizens; bring your ID card; keep your ticket; thank you for waiting"
+        )
+    }
+
+    #[test]
+    fn a_changed_figure_does_not_send_the_scrolling_ticker_back_to_the_start() {
+        let ctx = context();
+        let mut ticker = Ticker::default();
+        let first = line(10);
+        let lane = 200.0;
+        ticker.place(&first, &galley(&ctx, &first), lane, 0.0, true, 1.0);
+        let moved = ticker.place(&first, &galley(&ctx, &first), lane, 2.0, true, 1.0);
+        assert!(moved.x < -100.0, "{moved:?}");
+        let second = line(11);
+        let after = ticker.place(&second, &galley(&ctx, &second), lane, 2.1, true, 1.0);
+        assert!(after.x < moved.x, "it goes on: {moved:?} then {after:?}");
+    }
+
+    #[test]
+    fn a_changed_figure_keeps_the_page_the_ticker_shows() {
+        let ctx = context();
+        let mut ticker = Ticker::default();
+        let first = line(10);
+        let lane = 200.0;
+        ticker.place(&first, &galley(&ctx, &first), lane, 0.0, false, 1.0);
+        let second_page = ticker.place(&first, &galley(&ctx, &first), lane, PAGE_SECS, false, 1.0);
+        assert!(second_page.x < 0.0, "the page turned: {second_page:?}");
+        let changed = line(11);
+        let same_page = ticker.place(
+            &changed,
+            &galley(&ctx, &changed),
+            lane,
+            PAGE_SECS + 1.0,
+            false,
+            1.0,
+        );
+        assert!(same_page.x < 0.0, "still on the later page: {same_page:?}");
+        assert!(
+            (same_page.x - second_page.x).abs() < 20.0,
+            "{second_page:?} then {same_page:?}"
+        );
+        // A new line altogether (the first) starts at its beginning.
+        let mut fresh = Ticker::default();
+        let start = fresh.place(&changed, &galley(&ctx, &changed), lane, 50.0, false, 1.0);
+        assert_eq!(start.x, 0.0);
     }
 }
