@@ -87,6 +87,13 @@ async fn a_bad_rating_opens_a_case_that_supervisors_take_forward() {
     );
     assert_eq!(case.callback_phone.as_deref(), Some("13800138000"));
     assert_eq!(case.reason.as_deref(), Some("waiting"));
+    // Who served the ticket: the actor of its finish, as reports name clerks.
+    assert!(
+        case.clerk
+            .as_deref()
+            .is_some_and(|clerk| clerk.starts_with("clerk:窗口3#")),
+        "{case:?}"
+    );
     assert!(!case.overdue);
     assert_eq!(cases(&hub, "?state=closed").await.cases.len(), 0);
     assert_eq!(cases(&hub, "?state=open&window=3").await.cases.len(), 1);
@@ -123,6 +130,10 @@ async fn a_bad_rating_opens_a_case_that_supervisors_take_forward() {
     let called = step("callback", json!({"note": "已电话回访，群众表示理解"})).await;
     assert_eq!(called.status, 200, "{called:?}");
     let called: wire::CaseView = called.json();
+    assert_eq!(
+        called.clerk, case.clerk,
+        "one case read alone names its clerk too"
+    );
     assert_eq!(called.state, "called_back");
     let note = called.called_back.unwrap();
     assert_eq!(

@@ -42,6 +42,10 @@ pub struct CaseView {
     pub closed: Option<CaseStepView>,
     /// The phone number the citizen left for the callback, if any and not erased yet.
     pub callback_phone: Option<String>,
+    /// Who served the rated ticket: the user who finished it (`zhang`), or the device's actor
+    /// when no user was signed in.
+    #[serde(default)]
+    pub clerk: Option<String>,
 }
 
 /// The answer of `GET /api/cases`.

@@ -750,10 +750,11 @@
     const cases = answer.data.cases;
     if (!cases.length) list.append(el("p", { class: "muted" }, t("没有工单。", "No cases.")));
     else list.append(el("table", { id: "case-list" },
-      el("thead", {}, el("tr", {}, ["号票|Ticket", "业务|Service", "窗口|Window", "评价|Rating", "原因|Reason", "评价日期|Rated on",
+      el("thead", {}, el("tr", {}, ["号票|Ticket", "业务|Service", "窗口|Window", "经办人|Clerk", "评价|Rating", "原因|Reason", "评价日期|Rated on",
         "整改时限|Due", "状态|State", "回访电话|Callback phone", "|"].map((h) => el("th", {}, t(h.split("|")[0], h.split("|")[1]))))),
       el("tbody", {}, cases.map((c) => el("tr", { "data-case": c.id, class: c.overdue ? "flag-overdue" : "" },
         el("td", { class: "num" }, c.number), el("td", {}, t(c.service_name_zh, c.service_name_en)), el("td", { class: "n" }, c.window),
+        el("td", { class: "case-clerk" }, c.clerk || "—"),
         el("td", {}, pair(JH.RATINGS[c.rating] || [c.rating, c.rating])),
         el("td", {}, c.reason ? pair(JH.REASONS[c.reason] || [c.reason, c.reason]) : "—"),
         el("td", { class: "num" }, c.date), el("td", { class: "num" }, c.due), el("td", {}, caseBadges(c)),

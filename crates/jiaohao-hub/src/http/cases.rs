@@ -20,6 +20,7 @@ use crate::http::api::{Body, Params};
 use crate::http::auth::Principal;
 use crate::http::error::{ApiError, storage};
 use crate::http::state::AppState;
+use crate::reports::clerk_key;
 
 /// A callback phone is erased this long after its case closed.
 pub const KEEP_PHONE_AFTER_CLOSE_MS: i64 = 30 * 24 * 60 * Millis::MINUTE;
@@ -91,7 +92,34 @@ pub fn case_view(case: &Case, context: &ViewContext<'_>) -> wire::CaseView {
         fixed: case.fixed.as_ref().map(|s| step_view(s, context)),
         closed: case.closed.as_ref().map(|s| step_view(s, context)),
         callback_phone: None,
+        clerk: None,
     }
+}
+
+/// A rated ticket was finished at most this long before its case opened (rated on the pad
+/// within 15 minutes, or from the phone until the end of the next working day, holidays
+/// between included).
+const FINISHED_BEFORE_RATING: i64 = 40 * 24 * 60 * Millis::MINUTE;
+
+/// Fills in who served each case's ticket (the actor of its finish, as reports name clerks),
+/// reading the finishes logged before the cases opened between `opened.0` and `opened.1`.
+async fn attach_clerks(
+    state: &AppState,
+    cases: &mut [wire::CaseView],
+    opened: (Millis, Millis),
+) -> Result<(), ApiError> {
+    let ids: Vec<u64> = cases.iter().map(|case| case.id).collect();
+    let (from, to) = (
+        Millis(opened.0.0 - FINISHED_BEFORE_RATING),
+        Millis(opened.1.0 + 1),
+    );
+    let actors = state
+        .read(move |store| store.finishing_actors(&ids, from, to))
+        .await?;
+    for case in cases {
+        case.clerk = actors.get(&case.id).map(|actor| clerk_key(actor));
+    }
+    Ok(())
 }
 
 fn case_id(text: &str) -> Result<TicketId, ApiError> {
@@ -124,11 +152,11 @@ async fn list(
     };
     let (from, to) = (date(query.from.as_deref())?, date(query.to.as_deref())?);
     let window = query.window;
-    let mut answer = state
+    let answer = state
         .writer
         .read(move |context| {
             let today = today(context);
-            let cases = context
+            let cases: Vec<wire::CaseView> = context
                 .hall
                 .registry()
                 .cases
@@ -144,12 +172,33 @@ async fn list(
                 .filter(|case| to.is_none_or(|to| case.date <= to))
                 .map(|case| case_view(case, context))
                 .collect();
-            wire::CaseList {
-                today: today.to_string(),
-                cases,
-            }
+            let opened = context
+                .hall
+                .registry()
+                .cases
+                .values()
+                .filter(|case| {
+                    cases
+                        .iter()
+                        .any(|view: &wire::CaseView| view.id == case.ticket.0)
+                })
+                .map(|case| case.opened_at)
+                .fold(None, |span: Option<(Millis, Millis)>, at| {
+                    Some(span.map_or((at, at), |(low, high)| (low.min(at), high.max(at))))
+                });
+            (
+                wire::CaseList {
+                    today: today.to_string(),
+                    cases,
+                },
+                opened,
+            )
         })
         .await?;
+    let (mut answer, opened) = answer;
+    if let Some(opened) = opened {
+        attach_clerks(&state, &mut answer.cases, opened).await?;
+    }
     let ids: Vec<u64> = answer.cases.iter().map(|case| case.id).collect();
     let phones = state
         .read(move |store| {
@@ -170,17 +219,20 @@ async fn list(
 
 /// One case with its callback phone.
 async fn read_case(state: &AppState, id: TicketId) -> Result<wire::CaseView, ApiError> {
-    let mut view = state
+    let (view, opened_at) = state
         .writer
         .read(move |context| {
             context
                 .hall
                 .registry()
                 .case(id)
-                .map(|case| case_view(case, context))
+                .map(|case| (case_view(case, context), case.opened_at))
         })
         .await?
         .ok_or(jiaohao_core::Error::UnknownCase(id))?;
+    let mut views = [view];
+    attach_clerks(state, &mut views, (opened_at, opened_at)).await?;
+    let [mut view] = views;
     view.callback_phone = state.read(move |store| store.case_phone(id.0)).await?;
     Ok(view)
 }
@@ -365,7 +417,8 @@ pub fn openapi_schemas() -> Value {
                 "overdue": {"type": "boolean", "description": "not fixed and past its due date"},
                 "fixed_in_time": {"type": "boolean", "description": "fixed on or before its due date"},
                 "called_back": step.clone(), "fixed": step.clone(), "closed": step,
-                "callback_phone": {"type": ["string", "null"], "description": "the phone the citizen left for the callback; erased 30 days after the case closes"}}},
+                "callback_phone": {"type": ["string", "null"], "description": "the phone the citizen left for the callback; erased 30 days after the case closes"},
+                "clerk": {"type": ["string", "null"], "description": "who served the rated ticket: the user who finished it, as reports name clerks"}}},
         "CaseList": {"type": "object", "required": ["today", "cases"], "properties": {
             "today": date(), "cases": {"type": "array", "items": {"$ref": "#/components/schemas/Case"}}}},
         "CaseNoteRequest": {"type": "object", "additionalProperties": false, "required": ["note"], "properties": {
