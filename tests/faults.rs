@@ -75,8 +75,17 @@ fn fill(path: &Path) {
 /// Toggles window 3 open and closed until the hub refuses a change; answers that refusal.
 async fn change_until_refused(admin: &Client) -> Reply {
     for round in 0..5_000 {
-        let action = if round % 2 == 0 { "close" } else { "open" };
-        let reply = send(admin.request(Method::POST, &format!("/api/windows/3/{action}"))).await;
+        let (action, body) = if round % 2 == 0 {
+            ("close", serde_json::json!({"reason": "break"}))
+        } else {
+            ("open", serde_json::Value::Null)
+        };
+        let reply = send(
+            admin
+                .request(Method::POST, &format!("/api/windows/3/{action}"))
+                .json(&body),
+        )
+        .await;
         match reply.status {
             200 => continue,
             _ => return reply,
