@@ -398,10 +398,32 @@ async fn a_service_that_needs_the_id_issues_one_ticket_per_person_and_day() {
         first.token, again.token,
         "a second request reprints the first ticket"
     );
+    assert!(
+        !first.reprint && again.reprint,
+        "the answer says it is a reprint"
+    );
+    // A retry of one request (its Idempotency-Key) is no reprint: its answer was lost.
+    let retry = || {
+        let kiosk = hub.kiosk.clone();
+        async move {
+            let reply = send(
+                kiosk
+                    .request(Method::POST, "/api/tickets")
+                    .header("Idempotency-Key", "kiosk-retry-1")
+                    .json(&json!({"service": "hukou", "id_number": id_number(2)})),
+            )
+            .await;
+            assert_eq!(reply.status, 201, "{reply:?}");
+            reply.json::<wire::IssuedTicket>()
+        }
+    };
+    let (once, twice) = (retry().await, retry().await);
+    assert_eq!(once.token, twice.token);
+    assert!(!once.reprint && !twice.reprint);
     assert!(!first.green_channel, "born 1990: no green channel by age");
     // Born 31 December 1949: 76 on 23 November 2026, green by age.
     let elder = ticket("11010519491231002X".into()).await;
-    assert_eq!(elder.number, "A002");
+    assert_eq!(elder.number, "A003");
     assert!(elder.green_channel);
     send_json(
         &hub.kiosk,

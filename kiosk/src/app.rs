@@ -70,8 +70,9 @@ enum Action {
     /// The keypad's letter page (for a booking code) or its digit page.
     Letters(bool),
     DeleteKey,
-    /// Checks the entry in (the keypad's 签到, or a reader's Enter).
-    SubmitCheckIn,
+    /// Sends the keypad's entry: checks it in (签到) on the check-in screen, or takes the
+    /// ticket with it (取号) on the ID screen.
+    Submit,
 }
 
 /// The screen shown.
@@ -83,6 +84,12 @@ pub enum Screen {
     Ticket(Box<Shown>),
     /// 预约签到: the keypad for an ID number or booking code.
     CheckIn,
+    /// A service with `identity = "required"`: the ID number, read from the card or typed on
+    /// the keypad, before the ticket (normal or green channel) is taken with it.
+    Identify {
+        service: String,
+        green: bool,
+    },
     Idle,
 }
 
@@ -199,6 +206,8 @@ pub enum HubState {
 struct Attempt {
     service: String,
     green: bool,
+    /// The citizen's ID number, for a service that requires identity.
+    id_number: Option<String>,
     key: String,
 }
 
@@ -269,8 +278,9 @@ pub struct KioskApp {
     checking: bool,
     /// The keypad shows its letter page (a booking code's letters) instead of digits.
     letters: bool,
-    /// Why the last check-in failed, in the citizen's language.
-    check_in_error: Option<String>,
+    /// Why the keypad's last entry was refused (a check-in, or a ticket with an ID number),
+    /// in the citizen's language.
+    keypad_error: Option<String>,
     /// Characters typed by a keyboard-mode ID-card reader (or a scanner) since its last Enter.
     reader_line: String,
     /// The serial ID-card reader is configured but not connected.
@@ -337,7 +347,7 @@ impl KioskApp {
             issued: Vec::new(),
             entry: String::new(),
             checking: false,
-            check_in_error: None,
+            keypad_error: None,
             reader_line: String::new(),
             letters: false,
             reader_unplugged: false,
@@ -470,6 +480,9 @@ impl KioskApp {
             Screen::Service(code) => self.service_step(ui, content, state, &code),
             Screen::Ticket(shown) => self.ticket(ui, content, &shown),
             Screen::CheckIn => self.check_in_screen(ui, content),
+            Screen::Identify { service, green } => {
+                self.identify_screen(ui, content, state, &service, green);
+            }
             Screen::Idle => self.idle(ui, content),
         }
         for action in std::mem::take(&mut self.actions) {
@@ -503,7 +516,7 @@ impl KioskApp {
                 }
                 Err(error) => {
                     tracing::warn!(%error, "the booking was not checked in");
-                    self.check_in_error = Some(self.check_in_words(&error));
+                    self.keypad_error = Some(self.hub_words(&error));
                 }
             }
         }
@@ -526,7 +539,18 @@ impl KioskApp {
                     if problem == Problem::Unreachable {
                         self.lock().reachable = Some(false);
                     }
-                    self.problem = Some(problem);
+                    if matches!(self.screen, Screen::Identify { .. }) {
+                        // Said under the entry, which stays for the citizen to correct: a
+                        // wrong ID number in the hub's words, anything else as on the service
+                        // step.
+                        self.keypad_error = Some(if error.status() == Some(400) {
+                            self.hub_words(&error)
+                        } else {
+                            problem.words(self.words()).to_owned()
+                        });
+                    } else {
+                        self.problem = Some(problem);
+                    }
                 }
                 Err(_) => {}
             }
@@ -556,6 +580,9 @@ impl KioskApp {
             Screen::CheckIn if !self.checking && untouched >= SERVICE_STEP_TIMEOUT => {
                 self.go(Screen::Welcome);
             }
+            Screen::Identify { .. } if !self.pending && untouched >= SERVICE_STEP_TIMEOUT => {
+                self.go(Screen::Welcome);
+            }
             Screen::Ticket(shown)
                 if self.now - shown.since.max(self.last_touch)
                     >= self.options.return_after.as_secs_f64() =>
@@ -579,7 +606,9 @@ impl KioskApp {
         }
         match &self.screen {
             Screen::Welcome => at(self.options.idle_after.as_secs_f64() - untouched),
-            Screen::Service(_) | Screen::CheckIn => at(SERVICE_STEP_TIMEOUT - untouched),
+            Screen::Service(_) | Screen::CheckIn | Screen::Identify { .. } => {
+                at(SERVICE_STEP_TIMEOUT - untouched);
+            }
             Screen::Ticket(shown) => {
                 // The countdown shows whole seconds.
                 let elapsed = self.now - shown.since.max(self.last_touch);
@@ -616,12 +645,12 @@ impl KioskApp {
             Screen::Service(code) => format!("service {code}"),
             Screen::Ticket(shown) => format!("ticket {}", shown.ticket.number),
             Screen::CheckIn => "check-in".to_owned(),
+            Screen::Identify { service, .. } => format!("identify {service}"),
             Screen::Idle => "idle".to_owned(),
         };
-        if screen != Screen::CheckIn {
-            self.entry.clear();
-        }
-        self.check_in_error = None;
+        // Each keypad screen starts empty (a card read fills it after this).
+        self.entry.clear();
+        self.keypad_error = None;
         tracing::info!(screen = %name, "screen");
         self.screen = screen;
         self.screen_since = self.now;
@@ -659,27 +688,48 @@ impl KioskApp {
                 self.go(Screen::Service(code));
             }
             Action::Back | Action::Done | Action::Wake => {
-                if !self.pending {
-                    self.go(Screen::Welcome);
+                match &self.screen {
+                    _ if self.pending => {}
+                    // Back from the ID to the service step, where the choice was made.
+                    Screen::Identify { service, .. } => {
+                        let service = service.clone();
+                        self.go(Screen::Service(service));
+                    }
+                    _ => self.go(Screen::Welcome),
                 }
             }
-            Action::Take { green } => self.take(green),
+            Action::Take { green } => {
+                let Screen::Service(service) = &self.screen else {
+                    return;
+                };
+                let service = service.clone();
+                if self.identity_required(&service) {
+                    self.go(Screen::Identify { service, green });
+                } else {
+                    self.take(service, green, None);
+                }
+            }
             Action::CheckIn => {
                 self.letters = false;
                 self.go(Screen::CheckIn);
             }
             Action::Letters(letters) => self.letters = letters,
             Action::Key(key) => {
-                if self.entry.chars().count() < 18 && !self.checking {
+                if self.entry.chars().count() < 18 && !self.checking && !self.pending {
                     self.entry.push(key);
-                    self.check_in_error = None;
+                    self.keypad_error = None;
                 }
             }
             Action::DeleteKey => {
-                self.entry.pop();
-                self.check_in_error = None;
+                if !self.checking && !self.pending {
+                    self.entry.pop();
+                    self.keypad_error = None;
+                }
             }
-            Action::SubmitCheckIn => self.submit_check_in(),
+            Action::Submit => match &self.screen {
+                Screen::Identify { .. } => self.submit_identity(),
+                _ => self.submit_check_in(),
+            },
             Action::Language => {
                 self.lang = self.lang.other();
                 tracing::info!(lang = ?self.lang, "language");
@@ -707,12 +757,31 @@ impl KioskApp {
         }
     }
 
-    /// One tap, one ticket: a tap while a request is in flight or just after another does
-    /// nothing, and the request carries an idempotency key that a retry reuses.
-    fn take(&mut self, green: bool) {
-        let Screen::Service(service) = &self.screen else {
+    /// Whether the hall says the service issues tickets only with the ID number.
+    fn identity_required(&self, service: &str) -> bool {
+        self.hall.as_ref().is_some_and(|hall| {
+            hall.services
+                .iter()
+                .any(|s| s.def.code == service && s.def.identity.as_deref() == Some("required"))
+        })
+    }
+
+    /// Takes the ticket with the ID number on the keypad (18 characters; the hub checks it).
+    fn submit_identity(&mut self) {
+        let Screen::Identify { service, green } = &self.screen else {
             return;
         };
+        let (service, green) = (service.clone(), *green);
+        let entry = self.entry.trim().to_ascii_uppercase();
+        if entry.len() == 18 {
+            self.keypad_error = None;
+            self.take(service, green, Some(entry));
+        }
+    }
+
+    /// One tap, one ticket: a tap while a request is in flight or just after another does
+    /// nothing, and the request carries an idempotency key that a retry reuses.
+    fn take(&mut self, service: String, green: bool, id_number: Option<String>) {
         if self.pending || self.now - self.last_take < TAKE_DEBOUNCE {
             return;
         }
@@ -720,12 +789,17 @@ impl KioskApp {
         // A tap again after a failure on the same step reuses the key: if the first request
         // was committed but its answer lost, the hub returns that ticket, not a second one.
         let attempt = match &self.attempt {
-            Some(attempt) if attempt.service == *service && attempt.green == green => {
+            Some(attempt)
+                if attempt.service == service
+                    && attempt.green == green
+                    && attempt.id_number == id_number =>
+            {
                 attempt.clone()
             }
             _ => Attempt {
-                service: service.clone(),
+                service,
                 green,
+                id_number,
                 key: idempotency_key(),
             },
         };
@@ -746,16 +820,47 @@ impl KioskApp {
         });
     }
 
-    /// A line of the serial card reader: an ID number checks in from the welcome and
-    /// check-in screens; garbage or an unplugged reader is said on the check-in screen.
+    /// A card's number read on the ID screen, or on the service step of a service that
+    /// requires identity (a normal ticket then): the ticket is taken with it, no tap needed.
+    /// Returns whether the number was used so.
+    fn card_for_ticket(&mut self, number: &str) -> bool {
+        let target = match &self.screen {
+            Screen::Identify { service, green } => Some((service.clone(), *green)),
+            Screen::Service(service) if self.identity_required(service) => {
+                Some((service.clone(), false))
+            }
+            _ => None,
+        };
+        let Some((service, green)) = target else {
+            return false;
+        };
+        if self.pending {
+            return true;
+        }
+        self.last_touch = self.now;
+        if !matches!(self.screen, Screen::Identify { .. }) {
+            self.go(Screen::Identify {
+                service: service.clone(),
+                green,
+            });
+        }
+        self.entry = number.to_owned();
+        self.submit_identity();
+        true
+    }
+
+    /// A line of the serial card reader: an ID number takes the ticket on the ID screen, and
+    /// checks in from the welcome and check-in screens; garbage or an unplugged reader is said
+    /// on the keypad screens.
     fn reader_event(&mut self, event: crate::reader::ReaderEvent) {
         use crate::reader::ReaderEvent;
         match event {
             ReaderEvent::IdNumber(number) => {
-                if matches!(
+                let checks_in = matches!(
                     self.screen,
                     Screen::Welcome | Screen::CheckIn | Screen::Idle
-                ) {
+                );
+                if !self.card_for_ticket(&number) && checks_in {
                     self.last_touch = self.now;
                     if self.screen != Screen::CheckIn {
                         self.go(Screen::CheckIn);
@@ -766,8 +871,8 @@ impl KioskApp {
             }
             ReaderEvent::Garbage => {
                 tracing::warn!("the ID-card reader sent a line that is no ID number");
-                if self.screen == Screen::CheckIn {
-                    self.check_in_error = Some(self.words().reader_garbage.to_owned());
+                if matches!(self.screen, Screen::CheckIn | Screen::Identify { .. }) {
+                    self.keypad_error = Some(self.words().reader_garbage.to_owned());
                 }
             }
             ReaderEvent::Unplugged => self.reader_unplugged = true,
@@ -782,7 +887,7 @@ impl KioskApp {
             return;
         }
         self.checking = true;
-        self.check_in_error = None;
+        self.keypad_error = None;
         let client = self.client.clone();
         let shared = self.shared.clone();
         let waker = self.waker.clone();
@@ -797,9 +902,9 @@ impl KioskApp {
         });
     }
 
-    /// The hub's words for a refused check-in, in the citizen's language (the hub says each
-    /// in Chinese, then English, split by `；`).
-    fn check_in_words(&self, error: &ClientError) -> String {
+    /// The hub's words for a refused check-in or ID number, in the citizen's language (the
+    /// hub says each in Chinese, then English, split by `；`).
+    fn hub_words(&self, error: &ClientError) -> String {
         match error {
             ClientError::Api { body, .. } => {
                 let mut parts = body.error.splitn(2, '；');
@@ -813,9 +918,15 @@ impl KioskApp {
     }
 
     /// A keyboard-mode ID-card reader (or a QR scanner) types its number and presses Enter:
-    /// on the welcome and check-in screens, such a line checks the booking in.
+    /// on the welcome and check-in screens, such a line checks the booking in; on the ID
+    /// screen (or the service step of a service that requires identity) it takes the ticket.
     fn read_keyboard(&mut self, ui: &Ui) {
-        if !matches!(self.screen, Screen::Welcome | Screen::CheckIn) {
+        let reads = match &self.screen {
+            Screen::Welcome | Screen::CheckIn | Screen::Identify { .. } => true,
+            Screen::Service(service) => self.identity_required(service),
+            _ => false,
+        };
+        if !reads {
             self.reader_line.clear();
             return;
         }
@@ -835,7 +946,11 @@ impl KioskApp {
                     ..
                 } => {
                     let line = std::mem::take(&mut self.reader_line);
-                    if line.len() == 18 || line.len() == 8 {
+                    let for_ticket = line.len() == 18 && self.card_for_ticket(&line);
+                    if !for_ticket
+                        && matches!(self.screen, Screen::Welcome | Screen::CheckIn)
+                        && (line.len() == 18 || line.len() == 8)
+                    {
                         self.last_touch = self.now;
                         if self.screen != Screen::CheckIn {
                             self.go(Screen::CheckIn);
@@ -850,7 +965,11 @@ impl KioskApp {
     }
 
     fn show_ticket(&mut self, ticket: IssuedTicket, booking: Option<Booked>) {
-        tracing::info!(number = %ticket.number, service = %ticket.service, "ticket issued");
+        if ticket.reprint {
+            tracing::info!(number = %ticket.number, service = %ticket.service, "ticket reprinted");
+        } else {
+            tracing::info!(number = %ticket.number, service = %ticket.service, "ticket issued");
+        }
         let public = self
             .options
             .public_url
@@ -919,6 +1038,7 @@ impl KioskApp {
                 .to_owned(),
             green_channel: ticket.green_channel,
             booking: booking.map(|booked| booked.mark(lang)),
+            reprint: ticket.reprint,
             issued_at: local_time(&ticket.issued_at),
             ahead: ticket.ahead,
             estimated_wait_min: ticket.estimated_wait_min,
@@ -978,9 +1098,12 @@ fn idempotency_key() -> String {
 async fn issue(client: &Client, attempt: &Attempt) -> Result<IssuedTicket, ClientError> {
     let deadline = tokio::time::Instant::now() + ISSUE_RETRY_FOR;
     loop {
-        let result = client
-            .issue_ticket(&attempt.service, attempt.green, Some(&attempt.key))
-            .await;
+        let request = jiaohao_wire::IssueTicketRequest {
+            service: attempt.service.clone(),
+            green_channel: attempt.green,
+            id_number: attempt.id_number.clone(),
+        };
+        let result = client.issue_ticket_with(&request, Some(&attempt.key)).await;
         match result {
             Err(ClientError::Http(_)) if tokio::time::Instant::now() < deadline => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1074,6 +1197,7 @@ mod tests {
             documents_en: vec![],
             fee_note_zh: String::new(),
             fee_note_en: String::new(),
+            reprint: false,
         };
         assert_eq!(
             ticket_url("http://hall.example/", &ticket),

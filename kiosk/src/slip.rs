@@ -37,6 +37,9 @@ pub struct Slip {
     pub green_channel: bool,
     /// A booking's ticket: `预约 09:30–10:00`.
     pub booking: Option<String>,
+    /// The person's earlier ticket of today printed again (补打号票), where the service
+    /// requires identity.
+    pub reprint: bool,
     /// Local time of issue, `2026-11-23 09:00`.
     pub issued_at: String,
     pub ahead: u32,
@@ -172,6 +175,12 @@ fn build(slip: &Slip) -> escpos::errors::Result<Vec<u8>> {
         .bold(false)?;
     if slip.green_channel {
         printer.writeln(&format!("【{}】", words.green_mark))?;
+    }
+    if slip.reprint {
+        printer
+            .bold(true)?
+            .writeln(&format!("【{}】", words.reprint_mark))?
+            .bold(false)?;
     }
     if let Some(mark) = &slip.booking {
         printer
@@ -346,6 +355,7 @@ mod tests {
             service_name: "户籍".into(),
             green_channel: true,
             booking: None,
+            reprint: false,
             issued_at: "2026-11-23 09:00".into(),
             ahead: 0,
             estimated_wait_min: None,

@@ -196,6 +196,15 @@ words! {
     error_service_changed: "该业务已调整，请重新选择", "This service has changed; please choose again";
     error_other: "未能取号，请重试或到咨询台", "Could not take a ticket; please try again or ask at the information desk";
     dismiss: "知道了", "OK";
+    /// The rule of order, one line on the welcome screen (the hub's queue-time invariant).
+    order_rule: "同一业务、同一类别的号票按排队时间先后叫号；预约提前签到的，按预约时段开始时间排队", "Tickets of one service and class are called in queue-time order; a booking checked in early queues from its slot start";
+    /// On the service step of a service with `identity = "required"`.
+    identity_needed: "本业务需凭身份证取号，每人每天一个号", "This service needs your ID card: one ticket per person a day";
+    /// The ID screen's prompt, with the service's name.
+    identity_prompt: "办理“{service}”请刷身份证，或输入身份证号码", "For {service}, lay your ID card on the reader or type your ID number";
+    /// A reprint of the person's earlier ticket of today: the badge on screen and the slip.
+    reprint_mark: "补打号票", "Reprinted ticket";
+    reprint_note: "您今天已取过该业务的号，号码不变", "You already took a ticket for this service today: your number stays the same";
     touch_to_start: "请触摸屏幕开始取号", "Touch the screen to take a ticket";
     notices: "大厅公告", "Hall notices";
     slip_service: "业务：{n}", "Service: {n}";

@@ -12,7 +12,7 @@ use crate::support::*;
 
 /// Exit-entry takes bookings; `id` books Tuesday's slot at `start` and verifies it; the
 /// booking's code.
-fn booked(hub: &TestHub, id: &str, phone: &str, start: &str) -> String {
+pub(crate) fn booked(hub: &TestHub, id: &str, phone: &str, start: &str) -> String {
     hub.block_on(async {
         let reply = send_json(
             &hub.admin,

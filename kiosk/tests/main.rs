@@ -4,6 +4,7 @@
 mod checkin;
 mod config;
 mod fonts;
+mod identity;
 mod printing;
 mod screens;
 mod support;

@@ -164,6 +164,7 @@ fn a_slip() -> Slip {
         service_name: "户籍".into(),
         green_channel: false,
         booking: None,
+        reprint: false,
         issued_at: "2026-11-23 09:00".into(),
         ahead: 3,
         estimated_wait_min: Some(12),
@@ -307,4 +308,43 @@ fn a_slip_can_go_to_a_file() {
     let written = std::fs::read(&path).unwrap();
     assert_eq!(written.len(), 2 * bytes.len(), "slips are appended");
     assert!(decode(&written).lines.iter().any(|l| l == "A001"));
+}
+
+/// A checked-in booking's slip says 预约 and the slot, on its own line, as the printer decodes
+/// it; a reprint's slip says 补打号票.
+#[test]
+fn a_checked_in_booking_prints_its_slot_and_a_reprint_says_so() {
+    let hub = TestHub::start();
+    crate::checkin::booked(&hub, "11010519491231002X", "13800138000", "09:00");
+    // Tuesday 08:40: inside the check-in window of the 09:00 slot.
+    hub.set_time("2026-11-24T08:40:00+08:00");
+    let (sink, received) = fake_printer(None);
+    let mut kiosk = kiosk(&hub, |options| options.printer = Some(sink));
+    wait_for_welcome(&mut kiosk);
+    // A keyboard-mode card reader's line on the welcome screen checks in.
+    kiosk.event(egui::Event::Text("11010519491231002X".into()));
+    kiosk.key_press(egui::Key::Enter);
+    wait_for_label(&mut kiosk, "E001");
+    wait_for_label(&mut kiosk, "请取走打印好的号票");
+    let decoded = decode(&received.recv_timeout(Duration::from_secs(10)).unwrap());
+    for expected in ["E001", "【预约 09:00–09:30】"] {
+        assert!(
+            decoded.lines.iter().any(|l| l == expected),
+            "no line '{expected}' in {:#?}",
+            decoded.lines
+        );
+    }
+    assert!(!decoded.lines.iter().any(|l| l.contains("补打")));
+    assert_eq!(decoded.last, Some("cut"));
+
+    let reprint = Slip {
+        reprint: true,
+        ..a_slip()
+    };
+    let decoded = decode(&slip::escpos(&reprint).unwrap());
+    assert!(
+        decoded.lines.iter().any(|l| l == "【补打号票】"),
+        "{:#?}",
+        decoded.lines
+    );
 }

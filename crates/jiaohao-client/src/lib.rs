@@ -280,13 +280,23 @@ impl Client {
         green_channel: bool,
         idempotency_key: Option<&str>,
     ) -> Result<wire::IssuedTicket> {
-        let mut builder =
-            self.request(Method::POST, "/api/tickets")
-                .json(&wire::IssueTicketRequest {
-                    service: service.to_owned(),
-                    green_channel,
-                    id_number: None,
-                });
+        let request = wire::IssueTicketRequest {
+            service: service.to_owned(),
+            green_channel,
+            id_number: None,
+        };
+        self.issue_ticket_with(&request, idempotency_key).await
+    }
+
+    /// Issues a ticket as `request` says, with the citizen's ID number where the service
+    /// requires identity (a second request of the person's that day answers the first ticket,
+    /// marked `reprint`); the same `idempotency_key` on a retry returns the same ticket.
+    pub async fn issue_ticket_with(
+        &self,
+        request: &wire::IssueTicketRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<wire::IssuedTicket> {
+        let mut builder = self.request(Method::POST, "/api/tickets").json(request);
         if let Some(key) = idempotency_key {
             builder = builder.header("Idempotency-Key", key);
         }

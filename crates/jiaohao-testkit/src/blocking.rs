@@ -43,13 +43,23 @@ impl BlockingHub {
 
     /// The default hall on a fresh database with the clock at `instant`.
     pub fn start_at(instant: &str) -> BlockingHub {
+        BlockingHub::start_at_with(instant, |_| {})
+    }
+
+    /// As [`BlockingHub::start_at`], with the configuration changed by `adjust` (after the
+    /// default limits are set), such as `green_channel_age`.
+    pub fn start_at_with(
+        instant: &str,
+        adjust: impl Fn(&mut jiaohao_hub::HubConfig) + Send + Sync + 'static,
+    ) -> BlockingHub {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a runtime");
-        let hub = runtime.block_on(TestHub::start_at_with(instant, |config| {
+        let hub = runtime.block_on(TestHub::start_at_with(instant, move |config| {
             config.limits = LimitConfig::default();
+            adjust(config);
         }));
         BlockingHub { runtime, hub }
     }

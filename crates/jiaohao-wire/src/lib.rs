@@ -348,6 +348,11 @@ pub struct IssuedTicket {
     pub documents_en: Vec<String>,
     pub fee_note_zh: String,
     pub fee_note_en: String,
+    /// `true` when a service with `identity = "required"` answered the person's earlier
+    /// ticket of today instead of a new one (a reprint, 补打); absent (false) otherwise and
+    /// from a hub of before reprints.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reprint: bool,
 }
 
 /// The public view of one ticket (`GET /api/tickets/{token}`): nothing personal, nothing about

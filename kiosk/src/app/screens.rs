@@ -13,6 +13,16 @@ use crate::draw::{self, Kind};
 use crate::icons;
 use crate::text::{Lang, Words, fill};
 
+/// What a keypad screen asks for and how its submit button reads.
+struct Keypad {
+    prompt: String,
+    submit: &'static str,
+    /// Booking codes too (8 characters, the letter page), not only ID numbers.
+    codes: bool,
+    /// What the screen says while its request is on the way.
+    busy: Option<&'static str>,
+}
+
 /// A line of a paged list.
 struct Entry {
     text: String,
@@ -75,6 +85,7 @@ impl KioskApp {
         let step_button = match &self.screen {
             Screen::Service(_) if !self.pending => Some((words.back, Action::Back)),
             Screen::CheckIn if !self.checking => Some((words.back, Action::Back)),
+            Screen::Identify { .. } if !self.pending => Some((words.back, Action::Back)),
             Screen::Ticket(_) => Some((words.done, Action::Done)),
             _ => None,
         };
@@ -165,6 +176,25 @@ impl KioskApp {
         if self.tapped(&response) {
             self.actions.push(Action::CheckIn);
         }
+        // Beside it, the rule of order in one line (two where the language needs them).
+        let rule = Rect::from_min_max(
+            pos2(content.left(), content.bottom() - bar),
+            pos2(check_in.left() - 32.0 * s, content.bottom()),
+        );
+        let laid = draw::fit(
+            ui,
+            words.order_rule,
+            30.0 * s,
+            22.0,
+            false,
+            self.muted(),
+            rule.size(),
+        );
+        draw::put(
+            ui,
+            pos2(rule.left(), rule.center().y - laid.size().y / 2.0),
+            laid,
+        );
         let area = Rect::from_min_max(
             pos2(content.left(), top + 24.0 * s),
             pos2(content.right(), content.bottom() - bar - 20.0 * s),
@@ -242,18 +272,66 @@ impl KioskApp {
         }
     }
 
-    /// 预约签到: the entry (masked but its last four), a keypad of digits, X and delete with
-    /// keys of at least 120×120 px, and 签到; a keyboard-mode card reader types here too.
+    /// 预约签到: the keypad for an ID number or a booking code, and 签到.
     pub(super) fn check_in_screen(&mut self, ui: &mut Ui, content: Rect) {
+        let words = self.words();
+        let pad = Keypad {
+            prompt: words.check_in_prompt.to_owned(),
+            submit: words.check_in_submit,
+            codes: true,
+            busy: self.checking.then_some(words.checking_in),
+        };
+        self.keypad_screen(ui, content, &pad);
+    }
+
+    /// The ID number of a service with `identity = "required"`: read from the card or typed
+    /// on the keypad, then 取号 (or 绿色通道取号) takes the ticket with it.
+    pub(super) fn identify_screen(
+        &mut self,
+        ui: &mut Ui,
+        content: Rect,
+        state: HubState,
+        service: &str,
+        green: bool,
+    ) {
+        let words = self.words();
+        if state == HubState::Paused {
+            self.unavailable(ui, content, state);
+            return;
+        }
+        let name = self
+            .hall
+            .as_ref()
+            .and_then(|hall| hall.services.iter().find(|sv| sv.def.code == service))
+            .map(|sv| self.lang.pick(&sv.def.name_zh, &sv.def.name_en).to_owned())
+            .unwrap_or_else(|| service.to_owned());
+        let pad = Keypad {
+            prompt: fill(words.identity_prompt, &[("service", &name)]),
+            submit: if green {
+                words.take_green
+            } else {
+                words.take_ticket
+            },
+            codes: false,
+            busy: self.pending.then_some(words.issuing),
+        };
+        self.keypad_screen(ui, content, &pad);
+    }
+
+    /// A keypad screen: the prompt, the entry (masked but its last four), a keypad of digits,
+    /// X and delete with keys of at least 120×120 px, and the submit button; a keyboard-mode
+    /// card reader types here too.
+    fn keypad_screen(&mut self, ui: &mut Ui, content: Rect, pad: &Keypad) {
         let s = self.scale();
         let words = self.words();
         let ink = self.ink();
+        let letters = pad.codes && self.letters;
         let top = draw::text_line(
             ui,
             content.left(),
             content.top(),
             content.width(),
-            words.check_in_prompt,
+            &pad.prompt,
             40.0 * s,
             true,
             ink,
@@ -281,7 +359,7 @@ impl KioskApp {
             .collect();
         let entry_rect = Rect::from_min_size(
             pos2(content.left(), top + 20.0 * s),
-            vec2(content.width().min(900.0 * s), 110.0 * s),
+            vec2(content.width().min(900.0 * s), 96.0 * s),
         );
         draw::card(ui, entry_rect, theme::POLICE_BLUE, 3.0);
         let laid = draw::galley(ui, &shown, 64.0 * s, true, ink, entry_rect.width());
@@ -294,36 +372,50 @@ impl KioskApp {
         .widget_info(|| {
             egui::WidgetInfo::labeled(egui::Role::TextInput, true, format!("entry {shown}"))
         });
-        let mut y = entry_rect.bottom() + 24.0 * s;
-        if let Some(error) = self.check_in_error.clone() {
-            y = draw::text_line(
-                ui,
-                content.left(),
-                y,
-                content.width(),
-                &error,
-                34.0 * s,
-                true,
-                draw::WARNING_TEXT,
-            ) + 16.0 * s;
-        } else if self.checking {
-            y = draw::text_line(
-                ui,
-                content.left(),
-                y,
-                content.width(),
-                words.checking_in,
-                34.0 * s,
-                false,
-                self.muted(),
-            ) + 16.0 * s;
+        // What went wrong (or that the request is on its way): beside the entry where there
+        // is room, so the keys below never shrink for it; else below.
+        let message = match (&self.keypad_error, pad.busy) {
+            (Some(error), _) => Some((error.clone(), true, draw::WARNING_TEXT)),
+            (None, Some(busy)) => Some((busy.to_owned(), false, self.muted())),
+            (None, None) => None,
+        };
+        let beside = content.right() - entry_rect.right() - 28.0 * s;
+        let mut y = entry_rect.bottom() + 20.0 * s;
+        if let Some((text, bold, color)) = message {
+            if beside >= 400.0 {
+                let laid = draw::fit(
+                    ui,
+                    &text,
+                    34.0 * s,
+                    24.0,
+                    bold,
+                    color,
+                    vec2(beside, entry_rect.height()),
+                );
+                let pos = pos2(
+                    entry_rect.right() + 28.0 * s,
+                    entry_rect.center().y - laid.size().y / 2.0,
+                );
+                draw::put(ui, pos, laid);
+            } else {
+                y = draw::text_line(
+                    ui,
+                    content.left(),
+                    y,
+                    content.width(),
+                    &text,
+                    34.0 * s,
+                    bold,
+                    color,
+                ) + 16.0 * s;
+            }
         }
         // The keypad: its digit page (1–9, X, 0, delete) or its letter page (the 24 letters of
         // booking codes: no I or O), 签到 beside it, and under 签到 the switch between pages
         // (and on the letter page, delete). Keys stay large, larger in the elderly mode, as
         // far as six columns beside 签到 and four rows fit the screen.
-        let gap = 16.0 * s;
-        let columns = if self.letters { 6.0 } else { 3.0 };
+        let gap = 16.0 * s.min(1.2);
+        let columns = if letters { 6.0 } else { 3.0 };
         let fits_across = (content.width() - 300.0 - gap - columns * gap) / columns;
         let fits_down = (content.bottom() - y - 3.0 * gap) / 4.0;
         let key = (140.0 * s)
@@ -347,7 +439,7 @@ impl KioskApp {
             "A", "B", "C", "D", "E", "F", "G", "H", "J", "K", "L", "M", "N", "P", "Q", "R", "S",
             "T", "U", "V", "W", "X", "Y", "Z",
         ];
-        let keys: &[&str] = if self.letters { &LETTERS } else { &digits };
+        let keys: &[&str] = if letters { &LETTERS } else { &digits };
         let per_row = columns as usize;
         for (index, label) in keys.iter().enumerate() {
             let (row, column) = (index / per_row, index % per_row);
@@ -360,7 +452,7 @@ impl KioskApp {
             );
             let (response, ink_key) = draw::button(
                 ui,
-                Id::unique(("key", self.letters, index)),
+                Id::unique(("key", letters, index)),
                 rect,
                 label,
                 Kind::Outline,
@@ -379,12 +471,15 @@ impl KioskApp {
         let side = content.left() + columns * (key + gap) + gap;
         let side_width = (content.right() - side).clamp(300.0, 560.0 * s);
         // Under 签到: the page switch, and on the letter page delete below it.
-        let mut extra: Vec<(&str, Action)> = vec![if self.letters {
-            (words.key_digits, Action::Letters(false))
-        } else {
-            (words.key_letters, Action::Letters(true))
-        }];
-        if self.letters {
+        let mut extra: Vec<(&str, Action)> = Vec::new();
+        if pad.codes {
+            extra.push(if letters {
+                (words.key_digits, Action::Letters(false))
+            } else {
+                (words.key_letters, Action::Letters(true))
+            });
+        }
+        if letters {
             extra.push((words.key_delete, Action::DeleteKey));
         }
         for (row, (label, action)) in extra.into_iter().enumerate() {
@@ -407,27 +502,28 @@ impl KioskApp {
             }
         }
         let submit = Rect::from_min_size(pos2(side, y), vec2(side_width, 2.0 * key + gap));
-        let ready = (count == 8 || count == 18) && !self.checking;
+        let ready = (count == 18 || (pad.codes && count == 8)) && pad.busy.is_none();
         let kind = if ready { Kind::Primary } else { Kind::Closed };
         let (response, ink_submit) = draw::button(
             ui,
-            Id::unique("check-in-submit"),
+            Id::unique("keypad-submit"),
             submit,
-            words.check_in_submit,
+            pad.submit,
             kind,
             self.elderly,
         );
-        let laid = draw::galley(
+        let laid = draw::fit(
             ui,
-            words.check_in_submit,
+            pad.submit,
             60.0 * s,
+            36.0,
             true,
             ink_submit.text,
-            submit.width(),
+            submit.shrink(12.0).size(),
         );
         draw::paint_centred(ui, submit, laid, ink_submit.text);
         if ready && self.tapped(&response) {
-            self.actions.push(Action::SubmitCheckIn);
+            self.actions.push(Action::Submit);
         }
     }
 
@@ -653,6 +749,18 @@ impl KioskApp {
             false,
             color,
         );
+        if service.def.identity.as_deref() == Some("required") {
+            y = draw::text_line(
+                ui,
+                text_left,
+                y + 8.0 * s,
+                text_w,
+                words.identity_needed,
+                32.0 * s,
+                true,
+                theme::POLICE_BLUE,
+            );
+        }
         let actions_top = y.max(circle.bottom()) + gap;
         let area = Rect::from_min_max(pos2(left.left(), actions_top), left.max);
 
@@ -871,6 +979,15 @@ impl KioskApp {
             ui.painter().rect_filled(badge, 10.0, theme::POLICE_BLUE);
             draw::put(ui, badge.min + vec2(18.0, 8.0) * s, laid);
             y = badge.bottom() + 10.0 * s;
+        }
+        if ticket.reprint {
+            let laid = draw::galley(ui, words.reprint_mark, 32.0 * s, true, theme::PAPER, width);
+            let badge = Rect::from_min_size(pos2(left, y), laid.size() + vec2(36.0, 16.0) * s);
+            ui.painter().rect_filled(badge, 10.0, theme::POLICE_BLUE);
+            draw::put(ui, badge.min + vec2(18.0, 8.0) * s, laid);
+            y = badge.bottom() + 10.0 * s;
+            y = draw::text_line(ui, left, y, width, words.reprint_note, 32.0 * s, true, ink)
+                + 6.0 * s;
         }
         if let Some(booked) = &shown.booking {
             let mark = booked.mark(self.lang);

@@ -225,6 +225,7 @@ impl ViewContext<'_> {
             documents_en: service.map(|s| s.documents_en.clone()).unwrap_or_default(),
             fee_note_zh: text(|s| &s.fee_note_zh),
             fee_note_en: text(|s| &s.fee_note_en),
+            reprint: false,
         }
     }
 

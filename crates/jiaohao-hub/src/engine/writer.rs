@@ -68,6 +68,8 @@ pub enum Answer {
 /// What to answer, decided when the command is applied and filled in after the batch.
 enum Pending {
     Issued(TicketId),
+    /// The person's earlier ticket of today, answered again (`identity = "required"`).
+    Reprinted(TicketId),
     Ticket(Option<TicketId>),
     Window(WindowNumber),
     Service(ServiceCode),
@@ -1003,15 +1005,26 @@ impl Writer {
                 }
             }
             Command::IssueForPerson {
-                service, person, ..
+                service,
+                person,
+                idempotency_key,
+                ..
             } => {
                 let issued = events.iter().find_map(|event| match event {
                     Event::TicketIssued { id, .. } => Some(*id),
                     _ => None,
                 });
-                match issued.or_else(|| self.hall.ticket_of(person, service).map(|t| t.id)) {
-                    Some(id) => Pending::Issued(id),
-                    None => Pending::Done,
+                match (issued, self.hall.ticket_of(person, service)) {
+                    (Some(id), _) => Pending::Issued(id),
+                    // A retry of the same request (its key) is no reprint: its answer was lost.
+                    (None, Some(earlier))
+                        if idempotency_key.is_some()
+                            && earlier.idempotency_key == *idempotency_key =>
+                    {
+                        Pending::Issued(earlier.id)
+                    }
+                    (None, Some(earlier)) => Pending::Reprinted(earlier.id),
+                    (None, None) => Pending::Done,
                 }
             }
             Command::CheckIn { .. } => match events.iter().find_map(|event| match event {
@@ -1153,6 +1166,13 @@ fn answer(context: &ViewContext<'_>, pending: Pending) -> Answer {
     match pending {
         Pending::Issued(id) => match hall.ticket(id) {
             Some(ticket) => Answer::Issued(context.issued_ticket(ticket)),
+            None => Answer::Done,
+        },
+        Pending::Reprinted(id) => match hall.ticket(id) {
+            Some(ticket) => Answer::Issued(wire::IssuedTicket {
+                reprint: true,
+                ..context.issued_ticket(ticket)
+            }),
             None => Answer::Done,
         },
         Pending::Ticket(id) => Answer::Ticket(

@@ -290,7 +290,8 @@ fn build_base() -> Value {
                         "green_channel": {"type": "boolean"}, "token": {"type": "string"}, "ahead": {"type": "integer"},
                         "estimated_wait_min": nullable("integer"), "issued_at": {"type": "string", "format": "date-time"},
                         "url": {"type": "string"}, "documents": strings(), "documents_en": strings(),
-                        "fee_note_zh": {"type": "string"}, "fee_note_en": {"type": "string"}}},
+                        "fee_note_zh": {"type": "string"}, "fee_note_en": {"type": "string"},
+                        "reprint": {"type": "boolean", "description": "true: the person's earlier ticket of today for this service (identity required), answered again instead of a new one"}}},
                 "TicketStatus": {"type": "object",
                     "required": ["number", "service", "service_name_zh", "service_name_en", "status", "green_channel", "window", "ahead", "estimated_wait_min", "issued_at", "called_at", "documents", "documents_en"],
                     "properties": {
