@@ -144,7 +144,8 @@ impl DisplayConfig {
 
 impl DisplayConfig {
     /// What the display logs at its start when it has no token: the hub keeps room for devices
-    /// only for an address that showed a valid token in the last 15 minutes, so a display
+    /// only for an address that showed a valid token in the last 15 minutes (or holds a stream
+    /// opened with one), so a display
     /// without one competes with the phones under a flood. It still runs (the stream is
     /// public, and a hall's screens must not go dark over a missing setting).
     pub fn missing_token_warning(&self) -> Option<&'static str> {

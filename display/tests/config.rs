@@ -59,6 +59,10 @@ fn a_display_without_a_token_says_at_its_start_that_it_is_served_as_a_stranger()
         .expect("a display without a token warns");
     assert!(warning.contains("stranger"), "{warning}");
     assert!(warning.contains("--role display"), "{warning}");
-    let with = parse(&["--hub", "http://h:1"], &[("JIAOHAO_DISPLAY_TOKEN", "abc")]).config();
+    let with = parse(
+        &["--hub", "http://h:1"],
+        &[("JIAOHAO_DISPLAY_TOKEN", "abc")],
+    )
+    .config();
     assert_eq!(with.missing_token_warning(), None);
 }
