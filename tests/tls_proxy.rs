@@ -220,11 +220,11 @@ fn open_stream(proxy: &TlsProxy, from: &str) -> ProxiedStream {
         .unwrap();
     let (lines_tx, lines) = std::sync::mpsc::channel();
     let out = curl.stdout.take().unwrap();
+    // Reads curl's output to its end, long after anyone listens: a pipe nobody reads would
+    // stop curl at the next heartbeat, and the hub would count one stream fewer.
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if lines_tx.send(line).is_err() {
-                break;
-            }
+            let _ = lines_tx.send(line);
         }
     });
     let next = || {
