@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/lib.sh
 
-need_tools curl:curl dpkg-deb:dpkg systemd-analyze:systemd
+need_tools curl:curl dpkg-deb:dpkg systemd-analyze:systemd strace:strace prlimit:util-linux
 command -v cargo-deb >/dev/null || cargo install cargo-deb --locked --quiet
 
 # The same two builds as the Xvfb scripts make, so that neither builds anything twice.
@@ -107,6 +107,67 @@ grep -q "open files: soft limit $nofile, hard limit $nofile" "$work/installed.lo
 echo "the installed hub logs its open-file limit: $nofile (the unit's LimitNOFILE)"
 kill -TERM "$installed"
 wait "$installed"
+
+# A soft limit below the hard one (1024 under the unit's figure, as a system whose default soft
+# limit is 1024 gives it): the hub raises its soft limit to the hard one and logs that it did.
+# No systemd runs here, so the unit's system-call filter cannot be put on the process; instead
+# strace records the call the hub raises its limit with, and that call is checked against the
+# filter the unit declares, its SystemCallFilter= lines in order, each set expanded by
+# systemd-analyze syscall-filter (prlimit64 is in @system-service and in neither set the unit
+# takes away; setrlimit, in @resources, the unit allows again by name).
+hub_unit=/usr/lib/systemd/system/jiaohao-hub.service
+soft=1024
+[ "$nofile" -gt "$soft" ] || soft=$((nofile / 2))
+port=$(free_port)
+strace -f -qq -e trace=prlimit64,setrlimit -o "$work/raise.trace" \
+  prlimit --nofile="$soft:$nofile" -- /usr/bin/jiaohao-hub serve --config /etc/jiaohao/hub.toml \
+  --listen "127.0.0.1:$port" --db "$work/raised.db" --backup-dir "$work/raised-backups" \
+  >"$work/raised.log" 2>&1 &
+tracer=$!
+# strace holds off signals while it traces: stop the hub itself (strace's child), by its id.
+for _ in $(seq 1 50); do
+  raised_hub=$(pgrep -P "$tracer" || true)
+  [ -n "$raised_hub" ] && break
+  sleep 0.1
+done
+pids+=("$raised_hub" "$tracer")
+for _ in $(seq 1 50); do
+  curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1 && break
+  sleep 0.2
+done
+grep -q "open files: soft limit $nofile, hard limit $nofile raised_from=$soft " "$work/raised.log" ||
+  { cat "$work/raised.log"; echo "FAIL: started at $soft:$nofile, the hub does not log that it raised its soft limit to $nofile" >&2; exit 1; }
+raised_by=$(sed -nE "s/^[0-9]+ +(prlimit64|setrlimit)\((0, )?RLIMIT_NOFILE, \{rlim_cur=$nofile, .*\) = 0$/\1/p" "$work/raise.trace" | head -n 1)
+test -n "$raised_by" ||
+  { cat "$work/raise.trace"; echo "FAIL: strace saw no call raising the soft limit to $nofile" >&2; exit 1; }
+# expand_calls NAME...: the system calls NAME stands for (a set's, recursively, or itself).
+expand_calls() {
+  local name
+  for name in "$@"; do
+    case $name in
+      @*) expand_calls $(systemd-analyze syscall-filter "$name" | sed -n 's/^    \([@a-z0-9_]*\)$/\1/p') ;;
+      *) echo "$name" ;;
+    esac
+  done
+}
+: >"$work/permitted"
+while read -r filter; do
+  case $filter in
+    "~"*)
+      # shellcheck disable=SC2086 # a list of names
+      expand_calls ${filter#\~} | sort -u >"$work/removed"
+      grep -vxFf "$work/removed" "$work/permitted" >"$work/kept" || true
+      mv "$work/kept" "$work/permitted"
+      ;;
+    # shellcheck disable=SC2086 # a list of names
+    *) expand_calls $filter >>"$work/permitted" ;;
+  esac
+done < <(sed -n 's/^SystemCallFilter=//p' "$hub_unit")
+grep -qx "$raised_by" "$work/permitted" ||
+  { echo "FAIL: the hub raises its limit with $raised_by, which $hub_unit's SystemCallFilter forbids" >&2; exit 1; }
+echo "started at $soft:$nofile, the installed hub raised its soft limit to $nofile with $raised_by, which the unit's system-call filter allows"
+kill -TERM "$raised_hub"
+wait "$tracer"
 ls "$work/backups" | grep -q sqlite3 ||
   { echo "FAIL: the installed settings' daily backup was not written" >&2; exit 1; }
 dpkg --purge jiaohao-hub >/dev/null

@@ -445,3 +445,108 @@ async fn a_stranger_reading_the_hall_too_often_gets_429_and_a_device_address_doe
     let answer = read_hall(STRANGER).await;
     assert!(answer.starts_with("HTTP/1.1 429"), "{answer}");
 }
+
+/// Holds half-open connections from `from` (a request head begun, never finished) until the
+/// hub refuses one at the door; how many it holds.
+async fn hold_until_refused(from: &str, to: SocketAddr, held: &mut Vec<TcpStream>) -> usize {
+    for count in 0..64 {
+        let mut stream = connect_from(from, to).await;
+        stream
+            .write_all(b"GET /api/hall HTTP/1.1\r\n")
+            .await
+            .unwrap();
+        let mut probe = [0u8; 64];
+        match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut probe)).await {
+            Ok(Ok(n)) if probe[..n].starts_with(b"HTTP/1.1 503") => return count,
+            _ => held.push(stream),
+        }
+    }
+    panic!("{from} was never refused");
+}
+
+/// Waits (bounded) for the link to bring a call of `number`.
+async fn called_on(link: &jiaohao_ui::HubLink, number: &str) {
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let called = link.take_changes().into_iter().any(|change| {
+            matches!(&change.change, jiaohao_wire::Change::TicketCalled { number: n, .. } if n == number)
+        });
+        if called {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the display never showed {number}: {:?}",
+            link.status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn live_link(client: jiaohao_client::Client) -> jiaohao_ui::HubLink {
+    let link = jiaohao_ui::HubLink::start(client, || {}).unwrap();
+    let deadline = Instant::now() + BOUND;
+    while link.status() != jiaohao_ui::LinkStatus::Live {
+        assert!(
+            Instant::now() < deadline,
+            "the display does not go live: {:?}",
+            link.status()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    link
+}
+
+/// The display's own link (`jiaohao_ui::HubLink`, with its `display` token) keeps its stream
+/// and opens new ones while one stranger address is past its connection and stream caps and
+/// another holds every connection the strangers may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_display_with_its_token_is_served_while_strangers_are_past_their_caps() {
+    let hub = TestHub::start_with(|config| {
+        config.caps.max_connections = Some(24);
+        config.caps.device_reserve = 12;
+        config.caps.connections_per_address = Some(8);
+        config.caps.streams_per_address = Some(2);
+    })
+    .await;
+    let display = live_link(hub.display.clone()).await;
+
+    // One stranger: two streams, then refused a third; then connections up to its cap.
+    let (_a1, head) = open_stream(STRANGER, hub.addr, "").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (_a2, head) = open_stream(STRANGER, hub.addr, "").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let (_a3, head) = open_stream(STRANGER, hub.addr, "").await;
+    assert!(head.contains("too_many_streams"), "{head}");
+    drop(_a3);
+    let mut held = Vec::new();
+    let first = hold_until_refused(STRANGER, hub.addr, &mut held).await;
+    assert_eq!(
+        first, 6,
+        "127.0.0.2 is held to 8 connections, its 2 streams among them"
+    );
+    // Another takes what is left to strangers (12, less those 8 and the display's first
+    // connection, made before its token was seen): the rest is kept for the devices.
+    let second = hold_until_refused("127.0.0.3", hub.addr, &mut held).await;
+    assert!((1..=4).contains(&second), "{second}");
+    assert!(
+        metric(
+            &hub,
+            "jiaohao_connections_refused_total{reason=\"capacity\"}"
+        )
+        .await
+            >= 1.0
+    );
+
+    // The display that was following goes on, and a display started now gets its stream.
+    hub.clerk.window_action(1, "open").await.unwrap();
+    let ticket = hub.issue("hukou").await;
+    hub.clerk.call_next(1).await.unwrap();
+    called_on(&display, &ticket.number).await;
+    let second_display = live_link(hub.display.clone()).await;
+    let next = hub.issue("hukou").await;
+    hub.clerk.call_next(1).await.unwrap();
+    called_on(&display, &next.number).await;
+    called_on(&second_display, &next.number).await;
+    drop(held);
+}

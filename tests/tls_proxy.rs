@@ -55,8 +55,9 @@ fn found(program: &str) -> Option<PathBuf> {
         .find(|path| path.exists())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn through_the_tls_proxy_a_phone_follows_its_ticket_and_no_staff_route_answers() {
+/// nginx, if it and curl and openssl are installed; otherwise says SKIPPED loudly (and fails
+/// under CI=true).
+fn nginx_or_skip() -> Option<PathBuf> {
     let nginx = tls_proxy::nginx();
     if nginx.is_none() || found("curl").is_none() || found("openssl").is_none() {
         assert!(
@@ -66,13 +67,20 @@ async fn through_the_tls_proxy_a_phone_follows_its_ticket_and_no_staff_route_ans
         eprintln!(
             "\n*** SKIPPED: nginx, curl or openssl is not installed; the TLS proxy test did not run ***\n"
         );
-        return;
     }
+    nginx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_tls_proxy_a_phone_follows_its_ticket_and_no_staff_route_answers() {
+    let Some(nginx) = nginx_or_skip() else {
+        return;
+    };
     let hub = TestHub::start_with(|config| {
         config.caps.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
-    let proxy = TlsProxy::start(nginx.as_deref().unwrap(), hub.addr).unwrap();
+    let proxy = TlsProxy::start(&nginx, hub.addr).unwrap();
     let ticket = hub.issue("hukou").await;
     let token = ticket.token.clone();
 
@@ -86,7 +94,13 @@ async fn through_the_tls_proxy_a_phone_follows_its_ticket_and_no_staff_route_ans
     let (status, page) = get(ticket.url.clone()).await.unwrap();
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("/assets/ticket.js"), "{page}");
-    for asset in ["app.css", "common.js", "ticket.js", "favicon.svg"] {
+    for asset in [
+        "app.css",
+        "common.js",
+        "ticket.js",
+        "book.js",
+        "favicon.svg",
+    ] {
         let (status, body) = get(format!("/assets/{asset}")).await.unwrap();
         assert_eq!(status, 200, "{asset}: {body}");
     }
@@ -176,4 +190,110 @@ async fn through_the_tls_proxy_a_phone_follows_its_ticket_and_no_staff_route_ans
         serde_json::to_value(&issued_after.services).unwrap(),
         "nothing changed in the hall"
     );
+}
+
+/// An event stream opened with curl through the proxy from the local address `from` (curl
+/// binds its socket there, so nginx sees that client address): the status the hub gave, and
+/// for an admitted stream the running curl, held open until dropped.
+struct ProxiedStream {
+    status: u16,
+    curl: std::process::Child,
+}
+
+impl Drop for ProxiedStream {
+    fn drop(&mut self) {
+        let _ = self.curl.kill();
+        let _ = self.curl.wait();
+    }
+}
+
+/// Opens `/api/events` through the proxy from `from`; for a 200, waits for its snapshot.
+fn open_stream(proxy: &TlsProxy, from: &str) -> ProxiedStream {
+    let mut curl = Command::new("curl")
+        .args(["-sS", "-i", "-N", "--max-time", "30", "--interface", from])
+        .arg("--cacert")
+        .arg(proxy.certificate())
+        .arg(format!("{}/api/events", proxy.url))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let out = curl.stdout.take().unwrap();
+    // Reads curl's output to its end, long after anyone listens: a pipe nobody reads would
+    // stop curl at the next heartbeat, and the hub would count one stream fewer.
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let next = || {
+        lines
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("no answer through the proxy from {from}"))
+    };
+    // `HTTP/1.1 200 OK`
+    let status_line = next();
+    let status = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("{status_line:?}"));
+    if status == 200 {
+        while next().trim_end() != "event: snapshot" {}
+    }
+    ProxiedStream { status, curl }
+}
+
+/// Through nginx the hub counts the phone's address, not the proxy's: with a cap of three
+/// streams per address, a fourth from one phone's address is refused while a stream from
+/// another phone through the same nginx is still admitted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn through_the_tls_proxy_the_stream_cap_counts_the_phones_address_not_the_proxys() {
+    let Some(nginx) = nginx_or_skip() else {
+        return;
+    };
+    let hub = TestHub::start_with(|config| {
+        config.caps.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+        config.caps.streams_per_address = Some(3);
+    })
+    .await;
+    let proxy = std::sync::Arc::new(TlsProxy::start(&nginx, hub.addr).unwrap());
+    let open = |from: &'static str| {
+        let proxy = proxy.clone();
+        tokio::task::spawn_blocking(move || open_stream(&proxy, from))
+    };
+
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let stream = open("127.0.0.2").await.unwrap();
+        assert_eq!(stream.status, 200, "127.0.0.2 is within its cap");
+        held.push(stream);
+    }
+    let past = open("127.0.0.2").await.unwrap();
+    assert!(
+        past.status == 429 || past.status == 503,
+        "a fourth stream from 127.0.0.2 answered {}",
+        past.status
+    );
+    let other = open("127.0.0.3").await.unwrap();
+    assert_eq!(
+        other.status, 200,
+        "another phone through the same proxy is not counted with the first"
+    );
+    // The first phone gets a stream again once it lets one go.
+    drop(held.pop());
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let again = open("127.0.0.2").await.unwrap();
+        if again.status == 200 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "127.0.0.2 stays refused after closing a stream: {}",
+            again.status
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -111,7 +111,8 @@ impl HallSource for Arc<FixedSource> {
 pub struct DisplayConfig {
     /// The hub, such as `http://127.0.0.1:8080`.
     pub hub: String,
-    /// A `display` token; the stream is public, so this is optional.
+    /// A `display` token. The stream is public, so a display runs without one; but the hub
+    /// then serves it as a stranger (see [`DisplayConfig::missing_token_warning`]).
     pub token: Option<String>,
     /// Window mode for this window; hall mode when `None`.
     pub window: Option<u16>,
@@ -138,6 +139,21 @@ impl DisplayConfig {
             ticker: TickerMode::Auto,
             figures: true,
         }
+    }
+}
+
+impl DisplayConfig {
+    /// What the display logs at its start when it has no token: the hub keeps room for devices
+    /// only for an address that showed a valid token in the last 15 minutes (or holds a stream
+    /// opened with one), so a display
+    /// without one competes with the phones under a flood. It still runs (the stream is
+    /// public, and a hall's screens must not go dark over a missing setting).
+    pub fn missing_token_warning(&self) -> Option<&'static str> {
+        self.token.is_none().then_some(
+            "no display token: the hub serves this screen as a stranger, so under a flood from \
+             the hall's Wi-Fi its stream can be refused with the phones'; give it one made with \
+             `jiaohao-hub token create --role display` (token = \"…\" in display.toml)",
+        )
     }
 }
 

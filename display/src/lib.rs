@@ -39,7 +39,9 @@ pub struct Args {
     /// the display follows the primary of the highest term and moves on a promotion.
     #[arg(long, env = "JIAOHAO_DISPLAY_HUB")]
     pub hub: String,
-    /// A display token (the event stream is public; a hall may still issue one per screen).
+    /// A `display` token (`jiaohao-hub token create --role display`). The stream is public,
+    /// so a display runs without one, but then the hub serves it as a stranger: under a flood
+    /// from the hall's Wi-Fi its stream can be refused with the phones'.
     #[arg(long, env = "JIAOHAO_DISPLAY_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Window mode: the small screen above window N, showing only that window.
@@ -155,6 +157,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         audio_out = ?config.audio_out,
         "starting the display"
     );
+    if let Some(warning) = config.missing_token_warning() {
+        tracing::warn!("{warning}");
+    }
     let app = DisplayApp::new(config)?;
     let (w, h) = args.size.unwrap_or(match args.window {
         None => (1920, 1080),

@@ -50,3 +50,19 @@ fn flags_beat_environment_beat_file_beat_defaults() {
     let args = parse(&["--window", "7"], &env);
     assert_eq!(args.window, Some(7));
 }
+
+#[test]
+fn a_display_without_a_token_says_at_its_start_that_it_is_served_as_a_stranger() {
+    let without = parse(&["--hub", "http://h:1"], &[]).config();
+    let warning = without
+        .missing_token_warning()
+        .expect("a display without a token warns");
+    assert!(warning.contains("stranger"), "{warning}");
+    assert!(warning.contains("--role display"), "{warning}");
+    let with = parse(
+        &["--hub", "http://h:1"],
+        &[("JIAOHAO_DISPLAY_TOKEN", "abc")],
+    )
+    .config();
+    assert_eq!(with.missing_token_warning(), None);
+}

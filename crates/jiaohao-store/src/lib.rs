@@ -325,6 +325,15 @@ impl Store {
         Ok(store)
     }
 
+    /// Brings the file at `path` to schema `version` and no further, as a hub of that version
+    /// left it: for tests of the migrations after it, on records written before them.
+    #[doc(hidden)]
+    pub fn migrate_file_to(path: &Path, version: i64) -> Result<()> {
+        let conn = Connection::open(path)?;
+        let mut store = Store { conn, term: 1 };
+        store.migrate_up_to(version.clamp(0, MIGRATIONS.len() as i64) as usize)
+    }
+
     /// Opens an existing database for reading only (the hub's reader connection).
     pub fn open_read_only(path: &Path) -> Result<Store> {
         let conn = Connection::open_with_flags(
@@ -389,9 +398,19 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
+        self.migrate_up_to(MIGRATIONS.len())
+    }
+
+    /// Applies the migrations after the file's version up to `upto` (a version number).
+    fn migrate_up_to(&mut self, upto: usize) -> Result<()> {
         let version = self.check_version()?;
         let tx = self.conn.transaction()?;
-        for (index, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        for (index, migration) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .take(upto)
+            .skip(version as usize)
+        {
             tx.execute_batch(migration)?;
             tx.pragma_update(None, "user_version", index as i64 + 1)?;
         }

@@ -123,3 +123,94 @@ fn the_stored_v1_file_is_left_alone_by_the_test() {
     let store = Store::open_read_only(&fixtures().join("hall-v1.sqlite3")).unwrap();
     assert_eq!(store.schema_version().unwrap(), 1);
 }
+
+/// The schema version before records had a term (version 6 gave each record the term it was
+/// written in).
+const BEFORE_TERMS: i64 = 5;
+
+/// The log's rows as stored, read with SQLite itself: (seq, at_ms, actor, kind, body, public).
+fn stored_rows(path: &Path) -> Vec<(u64, i64, String, String, String, Option<String>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut query = conn
+        .prepare("SELECT seq, at_ms, actor, kind, body, public FROM events ORDER BY seq")
+        .unwrap();
+    query
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, i64>(0)? as u64,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+            ))
+        })
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+#[test]
+fn records_written_before_terms_existed_read_back_as_term_1_with_their_bytes_unchanged() {
+    // A file as a hub of the version before terms left it, with the v1 fixture's records.
+    let (_dir, path) = v1_copy();
+    Store::migrate_file_to(&path, BEFORE_TERMS).unwrap();
+    let before = stored_rows(&path);
+    assert_eq!(before, rows(), "the records of the fixture, as written");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, BEFORE_TERMS);
+        let has_term: bool = conn
+            .query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('events') WHERE name = 'term'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(
+            !has_term,
+            "records have no term yet at version {BEFORE_TERMS}"
+        );
+    }
+
+    let mut store = Store::open(&path).expect("today's code opens it");
+    assert!(store.schema_version().unwrap() > BEFORE_TERMS);
+    let raw = store.raw_records_after(0, u64::MAX, 10_000).unwrap();
+    assert_eq!(raw.len(), before.len());
+    for (record, (seq, at, actor, kind, body, public)) in raw.iter().zip(&before) {
+        assert_eq!(record.term, 1, "record {seq} is term 1");
+        assert_eq!(
+            (
+                record.seq,
+                record.at,
+                &record.actor,
+                &record.kind,
+                &record.body,
+                &record.public
+            ),
+            (*seq, Millis(*at), actor, kind, body, public),
+            "record {seq} keeps its bytes"
+        );
+    }
+    assert_eq!(stored_rows(&path), before, "nothing rewritten in place");
+
+    // The log goes on in term 1 until a promotion.
+    let last = store.last_seq().unwrap();
+    let event = Event::WindowClosed {
+        window: jiaohao_core::WindowNumber::new(1).unwrap(),
+        reason: None,
+    };
+    store
+        .append(&[NewRecord {
+            seq: last + 1,
+            at: Millis(before.last().unwrap().1 + 1000),
+            actor: "test",
+            event: &event,
+            public: None,
+        }])
+        .unwrap();
+    assert_eq!(store.raw_record(last + 1).unwrap().unwrap().term, 1);
+}

@@ -39,17 +39,18 @@ const MAX_WRITE: usize = 256 * 1024;
 
 pub async fn stream(State(state): State<AppState>, request: Request) -> Response {
     let (mut parts, _) = request.into_parts();
-    if parts.headers.contains_key(header::AUTHORIZATION)
-        || parts.headers.contains_key(header::COOKIE)
-    {
-        // A display or a signed-in page: valid credentials make the address a device's.
-        let _ = Principal::from_request_parts(&mut parts, &state).await;
-    }
+    // A display or a signed-in page: valid credentials make the address a device's, for as
+    // long as this stream is held too.
+    let with_credentials = (parts.headers.contains_key(header::AUTHORIZATION)
+        || parts.headers.contains_key(header::COOKIE))
+        && Principal::from_request_parts(&mut parts, &state)
+            .await
+            .is_ok();
     let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied();
     let headers = parts.headers;
     // One address may hold only so many streams (`limits.rs`); a device address any number.
     let place = match client {
-        Some(ConnectInfo(client)) => match state.limits.stream(client.ip()) {
+        Some(ConnectInfo(client)) => match state.limits.stream(client.ip(), with_credentials) {
             Ok(place) => Some(place),
             Err(refusal) => {
                 ConnectionCounts::count(&state.metrics.connections.streams_refused);

@@ -236,6 +236,9 @@ pub struct Limits {
 struct Held {
     connections: HashMap<IpAddr, u32>,
     streams: HashMap<IpAddr, u32>,
+    /// Streams opened with valid credentials (a display's), per address: while one is held,
+    /// its address stays a device's, however long ago the credentials were shown.
+    device_streams: HashMap<IpAddr, u32>,
     total: u32,
     strangers: u32,
 }
@@ -290,11 +293,16 @@ impl Drop for ConnectionGuard {
 pub struct StreamGuard {
     limits: std::sync::Arc<Limits>,
     key: IpAddr,
+    with_credentials: bool,
 }
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
-        decrement(&mut self.limits.held().streams, self.key);
+        let mut held = self.limits.held();
+        decrement(&mut held.streams, self.key);
+        if self.with_credentials {
+            decrement(&mut held.device_streams, self.key);
+        }
     }
 }
 
@@ -406,12 +414,18 @@ impl Limits {
         devices.insert(key, now);
     }
 
-    /// Whether `address` showed credentials lately.
+    /// Whether `address` showed credentials lately, or holds a stream it opened with them (a
+    /// display follows one stream for hours and sends nothing else: it must not become a
+    /// stranger while it does, or its next connection could be refused under a flood).
     pub fn is_device(&self, address: IpAddr) -> bool {
-        let devices = self.devices.lock().unwrap_or_else(|e| e.into_inner());
-        devices
-            .get(&client_key(address))
-            .is_some_and(|seen| seen.elapsed() < DEVICE_MEMORY)
+        let key = client_key(address);
+        let remembered = self
+            .devices
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .is_some_and(|seen| seen.elapsed() < DEVICE_MEMORY);
+        remembered || self.held().device_streams.contains_key(&key)
     }
 
     /// Admits one connection from `peer`, or says why not.
@@ -445,8 +459,14 @@ impl Limits {
         })
     }
 
-    /// Takes one event-stream place for `address` (a device address is not capped).
-    pub fn stream(self: &std::sync::Arc<Self>, address: IpAddr) -> Result<StreamGuard, TooMany> {
+    /// Takes one event-stream place for `address` (a device address is not capped);
+    /// `with_credentials`: the stream was opened with valid credentials, and keeps its address
+    /// a device's while it is held.
+    pub fn stream(
+        self: &std::sync::Arc<Self>,
+        address: IpAddr,
+        with_credentials: bool,
+    ) -> Result<StreamGuard, TooMany> {
         let key = client_key(address);
         let capped = !self.is_device(address);
         let mut held = self.held();
@@ -464,9 +484,13 @@ impl Limits {
             return Err(refusal);
         }
         *count += 1;
+        if with_credentials {
+            *held.device_streams.entry(key).or_insert(0) += 1;
+        }
         Ok(StreamGuard {
             limits: self.clone(),
             key,
+            with_credentials,
         })
     }
 
@@ -718,16 +742,44 @@ mod tests {
             },
             100,
         ));
-        let first = limits.stream(ip("10.0.0.5")).unwrap();
-        let refused = limits.stream(ip("10.0.0.5")).err().unwrap();
+        let first = limits.stream(ip("10.0.0.5"), false).unwrap();
+        let refused = limits.stream(ip("10.0.0.5"), false).err().unwrap();
         assert_eq!(refused.error.status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(refused.retry_after_s, RETRY_AFTER_S);
         drop(first);
-        let _again = limits.stream(ip("10.0.0.5")).unwrap();
+        let _again = limits.stream(ip("10.0.0.5"), false).unwrap();
         limits.saw_device(ip("10.0.0.9"));
         let _displays: Vec<_> = (0..5)
-            .map(|_| limits.stream(ip("10.0.0.9")).unwrap())
+            .map(|_| limits.stream(ip("10.0.0.9"), false).unwrap())
             .collect();
+    }
+
+    #[test]
+    fn an_address_holding_a_stream_opened_with_credentials_stays_a_devices() {
+        let limits = std::sync::Arc::new(Limits::new(
+            LimitConfig::off(),
+            Caps {
+                streams_per_address: Some(1),
+                ..Caps::default()
+            },
+            100,
+        ));
+        let display = ip("10.0.0.7");
+        assert!(!limits.is_device(display));
+        // Its credentials were shown (and may be forgotten after 15 minutes); the stream it
+        // holds keeps it a device's, uncapped, until it goes.
+        let held = limits.stream(display, true).unwrap();
+        assert!(limits.is_device(display));
+        let more: Vec<_> = (0..3)
+            .map(|_| limits.stream(display, false).unwrap())
+            .collect();
+        drop(more);
+        drop(held);
+        assert!(!limits.is_device(display));
+        // A stream without credentials makes no device.
+        let _stranger = limits.stream(display, false).unwrap();
+        assert!(!limits.is_device(display));
+        assert!(limits.stream(display, false).is_err());
     }
 
     #[test]

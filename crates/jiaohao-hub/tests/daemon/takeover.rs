@@ -188,3 +188,178 @@ async fn lose_the_primary(sync: bool) -> usize {
     standby.exit_within(WAIT).await;
     lost
 }
+
+/// Runs `jiaohao-hub ARGS` to its end: whether it succeeded, and its stdout and stderr.
+fn run_hub(args: &[&str]) -> (bool, String, String) {
+    let output = std::process::Command::new(crate::crash::BIN)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("jiaohao-hub runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The operator's two commands, as processes: `jiaohao-hub promote` makes the standby the
+/// primary of the next term once the primary PC is dead, and `jiaohao-hub rejoin` turns the
+/// old primary's file into a standby of the new one, the record only it held set aside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_promote_and_rejoin_commands_take_over_and_bring_the_old_primary_back_as_a_standby() {
+    let dir = tempfile::tempdir().unwrap();
+    let primary_db = dir.path().join("primary.sqlite");
+    let standby_db = dir.path().join("standby.sqlite");
+    let kiosk_token = create_token(&primary_db, "kiosk");
+    let admin_token = create_token(&primary_db, "admin");
+    let replica_token = create_token(&primary_db, "replica");
+    let follow = |url: &str| -> Vec<String> {
+        vec![
+            "--follow".into(),
+            url.into(),
+            "--follow-token".into(),
+            replica_token.clone(),
+        ]
+    };
+
+    let mut primary = HubProcess::start(&primary_db, dir.path().join("primary.log"));
+    primary.ready().await;
+    let kiosk = Client::new(&primary.url).with_token(&kiosk_token);
+    let first = kiosk.issue_ticket("hukou", false, None).await.unwrap();
+    let args = follow(&primary.url);
+    let mut standby =
+        HubProcess::start_with(&standby_db, dir.path().join("standby.log"), &strs(&args));
+    standby.ready().await;
+    caught_up(&Client::new(&primary.url), &Client::new(&standby.url)).await;
+
+    // The standby stops for a while; meanwhile the primary takes a ticket only it will hold,
+    // and then its PC dies.
+    standby.signal("TERM");
+    assert!(standby.exit_within(WAIT).await.is_some_and(|s| s.success()));
+    let only_on_the_old = kiosk.issue_ticket("hukou", false, None).await.unwrap();
+    primary.signal("KILL");
+    primary.exit_within(WAIT).await.expect("the primary dies");
+    let mut standby = HubProcess::start_with(
+        &standby_db,
+        dir.path().join("standby-again.log"),
+        &strs(&args),
+    );
+    standby.ready().await;
+
+    let (ok, out, err) = run_hub(&["promote", "--url", &standby.url, "--token", &admin_token]);
+    assert!(
+        ok,
+        "jiaohao-hub promote failed: {out}{err}\n{}",
+        standby.log()
+    );
+    assert!(out.starts_with("promoted: term 2, record "), "{out}");
+    let public = Client::new(&standby.url);
+    let health = public.health().await.unwrap();
+    assert_eq!(
+        (health.role.as_deref(), health.term),
+        (Some("primary"), Some(2))
+    );
+    let on_the_new = Client::new(&standby.url)
+        .with_token(&kiosk_token)
+        .issue_ticket("hukou", false, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        on_the_new.number, only_on_the_old.number,
+        "the new primary never saw the old one's last ticket"
+    );
+    // A second promote of a primary is refused, and says so.
+    let (ok, _, err) = run_hub(&["promote", "--url", &standby.url, "--token", &admin_token]);
+    assert!(!ok && err.contains("promoting the standby at"), "{err}");
+
+    // The old primary's file rejoins as a standby of the new one.
+    let aside = dir.path().join("set-aside.jsonl");
+    let (ok, out, err) = run_hub(&[
+        "rejoin",
+        "--db",
+        primary_db.to_str().unwrap(),
+        "--primary",
+        &standby.url,
+        "--follow-token",
+        &replica_token,
+        "--set-aside",
+        aside.to_str().unwrap(),
+    ]);
+    assert!(ok, "jiaohao-hub rejoin failed: {out}{err}");
+    assert!(out.contains("set 1 records"), "{out}");
+    assert!(
+        out.contains(&format!("now start it with --follow {}", standby.url)),
+        "{out}"
+    );
+    let set_aside = std::fs::read_to_string(&aside).unwrap();
+    assert!(
+        set_aside.contains(&only_on_the_old.token),
+        "the old primary's last ticket is kept for the audit: {set_aside}"
+    );
+    assert!(!set_aside.contains(&first.token), "{set_aside}");
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&aside).unwrap().permissions().mode();
+        assert_eq!(
+            mode & 0o777,
+            0o600,
+            "the set-aside file is the owner's only"
+        );
+    }
+    // Run again, it refuses to overwrite the audit file.
+    let (ok, _, err) = run_hub(&[
+        "rejoin",
+        "--db",
+        primary_db.to_str().unwrap(),
+        "--primary",
+        &standby.url,
+        "--follow-token",
+        &replica_token,
+        "--set-aside",
+        aside.to_str().unwrap(),
+    ]);
+    assert!(!ok && err.contains("exists already"), "{err}");
+
+    // Started as the new primary's standby, the old file follows it.
+    let args = follow(&standby.url);
+    let mut rejoined =
+        HubProcess::start_with(&primary_db, dir.path().join("rejoined.log"), &strs(&args));
+    rejoined.ready().await;
+    let rejoined_public = Client::new(&rejoined.url);
+    caught_up(&public, &rejoined_public).await;
+    let health = rejoined_public.health().await.unwrap();
+    assert_eq!(
+        (health.role.as_deref(), health.term),
+        (Some("standby"), Some(2)),
+        "{}",
+        rejoined.log()
+    );
+    assert_eq!(
+        rejoined_public
+            .ticket(&on_the_new.token)
+            .await
+            .unwrap()
+            .number,
+        on_the_new.number
+    );
+    assert_eq!(
+        rejoined_public.ticket(&first.token).await.unwrap().number,
+        first.number
+    );
+    assert!(
+        rejoined_public
+            .ticket(&only_on_the_old.token)
+            .await
+            .is_err(),
+        "the set-aside ticket is no longer served"
+    );
+    for hub in [&mut rejoined, &mut standby] {
+        hub.signal("TERM");
+        hub.exit_within(WAIT).await;
+    }
+}
+
+fn strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
