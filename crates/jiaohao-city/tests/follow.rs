@@ -35,6 +35,82 @@ async fn state_of(client: &Client, hall: i32) -> (String, i64) {
     (row.get(0), row.get(1))
 }
 
+/// The city's live hall equals the hall's own `GET /api/hall` at the same sequence number:
+/// the waiting count and the projected wait of every service, and the longest projected wait
+/// against its target the board sorts and colours by. Waits until the city has folded up to
+/// the view's sequence number first.
+async fn assert_live_is_the_halls_own(live: &LiveHalls, hall: i32, hub: &TestHub) {
+    let view = hub.hall().await;
+    wait_until(
+        "the live hall at the view's sequence number",
+        Duration::from_secs(15),
+        || async { live.get(hall).is_some_and(|l| l.seq == view.seq) },
+    )
+    .await;
+    let city = live.get(hall).unwrap();
+    let mut own: Vec<(String, u32, Option<u32>, u32)> = view
+        .services
+        .iter()
+        .filter(|s| s.def.enabled)
+        .map(|s| {
+            (
+                s.def.code.clone(),
+                s.waiting,
+                s.estimated_wait_min,
+                s.def.wait_target_min,
+            )
+        })
+        .collect();
+    let mut folded: Vec<(String, u32, Option<u32>, u32)> = city
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.code.clone(),
+                s.waiting as u32,
+                s.projected_wait_min,
+                s.target_min,
+            )
+        })
+        .collect();
+    own.sort();
+    folded.sort();
+    assert_eq!(folded, own, "the city's services against the hall's own at seq {}", view.seq);
+    assert_eq!(
+        city.waiting as u32,
+        own.iter().map(|s| s.1).sum::<u32>(),
+        "waiting in all"
+    );
+    assert_eq!(
+        city.open_windows,
+        view.windows.iter().filter(|w| w.state != "closed").count()
+    );
+    // The longest projected wait against target, from the hall's own figures.
+    let ratio = |wait: u32, target: u32| f64::from(wait) / f64::from(target.max(1));
+    let highest = own
+        .iter()
+        .filter_map(|s| s.2.map(|wait| ratio(wait, s.3)))
+        .max_by(f64::total_cmp);
+    match highest {
+        None => assert_eq!(
+            (city.longest_wait_min, city.longest_target_min, city.pressure),
+            (None, None, None)
+        ),
+        Some(highest) => {
+            let (wait, target) = (
+                city.longest_wait_min.expect("a longest wait"),
+                city.longest_target_min.expect("its target"),
+            );
+            assert!(
+                own.iter().any(|s| s.2 == Some(wait) && s.3 == target),
+                "the board's longest wait {wait} of {target} is one of the hall's own: {own:?}"
+            );
+            assert_eq!(ratio(wait, target), highest, "{own:?}");
+            assert_eq!(city.pressure, Some((highest * 100.0).round() / 100.0));
+        }
+    }
+}
+
 /// Waits (at most `limit`) until `check` holds, and says what it waited for if not.
 async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
 where
@@ -79,7 +155,6 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
     )
     .await;
     // The live state is the hall's own: the same waiting count, window 1 serving.
-    let view = hub.hall().await;
     wait_until("the live hall", Duration::from_secs(10), || async {
         live.get(hall).is_some_and(|l| l.waiting == 2)
     })
@@ -96,7 +171,20 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
             .iter()
             .any(|s| s.code == "hukou" && s.waiting >= 1)
     );
-    assert!(!view.services.is_empty());
+    // A second window (hukou and exit_entry): the services wait differently, projected alike.
+    hub.open(2).await;
+    assert_live_is_the_halls_own(&live, hall, &hub).await;
+    let projected: Vec<u32> = live
+        .get(hall)
+        .unwrap()
+        .services
+        .iter()
+        .filter_map(|s| s.projected_wait_min)
+        .collect();
+    assert!(
+        projected.iter().any(|&m| m > 0),
+        "some projected wait to compare: {projected:?}"
+    );
 
     // The hall goes away; the board says so; it comes back with more records, which arrive.
     hub.halt().await;
@@ -125,6 +213,7 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
         (row.get(0), row.get(1))
     };
     assert_eq!((count, max), (target, target));
+    assert_live_is_the_halls_own(&live, hall, &hub).await;
     stop_tx.send(true).unwrap();
     follower.await.unwrap();
     hub.stop().await;
