@@ -227,6 +227,14 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
     };
     let hub = TestHub::start().await;
     let (hall, _dir, key) = add_hall(&client, "东城分局", &hub.url(), &ingest_token(&hub)).await;
+    // A hall no one answers for (nothing listens on the port of a listener just dropped).
+    let gone = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let away = halls::add(&client, &key, "西城分局", &gone, "some-token")
+        .await
+        .unwrap();
     jiaohao_city::users::add(
         &client,
         "chief",
@@ -279,6 +287,23 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
     )
     .await;
 
+    // The hall away: the board says for how long, beside since when. Its link went down
+    // 2 h 15 min ago (moved back in PostgreSQL: the follower keeps the time while the state
+    // stays).
+    wait_until(
+        "the hall away to show as unreachable",
+        Duration::from_secs(15),
+        || async { state_of(&client, away).await.0 == "unreachable" },
+    )
+    .await;
+    client
+        .execute(
+            "UPDATE halls SET state_since = now() - interval '2 hours 15 minutes 20 seconds' WHERE id = $1",
+            &[&away],
+        )
+        .await
+        .unwrap();
+
     // The board's page, signed in, says so in words.
     let web = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -315,6 +340,26 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
     let html = page.text().await.unwrap();
     assert!(html.contains("东城分局"), "{html}");
     assert!(html.contains("令牌被拒绝"), "{html}");
+    let since: String = client
+        .query_one(
+            "SELECT to_char(state_since AT TIME ZONE timezone, 'YYYY-MM-DD HH24:MI') FROM halls WHERE id = $1",
+            &[&away],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let row = html
+        .split("<tr>")
+        .find(|row| row.contains("西城分局"))
+        .expect("the hall away has a row");
+    for words in [
+        "已断开 2 小时 15 分",
+        "Down for 2 h 15 min",
+        &format!("{since} 起"),
+        &format!("since {since}"),
+    ] {
+        assert!(row.contains(words), "'{words}' in {row}");
+    }
     let board: serde_json::Value = web
         .get(format!("{base}/api/board"))
         .header("cookie", &cookie)
@@ -324,7 +369,20 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
         .json()
         .await
         .unwrap();
-    assert_eq!(board[0]["link"], "token_refused");
+    let link = |name: &str| {
+        board
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(link("东城分局")["link"], "token_refused");
+    let away_row = link("西城分局");
+    assert_eq!(away_row["link"], "unreachable");
+    let down_s = away_row["link_for_s"].as_i64().unwrap();
+    assert!((8120..8180).contains(&down_s), "{away_row}");
     // A viewer does not register halls.
     let admin = web
         .get(format!("{base}/admin/halls"))
