@@ -527,7 +527,10 @@ fn down_for(seconds: i64) -> (String, String) {
             format!("{hours} h {mins} min"),
         )
     } else {
-        (format!("{days} 天 {hours} 小时"), format!("{days} d {hours} h"))
+        (
+            format!("{days} 天 {hours} 小时"),
+            format!("{days} d {hours} h"),
+        )
     }
 }
 
@@ -1635,7 +1638,11 @@ mod zone_tests {
             (26 * 3600 + 30 * 60, "1 天 2 小时", "1 d 2 h"),
             (-5, "不到 1 分钟", "under a minute"),
         ] {
-            assert_eq!(super::down_for(seconds), (zh.into(), en.into()), "{seconds} s");
+            assert_eq!(
+                super::down_for(seconds),
+                (zh.into(), en.into()),
+                "{seconds} s"
+            );
         }
     }
 

@@ -257,8 +257,8 @@ async fn the_running_service_follows_a_hall_through_a_postgres_outage() {
     let keys = tempfile::tempdir().unwrap();
     let key_path = keys.path().join("city.key");
     let key = jiaohao_city::KeyFile::open_or_create(&key_path).unwrap();
-    let token = jiaohao_hub::cli::create_token(&hub.db, jiaohao_store::Role::Ingest, None, "city")
-        .unwrap();
+    let token =
+        jiaohao_hub::cli::create_token(&hub.db, jiaohao_store::Role::Ingest, None, "city").unwrap();
     let hall = jiaohao_city::halls::add(&client, &key, "清河县", &hub.url(), &token)
         .await
         .unwrap();
@@ -301,7 +301,8 @@ async fn the_running_service_follows_a_hall_through_a_postgres_outage() {
                         )
                         .await
                         .unwrap();
-                    let now: (i64, i64, i64, i64) = (row.get(0), row.get(1), row.get(2), row.get(3));
+                    let now: (i64, i64, i64, i64) =
+                        (row.get(0), row.get(1), row.get(2), row.get(3));
                     let target = last_seq();
                     if now == (target, target, target, target) {
                         return;
@@ -342,7 +343,10 @@ async fn the_running_service_follows_a_hall_through_a_postgres_outage() {
             .unwrap();
         assert!(down.success(), "the cluster stops");
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let up = Command::new("bash").args([script, "up", &dir]).status().unwrap();
+        let up = Command::new("bash")
+            .args([script, "up", &dir])
+            .status()
+            .unwrap();
         assert!(up.success(), "the cluster starts again");
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
@@ -364,7 +368,10 @@ async fn the_running_service_follows_a_hall_through_a_postgres_outage() {
         },
         traffic
     );
-    assert!(steps >= 20, "only {steps} steps of traffic during the outage");
+    assert!(
+        steps >= 20,
+        "only {steps} steps of traffic during the outage"
+    );
     for _ in 0..6 {
         hall_step(&hub, step).await;
         step += 1;

@@ -75,7 +75,11 @@ async fn assert_live_is_the_halls_own(live: &LiveHalls, hall: i32, hub: &TestHub
         .collect();
     own.sort();
     folded.sort();
-    assert_eq!(folded, own, "the city's services against the hall's own at seq {}", view.seq);
+    assert_eq!(
+        folded, own,
+        "the city's services against the hall's own at seq {}",
+        view.seq
+    );
     assert_eq!(
         city.waiting as u32,
         own.iter().map(|s| s.1).sum::<u32>(),
@@ -93,7 +97,11 @@ async fn assert_live_is_the_halls_own(live: &LiveHalls, hall: i32, hub: &TestHub
         .max_by(f64::total_cmp);
     match highest {
         None => assert_eq!(
-            (city.longest_wait_min, city.longest_target_min, city.pressure),
+            (
+                city.longest_wait_min,
+                city.longest_target_min,
+                city.pressure
+            ),
             (None, None, None)
         ),
         Some(highest) => {

@@ -110,7 +110,8 @@ async fn a_city_admin_registers_a_hall_on_the_page_and_the_service_follows_it() 
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
-        html.contains(r#"action="/admin/halls""#) && html.contains(r#"name="token" type="password""#),
+        html.contains(r#"action="/admin/halls""#)
+            && html.contains(r#"name="token" type="password""#),
         "{html}"
     );
     let forged = admin
@@ -180,7 +181,10 @@ async fn a_city_admin_registers_a_hall_on_the_page_and_the_service_follows_it() 
         if now == ("connected".to_owned(), target, target) {
             break;
         }
-        assert!(Instant::now() < deadline, "the hall added stands at {now:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the hall added stands at {now:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let board = admin.get("/").await.text().await.unwrap();
@@ -194,9 +198,16 @@ async fn a_city_admin_registers_a_hall_on_the_page_and_the_service_follows_it() 
     }
     let rows = every_row(&client).await;
     assert!(!rows.contains(&token), "the token in clear in PostgreSQL");
-    assert!(!rows.contains(&hex(&token)), "the token's bytes in PostgreSQL");
+    assert!(
+        !rows.contains(&hex(&token)),
+        "the token's bytes in PostgreSQL"
+    );
     let entry = jiaohao_city::halls::list(&client).await.unwrap().remove(0);
-    assert_eq!(entry.url, hub.url(), "the address without its trailing slash");
+    assert_eq!(
+        entry.url,
+        hub.url(),
+        "the address without its trailing slash"
+    );
     assert_eq!(
         key.open_token(&entry.name, &entry.token_sealed).unwrap(),
         token
