@@ -504,7 +504,7 @@ fn link_badge(row: &board::BoardRow) -> String {
             let (zh, en) = down_for(row.link_for_s);
             let since = escape_html(&row.link_since);
             format!(
-                r#"<span class="badge red">{}</span> <span class="muted num link-since">{}</span>"#,
+                r#"<span class="badge red">{}</span> <span class="muted link-since">{}</span>"#,
                 t(&format!("已断开 {zh}"), &format!("Down for {en}")),
                 t(&format!("{since} 起"), &format!("since {since}")),
             )
@@ -1150,7 +1150,7 @@ async fn admin_view(
 <label for="name">{}</label><input id="name" name="name" required>
 <label for="url">{}</label><input id="url" name="url" placeholder="http://192.168.1.20:8080" required>
 <label for="token">{}</label><input id="token" name="token" type="password" required>
-<p><button class="btn" type="submit">{}</button></p>
+<p><button class="btn" type="submit" id="add-hall">{}</button></p>
 </form>"#,
         t("接入新大厅", "Register a hall"),
         escape_html(&who.csrf),
