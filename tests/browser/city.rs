@@ -140,7 +140,11 @@ pub async fn city_pages(postgres: String, shots: &Path, driver: &Driver) -> Resu
         &base,
         shots,
         [
-            ("西城分局大厅", xicheng.url().as_str(), xicheng_token.as_str()),
+            (
+                "西城分局大厅",
+                xicheng.url().as_str(),
+                xicheng_token.as_str(),
+            ),
             ("南城分局大厅", nobody.as_str(), "a-token-of-no-hall"),
         ],
     )
@@ -168,7 +172,10 @@ pub async fn city_pages(postgres: String, shots: &Path, driver: &Driver) -> Resu
     // The hall registered on the page is followed to its last record.
     let target = last_seq(&xicheng)?;
     let held: i64 = client
-        .query_one("SELECT last_seq FROM halls WHERE name = '西城分局大厅'", &[])
+        .query_one(
+            "SELECT last_seq FROM halls WHERE name = '西城分局大厅'",
+            &[],
+        )
         .await?
         .get(0);
     if held != target {
@@ -365,7 +372,14 @@ async fn pages(
         if browser.source().await?.contains(token) {
             return Err(format!("the halls page shows {name}'s token after it was added").into());
         }
-        if browser.find(By::Id("token")).await?.value().await?.as_deref() != Some("") {
+        if browser
+            .find(By::Id("token"))
+            .await?
+            .value()
+            .await?
+            .as_deref()
+            != Some("")
+        {
             return Err("the token field is not empty after adding".into());
         }
     }
@@ -383,7 +397,8 @@ async fn pages(
         }
         let row = |name: &str| rows.iter().find(|r| r.contains(name)).cloned();
         let followed = row(answers).is_some_and(|r| r.contains("正常"));
-        let down = row(silent).is_some_and(|r| r.contains("已断开 不到 1 分钟") && r.contains("起"));
+        let down =
+            row(silent).is_some_and(|r| r.contains("已断开 不到 1 分钟") && r.contains("起"));
         if rows.len() == 4 && followed && down {
             break;
         }
