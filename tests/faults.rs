@@ -76,7 +76,13 @@ fn fill(path: &Path) {
 async fn change_until_refused(admin: &Client) -> Reply {
     for round in 0..5_000 {
         let action = if round % 2 == 0 { "close" } else { "open" };
-        let reply = send(admin.request(Method::POST, &format!("/api/windows/3/{action}"))).await;
+        let request = admin.request(Method::POST, &format!("/api/windows/3/{action}"));
+        // Closing a window takes a reason.
+        let request = match action {
+            "close" => request.json(&serde_json::json!({"reason": "off_duty"})),
+            _ => request,
+        };
+        let reply = send(request).await;
         match reply.status {
             200 => continue,
             _ => return reply,
