@@ -8,6 +8,8 @@
 #                                         (the last line) and where it runs on stderr
 #   scripts/pg-throwaway.sh stop DIR      stops it and removes the folder
 #   scripts/pg-throwaway.sh restart DIR   restarts it on the same port (fault tests)
+#   scripts/pg-throwaway.sh down DIR      stops it and keeps the folder (fault tests: an outage)
+#   scripts/pg-throwaway.sh up DIR        starts it again after `down`, on the same port
 #
 # Use it in a shell:  eval "$(scripts/pg-throwaway.sh start)"; … ; scripts/pg-throwaway.sh stop "$JIAOHAO_PG_DIR"
 set -euo pipefail
@@ -56,8 +58,18 @@ restart)
   as_pg "$bin/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1" \
     -l "$dir/log" -m fast -w restart >/dev/null
   ;;
+up)
+  dir=${2:?usage: pg-throwaway.sh up DIR}
+  port=$(cat "$dir/port")
+  as_pg "$bin/pg_ctl" -D "$dir/data" -o "-p $port -k $dir -c listen_addresses=127.0.0.1" \
+    -l "$dir/log" -w -t 30 start >/dev/null
+  ;;
+down)
+  dir=${2:?usage: pg-throwaway.sh down DIR}
+  as_pg "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  ;;
 *)
-  echo "usage: pg-throwaway.sh start [DIR] | stop DIR | restart DIR" >&2
+  echo "usage: pg-throwaway.sh start [DIR] | stop DIR | restart DIR | down DIR | up DIR" >&2
   exit 2
   ;;
 esac

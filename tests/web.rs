@@ -230,7 +230,8 @@ async fn a_clerk_signs_in_at_a_window_and_every_action_names_them() {
 enum Rule {
     /// Anyone, signed in or not.
     Public,
-    /// Anyone signed in.
+    /// Anyone signed in, or with a valid token (the replication readers' too: it says only
+    /// who is asking).
     SignedIn,
     /// Clerks (for themselves) and admins.
     ClerkOrAdmin,
@@ -258,6 +259,8 @@ enum Rule {
     PublicPage,
     /// Replication readers only (`replica` and `ingest` tokens): not even an admin.
     Replication,
+    /// A standby's acknowledgement: `replica` tokens only (not the city's `ingest`).
+    ReplicaOnly,
     /// A paired rating pad only (none of the people or tokens here).
     Pad,
 }
@@ -274,6 +277,10 @@ enum Who {
     Supervisor,
     KioskToken,
     DisplayToken,
+    /// A standby hub's `replica` token.
+    ReplicaToken,
+    /// The city's `ingest` token: the stripped log, and nothing else of the hall.
+    IngestToken,
     Admin,
 }
 
@@ -291,7 +298,14 @@ enum Expect {
 fn expect(rule: Rule, who: Who) -> Expect {
     use Expect::*;
     use Rule::*;
-    let token = matches!(who, Who::Clerk3Token | Who::KioskToken | Who::DisplayToken);
+    let token = matches!(
+        who,
+        Who::Clerk3Token
+            | Who::KioskToken
+            | Who::DisplayToken
+            | Who::ReplicaToken
+            | Who::IngestToken
+    );
     match (rule, who) {
         (Public, _) => Allowed,
         (PublicPage, _) => Page,
@@ -302,7 +316,9 @@ fn expect(rule: Rule, who: Who) -> Expect {
         (AdminPage, Who::Supervisor | Who::Admin) => Page,
         (CounterPage | AdminPage, _) => Forbidden,
         (_, Who::Nobody) => Unauthorized,
-        (Replication | Pad, _) => Forbidden,
+        (Replication, Who::ReplicaToken | Who::IngestToken) => Allowed,
+        (ReplicaOnly, Who::ReplicaToken) => Allowed,
+        (Replication | ReplicaOnly | Pad, _) => Forbidden,
         (_, Who::Admin) => Allowed,
         (SignedIn, _) => Allowed,
         (ClerkOrAdmin, Who::Clerk3 | Who::Clerk4 | Who::Clerk3Token) => Allowed,
@@ -332,7 +348,7 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
         (
             "POST",
             "/api/replication/ack",
-            Replication,
+            ReplicaOnly,
             p("/api/replication/ack"),
             Some(json!({"seq": 0})),
         ),
@@ -879,6 +895,8 @@ async fn every_route_answers_only_those_it_is_for() {
         (Who::Supervisor, Some(hub.sign_in("wang", None).await)),
         (Who::KioskToken, None),
         (Who::DisplayToken, None),
+        (Who::ReplicaToken, None),
+        (Who::IngestToken, None),
         (Who::Nobody, None),
         // Last: the admin's changes may make later answers 404 or 409, never 401 or 403.
         (Who::Admin, Some(hub.sign_in("li", None).await)),
@@ -892,6 +910,8 @@ async fn every_route_answers_only_those_it_is_for() {
         );
     }
     let base = hub.url();
+    let replica = jiaohao_hub::cli::create_token(&hub.db, Role::Replica, None, "standby").unwrap();
+    let ingest = jiaohao_hub::cli::create_token(&hub.db, Role::Ingest, None, "city").unwrap();
     for (who, session) in &sessions {
         for (method, route, rule, path, body) in &table {
             let method = Method::from_bytes(method.as_bytes()).unwrap();
@@ -899,6 +919,8 @@ async fn every_route_answers_only_those_it_is_for() {
                 Who::Clerk3Token => Some(&hub.tokens.clerk3),
                 Who::KioskToken => Some(&hub.tokens.kiosk),
                 Who::DisplayToken => Some(&hub.tokens.display),
+                Who::ReplicaToken => Some(&replica),
+                Who::IngestToken => Some(&ingest),
                 _ => None,
             };
             let request = match (session, bearer) {
@@ -926,8 +948,9 @@ async fn every_route_answers_only_those_it_is_for() {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default()
                 .to_owned();
-            // The event stream never ends: do not read it.
-            let body = if *route == "/api/events" {
+            // The event stream and an opened replication stream never end: do not read them.
+            let body = if *route == "/api/events" || (*route == "/api/replication" && status == 200)
+            {
                 String::new()
             } else {
                 response.text().await.unwrap_or_default()

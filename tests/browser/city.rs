@@ -95,6 +95,15 @@ pub async fn city_pages(postgres: String, shots: &Path, driver: &Driver) -> Resu
     }
     qinghe.call_next(1).await;
     dongcheng.issue("vehicle").await;
+    // A third hall the admin registers on the halls page, and an address no one answers at.
+    let xicheng = TestHub::start().await;
+    xicheng.open(2).await;
+    xicheng.issue("exit_entry").await;
+    let xicheng_token = jiaohao_hub::cli::create_token(&xicheng.db, Role::Ingest, None, "city")?;
+    let nobody = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+        format!("http://{}", listener.local_addr()?)
+    };
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
@@ -126,7 +135,20 @@ pub async fn city_pages(postgres: String, shots: &Path, driver: &Driver) -> Resu
     }
 
     let browser = driver.browser("city", 1280, 720).await?;
-    let outcome = pages(&browser, &base, shots).await;
+    let outcome = pages(
+        &browser,
+        &base,
+        shots,
+        [
+            (
+                "西城分局大厅",
+                xicheng.url().as_str(),
+                xicheng_token.as_str(),
+            ),
+            ("南城分局大厅", nobody.as_str(), "a-token-of-no-hall"),
+        ],
+    )
+    .await;
     if outcome.is_err() {
         let _ = shot(&browser, shots, "failed-city").await;
     }
@@ -147,14 +169,34 @@ pub async fn city_pages(postgres: String, shots: &Path, driver: &Driver) -> Resu
             return Err(format!("{name} still signs in with the old password").into());
         }
     }
+    // The hall registered on the page is followed to its last record.
+    let target = last_seq(&xicheng)?;
+    let held: i64 = client
+        .query_one(
+            "SELECT last_seq FROM halls WHERE name = '西城分局大厅'",
+            &[],
+        )
+        .await?
+        .get(0);
+    if held != target {
+        return Err(format!("the hall registered on the page: {held} of {target} records").into());
+    }
     let _ = stop_tx.send(true);
     service.await??;
     qinghe.stop().await;
     dongcheng.stop().await;
+    xicheng.stop().await;
     Ok(())
 }
 
-async fn pages(browser: &WebDriver, base: &str, shots: &Path) -> Result {
+/// `new_halls`: (name, address, token) of the halls registered on the halls page; the first
+/// answers, the second does not.
+async fn pages(
+    browser: &WebDriver,
+    base: &str,
+    shots: &Path,
+    new_halls: [(&str, &str, &str); 2],
+) -> Result {
     // Signed out, the board sends to the sign-in page.
     browser.goto(format!("{base}/")).await?;
     wait_for(browser, "#sign-in").await?;
@@ -316,6 +358,56 @@ async fn pages(browser: &WebDriver, base: &str, shots: &Path) -> Result {
         .await?;
     browser.find(By::Id("sign-in")).await?.click().await?;
     wait_for(browser, "table.city-board").await?;
+
+    // The halls page: two halls registered with the form; the token is never shown again.
+    for (name, address, token) in new_halls {
+        browser.goto(format!("{base}/admin/halls")).await?;
+        wait_for(browser, "#add-hall").await?;
+        for (id, text) in [("name", name), ("url", address), ("token", token)] {
+            browser.find(By::Id(id)).await?.send_keys(text).await?;
+        }
+        browser.find(By::Id("add-hall")).await?.click().await?;
+        wait_text(browser, "main", "已添加，正在连接").await?;
+        wait_text(browser, "main", name).await?;
+        if browser.source().await?.contains(token) {
+            return Err(format!("the halls page shows {name}'s token after it was added").into());
+        }
+        if browser
+            .find(By::Id("token"))
+            .await?
+            .value()
+            .await?
+            .as_deref()
+            != Some("")
+        {
+            return Err("the token field is not empty after adding".into());
+        }
+    }
+    shot(browser, shots, "city-09-halls").await?;
+    // The board follows both at once: the one that answers is normal, the other says for how
+    // long it is down (under a minute here) and since when.
+    let (answers, silent) = (new_halls[0].0, new_halls[1].0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        browser.goto(format!("{base}/")).await?;
+        let table = wait_for(browser, "table.city-board").await?;
+        let mut rows = Vec::new();
+        for row in table.find_all(By::Css("tbody tr")).await? {
+            rows.push(row.text().await?);
+        }
+        let row = |name: &str| rows.iter().find(|r| r.contains(name)).cloned();
+        let followed = row(answers).is_some_and(|r| r.contains("正常"));
+        let down =
+            row(silent).is_some_and(|r| r.contains("已断开 不到 1 分钟") && r.contains("起"));
+        if rows.len() == 4 && followed && down {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the board with the halls added: {rows:?}").into());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    shot(browser, shots, "city-10-board-down").await?;
     Ok(())
 }
 

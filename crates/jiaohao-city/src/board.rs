@@ -18,8 +18,10 @@ pub struct LiveService {
     pub name_zh: String,
     pub name_en: String,
     pub waiting: usize,
-    /// The projected wait of a ticket issued now; `None` if no open window serves it.
-    pub projected_wait_min: Option<f64>,
+    /// The projected wait of a ticket issued now, in whole minutes rounded up as the hall's own
+    /// view shows it (`GET /api/hall`'s `estimated_wait_min`); `None` if no open window
+    /// serves it.
+    pub projected_wait_min: Option<u32>,
     pub target_min: u32,
 }
 
@@ -36,21 +38,20 @@ pub struct LiveWindow {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LiveHall {
     pub name_zh: String,
+    /// The last record folded: the hall's own view at this sequence number shows the same.
+    pub seq: u64,
     /// The hall's clock at the last line it sent (ms since the epoch).
     pub hall_now_ms: i64,
     pub date: Option<String>,
     pub open_windows: usize,
     pub waiting: usize,
-    /// The highest projected wait against its service's target, as a ratio (1.0 = at target).
+    /// The highest projected wait against its service's target, as a ratio (1.0 = at target),
+    /// of the waits as shown (whole minutes).
     pub pressure: Option<f64>,
-    pub longest_wait_min: Option<f64>,
+    pub longest_wait_min: Option<u32>,
     pub longest_target_min: Option<u32>,
     pub services: Vec<LiveService>,
     pub windows: Vec<LiveWindow>,
-}
-
-fn minutes(ms: i64) -> f64 {
-    (ms as f64 / Millis::MINUTE as f64 * 10.0).round() / 10.0
 }
 
 /// The hall's local `Now` at an instant, in its own time zone.
@@ -65,8 +66,8 @@ pub fn now_of(hall: &Hall, at_ms: i64) -> Option<Now> {
 }
 
 impl LiveHall {
-    /// The hall at `at_ms` on its clock, projected by the core.
-    pub fn of(hall: &Hall, at_ms: i64) -> LiveHall {
+    /// The hall after record `seq`, at `at_ms` on its clock, projected by the core.
+    pub fn of(hall: &Hall, seq: u64, at_ms: i64) -> LiveHall {
         let projection = now_of(hall, at_ms).map(|now| Projection::of(hall, now));
         let services: Vec<LiveService> = hall
             .services()
@@ -84,7 +85,7 @@ impl LiveHall {
                 projected_wait_min: projection
                     .as_ref()
                     .and_then(|p| p.new_ticket_wait_ms(&service.code))
-                    .map(minutes),
+                    .map(Millis::minutes_up),
                 target_min: service.wait_target_min,
             })
             .collect();
@@ -92,7 +93,11 @@ impl LiveHall {
             .iter()
             .filter_map(|s| {
                 let wait = s.projected_wait_min?;
-                Some((wait / f64::from(s.target_min.max(1)), wait, s.target_min))
+                Some((
+                    f64::from(wait) / f64::from(s.target_min.max(1)),
+                    wait,
+                    s.target_min,
+                ))
             })
             .max_by(|a, b| a.0.total_cmp(&b.0));
         let windows: Vec<LiveWindow> = hall
@@ -113,6 +118,7 @@ impl LiveHall {
             .collect();
         LiveHall {
             name_zh: hall.settings().name_zh.clone(),
+            seq,
             hall_now_ms: at_ms,
             date: hall.date().map(|d| d.to_string()),
             open_windows: windows.iter().filter(|w| w.state != "closed").count(),
@@ -154,6 +160,8 @@ pub struct BoardRow {
     pub link_detail: String,
     /// Since when the link is in its state, on the hall's clock (`YYYY-MM-DD HH:MM`).
     pub link_since: String,
+    /// How long the link is in its state, in seconds (PostgreSQL's clock, as `link_since`).
+    pub link_for_s: i64,
     /// The instant of the hall's last record, on the hall's clock.
     pub last_record_at: Option<String>,
     /// The hall's time zone (IANA name, from its settings): the times above are in it.
@@ -178,7 +186,8 @@ pub async fn board(
                     h.last_seq,
                     coalesce((SELECT d.issued FROM hall_days d WHERE d.hall = h.id
                               ORDER BY d.day DESC LIMIT 1), 0),
-                    h.timezone
+                    h.timezone,
+                    greatest(extract(epoch FROM now() - h.state_since), 0)::bigint
              FROM halls h ORDER BY h.name",
             &[],
         )
@@ -197,6 +206,7 @@ pub async fn board(
                 last_seq: r.get(6),
                 issued_today: r.get(7),
                 timezone: r.get(8),
+                link_for_s: r.get(9),
                 live: live.get(id),
             }
         })

@@ -196,7 +196,7 @@ async fn session(
             }
         }
         if let (Some(fold), Some(now)) = (ingest.fold(), hall_now_ms) {
-            live.set(hall.id, LiveHall::of(fold.hall(), now));
+            live.set(hall.id, LiveHall::of(fold.hall(), fold.last_seq(), now));
         }
     }
 }

@@ -177,7 +177,8 @@ async fn main() -> anyhow::Result<()> {
                 let client = jiaohao_city::db::open(&pg.postgres).await?;
                 halls::set_token(&client, &key, &name, &token).await?;
                 println!(
-                    "hall {name}: new token stored; a running service uses it after a restart"
+                    "hall {name}: new token stored sealed; a running service follows the hall with it within {} s",
+                    jiaohao_city::supervisor::RESCAN.as_secs()
                 );
             }
         },

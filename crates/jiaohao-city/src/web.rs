@@ -500,13 +500,37 @@ fn link_badge(row: &board::BoardRow) -> String {
             r#"<span class="badge grey">{}</span>"#,
             t("尚未连接", "Never connected")
         ),
-        _ => format!(
-            r#"<span class="badge red">{}</span>"#,
-            t(
-                &format!("{} 起未连接", escape_html(&row.link_since)),
-                &format!("Not connected since {}", escape_html(&row.link_since))
+        _ => {
+            let (zh, en) = down_for(row.link_for_s);
+            let since = escape_html(&row.link_since);
+            format!(
+                r#"<span class="badge red">{}</span> <span class="muted link-since">{}</span>"#,
+                t(&format!("已断开 {zh}"), &format!("Down for {en}")),
+                t(&format!("{since} 起"), &format!("since {since}")),
             )
-        ),
+        }
+    }
+}
+
+/// How long a link is down, in words: under a minute, minutes, hours and minutes, days and
+/// hours; (Chinese, English).
+fn down_for(seconds: i64) -> (String, String) {
+    let minutes = seconds.max(0) / 60;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    if minutes == 0 {
+        ("不到 1 分钟".into(), "under a minute".into())
+    } else if minutes < 60 {
+        (format!("{mins} 分钟"), format!("{mins} min"))
+    } else if days == 0 {
+        (
+            format!("{hours} 小时 {mins} 分"),
+            format!("{hours} h {mins} min"),
+        )
+    } else {
+        (
+            format!("{days} 天 {hours} 小时"),
+            format!("{days} d {hours} h"),
+        )
     }
 }
 
@@ -520,6 +544,10 @@ fn zone_note(row: &board::BoardRow, city: &CityZone) -> String {
             escape_html(&row.timezone)
         )
     }
+}
+
+fn whole(value: Option<u32>) -> String {
+    value.map_or("—".into(), |v| v.to_string())
 }
 
 fn opt_min(value: Option<f64>) -> String {
@@ -558,7 +586,7 @@ async fn board_page(State(state): State<WebState>, headers: HeaderMap) -> Respon
             link_badge(row),
             live.map_or("—".into(), |l| l.open_windows.to_string()),
             live.map_or("—".into(), |l| l.waiting.to_string()),
-            opt_min(live.and_then(|l| l.longest_wait_min)),
+            whole(live.and_then(|l| l.longest_wait_min)),
             live.and_then(|l| l.longest_target_min).map_or("—".into(), |m| m.to_string()),
             escape_html(row.last_record_at.as_deref().unwrap_or("—")) + &zone_note(row, &state.zone),
         ));
@@ -655,7 +683,7 @@ async fn hall_page(
                     r#"<tr><td>{}</td><td class="n num">{}</td><td class="n num">{}</td><td class="n num">{}</td></tr>"#,
                     t(&escape_html(&s.name_zh), &escape_html(&s.name_en)),
                     s.waiting,
-                    opt_min(s.projected_wait_min),
+                    whole(s.projected_wait_min),
                     s.target_min
                 ));
             }
@@ -1122,7 +1150,7 @@ async fn admin_view(
 <label for="name">{}</label><input id="name" name="name" required>
 <label for="url">{}</label><input id="url" name="url" placeholder="http://192.168.1.20:8080" required>
 <label for="token">{}</label><input id="token" name="token" type="password" required>
-<p><button class="btn" type="submit">{}</button></p>
+<p><button class="btn" type="submit" id="add-hall">{}</button></p>
 </form>"#,
         t("接入新大厅", "Register a hall"),
         escape_html(&who.csrf),
@@ -1596,6 +1624,26 @@ mod zone_tests {
         let east = CityZone::new("Pacific/Kiritimati").unwrap().today();
         let west = CityZone::new("Pacific/Pago_Pago").unwrap().today();
         assert_ne!(east, west);
+    }
+
+    #[test]
+    fn a_link_down_says_for_how_long_in_both_languages() {
+        for (seconds, zh, en) in [
+            (0, "不到 1 分钟", "under a minute"),
+            (59, "不到 1 分钟", "under a minute"),
+            (60, "1 分钟", "1 min"),
+            (59 * 60 + 59, "59 分钟", "59 min"),
+            (2 * 3600 + 15 * 60 + 7, "2 小时 15 分", "2 h 15 min"),
+            (23 * 3600 + 59 * 60, "23 小时 59 分", "23 h 59 min"),
+            (26 * 3600 + 30 * 60, "1 天 2 小时", "1 d 2 h"),
+            (-5, "不到 1 分钟", "under a minute"),
+        ] {
+            assert_eq!(
+                super::down_for(seconds),
+                (zh.into(), en.into()),
+                "{seconds} s"
+            );
+        }
     }
 
     #[test]

@@ -35,6 +35,90 @@ async fn state_of(client: &Client, hall: i32) -> (String, i64) {
     (row.get(0), row.get(1))
 }
 
+/// The city's live hall equals the hall's own `GET /api/hall` at the same sequence number:
+/// the waiting count and the projected wait of every service, and the longest projected wait
+/// against its target the board sorts and colours by. Waits until the city has folded up to
+/// the view's sequence number first.
+async fn assert_live_is_the_halls_own(live: &LiveHalls, hall: i32, hub: &TestHub) {
+    let view = hub.hall().await;
+    wait_until(
+        "the live hall at the view's sequence number",
+        Duration::from_secs(15),
+        || async { live.get(hall).is_some_and(|l| l.seq == view.seq) },
+    )
+    .await;
+    let city = live.get(hall).unwrap();
+    let mut own: Vec<(String, u32, Option<u32>, u32)> = view
+        .services
+        .iter()
+        .filter(|s| s.def.enabled)
+        .map(|s| {
+            (
+                s.def.code.clone(),
+                s.waiting,
+                s.estimated_wait_min,
+                s.def.wait_target_min,
+            )
+        })
+        .collect();
+    let mut folded: Vec<(String, u32, Option<u32>, u32)> = city
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.code.clone(),
+                s.waiting as u32,
+                s.projected_wait_min,
+                s.target_min,
+            )
+        })
+        .collect();
+    own.sort();
+    folded.sort();
+    assert_eq!(
+        folded, own,
+        "the city's services against the hall's own at seq {}",
+        view.seq
+    );
+    assert_eq!(
+        city.waiting as u32,
+        own.iter().map(|s| s.1).sum::<u32>(),
+        "waiting in all"
+    );
+    assert_eq!(
+        city.open_windows,
+        view.windows.iter().filter(|w| w.state != "closed").count()
+    );
+    // The longest projected wait against target, from the hall's own figures.
+    let ratio = |wait: u32, target: u32| f64::from(wait) / f64::from(target.max(1));
+    let highest = own
+        .iter()
+        .filter_map(|s| s.2.map(|wait| ratio(wait, s.3)))
+        .max_by(f64::total_cmp);
+    match highest {
+        None => assert_eq!(
+            (
+                city.longest_wait_min,
+                city.longest_target_min,
+                city.pressure
+            ),
+            (None, None, None)
+        ),
+        Some(highest) => {
+            let (wait, target) = (
+                city.longest_wait_min.expect("a longest wait"),
+                city.longest_target_min.expect("its target"),
+            );
+            assert!(
+                own.iter().any(|s| s.2 == Some(wait) && s.3 == target),
+                "the board's longest wait {wait} of {target} is one of the hall's own: {own:?}"
+            );
+            assert_eq!(ratio(wait, target), highest, "{own:?}");
+            assert_eq!(city.pressure, Some((highest * 100.0).round() / 100.0));
+        }
+    }
+}
+
 /// Waits (at most `limit`) until `check` holds, and says what it waited for if not.
 async fn wait_until<F, Fut>(what: &str, limit: Duration, mut check: F)
 where
@@ -79,7 +163,6 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
     )
     .await;
     // The live state is the hall's own: the same waiting count, window 1 serving.
-    let view = hub.hall().await;
     wait_until("the live hall", Duration::from_secs(10), || async {
         live.get(hall).is_some_and(|l| l.waiting == 2)
     })
@@ -96,7 +179,20 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
             .iter()
             .any(|s| s.code == "hukou" && s.waiting >= 1)
     );
-    assert!(!view.services.is_empty());
+    // A second window (hukou and exit_entry): the services wait differently, projected alike.
+    hub.open(2).await;
+    assert_live_is_the_halls_own(&live, hall, &hub).await;
+    let projected: Vec<u32> = live
+        .get(hall)
+        .unwrap()
+        .services
+        .iter()
+        .filter_map(|s| s.projected_wait_min)
+        .collect();
+    assert!(
+        projected.iter().any(|&m| m > 0),
+        "some projected wait to compare: {projected:?}"
+    );
 
     // The hall goes away; the board says so; it comes back with more records, which arrive.
     hub.halt().await;
@@ -125,6 +221,7 @@ async fn the_city_follows_a_hall_live_and_catches_up_after_it_was_unreachable() 
         (row.get(0), row.get(1))
     };
     assert_eq!((count, max), (target, target));
+    assert_live_is_the_halls_own(&live, hall, &hub).await;
     stop_tx.send(true).unwrap();
     follower.await.unwrap();
     hub.stop().await;
@@ -138,6 +235,14 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
     };
     let hub = TestHub::start().await;
     let (hall, _dir, key) = add_hall(&client, "东城分局", &hub.url(), &ingest_token(&hub)).await;
+    // A hall no one answers for (nothing listens on the port of a listener just dropped).
+    let gone = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let away = halls::add(&client, &key, "西城分局", &gone, "some-token")
+        .await
+        .unwrap();
     jiaohao_city::users::add(
         &client,
         "chief",
@@ -190,6 +295,23 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
     )
     .await;
 
+    // The hall away: the board says for how long, beside since when. Its link went down
+    // 2 h 15 min ago (moved back in PostgreSQL: the follower keeps the time while the state
+    // stays).
+    wait_until(
+        "the hall away to show as unreachable",
+        Duration::from_secs(15),
+        || async { state_of(&client, away).await.0 == "unreachable" },
+    )
+    .await;
+    client
+        .execute(
+            "UPDATE halls SET state_since = now() - interval '2 hours 15 minutes 20 seconds' WHERE id = $1",
+            &[&away],
+        )
+        .await
+        .unwrap();
+
     // The board's page, signed in, says so in words.
     let web = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -226,6 +348,26 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
     let html = page.text().await.unwrap();
     assert!(html.contains("东城分局"), "{html}");
     assert!(html.contains("令牌被拒绝"), "{html}");
+    let since: String = client
+        .query_one(
+            "SELECT to_char(state_since AT TIME ZONE timezone, 'YYYY-MM-DD HH24:MI') FROM halls WHERE id = $1",
+            &[&away],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let row = html
+        .split("<tr>")
+        .find(|row| row.contains("西城分局"))
+        .expect("the hall away has a row");
+    for words in [
+        "已断开 2 小时 15 分",
+        "Down for 2 h 15 min",
+        &format!("{since} 起"),
+        &format!("since {since}"),
+    ] {
+        assert!(row.contains(words), "'{words}' in {row}");
+    }
     let board: serde_json::Value = web
         .get(format!("{base}/api/board"))
         .header("cookie", &cookie)
@@ -235,7 +377,20 @@ async fn a_token_revoked_at_a_running_hall_shows_on_the_city_board() {
         .json()
         .await
         .unwrap();
-    assert_eq!(board[0]["link"], "token_refused");
+    let link = |name: &str| {
+        board
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["name"] == name)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(link("东城分局")["link"], "token_refused");
+    let away_row = link("西城分局");
+    assert_eq!(away_row["link"], "unreachable");
+    let down_s = away_row["link_for_s"].as_i64().unwrap();
+    assert!((8120..8180).contains(&down_s), "{away_row}");
     // A viewer does not register halls.
     let admin = web
         .get(format!("{base}/admin/halls"))

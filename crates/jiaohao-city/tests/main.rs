@@ -5,6 +5,7 @@
 mod cases;
 mod faults;
 mod follow;
+mod halls_page;
 mod ingest;
 mod pickup;
 mod support;

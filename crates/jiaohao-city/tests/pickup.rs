@@ -39,7 +39,8 @@ async fn wait_for_state(client: &Client, name: &str, want: (&str, i64), limit: D
     }
 }
 
-fn city_cli(args: &[&str]) {
+/// Runs the CLI; its standard output.
+fn city_cli(args: &[&str]) -> String {
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_jiaohao-city"))
         .args(args)
         .output()
@@ -49,6 +50,7 @@ fn city_cli(args: &[&str]) {
         "jiaohao-city {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[tokio::test]
@@ -109,7 +111,7 @@ async fn a_running_service_follows_a_hall_added_and_a_token_changed_with_the_cli
     // The right token given with the CLI: followed anew at once, not after the follower's
     // 30 s pause for a refused token, and every record arrives.
     let changed = Instant::now();
-    city_cli(&[
+    let said = city_cli(&[
         "hall",
         "token",
         "--postgres",
@@ -121,6 +123,11 @@ async fn a_running_service_follows_a_hall_added_and_a_token_changed_with_the_cli
         "--token",
         &right,
     ]);
+    // It says what happens: the running service follows with it shortly, no restart needed.
+    assert!(
+        said.contains("within 3 s") && !said.contains("restart"),
+        "{said}"
+    );
     wait_for_state(
         &client,
         "清河县",

@@ -74,6 +74,97 @@ pub async fn add_hall(
     (id, dir, std::sync::Arc::new(key))
 }
 
+/// A browser-like client: cookies by hand, redirects not followed, same-origin posts.
+pub struct Web {
+    http: reqwest::Client,
+    base: String,
+    cookie: Option<String>,
+}
+
+impl Web {
+    pub fn new(base: &str) -> Web {
+        Web {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            cookie: None,
+        }
+    }
+
+    pub async fn sign_in(&mut self, name: &str, password: &str) -> reqwest::Response {
+        let response = self
+            .post(
+                "/login",
+                &format!("username={name}&password={password}&next=%2F"),
+            )
+            .await;
+        if let Some(cookie) = response.headers().get("set-cookie") {
+            self.cookie = Some(
+                cookie
+                    .to_str()
+                    .unwrap()
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        response
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: &str) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", &self.base)
+            .body(body.to_owned());
+        if let Some(cookie) = &self.cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// The CSRF token of a page's form.
+    pub async fn csrf(&self, path: &str) -> String {
+        let html = self.get(path).await.text().await.unwrap();
+        let at = html
+            .find(r#"name="csrf" value=""#)
+            .expect("a form with a CSRF token")
+            + 19;
+        html[at..at + html[at..].find('"').unwrap()].to_owned()
+    }
+}
+
+/// A form's fields as `application/x-www-form-urlencoded`.
+pub fn form(fields: &[(&str, &str)]) -> String {
+    let encode = |text: &str| {
+        text.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// Tests share the cluster; the one that restarts it has it alone.
 static CLUSTER: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 

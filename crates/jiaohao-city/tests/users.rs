@@ -3,81 +3,9 @@
 
 use tokio::sync::watch;
 
-use crate::support::{add_hall, database, shared_cluster};
+use crate::support::{Web, add_hall, database, shared_cluster};
 
 const PASSWORD: &str = "a-long-password-1";
-
-/// A browser-like client: cookies by hand, redirects not followed, same-origin posts.
-struct Web {
-    http: reqwest::Client,
-    base: String,
-    cookie: Option<String>,
-}
-
-impl Web {
-    fn new(base: &str) -> Web {
-        Web {
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            cookie: None,
-        }
-    }
-
-    async fn sign_in(&mut self, name: &str, password: &str) -> reqwest::Response {
-        let response = self
-            .post(
-                "/login",
-                &format!("username={name}&password={password}&next=%2F"),
-            )
-            .await;
-        if let Some(cookie) = response.headers().get("set-cookie") {
-            self.cookie = Some(
-                cookie
-                    .to_str()
-                    .unwrap()
-                    .split(';')
-                    .next()
-                    .unwrap()
-                    .to_owned(),
-            );
-        }
-        response
-    }
-
-    async fn get(&self, path: &str) -> reqwest::Response {
-        let mut request = self.http.get(format!("{}{path}", self.base));
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, body: &str) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("origin", &self.base)
-            .body(body.to_owned());
-        if let Some(cookie) = &self.cookie {
-            request = request.header("cookie", cookie);
-        }
-        request.send().await.unwrap()
-    }
-
-    /// The CSRF token of the users page.
-    async fn csrf(&self) -> String {
-        let html = self.get("/admin/users").await.text().await.unwrap();
-        let at = html
-            .find(r#"name="csrf" value=""#)
-            .expect("a form with a CSRF token")
-            + 19;
-        html[at..at + html[at..].find('"').unwrap()].to_owned()
-    }
-}
 
 #[tokio::test]
 async fn a_city_admin_adds_a_user_and_disables_one() {
@@ -110,7 +38,7 @@ async fn a_city_admin_adds_a_user_and_disables_one() {
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(html.contains("wang") && html.contains("添加用户"), "{html}");
-    let csrf = admin.csrf().await;
+    let csrf = admin.csrf("/admin/users").await;
 
     // A viewer added with the page; a bad name and a taken name are refused in words.
     let added = admin

@@ -12,6 +12,12 @@ pub struct Millis(pub i64);
 impl Millis {
     pub const MINUTE: i64 = 60_000;
 
+    /// A wait of `ms` in whole minutes rounded up, as a hall shows a projected wait (预计等待约
+    /// N 分钟): half a minute still to wait is 1, never 0; a negative wait is 0.
+    pub fn minutes_up(ms: i64) -> u32 {
+        u32::try_from((ms.max(0) + Millis::MINUTE - 1) / Millis::MINUTE).unwrap_or(u32::MAX)
+    }
+
     pub fn plus_ms(self, ms: i64) -> Millis {
         Millis(self.0.saturating_add(ms))
     }

@@ -22,7 +22,7 @@ pub struct ViewContext<'a> {
 
 /// Milliseconds as whole minutes, rounded up: a wait of 30 s reads as "about 1 minute".
 fn minutes_up(ms: i64) -> u32 {
-    u32::try_from((ms.max(0) + Millis::MINUTE - 1) / Millis::MINUTE).unwrap_or(u32::MAX)
+    Millis::minutes_up(ms)
 }
 
 impl ViewContext<'_> {

@@ -929,8 +929,7 @@ struct AdviceAnswer {
 
 /// Milliseconds as whole minutes, rounded up, as on the tickets.
 fn wait_minutes(ms: i64) -> u32 {
-    u32::try_from((ms.max(0) + jiaohao_core::Millis::MINUTE - 1) / jiaohao_core::Millis::MINUTE)
-        .unwrap_or(u32::MAX)
+    jiaohao_core::Millis::minutes_up(ms)
 }
 
 /// `GET /api/advice`: which working window should also take a service whose projected wait
