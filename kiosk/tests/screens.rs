@@ -336,6 +336,16 @@ fn wait_for_standby(hub: &TestHub, standby: &Client) {
         assert!(Instant::now() < deadline, "the standby does not catch up");
         std::thread::sleep(Duration::from_millis(20));
     }
+    // The tokens are rows beside the log, carried after the records: the admin's must be
+    // there before it can promote the standby.
+    let admin = standby.with_token(&hub.tokens.admin);
+    while hub.block_on(admin.device_problems()).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the standby does not take the admin's token"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 #[test]
