@@ -110,6 +110,7 @@ fn residence_permit() -> wire::ServiceDef {
         fee_note_en: "Free of charge".into(),
         enabled: true,
         identity: None,
+        booking: None,
     }
 }
 
