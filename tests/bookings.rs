@@ -725,9 +725,12 @@ async fn the_hall_file_seeds_booking_settings_on_the_first_start_only() {
     assert_eq!(vehicle.capacities.iter().sum::<u32>(), 75);
     let exit_entry = settings_of(&hub, "exit_entry").await;
     assert_eq!(exit_entry.capacities.iter().sum::<u32>(), 100);
-    send(hub.admin.request(Method::GET, "/api/services/id_card/booking"))
-        .await
-        .expect_error(404, "no_booking_settings");
+    send(
+        hub.admin
+            .request(Method::GET, "/api/services/id_card/booking"),
+    )
+    .await
+    .expect_error(404, "no_booking_settings");
     // A citizen can book a seeded service straight away.
     let slots: wire::BookingSlots = send(hub.public.request(
         Method::GET,
@@ -745,9 +748,12 @@ async fn the_hall_file_seeds_booking_settings_on_the_first_start_only() {
     .await;
     assert_eq!(reply.status, 204, "{reply:?}");
     let hub = hub.restart().await;
-    send(hub.admin.request(Method::GET, "/api/services/vehicle/booking"))
-        .await
-        .expect_error(404, "no_booking_settings");
+    send(
+        hub.admin
+            .request(Method::GET, "/api/services/vehicle/booking"),
+    )
+    .await
+    .expect_error(404, "no_booking_settings");
     assert_eq!(settings_of(&hub, "hukou").await, hukou);
     hub.stop().await;
 }
@@ -929,7 +935,13 @@ async fn saving_a_service_without_identity_keeps_the_id_requirement() {
         .await
         .json();
     hukou["identity"] = json!("required");
-    let reply = send_json(&hub.admin, Method::PUT, "/api/services/hukou", hukou.clone()).await;
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/hukou",
+        hukou.clone(),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{reply:?}");
     // A client that does not know the field leaves it out: the requirement stays.
     let mut old_client = hukou.clone();
@@ -941,7 +953,11 @@ async fn saving_a_service_without_identity_keeps_the_id_requirement() {
     assert_eq!(saved.identity.as_deref(), Some("required"));
     assert_eq!(saved.wait_target_min, 25);
     let hall = hub.hall().await;
-    let listed = hall.services.iter().find(|s| s.def.code == "hukou").unwrap();
+    let listed = hall
+        .services
+        .iter()
+        .find(|s| s.def.code == "hukou")
+        .unwrap();
     assert_eq!(listed.def.identity.as_deref(), Some("required"));
     // Saying "none" switches it off.
     hukou["identity"] = json!("none");
@@ -998,12 +1014,21 @@ async fn the_days_bookings_come_as_csv_with_status_and_masked_ids_only() {
         "{row}"
     );
     assert!(body.contains(",lapsed,"), "{body}");
-    assert!(body.contains(",hukou,2026-11-24,10:00,10:30,lapsed,"), "{body}");
+    assert!(
+        body.contains(",hukou,2026-11-24,10:00,10:30,lapsed,"),
+        "{body}"
+    );
     for n in 1..=3 {
-        assert!(!body.contains(&id_number(n)), "an ID number in clear: {body}");
+        assert!(
+            !body.contains(&id_number(n)),
+            "an ID number in clear: {body}"
+        );
         assert!(!body.contains(&phone(n)), "a phone number: {body}");
     }
-    assert!(!body.contains("张三") && !body.contains("李四"), "a name: {body}");
+    assert!(
+        !body.contains("张三") && !body.contains("李四"),
+        "a name: {body}"
+    );
     // One service only.
     let reply = send(hub.admin.request(
         Method::GET,

@@ -144,10 +144,7 @@ pub fn booking_settings_from_wire(
     current: Option<&BookingSettings>,
     default_share_pct: u8,
 ) -> Result<BookingSettings, Error> {
-    let slot_min = def
-        .slot_min
-        .or(current.map(|c| c.slot_min))
-        .unwrap_or(30);
+    let slot_min = def.slot_min.or(current.map(|c| c.slot_min)).unwrap_or(30);
     let by_share = |share: u8| -> Result<Vec<u32>, Error> {
         if share > 100 {
             return Err(Error::invalid(format!(

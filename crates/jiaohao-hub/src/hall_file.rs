@@ -29,19 +29,15 @@ pub fn parse(text: &str) -> Result<Vec<Command>, String> {
         // fields take the defaults, the places the hall's `booking_share_pct` of its cap.
         let booking = match &def.booking {
             Some(booking) => Some(
-                codec::booking_settings_from_wire(
-                    booking,
-                    &service,
-                    None,
-                    default_share,
-                )
-                .map_err(|e| {
-                    format!(
-                        "hall file [[service]] #{} ({}) [service.booking]: {e}",
-                        index + 1,
-                        def.code
-                    )
-                })?,
+                codec::booking_settings_from_wire(booking, &service, None, default_share).map_err(
+                    |e| {
+                        format!(
+                            "hall file [[service]] #{} ({}) [service.booking]: {e}",
+                            index + 1,
+                            def.code
+                        )
+                    },
+                )?,
             ),
             None => None,
         };

@@ -15,9 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiaohao_core::booking::LAPSE_MS;
-use jiaohao_core::{
-    BookingCode, ClockTime, Command, IdNumber, LocalDate, Millis, ServiceCode,
-};
+use jiaohao_core::{BookingCode, ClockTime, Command, IdNumber, LocalDate, Millis, ServiceCode};
 use jiaohao_store::{BookingContact, Role};
 use jiaohao_wire as wire;
 use serde::Deserialize;
