@@ -606,10 +606,10 @@
         field("bk-checkin-before", "签到开放（开始前分钟）", "Check-in opens (min before start)", before),
         field("bk-checkin-after", "签到截止（开始后分钟）", "Check-in closes (min after start)", after)),
       el("h3", {}, t("每个时段的预约名额", "Places per slot")),
-      el("div", { class: "toolbar" },
-        el("div", {}, el("label", { for: "bk-share" }, t("按每日上限的百分比分配", "Share of the daily cap (%)")), share),
-        el("button", { class: "btn small secondary", type: "button", id: "bk-fill", onclick: fillByShare, disabled: !cap },
-          t("按比例填入", "Fill by share"))),
+      el("div", {}, el("label", { for: "bk-share" }, t("按每日上限的百分比分配", "Share of the daily cap (%)")),
+        el("div", { class: "inline-row" }, share,
+          el("button", { class: "btn small secondary", type: "button", id: "bk-fill", onclick: fillByShare, disabled: !cap },
+            t("按比例填入", "Fill by share")))),
       grid, total,
       el("p", {}, el("button", { class: "btn", type: "submit", id: "bk-save" }, t("保存", "Save")), " ",
         el("button", { class: "btn secondary", type: "button", onclick: () => clear($("#booking-editor")) }, t("取消", "Cancel"))));
@@ -639,8 +639,8 @@
       toast(["默认预约比例已保存，对此后开通预约的业务生效。", "Saved; it applies to services opened for bookings from now on."]);
       renderBookings();
     } }, t("保存", "Save")) : null;
-    return el("div", { class: "toolbar" },
-      el("div", {}, el("label", { for: "booking-share" }, t("默认预约比例（每日上限的百分比）", "Default booked share (% of the daily cap)")), share), save);
+    return el("div", {}, el("label", { for: "booking-share" }, t("默认预约比例（每日上限的百分比）", "Default booked share (% of the daily cap)")),
+      el("div", { class: "inline-row" }, share, save));
   }
 
   let bookingsShown = 0; // the latest rendering of the tab: an older one still loading draws nothing
