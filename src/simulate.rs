@@ -86,8 +86,9 @@ pub struct Simulation {
     pub first_day: jiff::ZonedDateTime,
     /// Which day of the arrival model to draw first (each further day draws the next).
     pub day: u32,
-    /// Some citizens book exit-entry (预约) a day ahead, verify with the SMS code the hub
-    /// wrote to this sink, and check in at the kiosk before their slot; `None`: nobody books.
+    /// Some citizens book (预约) exit-entry, vehicles and household registration, where the
+    /// hall takes bookings for them, a day ahead, verify with the SMS code the hub wrote to
+    /// this sink, and check in at the kiosk before their slot; `None`: nobody books.
     pub bookings: Option<Booking>,
     /// An admin's token: with it each simulated window's rating pad is paired (by a one-time
     /// code, as an admin does from the console), the citizens rate their visits there, and a
@@ -96,13 +97,14 @@ pub struct Simulation {
     pub admin_token: Option<String>,
 }
 
-/// What the simulated bookings need: an admin token (to open exit-entry for bookings) and the
-/// hub's SMS sink (`serve --sms-sink`), where the codes are read.
+/// What the simulated bookings need: an admin token (to read the booking settings, and open
+/// exit-entry for bookings in a hall file without them) and the hub's SMS sink
+/// (`serve --sms-sink`), where the codes are read.
 #[derive(Debug, Clone)]
 pub struct Booking {
     pub admin_token: String,
     pub sms_sink: std::path::PathBuf,
-    /// How many citizens book for each working day.
+    /// How many citizens book each service for each working day.
     pub per_day: u32,
 }
 
@@ -231,13 +233,16 @@ pub async fn run(
         tasks.spawn(clerk_at(window, clerk, pad, shared.clone(), stop.clone()));
     }
     if let Some(booking) = simulation.bookings.clone() {
-        tasks.spawn(bookers(
-            simulation.clone(),
-            booking,
-            opens,
-            shared.clone(),
-            stop.clone(),
-        ));
+        for (lane, service) in BOOKED_SERVICES.into_iter().enumerate() {
+            tasks.spawn(bookers(
+                simulation.clone(),
+                booking.clone(),
+                Booker { service, lane },
+                opens,
+                shared.clone(),
+                stop.clone(),
+            ));
+        }
     }
     tasks.spawn(citizens(
         simulation,
@@ -354,12 +359,25 @@ fn sms_code(sink: &std::path::Path, phone: &str) -> Option<String> {
     })
 }
 
-/// Citizens who book: an hour after each opening, `per_day` of them book exit-entry for the
-/// next bookable day and verify with their SMS code; on each day, those booked for it check in
-/// at the kiosk ten minutes before their slot, and the clerks serve them as any ticket.
+/// The services the simulated citizens book where the hall takes bookings for them (the
+/// default hall's `[service.booking]` sections): exit-entry, vehicles, household registration.
+const BOOKED_SERVICES: [&str; 3] = ["exit_entry", "vehicle", "hukou"];
+
+/// Who books: a service, and the lane that keeps its bookers' phone numbers apart.
+struct Booker {
+    service: &'static str,
+    lane: usize,
+}
+
+/// Citizens who book one service: an hour after each opening, `per_day` of them book it for
+/// the next bookable day and verify with their SMS code; on each day, those booked for it check
+/// in at the kiosk ten minutes before their slot, and the clerks serve them as any ticket. A
+/// service the hall file set no bookings for is left alone, except exit-entry, which the
+/// simulation opens for bookings itself (hourly slots, 20% of its cap).
 async fn bookers(
     simulation: Simulation,
     booking: Booking,
+    booker: Booker,
     opens: jiaohao_core::ClockTime,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
@@ -367,19 +385,27 @@ async fn bookers(
     let admin = Client::new(&simulation.hub).with_token(&booking.admin_token);
     let kiosk = Client::new(&simulation.hub).with_token(&simulation.kiosk_token);
     let public = Client::new(&simulation.hub);
-    let service = "exit_entry";
-    let settings = serde_json::json!({"slot_min": 60, "share_pct": 20});
-    let opened = admin
-        .request(
-            reqwest::Method::PUT,
-            &format!("/api/services/{service}/booking"),
-        )
-        .json(&settings)
+    let service = booker.service;
+    let path = format!("/api/services/{service}/booking");
+    let seeded = admin
+        .request(reqwest::Method::GET, &path)
         .send()
-        .await;
-    if !opened.is_ok_and(|r| r.status().is_success()) {
-        tracing::warn!("the simulation cannot open exit-entry for bookings");
-        return;
+        .await
+        .is_ok_and(|r| r.status().is_success());
+    if !seeded {
+        if service != "exit_entry" {
+            return;
+        }
+        let settings = serde_json::json!({"slot_min": 60, "share_pct": 20});
+        let opened = admin
+            .request(reqwest::Method::PUT, &path)
+            .json(&settings)
+            .send()
+            .await;
+        if !opened.is_ok_and(|r| r.status().is_success()) {
+            tracing::warn!("the simulation cannot open exit-entry for bookings");
+            return;
+        }
     }
     let open = SignedDuration::from_mins(i64::from(opens.minutes()));
     let mut midnight = simulation.first_day.clone();
@@ -467,7 +493,7 @@ async fn bookers(
                     break;
                 };
                 people += 1;
-                let phone = format!("139{:08}", people % 100_000_000);
+                let phone = format!("13{}{:08}", 7 + booker.lane, people % 100_000_000);
                 let body = serde_json::json!({"service": service, "date": day, "start": start,
                     "name": "模拟群众", "id_number": simulated_id(people), "phone": phone});
                 let made = public

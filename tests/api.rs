@@ -22,6 +22,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/bookings/slots"),
     ("GET", "/api/bookings"),
     ("GET", "/api/bookings/no-shows"),
+    ("GET", "/api/bookings.csv"),
     ("POST", "/api/bookings"),
     ("POST", "/api/bookings/{code}/verify"),
     ("DELETE", "/api/bookings/{code}"),
@@ -110,6 +111,7 @@ fn residence_permit() -> wire::ServiceDef {
         fee_note_en: "Free of charge".into(),
         enabled: true,
         identity: None,
+        booking: None,
     }
 }
 

@@ -711,3 +711,365 @@ async fn reports_tell_the_share_of_known_people_done_on_their_first_visit() {
     assert_eq!(row.first_visits, 1);
     hub.stop().await;
 }
+
+/// The booking settings of a service, as the admin reads them.
+async fn settings_of(hub: &TestHub, service: &str) -> wire::BookingSettingsDef {
+    let reply = send(
+        hub.admin
+            .request(Method::GET, &format!("/api/services/{service}/booking")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply.json()
+}
+
+#[tokio::test]
+async fn the_hall_file_seeds_booking_settings_on_the_first_start_only() {
+    let hub = TestHub::start().await;
+    // The default hall's [service.booking] tables: household registration by the hall's share
+    // (50% of 300 over 17 half-hour slots), vehicles by its own (30% of 250, hourly),
+    // exit-entry by the hall's (50% of 200); the other services take no bookings.
+    let hukou = settings_of(&hub, "hukou").await;
+    assert_eq!(hukou.slot_min, Some(30));
+    assert_eq!(hukou.capacities.len(), 17);
+    assert_eq!(hukou.capacities.iter().sum::<u32>(), 150);
+    assert_eq!(
+        (
+            hukou.days_ahead,
+            hukou.cancel_before_min,
+            hukou.check_in_before_min,
+            hukou.check_in_after_min
+        ),
+        (Some(5), Some(120), Some(30), Some(15))
+    );
+    let vehicle = settings_of(&hub, "vehicle").await;
+    assert_eq!(vehicle.slot_min, Some(60));
+    assert_eq!(vehicle.capacities.iter().sum::<u32>(), 75);
+    let exit_entry = settings_of(&hub, "exit_entry").await;
+    assert_eq!(exit_entry.capacities.iter().sum::<u32>(), 100);
+    send(
+        hub.admin
+            .request(Method::GET, "/api/services/id_card/booking"),
+    )
+    .await
+    .expect_error(404, "no_booking_settings");
+    // A citizen can book a seeded service straight away.
+    let slots: wire::BookingSlots = send(hub.public.request(
+        Method::GET,
+        "/api/bookings/slots?service=hukou&date=2026-11-24",
+    ))
+    .await
+    .json();
+    assert!(slots.bookable, "{slots:?}");
+    assert_eq!(slots.slots[0].capacity, 9);
+    // Later edits live in the database: a restart does not seed the hall file again.
+    let reply = send(
+        hub.admin
+            .request(Method::DELETE, "/api/services/vehicle/booking"),
+    )
+    .await;
+    assert_eq!(reply.status, 204, "{reply:?}");
+    let hub = hub.restart().await;
+    send(
+        hub.admin
+            .request(Method::GET, "/api/services/vehicle/booking"),
+    )
+    .await
+    .expect_error(404, "no_booking_settings");
+    assert_eq!(settings_of(&hub, "hukou").await, hukou);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_default_share_is_a_hall_setting_that_fills_the_slots() {
+    let hub = TestHub::start().await;
+    let settings: wire::HallSettings = send(hub.admin.request(Method::GET, "/api/hall/settings"))
+        .await
+        .json();
+    assert_eq!(settings.booking_share_pct, Some(50));
+    // The admin sets 20%: violation (cap 300, 08:30–17:00) switched on with no capacities and
+    // no share of its own gets 20% of its cap over 17 half-hour slots.
+    let mut changed = settings.clone();
+    changed.booking_share_pct = Some(20);
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/hall/settings",
+        serde_json::to_value(&changed).unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/violation/booking",
+        json!({}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let violation: wire::BookingSettingsDef = reply.json();
+    assert_eq!(violation.slot_min, Some(30));
+    assert_eq!(violation.capacities.len(), 17);
+    assert_eq!(violation.capacities.iter().sum::<u32>(), 60);
+    assert_eq!(&violation.capacities[..2], &[4, 4]);
+    assert_eq!(violation.capacities[16], 3);
+    // The admin then edits the capacities; they are kept as given.
+    let mut edited = violation.capacities.clone();
+    edited[0] = 0;
+    edited[1] = 10;
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/violation/booking",
+        json!({"capacities": edited}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(settings_of(&hub, "violation").await.capacities, edited);
+    // A client of before the setting (no booking_share_pct in its body) keeps the hall's.
+    let mut old_client = changed.clone();
+    old_client.booking_share_pct = None;
+    old_client.notices_zh.push("今日停电".into());
+    old_client.notices_en.push("Power cut today".into());
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/hall/settings",
+        serde_json::to_value(&old_client).unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let settings: wire::HallSettings = send(hub.admin.request(Method::GET, "/api/hall/settings"))
+        .await
+        .json();
+    assert_eq!(settings.booking_share_pct, Some(20));
+    // Out of range: 400 saying what is wrong.
+    changed.booking_share_pct = Some(101);
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/hall/settings",
+        serde_json::to_value(&changed).unwrap(),
+    )
+    .await;
+    reply.expect_error(400, "invalid");
+    assert!(reply.body.contains("booking_share_pct"), "{reply:?}");
+    // The setting outlives a restart.
+    let hub = hub.restart().await;
+    let settings: wire::HallSettings = send(hub.admin.request(Method::GET, "/api/hall/settings"))
+        .await
+        .json();
+    assert_eq!(settings.booking_share_pct, Some(20));
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn a_put_of_booking_settings_keeps_what_it_leaves_out() {
+    let hub = TestHub::start().await;
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"slot_min": 30, "capacities": vec![3; 16], "days_ahead": 3,
+            "cancel_before_min": 60, "check_in_before_min": 20, "check_in_after_min": 10}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // Changing the share only: the cut-off, the check-in window and the days ahead stay.
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"share_pct": 40}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let saved = settings_of(&hub, "exit_entry").await;
+    assert_eq!(saved.capacities.iter().sum::<u32>(), 80);
+    assert_eq!(
+        (
+            saved.slot_min,
+            saved.days_ahead,
+            saved.cancel_before_min,
+            saved.check_in_before_min,
+            saved.check_in_after_min
+        ),
+        (Some(30), Some(3), Some(60), Some(20), Some(10))
+    );
+    // Changing the check-in window only: the capacities stay.
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"check_in_after_min": 5}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let after = settings_of(&hub, "exit_entry").await;
+    assert_eq!(after.capacities, saved.capacities);
+    assert_eq!(after.check_in_after_min, Some(5));
+    assert_eq!(after.cancel_before_min, Some(60));
+    // A new slot length recomputes the places by the hall's share (50% of 200, hourly).
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"slot_min": 60}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let hourly = settings_of(&hub, "exit_entry").await;
+    assert_eq!(hourly.capacities.len(), 8);
+    assert_eq!(hourly.capacities.iter().sum::<u32>(), 100);
+    assert_eq!(hourly.days_ahead, Some(3));
+    // Capacities that do not fit the slots, or both ways of giving places: 400.
+    send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"capacities": [1, 2, 3]}),
+    )
+    .await
+    .expect_error(400, "invalid");
+    send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/exit_entry/booking",
+        json!({"capacities": vec![1; 8], "share_pct": 10}),
+    )
+    .await
+    .expect_error(400, "invalid");
+    // Booking settings are not part of a service's body.
+    let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
+        .await
+        .json();
+    hukou["booking"] = json!({"slot_min": 30});
+    send_json(&hub.admin, Method::PUT, "/api/services/hukou", hukou)
+        .await
+        .expect_error(400, "invalid");
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn saving_a_service_without_identity_keeps_the_id_requirement() {
+    let hub = TestHub::start().await;
+    let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
+        .await
+        .json();
+    hukou["identity"] = json!("required");
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/services/hukou",
+        hukou.clone(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // A client that does not know the field leaves it out: the requirement stays.
+    let mut old_client = hukou.clone();
+    old_client.as_object_mut().unwrap().remove("identity");
+    old_client["wait_target_min"] = json!(25);
+    let reply = send_json(&hub.admin, Method::PUT, "/api/services/hukou", old_client).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let saved: wire::ServiceDef = reply.json();
+    assert_eq!(saved.identity.as_deref(), Some("required"));
+    assert_eq!(saved.wait_target_min, 25);
+    let hall = hub.hall().await;
+    let listed = hall
+        .services
+        .iter()
+        .find(|s| s.def.code == "hukou")
+        .unwrap();
+    assert_eq!(listed.def.identity.as_deref(), Some("required"));
+    // Saying "none" switches it off.
+    hukou["identity"] = json!("none");
+    let reply = send_json(&hub.admin, Method::PUT, "/api/services/hukou", hukou).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let saved: wire::ServiceDef = reply.json();
+    assert_eq!(saved.identity, None);
+    hub.stop().await;
+}
+
+#[tokio::test]
+async fn the_days_bookings_come_as_csv_with_status_and_masked_ids_only() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let first = booked(&hub, 1, "2026-11-24", "09:00").await;
+    // Person 2 books and never verifies: the booking lapses.
+    let reply = book(&hub, 2, "2026-11-24", "09:30").await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    // Person 3 books household registration (seeded by the hall file).
+    let reply = send_json(
+        &hub.public,
+        Method::POST,
+        "/api/bookings",
+        json!({"service": "hukou", "date": "2026-11-24", "start": "10:00", "name": "李四",
+            "id_number": id_number(3), "phone": phone(3)}),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    hub.set_time("2026-11-23T09:20:00+08:00");
+    let reply = send(
+        hub.admin
+            .request(Method::GET, "/api/bookings.csv?date=2026-11-24"),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(reply.content_type.starts_with("text/csv"), "{reply:?}");
+    let body = reply.body.trim_start_matches('\u{feff}');
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "code,service,date,start,end,status,masked_id,booked_at,ticket"
+    );
+    assert_eq!(lines.len(), 4, "{body}");
+    let row = lines
+        .iter()
+        .find(|line| line.starts_with(&first.code))
+        .expect("the verified booking's row");
+    let masked = format!("{}**********{}", &id_number(1)[..4], &id_number(1)[14..]);
+    assert!(
+        row.starts_with(&format!(
+            "{},exit_entry,2026-11-24,09:00,09:30,verified,{masked},",
+            first.code
+        )),
+        "{row}"
+    );
+    assert!(body.contains(",lapsed,"), "{body}");
+    assert!(
+        body.contains(",hukou,2026-11-24,10:00,10:30,lapsed,"),
+        "{body}"
+    );
+    for n in 1..=3 {
+        assert!(
+            !body.contains(&id_number(n)),
+            "an ID number in clear: {body}"
+        );
+        assert!(!body.contains(&phone(n)), "a phone number: {body}");
+    }
+    assert!(
+        !body.contains("张三") && !body.contains("李四"),
+        "a name: {body}"
+    );
+    // One service only.
+    let reply = send(hub.admin.request(
+        Method::GET,
+        "/api/bookings.csv?date=2026-11-24&service=hukou",
+    ))
+    .await;
+    assert_eq!(reply.body.lines().count(), 2, "{reply:?}");
+    // Admins and supervisors only; bad input is a JSON error.
+    send(
+        hub.kiosk
+            .request(Method::GET, "/api/bookings.csv?date=2026-11-24"),
+    )
+    .await
+    .expect_error(403, "forbidden");
+    send(
+        hub.admin
+            .request(Method::GET, "/api/bookings.csv?date=tomorrow"),
+    )
+    .await
+    .expect_error(400, "invalid");
+    hub.stop().await;
+}

@@ -206,7 +206,8 @@ async fn simulated_citizens_book_verify_and_check_in_the_next_day() {
     };
     let (stop_tx, stop) = watch::channel(false);
     let running = tokio::spawn(simulate::run(simulation, clock.clone(), stop));
-    // Until Tuesday 10:45: the three booked for Tuesday morning have checked in.
+    // Until Tuesday 10:45: the three of each service booked for Tuesday morning have checked
+    // in (the default hall takes bookings for exit-entry, vehicles and household registration).
     let until = at("2026-11-24T10:45:00+08:00");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(40);
     while jiaohao_hub::Clock::now(&*clock) < until {
@@ -222,16 +223,16 @@ async fn simulated_citizens_book_verify_and_check_in_the_next_day() {
         .expect("the simulation stops in time")
         .unwrap()
         .expect("the simulation ran");
-    // Three booked on Monday for Tuesday, three on Tuesday for Wednesday.
+    // Three of each service booked on Monday for Tuesday, as many on Tuesday for Wednesday.
     assert_eq!(
         tally.booked.load(Ordering::Relaxed),
-        6,
+        18,
         "{}",
         tally.summary()
     );
     assert_eq!(
         tally.checked_in.load(Ordering::Relaxed),
-        3,
+        9,
         "{}",
         tally.summary()
     );

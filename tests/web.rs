@@ -437,6 +437,13 @@ fn table() -> Vec<(&'static str, &'static str, Rule, String, Option<Value>)> {
         ),
         (
             "GET",
+            "/api/bookings.csv",
+            Reader,
+            p("/api/bookings.csv?date=2026-11-24"),
+            None,
+        ),
+        (
+            "GET",
             "/api/bookings/no-shows",
             Reader,
             p("/api/bookings/no-shows"),

@@ -11,7 +11,7 @@ use serde_json::json;
 use thirtyfour::prelude::*;
 
 use super::support::{TestHub, send, send_json};
-use super::{Driver, Result, shot, sign_in, wait_for, wait_text};
+use super::{Driver, Result, select, shot, sign_in, wait_for, wait_text};
 
 /// A valid ID number, different for each `n` below 1000.
 fn id_number(n: u32) -> String {
@@ -98,8 +98,7 @@ pub async fn bookings_console(shots: &Path, driver: &Driver) -> Result {
         browser.goto(format!("{base}/admin")).await?;
         wait_for(&browser, "#sign-in").await?;
         sign_in(&browser, &base, "/login?next=/admin", "li", None).await?;
-        browser
-            .find(By::Css("button[data-tab='bookings']"))
+        wait_for(&browser, "button[data-tab='bookings']")
             .await?
             .click()
             .await?;
@@ -141,6 +140,220 @@ pub async fn bookings_console(shots: &Path, driver: &Driver) -> Result {
     .await;
     if outcome.is_err() {
         let _ = shot(&browser, shots, "failed-bookings").await;
+    }
+    browser.quit().await?;
+    hub.stop().await;
+    outcome
+}
+
+/// Types `value` into the input `css`, replacing what it held, as an admin does.
+async fn retype(browser: &WebDriver, css: &str, value: &str) -> Result {
+    let input = wait_for(browser, css).await?;
+    input.clear().await?;
+    input.send_keys(value).await?;
+    Ok(())
+}
+
+/// Waits until `check` holds of the hub's answer at `path` (the console saves asynchronously).
+async fn wait_saved(
+    hub: &TestHub,
+    path: &str,
+    check: impl Fn(&serde_json::Value) -> bool,
+) -> Result<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let value: serde_json::Value = send(hub.admin.request(Method::GET, path)).await.json();
+        if check(&value) {
+            return Ok(value);
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("{path} never showed the saved change: {value}").into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The console's service form keeps "ID required" through a save, and its booking settings
+/// edit every setting: per-slot places in a grid, the cut-off and the check-in window, the
+/// hall's default share; the day's bookings link to their CSV.
+pub async fn booking_settings_console(shots: &Path, driver: &Driver) -> Result {
+    let hub = TestHub::start().await;
+    hub.add_user("li", Role::Admin);
+    let base = hub.url();
+    let code = booked(&hub, 9, "2026-11-24", "09:00").await?;
+    let browser = driver.browser("booking-settings", 1920, 1080).await?;
+    let outcome = async {
+        sign_in(&browser, &base, "/login?next=/admin", "li", None).await?;
+        wait_for(&browser, "button[data-tab='services']")
+            .await?
+            .click()
+            .await?;
+        // Household registration requires the ID card; saved once, then saved again after
+        // another change: the checkbox and the hub keep it.
+        for wait in ["30", "35"] {
+            let edit = "#tab-services tbody tr:first-child button";
+            wait_for(&browser, edit).await?.click().await?;
+            let identity = wait_for(&browser, "#svc-identity").await?;
+            if wait == "30" {
+                if identity.is_selected().await? {
+                    return Err("hukou starts without the ID requirement".into());
+                }
+                identity.click().await?;
+            } else if !identity.is_selected().await? {
+                return Err("the ID checkbox was not ticked when the form opened again".into());
+            }
+            retype(&browser, "#svc-wait", wait).await?;
+            browser
+                .find(By::Css("#service-editor button[type='submit']"))
+                .await?
+                .click()
+                .await?;
+            let wanted: u32 = wait.parse()?;
+            wait_saved(&hub, "/api/services/hukou", |s| {
+                s["wait_target_min"] == json!(wanted)
+            })
+            .await
+            .and_then(|s| {
+                if s["identity"] == json!("required") {
+                    Ok(())
+                } else {
+                    Err(format!("the save dropped the ID requirement: {s}").into())
+                }
+            })?;
+            wait_text(&browser, "#tab-services td[data-identity='hukou']", "必须").await?;
+        }
+        shot(&browser, shots, "22-admin-service-id-required").await?;
+
+        // Bookings: exit-entry was seeded by the hall file (16 half-hour slots).
+        wait_for(&browser, "button[data-tab='bookings']")
+            .await?
+            .click()
+            .await?;
+        wait_for(&browser, "button[data-book-service='exit_entry']")
+            .await?
+            .click()
+            .await?;
+        wait_for(&browser, "#bk-grid input[data-slot='16:00']").await?;
+        let cells = browser.find_all(By::Css("#bk-grid input")).await?;
+        if cells.len() != 16 {
+            return Err(format!("{} slot cells, not 16", cells.len()).into());
+        }
+        retype(&browser, "#bk-grid input[data-slot='08:30']", "12").await?;
+        retype(&browser, "#bk-grid input[data-slot='09:00']", "0").await?;
+        retype(&browser, "#bk-checkin-before", "45").await?;
+        retype(&browser, "#bk-checkin-after", "20").await?;
+        wait_text(&browser, "#bk-total", "98").await?;
+        browser
+            .execute(
+                "document.querySelector('#booking-form').scrollIntoView()",
+                vec![],
+            )
+            .await?;
+        shot(&browser, shots, "23-admin-booking-slot-grid").await?;
+        browser.find(By::Id("bk-save")).await?.click().await?;
+        let saved = wait_saved(&hub, "/api/services/exit_entry/booking", |s| {
+            s["check_in_before_min"] == json!(45)
+        })
+        .await?;
+        let capacities: Vec<u32> = serde_json::from_value(saved["capacities"].clone())?;
+        // The seeded 50% of 200 over 16 slots: 7 for the first four, 6 after.
+        let mut wanted = vec![7, 7, 7, 7];
+        wanted.extend([6; 12]);
+        wanted[0] = 12;
+        wanted[1] = 0;
+        if capacities != wanted
+            || saved["check_in_after_min"] != json!(20)
+            || saved["cancel_before_min"] != json!(120)
+            || saved["days_ahead"] != json!(5)
+            || saved["slot_min"] != json!(30)
+        {
+            return Err(format!("saved {saved}").into());
+        }
+        wait_text(
+            &browser,
+            "#booking-settings tr[data-service='exit_entry'] td.checkin",
+            "45",
+        )
+        .await?;
+        // The default share: vehicles off, the share set to 40%, vehicles on again get 40%
+        // of 250 over 8 hourly slots.
+        retype(&browser, "#booking-share", "40").await?;
+        browser
+            .find(By::Id("booking-share-save"))
+            .await?
+            .click()
+            .await?;
+        wait_saved(&hub, "/api/hall/settings", |s| {
+            s["booking_share_pct"] == json!(40)
+        })
+        .await?;
+        wait_for(&browser, "button[data-stop-booking='vehicle']")
+            .await?
+            .click()
+            .await?;
+        wait_text(
+            &browser,
+            "#booking-settings tr[data-service='vehicle']",
+            "不接受预约",
+        )
+        .await?;
+        wait_for(&browser, "button[data-book-service='vehicle']")
+            .await?
+            .click()
+            .await?;
+        wait_for(&browser, "#booking-form[data-service='vehicle']").await?;
+        select(&browser, "#bk-slot", "60").await?;
+        wait_text(&browser, "#bk-total", "100").await?;
+        browser.find(By::Id("bk-save")).await?.click().await?;
+        let vehicle = wait_saved(&hub, "/api/services/vehicle/booking", |s| {
+            s["capacities"].as_array().is_some_and(|c| c.len() == 8)
+        })
+        .await?;
+        let total: u64 = vehicle["capacities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.as_u64())
+            .sum();
+        if total != 100 {
+            return Err(format!("vehicles by 40%: {vehicle}").into());
+        }
+        // The table shows the saved settings (drawn anew after the save).
+        wait_text(
+            &browser,
+            "#booking-settings tr[data-service='vehicle']",
+            "60 min",
+        )
+        .await?;
+        // The day's bookings and their CSV.
+        browser
+            .execute(
+                "const d = document.querySelector('#booking-date'); d.value = '2026-11-24'; d.dispatchEvent(new Event('change'));",
+                vec![],
+            )
+            .await?;
+        wait_text(&browser, "#booking-list", &code).await?;
+        let link = wait_for(&browser, "#booking-csv").await?;
+        let href = link.attr("href").await?.unwrap_or_default();
+        if href != "/api/bookings.csv?date=2026-11-24" {
+            return Err(format!("the CSV link is '{href}'").into());
+        }
+        let csv: String = browser
+            .execute(
+                "return fetch(arguments[0]).then(r => r.text());",
+                vec![json!(href)],
+            )
+            .await?
+            .convert()?;
+        if !csv.contains(",exit_entry,2026-11-24,09:00,09:30,verified,") || csv.contains(&id_number(9))
+        {
+            return Err(format!("the CSV says {csv}").into());
+        }
+        Ok(())
+    }
+    .await;
+    if outcome.is_err() {
+        let _ = shot(&browser, shots, "failed-booking-settings").await;
     }
     browser.quit().await?;
     hub.stop().await;

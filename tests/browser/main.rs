@@ -90,6 +90,17 @@ fn main() {
         outcome,
     );
     let started = Instant::now();
+    let outcome = runtime.block_on(async {
+        let driver = Driver::start()?;
+        driver.ready().await?;
+        bookings::booking_settings_console(&shots, &driver).await
+    });
+    report(
+        "browser::booking_settings_identity_and_csv_in_the_console",
+        started,
+        outcome,
+    );
+    let started = Instant::now();
     report(
         "browser::a_rating_pad_is_paired_from_the_console",
         started,

@@ -38,6 +38,16 @@ const DAY_MS: i64 = 24 * 60 * Millis::MINUTE;
 /// The characters of a booking code: no 0/O, 1/I, so it can be read aloud and typed.
 pub const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
+/// The share of a service's daily cap its booking slots hold by default (a hall setting,
+/// `booking_share_pct`): half, as Shenzhen's police household registration splits it.
+pub const DEFAULT_SHARE_PCT: u8 = 50;
+/// The default rules of a service's bookings: book 1 to 5 working days ahead, cancel up to 2
+/// hours before the slot, check in from 30 minutes before its start to 15 after.
+pub const DEFAULT_DAYS_AHEAD: u8 = 5;
+pub const DEFAULT_CANCEL_BEFORE_MIN: u32 = 120;
+pub const DEFAULT_CHECK_IN_BEFORE_MIN: u32 = 30;
+pub const DEFAULT_CHECK_IN_AFTER_MIN: u32 = 15;
+
 /// A booking's code: 8 characters of [`CODE_ALPHABET`], chosen at random by the caller.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct BookingCode(String);
@@ -115,10 +125,10 @@ impl BookingSettings {
         Ok(BookingSettings {
             slot_min,
             capacities,
-            days_ahead: 5,
-            cancel_before_min: 120,
-            check_in_before_min: 30,
-            check_in_after_min: 15,
+            days_ahead: DEFAULT_DAYS_AHEAD,
+            cancel_before_min: DEFAULT_CANCEL_BEFORE_MIN,
+            check_in_before_min: DEFAULT_CHECK_IN_BEFORE_MIN,
+            check_in_after_min: DEFAULT_CHECK_IN_AFTER_MIN,
         })
     }
 

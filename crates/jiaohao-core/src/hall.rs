@@ -54,6 +54,9 @@ pub struct HallSettings {
     pub rota: Rota,
     /// How many working days a 差评 case has from its rating to its fix (by the calendar).
     pub case_due_working_days: u8,
+    /// The share of a service's daily cap, in per cent, that its booking slots hold when its
+    /// bookings are switched on without capacities or a share of their own (预约比例).
+    pub booking_share_pct: u8,
 }
 
 impl Default for HallSettings {
@@ -66,6 +69,7 @@ impl Default for HallSettings {
             notices_en: Vec::new(),
             rota: Rota::default(),
             case_due_working_days: crate::case::DEFAULT_DUE_WORKING_DAYS,
+            booking_share_pct: crate::booking::DEFAULT_SHARE_PCT,
         }
     }
 }
@@ -98,6 +102,12 @@ impl HallSettings {
             return Err(Error::invalid(format!(
                 "差评工单的整改时限须为 1 到 {max} 个工作日；case_due_working_days must be 1 to {max} working days, not {days}",
                 max = crate::case::MAX_DUE_WORKING_DAYS
+            )));
+        }
+        if self.booking_share_pct > 100 {
+            return Err(Error::invalid(format!(
+                "预约比例须为 0 到 100；booking_share_pct must be 0 to 100 per cent, not {}",
+                self.booking_share_pct
             )));
         }
         Ok(())

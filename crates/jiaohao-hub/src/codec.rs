@@ -2,6 +2,10 @@
 //! windows) and their wire form, for the API and hall files. The event log has a form of its
 //! own (`jiaohao_store::stored`), so the API can change without changing the log.
 
+use jiaohao_core::booking::{
+    BookingSettings, DEFAULT_CANCEL_BEFORE_MIN, DEFAULT_CHECK_IN_AFTER_MIN,
+    DEFAULT_CHECK_IN_BEFORE_MIN, DEFAULT_DAYS_AHEAD,
+};
 use jiaohao_core::{ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef};
 use jiaohao_wire as wire;
 
@@ -24,6 +28,7 @@ pub fn service_to_wire(service: &Service) -> wire::ServiceDef {
         fee_note_en: service.fee_note_en.clone(),
         enabled: service.enabled,
         identity: service.identity_required.then(|| "required".to_owned()),
+        booking: None,
     }
 }
 
@@ -93,6 +98,7 @@ pub fn settings_to_wire(settings: &HallSettings) -> wire::HallSettings {
         notices_zh: settings.notices_zh.clone(),
         notices_en: settings.notices_en.clone(),
         case_due_working_days: Some(settings.case_due_working_days),
+        booking_share_pct: Some(settings.booking_share_pct),
     }
 }
 
@@ -107,7 +113,83 @@ pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings,
         case_due_working_days: settings
             .case_due_working_days
             .unwrap_or(jiaohao_core::case::DEFAULT_DUE_WORKING_DAYS),
+        booking_share_pct: settings
+            .booking_share_pct
+            .unwrap_or(jiaohao_core::booking::DEFAULT_SHARE_PCT),
     };
     settings.validate()?;
+    Ok(settings)
+}
+
+pub fn booking_settings_to_wire(settings: &BookingSettings) -> wire::BookingSettingsDef {
+    wire::BookingSettingsDef {
+        slot_min: Some(settings.slot_min),
+        share_pct: None,
+        capacities: settings.capacities.clone(),
+        days_ahead: Some(settings.days_ahead),
+        cancel_before_min: Some(settings.cancel_before_min),
+        check_in_before_min: Some(settings.check_in_before_min),
+        check_in_after_min: Some(settings.check_in_after_min),
+    }
+}
+
+/// A service's booking settings from their wire form (an admin's `PUT` or a hall file's
+/// `[service.booking]`). A field left out keeps the service's `current` value, or takes the
+/// default when it has none. The places: the `capacities` given; else `share_pct` of the daily
+/// cap; else the current capacities if the slot length stays; else the hall's
+/// `default_share_pct` of the daily cap.
+pub fn booking_settings_from_wire(
+    def: &wire::BookingSettingsDef,
+    service: &Service,
+    current: Option<&BookingSettings>,
+    default_share_pct: u8,
+) -> Result<BookingSettings, Error> {
+    let slot_min = def.slot_min.or(current.map(|c| c.slot_min)).unwrap_or(30);
+    let by_share = |share: u8| -> Result<Vec<u32>, Error> {
+        if share > 100 {
+            return Err(Error::invalid(format!(
+                "share_pct must be 0 to 100 per cent, not {share}"
+            )));
+        }
+        Ok(BookingSettings::from_share(service, slot_min, share)?.capacities)
+    };
+    let capacities = match (def.share_pct, def.capacities.is_empty()) {
+        (Some(_), false) => {
+            return Err(Error::invalid("give share_pct or capacities, not both"));
+        }
+        (None, false) => def.capacities.clone(),
+        (Some(share), true) => by_share(share)?,
+        (None, true) => match current {
+            Some(current) if current.slot_min == slot_min => current.capacities.clone(),
+            _ => by_share(default_share_pct)?,
+        },
+    };
+    let kept = |field: Option<u32>, current_value: fn(&BookingSettings) -> u32, default| {
+        field.or(current.map(current_value)).unwrap_or(default)
+    };
+    let settings = BookingSettings {
+        slot_min,
+        capacities,
+        days_ahead: def
+            .days_ahead
+            .or(current.map(|c| c.days_ahead))
+            .unwrap_or(DEFAULT_DAYS_AHEAD),
+        cancel_before_min: kept(
+            def.cancel_before_min,
+            |c| c.cancel_before_min,
+            DEFAULT_CANCEL_BEFORE_MIN,
+        ),
+        check_in_before_min: kept(
+            def.check_in_before_min,
+            |c| c.check_in_before_min,
+            DEFAULT_CHECK_IN_BEFORE_MIN,
+        ),
+        check_in_after_min: kept(
+            def.check_in_after_min,
+            |c| c.check_in_after_min,
+            DEFAULT_CHECK_IN_AFTER_MIN,
+        ),
+    };
+    settings.validate(service)?;
     Ok(settings)
 }

@@ -1,5 +1,6 @@
 //! Hall files (`assets/halls/default.toml`): a hall's settings, services and windows in TOML.
-//! A hall file seeds an empty database; later edits live in the database.
+//! A hall file seeds an empty database; later edits live in the database. A service's
+//! `[service.booking]` table makes it take bookings (预约) from the first start.
 
 use std::path::Path;
 
@@ -19,11 +20,35 @@ pub fn parse(text: &str) -> Result<Vec<Command>, String> {
         codec::settings_from_wire(&file.hall).map_err(|e| format!("hall file [hall]: {e}"))?;
     crate::clock::known_time_zone(&settings.timezone)
         .map_err(|e| format!("hall file [hall] timezone: {e}"))?;
+    let default_share = settings.booking_share_pct;
     let mut commands = vec![Command::ConfigureHall(settings)];
     for (index, def) in file.service.iter().enumerate() {
         let service = codec::service_from_wire(def)
             .map_err(|e| format!("hall file [[service]] #{} ({}): {e}", index + 1, def.code))?;
+        // `[service.booking]`: the service takes bookings from the first start; left-out
+        // fields take the defaults, the places the hall's `booking_share_pct` of its cap.
+        let booking = match &def.booking {
+            Some(booking) => Some(
+                codec::booking_settings_from_wire(booking, &service, None, default_share).map_err(
+                    |e| {
+                        format!(
+                            "hall file [[service]] #{} ({}) [service.booking]: {e}",
+                            index + 1,
+                            def.code
+                        )
+                    },
+                )?,
+            ),
+            None => None,
+        };
+        let code = service.code.clone();
         commands.push(Command::AddService(service));
+        if let Some(booking) = booking {
+            commands.push(Command::ConfigureBooking {
+                service: code,
+                settings: Some(booking),
+            });
+        }
     }
     for def in &file.window {
         let window = codec::window_from_wire(def)
@@ -117,6 +142,66 @@ mod tests {
             error.contains("[calendar]") && error.contains("2026-01-03"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_default_hall_takes_bookings_for_household_vehicles_and_exit_entry() {
+        let commands = parse(DEFAULT_HALL).unwrap();
+        let mut hall = Hall::new();
+        for command in &commands {
+            hall.apply(command, morning()).unwrap();
+        }
+        assert_eq!(hall.settings().booking_share_pct, 50);
+        let settings = |code: &str| {
+            hall.registry()
+                .settings(&jiaohao_core::ServiceCode::parse(code).unwrap())
+                .cloned()
+        };
+        // Household registration: 17 half-hour slots sharing half its cap of 300.
+        let hukou = settings("hukou").expect("hukou takes bookings");
+        assert_eq!((hukou.slot_min, hukou.capacities.len()), (30, 17));
+        assert_eq!(hukou.booked_capacity(), 150);
+        assert_eq!(
+            (
+                hukou.days_ahead,
+                hukou.cancel_before_min,
+                hukou.check_in_before_min,
+                hukou.check_in_after_min
+            ),
+            (5, 120, 30, 15)
+        );
+        // Vehicles: its own share, 30% of 250 over 8 hour-long slots.
+        let vehicle = settings("vehicle").expect("vehicles take bookings");
+        assert_eq!((vehicle.slot_min, vehicle.capacities.len()), (60, 8));
+        assert_eq!(vehicle.booked_capacity(), 75);
+        // Exit-entry: the hall's share, 50% of 200.
+        assert_eq!(settings("exit_entry").unwrap().booked_capacity(), 100);
+        assert!(settings("id_card").is_none() && settings("violation").is_none());
+    }
+
+    #[test]
+    fn a_booking_section_takes_the_halls_share_and_names_its_errors() {
+        let text = DEFAULT_HALL.replacen("booking_share_pct = 50", "booking_share_pct = 20", 1);
+        let commands = parse(&text).unwrap();
+        let booked = commands.iter().find_map(|command| match command {
+            Command::ConfigureBooking { service, settings } if service.as_str() == "exit_entry" => {
+                settings.as_ref().map(|s| s.booked_capacity())
+            }
+            _ => None,
+        });
+        assert_eq!(booked, Some(40));
+        let text = DEFAULT_HALL.replacen("slot_min = 60", "slot_min = 45", 1);
+        let error = parse(&text).unwrap_err();
+        assert!(
+            error.contains("(vehicle) [service.booking]") && error.contains("30 or 60"),
+            "{error}"
+        );
+        let text = DEFAULT_HALL.replacen("share_pct = 30", "share_pct = 30\nseats = 3", 1);
+        let error = parse(&text).unwrap_err();
+        assert!(error.contains("seats"), "{error}");
+        let text = DEFAULT_HALL.replacen("booking_share_pct = 50", "booking_share_pct = 101", 1);
+        let error = parse(&text).unwrap_err();
+        assert!(error.contains("booking_share_pct"), "{error}");
     }
 
     #[test]

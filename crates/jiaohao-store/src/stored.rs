@@ -401,6 +401,21 @@ pub(crate) struct StoredSettings {
         skip_serializing_if = "is_default_case_due_working_days"
     )]
     case_due_working_days: u8,
+    /// Added with booking settings in hall files; left out at its default (50), so settings
+    /// keep their old bytes.
+    #[serde(
+        default = "default_booking_share_pct",
+        skip_serializing_if = "is_default_booking_share_pct"
+    )]
+    booking_share_pct: u8,
+}
+
+fn default_booking_share_pct() -> u8 {
+    jiaohao_core::booking::DEFAULT_SHARE_PCT
+}
+
+fn is_default_booking_share_pct(pct: &u8) -> bool {
+    *pct == jiaohao_core::booking::DEFAULT_SHARE_PCT
 }
 
 fn default_case_due_working_days() -> u8 {
@@ -497,6 +512,7 @@ impl StoredSettings {
                 })
                 .collect(),
             case_due_working_days: settings.case_due_working_days,
+            booking_share_pct: settings.booking_share_pct,
         }
     }
 
@@ -521,6 +537,7 @@ impl StoredSettings {
                     .collect::<Result<Vec<_>, Error>>()?,
             )?,
             case_due_working_days: self.case_due_working_days,
+            booking_share_pct: self.booking_share_pct,
         };
         settings.validate()?;
         Ok(settings)
@@ -1617,6 +1634,7 @@ mod tests {
                     notices_en: vec!["Closed at 16:00".into(), "Bring ID".into()],
                     rota: Rota::default(),
                     case_due_working_days: 5,
+                    booking_share_pct: 50,
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"某某区公安服务大厅","name_en":"District \"Hall\"","timezone":"Asia/Urumqi","notices_zh":["今日下午\n停电"],"notices_en":["Closed at 16:00","Bring ID"]}}"#,
             ),
@@ -1647,6 +1665,13 @@ mod tests {
                     ..HallSettings::default()
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"case_due_working_days":15}}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings {
+                    booking_share_pct: 30,
+                    ..HallSettings::default()
+                }),
+                r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"booking_share_pct":30}}"#,
             ),
             (
                 Event::WindowDefined(WindowDef {

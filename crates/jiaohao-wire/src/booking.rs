@@ -112,35 +112,28 @@ pub struct BookingEntry {
     pub ticket: Option<String>,
 }
 
-/// A service's booking settings (`GET`/`PUT /api/services/{code}/booking`). On `PUT`, leave
-/// out `capacities` and give `share_pct` to spread that share of the daily cap over the slots.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A service's booking settings (`GET`/`PUT /api/services/{code}/booking`, and a hall file's
+/// `[service.booking]`). `GET` gives every field but `share_pct`. On `PUT` every field may be
+/// left out, and keeps what the service has (or the default when it takes no bookings yet):
+/// `slot_min` 30, `days_ahead` 5, `cancel_before_min` 120, `check_in_before_min` 30,
+/// `check_in_after_min` 15. The places: `capacities` (one per slot of the day) as given;
+/// else `share_pct` per cent of the daily cap spread over the slots; else the service's
+/// capacities when the slot length stays; else the hall's `booking_share_pct` (default 50).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BookingSettingsDef {
-    pub slot_min: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slot_min: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share_pct: Option<u8>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capacities: Vec<u32>,
-    #[serde(default = "five")]
-    pub days_ahead: u8,
-    #[serde(default = "minutes_120")]
-    pub cancel_before_min: u32,
-    #[serde(default = "minutes_30")]
-    pub check_in_before_min: u32,
-    #[serde(default = "minutes_15")]
-    pub check_in_after_min: u32,
-}
-
-fn five() -> u8 {
-    5
-}
-fn minutes_120() -> u32 {
-    120
-}
-fn minutes_30() -> u32 {
-    30
-}
-fn minutes_15() -> u32 {
-    15
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_ahead: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancel_before_min: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in_before_min: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_in_after_min: Option<u32>,
 }

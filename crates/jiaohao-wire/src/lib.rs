@@ -83,6 +83,11 @@ pub struct HallSettings {
     /// a hall file seeds 5 and the admin API keeps the hall's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_due_working_days: Option<u8>,
+    /// The share of a service's daily cap (0 to 100 per cent) its booking slots hold when its
+    /// bookings are switched on without capacities or a share of their own; left out, a hall
+    /// file seeds 50 and the admin API keeps the hall's value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_share_pct: Option<u8>,
 }
 
 fn default_timezone() -> String {
@@ -123,6 +128,11 @@ pub struct ServiceDef {
     /// (or `none`) when not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<String>,
+    /// In a hall file only (`[service.booking]`): the service takes bookings with these
+    /// settings from the first start. The API sets them at `/api/services/{code}/booking`
+    /// and refuses them here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking: Option<BookingSettingsDef>,
 }
 
 /// A window's definition, as in a `[[window]]` table of a hall file and the admin API.

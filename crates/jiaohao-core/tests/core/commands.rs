@@ -1524,6 +1524,22 @@ fn configuring_the_hall_checks_the_settings() {
         vec![Event::HallConfigured(good.clone())]
     );
     assert_eq!(fixture.hall.settings(), &good);
+    // The default booked share: 50 unless set, at most 100.
+    assert_eq!(good.booking_share_pct, 50);
+    let too_much = HallSettings {
+        booking_share_pct: 101,
+        ..good.clone()
+    };
+    assert!(matches!(
+        fixture.err(Command::ConfigureHall(too_much), 1),
+        Error::Invalid(message) if message.contains("booking_share_pct")
+    ));
+    let all_booked = HallSettings {
+        booking_share_pct: 100,
+        ..good
+    };
+    fixture.ok(Command::ConfigureHall(all_booked), 1);
+    assert_eq!(fixture.hall.settings().booking_share_pct, 100);
 }
 
 // ----- the day -----

@@ -243,12 +243,13 @@
       el("th", {}, t("字母", "Prefix")), el("th", {}, t("代码", "Code")), el("th", {}, t("名称", "Name")),
       el("th", { class: "n" }, t("等候时限", "Wait target")), el("th", { class: "n" }, t("办结时限", "Handling target")),
       el("th", { class: "n" }, t("每日限号", "Daily cap")), el("th", {}, t("取号时间", "Hours")),
-      el("th", {}, t("启用", "Enabled")), el("th", {}))),
+      el("th", {}, t("启用", "Enabled")), el("th", {}, t("身份证", "ID")), el("th", {}))),
       el("tbody", {}, hall.services.map((s) => el("tr", {},
         el("td", { class: "num" }, s.prefix), el("td", {}, s.code), el("td", {}, t(s.name_zh, s.name_en)),
         el("td", { class: "n" }, s.wait_target_min), el("td", { class: "n" }, s.handling_target_min),
         el("td", { class: "n" }, fmt(s.daily_cap)), el("td", {}, s.hours ? s.hours.join("–") : t("全天", "all day")),
         el("td", {}, s.enabled ? t("是", "yes") : el("span", { class: "badge red" }, t("停用", "disabled"))),
+        el("td", { "data-identity": s.code }, s.identity === "required" ? el("span", { class: "badge blue" }, t("必须", "required")) : "—"),
         el("td", {}, admin() ? el("button", { class: "btn small secondary", type: "button", onclick: () => editService(s) }, t("编辑", "Edit")) : null)))));
     box.append(el("div", { class: "card" }, el("h2", {}, t("业务", "Services")), table,
       admin() ? el("p", {}, el("button", { class: "btn", type: "button", onclick: () => editService(null) }, t("新增业务", "Add a service"))) : null),
@@ -276,6 +277,7 @@
       docs_zh: el("textarea", { rows: 5 }, v.documents_zh.join("\n")), docs_en: el("textarea", { rows: 5 }, v.documents_en.join("\n")),
       fee_zh: input(v.fee_note_zh), fee_en: input(v.fee_note_en),
       enabled: el("select", {}, el("option", { value: "true" }, "启用 enabled"), el("option", { value: "false" }, "停用 disabled")),
+      identity: el("input", { type: "checkbox", checked: v.identity === "required" }),
     };
     f.enabled.value = String(v.enabled);
     const lines = (text) => text.split("\n").map((x) => x.trim()).filter(Boolean);
@@ -287,7 +289,8 @@
         field("svc-wait", "等候时限（分钟）", "Wait target (min)", f.wait), field("svc-handling", "办结时限（分钟）", "Handling target (min)", f.handling),
         field("svc-estimate", "预计办理（分钟）", "Expected handling (min)", f.estimate), field("svc-cap", "每日限号（空为不限）", "Daily cap (empty: none)", f.cap),
         field("svc-opens", "开始取号", "Issuing from", f.opens), field("svc-closes", "停止取号", "Issuing until", f.closes),
-        field("svc-enabled", "状态", "State", f.enabled), el("div"),
+        field("svc-enabled", "状态", "State", f.enabled),
+        field("svc-identity", "必须身份证（每人每天每项业务一号）", "ID required (one ticket per person a day)", f.identity, "check"),
         field("svc-docs-zh", "所需材料（中文，每行一项）", "Documents (Chinese, one a line)", f.docs_zh, "wide"),
         field("svc-docs-en", "所需材料（英文，每行一项）", "Documents (English, one a line)", f.docs_en, "wide"),
         field("svc-fee-zh", "收费说明（中文）", "Fee note (Chinese)", f.fee_zh, "wide"), field("svc-fee-en", "收费说明（英文）", "Fee note (English)", f.fee_en, "wide")),
@@ -301,11 +304,16 @@
         hours: f.opens.value && f.closes.value ? [f.opens.value, f.closes.value] : null,
         documents_zh: lines(f.docs_zh.value), documents_en: lines(f.docs_en.value),
         fee_note_zh: f.fee_zh.value, fee_note_en: f.fee_en.value, enabled: f.enabled.value === "true",
+        identity: f.identity.checked ? "required" : "none",
       };
       const answer = s ? await api("PUT", "/api/services/" + s.code, body) : await api("POST", "/api/services", body);
       if (!answer.ok) return toast(answer.message, "error");
       toast(["业务已保存。", "Service saved."]);
-      setTimeout(renderServices, 300);
+      setTimeout(async () => {
+        const fresh = await api("GET", "/api/hall");
+        if (fresh.ok) hall = fresh.data;
+        renderServices();
+      }, 300);
     });
     clear($("#service-editor")).append(form);
     f.name_zh.focus();
@@ -537,51 +545,150 @@
     cancelled: ["已取消", "Cancelled"], checked_in: ["已签到", "Checked in"], served: ["已办结", "Served"], no_show: ["未到", "No-show"],
   };
   let bookingDate = null;
+
+  /** The slots of a service's day: `slot` minutes from its opening, as the hub counts them. */
+  function slotStarts(service, slot) {
+    if (!service.hours) return [];
+    const minutes = (text) => Number(text.slice(0, 2)) * 60 + Number(text.slice(3, 5));
+    const starts = [];
+    for (let start = minutes(service.hours[0]); start + slot <= minutes(service.hours[1]); start += slot) {
+      starts.push(String(Math.floor(start / 60)).padStart(2, "0") + ":" + String(start % 60).padStart(2, "0"));
+    }
+    return starts;
+  }
+
+  /** `share` per cent of the daily cap spread evenly over `count` slots, earlier slots taking the remainder (as the hub does). */
+  function byShare(cap, share, count) {
+    const booked = Math.floor(cap * Math.min(share, 100) / 100);
+    return Array.from({ length: count }, (_, i) => Math.floor(booked / count) + (i < booked % count ? 1 : 0));
+  }
+
+  /** The editor of one service's booking settings: every setting, the places per slot as a grid. */
+  function editBooking(service, settings, defaultShare) {
+    const number = (id, value, min, max) => el("input", { type: "number", id, min: String(min), max: String(max), value: String(value) });
+    const current = settings || { slot_min: 30, capacities: null, days_ahead: 5, cancel_before_min: 120, check_in_before_min: 30, check_in_after_min: 15 };
+    const slot = el("select", { id: "bk-slot" },
+      el("option", { value: "30", selected: current.slot_min === 30 }, "30 分钟 min"),
+      el("option", { value: "60", selected: current.slot_min === 60 }, "60 分钟 min"));
+    const days = number("bk-days", current.days_ahead, 1, 5);
+    const cancel = number("bk-cancel", current.cancel_before_min, 0, 1440);
+    const before = number("bk-checkin-before", current.check_in_before_min, 0, 1440);
+    const after = number("bk-checkin-after", current.check_in_after_min, 0, 1440);
+    const share = number("bk-share", defaultShare, 0, 100);
+    const grid = el("div", { class: "capacity-grid", id: "bk-grid" });
+    const total = el("p", { class: "muted", id: "bk-total" });
+    const cap = service.daily_cap;
+    const places = () => Array.from(grid.querySelectorAll("input")).map((x) => Number(x.value) || 0);
+    const showTotal = () => {
+      const sum = places().reduce((a, b) => a + b, 0);
+      clear(total).append(t("预约名额合计 " + sum + "，每日上限 " + fmt(cap) + "，现场取号 " + (cap ? Math.max(cap - sum, 0) : "不限"),
+        "Booked places " + sum + " of a daily cap of " + fmt(cap) + "; walk-ins get " + (cap ? Math.max(cap - sum, 0) : "the rest")));
+    };
+    const fill = (capacities) => {
+      clear(grid);
+      slotStarts(service, Number(slot.value)).forEach((start, i) => {
+        const input = el("input", { type: "number", min: "0", max: "10000", value: String(capacities[i] || 0), "data-slot": start,
+          id: "bk-cap-" + i, "aria-label": start });
+        input.addEventListener("input", showTotal);
+        grid.append(el("div", {}, el("label", { for: input.id, class: "num" }, start), input));
+      });
+      showTotal();
+    };
+    const fillByShare = () => fill(byShare(cap || 0, Number(share.value) || 0, slotStarts(service, Number(slot.value)).length));
+    if (current.capacities && current.capacities.length === slotStarts(service, current.slot_min).length) fill(current.capacities);
+    else fillByShare();
+    slot.addEventListener("change", fillByShare);
+    const form = el("form", { class: "card", id: "booking-form", "data-service": service.code },
+      el("h2", {}, t("预约设置：" + service.name_zh, "Booking settings: " + service.name_en)),
+      el("div", { class: "form-grid" },
+        field("bk-slot", "时段长度", "Slot length", slot), field("bk-days", "可提前预约（工作日）", "Book ahead (working days)", days),
+        field("bk-cancel", "开始前多少分钟停止取消", "Cancelling closes (min before)", cancel), el("div"),
+        field("bk-checkin-before", "签到开放（开始前分钟）", "Check-in opens (min before start)", before),
+        field("bk-checkin-after", "签到截止（开始后分钟）", "Check-in closes (min after start)", after)),
+      el("h3", {}, t("每个时段的预约名额", "Places per slot")),
+      el("div", {}, el("label", { for: "bk-share" }, t("按每日上限的百分比分配", "Share of the daily cap (%)")),
+        el("div", { class: "inline-row" }, share,
+          el("button", { class: "btn small secondary", type: "button", id: "bk-fill", onclick: fillByShare, disabled: !cap },
+            t("按比例填入", "Fill by share")))),
+      grid, total,
+      el("p", {}, el("button", { class: "btn", type: "submit", id: "bk-save" }, t("保存", "Save")), " ",
+        el("button", { class: "btn secondary", type: "button", onclick: () => clear($("#booking-editor")) }, t("取消", "Cancel"))));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      // The whole settings, so nothing the admin did not touch changes.
+      const body = { slot_min: Number(slot.value), capacities: places(), days_ahead: Number(days.value),
+        cancel_before_min: Number(cancel.value), check_in_before_min: Number(before.value), check_in_after_min: Number(after.value) };
+      const answer = await api("PUT", "/api/services/" + encodeURIComponent(service.code) + "/booking", body);
+      if (!answer.ok) return toast(answer.message, "error");
+      toast(["预约设置已保存。", "Booking settings saved."]);
+      renderBookings();
+    });
+    clear($("#booking-editor")).append(form);
+    form.scrollIntoView();
+  }
+
+  /** The hall's default booked share: the places of a service switched on without its own. */
+  function bookingShareCard(settings, isAdmin) {
+    const value = settings && settings.booking_share_pct !== undefined && settings.booking_share_pct !== null ? settings.booking_share_pct : 50;
+    const share = el("input", { type: "number", id: "booking-share", min: "0", max: "100", style: "width:6em", value: String(value), disabled: !isAdmin });
+    const save = isAdmin ? el("button", { class: "btn small", type: "button", id: "booking-share-save", onclick: async () => {
+      const now = await api("GET", "/api/hall/settings");
+      if (!now.ok) return toast(now.message, "error");
+      const answer = await api("PUT", "/api/hall/settings", Object.assign(now.data, { booking_share_pct: Number(share.value) }));
+      if (!answer.ok) return toast(answer.message, "error");
+      toast(["默认预约比例已保存，对此后开通预约的业务生效。", "Saved; it applies to services opened for bookings from now on."]);
+      renderBookings();
+    } }, t("保存", "Save")) : null;
+    return el("div", {}, el("label", { for: "booking-share" }, t("默认预约比例（每日上限的百分比）", "Default booked share (% of the daily cap)")),
+      el("div", { class: "inline-row" }, share, save));
+  }
+
+  let bookingsShown = 0; // the latest rendering of the tab: an older one still loading draws nothing
   async function renderBookings() {
-    const box = clear($("#tab-bookings"));
-    const services = await api("GET", "/api/services");
+    const mine = ++bookingsShown;
+    const [services, hallSettings] = await Promise.all([api("GET", "/api/services"), api("GET", "/api/hall/settings")]);
     if (!services.ok) return toast(services.message, "error");
+    const defaultShare = hallSettings.ok && hallSettings.data.booking_share_pct !== undefined ? hallSettings.data.booking_share_pct : 50;
     const rows = [];
     for (const service of services.data) {
       const answer = await api("GET", "/api/services/" + encodeURIComponent(service.code) + "/booking");
       rows.push({ service, settings: answer.ok ? answer.data : null });
     }
+    const people = await api("GET", "/api/bookings/no-shows");
+    if (mine !== bookingsShown) return;
+    const box = clear($("#tab-bookings"));
     const isAdmin = me && me.role === "admin";
     const settingsTable = el("table", { id: "booking-settings" },
       el("thead", {}, el("tr", {}, el("th", {}, t("业务", "Service")), el("th", {}, t("时段", "Slot")),
         el("th", { class: "n" }, t("每日预约名额", "Booked places a day")), el("th", { class: "n" }, t("每日上限", "Daily cap")),
-        el("th", {}, t("可预约天数", "Days ahead")), el("th", {}, ""))),
+        el("th", {}, t("可预约天数", "Days ahead")), el("th", {}, t("取消截止", "Cancel until")),
+        el("th", {}, t("签到时间", "Check-in")), el("th", {}, ""))),
       el("tbody", {}, rows.map(({ service, settings }) => {
-        const slot = el("select", { "aria-label": "slot" },
-          el("option", { value: "30", selected: !settings || settings.slot_min === 30 }, "30 min"),
-          el("option", { value: "60", selected: settings && settings.slot_min === 60 }, "60 min"));
-        const share = el("input", { type: "number", min: "0", max: "100", value: "30", style: "width:6em", "aria-label": "share" });
-        const days = el("input", { type: "number", min: "1", max: "5", value: settings ? settings.days_ahead : 5, style: "width:5em", "aria-label": "days" });
-        const save = el("button", { class: "btn small", type: "button", "data-book-service": service.code, onclick: async () => {
-          const answer = await api("PUT", "/api/services/" + encodeURIComponent(service.code) + "/booking",
-            { slot_min: Number(slot.value), share_pct: Number(share.value), days_ahead: Number(days.value) });
-          if (!answer.ok) return toast(answer.message, "error");
-          toast(["预约设置已保存。", "Booking settings saved."]);
-          renderBookings();
-        } }, t("按比例设置", "Set by share %"));
-        const stop = settings ? el("button", { class: "btn danger small", type: "button", onclick: async () => {
+        const edit = el("button", { class: "btn small", type: "button", "data-book-service": service.code,
+          onclick: () => editBooking(service, settings, defaultShare) }, settings ? t("编辑", "Edit") : t("开通预约", "Take bookings"));
+        const stop = settings ? el("button", { class: "btn danger small", type: "button", "data-stop-booking": service.code, onclick: async () => {
           const answer = await api("DELETE", "/api/services/" + encodeURIComponent(service.code) + "/booking");
           if (!answer.ok) return toast(answer.message, "error");
           renderBookings();
         } }, t("停止预约", "Stop bookings")) : null;
         const booked = settings ? settings.capacities.reduce((a, b) => a + b, 0) : 0;
-        return el("tr", {},
+        return el("tr", { "data-service": service.code },
           el("td", {}, t(service.name_zh, service.name_en)),
           el("td", {}, settings ? settings.slot_min + " min" : t("不接受预约", "No bookings")),
           el("td", { class: "n" }, settings ? String(booked) : "—"),
           el("td", { class: "n" }, service.daily_cap === null || service.daily_cap === undefined ? "—" : String(service.daily_cap)),
           el("td", {}, settings ? String(settings.days_ahead) : "—"),
-          el("td", {}, isAdmin && service.hours && service.daily_cap ? [slot, " ", share, "% ", days, " ", save, " ", stop] : null));
+          el("td", {}, settings ? t("开始前 " + settings.cancel_before_min + " 分钟", settings.cancel_before_min + " min before") : "—"),
+          el("td", { class: "checkin" }, settings ? t("开始前 " + settings.check_in_before_min + " 分钟至开始后 " + settings.check_in_after_min + " 分钟",
+            settings.check_in_before_min + " min before to " + settings.check_in_after_min + " min after the start") : "—"),
+          el("td", {}, isAdmin && service.hours && service.daily_cap ? [edit, " ", stop] : null));
       })));
+    const csv = el("a", { class: "btn secondary", id: "booking-csv", href: "#" }, t("导出 CSV", "Export CSV"));
     const date = el("input", { type: "date", id: "booking-date", value: bookingDate || (hall && hall.date) || "" });
     const list = el("div", { class: "scroll" });
     const load = async () => {
       bookingDate = date.value;
+      csv.setAttribute("href", "/api/bookings.csv?date=" + encodeURIComponent(date.value));
       const answer = await api("GET", "/api/bookings?date=" + encodeURIComponent(date.value));
       clear(list);
       if (!answer.ok) return list.append(el("div", { class: "notice error" }, t(answer.message[0], answer.message[1])));
@@ -605,7 +712,6 @@
     date.addEventListener("change", load);
     // The no-show list: who missed verified bookings within 180 days, the barred first.
     const noShows = el("div", { class: "scroll", id: "no-shows" });
-    const people = await api("GET", "/api/bookings/no-shows");
     if (!people.ok) noShows.append(el("div", { class: "notice error" }, t(people.message[0], people.message[1])));
     else if (!people.data.length) noShows.append(el("p", { class: "muted" }, t("180 天内没有预约未到的人。", "Nobody missed a booking in the last 180 days.")));
     else noShows.append(el("table", { id: "no-show-list" },
@@ -616,11 +722,13 @@
         el("td", {}, p.barred_until ? el("span", { class: "badge red" }, p.barred_until) : "—"))))));
     box.append(
       el("div", { class: "card" }, el("h2", {}, t("预约设置", "Booking settings")),
-        el("p", { class: "muted" }, t("预约名额从业务的每日上限中划出，其余留给现场取号。需先为业务设置办理时间和每日上限。",
-          "Booked places come out of the service's daily cap; walk-ins get the rest. A service needs hours and a daily cap first.")),
+        el("p", { class: "muted" }, t("预约名额从业务的每日上限中划出，其余留给现场取号。需先为业务设置办理时间和每日上限。开通预约时按默认比例计算各时段名额，之后可逐个时段修改。",
+          "Booked places come out of the service's daily cap; walk-ins get the rest. A service needs hours and a daily cap first. Taking bookings fills the slots by the default share; each slot's places can then be edited.")),
+        bookingShareCard(hallSettings.ok ? hallSettings.data : null, isAdmin),
         settingsTable),
+      el("div", { id: "booking-editor" }),
       el("div", { class: "card" }, el("h2", {}, t("当日预约", "Bookings of a day")),
-        el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "booking-date" }, t("日期", "Date")), date)),
+        el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "booking-date" }, t("日期", "Date")), date), csv),
         list),
       el("div", { class: "card" }, el("h2", {}, t("未到名单", "No-show list")),
         el("p", { class: "muted" }, t("已验证的预约未签到即为未到；180 天内未到 3 次，30 天内不能预约（仍可现场取号）。",

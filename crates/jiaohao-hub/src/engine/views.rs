@@ -607,8 +607,9 @@ mod tests {
                 kinds.insert(event.kind());
             }
         }
-        // Every public kind was tried (ratings are never public).
-        assert_eq!(kinds.len(), 16, "{kinds:?}");
+        // Every public kind was tried (ratings are never public), booking settings among them
+        // (the default hall file's `[service.booking]`).
+        assert_eq!(kinds.len(), 17, "{kinds:?}");
         assert_eq!(change_name("a_kind_from_a_newer_hub"), "change");
     }
 }

@@ -167,9 +167,12 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Response, Api
     // The admin reads of settings, services and windows come from the published view, so they
     // show exactly what the displays show.
     let view = state.hall_view();
-    let case_days = state
+    let (case_days, booking_share) = state
         .writer
-        .read(|context| context.hall.settings().case_due_working_days)
+        .read(|context| {
+            let settings = context.hall.settings();
+            (settings.case_due_working_days, settings.booking_share_pct)
+        })
         .await?;
     let settings = wire::HallSettings {
         name_zh: view.name_zh.clone(),
@@ -178,6 +181,7 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Response, Api
         notices_zh: view.notices_zh.clone(),
         notices_en: view.notices_en.clone(),
         case_due_working_days: Some(case_days),
+        booking_share_pct: Some(booking_share),
     };
     Ok(json(StatusCode::OK, &settings))
 }
@@ -189,10 +193,11 @@ pub async fn put_settings(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let keep_case_days = settings.case_due_working_days.is_none();
+    let keep_booking_share = settings.booking_share_pct.is_none();
     let mut settings = codec::settings_from_wire(&settings)?;
     crate::clock::known_time_zone(&settings.timezone).map_err(ApiError::bad_request)?;
-    // The rota is set on its own route; the settings keep it, and the cases' working days
-    // when the body leaves them out (a client of before cases).
+    // The rota is set on its own route; the settings keep it, and the cases' working days and
+    // the default booking share when the body leaves them out (a client of before them).
     let answer = state
         .writer
         .command_from(
@@ -200,6 +205,9 @@ pub async fn put_settings(
                 settings.rota = hall.settings().rota.clone();
                 if keep_case_days {
                     settings.case_due_working_days = hall.settings().case_due_working_days;
+                }
+                if keep_booking_share {
+                    settings.booking_share_pct = hall.settings().booking_share_pct;
                 }
                 Ok(Command::ConfigureHall(settings))
             },
@@ -292,6 +300,7 @@ pub async fn add_service(
     Body(def): Body<wire::ServiceDef>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
+    no_booking_here(&def)?;
     let service = codec::service_from_wire(&def)?;
     let answer = run(&state, &who, Command::AddService(service)).await?;
     Ok(respond(answer, StatusCode::CREATED))
@@ -311,9 +320,35 @@ pub async fn put_service(
             def.code
         )));
     }
-    let service = codec::service_from_wire(&def)?;
-    let answer = run(&state, &who, Command::UpdateService(service)).await?;
+    no_booking_here(&def)?;
+    let mut service = codec::service_from_wire(&def)?;
+    // A body without `identity` (a client of before it) keeps whether the service requires
+    // the ID number, rather than switching it off unasked.
+    let keep_identity = def.identity.is_none();
+    let answer = state
+        .writer
+        .command_from(
+            move |hall| {
+                if keep_identity && let Some(current) = hall.service(&service.code) {
+                    service.identity_required = current.identity_required;
+                }
+                Ok(Command::UpdateService(service))
+            },
+            who.actor(),
+        )
+        .await?;
     Ok(respond(answer, StatusCode::OK))
+}
+
+/// Booking settings have their own route; a service's body carries them in hall files only.
+fn no_booking_here(def: &wire::ServiceDef) -> Result<(), ApiError> {
+    if def.booking.is_some() {
+        return Err(ApiError::bad_request(format!(
+            "预约设置请在 /api/services/{0}/booking 中修改；set booking settings with PUT /api/services/{0}/booking, not in the service's body",
+            def.code
+        )));
+    }
+    Ok(())
 }
 
 pub async fn delete_service(

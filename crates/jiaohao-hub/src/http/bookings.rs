@@ -15,14 +15,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use jiaohao_core::booking::LAPSE_MS;
-use jiaohao_core::{
-    BookingCode, BookingSettings, ClockTime, Command, IdNumber, LocalDate, Millis, ServiceCode,
-};
+use jiaohao_core::{BookingCode, ClockTime, Command, IdNumber, LocalDate, Millis, ServiceCode};
 use jiaohao_store::{BookingContact, Role};
 use jiaohao_wire as wire;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::codec;
 use crate::engine::writer::Answer;
 use crate::http::api::{Body, Params};
 use crate::http::auth::Principal;
@@ -88,6 +87,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route("/api/bookings/{code}/check-in", post(check_in_by_code))
         .route("/api/bookings/check-in", post(check_in_by_id))
         .route("/api/bookings/no-shows", get(no_shows))
+        .route("/api/bookings.csv", get(list_csv))
         .route(
             "/api/services/{code}/booking",
             get(get_settings).put(put_settings).delete(delete_settings),
@@ -587,11 +587,12 @@ struct ListQuery {
     service: Option<String>,
 }
 
-async fn list(
-    State(state): State<AppState>,
-    who: Principal,
-    Params(query): Params<ListQuery>,
-) -> Result<Response, ApiError> {
+/// A day's bookings as staff see them (masked ID numbers), for the list and its CSV.
+async fn entries(
+    state: &AppState,
+    who: &Principal,
+    query: ListQuery,
+) -> Result<(LocalDate, Vec<wire::BookingEntry>), ApiError> {
     who.require(&[Role::Admin, Role::Supervisor])?;
     let date = LocalDate::parse(&query.date)?;
     let service = query
@@ -625,7 +626,70 @@ async fn list(
                 .collect::<Vec<_>>()
         })
         .await?;
+    Ok((date, entries))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    who: Principal,
+    Params(query): Params<ListQuery>,
+) -> Result<Response, ApiError> {
+    let (_, entries) = entries(&state, &who, query).await?;
     Ok(json(StatusCode::OK, &entries))
+}
+
+/// `GET /api/bookings.csv?date=…&service=…`: the same list as a spreadsheet file, as
+/// `/api/reports/csv` gives the reports (UTF-8 with a BOM, so spreadsheets read the Chinese).
+async fn list_csv(
+    State(state): State<AppState>,
+    who: Principal,
+    Params(query): Params<ListQuery>,
+) -> Result<Response, ApiError> {
+    let service = query.service.clone();
+    let (date, entries) = entries(&state, &who, query).await?;
+    let name = match service {
+        Some(service) => format!("jiaohao-bookings-{date}-{service}.csv"),
+        None => format!("jiaohao-bookings-{date}.csv"),
+    };
+    Ok((
+        StatusCode::OK,
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bookings_csv(&entries),
+    )
+        .into_response())
+}
+
+/// The CSV of a day's bookings: one row each, its status and the masked ID number only.
+pub fn bookings_csv(entries: &[wire::BookingEntry]) -> String {
+    use jiaohao_wire::text::csv_field;
+    let mut out = String::from('\u{feff}');
+    out.push_str("code,service,date,start,end,status,masked_id,booked_at,ticket\r\n");
+    for entry in entries {
+        let fields = [
+            &entry.code,
+            &entry.service,
+            &entry.date,
+            &entry.start,
+            &entry.end,
+            &entry.status,
+            &entry.masked_id,
+            &entry.booked_at,
+            entry.ticket.as_deref().unwrap_or(""),
+        ];
+        let row: Vec<String> = fields.iter().map(|field| csv_field(field)).collect();
+        out.push_str(&row.join(","));
+        out.push_str("\r\n");
+    }
+    out
 }
 
 /// `GET /api/bookings/no-shows`: the people who missed verified bookings within 180 days,
@@ -687,18 +751,6 @@ async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Respo
     Ok(json(StatusCode::OK, &people))
 }
 
-fn settings_to_wire(settings: &BookingSettings) -> wire::BookingSettingsDef {
-    wire::BookingSettingsDef {
-        slot_min: settings.slot_min,
-        share_pct: None,
-        capacities: settings.capacities.clone(),
-        days_ahead: settings.days_ahead,
-        cancel_before_min: settings.cancel_before_min,
-        check_in_before_min: settings.check_in_before_min,
-        check_in_after_min: settings.check_in_after_min,
-    }
-}
-
 async fn get_settings(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -714,7 +766,7 @@ async fn get_settings(
                         .hall
                         .registry()
                         .settings(&code)
-                        .map(settings_to_wire)
+                        .map(codec::booking_settings_to_wire)
                 })
             }
         })
@@ -747,27 +799,15 @@ async fn put_settings(
                     let service = hall
                         .service(&code)
                         .ok_or_else(|| jiaohao_core::Error::UnknownService(code.clone()))?;
-                    let capacities = match (def.share_pct, def.capacities.is_empty()) {
-                        (Some(share), true) => {
-                            BookingSettings::from_share(service, def.slot_min, share)?.capacities
-                        }
-                        (None, false) => def.capacities.clone(),
-                        _ => {
-                            return Err(jiaohao_core::Error::invalid(
-                                "give either share_pct or capacities",
-                            ));
-                        }
-                    };
+                    let settings = codec::booking_settings_from_wire(
+                        &def,
+                        service,
+                        hall.registry().settings(&code),
+                        hall.settings().booking_share_pct,
+                    )?;
                     Ok(Command::ConfigureBooking {
                         service: code,
-                        settings: Some(BookingSettings {
-                            slot_min: def.slot_min,
-                            capacities,
-                            days_ahead: def.days_ahead,
-                            cancel_before_min: def.cancel_before_min,
-                            check_in_before_min: def.check_in_before_min,
-                            check_in_after_min: def.check_in_after_min,
-                        }),
+                        settings: Some(settings),
                     })
                 }
             },
@@ -782,7 +822,7 @@ async fn put_settings(
                 .hall
                 .registry()
                 .settings(&code)
-                .map(settings_to_wire)
+                .map(codec::booking_settings_to_wire)
         })
         .await?;
     Ok(json(StatusCode::OK, &saved))
@@ -870,12 +910,16 @@ pub fn openapi_schemas() -> Value {
             "code": s(), "service": s(), "date": s(), "start": s(), "end": s(),
             "status": {"type": "string", "enum": ["booked", "lapsed", "verified", "cancelled", "checked_in", "served", "no_show"]},
             "masked_id": s(), "booked_at": s(), "ticket": {"type": ["string", "null"]}}},
-        "BookingSettings": {"type": "object", "additionalProperties": false, "required": ["slot_min"], "properties": {
+        "BookingSettings": {"type": "object", "additionalProperties": false,
+            "description": "GET gives every field but share_pct. On PUT a field left out keeps the service's value (or the default: slot_min 30, days_ahead 5, cancel_before_min 120, check_in_before_min 30, check_in_after_min 15). Places: capacities as given, else share_pct of the daily cap, else the current capacities if slot_min stays, else the hall's booking_share_pct",
+            "properties": {
             "slot_min": {"type": "integer", "enum": [30, 60]},
-            "share_pct": {"type": "integer", "minimum": 0, "maximum": 100},
-            "capacities": {"type": "array", "items": n()},
+            "share_pct": {"type": "integer", "minimum": 0, "maximum": 100, "description": "PUT only: spread this share of the daily cap over the slots (not with capacities)"},
+            "capacities": {"type": "array", "items": n(), "description": "The places of each slot of the day, from the service's opening on"},
             "days_ahead": {"type": "integer", "minimum": 1, "maximum": 5},
-            "cancel_before_min": n(), "check_in_before_min": n(), "check_in_after_min": n()}}
+            "cancel_before_min": {"type": "integer", "minimum": 0, "maximum": 1440, "description": "Cancelling closes this many minutes before the slot"},
+            "check_in_before_min": {"type": "integer", "minimum": 0, "maximum": 1440, "description": "Check-in opens this many minutes before the slot's start"},
+            "check_in_after_min": {"type": "integer", "minimum": 0, "maximum": 1440, "description": "Check-in closes this many minutes after the slot's start"}}}
     })
 }
 
@@ -917,6 +961,14 @@ pub fn openapi_paths() -> Value {
                 "responses": {"200": {"description": "The bookings", "content": {"application/json": {"schema": {"type": "array", "items": schema("BookingEntry")}}}},
                     "400": error("Bad date or service code"), "401": error("No token or session"), "403": error("Not an admin or supervisor"),
                     "503": error("The hub is stopping")}}},
+        "/api/bookings.csv": {"get": {"summary": "A day's bookings as CSV with their status and masked ID numbers (admin, supervisor)",
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "date", "in": "query", "required": true, "schema": {"type": "string"}},
+                {"name": "service", "in": "query", "required": false, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "CSV, one row per booking", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "400": error("Bad date or service code"), "401": error("No token or session"), "403": error("Not an admin or supervisor"),
+                "503": error("The hub is stopping")}}},
         "/api/bookings/no-shows": {"get": {"summary": "The people who missed verified bookings within 180 days, with their masked ID numbers and whether they are barred from booking (admin, supervisor)",
             "security": [{"bearer": []}],
             "responses": {"200": {"description": "The people, the barred first", "content": {"application/json": {"schema": {"type": "array", "items": schema("NoShowPerson")}}}},

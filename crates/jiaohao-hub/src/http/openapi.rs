@@ -148,7 +148,7 @@ fn service_properties() -> serde_json::Map<String, Value> {
         "documents_zh": strings, "documents_en": strings,
         "fee_note_zh": {"type": "string", "maxLength": 500}, "fee_note_en": {"type": "string", "maxLength": 500},
         "identity": {"type": "string", "enum": ["none", "required"],
-            "description": "required: tickets only with the citizen's ID number, one per person a day (a second request reprints the first)"},
+            "description": "required: tickets only with the citizen's ID number, one per person a day (a second request reprints the first); left out of a PUT: kept as it is"},
         "enabled": {"type": "boolean"}
     });
     match properties {
@@ -233,7 +233,9 @@ fn build_base() -> Value {
                     "notices_zh": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}},
                     "notices_en": {"type": "array", "maxItems": 50, "items": {"type": "string", "maxLength": 500}},
                     "case_due_working_days": {"type": "integer", "minimum": 1, "maximum": 60,
-                        "description": "working days a 差评 case has from its rating to its fix; left out: kept (5 in a new hall)"}}},
+                        "description": "working days a 差评 case has from its rating to its fix; left out: kept (5 in a new hall)"},
+                    "booking_share_pct": {"type": "integer", "minimum": 0, "maximum": 100,
+                        "description": "per cent of a service's daily cap its booking slots hold when its bookings are switched on without capacities or a share of their own; left out: kept (50 in a new hall)"}}},
                 "ServiceDef": {"type": "object", "additionalProperties": false,
                     "required": ["code", "name_zh", "name_en", "prefix", "wait_target_min", "handling_target_min", "handling_estimate_min"],
                     "properties": service_properties()},
