@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::booking::{
-    Booking, BookingCode, BookingSettings, BookingStatus, Registry, Slot, bookable_days, slots_of,
+    Booking, BookingCode, BookingRules, BookingSettings, BookingStatus, Registry, Slot, bookable_days, slots_of,
 };
 use crate::calendar::{HallCalendar, Opening};
 use crate::case::{CaseState, check_by, check_case_text, due_date};
@@ -54,6 +54,8 @@ pub struct HallSettings {
     pub rota: Rota,
     /// How many working days a 差评 case has from its rating to its fix (by the calendar).
     pub case_due_working_days: u8,
+    /// The hall's local booking rules (lapse of unverified bookings, the no-show bar).
+    pub booking_rules: BookingRules,
 }
 
 impl Default for HallSettings {
@@ -66,6 +68,7 @@ impl Default for HallSettings {
             notices_en: Vec::new(),
             rota: Rota::default(),
             case_due_working_days: crate::case::DEFAULT_DUE_WORKING_DAYS,
+            booking_rules: BookingRules::default(),
         }
     }
 }
@@ -100,7 +103,7 @@ impl HallSettings {
                 max = crate::case::MAX_DUE_WORKING_DAYS
             )));
         }
-        Ok(())
+        self.booking_rules.validate()
     }
 }
 
@@ -233,7 +236,10 @@ impl Hall {
             handling: BTreeMap::new(),
             last_finished: BTreeMap::new(),
             policy: Policy::default(),
-            registry: registry.clone(),
+            registry: Registry {
+                rules: settings.booking_rules,
+                ..registry.clone()
+            },
             checked_in_today: BTreeMap::new(),
             holders: HashMap::new(),
         };
@@ -1231,9 +1237,17 @@ impl Hall {
             ));
         }
         if self.registry.barred_until(person, now.at).is_some() {
+            let BookingRules {
+                misses_to_bar: misses,
+                miss_window_days: window,
+                bar_days: bar,
+                ..
+            } = self.registry.rules;
             return Err(Error::booking(
                 "booking_barred",
-                "180 天内已有 3 次预约未到，30 天内不能预约，可现场取号；three booked appointments were missed within 180 days, so booking is barred for 30 days: walk-in tickets are still possible",
+                format!(
+                    "{window} 天内已有 {misses} 次预约未到，{bar} 天内不能预约，可现场取号；{misses} booked appointment(s) were missed within {window} days, so booking is barred for {bar} days: walk-in tickets are still possible"
+                ),
             ));
         }
         if self
@@ -1447,7 +1461,10 @@ impl Hall {
     fn fold(&mut self, event: &Event, at: Millis) {
         match event {
             Event::DayStarted { date } => self.start_day(*date, at),
-            Event::HallConfigured(settings) => self.settings = settings.clone(),
+            Event::HallConfigured(settings) => {
+                self.settings = settings.clone();
+                self.registry.rules = settings.booking_rules;
+            }
             Event::CalendarConfigured(calendar) => self.calendar = Some(calendar.clone()),
             Event::ServiceDefined(service) => {
                 self.services.insert(service.code.clone(), service.clone());

@@ -2,7 +2,7 @@
 //! windows) and their wire form, for the API and hall files. The event log has a form of its
 //! own (`jiaohao_store::stored`), so the API can change without changing the log.
 
-use jiaohao_core::{ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef};
+use jiaohao_core::{BookingRules, ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef};
 use jiaohao_wire as wire;
 
 pub fn service_to_wire(service: &Service) -> wire::ServiceDef {
@@ -93,6 +93,25 @@ pub fn settings_to_wire(settings: &HallSettings) -> wire::HallSettings {
         notices_zh: settings.notices_zh.clone(),
         notices_en: settings.notices_en.clone(),
         case_due_working_days: Some(settings.case_due_working_days),
+        booking_rules: Some(booking_rules_to_wire(&settings.booking_rules)),
+    }
+}
+
+pub fn booking_rules_to_wire(rules: &BookingRules) -> wire::BookingRules {
+    wire::BookingRules {
+        lapse_min: rules.lapse_min,
+        misses_to_bar: rules.misses_to_bar,
+        miss_window_days: rules.miss_window_days,
+        bar_days: rules.bar_days,
+    }
+}
+
+pub fn booking_rules_from_wire(rules: &wire::BookingRules) -> BookingRules {
+    BookingRules {
+        lapse_min: rules.lapse_min,
+        misses_to_bar: rules.misses_to_bar,
+        miss_window_days: rules.miss_window_days,
+        bar_days: rules.bar_days,
     }
 }
 
@@ -107,6 +126,11 @@ pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings,
         case_due_working_days: settings
             .case_due_working_days
             .unwrap_or(jiaohao_core::case::DEFAULT_DUE_WORKING_DAYS),
+        booking_rules: settings
+            .booking_rules
+            .as_ref()
+            .map(booking_rules_from_wire)
+            .unwrap_or_default(),
     };
     settings.validate()?;
     Ok(settings)

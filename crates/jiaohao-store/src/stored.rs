@@ -10,7 +10,7 @@
 
 use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
-    Absence, Booking, BookingCode, BookingSettings, Case, CaseStep, ClockTime, Error, Event,
+    Absence, Booking, BookingCode, BookingRules, BookingSettings, Case, CaseStep, ClockTime, Error, Event,
     HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix,
     RatableTicket, Rating, RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId,
     TicketNumber, TicketRating, TransferTarget, Weekday, WindowDef, WindowNumber,
@@ -401,6 +401,50 @@ pub(crate) struct StoredSettings {
         skip_serializing_if = "is_default_case_due_working_days"
     )]
     case_due_working_days: u8,
+    /// Added with the booking rules as settings; left out at their defaults, so settings
+    /// keep their old bytes (and an old log reads the defaults).
+    #[serde(default, skip_serializing_if = "StoredBookingRules::is_default")]
+    booking_rules: StoredBookingRules,
+}
+
+/// The hall's booking rules as stored; a rule left out is its default.
+#[derive(Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct StoredBookingRules {
+    lapse_min: u32,
+    misses_to_bar: u32,
+    miss_window_days: u32,
+    bar_days: u32,
+}
+
+impl Default for StoredBookingRules {
+    fn default() -> Self {
+        StoredBookingRules::from_core(&BookingRules::default())
+    }
+}
+
+impl StoredBookingRules {
+    fn from_core(rules: &BookingRules) -> StoredBookingRules {
+        StoredBookingRules {
+            lapse_min: rules.lapse_min,
+            misses_to_bar: rules.misses_to_bar,
+            miss_window_days: rules.miss_window_days,
+            bar_days: rules.bar_days,
+        }
+    }
+
+    fn to_core(&self) -> BookingRules {
+        BookingRules {
+            lapse_min: self.lapse_min,
+            misses_to_bar: self.misses_to_bar,
+            miss_window_days: self.miss_window_days,
+            bar_days: self.bar_days,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == StoredBookingRules::default()
+    }
 }
 
 fn default_case_due_working_days() -> u8 {
@@ -497,6 +541,7 @@ impl StoredSettings {
                 })
                 .collect(),
             case_due_working_days: settings.case_due_working_days,
+            booking_rules: StoredBookingRules::from_core(&settings.booking_rules),
         }
     }
 
@@ -521,6 +566,7 @@ impl StoredSettings {
                     .collect::<Result<Vec<_>, Error>>()?,
             )?,
             case_due_working_days: self.case_due_working_days,
+            booking_rules: self.booking_rules.to_core(),
         };
         settings.validate()?;
         Ok(settings)
@@ -1366,6 +1412,14 @@ pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
             .map_err(|e| invalid(&e))?,
         registry: stored.registry.to_core().map_err(|e| invalid(&e))?,
     };
+    // The registry works by the hall's booking rules, which the settings carry.
+    let snapshot = HallSnapshot {
+        registry: Registry {
+            rules: snapshot.settings.booking_rules,
+            ..snapshot.registry
+        },
+        ..snapshot
+    };
     Ok(snapshot)
 }
 
@@ -1617,6 +1671,7 @@ mod tests {
                     notices_en: vec!["Closed at 16:00".into(), "Bring ID".into()],
                     rota: Rota::default(),
                     case_due_working_days: 5,
+                    booking_rules: BookingRules::default(),
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"某某区公安服务大厅","name_en":"District \"Hall\"","timezone":"Asia/Urumqi","notices_zh":["今日下午\n停电"],"notices_en":["Closed at 16:00","Bring ID"]}}"#,
             ),
@@ -1647,6 +1702,18 @@ mod tests {
                     ..HallSettings::default()
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"case_due_working_days":15}}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings {
+                    booking_rules: BookingRules {
+                        lapse_min: 5,
+                        misses_to_bar: 2,
+                        miss_window_days: 90,
+                        bar_days: 60,
+                    },
+                    ..HallSettings::default()
+                }),
+                r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"booking_rules":{"lapse_min":5,"misses_to_bar":2,"miss_window_days":90,"bar_days":60}}}"#,
             ),
             (
                 Event::WindowDefined(WindowDef {
@@ -2007,6 +2074,10 @@ mod tests {
                 }])
                 .unwrap(),
                 case_due_working_days: 15,
+                booking_rules: BookingRules {
+                    lapse_min: 20,
+                    ..BookingRules::default()
+                },
                 ..HallSettings::default()
             },
             calendar: Some(HallCalendar {
@@ -2042,6 +2113,8 @@ mod tests {
             };
             snapshot.registry.ratable.insert(ticket.id, ticket);
         }
+        // The registry works by the hall's rules, as the hall keeps it.
+        snapshot.registry.rules = snapshot.settings.booking_rules;
         assert_eq!(snapshot.registry.bookings.len(), 1);
         assert_eq!(snapshot.registry.cases.len(), 1);
         assert!(snapshot.registry.cases.values().all(|c| c.fixed.is_some()));

@@ -7,7 +7,7 @@
 mod booking;
 mod case;
 pub use booking::{
-    BookingCreated, BookingEntry, BookingRequest, BookingSettingsDef, BookingSlot, BookingSlots,
+    BookingCreated, BookingEntry, BookingRequest, BookingRules, BookingSettingsDef, BookingSlot, BookingSlots,
     CheckInById, CheckedIn, NoShowPerson, VerifyBooking,
 };
 pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
@@ -83,6 +83,10 @@ pub struct HallSettings {
     /// a hall file seeds 5 and the admin API keeps the hall's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_due_working_days: Option<u8>,
+    /// The local booking rules (lapse of unverified bookings, the no-show bar); left out, a
+    /// hall file seeds the defaults and the admin API keeps the hall's rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_rules: Option<BookingRules>,
 }
 
 fn default_timezone() -> String {

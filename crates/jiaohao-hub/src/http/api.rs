@@ -167,9 +167,12 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Response, Api
     // The admin reads of settings, services and windows come from the published view, so they
     // show exactly what the displays show.
     let view = state.hall_view();
-    let case_days = state
+    let (case_days, rules) = state
         .writer
-        .read(|context| context.hall.settings().case_due_working_days)
+        .read(|context| {
+            let settings = context.hall.settings();
+            (settings.case_due_working_days, settings.booking_rules)
+        })
         .await?;
     let settings = wire::HallSettings {
         name_zh: view.name_zh.clone(),
@@ -178,6 +181,7 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Response, Api
         notices_zh: view.notices_zh.clone(),
         notices_en: view.notices_en.clone(),
         case_due_working_days: Some(case_days),
+        booking_rules: Some(codec::booking_rules_to_wire(&rules)),
     };
     Ok(json(StatusCode::OK, &settings))
 }
@@ -189,10 +193,11 @@ pub async fn put_settings(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let keep_case_days = settings.case_due_working_days.is_none();
+    let keep_booking_rules = settings.booking_rules.is_none();
     let mut settings = codec::settings_from_wire(&settings)?;
     crate::clock::known_time_zone(&settings.timezone).map_err(ApiError::bad_request)?;
     // The rota is set on its own route; the settings keep it, and the cases' working days
-    // when the body leaves them out (a client of before cases).
+    // when the body leaves them out (a client of before cases), and the booking rules likewise.
     let answer = state
         .writer
         .command_from(
@@ -200,6 +205,9 @@ pub async fn put_settings(
                 settings.rota = hall.settings().rota.clone();
                 if keep_case_days {
                     settings.case_due_working_days = hall.settings().case_due_working_days;
+                }
+                if keep_booking_rules {
+                    settings.booking_rules = hall.settings().booking_rules;
                 }
                 Ok(Command::ConfigureHall(settings))
             },

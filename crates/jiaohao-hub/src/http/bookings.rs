@@ -14,7 +14,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use jiaohao_core::booking::LAPSE_MS;
 use jiaohao_core::{
     BookingCode, BookingSettings, ClockTime, Command, IdNumber, LocalDate, Millis, ServiceCode,
 };
@@ -331,13 +330,18 @@ async fn book(
             Err(error) => return Err(error.into()),
         }
     };
-    let (end, hall_name) = state
+    let (end, hall_name, lapse_min) = state
         .writer
         .read({
             let code = code.clone();
             move |context| {
                 let end = context.hall.registry().booking(&code).map(|b| b.end);
-                (end, context.hall.settings().name_zh.clone())
+                let settings = context.hall.settings();
+                (
+                    end,
+                    settings.name_zh.clone(),
+                    settings.booking_rules.lapse_min,
+                )
             }
         })
         .await?;
@@ -366,16 +370,14 @@ async fn book(
         })
         .await?;
     let text = format!(
-        "【{hall_name}】您的预约验证码为 {sms}，{} 分钟内有效，请勿告诉他人。Your booking verification code, valid for {} minutes.",
-        LAPSE_MS / Millis::MINUTE,
-        LAPSE_MS / Millis::MINUTE
+        "【{hall_name}】您的预约验证码为 {sms}，{lapse_min} 分钟内有效，请勿告诉他人。Your booking verification code, valid for {lapse_min} minutes."
     );
     let sender = desk.sms.clone();
     let sent = tokio::task::spawn_blocking(move || sender.send(&phone, &text))
         .await
         .map_err(|_| ApiError::shutting_down())?;
     if let Err(error) = sent {
-        // The booking lapses unverified in 10 minutes; the citizen may try again.
+        // The booking lapses unverified (after the hall's lapse, 10 minutes by default); the citizen may try again.
         tracing::error!(%error, booking = %code, "the booking's SMS could not be sent");
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -628,18 +630,19 @@ async fn list(
     Ok(json(StatusCode::OK, &entries))
 }
 
-/// `GET /api/bookings/no-shows`: the people who missed verified bookings within 180 days,
-/// the barred first, then the most misses, then the latest.
+/// `GET /api/bookings/no-shows`: the people who missed verified bookings within the hall's
+/// miss window (180 days by default), the barred first, then the most misses, then the latest.
 async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
-    use jiaohao_core::booking::{BookingStatus, MISS_WINDOW_DAYS};
+    use jiaohao_core::booking::BookingStatus;
     who.require(&[Role::Admin, Role::Supervisor])?;
     let now = state.now();
     let zone = state.zone();
-    let since = now.plus_ms(-MISS_WINDOW_DAYS * 24 * 60 * Millis::MINUTE);
     let mut people = state
         .writer
         .read(move |context| {
             let registry = context.hall.registry();
+            let window_days = i64::from(registry.rules.miss_window_days);
+            let since = now.plus_ms(-window_days * 24 * 60 * Millis::MINUTE);
             let mut missed: std::collections::BTreeMap<
                 &jiaohao_core::PersonKey,
                 Vec<&jiaohao_core::Booking>,
@@ -900,7 +903,7 @@ pub fn openapi_paths() -> Value {
                 "404": error("No such service"), "409": error("The service takes no bookings"),
                 "429": error("Too many requests from this address"), "503": error("The hub is stopping")}}},
         "/api/bookings": {
-            "post": {"summary": "Book a slot (public); an SMS code goes to the phone, and the booking lapses unless verified within 10 minutes",
+            "post": {"summary": "Book a slot (public); an SMS code goes to the phone, and the booking lapses unless verified within the hall's lapse (booking_rules.lapse_min, 10 minutes by default)",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                 "requestBody": body("BookingRequest"),
                 "responses": {"201": answer("Booked, not yet verified", "BookingCreated"),
