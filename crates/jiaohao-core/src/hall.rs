@@ -853,7 +853,10 @@ impl Hall {
                     BookingStatus::Verified => Ok(Vec::new()),
                     BookingStatus::Lapsed => Err(Error::booking(
                         "booking_lapsed",
-                        "预约未在 10 分钟内验证，已失效，请重新预约；the booking was not verified within 10 minutes and has lapsed: please book again",
+                        format!(
+                            "预约未在 {lapse} 分钟内验证，已失效，请重新预约；the booking was not verified within {lapse} minutes and has lapsed: please book again",
+                            lapse = self.registry.rules.lapse_min
+                        ),
                     )),
                     status => Err(not_active(code, status)),
                 }
