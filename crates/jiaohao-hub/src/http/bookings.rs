@@ -29,6 +29,7 @@ use crate::http::error::{ApiError, storage};
 use crate::http::state::AppState;
 use crate::identity::{IdentityKey, sha256_hex};
 use crate::sms::SmsSender;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How long an `Idempotency-Key` of `POST /api/bookings` is remembered (in the database, so
 /// across restarts).
@@ -43,6 +44,10 @@ pub struct BookingDesk {
     pub sms: SmsSender,
     /// Citizens this old by their ID number get the green channel without asking.
     pub green_channel_age: Option<u8>,
+    /// Booking SMS handed to the sender, and those it could not send (a failed command, an
+    /// HTTP gateway's non-2xx answer or timeout), for `/metrics`.
+    pub sms_sent: AtomicU64,
+    pub sms_failed: AtomicU64,
 }
 
 impl BookingDesk {
@@ -51,7 +56,18 @@ impl BookingDesk {
             key,
             sms,
             green_channel_age,
+            sms_sent: AtomicU64::new(0),
+            sms_failed: AtomicU64::new(0),
         }
+    }
+
+    fn count_sms(&self, sent: bool) {
+        let counter = if sent {
+            &self.sms_sent
+        } else {
+            &self.sms_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -372,10 +388,8 @@ async fn book(
     let text = format!(
         "【{hall_name}】您的预约验证码为 {sms}，{lapse_min} 分钟内有效，请勿告诉他人。Your booking verification code, valid for {lapse_min} minutes."
     );
-    let sender = desk.sms.clone();
-    let sent = tokio::task::spawn_blocking(move || sender.send(&phone, &text))
-        .await
-        .map_err(|_| ApiError::shutting_down())?;
+    let sent = desk.sms.send(&phone, &text).await;
+    desk.count_sms(sent.is_ok());
     if let Err(error) = sent {
         // The booking lapses unverified (after the hall's lapse, 10 minutes by default); the citizen may try again.
         tracing::error!(%error, booking = %code, "the booking's SMS could not be sent");
