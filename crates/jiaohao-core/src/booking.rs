@@ -290,6 +290,10 @@ pub struct Booking {
     /// The ID number as staff see it (`1101**********123X`).
     pub masked_id: String,
     pub booked_at: Millis,
+    /// When it lapses unless verified: its booking time plus the hall's
+    /// [`BookingRules::lapse_min`] when it was made (a later change of the rule applies to
+    /// bookings made after it, so no lapsed booking ever holds its place again).
+    pub lapses_at: Millis,
     pub verified_at: Option<Millis>,
     pub cancelled_at: Option<Millis>,
     /// The ticket its check-in issued.
@@ -302,7 +306,7 @@ pub struct Booking {
 /// Where a booking stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingStatus {
-    /// Made, its SMS code not yet entered; holds its place for [`BookingRules::lapse_min`].
+    /// Made, its SMS code not yet entered; holds its place until [`Booking::lapses_at`].
     Booked,
     /// Not verified in time: the place is free again.
     Lapsed,
@@ -335,9 +339,8 @@ impl BookingStatus {
 }
 
 impl Booking {
-    /// The status at `now`, given when its service's check-in closes after a slot's start
-    /// and how long an unverified booking holds its place.
-    pub fn status(&self, now: Millis, check_in_after_min: u32, lapse_ms: i64) -> BookingStatus {
+    /// The status at `now`, given when its service's check-in closes after a slot's start.
+    pub fn status(&self, now: Millis, check_in_after_min: u32) -> BookingStatus {
         if self.cancelled_at.is_some() {
             BookingStatus::Cancelled
         } else if self.ticket.is_some() {
@@ -352,7 +355,7 @@ impl Booking {
             } else {
                 BookingStatus::Verified
             }
-        } else if now.since(self.booked_at) >= lapse_ms {
+        } else if now >= self.lapses_at {
             BookingStatus::Lapsed
         } else {
             BookingStatus::Booked
@@ -511,11 +514,7 @@ impl Registry {
 
     /// The status of a booking at `now`.
     pub fn status(&self, booking: &Booking, now: Millis) -> BookingStatus {
-        booking.status(
-            now,
-            self.check_in_after_min(&booking.service),
-            self.rules.lapse_ms(),
-        )
+        booking.status(now, self.check_in_after_min(&booking.service))
     }
 
     /// Forgets the booking settings of a removed service.

@@ -1609,6 +1609,7 @@ impl Hall {
                     person: person.clone(),
                     masked_id: masked_id.clone(),
                     booked_at: at,
+                    lapses_at: at.plus_ms(self.registry.rules.lapse_ms()),
                     verified_at: None,
                     cancelled_at: None,
                     ticket: None,

@@ -141,12 +141,19 @@ struct StoredBooking {
     person: String,
     masked_id: String,
     booked_at_ms: i64,
+    /// When it lapses unless verified; left out when 10 minutes after `booked_at_ms` (the
+    /// only lapse before the booking rules became settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lapses_at_ms: Option<i64>,
     verified_at_ms: Option<i64>,
     cancelled_at_ms: Option<i64>,
     ticket: Option<u64>,
     checked_in_at_ms: Option<i64>,
     served: bool,
 }
+
+/// The lapse of a booking before the rules became settings, and their default.
+const DEFAULT_LAPSE_MS: i64 = 10 * Millis::MINUTE;
 
 /// A finished ticket of an earlier day in the snapshot's registry (version 5 on): what a
 /// rating from the phone needs after the day ended.
@@ -291,6 +298,8 @@ impl StoredRegistry {
                     person: b.person.as_str().to_owned(),
                     masked_id: b.masked_id.clone(),
                     booked_at_ms: b.booked_at.0,
+                    lapses_at_ms: (b.lapses_at.0 != b.booked_at.0 + DEFAULT_LAPSE_MS)
+                        .then_some(b.lapses_at.0),
                     verified_at_ms: b.verified_at.map(|at| at.0),
                     cancelled_at_ms: b.cancelled_at.map(|at| at.0),
                     ticket: b.ticket.map(|id| id.0),
@@ -341,6 +350,10 @@ impl StoredRegistry {
                 person: PersonKey::parse(&b.person)?,
                 masked_id: parse_masked(&b.masked_id)?,
                 booked_at: Millis(b.booked_at_ms),
+                lapses_at: Millis(
+                    b.lapses_at_ms
+                        .unwrap_or(b.booked_at_ms + DEFAULT_LAPSE_MS),
+                ),
                 verified_at: b.verified_at_ms.map(Millis),
                 cancelled_at: b.cancelled_at_ms.map(Millis),
                 ticket: b.ticket.map(TicketId),
@@ -2113,8 +2126,12 @@ mod tests {
             };
             snapshot.registry.ratable.insert(ticket.id, ticket);
         }
-        // The registry works by the hall's rules, as the hall keeps it.
+        // The registry works by the hall's rules, as the hall keeps it; a booking made under
+        // a lapse of 20 minutes keeps it.
         snapshot.registry.rules = snapshot.settings.booking_rules;
+        for booking in snapshot.registry.bookings.values_mut() {
+            booking.lapses_at = booking.booked_at.plus_ms(20 * Millis::MINUTE);
+        }
         assert_eq!(snapshot.registry.bookings.len(), 1);
         assert_eq!(snapshot.registry.cases.len(), 1);
         assert!(snapshot.registry.cases.values().all(|c| c.fixed.is_some()));

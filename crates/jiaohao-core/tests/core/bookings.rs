@@ -588,6 +588,23 @@ fn an_unverified_booking_lapses_after_the_halls_lapse() {
         .booking_slots(&code("exit_entry"), date(1), five)
         .unwrap();
     assert_eq!(slots[0].remaining, 2, "the lapsed booking's place is free");
+    // A longer lapse set later does not bring the lapsed booking back (its place may be
+    // taken again by then); it applies to the bookings made after it.
+    hall.apply(
+        &Command::ConfigureHall(HallSettings {
+            booking_rules: BookingRules {
+                lapse_min: 60,
+                ..BookingRules::default()
+            },
+            ..HallSettings::default()
+        }),
+        five,
+    )
+    .unwrap();
+    assert_eq!(status(&hall, 30), BookingStatus::Lapsed);
+    book(&mut hall, 2, 2, 1, "09:00", five).unwrap();
+    let later = hall.registry().booking(&booking(2)).unwrap();
+    assert_eq!(later.lapses_at, five.at.plus_ms(60 * Millis::MINUTE));
 }
 
 #[test]
