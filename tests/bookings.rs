@@ -281,10 +281,9 @@ async fn three_missed_bookings_bar_booking_for_30_days() {
 async fn the_booking_rules_are_hall_settings_checked_and_kept() {
     let hub = TestHub::start().await;
     take_bookings(&hub, 2).await;
-    let settings: wire::HallSettings =
-        send(hub.public.request(Method::GET, "/api/hall/settings"))
-            .await
-            .json();
+    let settings: wire::HallSettings = send(hub.public.request(Method::GET, "/api/hall/settings"))
+        .await
+        .json();
     // Seeded from the hall file, as the defaults.
     assert_eq!(settings.booking_rules, Some(wire::BookingRules::default()));
     let with_rules = |rules: serde_json::Value| {
@@ -307,7 +306,10 @@ async fn the_booking_rules_are_hall_settings_checked_and_kept() {
         )
         .await;
         reply.expect_error(400, "invalid");
-        assert!(reply.body.contains(&format!("booking_rules.{rule}")), "{reply:?}");
+        assert!(
+            reply.body.contains(&format!("booking_rules.{rule}")),
+            "{reply:?}"
+        );
     }
     // Two misses within 90 days bar for 10 days; unverified bookings lapse in 5 minutes.
     let rules = json!({"lapse_min": 5, "misses_to_bar": 2, "miss_window_days": 90, "bar_days": 10});
@@ -344,7 +346,10 @@ async fn the_booking_rules_are_hall_settings_checked_and_kept() {
     let reply = book(&hub, 3, "2026-11-24", "09:00").await;
     assert_eq!(reply.status, 201, "{reply:?}");
     let sent = std::fs::read_to_string(jiaohao_testkit::sms_sink(&hub.db)).unwrap();
-    assert!(sent.contains("5 分钟内有效") && sent.contains("valid for 5 minutes"), "{sent}");
+    assert!(
+        sent.contains("5 分钟内有效") && sent.contains("valid for 5 minutes"),
+        "{sent}"
+    );
     hub.set_time("2026-11-23T09:05:00+08:00");
     let created: wire::BookingCreated = reply.json();
     let sms = hub.sms_code(&phone(3)).unwrap();
@@ -364,7 +369,10 @@ async fn the_booking_rules_are_hall_settings_checked_and_kept() {
     hub.set_time("2026-11-25T10:16:00+08:00");
     let refused = book(&hub, 7, "2026-11-26", "09:00").await;
     refused.expect_error(409, "booking_barred");
-    assert!(refused.body.contains("90 天内已有 2 次") && refused.body.contains("10 天内不能预约"), "{refused:?}");
+    assert!(
+        refused.body.contains("90 天内已有 2 次") && refused.body.contains("10 天内不能预约"),
+        "{refused:?}"
+    );
     let list: Vec<wire::NoShowPerson> =
         send(hub.admin.request(Method::GET, "/api/bookings/no-shows"))
             .await
@@ -438,7 +446,11 @@ async fn booking_sms_go_to_the_halls_http_gateway_and_a_refusal_is_counted() {
     assert_eq!(reply.status, 201, "{reply:?}");
     let created: wire::BookingCreated = reply.json();
     // The gateway got the phone and the text; the code in the text verifies the booking.
-    let message = received.lock().unwrap().pop().expect("the gateway got the SMS");
+    let message = received
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("the gateway got the SMS");
     assert_eq!(message["phone"], phone(1));
     let text = message["text"].as_str().unwrap();
     let sms: String = text

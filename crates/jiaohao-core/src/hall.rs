@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::booking::{
-    Booking, BookingCode, BookingRules, BookingSettings, BookingStatus, Registry, Slot, bookable_days, slots_of,
+    Booking, BookingCode, BookingRules, BookingSettings, BookingStatus, Registry, Slot,
+    bookable_days, slots_of,
 };
 use crate::calendar::{HallCalendar, Opening};
 use crate::case::{CaseState, check_by, check_case_text, due_date};

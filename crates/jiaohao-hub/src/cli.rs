@@ -371,13 +371,13 @@ pub fn main() -> anyhow::Result<()> {
                 sms: match (sms_sink, sms_command, sms_url) {
                     (Some(file), _, _) => crate::sms::SmsSender::File(file),
                     (None, Some(program), _) => crate::sms::SmsSender::Command(program),
-                    (None, None, Some(url)) => {
-                        crate::sms::SmsSender::Http(crate::sms::HttpGateway::new(
+                    (None, None, Some(url)) => crate::sms::SmsSender::Http(
+                        crate::sms::HttpGateway::new(
                             &url,
                             crate::sms::HttpGateway::DEFAULT_TIMEOUT,
                         )
-                        .map_err(anyhow::Error::msg)?)
-                    }
+                        .map_err(anyhow::Error::msg)?,
+                    ),
                     (None, None, None) => crate::sms::SmsSender::None,
                 },
                 follow,

@@ -2,7 +2,9 @@
 //! windows) and their wire form, for the API and hall files. The event log has a form of its
 //! own (`jiaohao_store::stored`), so the API can change without changing the log.
 
-use jiaohao_core::{BookingRules, ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef};
+use jiaohao_core::{
+    BookingRules, ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef,
+};
 use jiaohao_wire as wire;
 
 pub fn service_to_wire(service: &Service) -> wire::ServiceDef {

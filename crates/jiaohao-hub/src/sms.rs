@@ -47,8 +47,8 @@ impl HttpGateway {
     /// reached through a relay on the hall's network), answering within `timeout`.
     pub fn new(url: &str, timeout: Duration) -> Result<HttpGateway, String> {
         let url = url.trim();
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| format!("--sms-url '{url}' is not a URL: {e}"))?;
+        let parsed =
+            reqwest::Url::parse(url).map_err(|e| format!("--sms-url '{url}' is not a URL: {e}"))?;
         if parsed.scheme() != "http" {
             return Err(format!(
                 "--sms-url '{url}' must be an http:// URL (the hub speaks no TLS: reach an https gateway through a relay on the hall's network)"

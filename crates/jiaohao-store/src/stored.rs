@@ -10,8 +10,8 @@
 
 use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
-    Absence, Booking, BookingCode, BookingRules, BookingSettings, Case, CaseStep, ClockTime, Error, Event,
-    HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix,
+    Absence, Booking, BookingCode, BookingRules, BookingSettings, Case, CaseStep, ClockTime, Error,
+    Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix,
     RatableTicket, Rating, RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId,
     TicketNumber, TicketRating, TransferTarget, Weekday, WindowDef, WindowNumber,
 };
@@ -350,10 +350,7 @@ impl StoredRegistry {
                 person: PersonKey::parse(&b.person)?,
                 masked_id: parse_masked(&b.masked_id)?,
                 booked_at: Millis(b.booked_at_ms),
-                lapses_at: Millis(
-                    b.lapses_at_ms
-                        .unwrap_or(b.booked_at_ms + DEFAULT_LAPSE_MS),
-                ),
+                lapses_at: Millis(b.lapses_at_ms.unwrap_or(b.booked_at_ms + DEFAULT_LAPSE_MS)),
                 verified_at: b.verified_at_ms.map(Millis),
                 cancelled_at: b.cancelled_at_ms.map(Millis),
                 ticket: b.ticket.map(TicketId),

@@ -7,8 +7,8 @@
 mod booking;
 mod case;
 pub use booking::{
-    BookingCreated, BookingEntry, BookingRequest, BookingRules, BookingSettingsDef, BookingSlot, BookingSlots,
-    CheckInById, CheckedIn, NoShowPerson, VerifyBooking,
+    BookingCreated, BookingEntry, BookingRequest, BookingRules, BookingSettingsDef, BookingSlot,
+    BookingSlots, CheckInById, CheckedIn, NoShowPerson, VerifyBooking,
 };
 pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
 use serde::{Deserialize, Serialize};

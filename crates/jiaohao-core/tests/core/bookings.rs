@@ -536,7 +536,12 @@ fn the_bar_follows_the_halls_rules() {
     // … and not by the default of three.
     let mut lenient = hall();
     miss_on(&mut lenient, &[1, 3]);
-    assert!(lenient.registry().barred_until(&person(7), after.at).is_none());
+    assert!(
+        lenient
+            .registry()
+            .barred_until(&person(7), after.at)
+            .is_none()
+    );
     book(&mut lenient, 9, 7, 4, "09:00", after).unwrap();
 
     // The bar lasts the hall's bar_days after the last miss (here 3: the miss on day 3 closed
@@ -547,8 +552,18 @@ fn the_bar_follows_the_halls_rules() {
         ..BookingRules::default()
     });
     miss_on(&mut short, &[1, 3]);
-    assert!(short.registry().barred_until(&person(7), at(6, "09:14").at).is_some());
-    assert!(short.registry().barred_until(&person(7), at(6, "09:15").at).is_none());
+    assert!(
+        short
+            .registry()
+            .barred_until(&person(7), at(6, "09:14").at)
+            .is_some()
+    );
+    assert!(
+        short
+            .registry()
+            .barred_until(&person(7), at(6, "09:15").at)
+            .is_none()
+    );
 
     // Misses further apart than the hall's window do not count together.
     let mut narrow = hall_with_rules(BookingRules {
@@ -557,7 +572,12 @@ fn the_bar_follows_the_halls_rules() {
         ..BookingRules::default()
     });
     miss_on(&mut narrow, &[1, 3]);
-    assert!(narrow.registry().barred_until(&person(7), after.at).is_none());
+    assert!(
+        narrow
+            .registry()
+            .barred_until(&person(7), after.at)
+            .is_none()
+    );
 }
 
 #[test]
