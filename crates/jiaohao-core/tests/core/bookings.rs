@@ -734,3 +734,72 @@ proptest! {
         );
     }
 }
+
+/// The projected wait of a walk-in taking an exit-entry ticket at 09:05 on day 1, after one
+/// walk-in at 09:01, with window 1 open; `prepare` books (on day 0) and does what else the
+/// case needs.
+fn walk_in_wait(prepare: impl FnOnce(&mut Hall)) -> i64 {
+    let mut hall = hall();
+    prepare(&mut hall);
+    let window = WindowNumber::new(1).unwrap();
+    hall.apply(&Command::Open { window }, at(1, "08:59"))
+        .unwrap();
+    walk_in(&mut hall, 1, at(1, "09:01")).unwrap();
+    jiaohao_core::Projection::of(&hall, at(1, "09:05"))
+        .new_ticket_wait_ms(&code("exit_entry"))
+        .expect("window 1 serves exit-entry")
+}
+
+/// Persons 1 and 2 book the day-1 slot at `start` and verify.
+fn two_verified(hall: &mut Hall, start: &str) {
+    for n in [1, 2] {
+        book(hall, n, n, 1, start, at(0, "12:00")).unwrap();
+        verify(hall, n, at(0, "12:01"));
+    }
+}
+
+#[test]
+fn the_wait_estimate_expects_verified_bookings_due_and_nothing_else() {
+    let nobody = walk_in_wait(|_| {});
+    // Two verified bookings of the 09:00 slot, not checked in yet (check-in is open until
+    // 09:15): they are expected now, with a queue time before the new walk-in's.
+    let due = walk_in_wait(|hall| two_verified(hall, "09:00"));
+    assert!(
+        due > nobody,
+        "verified bookings due: {due} ms, nobody booked: {nobody} ms"
+    );
+    let handling = hall().expected_handling_ms(&code("exit_entry"));
+    assert_eq!(
+        due - nobody,
+        2 * handling,
+        "two bookings add two handling times"
+    );
+    // Unverified bookings (lapsed: nobody could verify them in time) are not expected …
+    let unverified = walk_in_wait(|hall| {
+        for n in [1, 2] {
+            book(hall, n, n, 1, "09:00", at(0, "12:00")).unwrap();
+        }
+    });
+    assert_eq!(unverified, nobody, "unverified bookings");
+    // … nor cancelled ones …
+    let cancelled = walk_in_wait(|hall| {
+        two_verified(hall, "09:00");
+        for n in [1, 2] {
+            hall.apply(&Command::CancelBooking { code: booking(n) }, at(0, "13:00"))
+                .unwrap();
+        }
+    });
+    assert_eq!(cancelled, nobody, "cancelled bookings");
+    // … and checked-in ones are tickets in the queue, counted once, not expected again.
+    let checked_in = walk_in_wait(|hall| {
+        two_verified(hall, "09:00");
+        for n in [1, 2] {
+            check_in(hall, n, at(1, "09:02")).unwrap();
+        }
+    });
+    assert_eq!(checked_in, due, "checked-in bookings count once");
+    // Bookings of a later slot queue by its start: a walk-in who takes a ticket before it
+    // goes first, so they do not lengthen its wait.
+    let later_slot = walk_in_wait(|hall| two_verified(hall, "10:00"));
+    assert_eq!(later_slot, nobody, "bookings of the 10:00 slot");
+}
