@@ -674,4 +674,40 @@ mod tests {
         let (listen, _, _) = serve(&["serve", "--listen", "127.0.0.1:7002"], &env);
         assert_eq!(listen, "127.0.0.1:7002");
     }
+
+    #[test]
+    fn the_sms_gateway_url_comes_from_a_flag_or_the_environment_and_excludes_the_others() {
+        let parse = |args: &[&str], env: &[(&str, &str)]| {
+            let lookup = |name: &OsStr| {
+                env.iter()
+                    .find(|(key, _)| OsStr::new(key) == name)
+                    .map(|(_, value)| OsString::from(value))
+            };
+            let args = ["jiaohao-hub", "serve", "--db", "a.db"]
+                .into_iter()
+                .chain(args.iter().copied());
+            jiaohao_config::try_parse_with_env::<Cli, _, _>(args, &lookup).map(|cli| {
+                match cli.command {
+                    Top::Serve { sms_url, .. } => sms_url,
+                    _ => panic!("serve"),
+                }
+            })
+        };
+        assert_eq!(
+            parse(&["--sms-url", "http://10.0.0.5:9000/sms"], &[]).unwrap(),
+            Some("http://10.0.0.5:9000/sms".to_owned())
+        );
+        assert_eq!(
+            parse(&[], &[("JIAOHAO_HUB_SMS_URL", "http://sms.lan/send")]).unwrap(),
+            Some("http://sms.lan/send".to_owned())
+        );
+        assert!(parse(&["--sms-url", "http://a/", "--sms-sink", "s.txt"], &[]).is_err());
+        assert!(
+            parse(
+                &["--sms-url", "http://a/", "--sms-command", "/bin/true"],
+                &[]
+            )
+            .is_err()
+        );
+    }
 }
