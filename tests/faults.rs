@@ -75,8 +75,15 @@ fn fill(path: &Path) {
 /// Toggles window 3 open and closed until the hub refuses a change; answers that refusal.
 async fn change_until_refused(admin: &Client) -> Reply {
     for round in 0..5_000 {
-        let action = if round % 2 == 0 { "close" } else { "open" };
-        let reply = send(admin.request(Method::POST, &format!("/api/windows/3/{action}"))).await;
+        // Closing a window takes a reason.
+        let request = if round % 2 == 0 {
+            admin
+                .request(Method::POST, "/api/windows/3/close")
+                .json(&serde_json::json!({"reason": "other"}))
+        } else {
+            admin.request(Method::POST, "/api/windows/3/open")
+        };
+        let reply = send(request).await;
         match reply.status {
             200 => continue,
             _ => return reply,
