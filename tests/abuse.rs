@@ -91,6 +91,83 @@ async fn a_kiosk_over_its_ticket_limit_gets_429_with_a_message_and_others_go_on(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_booking_routes_are_limited_per_address_and_spare_other_addresses() {
+    let hub = TestHub::start_with(|config| {
+        config.limits = LimitConfig {
+            tickets: None,
+            public: Some(Rate {
+                burst: 4,
+                per_minute: 1,
+            }),
+        };
+    })
+    .await;
+    let reply = send(
+        hub.admin
+            .request(Method::PUT, "/api/services/exit_entry/booking")
+            .json(&json!({"slot_min": 30, "capacities": vec![2; 16]})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // A phone on another address of the hall's Wi-Fi.
+    let base = format!("http://{}", hub.addr);
+    let stranger = reqwest::Client::builder()
+        .local_address("127.0.0.2".parse::<std::net::IpAddr>().unwrap())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let slots = "/api/bookings/slots?service=exit_entry&date=2026-11-24";
+    let booking = json!({"service": "exit_entry", "date": "2026-11-24", "start": "09:00",
+        "name": "张三", "id_number": "11010519491231002X", "phone": "13800000001"});
+    // One bucket for the address across the booking routes: four requests pass …
+    for _ in 0..3 {
+        let response = stranger.get(format!("{base}{slots}")).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let response = stranger
+        .post(format!("{base}/api/bookings"))
+        .json(&booking)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201, "{:?}", response.text().await);
+    // … then every booking route answers 429 with Retry-After and a JSON error.
+    for request in [
+        stranger.get(format!("{base}{slots}")),
+        stranger.post(format!("{base}/api/bookings")).json(&booking),
+        stranger
+            .post(format!("{base}/api/bookings/ABCD2345/verify"))
+            .json(&json!({"sms_code": "123456"})),
+        stranger.delete(format!("{base}/api/bookings/ABCD2345?cancel_token=x")),
+    ] {
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 429);
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        let body: wire::ErrorBody = response.json().await.unwrap();
+        assert_eq!(body.code, "too_many_requests");
+    }
+    // Another address is not held back: it reads the slots and books.
+    assert_eq!(
+        send(hub.public.request(Method::GET, slots)).await.status,
+        200
+    );
+    let first17 = "11010519800101123";
+    let check = char::from(jiaohao_core::identity::check_character(first17.as_bytes()));
+    let reply = send(hub.public.request(Method::POST, "/api/bookings").json(
+        &json!({"service": "exit_entry", "date": "2026-11-24", "start": "09:00",
+                "name": "李四", "id_number": format!("{first17}{check}"), "phone": "13800000002"}),
+    ))
+    .await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    hub.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_endpoints_are_limited_per_address_with_429() {
     let hub = TestHub::start_with(|config| {
         config.limits = LimitConfig {

@@ -278,6 +278,216 @@ async fn three_missed_bookings_bar_booking_for_30_days() {
 }
 
 #[tokio::test]
+async fn the_booking_rules_are_hall_settings_checked_and_kept() {
+    let hub = TestHub::start().await;
+    take_bookings(&hub, 2).await;
+    let settings: wire::HallSettings = send(hub.public.request(Method::GET, "/api/hall/settings"))
+        .await
+        .json();
+    // Seeded from the hall file, as the defaults.
+    assert_eq!(settings.booking_rules, Some(wire::BookingRules::default()));
+    let with_rules = |rules: serde_json::Value| {
+        let mut body = serde_json::to_value(&settings).unwrap();
+        body["booking_rules"] = rules;
+        body
+    };
+    for (bad, rule) in [
+        (json!({"lapse_min": 0}), "lapse_min"),
+        (json!({"lapse_min": 61}), "lapse_min"),
+        (json!({"misses_to_bar": 11}), "misses_to_bar"),
+        (json!({"miss_window_days": 0}), "miss_window_days"),
+        (json!({"bar_days": 366}), "bar_days"),
+    ] {
+        let reply = send_json(
+            &hub.admin,
+            Method::PUT,
+            "/api/hall/settings",
+            with_rules(bad),
+        )
+        .await;
+        reply.expect_error(400, "invalid");
+        assert!(
+            reply.body.contains(&format!("booking_rules.{rule}")),
+            "{reply:?}"
+        );
+    }
+    // Two misses within 90 days bar for 10 days; unverified bookings lapse in 5 minutes.
+    let rules = json!({"lapse_min": 5, "misses_to_bar": 2, "miss_window_days": 90, "bar_days": 10});
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/hall/settings",
+        with_rules(rules.clone()),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // A client that leaves the rules out keeps them; the log keeps them over a restart.
+    let mut old_client = settings.clone();
+    old_client.booking_rules = None;
+    let reply = send_json(
+        &hub.admin,
+        Method::PUT,
+        "/api/hall/settings",
+        serde_json::to_value(&old_client).unwrap(),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let hub = hub.restart().await;
+    let kept: wire::HallSettings = send(hub.public.request(Method::GET, "/api/hall/settings"))
+        .await
+        .json();
+    assert_eq!(
+        serde_json::to_value(kept.booking_rules).unwrap(),
+        rules,
+        "the rules survive a settings change without them and a restart"
+    );
+
+    // The SMS names the hall's lapse, and the booking lapses after it.
+    let reply = book(&hub, 3, "2026-11-24", "09:00").await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let sent = std::fs::read_to_string(jiaohao_testkit::sms_sink(&hub.db)).unwrap();
+    assert!(
+        sent.contains("5 分钟内有效") && sent.contains("valid for 5 minutes"),
+        "{sent}"
+    );
+    hub.set_time("2026-11-23T09:05:00+08:00");
+    let created: wire::BookingCreated = reply.json();
+    let sms = hub.sms_code(&phone(3)).unwrap();
+    send_json(
+        &hub.public,
+        Method::POST,
+        &format!("/api/bookings/{}/verify", created.code),
+        json!({"sms_code": sms}),
+    )
+    .await
+    .expect_error(409, "booking_lapsed");
+
+    // Two misses bar, and the refusal says the hall's rule.
+    for date in ["2026-11-24", "2026-11-25"] {
+        booked(&hub, 7, date, "10:00").await;
+    }
+    hub.set_time("2026-11-25T10:16:00+08:00");
+    let refused = book(&hub, 7, "2026-11-26", "09:00").await;
+    refused.expect_error(409, "booking_barred");
+    assert!(
+        refused.body.contains("90 天内已有 2 次") && refused.body.contains("10 天内不能预约"),
+        "{refused:?}"
+    );
+    let list: Vec<wire::NoShowPerson> =
+        send(hub.admin.request(Method::GET, "/api/bookings/no-shows"))
+            .await
+            .json();
+    assert_eq!(list[0].barred_until.as_deref(), Some("2026-12-05"));
+    hub.stop().await;
+}
+
+/// A small HTTP SMS gateway on 127.0.0.1: it keeps each request's JSON body and answers
+/// with `status` (one request a connection).
+async fn sms_gateway(
+    status: u16,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/send", listener.local_addr().unwrap());
+    let kept = received.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            // Read the head, then the body its Content-Length announces.
+            let body = loop {
+                let n = socket.read(&mut buffer).await.unwrap_or(0);
+                if n == 0 {
+                    break None;
+                }
+                request.extend_from_slice(&buffer[..n]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length: usize = text[..end]
+                        .lines()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break Some(request[end + 4..end + 4 + length].to_vec());
+                    }
+                }
+            };
+            if let Some(body) = body {
+                kept.lock()
+                    .unwrap()
+                    .push(serde_json::from_slice(&body).unwrap_or_default());
+            }
+            let answer =
+                format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (url, received)
+}
+
+#[tokio::test]
+async fn booking_sms_go_to_the_halls_http_gateway_and_a_refusal_is_counted() {
+    use jiaohao_hub::sms::{HttpGateway, SmsSender};
+    let (url, received) = sms_gateway(200).await;
+    let hub = TestHub::start_with(move |config| {
+        config.sms = SmsSender::Http(HttpGateway::new(&url, HttpGateway::DEFAULT_TIMEOUT).unwrap());
+    })
+    .await;
+    take_bookings(&hub, 2).await;
+    let reply = book(&hub, 1, "2026-11-24", "09:00").await;
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let created: wire::BookingCreated = reply.json();
+    // The gateway got the phone and the text; the code in the text verifies the booking.
+    let message = received
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("the gateway got the SMS");
+    assert_eq!(message["phone"], phone(1));
+    let text = message["text"].as_str().unwrap();
+    let sms: String = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() == 6)
+        .expect("a six-digit code")
+        .to_owned();
+    let reply = send_json(
+        &hub.public,
+        Method::POST,
+        &format!("/api/bookings/{}/verify", created.code),
+        json!({"sms_code": sms}),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let figures = crate::support::scrape(&hub.admin).await;
+    assert_eq!(figures["jiaohao_sms_total{result=\"sent\"}"], 1.0);
+    assert_eq!(figures["jiaohao_sms_total{result=\"failed\"}"], 0.0);
+    hub.stop().await;
+
+    // A gateway that answers 503: no booking is confirmed, the citizen is told, it is counted.
+    let (url, received) = sms_gateway(503).await;
+    let hub = TestHub::start_with(move |config| {
+        config.sms = SmsSender::Http(HttpGateway::new(&url, HttpGateway::DEFAULT_TIMEOUT).unwrap());
+    })
+    .await;
+    take_bookings(&hub, 2).await;
+    book(&hub, 2, "2026-11-24", "09:00")
+        .await
+        .expect_error(503, "sms_failed");
+    assert_eq!(received.lock().unwrap().len(), 1);
+    let figures = crate::support::scrape(&hub.admin).await;
+    assert_eq!(figures["jiaohao_sms_total{result=\"failed\"}"], 1.0);
+    hub.stop().await;
+}
+
+#[tokio::test]
 async fn fifty_bookings_at_once_for_five_places_give_exactly_five() {
     let hub = TestHub::start().await;
     take_bookings(&hub, 5).await;

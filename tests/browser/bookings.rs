@@ -1,6 +1,6 @@
 //! The admin console's bookings (预约): the no-show list (people who missed verified bookings,
-//! masked, the barred first) and the reports' booked / walk-in split with the booking no-show
-//! rate.
+//! masked, the barred first), the booking rules changed on the console, and the reports'
+//! booked / walk-in split with the booking no-show rate.
 
 use std::path::Path;
 
@@ -119,6 +119,41 @@ pub async fn bookings_console(shots: &Path, driver: &Driver) -> Result {
             )
             .await?;
         shot(&browser, shots, "18-admin-no-show-list").await?;
+        // The booking rules are shown and changed here: two misses bar for 10 days.
+        wait_text(&browser, "#no-show-rule", "180 天内未到 3 次").await?;
+        for (rule, value) in [("misses_to_bar", "2"), ("bar_days", "10")] {
+            let input = wait_for(&browser, &format!("#booking-rule-{rule}")).await?;
+            input.clear().await?;
+            input.send_keys(value).await?;
+        }
+        browser
+            .find(By::Css("#booking-rules-save"))
+            .await?
+            .click()
+            .await?;
+        wait_text(
+            &browser,
+            "#no-show-rule",
+            "180 天内未到 2 次，10 天内不能预约",
+        )
+        .await?;
+        let settings: jiaohao_wire::HallSettings =
+            send(hub.public.request(Method::GET, "/api/hall/settings"))
+                .await
+                .json();
+        let rules = settings
+            .booking_rules
+            .ok_or("no booking rules in the settings")?;
+        if (rules.misses_to_bar, rules.bar_days, rules.lapse_min) != (2, 10, 10) {
+            return Err(format!("the console saved {rules:?}").into());
+        }
+        browser
+            .execute(
+                "document.querySelector('#booking-rules').scrollIntoView()",
+                vec![],
+            )
+            .await?;
+        shot(&browser, shots, "18b-admin-booking-rules").await?;
         browser
             .find(By::Css("button[data-tab='reports']"))
             .await?

@@ -4,7 +4,8 @@
 //! is kept across days (and carried in the day-start snapshot), pruned only of what is too old
 //! to matter. Cases that live for weeks (差评 follow-ups) belong here too.
 //!
-//! What depends on time (an unverified booking lapsing after [`LAPSE_MS`], a verified one
+//! What depends on time (an unverified booking lapsing after the hall's
+//! [`BookingRules::lapse_min`], a verified one
 //! missed once its check-in closes) is read from the bookings and `now`, not stored as events:
 //! the log holds only what people did.
 
@@ -21,17 +22,86 @@ use crate::rating::{ENDED_RATINGS_KEPT_DAYS, RatableTicket, days_after};
 use crate::service::Service;
 use crate::time::{ClockTime, LocalDate, Millis};
 
-/// An unverified booking holds its slot this long, then lapses.
-pub const LAPSE_MS: i64 = 10 * Millis::MINUTE;
+/// The hall's local booking rules (a hall setting, [`HallSettings::booking_rules`]): how long
+/// an unverified booking holds its place, and how many missed verified bookings within how
+/// many days bar a person from booking for how long. The defaults are the common rule: 10
+/// minutes; 3 misses within 180 days bar for 30 days.
+///
+/// [`HallSettings::booking_rules`]: crate::HallSettings::booking_rules
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BookingRules {
+    /// An unverified booking holds its place this many minutes, then lapses (1 to 60).
+    pub lapse_min: u32,
+    /// This many misses of verified bookings within [`Self::miss_window_days`] bar a person
+    /// (1 to 10).
+    pub misses_to_bar: u32,
+    /// The days within which misses count together (1 to 365).
+    pub miss_window_days: u32,
+    /// How long the bar lasts after the miss that caused it, in days (1 to 365).
+    pub bar_days: u32,
+}
 
-/// Misses of verified bookings within [`MISS_WINDOW_DAYS`] that bar a person from booking.
-pub const MISSES_TO_BAR: usize = 3;
-pub const MISS_WINDOW_DAYS: i64 = 180;
-/// How long the bar lasts after the miss that caused it.
-pub const BAR_DAYS: i64 = 30;
-/// Bookings are kept this many days after their date (long enough for the bar), then dropped
-/// at a day start.
-pub const KEEP_DAYS: i64 = MISS_WINDOW_DAYS + BAR_DAYS + 10;
+impl Default for BookingRules {
+    fn default() -> Self {
+        BookingRules {
+            lapse_min: 10,
+            misses_to_bar: 3,
+            miss_window_days: 180,
+            bar_days: 30,
+        }
+    }
+}
+
+impl BookingRules {
+    /// The most of each rule, so the bookings kept for them stay bounded.
+    pub const MAX_LAPSE_MIN: u32 = 60;
+    pub const MAX_MISSES_TO_BAR: u32 = 10;
+    pub const MAX_DAYS: u32 = 365;
+
+    /// How long an unverified booking holds its place.
+    pub fn lapse_ms(&self) -> i64 {
+        i64::from(self.lapse_min) * Millis::MINUTE
+    }
+
+    /// Bookings are kept this many days after their slot (long enough for the bar), then
+    /// dropped at a day start.
+    pub fn keep_days(&self) -> i64 {
+        i64::from(self.miss_window_days) + i64::from(self.bar_days) + 10
+    }
+
+    /// Checks each rule is within its range; the message says which, in Chinese and English.
+    pub fn validate(&self) -> Result<(), Error> {
+        let checks = [
+            (
+                "lapse_min",
+                "未验证预约的保留时间（分钟）",
+                self.lapse_min,
+                Self::MAX_LAPSE_MIN,
+            ),
+            (
+                "misses_to_bar",
+                "限制预约的失约次数",
+                self.misses_to_bar,
+                Self::MAX_MISSES_TO_BAR,
+            ),
+            (
+                "miss_window_days",
+                "失约计数的天数",
+                self.miss_window_days,
+                Self::MAX_DAYS,
+            ),
+            ("bar_days", "限制预约的天数", self.bar_days, Self::MAX_DAYS),
+        ];
+        for (field, name_zh, value, max) in checks {
+            if value == 0 || value > max {
+                return Err(Error::invalid(format!(
+                    "{name_zh}须为 1 到 {max}；booking_rules.{field} must be 1 to {max}, not {value}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
 
 const DAY_MS: i64 = 24 * 60 * Millis::MINUTE;
 
@@ -230,6 +300,10 @@ pub struct Booking {
     /// The ID number as staff see it (`1101**********123X`).
     pub masked_id: String,
     pub booked_at: Millis,
+    /// When it lapses unless verified: its booking time plus the hall's
+    /// [`BookingRules::lapse_min`] when it was made (a later change of the rule applies to
+    /// bookings made after it, so no lapsed booking ever holds its place again).
+    pub lapses_at: Millis,
     pub verified_at: Option<Millis>,
     pub cancelled_at: Option<Millis>,
     /// The ticket its check-in issued.
@@ -242,7 +316,7 @@ pub struct Booking {
 /// Where a booking stands at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BookingStatus {
-    /// Made, its SMS code not yet entered; holds its place for [`LAPSE_MS`].
+    /// Made, its SMS code not yet entered; holds its place until [`Booking::lapses_at`].
     Booked,
     /// Not verified in time: the place is free again.
     Lapsed,
@@ -291,7 +365,7 @@ impl Booking {
             } else {
                 BookingStatus::Verified
             }
-        } else if now.since(self.booked_at) >= LAPSE_MS {
+        } else if now >= self.lapses_at {
             BookingStatus::Lapsed
         } else {
             BookingStatus::Booked
@@ -307,10 +381,15 @@ impl Booking {
 /// The hall's state that outlives the day: booking settings and bookings (and so each
 /// person's missed appointments), and the finished tickets of earlier days their citizens may
 /// still rate from the phone. Evolved by the same events as the hall, never cleared by a day
-/// start, only pruned of bookings older than [`KEEP_DAYS`] and of tickets whose time to rate
+/// start, only pruned of bookings older than [`BookingRules::keep_days`] and of tickets whose time to rate
 /// ended more than [`ENDED_RATINGS_KEPT_DAYS`] ago.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Registry {
+    /// The hall's booking rules: a copy of [`HallSettings::booking_rules`] the hall keeps in
+    /// step (when its settings are configured and when it is restored from a snapshot).
+    ///
+    /// [`HallSettings::booking_rules`]: crate::HallSettings::booking_rules
+    pub rules: BookingRules,
     /// Booking settings of the services that take bookings.
     pub booking: BTreeMap<ServiceCode, BookingSettings>,
     /// The bookings kept, by code.
@@ -356,23 +435,24 @@ impl Registry {
     }
 
     /// When a person's misses bar them from booking until, if they do at `now`: the time of
-    /// a miss that is the [`MISSES_TO_BAR`]th within [`MISS_WINDOW_DAYS`], plus [`BAR_DAYS`].
+    /// a miss that is the [`BookingRules::misses_to_bar`]th within
+    /// [`BookingRules::miss_window_days`], plus [`BookingRules::bar_days`].
     pub fn barred_until(&self, person: &PersonKey, now: Millis) -> Option<Millis> {
         let mut misses: Vec<Millis> = self
             .bookings
             .values()
             .filter(|b| &b.person == person)
-            .filter(|b| {
-                let after = self.check_in_after_min(&b.service);
-                b.status(now, after) == BookingStatus::NoShow
-            })
+            .filter(|b| self.status(b, now) == BookingStatus::NoShow)
             .map(|b| b.check_in_closes(self.check_in_after_min(&b.service)))
             .collect();
         misses.sort();
+        let count = (self.rules.misses_to_bar as usize).max(1);
+        let window = i64::from(self.rules.miss_window_days) * DAY_MS;
+        let bar = i64::from(self.rules.bar_days) * DAY_MS;
         misses
-            .windows(MISSES_TO_BAR)
-            .filter(|run| run[MISSES_TO_BAR - 1].since(run[0]) <= MISS_WINDOW_DAYS * DAY_MS)
-            .map(|run| run[MISSES_TO_BAR - 1].plus_ms(BAR_DAYS * DAY_MS))
+            .windows(count)
+            .filter(|run| run[count - 1].since(run[0]) <= window)
+            .map(|run| run[count - 1].plus_ms(bar))
             .filter(|&until| until > now)
             .max()
     }
@@ -385,11 +465,10 @@ impl Registry {
         start: ClockTime,
         now: Millis,
     ) -> u32 {
-        let after = self.check_in_after_min(service);
         self.bookings
             .values()
             .filter(|b| &b.service == service && b.date == date && b.start == start)
-            .filter(|b| b.status(now, after).holds_place())
+            .filter(|b| self.status(b, now).holds_place())
             .count() as u32
     }
 
@@ -405,8 +484,7 @@ impl Registry {
             &b.person == person
                 && service.is_none_or(|s| &b.service == s)
                 && b.date == date
-                && b.status(now, self.check_in_after_min(&b.service))
-                    .holds_place()
+                && self.status(b, now).holds_place()
         })
     }
 
@@ -427,7 +505,8 @@ impl Registry {
     }
 
     /// Starts the day `date` at `at`: keeps the finished tickets of the day that ends
-    /// (`finished`), drops bookings more than [`KEEP_DAYS`] before `at` and tickets whose time
+    /// (`finished`), drops bookings more than [`BookingRules::keep_days`] before `at` and
+    /// tickets whose time
     /// to rate ended more than [`ENDED_RATINGS_KEPT_DAYS`] before `date`.
     pub(crate) fn start_day(
         &mut self,
@@ -435,7 +514,7 @@ impl Registry {
         at: Millis,
         finished: impl IntoIterator<Item = RatableTicket>,
     ) {
-        let oldest = Millis(at.0 - KEEP_DAYS * DAY_MS);
+        let oldest = Millis(at.0 - self.rules.keep_days() * DAY_MS);
         self.bookings.retain(|_, b| b.starts_at >= oldest);
         self.ratable
             .extend(finished.into_iter().map(|ticket| (ticket.id, ticket)));

@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::booking::{
-    Booking, BookingCode, BookingSettings, BookingStatus, Registry, Slot, bookable_days, slots_of,
+    Booking, BookingCode, BookingRules, BookingSettings, BookingStatus, Registry, Slot,
+    bookable_days, slots_of,
 };
 use crate::calendar::{HallCalendar, Opening};
 use crate::case::{CaseState, check_by, check_case_text, due_date};
@@ -57,6 +58,8 @@ pub struct HallSettings {
     /// The share of a service's daily cap, in per cent, that its booking slots hold when its
     /// bookings are switched on without capacities or a share of their own (预约比例).
     pub booking_share_pct: u8,
+    /// The hall's local booking rules (lapse of unverified bookings, the no-show bar).
+    pub booking_rules: BookingRules,
 }
 
 impl Default for HallSettings {
@@ -70,6 +73,7 @@ impl Default for HallSettings {
             rota: Rota::default(),
             case_due_working_days: crate::case::DEFAULT_DUE_WORKING_DAYS,
             booking_share_pct: crate::booking::DEFAULT_SHARE_PCT,
+            booking_rules: BookingRules::default(),
         }
     }
 }
@@ -110,7 +114,7 @@ impl HallSettings {
                 self.booking_share_pct
             )));
         }
-        Ok(())
+        self.booking_rules.validate()
     }
 }
 
@@ -243,7 +247,10 @@ impl Hall {
             handling: BTreeMap::new(),
             last_finished: BTreeMap::new(),
             policy: Policy::default(),
-            registry: registry.clone(),
+            registry: Registry {
+                rules: settings.booking_rules,
+                ..registry.clone()
+            },
             checked_in_today: BTreeMap::new(),
             holders: HashMap::new(),
         };
@@ -857,7 +864,10 @@ impl Hall {
                     BookingStatus::Verified => Ok(Vec::new()),
                     BookingStatus::Lapsed => Err(Error::booking(
                         "booking_lapsed",
-                        "预约未在 10 分钟内验证，已失效，请重新预约；the booking was not verified within 10 minutes and has lapsed: please book again",
+                        format!(
+                            "预约未在 {lapse} 分钟内验证，已失效，请重新预约；the booking was not verified within {lapse} minutes and has lapsed: please book again",
+                            lapse = self.registry.rules.lapse_min
+                        ),
                     )),
                     status => Err(not_active(code, status)),
                 }
@@ -1241,9 +1251,17 @@ impl Hall {
             ));
         }
         if self.registry.barred_until(person, now.at).is_some() {
+            let BookingRules {
+                misses_to_bar: misses,
+                miss_window_days: window,
+                bar_days: bar,
+                ..
+            } = self.registry.rules;
             return Err(Error::booking(
                 "booking_barred",
-                "180 天内已有 3 次预约未到，30 天内不能预约，可现场取号；three booked appointments were missed within 180 days, so booking is barred for 30 days: walk-in tickets are still possible",
+                format!(
+                    "{window} 天内已有 {misses} 次预约未到，{bar} 天内不能预约，可现场取号；{misses} booked appointment(s) were missed within {window} days, so booking is barred for {bar} days: walk-in tickets are still possible"
+                ),
             ));
         }
         if self
@@ -1457,7 +1475,10 @@ impl Hall {
     fn fold(&mut self, event: &Event, at: Millis) {
         match event {
             Event::DayStarted { date } => self.start_day(*date, at),
-            Event::HallConfigured(settings) => self.settings = settings.clone(),
+            Event::HallConfigured(settings) => {
+                self.settings = settings.clone();
+                self.registry.rules = settings.booking_rules;
+            }
             Event::CalendarConfigured(calendar) => self.calendar = Some(calendar.clone()),
             Event::ServiceDefined(service) => {
                 self.services.insert(service.code.clone(), service.clone());
@@ -1599,6 +1620,7 @@ impl Hall {
                     person: person.clone(),
                     masked_id: masked_id.clone(),
                     booked_at: at,
+                    lapses_at: at.plus_ms(self.registry.rules.lapse_ms()),
                     verified_at: None,
                     cancelled_at: None,
                     ticket: None,

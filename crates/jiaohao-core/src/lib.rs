@@ -33,7 +33,9 @@ pub mod window;
 
 pub use absence::{Absence, AbsenceClass};
 pub use advice::{Suggestion, advise};
-pub use booking::{Booking, BookingCode, BookingSettings, BookingStatus, Registry, Slot};
+pub use booking::{
+    Booking, BookingCode, BookingRules, BookingSettings, BookingStatus, Registry, Slot,
+};
 pub use calendar::{DayKind, HallCalendar, Opening, Weekday};
 pub use case::{Case, CaseState, CaseStep};
 pub use dispatch::{Policy, Queues};

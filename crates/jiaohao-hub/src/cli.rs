@@ -80,8 +80,22 @@ enum Top {
         /// Send each booking SMS by running this program with the phone number and the text as
         /// its two arguments (the hall's gateway script). With neither this nor --sms-sink,
         /// the hub takes no bookings.
-        #[arg(long, env = "JIAOHAO_HUB_SMS_COMMAND", value_name = "PROGRAM")]
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_SMS_COMMAND",
+            value_name = "PROGRAM",
+            conflicts_with = "sms_url"
+        )]
         sms_command: Option<PathBuf>,
+        /// Send each booking SMS by posting `{"phone","text"}` as JSON to the hall's gateway at
+        /// this http:// URL; a 2xx answer within 10 s is sent.
+        #[arg(
+            long,
+            env = "JIAOHAO_HUB_SMS_URL",
+            value_name = "URL",
+            conflicts_with = "sms_sink"
+        )]
+        sms_url: Option<String>,
         /// Citizens at least this old by the ID number the kiosk sends get the green channel
         /// without asking (e.g. 70); off when not given.
         #[arg(long, env = "JIAOHAO_HUB_GREEN_CHANNEL_AGE", value_parser = clap::value_parser!(u8).range(1..=150))]
@@ -283,6 +297,7 @@ pub fn main() -> anyhow::Result<()> {
             identity_key,
             sms_sink,
             sms_command,
+            sms_url,
             green_channel_age,
             connections_per_address,
             streams_per_address,
@@ -353,10 +368,17 @@ pub fn main() -> anyhow::Result<()> {
                 }),
                 identity_key,
                 green_channel_age,
-                sms: match (sms_sink, sms_command) {
-                    (Some(file), _) => crate::sms::SmsSender::File(file),
-                    (None, Some(program)) => crate::sms::SmsSender::Command(program),
-                    (None, None) => crate::sms::SmsSender::None,
+                sms: match (sms_sink, sms_command, sms_url) {
+                    (Some(file), _, _) => crate::sms::SmsSender::File(file),
+                    (None, Some(program), _) => crate::sms::SmsSender::Command(program),
+                    (None, None, Some(url)) => crate::sms::SmsSender::Http(
+                        crate::sms::HttpGateway::new(
+                            &url,
+                            crate::sms::HttpGateway::DEFAULT_TIMEOUT,
+                        )
+                        .map_err(anyhow::Error::msg)?,
+                    ),
+                    (None, None, None) => crate::sms::SmsSender::None,
                 },
                 follow,
                 peer: peer.map(|peer| peer.trim_end_matches('/').to_owned()),
@@ -651,5 +673,41 @@ mod tests {
         );
         let (listen, _, _) = serve(&["serve", "--listen", "127.0.0.1:7002"], &env);
         assert_eq!(listen, "127.0.0.1:7002");
+    }
+
+    #[test]
+    fn the_sms_gateway_url_comes_from_a_flag_or_the_environment_and_excludes_the_others() {
+        let parse = |args: &[&str], env: &[(&str, &str)]| {
+            let lookup = |name: &OsStr| {
+                env.iter()
+                    .find(|(key, _)| OsStr::new(key) == name)
+                    .map(|(_, value)| OsString::from(value))
+            };
+            let args = ["jiaohao-hub", "serve", "--db", "a.db"]
+                .into_iter()
+                .chain(args.iter().copied());
+            jiaohao_config::try_parse_with_env::<Cli, _, _>(args, &lookup).map(|cli| {
+                match cli.command {
+                    Top::Serve { sms_url, .. } => sms_url,
+                    _ => panic!("serve"),
+                }
+            })
+        };
+        assert_eq!(
+            parse(&["--sms-url", "http://10.0.0.5:9000/sms"], &[]).unwrap(),
+            Some("http://10.0.0.5:9000/sms".to_owned())
+        );
+        assert_eq!(
+            parse(&[], &[("JIAOHAO_HUB_SMS_URL", "http://sms.lan/send")]).unwrap(),
+            Some("http://sms.lan/send".to_owned())
+        );
+        assert!(parse(&["--sms-url", "http://a/", "--sms-sink", "s.txt"], &[]).is_err());
+        assert!(
+            parse(
+                &["--sms-url", "http://a/", "--sms-command", "/bin/true"],
+                &[]
+            )
+            .is_err()
+        );
     }
 }

@@ -6,7 +6,9 @@ use jiaohao_core::booking::{
     BookingSettings, DEFAULT_CANCEL_BEFORE_MIN, DEFAULT_CHECK_IN_AFTER_MIN,
     DEFAULT_CHECK_IN_BEFORE_MIN, DEFAULT_DAYS_AHEAD,
 };
-use jiaohao_core::{ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef};
+use jiaohao_core::{
+    BookingRules, ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef,
+};
 use jiaohao_wire as wire;
 
 pub fn service_to_wire(service: &Service) -> wire::ServiceDef {
@@ -99,6 +101,25 @@ pub fn settings_to_wire(settings: &HallSettings) -> wire::HallSettings {
         notices_en: settings.notices_en.clone(),
         case_due_working_days: Some(settings.case_due_working_days),
         booking_share_pct: Some(settings.booking_share_pct),
+        booking_rules: Some(booking_rules_to_wire(&settings.booking_rules)),
+    }
+}
+
+pub fn booking_rules_to_wire(rules: &BookingRules) -> wire::BookingRules {
+    wire::BookingRules {
+        lapse_min: rules.lapse_min,
+        misses_to_bar: rules.misses_to_bar,
+        miss_window_days: rules.miss_window_days,
+        bar_days: rules.bar_days,
+    }
+}
+
+pub fn booking_rules_from_wire(rules: &wire::BookingRules) -> BookingRules {
+    BookingRules {
+        lapse_min: rules.lapse_min,
+        misses_to_bar: rules.misses_to_bar,
+        miss_window_days: rules.miss_window_days,
+        bar_days: rules.bar_days,
     }
 }
 
@@ -116,6 +137,11 @@ pub fn settings_from_wire(settings: &wire::HallSettings) -> Result<HallSettings,
         booking_share_pct: settings
             .booking_share_pct
             .unwrap_or(jiaohao_core::booking::DEFAULT_SHARE_PCT),
+        booking_rules: settings
+            .booking_rules
+            .as_ref()
+            .map(booking_rules_from_wire)
+            .unwrap_or_default(),
     };
     settings.validate()?;
     Ok(settings)

@@ -205,6 +205,34 @@ mod tests {
     }
 
     #[test]
+    fn the_hall_file_seeds_the_booking_rules_and_names_a_broken_one() {
+        let seeded = |text: &str| {
+            let mut hall = Hall::new();
+            for command in &parse(text).unwrap() {
+                hall.apply(command, morning()).unwrap();
+            }
+            hall.settings().booking_rules
+        };
+        assert_eq!(seeded(DEFAULT_HALL), jiaohao_core::BookingRules::default());
+        let text = DEFAULT_HALL
+            .replacen("misses_to_bar = 3", "misses_to_bar = 2", 1)
+            .replacen("lapse_min = 10", "lapse_min = 5", 1);
+        let rules = seeded(&text);
+        assert_eq!((rules.misses_to_bar, rules.lapse_min), (2, 5));
+        assert_eq!((rules.miss_window_days, rules.bar_days), (180, 30));
+        // A file without the table seeds the defaults; a rule out of range is named.
+        let start = DEFAULT_HALL.find("[hall.booking_rules]").unwrap();
+        let end = DEFAULT_HALL.find("bar_days = 30\n").unwrap() + "bar_days = 30\n".len();
+        let without = format!("{}{}", &DEFAULT_HALL[..start], &DEFAULT_HALL[end..]);
+        assert_eq!(seeded(&without), jiaohao_core::BookingRules::default());
+        let error = parse(&DEFAULT_HALL.replacen("bar_days = 30", "bar_days = 0", 1)).unwrap_err();
+        assert!(
+            error.contains("[hall]") && error.contains("booking_rules.bar_days"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn a_broken_break_is_refused() {
         let text = DEFAULT_HALL.replacen(
             r#"breaks = [["12:00", "13:00"]]"#,

@@ -10,8 +10,8 @@
 
 use jiaohao_core::identity::parse_masked;
 use jiaohao_core::{
-    Absence, Booking, BookingCode, BookingSettings, Case, CaseStep, ClockTime, Error, Event,
-    HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix,
+    Absence, Booking, BookingCode, BookingRules, BookingSettings, Case, CaseStep, ClockTime, Error,
+    Event, HallCalendar, HallSettings, HallSnapshot, LocalDate, Millis, Outcome, PersonKey, Prefix,
     RatableTicket, Rating, RatingReason, Registry, Rota, Service, ServiceCode, Shift, TicketId,
     TicketNumber, TicketRating, TransferTarget, Weekday, WindowDef, WindowNumber,
 };
@@ -141,12 +141,19 @@ struct StoredBooking {
     person: String,
     masked_id: String,
     booked_at_ms: i64,
+    /// When it lapses unless verified; left out when 10 minutes after `booked_at_ms` (the
+    /// only lapse before the booking rules became settings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lapses_at_ms: Option<i64>,
     verified_at_ms: Option<i64>,
     cancelled_at_ms: Option<i64>,
     ticket: Option<u64>,
     checked_in_at_ms: Option<i64>,
     served: bool,
 }
+
+/// The lapse of a booking before the rules became settings, and their default.
+const DEFAULT_LAPSE_MS: i64 = 10 * Millis::MINUTE;
 
 /// A finished ticket of an earlier day in the snapshot's registry (version 5 on): what a
 /// rating from the phone needs after the day ended.
@@ -291,6 +298,8 @@ impl StoredRegistry {
                     person: b.person.as_str().to_owned(),
                     masked_id: b.masked_id.clone(),
                     booked_at_ms: b.booked_at.0,
+                    lapses_at_ms: (b.lapses_at.0 != b.booked_at.0 + DEFAULT_LAPSE_MS)
+                        .then_some(b.lapses_at.0),
                     verified_at_ms: b.verified_at.map(|at| at.0),
                     cancelled_at_ms: b.cancelled_at.map(|at| at.0),
                     ticket: b.ticket.map(|id| id.0),
@@ -341,6 +350,7 @@ impl StoredRegistry {
                 person: PersonKey::parse(&b.person)?,
                 masked_id: parse_masked(&b.masked_id)?,
                 booked_at: Millis(b.booked_at_ms),
+                lapses_at: Millis(b.lapses_at_ms.unwrap_or(b.booked_at_ms + DEFAULT_LAPSE_MS)),
                 verified_at: b.verified_at_ms.map(Millis),
                 cancelled_at: b.cancelled_at_ms.map(Millis),
                 ticket: b.ticket.map(TicketId),
@@ -408,6 +418,50 @@ pub(crate) struct StoredSettings {
         skip_serializing_if = "is_default_booking_share_pct"
     )]
     booking_share_pct: u8,
+    /// Added with the booking rules as settings; left out at their defaults, so settings
+    /// keep their old bytes (and an old log reads the defaults).
+    #[serde(default, skip_serializing_if = "StoredBookingRules::is_default")]
+    booking_rules: StoredBookingRules,
+}
+
+/// The hall's booking rules as stored; a rule left out is its default.
+#[derive(Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct StoredBookingRules {
+    lapse_min: u32,
+    misses_to_bar: u32,
+    miss_window_days: u32,
+    bar_days: u32,
+}
+
+impl Default for StoredBookingRules {
+    fn default() -> Self {
+        StoredBookingRules::from_core(&BookingRules::default())
+    }
+}
+
+impl StoredBookingRules {
+    fn from_core(rules: &BookingRules) -> StoredBookingRules {
+        StoredBookingRules {
+            lapse_min: rules.lapse_min,
+            misses_to_bar: rules.misses_to_bar,
+            miss_window_days: rules.miss_window_days,
+            bar_days: rules.bar_days,
+        }
+    }
+
+    fn to_core(&self) -> BookingRules {
+        BookingRules {
+            lapse_min: self.lapse_min,
+            misses_to_bar: self.misses_to_bar,
+            miss_window_days: self.miss_window_days,
+            bar_days: self.bar_days,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == StoredBookingRules::default()
+    }
 }
 
 fn default_booking_share_pct() -> u8 {
@@ -513,6 +567,7 @@ impl StoredSettings {
                 .collect(),
             case_due_working_days: settings.case_due_working_days,
             booking_share_pct: settings.booking_share_pct,
+            booking_rules: StoredBookingRules::from_core(&settings.booking_rules),
         }
     }
 
@@ -538,6 +593,7 @@ impl StoredSettings {
             )?,
             case_due_working_days: self.case_due_working_days,
             booking_share_pct: self.booking_share_pct,
+            booking_rules: self.booking_rules.to_core(),
         };
         settings.validate()?;
         Ok(settings)
@@ -1383,6 +1439,14 @@ pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
             .map_err(|e| invalid(&e))?,
         registry: stored.registry.to_core().map_err(|e| invalid(&e))?,
     };
+    // The registry works by the hall's booking rules, which the settings carry.
+    let snapshot = HallSnapshot {
+        registry: Registry {
+            rules: snapshot.settings.booking_rules,
+            ..snapshot.registry
+        },
+        ..snapshot
+    };
     Ok(snapshot)
 }
 
@@ -1635,6 +1699,7 @@ mod tests {
                     rota: Rota::default(),
                     case_due_working_days: 5,
                     booking_share_pct: 50,
+                    booking_rules: BookingRules::default(),
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"某某区公安服务大厅","name_en":"District \"Hall\"","timezone":"Asia/Urumqi","notices_zh":["今日下午\n停电"],"notices_en":["Closed at 16:00","Bring ID"]}}"#,
             ),
@@ -1672,6 +1737,18 @@ mod tests {
                     ..HallSettings::default()
                 }),
                 r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"booking_share_pct":30}}"#,
+            ),
+            (
+                Event::HallConfigured(HallSettings {
+                    booking_rules: BookingRules {
+                        lapse_min: 5,
+                        misses_to_bar: 2,
+                        miss_window_days: 90,
+                        bar_days: 60,
+                    },
+                    ..HallSettings::default()
+                }),
+                r#"{"type":"hall_configured","hall":{"name_zh":"公安服务大厅","name_en":"Public Security Service Hall","timezone":"Asia/Shanghai","notices_zh":[],"notices_en":[],"booking_rules":{"lapse_min":5,"misses_to_bar":2,"miss_window_days":90,"bar_days":60}}}"#,
             ),
             (
                 Event::WindowDefined(WindowDef {
@@ -2032,6 +2109,10 @@ mod tests {
                 }])
                 .unwrap(),
                 case_due_working_days: 15,
+                booking_rules: BookingRules {
+                    lapse_min: 20,
+                    ..BookingRules::default()
+                },
                 ..HallSettings::default()
             },
             calendar: Some(HallCalendar {
@@ -2066,6 +2147,12 @@ mod tests {
                 rating,
             };
             snapshot.registry.ratable.insert(ticket.id, ticket);
+        }
+        // The registry works by the hall's rules, as the hall keeps it; a booking made under
+        // a lapse of 20 minutes keeps it.
+        snapshot.registry.rules = snapshot.settings.booking_rules;
+        for booking in snapshot.registry.bookings.values_mut() {
+            booking.lapses_at = booking.booked_at.plus_ms(20 * Millis::MINUTE);
         }
         assert_eq!(snapshot.registry.bookings.len(), 1);
         assert_eq!(snapshot.registry.cases.len(), 1);

@@ -137,3 +137,29 @@ pub struct BookingSettingsDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub check_in_after_min: Option<u32>,
 }
+
+/// The hall's local booking rules, as in `[hall.booking_rules]` of a hall file and the hall
+/// settings of the admin API; a rule left out is its default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BookingRules {
+    /// An unverified booking holds its place this many minutes, then lapses (1–60; 10).
+    pub lapse_min: u32,
+    /// This many missed verified bookings … (1–10; 3)
+    pub misses_to_bar: u32,
+    /// … within this many days … (1–365; 180)
+    pub miss_window_days: u32,
+    /// … bar the person from booking for this many days after the last of them (1–365; 30).
+    pub bar_days: u32,
+}
+
+impl Default for BookingRules {
+    fn default() -> Self {
+        BookingRules {
+            lapse_min: 10,
+            misses_to_bar: 3,
+            miss_window_days: 180,
+            bar_days: 30,
+        }
+    }
+}

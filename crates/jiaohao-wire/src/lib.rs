@@ -7,8 +7,8 @@
 mod booking;
 mod case;
 pub use booking::{
-    BookingCreated, BookingEntry, BookingRequest, BookingSettingsDef, BookingSlot, BookingSlots,
-    CheckInById, CheckedIn, NoShowPerson, VerifyBooking,
+    BookingCreated, BookingEntry, BookingRequest, BookingRules, BookingSettingsDef, BookingSlot,
+    BookingSlots, CheckInById, CheckedIn, NoShowPerson, VerifyBooking,
 };
 pub use case::{CaseFixRequest, CaseList, CaseNoteRequest, CaseStepView, CaseView};
 use serde::{Deserialize, Serialize};
@@ -88,6 +88,10 @@ pub struct HallSettings {
     /// file seeds 50 and the admin API keeps the hall's value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub booking_share_pct: Option<u8>,
+    /// The local booking rules (lapse of unverified bookings, the no-show bar); left out, a
+    /// hall file seeds the defaults and the admin API keeps the hall's rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub booking_rules: Option<BookingRules>,
 }
 
 fn default_timezone() -> String {

@@ -2,11 +2,13 @@
 //! person, service and day, verifying and lapsing, cancelling, the check-in window, queue
 //! time, the no-show bar, the walk-ins' share of the cap and the registry across day starts.
 
-use jiaohao_core::booking::{LAPSE_MS, slots_of};
+use jiaohao_core::booking::slots_of;
 use jiaohao_core::{
-    BookingCode, BookingSettings, BookingStatus, ClockTime, Command, Error, Event, Hall, LocalDate,
-    Millis, Now, PersonKey, Prefix, Service, ServiceCode, WindowDef, WindowNumber,
+    BookingCode, BookingRules, BookingSettings, BookingStatus, ClockTime, Command, Error, Event,
+    Hall, HallSettings, LocalDate, Millis, Now, PersonKey, Prefix, Service, ServiceCode, WindowDef,
+    WindowNumber,
 };
+use proptest::prelude::*;
 
 /// Midnight starting Monday 2026-03-02 in Asia/Shanghai.
 const MONDAY_MIDNIGHT_MS: i64 = 1_772_380_800_000;
@@ -162,7 +164,7 @@ fn slots_hold_their_places_and_one_booking_per_person_and_day() {
     assert_eq!(remaining, vec![0, 2]);
     // An unverified booking lapses after 10 minutes and frees its place.
     let later = Now {
-        at: now.at.plus_ms(LAPSE_MS),
+        at: now.at.plus_ms(10 * Millis::MINUTE),
         ..now
     };
     let slots = hall
@@ -491,4 +493,313 @@ fn a_service_that_needs_the_id_issues_one_ticket_per_person_and_day() {
     // The next day the person may take one again.
     hall.apply(&Command::Tick, at(1, "00:00")).unwrap();
     assert!(hall.ticket_of(&person(1), &code("hukou")).is_none());
+}
+
+/// The hall of [`hall`] with its booking rules set as a hall setting.
+fn hall_with_rules(rules: BookingRules) -> Hall {
+    let mut hall = hall();
+    hall.apply(
+        &Command::ConfigureHall(HallSettings {
+            booking_rules: rules,
+            ..HallSettings::default()
+        }),
+        at(0, "08:00"),
+    )
+    .unwrap();
+    hall
+}
+
+/// Person 7 books and verifies a 09:00 slot on each of `days` (all on day 0, so a bar the
+/// first misses raise cannot stop the later bookings), and never comes.
+fn miss_on(hall: &mut Hall, days: &[i64]) {
+    for (n, &day) in days.iter().enumerate() {
+        let n = n as u8 + 1;
+        book(hall, n, 7, day, "09:00", at(0, "12:00")).unwrap();
+        verify(hall, n, at(0, "12:00"));
+    }
+}
+
+#[test]
+fn the_bar_follows_the_halls_rules() {
+    // Two misses bar when the hall says two …
+    let rules = BookingRules {
+        misses_to_bar: 2,
+        ..BookingRules::default()
+    };
+    let mut strict = hall_with_rules(rules);
+    miss_on(&mut strict, &[1, 3]);
+    let after = at(3, "09:16");
+    assert_eq!(
+        refusal(book(&mut strict, 9, 7, 4, "09:00", after)),
+        "booking_barred"
+    );
+    // … and not by the default of three.
+    let mut lenient = hall();
+    miss_on(&mut lenient, &[1, 3]);
+    assert!(
+        lenient
+            .registry()
+            .barred_until(&person(7), after.at)
+            .is_none()
+    );
+    book(&mut lenient, 9, 7, 4, "09:00", after).unwrap();
+
+    // The bar lasts the hall's bar_days after the last miss (here 3: the miss on day 3 closed
+    // at 09:15, so the bar ends on day 6 at 09:15).
+    let mut short = hall_with_rules(BookingRules {
+        misses_to_bar: 2,
+        bar_days: 3,
+        ..BookingRules::default()
+    });
+    miss_on(&mut short, &[1, 3]);
+    assert!(
+        short
+            .registry()
+            .barred_until(&person(7), at(6, "09:14").at)
+            .is_some()
+    );
+    assert!(
+        short
+            .registry()
+            .barred_until(&person(7), at(6, "09:15").at)
+            .is_none()
+    );
+
+    // Misses further apart than the hall's window do not count together.
+    let mut narrow = hall_with_rules(BookingRules {
+        misses_to_bar: 2,
+        miss_window_days: 1,
+        ..BookingRules::default()
+    });
+    miss_on(&mut narrow, &[1, 3]);
+    assert!(
+        narrow
+            .registry()
+            .barred_until(&person(7), after.at)
+            .is_none()
+    );
+}
+
+#[test]
+fn an_unverified_booking_lapses_after_the_halls_lapse() {
+    let mut hall = hall_with_rules(BookingRules {
+        lapse_min: 5,
+        ..BookingRules::default()
+    });
+    let now = at(0, "08:30");
+    book(&mut hall, 1, 1, 1, "09:00", now).unwrap();
+    let status = |hall: &Hall, minutes: i64| {
+        hall.registry().status(
+            hall.registry().booking(&booking(1)).unwrap(),
+            now.at.plus_ms(minutes * Millis::MINUTE - 1),
+        )
+    };
+    assert_eq!(status(&hall, 5), BookingStatus::Booked);
+    assert_eq!(status(&hall, 6), BookingStatus::Lapsed);
+    let five = Now {
+        at: now.at.plus_ms(5 * Millis::MINUTE),
+        ..now
+    };
+    assert_eq!(
+        refusal(hall.apply(&Command::VerifyBooking { code: booking(1) }, five)),
+        "booking_lapsed"
+    );
+    let slots = hall
+        .booking_slots(&code("exit_entry"), date(1), five)
+        .unwrap();
+    assert_eq!(slots[0].remaining, 2, "the lapsed booking's place is free");
+    // A longer lapse set later does not bring the lapsed booking back (its place may be
+    // taken again by then); it applies to the bookings made after it.
+    hall.apply(
+        &Command::ConfigureHall(HallSettings {
+            booking_rules: BookingRules {
+                lapse_min: 60,
+                ..BookingRules::default()
+            },
+            ..HallSettings::default()
+        }),
+        five,
+    )
+    .unwrap();
+    assert_eq!(status(&hall, 30), BookingStatus::Lapsed);
+    book(&mut hall, 2, 2, 1, "09:00", five).unwrap();
+    let later = hall.registry().booking(&booking(2)).unwrap();
+    assert_eq!(later.lapses_at, five.at.plus_ms(60 * Millis::MINUTE));
+}
+
+#[test]
+fn the_rules_are_checked_and_ride_in_the_snapshot() {
+    let mut hall = hall();
+    for bad in [
+        BookingRules {
+            lapse_min: 0,
+            ..BookingRules::default()
+        },
+        BookingRules {
+            lapse_min: 61,
+            ..BookingRules::default()
+        },
+        BookingRules {
+            misses_to_bar: 0,
+            ..BookingRules::default()
+        },
+        BookingRules {
+            misses_to_bar: 11,
+            ..BookingRules::default()
+        },
+        BookingRules {
+            miss_window_days: 366,
+            ..BookingRules::default()
+        },
+        BookingRules {
+            bar_days: 0,
+            ..BookingRules::default()
+        },
+    ] {
+        let result = hall.apply(
+            &Command::ConfigureHall(HallSettings {
+                booking_rules: bad,
+                ..HallSettings::default()
+            }),
+            at(0, "08:00"),
+        );
+        let Err(Error::Invalid(message)) = result else {
+            panic!("{bad:?} was taken: {result:?}");
+        };
+        assert!(message.contains("booking_rules."), "{message}");
+    }
+    let rules = BookingRules {
+        lapse_min: 5,
+        misses_to_bar: 2,
+        miss_window_days: 90,
+        bar_days: 60,
+    };
+    let mut hall = hall_with_rules(rules);
+    assert_eq!(hall.registry().rules, rules);
+    let snapshot = hall.day_start_snapshot(date(1), at(1, "00:00").at);
+    assert_eq!(snapshot.settings.booking_rules, rules);
+    let restored = Hall::from_snapshot(&snapshot);
+    hall.apply(&Command::Tick, at(1, "00:00")).unwrap();
+    assert_eq!(restored, hall);
+    assert_eq!(restored.registry().rules, rules);
+}
+
+#[test]
+fn bookings_are_kept_as_long_as_the_halls_bar_needs() {
+    // Window 10 days + bar 10 days + 10: a booking on day 2 is kept until day 32.
+    let mut hall = hall_with_rules(BookingRules {
+        miss_window_days: 10,
+        bar_days: 10,
+        ..BookingRules::default()
+    });
+    book(&mut hall, 1, 1, 2, "10:00", at(0, "12:00")).unwrap();
+    hall.apply(&Command::Tick, at(32, "00:00")).unwrap();
+    assert!(hall.registry().booking(&booking(1)).is_some());
+    hall.apply(&Command::Tick, at(33, "00:00")).unwrap();
+    assert!(hall.registry().booking(&booking(1)).is_none());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Whatever the rules: an unverified booking holds its place exactly `lapse_min`
+    /// minutes, and a person is barred exactly when their misses (a day apart, all within
+    /// the window) reach `misses_to_bar`.
+    #[test]
+    fn a_changed_rule_applies(
+        lapse_min in 1u32..=60,
+        misses_to_bar in 1u32..=4,
+        misses in 0usize..=4,
+    ) {
+        let rules = BookingRules { lapse_min, misses_to_bar, ..BookingRules::default() };
+        let mut hall = hall_with_rules(rules);
+        let days: Vec<i64> = (0..misses as i64).map(|i| 1 + i).collect();
+        miss_on(&mut hall, &days);
+        let after = at(misses as i64 + 1, "09:16");
+        let barred = hall.registry().barred_until(&person(7), after.at).is_some();
+        prop_assert_eq!(barred, misses as u32 >= misses_to_bar);
+
+        let made = at(misses as i64 + 1, "09:20");
+        let result = book(&mut hall, 40, 8, misses as i64 + 2, "10:00", made);
+        prop_assert!(result.is_ok(), "{:?}", result);
+        let booking = hall.registry().booking(&booking(40)).unwrap().clone();
+        let lapse = i64::from(lapse_min) * Millis::MINUTE;
+        prop_assert_eq!(
+            hall.registry().status(&booking, made.at.plus_ms(lapse - 1)),
+            BookingStatus::Booked
+        );
+        prop_assert_eq!(
+            hall.registry().status(&booking, made.at.plus_ms(lapse)),
+            BookingStatus::Lapsed
+        );
+    }
+}
+
+/// The projected wait of a walk-in taking an exit-entry ticket at 09:05 on day 1, after one
+/// walk-in at 09:01, with window 1 open; `prepare` books (on day 0) and does what else the
+/// case needs.
+fn walk_in_wait(prepare: impl FnOnce(&mut Hall)) -> i64 {
+    let mut hall = hall();
+    prepare(&mut hall);
+    let window = WindowNumber::new(1).unwrap();
+    hall.apply(&Command::Open { window }, at(1, "08:59"))
+        .unwrap();
+    walk_in(&mut hall, 1, at(1, "09:01")).unwrap();
+    jiaohao_core::Projection::of(&hall, at(1, "09:05"))
+        .new_ticket_wait_ms(&code("exit_entry"))
+        .expect("window 1 serves exit-entry")
+}
+
+/// Persons 1 and 2 book the day-1 slot at `start` and verify.
+fn two_verified(hall: &mut Hall, start: &str) {
+    for n in [1, 2] {
+        book(hall, n, n, 1, start, at(0, "12:00")).unwrap();
+        verify(hall, n, at(0, "12:01"));
+    }
+}
+
+#[test]
+fn the_wait_estimate_expects_verified_bookings_due_and_nothing_else() {
+    let nobody = walk_in_wait(|_| {});
+    // Two verified bookings of the 09:00 slot, not checked in yet (check-in is open until
+    // 09:15): they are expected now, with a queue time before the new walk-in's.
+    let due = walk_in_wait(|hall| two_verified(hall, "09:00"));
+    assert!(
+        due > nobody,
+        "verified bookings due: {due} ms, nobody booked: {nobody} ms"
+    );
+    let handling = hall().expected_handling_ms(&code("exit_entry"));
+    assert_eq!(
+        due - nobody,
+        2 * handling,
+        "two bookings add two handling times"
+    );
+    // Unverified bookings (lapsed: nobody could verify them in time) are not expected …
+    let unverified = walk_in_wait(|hall| {
+        for n in [1, 2] {
+            book(hall, n, n, 1, "09:00", at(0, "12:00")).unwrap();
+        }
+    });
+    assert_eq!(unverified, nobody, "unverified bookings");
+    // … nor cancelled ones …
+    let cancelled = walk_in_wait(|hall| {
+        two_verified(hall, "09:00");
+        for n in [1, 2] {
+            hall.apply(&Command::CancelBooking { code: booking(n) }, at(0, "13:00"))
+                .unwrap();
+        }
+    });
+    assert_eq!(cancelled, nobody, "cancelled bookings");
+    // … and checked-in ones are tickets in the queue, counted once, not expected again.
+    let checked_in = walk_in_wait(|hall| {
+        two_verified(hall, "09:00");
+        for n in [1, 2] {
+            check_in(hall, n, at(1, "09:02")).unwrap();
+        }
+    });
+    assert_eq!(checked_in, due, "checked-in bookings count once");
+    // Bookings of a later slot queue by its start: a walk-in who takes a ticket before it
+    // goes first, so they do not lengthen its wait.
+    let later_slot = walk_in_wait(|hall| two_verified(hall, "10:00"));
+    assert_eq!(later_slot, nobody, "bookings of the 10:00 slot");
 }

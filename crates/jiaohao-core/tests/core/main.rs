@@ -1,6 +1,7 @@
 //! The core's tests, in one binary: each command and error, and properties of random command
 //! sequences.
 
+mod booking_properties;
 mod bookings;
 mod cases;
 mod commands;

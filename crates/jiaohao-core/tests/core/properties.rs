@@ -619,6 +619,7 @@ impl Run {
         if let Err(broken) = hall.check_invariants() {
             return Err(TestCaseError::fail(format!("after {command:?}: {broken}")));
         }
+        check_slot_capacity(hall, self.clock.now().at)?;
         let mut holders: HashMap<TicketId, WindowNumber> = HashMap::new();
         for window in hall.windows() {
             if let Some(id) = window.serving()
@@ -661,6 +662,41 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// No slot holds more bookings (verified, checked in, or unverified and not yet lapsed) than
+/// its capacity (the run never lowers a capacity once set).
+fn check_slot_capacity(hall: &Hall, now: Millis) -> Result<(), TestCaseError> {
+    let registry = hall.registry();
+    let mut held: HashMap<(&ServiceCode, LocalDate, ClockTime), u32> = HashMap::new();
+    for booking in registry.bookings.values() {
+        if registry.status(booking, now).holds_place() {
+            *held
+                .entry((&booking.service, booking.date, booking.start))
+                .or_default() += 1;
+        }
+    }
+    for ((service, date, start), count) in held {
+        let (Some(settings), Some(definition)) =
+            (registry.settings(service), hall.service(service))
+        else {
+            continue;
+        };
+        let slots = jiaohao_core::booking::slots_of(definition, settings.slot_min)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let index = slots.iter().position(|slot| slot.start == start);
+        let capacity = index.map_or(0, |index| settings.capacities[index]);
+        prop_assert!(
+            count <= capacity,
+            "the {} slot of {} on {} holds {} bookings, its capacity is {}",
+            start,
+            service,
+            date,
+            count,
+            capacity
+        );
+    }
+    Ok(())
 }
 
 /// Checks that the history tells each of today's tickets and each window as the hall has

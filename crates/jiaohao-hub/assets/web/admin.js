@@ -710,12 +710,14 @@
           }))));
     };
     date.addEventListener("change", load);
-    // The no-show list: who missed verified bookings within 180 days, the barred first.
+    // The no-show list: who missed verified bookings within the hall's window, the barred first.
+    const rules = await bookingRules();
+    const within = rules.miss_window_days;
     const noShows = el("div", { class: "scroll", id: "no-shows" });
     if (!people.ok) noShows.append(el("div", { class: "notice error" }, t(people.message[0], people.message[1])));
-    else if (!people.data.length) noShows.append(el("p", { class: "muted" }, t("180 天内没有预约未到的人。", "Nobody missed a booking in the last 180 days.")));
+    else if (!people.data.length) noShows.append(el("p", { class: "muted" }, t(within + " 天内没有预约未到的人。", "Nobody missed a booking in the last " + within + " days.")));
     else noShows.append(el("table", { id: "no-show-list" },
-      el("thead", {}, el("tr", {}, ["身份证号|ID number", "180 天内未到|Missed in 180 days", "最近未到|Last missed", "限制预约至|Barred until"]
+      el("thead", {}, el("tr", {}, ["身份证号|ID number", within + " 天内未到|Missed in " + within + " days", "最近未到|Last missed", "限制预约至|Barred until"]
         .map((h, i) => el("th", { class: i === 1 ? "n" : "" }, t(h.split("|")[0], h.split("|")[1]))))),
       el("tbody", {}, people.data.map((p) => el("tr", { "data-barred": p.barred_until ? "yes" : "no" },
         el("td", { class: "num" }, p.masked_id), el("td", { class: "n num" }, p.misses), el("td", { class: "num" }, p.last_missed),
@@ -731,10 +733,45 @@
         el("div", { class: "toolbar" }, el("div", {}, el("label", { for: "booking-date" }, t("日期", "Date")), date), csv),
         list),
       el("div", { class: "card" }, el("h2", {}, t("未到名单", "No-show list")),
-        el("p", { class: "muted" }, t("已验证的预约未签到即为未到；180 天内未到 3 次，30 天内不能预约（仍可现场取号）。",
-          "A verified booking not checked in is missed; three misses within 180 days bar booking for 30 days (walking in stays possible).")),
-        noShows));
+        el("p", { class: "muted", id: "no-show-rule" }, t("已验证的预约未签到即为未到；" + within + " 天内未到 " + rules.misses_to_bar + " 次，" + rules.bar_days + " 天内不能预约（仍可现场取号）。",
+          "A verified booking not checked in is missed; " + rules.misses_to_bar + " misses within " + within + " days bar booking for " + rules.bar_days + " days (walking in stays possible).")),
+        noShows),
+      bookingRulesCard(rules, isAdmin));
     if (date.value) load();
+  }
+
+  /** The hall's booking rules as the settings hold them (the defaults if they cannot be read). */
+  async function bookingRules() {
+    const current = await api("GET", "/api/hall/settings");
+    const defaults = { lapse_min: 10, misses_to_bar: 3, miss_window_days: 180, bar_days: 30 };
+    return current.ok && current.data.booking_rules ? current.data.booking_rules : defaults;
+  }
+
+  /** The local booking rules (预约规则): shown to all, changed by an admin. */
+  function bookingRulesCard(rules, isAdmin) {
+    const RULES = [["lapse_min", "未验证预约保留（分钟）", "Unverified bookings hold their place (minutes)", 60],
+      ["misses_to_bar", "未到几次限制预约", "Misses that bar booking", 10],
+      ["miss_window_days", "未到计数天数", "Misses count within (days)", 365],
+      ["bar_days", "限制预约天数", "Bar lasts (days)", 365]];
+    const inputs = {};
+    const fields = RULES.map(([key, zh, en, max]) => {
+      inputs[key] = el("input", { type: "number", id: "booking-rule-" + key, min: "1", max: String(max), style: "width:6em",
+        value: String(rules[key]), disabled: !isAdmin });
+      return el("div", {}, el("label", { for: "booking-rule-" + key }, t(zh, en)), inputs[key]);
+    });
+    const save = isAdmin ? el("button", { class: "btn small", type: "button", id: "booking-rules-save", onclick: async () => {
+      const now = await api("GET", "/api/hall/settings");
+      if (!now.ok) return toast(now.message, "error");
+      const changed = Object.fromEntries(RULES.map(([key]) => [key, Number(inputs[key].value)]));
+      const answer = await api("PUT", "/api/hall/settings", Object.assign(now.data, { booking_rules: changed }));
+      if (!answer.ok) return toast(answer.message, "error");
+      toast(["预约规则已保存，立即生效。", "Booking rules saved; they apply from now on."]);
+      renderBookings();
+    } }, t("保存", "Save")) : null;
+    return el("div", { class: "card", id: "booking-rules" }, el("h2", {}, t("预约规则", "Booking rules")),
+      el("p", { class: "muted" }, t("短信验证码有效期内未验证的预约自动失效；已验证的预约未到达一定次数后暂停预约。",
+        "A booking not verified in time lapses; enough missed verified bookings bar a person from booking for a while.")),
+      el("div", { class: "toolbar" }, fields, save));
   }
 
   // ----- users and device tokens -----

@@ -8,13 +8,12 @@
   const box = $("#book");
   const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
   const CHECK = "10X98765432";
+  // The bar and the lapse are the hall's settings: their refusals come in the hub's own words.
   const WORDS = {
     slot_full: ["该时段已约满，请选择其他时段。", "This slot is full: please choose another."],
     already_booked: ["您当天已预约该业务，每人每天每项业务限约一次。", "You already have a booking of this service that day."],
-    booking_barred: ["您 180 天内有 3 次预约未到，30 天内不能预约，可现场取号。", "Three missed bookings within 180 days: no booking for 30 days. You can still take a ticket at the hall."],
     booking_day_closed: ["这一天不能预约，请选择其他日期。", "This day cannot be booked: please choose another."],
     wrong_sms_code: ["验证码不对，请核对短信后重新输入。", "The code is wrong: check the SMS and enter it again."],
-    booking_lapsed: ["预约未在 10 分钟内验证，已失效，请重新预约。", "The booking was not verified within 10 minutes: please book again."],
     cancel_too_late: ["距离预约时段不足 2 小时，已不能取消。", "Less than 2 hours before the slot: it can no longer be cancelled."],
     sms_failed: ["验证短信发送失败，请稍后重试。", "The SMS could not be sent: please try again shortly."],
     too_many_requests: ["操作太频繁，请稍后再试。", "Too many attempts: please wait a moment."],
@@ -190,7 +189,7 @@
       el("label", { for: "sms-code" }, t("短信验证码（6 位数字）", "SMS code (6 digits)")), code,
       el("button", { class: "btn wide", type: "submit", id: "verify" }, t("确认预约", "Confirm the booking")));
     step(t("请输入短信验证码", "Enter the SMS code"),
-      el("div", { class: "muted" }, t("验证码已发送到您的手机，10 分钟内有效。", "The code was sent to your phone; it is valid for 10 minutes.")),
+      el("div", { class: "muted" }, t("验证码已发送到您的手机，请在短信注明的有效时间内输入。", "The code was sent to your phone: enter it within the time the SMS gives.")),
       problem ? say(problem) : null, form, countdown);
     tick();
   }

@@ -167,11 +167,15 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Response, Api
     // The admin reads of settings, services and windows come from the published view, so they
     // show exactly what the displays show.
     let view = state.hall_view();
-    let (case_days, booking_share) = state
+    let (case_days, booking_share, rules) = state
         .writer
         .read(|context| {
             let settings = context.hall.settings();
-            (settings.case_due_working_days, settings.booking_share_pct)
+            (
+                settings.case_due_working_days,
+                settings.booking_share_pct,
+                settings.booking_rules,
+            )
         })
         .await?;
     let settings = wire::HallSettings {
@@ -182,6 +186,7 @@ pub async fn get_settings(State(state): State<AppState>) -> Result<Response, Api
         notices_en: view.notices_en.clone(),
         case_due_working_days: Some(case_days),
         booking_share_pct: Some(booking_share),
+        booking_rules: Some(codec::booking_rules_to_wire(&rules)),
     };
     Ok(json(StatusCode::OK, &settings))
 }
@@ -194,10 +199,12 @@ pub async fn put_settings(
     who.require(&[Role::Admin])?;
     let keep_case_days = settings.case_due_working_days.is_none();
     let keep_booking_share = settings.booking_share_pct.is_none();
+    let keep_booking_rules = settings.booking_rules.is_none();
     let mut settings = codec::settings_from_wire(&settings)?;
     crate::clock::known_time_zone(&settings.timezone).map_err(ApiError::bad_request)?;
-    // The rota is set on its own route; the settings keep it, and the cases' working days and
-    // the default booking share when the body leaves them out (a client of before them).
+    // The rota is set on its own route; the settings keep it, and the cases' working days, the
+    // default booking share and the booking rules when the body leaves them out (a client of
+    // before them).
     let answer = state
         .writer
         .command_from(
@@ -208,6 +215,9 @@ pub async fn put_settings(
                 }
                 if keep_booking_share {
                     settings.booking_share_pct = hall.settings().booking_share_pct;
+                }
+                if keep_booking_rules {
+                    settings.booking_rules = hall.settings().booking_rules;
                 }
                 Ok(Command::ConfigureHall(settings))
             },

@@ -14,7 +14,6 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use jiaohao_core::booking::LAPSE_MS;
 use jiaohao_core::{BookingCode, ClockTime, Command, IdNumber, LocalDate, Millis, ServiceCode};
 use jiaohao_store::{BookingContact, Role};
 use jiaohao_wire as wire;
@@ -29,6 +28,7 @@ use crate::http::error::{ApiError, storage};
 use crate::http::state::AppState;
 use crate::identity::{IdentityKey, sha256_hex};
 use crate::sms::SmsSender;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// How long an `Idempotency-Key` of `POST /api/bookings` is remembered (in the database, so
 /// across restarts).
@@ -43,6 +43,10 @@ pub struct BookingDesk {
     pub sms: SmsSender,
     /// Citizens this old by their ID number get the green channel without asking.
     pub green_channel_age: Option<u8>,
+    /// Booking SMS handed to the sender, and those it could not send (a failed command, an
+    /// HTTP gateway's non-2xx answer or timeout), for `/metrics`.
+    pub sms_sent: AtomicU64,
+    pub sms_failed: AtomicU64,
 }
 
 impl BookingDesk {
@@ -51,7 +55,18 @@ impl BookingDesk {
             key,
             sms,
             green_channel_age,
+            sms_sent: AtomicU64::new(0),
+            sms_failed: AtomicU64::new(0),
         }
+    }
+
+    fn count_sms(&self, sent: bool) {
+        let counter = if sent {
+            &self.sms_sent
+        } else {
+            &self.sms_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -331,13 +346,18 @@ async fn book(
             Err(error) => return Err(error.into()),
         }
     };
-    let (end, hall_name) = state
+    let (end, hall_name, lapse_min) = state
         .writer
         .read({
             let code = code.clone();
             move |context| {
                 let end = context.hall.registry().booking(&code).map(|b| b.end);
-                (end, context.hall.settings().name_zh.clone())
+                let settings = context.hall.settings();
+                (
+                    end,
+                    settings.name_zh.clone(),
+                    settings.booking_rules.lapse_min,
+                )
             }
         })
         .await?;
@@ -366,16 +386,12 @@ async fn book(
         })
         .await?;
     let text = format!(
-        "【{hall_name}】您的预约验证码为 {sms}，{} 分钟内有效，请勿告诉他人。Your booking verification code, valid for {} minutes.",
-        LAPSE_MS / Millis::MINUTE,
-        LAPSE_MS / Millis::MINUTE
+        "【{hall_name}】您的预约验证码为 {sms}，{lapse_min} 分钟内有效，请勿告诉他人。Your booking verification code, valid for {lapse_min} minutes."
     );
-    let sender = desk.sms.clone();
-    let sent = tokio::task::spawn_blocking(move || sender.send(&phone, &text))
-        .await
-        .map_err(|_| ApiError::shutting_down())?;
+    let sent = desk.sms.send(&phone, &text).await;
+    desk.count_sms(sent.is_ok());
     if let Err(error) = sent {
-        // The booking lapses unverified in 10 minutes; the citizen may try again.
+        // The booking lapses unverified (after the hall's lapse, 10 minutes by default); the citizen may try again.
         tracing::error!(%error, booking = %code, "the booking's SMS could not be sent");
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -692,18 +708,19 @@ pub fn bookings_csv(entries: &[wire::BookingEntry]) -> String {
     out
 }
 
-/// `GET /api/bookings/no-shows`: the people who missed verified bookings within 180 days,
-/// the barred first, then the most misses, then the latest.
+/// `GET /api/bookings/no-shows`: the people who missed verified bookings within the hall's
+/// miss window (180 days by default), the barred first, then the most misses, then the latest.
 async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Response, ApiError> {
-    use jiaohao_core::booking::{BookingStatus, MISS_WINDOW_DAYS};
+    use jiaohao_core::booking::BookingStatus;
     who.require(&[Role::Admin, Role::Supervisor])?;
     let now = state.now();
     let zone = state.zone();
-    let since = now.plus_ms(-MISS_WINDOW_DAYS * 24 * 60 * Millis::MINUTE);
     let mut people = state
         .writer
         .read(move |context| {
             let registry = context.hall.registry();
+            let window_days = i64::from(registry.rules.miss_window_days);
+            let since = now.plus_ms(-window_days * 24 * 60 * Millis::MINUTE);
             let mut missed: std::collections::BTreeMap<
                 &jiaohao_core::PersonKey,
                 Vec<&jiaohao_core::Booking>,
@@ -944,7 +961,7 @@ pub fn openapi_paths() -> Value {
                 "404": error("No such service"), "409": error("The service takes no bookings"),
                 "429": error("Too many requests from this address"), "503": error("The hub is stopping")}}},
         "/api/bookings": {
-            "post": {"summary": "Book a slot (public); an SMS code goes to the phone, and the booking lapses unless verified within 10 minutes",
+            "post": {"summary": "Book a slot (public); an SMS code goes to the phone, and the booking lapses unless verified within the hall's lapse (booking_rules.lapse_min, 10 minutes by default)",
                 "parameters": [{"name": "Idempotency-Key", "in": "header", "required": false, "schema": {"type": "string", "minLength": 1, "maxLength": 200}}],
                 "requestBody": body("BookingRequest"),
                 "responses": {"201": answer("Booked, not yet verified", "BookingCreated"),

@@ -90,6 +90,7 @@ pub async fn metrics(
     };
     let mut body = exposition(&services, &state.metrics, seq, held);
     standby_figures(&state, &mut body);
+    sms_figures(&state, &mut body);
     Ok((
         [(
             header::CONTENT_TYPE,
@@ -98,6 +99,17 @@ pub async fn metrics(
         body,
     )
         .into_response())
+}
+
+/// Booking SMS sent and not sent (whatever the sender: file, command or HTTP gateway).
+fn sms_figures(state: &AppState, out: &mut String) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let _ = writeln!(
+        out,
+        "# HELP jiaohao_sms_total Booking verification SMS: sent, or failed (the command failed, the HTTP gateway answered other than 2xx or not in time).\n# TYPE jiaohao_sms_total counter\njiaohao_sms_total{{result=\"sent\"}} {}\njiaohao_sms_total{{result=\"failed\"}} {}",
+        state.bookings.sms_sent.load(Relaxed),
+        state.bookings.sms_failed.load(Relaxed)
+    );
 }
 
 /// The hub's part and, on a standby, its lag; with `--sync-standby`, whether it runs alone.
