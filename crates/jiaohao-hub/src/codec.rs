@@ -219,3 +219,22 @@ pub fn booking_settings_from_wire(
     settings.validate(service)?;
     Ok(settings)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wire_booking_rules_default_to_the_cores() {
+        // A rule left out of a hall file or a settings body is the wire type's default; it
+        // must be the core's, or the two would drift apart.
+        assert_eq!(
+            booking_rules_from_wire(&wire::BookingRules::default()),
+            BookingRules::default()
+        );
+        assert_eq!(
+            booking_rules_to_wire(&BookingRules::default()),
+            wire::BookingRules::default()
+        );
+    }
+}
