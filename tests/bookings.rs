@@ -565,17 +565,23 @@ async fn names_and_phones_are_erased_30_days_after_the_booking() {
     hub.stop().await;
 }
 
+/// Makes `service` issue tickets only with the ID number, as an admin does (the service's
+/// definition read back, `identity` set, saved); answers the saved definition.
+async fn require_identity(hub: &TestHub, service: &str) -> serde_json::Value {
+    let path = format!("/api/services/{service}");
+    let mut def: serde_json::Value = send(hub.admin.request(Method::GET, &path)).await.json();
+    def["identity"] = json!("required");
+    let reply = send_json(&hub.admin, Method::PUT, &path, def).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let saved: serde_json::Value = reply.json();
+    assert_eq!(saved["identity"], json!("required"));
+    saved
+}
+
 #[tokio::test]
 async fn a_service_that_needs_the_id_issues_one_ticket_per_person_and_day() {
     let hub = TestHub::start_with(|config| config.green_channel_age = Some(70)).await;
-    let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
-        .await
-        .json();
-    hukou["identity"] = json!("required");
-    let reply = send_json(&hub.admin, Method::PUT, "/api/services/hukou", hukou).await;
-    assert_eq!(reply.status, 200, "{reply:?}");
-    let saved: wire::ServiceDef = reply.json();
-    assert_eq!(saved.identity.as_deref(), Some("required"));
+    require_identity(&hub, "hukou").await;
     send_json(
         &hub.kiosk,
         Method::POST,
@@ -852,16 +858,7 @@ async fn the_same_idempotency_key_after_a_restart_returns_the_same_booking() {
 #[tokio::test]
 async fn reports_tell_the_share_of_known_people_done_on_their_first_visit() {
     let hub = TestHub::start().await;
-    let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
-        .await
-        .json();
-    hukou["identity"] = json!("required");
-    assert_eq!(
-        send_json(&hub.admin, Method::PUT, "/api/services/hukou", hukou)
-            .await
-            .status,
-        200
-    );
+    require_identity(&hub, "hukou").await;
     hub.open(1).await;
     let visit = |n: u32, outcome: &'static str| {
         let (kiosk, admin) = (hub.kiosk.clone(), hub.admin.clone());
@@ -1163,18 +1160,7 @@ async fn a_put_of_booking_settings_keeps_what_it_leaves_out() {
 #[tokio::test]
 async fn saving_a_service_without_identity_keeps_the_id_requirement() {
     let hub = TestHub::start().await;
-    let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
-        .await
-        .json();
-    hukou["identity"] = json!("required");
-    let reply = send_json(
-        &hub.admin,
-        Method::PUT,
-        "/api/services/hukou",
-        hukou.clone(),
-    )
-    .await;
-    assert_eq!(reply.status, 200, "{reply:?}");
+    let mut hukou = require_identity(&hub, "hukou").await;
     // A client that does not know the field leaves it out: the requirement stays.
     let mut old_client = hukou.clone();
     old_client.as_object_mut().unwrap().remove("identity");
