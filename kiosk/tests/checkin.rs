@@ -124,13 +124,7 @@ fn a_serial_reader_on_a_pty_checks_in_and_garbage_is_said() {
     let hub = TestHub::start();
     booked(&hub, "11010519491231002X", "13800138000", "09:00");
     hub.set_time("2026-11-24T08:40:00+08:00");
-    let pty = nix::pty::openpty(
-        None::<&nix::pty::Winsize>,
-        None::<&nix::sys::termios::Termios>,
-    )
-    .expect("a pseudo-terminal");
-    let device = nix::unistd::ttyname(&pty.slave).expect("the slave's name");
-    let mut reader = std::fs::File::from(pty.master);
+    let (device, mut reader, slave) = pty_reader();
     let mut kiosk = kiosk(&hub, |options| options.id_reader = Some(device));
     wait_for_welcome(&mut kiosk);
     // Garbage first: the kiosk stays usable; on the check-in screen it says so.
@@ -141,7 +135,7 @@ fn a_serial_reader_on_a_pty_checks_in_and_garbage_is_said() {
     assert!(shows(&kiosk, "entry 1"), "typed entry still works");
     reader.write_all(b"11010519491231002X\r\n").unwrap();
     wait_for_label(&mut kiosk, "E001");
-    drop(pty.slave);
+    drop(slave);
 }
 
 /// In the elderly mode, a booking code is typed on the keypad's letter page and digit page

@@ -134,13 +134,7 @@ fn a_typed_id_takes_the_ticket_a_wrong_one_is_said_and_a_second_request_reprints
 #[test]
 fn a_card_on_the_serial_reader_takes_the_ticket_and_the_elderly_get_the_green_channel() {
     let hub = hub_with_identity();
-    let pty = nix::pty::openpty(
-        None::<&nix::pty::Winsize>,
-        None::<&nix::sys::termios::Termios>,
-    )
-    .expect("a pseudo-terminal");
-    let device = nix::unistd::ttyname(&pty.slave).expect("the slave's name");
-    let mut reader = std::fs::File::from(pty.master);
+    let (device, mut reader, slave) = pty_reader();
     let mut kiosk = kiosk(&hub, |options| options.id_reader = Some(device));
     wait_for_welcome(&mut kiosk);
     open_identify(&mut kiosk, "取号");
@@ -173,7 +167,7 @@ fn a_card_on_the_serial_reader_takes_the_ticket_and_the_elderly_get_the_green_ch
     reader.write_all(format!("{YOUNG}\r\n").as_bytes()).unwrap();
     wait_for_label(&mut kiosk, "A002");
     assert!(!shown(&kiosk).ticket.green_channel);
-    drop(pty.slave);
+    drop(slave);
 }
 
 /// In the elderly mode the ID keypad's keys stay large and on screen, and the green-channel

@@ -109,3 +109,16 @@ pub fn wait_for_welcome(kiosk: &mut Kiosk) {
     // Past the guard that ignores taps right after a screen appears.
     pass(kiosk, 0.6);
 }
+
+/// A pseudo-terminal standing in for a serial ID card reader: the slave's device path (the
+/// kiosk's `--id-reader`), the master side, into which a test writes card lines, and the slave
+/// itself, which the test keeps open (closing it would hang up the line).
+pub fn pty_reader() -> (std::path::PathBuf, std::fs::File, std::os::fd::OwnedFd) {
+    let pty = nix::pty::openpty(
+        None::<&nix::pty::Winsize>,
+        None::<&nix::sys::termios::Termios>,
+    )
+    .expect("a pseudo-terminal");
+    let device = nix::unistd::ttyname(&pty.slave).expect("the slave's name");
+    (device, std::fs::File::from(pty.master), pty.slave)
+}
