@@ -29,17 +29,26 @@ pub fn spawn(device: PathBuf, on_event: impl Fn(ReaderEvent) + Send + 'static) {
     let spawned = std::thread::Builder::new()
         .name("id-reader".into())
         .spawn(move || {
+            // The first failure to open is logged, not each retry every 2 s of a reader that
+            // stays unplugged; once it is read again, a later failure is logged anew.
+            let mut said = false;
             loop {
                 match std::fs::File::open(&device) {
                     Ok(file) => {
                         make_raw(&file);
+                        if said {
+                            tracing::info!(device = %device.display(), "the ID-card reader is back");
+                        }
+                        said = false;
                         on_event(ReaderEvent::Connected);
                         read_lines(file, &on_event);
                         tracing::warn!(device = %device.display(), "the ID-card reader stopped");
                     }
-                    Err(error) => {
-                        tracing::warn!(device = %device.display(), %error, "cannot open the ID-card reader");
+                    Err(error) if !said => {
+                        said = true;
+                        tracing::warn!(device = %device.display(), %error, "cannot open the ID-card reader; trying again every 2 s");
                     }
+                    Err(_) => {}
                 }
                 on_event(ReaderEvent::Unplugged);
                 std::thread::sleep(REOPEN_AFTER);
