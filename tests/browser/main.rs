@@ -1013,5 +1013,30 @@ async fn booking_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path
     wait_text(phone, "#slot", "2026-11-24 09:00").await?;
     wait_for(phone, "#ics").await?;
     shot(phone, shots, "25-book-done").await?;
+
+    // Cancelled from the same page (the browser's confirm accepted): the page says so and
+    // the hub lists the booking as cancelled, its place free again.
+    let booking = phone.find(By::Id("booking-code")).await?.text().await?;
+    phone.find(By::Id("cancel")).await?.click().await?;
+    let asked = phone.get_alert_text().await?;
+    if !asked.contains("取消") {
+        return Err(format!("the cancel asks '{asked}'").into());
+    }
+    phone.accept_alert().await?;
+    wait_text(phone, ".ended", "已取消").await?;
+    shot(phone, shots, "26-book-cancelled").await?;
+    let listed = support::send(hub.admin.request(
+        reqwest::Method::GET,
+        "/api/bookings?date=2026-11-24&service=exit_entry",
+    ))
+    .await;
+    let listed: serde_json::Value = serde_json::from_str(&listed.body)?;
+    let status = listed
+        .as_array()
+        .and_then(|all| all.iter().find(|b| b["code"] == json!(booking.trim())))
+        .map(|b| b["status"].clone());
+    if status != Some(json!("cancelled")) {
+        return Err(format!("booking {booking} is listed as {status:?}: {listed}").into());
+    }
     Ok(())
 }
