@@ -1024,6 +1024,7 @@ async fn booking_page(phone: &WebDriver, hub: &TestHub, base: &str, shots: &Path
     }
     phone.accept_alert().await?;
     wait_text(phone, ".ended", "已取消").await?;
+    wait_text(phone, "#book-again", "重新预约").await?;
     shot(phone, shots, "26-book-cancelled").await?;
     let listed = support::send(hub.admin.request(
         reqwest::Method::GET,

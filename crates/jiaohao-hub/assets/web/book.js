@@ -205,7 +205,8 @@
       if (!confirm(JH.lang() === "en" ? "Cancel this booking?" : "确定取消这个预约吗？")) return;
       const answer = await api("DELETE", "/api/bookings/" + b.code + "?cancel_token=" + encodeURIComponent(b.cancel_token));
       if (!answer.ok) { box.append(say(answer)); return; }
-      step(t("预约已取消", "Booking cancelled"), el("div", { class: "ended" }, t("预约 " + b.code + " 已取消。", "Booking " + b.code + " is cancelled.")));
+      step(t("预约已取消", "Booking cancelled"), el("div", { class: "ended" }, t("预约 " + b.code + " 已取消。", "Booking " + b.code + " is cancelled.")),
+        el("div", { class: "links" }, el("a", { href: "/book", id: "book-again" }, t("重新预约", "Book again"))));
     } }, t("取消预约", "Cancel the booking"));
     step(t("预约成功", "You are booked"),
       el("div", { class: "status muted" }, t("您的预约号", "Your booking code")),
