@@ -243,7 +243,8 @@ impl Figures {
             .collect();
         figures.set(Figure::EstMaeSimple, mean(&simple));
 
-        if scenario.has_bookings() {
+        // A replayed day's recorded row has booked tickets though its scenario books nothing.
+        if scenario.has_bookings() || day.tickets.iter().any(|ticket| ticket.booked) {
             for (booked, count, mean_figure, p90_figure) in [
                 (
                     true,

@@ -3,7 +3,8 @@
 //!
 //! From the day's event log it takes each called ticket's real issue time, service, green
 //! channel flag, handling time (first call to finish, no-show or transfer) and whether it was
-//! a no-show. The windows are those that opened that day, each with the services it had when
+//! a no-show. A checked-in booking counts as recorded (booked, waiting from its queue time)
+//! and is re-simulated as a walk-in arriving at its queue time, which keeps its place. The windows are those that opened that day, each with the services it had when
 //! it first opened (or those of the `--assign` file). The re-simulation opens them all from the
 //! day's first opening to the end and leaves out pauses and transfers; so the report gives the
 //! recorded figures (from the log itself), the re-simulated recorded assignment (the fair
@@ -251,8 +252,12 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
             no_show_ms.1 += 1;
         }
         *busy.entry(window).or_default() += handling_ms;
+        // A checked-in booking queued from its queue time (its slot's start when it checked in
+        // early): the re-simulation has it arrive then, as a walk-in, so it is called in the
+        // place it had (bookings are simulated on the bench's own day only). What it loses:
+        // being called before its slot's start when nobody with an earlier queue time waited.
         citizens.push(Citizen {
-            arrival_ms: ticket.issued_at.0 - origin.0,
+            arrival_ms: ticket.queue_time.0 - origin.0,
             service,
             handling_ms,
             green_channel: ticket.green_channel,
@@ -263,8 +268,8 @@ pub fn load_day(db: &Path, date: LocalDate) -> Result<RecordedDay, ReplayError> 
         });
         tickets_out.push(TicketRecord {
             issued_ms: ticket.issued_at.0 - origin.0,
-            queued_ms: ticket.issued_at.0 - origin.0,
-            booked: false,
+            queued_ms: ticket.queue_time.0 - origin.0,
+            booked: ticket.booking.is_some(),
             called_ms: called_at.0 - origin.0,
             call_seq: seq,
             window,

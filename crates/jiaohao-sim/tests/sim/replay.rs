@@ -2,8 +2,8 @@
 //! events: two recorded days, one replayed as recorded and under another assignment.
 
 use jiaohao_core::{
-    ClockTime, Command, Hall, LocalDate, Millis, Now, Prefix, Service, ServiceCode, WindowDef,
-    WindowNumber,
+    BookingCode, BookingSettings, ClockTime, Command, Hall, LocalDate, Millis, Now, PersonKey,
+    Prefix, Service, ServiceCode, WindowDef, WindowNumber,
 };
 use jiaohao_sim::Figure;
 use jiaohao_sim::replay::{ReplayError, load_day, parse_assignment, replay};
@@ -195,4 +195,117 @@ fn a_recorded_day_replays_as_recorded_and_under_another_assignment() {
         Err(ReplayError::Assignment(_))
     ));
     assert!(parse_assignment("[[window]]\nnumber = 0\nservices = [\"hukou\"]\n").is_err());
+}
+
+/// Day 1: a booking for day 2's 09:30 slot of hukou is made and verified. Day 2: window 1
+/// serves a walk-in who came at 09:05; the booking checks in early, at 09:10; another walk-in
+/// comes at 09:20 and is called before the booking (queue time 09:20 against its slot's 09:30).
+fn recorded_hall_with_a_booking(path: &std::path::Path) {
+    let mut recorder = Recorder {
+        hall: Hall::new(),
+        store: Store::open(path).unwrap(),
+        seq: 0,
+        tokens: 0,
+    };
+    let hukou = service("hukou", "A", 10)
+        .with_hours(
+            ClockTime::parse("09:00").unwrap(),
+            ClockTime::parse("12:00").unwrap(),
+        )
+        .with_daily_cap(20);
+    let start = at(1, "08:00");
+    recorder.apply(Command::AddService(hukou.clone()), start);
+    recorder.apply(
+        Command::AddWindow(WindowDef {
+            number: WindowNumber::new(1).unwrap(),
+            name_zh: "1号窗口".into(),
+            name_en: "Window 1".into(),
+            services: vec![code("hukou")],
+            breaks: Vec::new(),
+        }),
+        start,
+    );
+    recorder.apply(
+        Command::ConfigureBooking {
+            service: code("hukou"),
+            settings: Some(BookingSettings::from_share(&hukou, 30, 50).unwrap()),
+        },
+        start,
+    );
+    let booking = BookingCode::from_random([7; 8]);
+    recorder.apply(
+        Command::Book {
+            code: booking.clone(),
+            service: code("hukou"),
+            date: LocalDate::new(2026, 3, 2).unwrap(),
+            start: ClockTime::parse("09:30").unwrap(),
+            starts_at: at(2, "09:30").at,
+            person: PersonKey::parse(&"ab".repeat(32)).unwrap(),
+            masked_id: "1101**********002X".into(),
+        },
+        at(1, "10:00"),
+    );
+    recorder.apply(
+        Command::VerifyBooking {
+            code: booking.clone(),
+        },
+        at(1, "10:01"),
+    );
+
+    recorder.window(|window| Command::Open { window }, 1, at(2, "09:00"));
+    recorder.issue("hukou", at(2, "09:05"));
+    recorder.window(call, 1, at(2, "09:06"));
+    recorder.apply(
+        Command::CheckIn {
+            code: booking,
+            green_channel: false,
+            token: "booking-token-0007-xxxxxxxx".into(),
+        },
+        at(2, "09:10"),
+    );
+    recorder.issue("hukou", at(2, "09:20"));
+    recorder.window(call, 1, at(2, "09:25"));
+    recorder.window(call, 1, at(2, "09:40"));
+    recorder.window(finish, 1, at(2, "09:50"));
+}
+
+#[test]
+fn a_checked_in_booking_replays_from_its_queue_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hall.sqlite");
+    recorded_hall_with_a_booking(&db);
+    let day = load_day(&db, LocalDate::new(2026, 3, 2).unwrap()).unwrap();
+    assert_eq!(day.citizens.len(), 3);
+    // Recorded: the booking is booked, issued at its check-in, queued from its slot's start.
+    let booked: Vec<_> = day.recorded.tickets.iter().filter(|t| t.booked).collect();
+    let [booked] = booked[..] else {
+        panic!("{:?}", day.recorded.tickets)
+    };
+    let minutes = |ms: i64| ms / Millis::MINUTE;
+    assert_eq!(
+        (minutes(booked.issued_ms), minutes(booked.queued_ms)),
+        (10, 30)
+    );
+    assert_eq!(minutes(booked.wait_ms()), 10, "called 09:40, slot 09:30");
+    // It arrives at its queue time in the re-simulation (the last of the three).
+    assert_eq!(minutes(day.citizens[2].arrival_ms), 30);
+
+    let result = replay(&day, None).unwrap();
+    let get = |figures: &jiaohao_sim::Figures, figure| figures.get(figure).unwrap();
+    // Recorded waits 1, 5 and 10 minutes; the booked one alone is 10.
+    assert!(
+        (get(&result.recorded, Figure::MeanWait) - 16.0 / 3.0).abs() < 0.01,
+        "{result:?}"
+    );
+    assert!(
+        (get(&result.recorded, Figure::BookedMeanWait) - 10.0).abs() < 0.01,
+        "{result:?}"
+    );
+    // Re-simulated in the same order (09:05, 09:20, then the booking), each called as soon
+    // as the window is free: waits 0, 4 and 9 minutes. Arriving at its check-in instead, the
+    // booking would go before the 09:20 walk-in, and both would wait 14.
+    assert!(
+        (get(&result.resimulated, Figure::MeanWait) - 13.0 / 3.0).abs() < 0.01,
+        "{result:?}"
+    );
 }
