@@ -400,39 +400,20 @@ async fn the_running_service_follows_a_hall_through_a_postgres_outage() {
         .unwrap()
         .get(0);
     assert_eq!(tickets, i64::from(step));
-    let report: serde_json::Value = hub
-        .admin
-        .request(
-            reqwest::Method::GET,
-            "/api/reports?from=2026-11-23&to=2026-11-23",
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let total = &report["total"];
-    let (from, to) = jiaohao_city::reports::parse_range("2026-11-23", "2026-11-23").unwrap();
-    let figures = jiaohao_city::reports::across_halls(&client, from, to)
-        .await
-        .unwrap();
-    assert_eq!(figures.len(), 1);
-    let figures = serde_json::to_value(&figures[0]).unwrap();
-    for field in [
-        "issued",
-        "called",
-        "served",
-        "mean_wait_min",
-        "p90_wait_min",
-        "mean_handling_min",
-        "within_target_pct",
-    ] {
-        assert_eq!(
-            figures[field], total[field],
-            "{field}: city {figures} hall {total}"
-        );
-    }
+    let (figures, total) = crate::support::day_figures(&client, &hub, "2026-11-23").await;
+    crate::support::same_figures(
+        &figures,
+        &total,
+        &[
+            "issued",
+            "called",
+            "served",
+            "mean_wait_min",
+            "p90_wait_min",
+            "mean_handling_min",
+            "within_target_pct",
+        ],
+    );
     assert_eq!(total["issued"], step);
     assert!(total["served"].as_i64().unwrap() > 10, "{total}");
     hub.stop().await;

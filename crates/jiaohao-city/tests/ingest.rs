@@ -111,39 +111,25 @@ async fn the_city_counts_a_hall_as_its_own_report_does_and_each_record_once() {
     };
     assert_eq!(last_seq, max_seq);
 
-    let report: serde_json::Value = hub
-        .admin
-        .request(Method::GET, "/api/reports?from=2026-11-23&to=2026-11-23")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let total = &report["total"];
+    let (city, total) = crate::support::day_figures(&client, &hub, "2026-11-23").await;
+    let total = &total;
     let (from, to) = jiaohao_city::reports::parse_range("2026-11-23", "2026-11-23").unwrap();
-    let city = jiaohao_city::reports::across_halls(&client, from, to)
-        .await
-        .unwrap();
-    assert_eq!(city.len(), 1);
-    let city = serde_json::to_value(&city[0]).unwrap();
-    for field in [
-        "issued",
-        "called",
-        "served",
-        "no_shows",
-        "transfers",
-        "mean_wait_min",
-        "p90_wait_min",
-        "mean_handling_min",
-        "within_target_pct",
-        "rating_mean",
-    ] {
-        assert_eq!(
-            city[field], total[field],
-            "{field}: city {city} hall {total}"
-        );
-    }
+    crate::support::same_figures(
+        &city,
+        total,
+        &[
+            "issued",
+            "called",
+            "served",
+            "no_shows",
+            "transfers",
+            "mean_wait_min",
+            "p90_wait_min",
+            "mean_handling_min",
+            "within_target_pct",
+            "rating_mean",
+        ],
+    );
     let r = &total["ratings"];
     assert_eq!(
         city["ratings"],

@@ -182,3 +182,41 @@ pub fn skipped(why: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {why} ***");
 }
+
+/// The hall's own report total for `day` (`YYYY-MM-DD`, as its admin reads `/api/reports`) and
+/// the city's figures for that day, the city following that one hall: what a test compares.
+pub async fn day_figures(
+    client: &Client,
+    hub: &jiaohao_testkit::TestHub,
+    day: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let report: serde_json::Value = hub
+        .admin
+        .request(
+            reqwest::Method::GET,
+            &format!("/api/reports?from={day}&to={day}"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (from, to) = jiaohao_city::reports::parse_range(day, day).unwrap();
+    let city = jiaohao_city::reports::across_halls(client, from, to)
+        .await
+        .unwrap();
+    assert_eq!(city.len(), 1, "one hall followed");
+    (
+        serde_json::to_value(&city[0]).unwrap(),
+        report["total"].clone(),
+    )
+}
+
+/// Asserts the city's `fields` equal the hall's.
+#[track_caller]
+pub fn same_figures(city: &serde_json::Value, hall: &serde_json::Value, fields: &[&str]) {
+    for field in fields {
+        assert_eq!(city[field], hall[field], "{field}: city {city} hall {hall}");
+    }
+}
