@@ -4,12 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use jiaohao_store::Role;
-use jiaohao_testkit::TestHub;
 use tokio::sync::watch;
 use tokio_postgres::Client;
 
-use crate::support::{Web, database, form, shared_cluster};
+use crate::support::{Web, database, form, hall_to_follow, shared_cluster};
 
 const PASSWORD: &str = "a-long-password-1";
 
@@ -51,15 +49,7 @@ async fn a_city_admin_registers_a_hall_on_the_page_and_the_service_follows_it() 
     let Some((url, client)) = database("halls_page").await else {
         return;
     };
-    let hub = TestHub::start().await;
-    hub.open(1).await;
-    hub.issue("hukou").await;
-    hub.issue("id_card").await;
-    let target = jiaohao_store::Store::open_read_only(&hub.db)
-        .unwrap()
-        .last_seq()
-        .unwrap() as i64;
-    let token = jiaohao_hub::cli::create_token(&hub.db, Role::Ingest, None, "city").unwrap();
+    let (hub, target, token) = hall_to_follow().await;
     for (name, role) in [
         ("wang", jiaohao_city::users::CityRole::Admin),
         ("zhao", jiaohao_city::users::CityRole::Viewer),

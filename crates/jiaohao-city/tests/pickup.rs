@@ -8,7 +8,7 @@ use jiaohao_testkit::TestHub;
 use tokio::sync::watch;
 use tokio_postgres::Client;
 
-use crate::support::{database, shared_cluster};
+use crate::support::{database, hall_to_follow, shared_cluster};
 
 async fn state_of(client: &Client, name: &str) -> Option<(String, i64)> {
     client
@@ -59,15 +59,7 @@ async fn a_running_service_follows_a_hall_added_and_a_token_changed_with_the_cli
     let Some((url, client)) = database("pickup").await else {
         return;
     };
-    let hub = TestHub::start().await;
-    hub.open(1).await;
-    hub.issue("hukou").await;
-    hub.issue("id_card").await;
-    let target = jiaohao_store::Store::open_read_only(&hub.db)
-        .unwrap()
-        .last_seq()
-        .unwrap() as i64;
-    let right = jiaohao_hub::cli::create_token(&hub.db, Role::Ingest, None, "city").unwrap();
+    let (hub, target, right) = hall_to_follow().await;
 
     let dir = tempfile::tempdir().unwrap();
     let key_path = dir.path().join("city.key");

@@ -220,3 +220,19 @@ pub fn same_figures(city: &serde_json::Value, hall: &serde_json::Value, fields: 
         assert_eq!(city[field], hall[field], "{field}: city {city} hall {hall}");
     }
 }
+
+/// A hub with window 1 open and two tickets issued, the sequence number of its last record
+/// (what the city must reach) and an `ingest` token for the city.
+pub async fn hall_to_follow() -> (jiaohao_testkit::TestHub, i64, String) {
+    let hub = jiaohao_testkit::TestHub::start().await;
+    hub.open(1).await;
+    hub.issue("hukou").await;
+    hub.issue("id_card").await;
+    let target = jiaohao_store::Store::open_read_only(&hub.db)
+        .unwrap()
+        .last_seq()
+        .unwrap() as i64;
+    let token =
+        jiaohao_hub::cli::create_token(&hub.db, jiaohao_store::Role::Ingest, None, "city").unwrap();
+    (hub, target, token)
+}
