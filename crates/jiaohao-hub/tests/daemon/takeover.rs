@@ -275,7 +275,7 @@ async fn the_promote_and_rejoin_commands_take_over_and_bring_the_old_primary_bac
 
     // The old primary's file rejoins as a standby of the new one.
     let aside = dir.path().join("set-aside.jsonl");
-    let (ok, out, err) = run_hub(&[
+    let rejoin = [
         "rejoin",
         "--db",
         primary_db.to_str().unwrap(),
@@ -285,7 +285,8 @@ async fn the_promote_and_rejoin_commands_take_over_and_bring_the_old_primary_bac
         &replica_token,
         "--set-aside",
         aside.to_str().unwrap(),
-    ]);
+    ];
+    let (ok, out, err) = run_hub(&rejoin);
     assert!(ok, "jiaohao-hub rejoin failed: {out}{err}");
     assert!(out.contains("set 1 records"), "{out}");
     assert!(
@@ -308,17 +309,7 @@ async fn the_promote_and_rejoin_commands_take_over_and_bring_the_old_primary_bac
         );
     }
     // Run again, it refuses to overwrite the audit file.
-    let (ok, _, err) = run_hub(&[
-        "rejoin",
-        "--db",
-        primary_db.to_str().unwrap(),
-        "--primary",
-        &standby.url,
-        "--follow-token",
-        &replica_token,
-        "--set-aside",
-        aside.to_str().unwrap(),
-    ]);
+    let (ok, _, err) = run_hub(&rejoin);
     assert!(!ok && err.contains("exists already"), "{err}");
 
     // Started as the new primary's standby, the old file follows it.
