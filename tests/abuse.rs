@@ -90,18 +90,23 @@ async fn a_kiosk_over_its_ticket_limit_gets_429_with_a_message_and_others_go_on(
     hub.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_public_booking_routes_are_limited_per_address_and_spare_other_addresses() {
-    let hub = TestHub::start_with(|config| {
+/// A hub whose public routes take `burst` requests per address, then one a minute.
+async fn hub_limiting_the_public_to(burst: u32) -> TestHub {
+    TestHub::start_with(move |config| {
         config.limits = LimitConfig {
             tickets: None,
             public: Some(Rate {
-                burst: 4,
+                burst,
                 per_minute: 1,
             }),
         };
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_booking_routes_are_limited_per_address_and_spare_other_addresses() {
+    let hub = hub_limiting_the_public_to(4).await;
     let reply = send(
         hub.admin
             .request(Method::PUT, "/api/services/exit_entry/booking")
@@ -169,16 +174,7 @@ async fn the_public_booking_routes_are_limited_per_address_and_spare_other_addre
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn public_endpoints_are_limited_per_address_with_429() {
-    let hub = TestHub::start_with(|config| {
-        config.limits = LimitConfig {
-            tickets: None,
-            public: Some(Rate {
-                burst: 6,
-                per_minute: 1,
-            }),
-        };
-    })
-    .await;
+    let hub = hub_limiting_the_public_to(6).await;
     let ticket = hub.issue("hukou").await;
     // One bucket per address across every public endpoint.
     for path in [
