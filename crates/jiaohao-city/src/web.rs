@@ -1378,34 +1378,53 @@ fn notice(ok: bool, text: String) -> String {
     format!(r#"<div class="notice {class}">{text}</div>"#)
 }
 
+/// A city admin's change on the users page: the post is checked as [`admin_post`] does, then
+/// `change` runs with the admin and a database connection and says what happened (a notice),
+/// and the page is shown again with it. A database failure is the failure page.
+async fn users_change(
+    state: &WebState,
+    headers: &HeaderMap,
+    csrf: &str,
+    change: impl AsyncFnOnce(&SignedIn, &Client) -> Result<String, CityError>,
+) -> Response {
+    let who = match admin_post(state, headers, csrf).await {
+        Ok(who) => who,
+        Err(response) => return response,
+    };
+    let client = match state.db.get().await {
+        Ok(client) => client,
+        Err(error) => return failure(headers, &error),
+    };
+    match change(&who, &client).await {
+        Ok(said) => users_view(state, headers, &who, &said).await,
+        Err(error) => failure(headers, &error),
+    }
+}
+
 async fn add_user(
     State(state): State<WebState>,
     headers: HeaderMap,
     Form(form): Form<UserForm>,
 ) -> Response {
-    let who = match admin_post(&state, &headers, &form.csrf).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
     let Some(role) = CityRole::parse(&form.role) else {
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let client = match state.db.get().await {
-        Ok(client) => client,
-        Err(error) => return failure(&headers, &error),
-    };
-    let said = match users::create(&*client, &form.name, role, &form.password).await {
-        Ok(()) => notice(
-            true,
-            t("已添加用户 ", "Added user ") + &escape_html(form.name.trim()),
-        ),
-        Err(CityError::Invalid(message)) => notice(
-            false,
-            t("无法添加：", "Not added: ") + &escape_html(&message),
-        ),
-        Err(error) => return failure(&headers, &error),
-    };
-    users_view(&state, &headers, &who, &said).await
+    users_change(&state, &headers, &form.csrf, async |_, client| {
+        Ok(
+            match users::create(client, &form.name, role, &form.password).await {
+                Ok(()) => notice(
+                    true,
+                    t("已添加用户 ", "Added user ") + &escape_html(form.name.trim()),
+                ),
+                Err(CityError::Invalid(message)) => notice(
+                    false,
+                    t("无法添加：", "Not added: ") + &escape_html(&message),
+                ),
+                Err(error) => return Err(error),
+            },
+        )
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1420,36 +1439,30 @@ async fn set_user_disabled(
     headers: HeaderMap,
     Form(form): Form<DisableForm>,
 ) -> Response {
-    let who = match admin_post(&state, &headers, &form.csrf).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    if form.name == who.name {
-        let said = notice(
-            false,
-            t(
-                "不能停用自己的账号。",
-                "You cannot disable your own account.",
-            ),
-        );
-        return users_view(&state, &headers, &who, &said).await;
-    }
-    let client = match state.db.get().await {
-        Ok(client) => client,
-        Err(error) => return failure(&headers, &error),
-    };
-    let said = match users::set_disabled(&*client, &form.name, form.disabled).await {
-        Ok(true) if form.disabled => {
-            notice(true, t("已停用 ", "Disabled ") + &escape_html(&form.name))
+    users_change(&state, &headers, &form.csrf, async |who, client| {
+        if form.name == who.name {
+            return Ok(notice(
+                false,
+                t(
+                    "不能停用自己的账号。",
+                    "You cannot disable your own account.",
+                ),
+            ));
         }
-        Ok(true) => notice(true, t("已启用 ", "Enabled ") + &escape_html(&form.name)),
-        Ok(false) => notice(
-            false,
-            t("没有该用户：", "No such user: ") + &escape_html(&form.name),
-        ),
-        Err(error) => return failure(&headers, &error),
-    };
-    users_view(&state, &headers, &who, &said).await
+        Ok(
+            match users::set_disabled(client, &form.name, form.disabled).await? {
+                true if form.disabled => {
+                    notice(true, t("已停用 ", "Disabled ") + &escape_html(&form.name))
+                }
+                true => notice(true, t("已启用 ", "Enabled ") + &escape_html(&form.name)),
+                false => notice(
+                    false,
+                    t("没有该用户：", "No such user: ") + &escape_html(&form.name),
+                ),
+            },
+        )
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -1465,39 +1478,34 @@ async fn reset_user_password(
     headers: HeaderMap,
     Form(form): Form<ResetForm>,
 ) -> Response {
-    let who = match admin_post(&state, &headers, &form.csrf).await {
-        Ok(who) => who,
-        Err(response) => return response,
-    };
-    if form.name == who.name {
-        let said = notice(
-            false,
-            t(
-                "自己的密码请在“修改密码”页面修改。",
-                "Change your own password on the account page.",
-            ),
-        );
-        return users_view(&state, &headers, &who, &said).await;
-    }
-    let client = match state.db.get().await {
-        Ok(client) => client,
-        Err(error) => return failure(&headers, &error),
-    };
-    let said = match users::reset_password(&*client, &form.name, &form.password).await {
-        Ok(true) => notice(
-            true,
-            t("已重置密码：", "Password reset for ") + &escape_html(&form.name),
-        ),
-        Ok(false) => notice(
-            false,
-            t("没有该用户：", "No such user: ") + &escape_html(&form.name),
-        ),
-        Err(CityError::Invalid(message)) => {
-            notice(false, t("未重置：", "Not reset: ") + &escape_html(&message))
+    users_change(&state, &headers, &form.csrf, async |who, client| {
+        if form.name == who.name {
+            return Ok(notice(
+                false,
+                t(
+                    "自己的密码请在“修改密码”页面修改。",
+                    "Change your own password on the account page.",
+                ),
+            ));
         }
-        Err(error) => return failure(&headers, &error),
-    };
-    users_view(&state, &headers, &who, &said).await
+        Ok(
+            match users::reset_password(client, &form.name, &form.password).await {
+                Ok(true) => notice(
+                    true,
+                    t("已重置密码：", "Password reset for ") + &escape_html(&form.name),
+                ),
+                Ok(false) => notice(
+                    false,
+                    t("没有该用户：", "No such user: ") + &escape_html(&form.name),
+                ),
+                Err(CityError::Invalid(message)) => {
+                    notice(false, t("未重置：", "Not reset: ") + &escape_html(&message))
+                }
+                Err(error) => return Err(error),
+            },
+        )
+    })
+    .await
 }
 
 const PASSWORD_TITLE: (&str, &str) = ("修改密码", "Change my password");
