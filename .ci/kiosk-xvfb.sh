@@ -59,6 +59,8 @@ if sys.argv[1] == "hall":
     print(json.dumps(hall["hall"], ensure_ascii=False))
 else:
     service = next(s for s in hall["service"] if s["code"] == sys.argv[1])
+    # Booking settings have their own route; these screens show walk-in ticketing.
+    service.pop("booking", None)
     if service["code"] == "exit_entry":
         service["daily_cap"] = 1
     else:
