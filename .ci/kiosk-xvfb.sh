@@ -2,7 +2,8 @@
 # The ticket kiosk (jiaohao-kiosk) for real: fullscreen under Xvfb at 1920x1080 with software
 # OpenGL and a window manager, against a real hub on the all-day hall, driven by real clicks
 # (xdotool). Saves PNGs of the welcome, service step, ticket, English, elderly, elderly ticket,
-# elderly documents, paused, recovered and idle screens, and prints the folder. Checks on the
+# elderly documents, the ID screen of a service that needs the ID with its ticket and reprint,
+# paused, recovered and idle screens, and prints the folder. Checks on the
 # way that each click did what it should (the kiosk logs its screens), that the slip was
 # printed, and that the QR codes on screen scan (zbarimg) to the ticket's public page.
 #
@@ -158,6 +159,25 @@ click 1428 768;             expect_log "documents=true";        shot elderly-doc
 click 365 960;              expect_log "documents=false"
 # Done: the next citizen gets the standard mode again.
 click 174 84;               expect_log "screen=welcome"
+
+# A service that needs the ID: the kiosk asks for it, a keyboard-mode reader's line (typed
+# characters and Enter) takes the ticket, and the same person again gets a reprint.
+vehicle_id=$(default_hall vehicle | python3 -c 'import json, sys; s = json.load(sys.stdin); s["identity"] = "required"; print(json.dumps(s, ensure_ascii=False))')
+api PUT /api/services/vehicle "$vehicle_id"
+vehicle=(1585 441)
+card() { # a card laid on a keyboard-mode reader: its number typed, then Enter
+  sleep 0.8
+  xdotool type --delay 30 11010519491231002X
+  xdotool key Return
+}
+sleep 1
+click "${vehicle[@]}";      expect_log "screen=service vehicle"; shot service-id-required
+click "${take[@]}";         expect_log "screen=identify vehicle"; shot identify
+card;                       expect_log "screen=ticket C001";    shot ticket-id 2
+click "${done_button[@]}";  expect_log "screen=welcome"
+click "${vehicle[@]}";      expect_log "screen=service vehicle"
+card;                       expect_log "ticket reprinted";      shot ticket-reprint 2
+click "${done_button[@]}";  expect_log "screen=welcome"
 
 kill -TERM "$hub_pid"
 wait "$hub_pid" 2>/dev/null || true
