@@ -30,8 +30,6 @@ pub struct SlotState {
     pub slot: Slot,
     pub capacity: u32,
     pub remaining: u32,
-    /// The slot's check-in closed already (its start plus the check-in time is past).
-    pub past: bool,
 }
 use crate::window::{Window, WindowDef, WindowState};
 
@@ -392,7 +390,8 @@ impl Hall {
     }
 
     /// A service's slots on `date` with the places left at `now`, or why the day cannot be
-    /// booked (not a working day within the booking horizon, or the service takes none).
+    /// booked (not a working day within the booking horizon, or the service takes none). The
+    /// horizon starts tomorrow, so no slot offered has begun.
     pub fn booking_slots(
         &self,
         code: &ServiceCode,
@@ -412,7 +411,6 @@ impl Hall {
                     slot,
                     capacity,
                     remaining: capacity.saturating_sub(held),
-                    past: false,
                 }
             })
             .collect())
