@@ -1182,7 +1182,12 @@ pub async fn report_csv(
     } else {
         format!("jiaohao-report-{}_{}.csv", report.from, report.to)
     };
-    Ok((
+    Ok(csv_attachment(&name, csv(&report)))
+}
+
+/// A CSV file to download as `name`: the answer of the report's and the bookings' CSV routes.
+pub fn csv_attachment(name: &str, body: String) -> Response {
+    (
         StatusCode::OK,
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
@@ -1191,9 +1196,9 @@ pub async fn report_csv(
                 format!("attachment; filename=\"{name}\""),
             ),
         ],
-        csv(&report),
+        body,
     )
-        .into_response())
+        .into_response()
 }
 
 /// The audit entries of some records, oldest first.

@@ -667,21 +667,10 @@ async fn list_csv(
         Some(service) => format!("jiaohao-bookings-{date}-{service}.csv"),
         None => format!("jiaohao-bookings-{date}.csv"),
     };
-    Ok((
-        StatusCode::OK,
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/csv; charset=utf-8".to_owned(),
-            ),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
+    Ok(crate::reports::csv_attachment(
+        &name,
         bookings_csv(&entries),
-    )
-        .into_response())
+    ))
 }
 
 /// The CSV of a day's bookings: one row each, its status and the masked ID number only.
