@@ -111,8 +111,10 @@ pub const CODE_ALPHABET: &[u8; 32] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 /// The share of a service's daily cap its booking slots hold by default (a hall setting,
 /// `booking_share_pct`): half, as Shenzhen's police household registration splits it.
 pub const DEFAULT_SHARE_PCT: u8 = 50;
-/// The default rules of a service's bookings: book 1 to 5 working days ahead, cancel up to 2
-/// hours before the slot, check in from 30 minutes before its start to 15 after.
+/// The default rules of a service's bookings: half-hour slots, book 1 to 5 working days
+/// ahead, cancel up to 2 hours before the slot, check in from 30 minutes before its start to
+/// 15 after.
+pub const DEFAULT_SLOT_MIN: u16 = 30;
 pub const DEFAULT_DAYS_AHEAD: u8 = 5;
 pub const DEFAULT_CANCEL_BEFORE_MIN: u32 = 120;
 pub const DEFAULT_CHECK_IN_BEFORE_MIN: u32 = 30;

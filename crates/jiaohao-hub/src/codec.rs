@@ -4,7 +4,7 @@
 
 use jiaohao_core::booking::{
     BookingSettings, DEFAULT_CANCEL_BEFORE_MIN, DEFAULT_CHECK_IN_AFTER_MIN,
-    DEFAULT_CHECK_IN_BEFORE_MIN, DEFAULT_DAYS_AHEAD,
+    DEFAULT_CHECK_IN_BEFORE_MIN, DEFAULT_DAYS_AHEAD, DEFAULT_SLOT_MIN,
 };
 use jiaohao_core::{
     BookingRules, ClockTime, Error, HallSettings, Prefix, Service, ServiceCode, WindowDef,
@@ -170,7 +170,16 @@ pub fn booking_settings_from_wire(
     current: Option<&BookingSettings>,
     default_share_pct: u8,
 ) -> Result<BookingSettings, Error> {
-    let slot_min = def.slot_min.or(current.map(|c| c.slot_min)).unwrap_or(30);
+    // A field given, else the service's current value, else the default.
+    fn kept<T: Copy>(
+        field: Option<T>,
+        current: Option<&BookingSettings>,
+        of: fn(&BookingSettings) -> T,
+        default: T,
+    ) -> T {
+        field.or(current.map(of)).unwrap_or(default)
+    }
+    let slot_min = kept(def.slot_min, current, |c| c.slot_min, DEFAULT_SLOT_MIN);
     let by_share = |share: u8| -> Result<Vec<u32>, Error> {
         if share > 100 {
             return Err(Error::invalid(format!(
@@ -190,28 +199,30 @@ pub fn booking_settings_from_wire(
             _ => by_share(default_share_pct)?,
         },
     };
-    let kept = |field: Option<u32>, current_value: fn(&BookingSettings) -> u32, default| {
-        field.or(current.map(current_value)).unwrap_or(default)
-    };
     let settings = BookingSettings {
         slot_min,
         capacities,
-        days_ahead: def
-            .days_ahead
-            .or(current.map(|c| c.days_ahead))
-            .unwrap_or(DEFAULT_DAYS_AHEAD),
+        days_ahead: kept(
+            def.days_ahead,
+            current,
+            |c| c.days_ahead,
+            DEFAULT_DAYS_AHEAD,
+        ),
         cancel_before_min: kept(
             def.cancel_before_min,
+            current,
             |c| c.cancel_before_min,
             DEFAULT_CANCEL_BEFORE_MIN,
         ),
         check_in_before_min: kept(
             def.check_in_before_min,
+            current,
             |c| c.check_in_before_min,
             DEFAULT_CHECK_IN_BEFORE_MIN,
         ),
         check_in_after_min: kept(
             def.check_in_after_min,
+            current,
             |c| c.check_in_after_min,
             DEFAULT_CHECK_IN_AFTER_MIN,
         ),
