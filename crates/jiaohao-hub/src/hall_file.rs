@@ -27,28 +27,27 @@ pub fn parse(text: &str) -> Result<Vec<Command>, String> {
             .map_err(|e| format!("hall file [[service]] #{} ({}): {e}", index + 1, def.code))?;
         // `[service.booking]`: the service takes bookings from the first start; left-out
         // fields take the defaults, the places the hall's `booking_share_pct` of its cap.
-        let booking = match &def.booking {
-            Some(booking) => Some(
-                codec::booking_settings_from_wire(booking, &service, None, default_share).map_err(
-                    |e| {
-                        format!(
-                            "hall file [[service]] #{} ({}) [service.booking]: {e}",
-                            index + 1,
-                            def.code
-                        )
-                    },
-                )?,
-            ),
-            None => None,
-        };
-        let code = service.code.clone();
+        let booking = def
+            .booking
+            .as_ref()
+            .map(|booking| {
+                let settings =
+                    codec::booking_settings_from_wire(booking, &service, None, default_share)
+                        .map_err(|e| {
+                            format!(
+                                "hall file [[service]] #{} ({}) [service.booking]: {e}",
+                                index + 1,
+                                def.code
+                            )
+                        })?;
+                Ok::<_, String>(Command::ConfigureBooking {
+                    service: service.code.clone(),
+                    settings: Some(settings),
+                })
+            })
+            .transpose()?;
         commands.push(Command::AddService(service));
-        if let Some(booking) = booking {
-            commands.push(Command::ConfigureBooking {
-                service: code,
-                settings: Some(booking),
-            });
-        }
+        commands.extend(booking);
     }
     for def in &file.window {
         let window = codec::window_from_wire(def)
