@@ -164,30 +164,10 @@ pub async fn hall(State(state): State<AppState>) -> Response {
 }
 
 pub async fn get_settings(State(state): State<AppState>) -> Result<Response, ApiError> {
-    // The admin reads of settings, services and windows come from the published view, so they
-    // show exactly what the displays show.
-    let view = state.hall_view();
-    let (case_days, booking_share, rules) = state
+    let settings = state
         .writer
-        .read(|context| {
-            let settings = context.hall.settings();
-            (
-                settings.case_due_working_days,
-                settings.booking_share_pct,
-                settings.booking_rules,
-            )
-        })
+        .read(|context| codec::settings_to_wire(context.hall.settings()))
         .await?;
-    let settings = wire::HallSettings {
-        name_zh: view.name_zh.clone(),
-        name_en: view.name_en.clone(),
-        timezone: view.timezone.clone(),
-        notices_zh: view.notices_zh.clone(),
-        notices_en: view.notices_en.clone(),
-        case_due_working_days: Some(case_days),
-        booking_share_pct: Some(booking_share),
-        booking_rules: Some(codec::booking_rules_to_wire(&rules)),
-    };
     Ok(json(StatusCode::OK, &settings))
 }
 
