@@ -474,36 +474,6 @@ impl Store {
         Ok(())
     }
 
-    /// Who finished each of the tickets `ids` (the actor of its `ticket_finished` record), looked
-    /// for among the records logged at or after `from` and before `to`; a ticket not finished
-    /// then is left out.
-    pub fn finishing_actors(
-        &self,
-        ids: &[u64],
-        from: Millis,
-        to: Millis,
-    ) -> Result<std::collections::HashMap<u64, String>> {
-        let mut found = std::collections::HashMap::new();
-        if ids.is_empty() {
-            return Ok(found);
-        }
-        let mut query = self.conn.prepare_cached(
-            "SELECT json_extract(body, '$.id'), actor FROM events \
-             WHERE kind = 'ticket_finished' AND at_ms >= ?1 AND at_ms < ?2",
-        )?;
-        let mut rows = query.query(params![from.0, to.0])?;
-        while let Some(row) = rows.next()? {
-            let (Some(id), actor) = (row.get::<_, Option<i64>>(0)?, row.get::<_, String>(1)?)
-            else {
-                continue;
-            };
-            if ids.contains(&(id as u64)) {
-                found.insert(id as u64, actor);
-            }
-        }
-        Ok(found)
-    }
-
     /// The public stream messages after `seq`, oldest first, at most `limit` of them.
     pub fn public_after(&self, seq: u64, limit: usize) -> Result<Vec<PublicMessage>> {
         let mut query = self.conn.prepare_cached(

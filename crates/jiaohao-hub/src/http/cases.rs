@@ -3,12 +3,16 @@
 //! with a bad rating (kept beside the log, erased 30 days after the case closes), and their
 //! part of the OpenAPI document. The cases themselves are the core's, folded from the log.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use jiaohao_core::{Case, CaseState, CaseStep, Command, LocalDate, Millis, TicketId, TicketNumber};
+use jiaohao_core::{
+    Case, CaseState, CaseStep, Command, Event, LocalDate, Millis, TicketId, TicketNumber,
+};
 use jiaohao_store::Role;
 use jiaohao_wire as wire;
 use serde::Deserialize;
@@ -101,9 +105,11 @@ pub fn case_view(case: &Case, context: &ViewContext<'_>) -> wire::CaseView {
 /// between included).
 const FINISHED_BEFORE_RATING: i64 = 40 * 24 * 60 * Millis::MINUTE;
 
-/// Fills in who served each case's ticket (the actor of its finish, as reports name clerks),
-/// reading the finishes logged before the cases opened between `opened.0` and `opened.1`.
-async fn attach_clerks(
+/// Fills in what is kept beside the log for each case, in one read of the store: who served
+/// its ticket (the actor of its finish, as reports name clerks) and the callback phone. The
+/// cases opened between `opened.0` and `opened.1`; their tickets' finishes are looked for
+/// before that.
+async fn attach_beside_the_log(
     state: &AppState,
     cases: &mut [wire::CaseView],
     opened: (Millis, Millis),
@@ -113,11 +119,28 @@ async fn attach_clerks(
         Millis(opened.0.0 - FINISHED_BEFORE_RATING),
         Millis(opened.1.0 + 1),
     );
-    let actors = state
-        .read(move |store| store.finishing_actors(&ids, from, to))
+    let (clerks, phones) = state
+        .read(move |store| {
+            let mut clerks = HashMap::new();
+            store.for_each_record_of_kinds(&["ticket_finished"], from, to, |record| {
+                if let Event::TicketFinished { id, .. } = record.event
+                    && ids.contains(&id.0)
+                {
+                    clerks.insert(id.0, clerk_key(&record.actor));
+                }
+            })?;
+            let kept = store.cases_with_phone()?;
+            let phones = ids
+                .iter()
+                .filter(|id| kept.binary_search(id).is_ok())
+                .map(|&id| Ok((id, store.case_phone(id)?)))
+                .collect::<jiaohao_store::Result<HashMap<_, _>>>()?;
+            Ok((clerks, phones))
+        })
         .await?;
     for case in cases {
-        case.clerk = actors.get(&case.id).map(|actor| clerk_key(actor));
+        case.clerk = clerks.get(&case.id).cloned();
+        case.callback_phone = phones.get(&case.id).cloned().flatten();
     }
     Ok(())
 }
@@ -156,7 +179,7 @@ async fn list(
         .writer
         .read(move |context| {
             let today = today(context);
-            let cases: Vec<wire::CaseView> = context
+            let matching: Vec<&Case> = context
                 .hall
                 .registry()
                 .cases
@@ -170,49 +193,22 @@ async fn list(
                 .filter(|case| window.is_none_or(|w| case.window.get() == w))
                 .filter(|case| from.is_none_or(|from| case.date >= from))
                 .filter(|case| to.is_none_or(|to| case.date <= to))
-                .map(|case| case_view(case, context))
                 .collect();
-            let opened = context
-                .hall
-                .registry()
-                .cases
-                .values()
-                .filter(|case| {
-                    cases
-                        .iter()
-                        .any(|view: &wire::CaseView| view.id == case.ticket.0)
-                })
-                .map(|case| case.opened_at)
-                .fold(None, |span: Option<(Millis, Millis)>, at| {
-                    Some(span.map_or((at, at), |(low, high)| (low.min(at), high.max(at))))
-                });
-            (
-                wire::CaseList {
-                    today: today.to_string(),
-                    cases,
-                },
-                opened,
-            )
+            let opened = matching.iter().map(|case| case.opened_at);
+            let span = opened.clone().min().zip(opened.max());
+            let list = wire::CaseList {
+                today: today.to_string(),
+                cases: matching
+                    .iter()
+                    .map(|case| case_view(case, context))
+                    .collect(),
+            };
+            (list, span)
         })
         .await?;
-    let (mut answer, opened) = answer;
-    if let Some(opened) = opened {
-        attach_clerks(&state, &mut answer.cases, opened).await?;
-    }
-    let ids: Vec<u64> = answer.cases.iter().map(|case| case.id).collect();
-    let phones = state
-        .read(move |store| {
-            let kept = store.cases_with_phone()?;
-            ids.into_iter()
-                .filter(|id| kept.binary_search(id).is_ok())
-                .map(|id| Ok((id, store.case_phone(id)?)))
-                .collect::<jiaohao_store::Result<Vec<_>>>()
-        })
-        .await?;
-    for (id, phone) in phones {
-        if let Some(case) = answer.cases.iter_mut().find(|case| case.id == id) {
-            case.callback_phone = phone;
-        }
+    let (mut answer, span) = answer;
+    if let Some(span) = span {
+        attach_beside_the_log(&state, &mut answer.cases, span).await?;
     }
     Ok((StatusCode::OK, axum::Json(answer)).into_response())
 }
@@ -231,9 +227,8 @@ async fn read_case(state: &AppState, id: TicketId) -> Result<wire::CaseView, Api
         .await?
         .ok_or(jiaohao_core::Error::UnknownCase(id))?;
     let mut views = [view];
-    attach_clerks(state, &mut views, (opened_at, opened_at)).await?;
-    let [mut view] = views;
-    view.callback_phone = state.read(move |store| store.case_phone(id.0)).await?;
+    attach_beside_the_log(state, &mut views, (opened_at, opened_at)).await?;
+    let [view] = views;
     Ok(view)
 }
 
