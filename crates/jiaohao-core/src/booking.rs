@@ -387,11 +387,6 @@ impl Booking {
 /// ended more than [`ENDED_RATINGS_KEPT_DAYS`] ago.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Registry {
-    /// The hall's booking rules: a copy of [`HallSettings::booking_rules`] the hall keeps in
-    /// step (when its settings are configured and when it is restored from a snapshot).
-    ///
-    /// [`HallSettings::booking_rules`]: crate::HallSettings::booking_rules
-    pub rules: BookingRules,
     /// Booking settings of the services that take bookings.
     pub booking: BTreeMap<ServiceCode, BookingSettings>,
     /// The bookings kept, by code.
@@ -439,7 +434,12 @@ impl Registry {
     /// When a person's misses bar them from booking until, if they do at `now`: the time of
     /// a miss that is the [`BookingRules::misses_to_bar`]th within
     /// [`BookingRules::miss_window_days`], plus [`BookingRules::bar_days`].
-    pub fn barred_until(&self, person: &PersonKey, now: Millis) -> Option<Millis> {
+    pub fn barred_until(
+        &self,
+        rules: &BookingRules,
+        person: &PersonKey,
+        now: Millis,
+    ) -> Option<Millis> {
         let mut misses: Vec<Millis> = self
             .bookings
             .values()
@@ -448,9 +448,9 @@ impl Registry {
             .map(|b| b.check_in_closes(self.check_in_after_min(&b.service)))
             .collect();
         misses.sort();
-        let count = (self.rules.misses_to_bar as usize).max(1);
-        let window = i64::from(self.rules.miss_window_days) * DAY_MS;
-        let bar = i64::from(self.rules.bar_days) * DAY_MS;
+        let count = (rules.misses_to_bar as usize).max(1);
+        let window = i64::from(rules.miss_window_days) * DAY_MS;
+        let bar = i64::from(rules.bar_days) * DAY_MS;
         misses
             .windows(count)
             .filter(|run| run[count - 1].since(run[0]) <= window)
@@ -512,11 +512,12 @@ impl Registry {
     /// to rate ended more than [`ENDED_RATINGS_KEPT_DAYS`] before `date`.
     pub(crate) fn start_day(
         &mut self,
+        rules: &BookingRules,
         date: LocalDate,
         at: Millis,
         finished: impl IntoIterator<Item = RatableTicket>,
     ) {
-        let oldest = Millis(at.0 - self.rules.keep_days() * DAY_MS);
+        let oldest = Millis(at.0 - rules.keep_days() * DAY_MS);
         self.bookings.retain(|_, b| b.starts_at >= oldest);
         self.ratable
             .extend(finished.into_iter().map(|ticket| (ticket.id, ticket)));

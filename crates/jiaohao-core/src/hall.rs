@@ -245,10 +245,7 @@ impl Hall {
             handling: BTreeMap::new(),
             last_finished: BTreeMap::new(),
             policy: Policy::default(),
-            registry: Registry {
-                rules: settings.booking_rules,
-                ..registry.clone()
-            },
+            registry: registry.clone(),
             checked_in_today: BTreeMap::new(),
             holders: HashMap::new(),
         };
@@ -261,7 +258,12 @@ impl Hall {
     /// tickets: the hub takes it just before the command that starts a day.
     pub fn day_start_snapshot(&self, date: LocalDate, at: Millis) -> HallSnapshot {
         let mut registry = self.registry.clone();
-        registry.start_day(date, at, self.finished_today());
+        registry.start_day(
+            &self.settings.booking_rules,
+            date,
+            at,
+            self.finished_today(),
+        );
         HallSnapshot {
             date,
             day_started_at: at,
@@ -864,7 +866,7 @@ impl Hall {
                         "booking_lapsed",
                         format!(
                             "预约未在 {lapse} 分钟内验证，已失效，请重新预约；the booking was not verified within {lapse} minutes and has lapsed: please book again",
-                            lapse = self.registry.rules.lapse_min
+                            lapse = self.settings.booking_rules.lapse_min
                         ),
                     )),
                     status => Err(not_active(code, status)),
@@ -1248,13 +1250,14 @@ impl Hall {
                 "the booking code is taken: choose another",
             ));
         }
-        if self.registry.barred_until(person, now.at).is_some() {
+        let rules = &self.settings.booking_rules;
+        if self.registry.barred_until(rules, person, now.at).is_some() {
             let BookingRules {
                 misses_to_bar: misses,
                 miss_window_days: window,
                 bar_days: bar,
                 ..
-            } = self.registry.rules;
+            } = *rules;
             return Err(Error::booking(
                 "booking_barred",
                 format!(
@@ -1473,10 +1476,7 @@ impl Hall {
     fn fold(&mut self, event: &Event, at: Millis) {
         match event {
             Event::DayStarted { date } => self.start_day(*date, at),
-            Event::HallConfigured(settings) => {
-                self.settings = settings.clone();
-                self.registry.rules = settings.booking_rules;
-            }
+            Event::HallConfigured(settings) => self.settings = settings.clone(),
             Event::CalendarConfigured(calendar) => self.calendar = Some(calendar.clone()),
             Event::ServiceDefined(service) => {
                 self.services.insert(service.code.clone(), service.clone());
@@ -1618,7 +1618,7 @@ impl Hall {
                     person: person.clone(),
                     masked_id: masked_id.clone(),
                     booked_at: at,
-                    lapses_at: at.plus_ms(self.registry.rules.lapse_ms()),
+                    lapses_at: at.plus_ms(self.settings.booking_rules.lapse_ms()),
                     verified_at: None,
                     cancelled_at: None,
                     ticket: None,
@@ -1717,7 +1717,8 @@ impl Hall {
         self.last_finished.clear();
         self.checked_in_today.clear();
         self.holders.clear();
-        self.registry.start_day(date, at, finished);
+        self.registry
+            .start_day(&self.settings.booking_rules, date, at, finished);
         for window in self.windows.values_mut() {
             window.state = WindowState::Closed;
             window.consecutive_green = 0;

@@ -1439,14 +1439,6 @@ pub fn snapshot_from_json(text: &str) -> Result<HallSnapshot, DecodeError> {
             .map_err(|e| invalid(&e))?,
         registry: stored.registry.to_core().map_err(|e| invalid(&e))?,
     };
-    // The registry works by the hall's booking rules, which the settings carry.
-    let snapshot = HallSnapshot {
-        registry: Registry {
-            rules: snapshot.settings.booking_rules,
-            ..snapshot.registry
-        },
-        ..snapshot
-    };
     Ok(snapshot)
 }
 
@@ -2148,9 +2140,7 @@ mod tests {
             };
             snapshot.registry.ratable.insert(ticket.id, ticket);
         }
-        // The registry works by the hall's rules, as the hall keeps it; a booking made under
-        // a lapse of 20 minutes keeps it.
-        snapshot.registry.rules = snapshot.settings.booking_rules;
+        // A booking made under a lapse of 20 minutes keeps it.
         for booking in snapshot.registry.bookings.values_mut() {
             booking.lapses_at = booking.booked_at.plus_ms(20 * Millis::MINUTE);
         }

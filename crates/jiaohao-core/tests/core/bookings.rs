@@ -124,6 +124,12 @@ fn check_in(hall: &mut Hall, n: u8, now: Now) -> Result<Vec<Event>, Error> {
     )
 }
 
+/// When person `who`'s misses bar them from booking at `now`, by the hall's own rules.
+fn barred_until(hall: &Hall, who: u8, now: Millis) -> Option<Millis> {
+    hall.registry()
+        .barred_until(&hall.settings().booking_rules, &person(who), now)
+}
+
 fn refusal(result: Result<Vec<Event>, Error>) -> &'static str {
     match result {
         Err(error) => error.code(),
@@ -409,7 +415,7 @@ fn three_missed_bookings_in_180_days_bar_booking_for_30_days() {
         verify(&mut hall, n, at(day - 1, "12:00"));
     }
     let after = at(5, "09:16");
-    assert!(hall.registry().barred_until(&person(7), after.at).is_some());
+    assert!(barred_until(&hall, 7, after.at).is_some());
     assert_eq!(
         refusal(book(&mut hall, 4, 7, 6, "09:00", after)),
         "booking_barred"
@@ -418,7 +424,7 @@ fn three_missed_bookings_in_180_days_bar_booking_for_30_days() {
     book(&mut hall, 5, 8, 6, "09:00", after).unwrap();
     // 30 days after the third miss the bar is over.
     let later = at(35, "09:16");
-    assert!(hall.registry().barred_until(&person(7), later.at).is_none());
+    assert!(barred_until(&hall, 7, later.at).is_none());
     book(&mut hall, 6, 7, 36, "09:00", later).unwrap();
 }
 
@@ -536,12 +542,7 @@ fn the_bar_follows_the_halls_rules() {
     // … and not by the default of three.
     let mut lenient = hall();
     miss_on(&mut lenient, &[1, 3]);
-    assert!(
-        lenient
-            .registry()
-            .barred_until(&person(7), after.at)
-            .is_none()
-    );
+    assert!(barred_until(&lenient, 7, after.at).is_none());
     book(&mut lenient, 9, 7, 4, "09:00", after).unwrap();
 
     // The bar lasts the hall's bar_days after the last miss (here 3: the miss on day 3 closed
@@ -552,18 +553,8 @@ fn the_bar_follows_the_halls_rules() {
         ..BookingRules::default()
     });
     miss_on(&mut short, &[1, 3]);
-    assert!(
-        short
-            .registry()
-            .barred_until(&person(7), at(6, "09:14").at)
-            .is_some()
-    );
-    assert!(
-        short
-            .registry()
-            .barred_until(&person(7), at(6, "09:15").at)
-            .is_none()
-    );
+    assert!(barred_until(&short, 7, at(6, "09:14").at).is_some());
+    assert!(barred_until(&short, 7, at(6, "09:15").at).is_none());
 
     // Misses further apart than the hall's window do not count together.
     let mut narrow = hall_with_rules(BookingRules {
@@ -572,12 +563,7 @@ fn the_bar_follows_the_halls_rules() {
         ..BookingRules::default()
     });
     miss_on(&mut narrow, &[1, 3]);
-    assert!(
-        narrow
-            .registry()
-            .barred_until(&person(7), after.at)
-            .is_none()
-    );
+    assert!(barred_until(&narrow, 7, after.at).is_none());
 }
 
 #[test]
@@ -675,13 +661,13 @@ fn the_rules_are_checked_and_ride_in_the_snapshot() {
         bar_days: 60,
     };
     let mut hall = hall_with_rules(rules);
-    assert_eq!(hall.registry().rules, rules);
+    assert_eq!(hall.settings().booking_rules, rules);
     let snapshot = hall.day_start_snapshot(date(1), at(1, "00:00").at);
     assert_eq!(snapshot.settings.booking_rules, rules);
     let restored = Hall::from_snapshot(&snapshot);
     hall.apply(&Command::Tick, at(1, "00:00")).unwrap();
     assert_eq!(restored, hall);
-    assert_eq!(restored.registry().rules, rules);
+    assert_eq!(restored.settings().booking_rules, rules);
 }
 
 #[test]
@@ -716,7 +702,7 @@ proptest! {
         let days: Vec<i64> = (0..misses as i64).map(|i| 1 + i).collect();
         miss_on(&mut hall, &days);
         let after = at(misses as i64 + 1, "09:16");
-        let barred = hall.registry().barred_until(&person(7), after.at).is_some();
+        let barred = barred_until(&hall, 7, after.at).is_some();
         prop_assert_eq!(barred, misses as u32 >= misses_to_bar);
 
         let made = at(misses as i64 + 1, "09:20");

@@ -708,7 +708,8 @@ async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Respo
         .writer
         .read(move |context| {
             let registry = context.hall.registry();
-            let window_days = i64::from(registry.rules.miss_window_days);
+            let rules = context.hall.settings().booking_rules;
+            let window_days = i64::from(rules.miss_window_days);
             let since = now.plus_ms(-window_days * 24 * 60 * Millis::MINUTE);
             let mut missed: std::collections::BTreeMap<
                 &jiaohao_core::PersonKey,
@@ -728,7 +729,7 @@ async fn no_shows(State(state): State<AppState>, who: Principal) -> Result<Respo
                         .iter()
                         .max_by_key(|b| b.starts_at)
                         .expect("a person here missed at least one booking");
-                    let barred_until = registry.barred_until(person, now);
+                    let barred_until = registry.barred_until(&rules, person, now);
                     (
                         barred_until,
                         wire::NoShowPerson {
