@@ -21,15 +21,20 @@ fn phone(n: u32) -> String {
     format!("138{n:08}")
 }
 
-/// Exit-entry takes bookings: 16 half-hour slots of `places` each.
-async fn take_bookings(hub: &TestHub, places: u32) {
-    let reply = send_json(
+/// An admin's `PUT` of exit-entry's booking settings.
+async fn put_booking(hub: &TestHub, body: serde_json::Value) -> crate::support::Reply {
+    send_json(
         &hub.admin,
         Method::PUT,
         "/api/services/exit_entry/booking",
-        json!({"slot_min": 30, "capacities": vec![places; 16]}),
+        body,
     )
-    .await;
+    .await
+}
+
+/// Exit-entry takes bookings: 16 half-hour slots of `places` each.
+async fn take_bookings(hub: &TestHub, places: u32) {
+    let reply = put_booking(hub, json!({"slot_min": 30, "capacities": vec![places; 16]})).await;
     assert_eq!(reply.status, 200, "{reply:?}");
 }
 
@@ -1073,23 +1078,15 @@ async fn the_default_share_is_a_hall_setting_that_fills_the_slots() {
 #[tokio::test]
 async fn a_put_of_booking_settings_keeps_what_it_leaves_out() {
     let hub = TestHub::start().await;
-    let reply = send_json(
-        &hub.admin,
-        Method::PUT,
-        "/api/services/exit_entry/booking",
+    let reply = put_booking(
+        &hub,
         json!({"slot_min": 30, "capacities": vec![3; 16], "days_ahead": 3,
             "cancel_before_min": 60, "check_in_before_min": 20, "check_in_after_min": 10}),
     )
     .await;
     assert_eq!(reply.status, 200, "{reply:?}");
     // Changing the share only: the cut-off, the check-in window and the days ahead stay.
-    let reply = send_json(
-        &hub.admin,
-        Method::PUT,
-        "/api/services/exit_entry/booking",
-        json!({"share_pct": 40}),
-    )
-    .await;
+    let reply = put_booking(&hub, json!({"share_pct": 40})).await;
     assert_eq!(reply.status, 200, "{reply:?}");
     let saved = settings_of(&hub, "exit_entry").await;
     assert_eq!(saved.capacities.iter().sum::<u32>(), 80);
@@ -1104,48 +1101,26 @@ async fn a_put_of_booking_settings_keeps_what_it_leaves_out() {
         (Some(30), Some(3), Some(60), Some(20), Some(10))
     );
     // Changing the check-in window only: the capacities stay.
-    let reply = send_json(
-        &hub.admin,
-        Method::PUT,
-        "/api/services/exit_entry/booking",
-        json!({"check_in_after_min": 5}),
-    )
-    .await;
+    let reply = put_booking(&hub, json!({"check_in_after_min": 5})).await;
     assert_eq!(reply.status, 200, "{reply:?}");
     let after = settings_of(&hub, "exit_entry").await;
     assert_eq!(after.capacities, saved.capacities);
     assert_eq!(after.check_in_after_min, Some(5));
     assert_eq!(after.cancel_before_min, Some(60));
     // A new slot length recomputes the places by the hall's share (50% of 200, hourly).
-    let reply = send_json(
-        &hub.admin,
-        Method::PUT,
-        "/api/services/exit_entry/booking",
-        json!({"slot_min": 60}),
-    )
-    .await;
+    let reply = put_booking(&hub, json!({"slot_min": 60})).await;
     assert_eq!(reply.status, 200, "{reply:?}");
     let hourly = settings_of(&hub, "exit_entry").await;
     assert_eq!(hourly.capacities.len(), 8);
     assert_eq!(hourly.capacities.iter().sum::<u32>(), 100);
     assert_eq!(hourly.days_ahead, Some(3));
     // Capacities that do not fit the slots, or both ways of giving places: 400.
-    send_json(
-        &hub.admin,
-        Method::PUT,
-        "/api/services/exit_entry/booking",
-        json!({"capacities": [1, 2, 3]}),
-    )
-    .await
-    .expect_error(400, "invalid");
-    send_json(
-        &hub.admin,
-        Method::PUT,
-        "/api/services/exit_entry/booking",
-        json!({"capacities": vec![1; 8], "share_pct": 10}),
-    )
-    .await
-    .expect_error(400, "invalid");
+    put_booking(&hub, json!({"capacities": [1, 2, 3]}))
+        .await
+        .expect_error(400, "invalid");
+    put_booking(&hub, json!({"capacities": vec![1; 8], "share_pct": 10}))
+        .await
+        .expect_error(400, "invalid");
     // Booking settings are not part of a service's body.
     let mut hukou: serde_json::Value = send(hub.admin.request(Method::GET, "/api/services/hukou"))
         .await
