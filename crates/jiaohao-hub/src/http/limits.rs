@@ -732,16 +732,21 @@ mod tests {
         assert_eq!(limits.connections_held(), (0, 0));
     }
 
-    #[test]
-    fn streams_are_capped_per_address_but_not_for_a_device() {
-        let limits = std::sync::Arc::new(Limits::new(
+    /// Limits of one event stream per address (and otherwise none).
+    fn one_stream_per_address() -> std::sync::Arc<Limits> {
+        std::sync::Arc::new(Limits::new(
             LimitConfig::off(),
             Caps {
                 streams_per_address: Some(1),
                 ..Caps::default()
             },
             100,
-        ));
+        ))
+    }
+
+    #[test]
+    fn streams_are_capped_per_address_but_not_for_a_device() {
+        let limits = one_stream_per_address();
         let first = limits.stream(ip("10.0.0.5"), false).unwrap();
         let refused = limits.stream(ip("10.0.0.5"), false).err().unwrap();
         assert_eq!(refused.error.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -756,14 +761,7 @@ mod tests {
 
     #[test]
     fn an_address_holding_a_stream_opened_with_credentials_stays_a_devices() {
-        let limits = std::sync::Arc::new(Limits::new(
-            LimitConfig::off(),
-            Caps {
-                streams_per_address: Some(1),
-                ..Caps::default()
-            },
-            100,
-        ));
+        let limits = one_stream_per_address();
         let display = ip("10.0.0.7");
         assert!(!limits.is_device(display));
         // Its credentials were shown (and may be forgotten after 15 minutes); the stream it
