@@ -257,22 +257,12 @@ async fn the_running_service_follows_a_hall_through_a_postgres_outage() {
     let keys = tempfile::tempdir().unwrap();
     let key_path = keys.path().join("city.key");
     let key = jiaohao_city::KeyFile::open_or_create(&key_path).unwrap();
-    let token =
-        jiaohao_hub::cli::create_token(&hub.db, jiaohao_store::Role::Ingest, None, "city").unwrap();
+    let token = crate::support::ingest_token(&hub);
     let hall = jiaohao_city::halls::add(&client, &key, "清河县", &hub.url(), &token)
         .await
         .unwrap();
     let log = keys.path().join("serve.log");
-    let mut city = Command::new(env!("CARGO_BIN_EXE_jiaohao-city"))
-        .args([
-            "serve",
-            "--postgres",
-            &url,
-            "--listen",
-            "127.0.0.1:0",
-            "--key-file",
-        ])
-        .arg(&key_path)
+    let mut city = crate::support::city_serve(&url, &key_path)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()

@@ -8,24 +8,12 @@ use futures_util::FutureExt;
 
 use jiaohao_city::board::LiveHalls;
 use jiaohao_city::halls;
-use jiaohao_store::Role;
 use jiaohao_testkit::TestHub;
 use reqwest::Method;
 use tokio::sync::watch;
 use tokio_postgres::Client;
 
-use crate::support::{add_hall, database, shared_cluster};
-
-fn ingest_token(hub: &TestHub) -> String {
-    jiaohao_hub::cli::create_token(&hub.db, Role::Ingest, None, "city").expect("an ingest token")
-}
-
-fn hub_last_seq(hub: &TestHub) -> u64 {
-    jiaohao_store::Store::open_read_only(&hub.db)
-        .unwrap()
-        .last_seq()
-        .unwrap()
-}
+use crate::support::{add_hall, city_serve, database, hub_last_seq, ingest_token, shared_cluster};
 
 async fn state_of(client: &Client, hall: i32) -> (String, i64) {
     let row = client
@@ -462,16 +450,7 @@ async fn a_city_service_killed_while_catching_up_resumes_complete() {
         .await
         .unwrap();
     let serve = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_jiaohao-city"))
-            .args([
-                "serve",
-                "--postgres",
-                &url,
-                "--listen",
-                "127.0.0.1:0",
-                "--key-file",
-            ])
-            .arg(&key_path)
+        city_serve(&url, &key_path)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()

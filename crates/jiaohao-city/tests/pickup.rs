@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use jiaohao_store::Role;
 use jiaohao_testkit::TestHub;
 use tokio::sync::watch;
 use tokio_postgres::Client;
@@ -173,7 +172,7 @@ async fn the_board_shows_each_halls_times_in_its_own_time_zone() {
     let dir = tempfile::tempdir().unwrap();
     let key = jiaohao_city::KeyFile::open_or_create(&dir.path().join("city.key")).unwrap();
     for (hub, name) in [(&shanghai, "上海时区厅"), (&urumqi, "乌鲁木齐时区厅")] {
-        let token = jiaohao_hub::cli::create_token(&hub.db, Role::Ingest, None, "city").unwrap();
+        let token = crate::support::ingest_token(hub);
         jiaohao_city::halls::add(&client, &key, name, &hub.url(), &token)
             .await
             .unwrap();

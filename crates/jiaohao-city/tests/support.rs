@@ -228,11 +228,38 @@ pub async fn hall_to_follow() -> (jiaohao_testkit::TestHub, i64, String) {
     hub.open(1).await;
     hub.issue("hukou").await;
     hub.issue("id_card").await;
-    let target = jiaohao_store::Store::open_read_only(&hub.db)
+    let target = hub_last_seq(&hub) as i64;
+    let token = ingest_token(&hub);
+    (hub, target, token)
+}
+
+/// A new `ingest` token of `hub`, for the city.
+pub fn ingest_token(hub: &jiaohao_testkit::TestHub) -> String {
+    jiaohao_hub::cli::create_token(&hub.db, jiaohao_store::Role::Ingest, None, "city")
+        .expect("an ingest token")
+}
+
+/// The sequence number of `hub`'s last record, read from its file.
+pub fn hub_last_seq(hub: &jiaohao_testkit::TestHub) -> u64 {
+    jiaohao_store::Store::open_read_only(&hub.db)
         .unwrap()
         .last_seq()
-        .unwrap() as i64;
-    let token =
-        jiaohao_hub::cli::create_token(&hub.db, jiaohao_store::Role::Ingest, None, "city").unwrap();
-    (hub, target, token)
+        .unwrap()
+}
+
+/// `jiaohao-city serve` over the database at `url` with the key file at `key_path`, on any free
+/// port; the caller says where its output goes and starts it.
+pub fn city_serve(url: &str, key_path: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_jiaohao-city"));
+    command
+        .args([
+            "serve",
+            "--postgres",
+            url,
+            "--listen",
+            "127.0.0.1:0",
+            "--key-file",
+        ])
+        .arg(key_path);
+    command
 }
