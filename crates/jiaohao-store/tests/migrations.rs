@@ -27,6 +27,26 @@ fn rows() -> Vec<(u64, i64, String, String, String, Option<String>)> {
     serde_json::from_str(&text).unwrap()
 }
 
+/// Appends one new record (window 1 closed) at `at` after the file's last; answers the
+/// number of that last record before it.
+fn append_a_close(store: &mut Store, at: Millis) -> u64 {
+    let last = store.last_seq().unwrap();
+    let event = Event::WindowClosed {
+        window: jiaohao_core::WindowNumber::new(1).unwrap(),
+        reason: None,
+    };
+    store
+        .append(&[NewRecord {
+            seq: last + 1,
+            at,
+            actor: "test",
+            event: &event,
+            public: None,
+        }])
+        .unwrap();
+    last
+}
+
 fn records(store: &Store) -> Vec<Record> {
     let mut all = Vec::new();
     store
@@ -97,20 +117,7 @@ fn a_version_1_database_is_migrated_and_reads_back_the_same() {
     assert_eq!(token.role, Role::Admin);
 
     // The migrated file takes new events, and keeps them across a reopen.
-    let last = store.last_seq().unwrap();
-    let event = Event::WindowClosed {
-        window: jiaohao_core::WindowNumber::new(1).unwrap(),
-        reason: None,
-    };
-    store
-        .append(&[NewRecord {
-            seq: last + 1,
-            at: Millis(rows.last().unwrap().1 + 1000),
-            actor: "test",
-            event: &event,
-            public: None,
-        }])
-        .unwrap();
+    let last = append_a_close(&mut store, Millis(rows.last().unwrap().1 + 1000));
     drop(store);
     let store = Store::open(&path).unwrap();
     assert_eq!(store.last_seq().unwrap(), last + 1);
@@ -198,19 +205,6 @@ fn records_written_before_terms_existed_read_back_as_term_1_with_their_bytes_unc
     assert_eq!(stored_rows(&path), before, "nothing rewritten in place");
 
     // The log goes on in term 1 until a promotion.
-    let last = store.last_seq().unwrap();
-    let event = Event::WindowClosed {
-        window: jiaohao_core::WindowNumber::new(1).unwrap(),
-        reason: None,
-    };
-    store
-        .append(&[NewRecord {
-            seq: last + 1,
-            at: Millis(before.last().unwrap().1 + 1000),
-            actor: "test",
-            event: &event,
-            public: None,
-        }])
-        .unwrap();
+    let last = append_a_close(&mut store, Millis(before.last().unwrap().1 + 1000));
     assert_eq!(store.raw_record(last + 1).unwrap().unwrap().term, 1);
 }
