@@ -41,15 +41,7 @@ async fn step(hub: &TestHub, case: u64, what: &str, body: serde_json::Value) {
 
 /// The hall's own case figures of a day (the whole-hall row).
 async fn hall_figures(hub: &TestHub, day: &str) -> serde_json::Value {
-    let report: serde_json::Value = hub
-        .admin
-        .request(Method::GET, &format!("/api/reports?from={day}&to={day}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let report = crate::support::hall_report(hub, day).await;
     report["cases"]
         .as_array()
         .unwrap()

@@ -183,15 +183,9 @@ pub fn skipped(why: &str) {
     let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {why} ***");
 }
 
-/// The hall's own report total for `day` (`YYYY-MM-DD`, as its admin reads `/api/reports`) and
-/// the city's figures for that day, the city following that one hall: what a test compares.
-pub async fn day_figures(
-    client: &Client,
-    hub: &jiaohao_testkit::TestHub,
-    day: &str,
-) -> (serde_json::Value, serde_json::Value) {
-    let report: serde_json::Value = hub
-        .admin
+/// The hall's own report of `day` (`YYYY-MM-DD`), as its admin reads `/api/reports`.
+pub async fn hall_report(hub: &jiaohao_testkit::TestHub, day: &str) -> serde_json::Value {
+    hub.admin
         .request(
             reqwest::Method::GET,
             &format!("/api/reports?from={day}&to={day}"),
@@ -201,7 +195,17 @@ pub async fn day_figures(
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// The hall's own report total for `day` (`YYYY-MM-DD`, as its admin reads `/api/reports`) and
+/// the city's figures for that day, the city following that one hall: what a test compares.
+pub async fn day_figures(
+    client: &Client,
+    hub: &jiaohao_testkit::TestHub,
+    day: &str,
+) -> (serde_json::Value, serde_json::Value) {
+    let report = hall_report(hub, day).await;
     let (from, to) = jiaohao_city::reports::parse_range(day, day).unwrap();
     let city = jiaohao_city::reports::across_halls(client, from, to)
         .await
